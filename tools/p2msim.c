@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tools/p2msim.c - the p2msim command: one table of subcommands, each a thin
+ * front end over libp2msim in its own file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "tools/p2msim.h"
+
+static const struct p2msim_cmd commands[] = {
+	{ "simulate", cmd_simulate, "run a kernel's memory setup on a machine map and show the P2M" },
+	{ "dump",     cmd_dump,     "print the debugfs p2m file the simulated kernel would show" },
+	{ "e820",     cmd_e820,     "read, sanitize, edit and print an E820 memory map" },
+	{ "diff",     cmd_diff,     "compare two dumps, run lists or JSON results" },
+	{ "live",     cmd_live,     "read or check the P2M of a live Xen domain (dom0 only)" },
+};
+
+void tool_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("p2msim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int tool_fail(const struct p2msim_err *err)
+{
+	tool_error("%s", err->msg[0] ? err->msg : "unknown error");
+	return EXIT_FAIL;
+}
+
+int tool_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "p2msim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'p2msim %s--help'.\n", cmd ? cmd : "");
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: p2msim COMMAND [OPTIONS]\n"
+		   "Simulate, inspect and check the P2M of Xen PV guests.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'p2msim COMMAND --help' describes a command's options.\n"
+		   "Exit status: 0 success, 1 bad input, failure or difference, 2 usage.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2)
+		return usage(stderr), EXIT_USAGE;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return usage(stdout), EXIT_OK;
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("p2msim %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return tool_usage(NULL, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* tools/p2msim.h - shared bits of the p2msim command's subcommands. */
+#ifndef P2MSIM_TOOLS_H
+#define P2MSIM_TOOLS_H
+
+#include <stdio.h>
+
+#include "util/err.h"
+
+/* Exit statuses (PRODUCT §6). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* bad input, simulation failure, difference found */
+	EXIT_USAGE = 2,
+};
+
+struct p2msim_cmd {
+	const char *name;
+	int (*run)(int argc, char *argv[]);
+	const char *help;	/* one line for "p2msim --help" */
+};
+
+/* Print "p2msim: MESSAGE" on stderr. */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the recorded error and return EXIT_FAIL. */
+int tool_fail(const struct p2msim_err *err);
+/* Print a usage complaint and return EXIT_USAGE. */
+int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_simulate(int argc, char *argv[]);
+int cmd_dump(int argc, char *argv[]);
+int cmd_e820(int argc, char *argv[]);
+int cmd_diff(int argc, char *argv[]);
+int cmd_live(int argc, char *argv[]);
+
+#endif
