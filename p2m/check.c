@@ -29,7 +29,7 @@ static int check_shared(const struct p2m *p, struct p2msim_err *err)
 		if (!mids[k])
 			continue;
 		for (unsigned int i = 0; i < p->per_mid; i++)
-			if (mids[k]->slot[i] != leaves[k])
+			if (p2m_slot_leaf(mids[k], i) != leaves[k])
 				return BAD("shared %s mid slot %u was changed",
 					   k ? "identity" : "missing", i);
 	}
@@ -85,7 +85,7 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 			     unsigned int m, struct p2msim_err *err)
 {
-	const struct p2m_leaf *leaf = mid->slot[m];
+	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 	uint64_t have = mid->mirror[m];
 
 	if (have == leaf->mfn)
@@ -103,7 +103,7 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
 		     struct p2msim_err *err)
 {
-	const struct p2m_mid *mid = p->top[t];
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	uint64_t base = p2m_mid_base(p, t);
 	uint32_t missing = 0, identity = 0;
 	int rc;
@@ -116,7 +116,7 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 	if (mid->src >= P2M_NR_SRCS)
 		return BAD("mid at pfn %#llx has a bad source", (unsigned long long)base);
 	for (unsigned int m = 0; m < p->per_mid; m++) {
-		const struct p2m_leaf *leaf = mid->slot[m];
+		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 
 		if (!leaf)
 			return BAD("mid at pfn %#llx has a NULL slot %u", (unsigned long long)base, m);
@@ -202,8 +202,8 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 
 	if (rc < 0)
 		return rc;
-	for (uint64_t t = 0; t < p->nr_top; t++) {
-		const struct p2m_mid *mid = p->top[t];
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
 
 		if (mid == p->mid_missing || (mid == p->mid_identity && mid)) {
 			if (t < p->mirror_entries && p->top_mfn[t] != p->mid_missing_mfn_mfn)

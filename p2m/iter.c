@@ -35,7 +35,7 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 		     uint64_t limit, struct block *b)
 {
 	uint64_t t = p2m_top_index(p, pfn);
-	const struct p2m_mid *mid = p->top[t];
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	const struct p2m_leaf *leaf;
 	unsigned int m, i;
 	uint64_t base;
@@ -47,7 +47,7 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 		return;
 	}
 	m = p2m_mid_index(p, pfn);
-	leaf = mid->slot[m];
+	leaf = p2m_slot_leaf(mid, m);
 	base = p2m_leaf_base(p, t, m);
 	if (leaf == p->missing || leaf == p->identity) {
 		b->end = base + p->per_leaf;

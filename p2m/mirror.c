@@ -158,7 +158,7 @@ int p2m_mirror_init(struct p2m *p, struct p2msim_err *err)
 	enum p2m_src src = p->cur_src;
 	int rc;
 
-	p->mirror_entries = p->nr_top < p->per_top ? p->nr_top : p->per_top;
+	p->mirror_entries = p->v.nr_top < p->per_top ? p->v.nr_top : p->per_top;
 	p->mid_missing_mfn = mirror_page_new(p, src, &p->mid_missing_mfn_mfn,
 					     P2M_FRAME_MID_MISSING_MFN, err);
 	if (!p->mid_missing_mfn)
@@ -214,8 +214,8 @@ int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err
 	/* The kernel initialises mid_mfn pages with mfn(p2m_missing) and
 	 * records leaves as it installs them. */
 	for (unsigned int i = 0; i < p->per_mid; i++)
-		mid->mirror[i] = mid->slot[i] == p->missing || mid->slot[i] == p->identity ?
-				 p->missing->mfn : mid->slot[i]->mfn;
+		mid->mirror[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
+				 p->missing->mfn : p2m_slot_leaf(mid, i)->mfn;
 	return 0;
 }
 
@@ -230,12 +230,12 @@ void p2m_mirror_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int mididx
 {
 	(void)p;
 	if (mid->mirror)
-		mid->mirror[mididx] = mid->slot[mididx]->mfn;
+		mid->mirror[mididx] = p2m_slot_leaf(mid, mididx)->mfn;
 }
 
 void p2m_mirror_set_top(struct p2m *p, uint64_t topidx)
 {
-	const struct p2m_mid *mid = p->top[topidx];
+	const struct p2m_mid *mid = p2m_top_mid(p, topidx);
 
 	/* Shared missing and identity mids both show as mid_missing_mfn. */
 	p->top_mfn[topidx] = mid->mirror ? mid->mirror_mfn : p->mid_missing_mfn_mfn;
@@ -244,7 +244,7 @@ void p2m_mirror_set_top(struct p2m *p, uint64_t topidx)
 int p2m_mirror_rebuild(struct p2m *p, struct p2msim_err *err)
 {
 	for (uint64_t t = 0; t < p->mirror_entries; t++) {
-		struct p2m_mid *mid = p->top[t];
+		struct p2m_mid *mid = p2m_top_mid(p, t);
 
 		if (!p2m_mid_is_shared(mid)) {
 			if (!mid->mirror) {
@@ -268,7 +268,7 @@ uint64_t p2m_mirror_fll(const struct p2m *p)
 
 uint64_t p2m_mirror_span(const struct p2m *p)
 {
-	return p->mirror_entries << p->mid_span_shift;
+	return p->mirror_entries << p->v.mid_span_shift;
 }
 
 int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)

@@ -16,9 +16,11 @@
 #define P2M_MAGIC_DEAD	0xdeaddeadu
 
 /*
- * A leaf page: 1 << leaf_shift frame values.  Private leaves keep two
- * counters so that "is this leaf uniform?" costs nothing: how many entries
- * are INVALID and how many are IDENTITY_FRAME of their own pfn.
+ * The header of a leaf page.  The page itself, e[], holds 1 << leaf_shift
+ * frame values and lives in an arena chunk (arena.c) whose header table
+ * holds this struct.  Private leaves keep two counters so that "is this
+ * leaf uniform?" costs nothing: how many entries are INVALID and how many
+ * are IDENTITY_FRAME of their own pfn.
  */
 struct p2m_leaf {
 	uint32_t magic;
@@ -28,7 +30,23 @@ struct p2m_leaf {
 	uint32_t nr_identity;
 	uint64_t base;			/* first pfn (private leaves) */
 	uint64_t mfn;			/* machine frame of this page */
-	uint64_t e[];
+	uint64_t *e;			/* the page */
+};
+
+#define P2M_CHUNK_SIZE (2u << 20)
+
+/* A 2 MiB arena chunk: this table, then the leaf pages. */
+struct p2m_chunk {
+	unsigned int slot_shift;	/* log2 bytes per leaf page */
+	struct p2m_leaf hdr[];		/* hdr[i] describes slot i */
+};
+
+struct p2m_arena {
+	void **chunks;
+	size_t nr_chunks, alloc_chunks;
+	struct p2m_chunk *cur;
+	unsigned int next_slot, nr_slots;
+	struct p2m_leaf *free;		/* freed leaves, linked through e[0] */
 };
 
 /*
@@ -48,7 +66,7 @@ struct p2m_mid {
 	uint64_t mfn;
 	uint64_t *mirror;
 	uint64_t mirror_mfn;
-	struct p2m_leaf *slot[];
+	uint64_t *slots[];		/* each the e[] of a leaf, as the kernel's */
 };
 
 /* What a machine frame of ours holds, for p2m_read_frame(). */
@@ -72,14 +90,17 @@ struct p2m_frame_map {
 	size_t nr, mask;
 };
 
+/*
+ * top[t] is a mid's slots[] and slots[m] a leaf's e[], so that a lookup is
+ * v.top[t][m][i] as in the kernel; the page headers sit just before those
+ * arrays (p2m_top_mid, p2m_slot_leaf).
+ */
 struct p2m {
+	struct p2m_view v;		/* first: the inline lookup reads it */
 	struct p2m_config cfg;
 	const struct p2m_geometry *g;
 	unsigned int per_leaf, per_mid, per_top;
-	unsigned int mid_span_shift;	/* log2 pfns under one mid */
-	uint64_t nr_top;		/* top entries */
 	unsigned int top_pages;
-	struct p2m_mid **top;
 	uint64_t *top_mfns;		/* machine frames of the top pages */
 
 	/* Shared read-only pages: compared by address, never written. */
@@ -108,37 +129,67 @@ struct p2m {
 	uint64_t next_synthetic_mfn;
 
 	struct p2m_frame_map frames;
+	struct p2m_arena arena;
 };
 
 /* --- index helpers: nothing else divides a pfn ------------------------- */
 static inline uint64_t p2m_top_index(const struct p2m *p, uint64_t pfn)
 {
-	return pfn >> p->mid_span_shift;
+	return pfn >> p->v.mid_span_shift;
 }
 
 static inline unsigned int p2m_mid_index(const struct p2m *p, uint64_t pfn)
 {
-	return (pfn >> p->g->leaf_shift) & (p->per_mid - 1);
+	return (pfn >> p->v.leaf_shift) & p->v.mid_mask;
 }
 
 static inline unsigned int p2m_index(const struct p2m *p, uint64_t pfn)
 {
-	return pfn & (p->per_leaf - 1);
+	return pfn & p->v.leaf_mask;
 }
 
 static inline uint64_t p2m_mid_base(const struct p2m *p, uint64_t topidx)
 {
-	return topidx << p->mid_span_shift;
+	return topidx << p->v.mid_span_shift;
 }
 
 static inline uint64_t p2m_leaf_base(const struct p2m *p, uint64_t topidx, unsigned int mididx)
 {
-	return p2m_mid_base(p, topidx) + ((uint64_t)mididx << p->g->leaf_shift);
+	return p2m_mid_base(p, topidx) + ((uint64_t)mididx << p->v.leaf_shift);
 }
 
 static inline uint64_t p2m_mid_span(const struct p2m *p)
 {
-	return 1ULL << p->mid_span_shift;
+	return 1ULL << p->v.mid_span_shift;
+}
+
+/* --- from the arrays the tree links to back to their page headers ------- */
+#define p2m_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* The header of the leaf page at @e: chunks are 2 MiB aligned and begin
+ * with the table of their leaves' headers. */
+static inline struct p2m_leaf *p2m_leaf_of(const uint64_t *e)
+{
+	uintptr_t at = (uintptr_t)e;
+	struct p2m_chunk *chunk = (struct p2m_chunk *)(at & ~((uintptr_t)P2M_CHUNK_SIZE - 1));
+
+	return &chunk->hdr[(at - (uintptr_t)chunk) >> chunk->slot_shift];
+}
+
+static inline struct p2m_mid *p2m_mid_of(uint64_t *const *slots)
+{
+	return p2m_container_of(slots, struct p2m_mid, slots);
+}
+
+static inline struct p2m_mid *p2m_top_mid(const struct p2m *p, uint64_t topidx)
+{
+	return p2m_mid_of(p->v.top[topidx]);
+}
+
+static inline struct p2m_leaf *p2m_slot_leaf(const struct p2m_mid *mid, unsigned int mididx)
+{
+	return p2m_leaf_of(mid->slots[mididx]);
 }
 
 static inline bool p2m_mid_is_shared(const struct p2m_mid *mid)
@@ -160,6 +211,11 @@ static inline bool p2m_is_identity_value(const struct p2m *p, uint64_t pfn, uint
 int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err);
 int p2m_charge(struct p2m *p, enum p2m_src src, struct p2msim_err *err);
 void p2m_uncharge(struct p2m *p, enum p2m_src src, uint64_t mfn);
+
+/* --- leaf pages (arena.c) ------------------------------------------------ */
+struct p2m_leaf *p2m_arena_get(struct p2m *p);
+void p2m_arena_put(struct p2m *p, struct p2m_leaf *leaf);
+void p2m_arena_fini(struct p2m *p);
 
 /* --- mirror (mirror.c) -------------------------------------------------- */
 int p2m_mirror_init(struct p2m *p, struct p2msim_err *err);

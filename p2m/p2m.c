@@ -214,7 +214,7 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, struct p2msi
 
 	if (p2m_charge(p, src, err) < 0)
 		return NULL;
-	leaf = malloc(sizeof(*leaf) + (size_t)p->per_leaf * sizeof(leaf->e[0]));
+	leaf = p2m_arena_get(p);
 	if (!leaf) {
 		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
 		goto undo;
@@ -235,7 +235,7 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, struct p2msi
 	return leaf;
 
 undo_free:
-	free(leaf);
+	p2m_arena_put(p, leaf);
 undo:
 	if (src == P2M_SRC_BRK)
 		p->brk_used--;
@@ -248,8 +248,7 @@ static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
 	p2m_frames_del(p, leaf->mfn);
 	p->nr_leaf[leaf->src]--;
 	p2m_uncharge(p, leaf->src, leaf->mfn);
-	leaf->magic = P2M_MAGIC_DEAD;
-	free(leaf);
+	p2m_arena_put(p, leaf);
 }
 
 static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
@@ -259,7 +258,7 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 
 	if (p2m_charge(p, src, err) < 0)
 		return NULL;
-	mid = calloc(1, sizeof(*mid) + (size_t)p->per_mid * sizeof(mid->slot[0]));
+	mid = calloc(1, sizeof(*mid) + (size_t)p->per_mid * sizeof(mid->slots[0]));
 	if (!mid) {
 		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
 		goto undo;
@@ -301,8 +300,8 @@ static void mid_release(struct p2m *p, struct p2m_mid *mid)
 static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 {
 	for (unsigned int i = 0; i < p->per_mid; i++)
-		if (!p2m_leaf_is_shared(mid->slot[i]))
-			leaf_release(p, mid->slot[i]);
+		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, i)))
+			leaf_release(p, p2m_slot_leaf(mid, i));
 	mid_release(p, mid);
 }
 
@@ -337,7 +336,7 @@ static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill,
 	p->nr_shared++;
 	mid->shared = 1;
 	for (unsigned int i = 0; i < p->per_mid; i++)
-		mid->slot[i] = fill;
+		mid->slots[i] = fill->e;
 	mid->nr_missing = fill == p->missing ? p->per_mid : 0;
 	mid->nr_identity = fill == p->identity ? p->per_mid : 0;
 	return mid;
@@ -351,7 +350,7 @@ static void shared_leaf_free(struct p2m *p, struct p2m_leaf *leaf)
 	p->frees++;
 	if (p->cfg.frames)
 		p->cfg.frames->free(p->cfg.frames_ctx, leaf->mfn);
-	free(leaf);
+	p2m_arena_put(p, leaf);
 }
 
 static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
@@ -373,7 +372,7 @@ static int size_top(struct p2m *p, struct p2msim_err *err)
 	uint64_t span = p2m_mid_span(p);
 
 	if (cfg->top_pages) {
-		p->nr_top = (uint64_t)cfg->top_pages * p->per_top;
+		p->v.nr_top = (uint64_t)cfg->top_pages * p->per_top;
 	} else {
 		if (cfg->nr_pfns == 0)
 			return p2msim_err_set(err, -EINVAL, "a P2M needs at least one pfn");
@@ -382,23 +381,23 @@ static int size_top(struct p2m *p, struct p2msim_err *err)
 					      "P2M of %#llx pfns is larger than the engine's %#llx",
 					      (unsigned long long)cfg->nr_pfns,
 					      1ULL << P2M_MAX_PFN_SHIFT);
-		p->nr_top = (cfg->nr_pfns + span - 1) / span;
+		p->v.nr_top = (cfg->nr_pfns + span - 1) / span;
 	}
-	if (p->nr_top > (1ULL << (P2M_MAX_PFN_SHIFT - p->mid_span_shift)))
+	if (p->v.nr_top > (1ULL << (P2M_MAX_PFN_SHIFT - p->v.mid_span_shift)))
 		return p2msim_err_set(err, -E2BIG, "P2M top level of %u pages is too large",
 				      cfg->top_pages);
-	p->top_pages = (unsigned int)((p->nr_top + p->per_top - 1) / p->per_top);
+	p->top_pages = (unsigned int)((p->v.nr_top + p->per_top - 1) / p->per_top);
 	return 0;
 }
 
 static int top_new(struct p2m *p, struct p2msim_err *err)
 {
-	p->top = malloc(p->nr_top * sizeof(p->top[0]));
+	p->v.top = calloc(p->v.nr_top, sizeof(p->v.top[0]));
 	p->top_mfns = calloc(p->top_pages, sizeof(p->top_mfns[0]));
-	if (!p->top || !p->top_mfns)
+	if (!p->v.top || !p->top_mfns)
 		return p2msim_err_set(err, -ENOMEM, "out of memory allocating the P2M top level");
-	for (uint64_t i = 0; i < p->nr_top; i++)
-		p->top[i] = p->mid_missing;
+	for (uint64_t i = 0; i < p->v.nr_top; i++)
+		p->v.top[i] = p->mid_missing->slots;
 	for (unsigned int i = 0; i < p->top_pages; i++) {
 		int rc = p2m_charge(p, p->cur_src, err);
 
@@ -428,7 +427,11 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 	p->per_leaf = 1u << p->g->leaf_shift;
 	p->per_mid = 1u << p->g->mid_shift;
 	p->per_top = 1u << p->g->top_shift;
-	p->mid_span_shift = p->g->leaf_shift + p->g->mid_shift;
+	p->v.leaf_shift = p->g->leaf_shift;
+	p->v.mid_span_shift = p->g->leaf_shift + p->g->mid_shift;
+	p->v.leaf_mask = p->per_leaf - 1;
+	p->v.mid_mask = p->per_mid - 1;
+	p->v.identity_bit = p->g->identity_bit;
 	p->next_synthetic_mfn = p->g->max_mfn;
 	p->cur_src = cfg->shared_from_brk ? P2M_SRC_BRK : P2M_SRC_HEAP;
 
@@ -452,6 +455,7 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 	p->identity = shared_leaf_new(p, err);
 	if (!p->identity)
 		goto fail;
+	p->v.identity = p->identity->e;
 	if (cfg->mid_identity) {
 		p->mid_identity = shared_mid_new(p, p->identity, err);
 		if (!p->mid_identity)
@@ -474,10 +478,10 @@ void p2m_free(struct p2m *p)
 {
 	if (!p)
 		return;
-	if (p->top) {
-		for (uint64_t i = 0; i < p->nr_top; i++)
-			if (p->top[i] && !p2m_mid_is_shared(p->top[i]))
-				mid_release_tree(p, p->top[i]);
+	if (p->v.top) {
+		for (uint64_t i = 0; i < p->v.nr_top; i++)
+			if (p->v.top[i] && !p2m_mid_is_shared(p2m_top_mid(p, i)))
+				mid_release_tree(p, p2m_top_mid(p, i));
 	}
 	p2m_mirror_fini(p);
 	shared_mid_free(p, p->mid_identity);
@@ -489,8 +493,9 @@ void p2m_free(struct p2m *p)
 			if (p->top_mfns[i])
 				p->cfg.frames->free(p->cfg.frames_ctx, p->top_mfns[i]);
 	free(p->top_mfns);
-	free(p->top);
+	free(p->v.top);
 	free(p->frames.slots);
+	p2m_arena_fini(p);
 	free(p);
 }
 
@@ -501,7 +506,7 @@ const struct p2m_geometry *p2m_geometry(const struct p2m *p)
 
 uint64_t p2m_capacity(const struct p2m *p)
 {
-	return p->nr_top << p->mid_span_shift;
+	return p->v.nr_top << p->v.mid_span_shift;
 }
 
 void p2m_set_compact(struct p2m *p, bool on)
@@ -523,15 +528,16 @@ enum p2m_src p2m_alloc_src(const struct p2m *p)
 
 uint64_t p2m_get(const struct p2m *p, uint64_t pfn)
 {
-	const struct p2m_leaf *leaf;
+	uint64_t t = p2m_top_index(p, pfn);
+	const uint64_t *leaf;
 
-	if (pfn >= p2m_capacity(p))
+	if (t >= p->v.nr_top)
 		return p->cfg.beyond_is_identity ? p2m_identity_frame(p->g, pfn) : p->g->invalid;
-	leaf = p->top[p2m_top_index(p, pfn)]->slot[p2m_mid_index(p, pfn)];
+	leaf = p->v.top[t][p2m_mid_index(p, pfn)];
 	/* The identity page holds INVALID: its address is the information. */
-	if (leaf == p->identity)
+	if (leaf == p->v.identity)
 		return p2m_identity_frame(p->g, pfn);
-	return leaf->e[p2m_index(p, pfn)];
+	return leaf[p2m_index(p, pfn)];
 }
 
 uint64_t p2m_pfn_to_mfn(const struct p2m *p, uint64_t pfn)
@@ -573,13 +579,13 @@ static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
 static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 			 struct p2m_leaf *leaf, bool update_mirror)
 {
-	struct p2m_leaf *old = mid->slot[m];
+	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
 
 	if (old == p->missing)
 		mid->nr_missing--;
 	else if (old == p->identity)
 		mid->nr_identity--;
-	mid->slot[m] = leaf;
+	mid->slots[m] = leaf->e;
 	if (leaf == p->missing)
 		mid->nr_missing++;
 	else if (leaf == p->identity)
@@ -590,7 +596,7 @@ static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 
 static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
 {
-	p->top[t] = mid;
+	p->v.top[t] = mid->slots;
 	if (t < p->mirror_entries)
 		p2m_mirror_set_top(p, t);
 }
@@ -598,7 +604,7 @@ static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
 /* The top slot @t as a private mid, copying a shared mid if needed. */
 static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err *err)
 {
-	struct p2m_mid *shared = p->top[t], *mid;
+	struct p2m_mid *shared = p2m_top_mid(p, t), *mid;
 
 	if (!p2m_mid_is_shared(shared))
 		return shared;
@@ -607,7 +613,7 @@ static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err 
 		return NULL;
 	mid->base = p2m_mid_base(p, t);
 	for (unsigned int i = 0; i < p->per_mid; i++)
-		mid->slot[i] = shared->slot[i];
+		mid->slots[i] = shared->slots[i];
 	mid->nr_missing = shared->nr_missing;
 	mid->nr_identity = shared->nr_identity;
 	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
@@ -622,7 +628,7 @@ static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err 
 static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 				     struct p2msim_err *err)
 {
-	struct p2m_leaf *shared = mid->slot[m], *leaf;
+	struct p2m_leaf *shared = p2m_slot_leaf(mid, m), *leaf;
 	bool identity;
 
 	if (!p2m_leaf_is_shared(shared))
@@ -646,7 +652,7 @@ static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigne
 static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 		       struct p2m_leaf *shared)
 {
-	struct p2m_leaf *old = mid->slot[m];
+	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
 
 	if (old == shared)
 		return;
@@ -658,7 +664,7 @@ static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 /* Replace top slot @t with shared mid @shared, freeing the private tree. */
 static void mid_share(struct p2m *p, uint64_t t, struct p2m_mid *shared)
 {
-	struct p2m_mid *old = p->top[t];
+	struct p2m_mid *old = p2m_top_mid(p, t);
 
 	if (old == shared)
 		return;
@@ -689,7 +695,7 @@ struct p2m_mid *p2m_mid_uniform(const struct p2m *p, const struct p2m_mid *mid)
 
 static void fold_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m)
 {
-	struct p2m_leaf *leaf = mid->slot[m], *shared;
+	struct p2m_leaf *leaf = p2m_slot_leaf(mid, m), *shared;
 
 	if (p2m_leaf_is_shared(leaf))
 		return;
@@ -700,7 +706,7 @@ static void fold_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m)
 
 static void fold_mid(struct p2m *p, uint64_t t)
 {
-	struct p2m_mid *mid = p->top[t], *shared;
+	struct p2m_mid *mid = p2m_top_mid(p, t), *shared;
 
 	if (p2m_mid_is_shared(mid))
 		return;
@@ -713,8 +719,8 @@ uint64_t p2m_compact(struct p2m *p)
 {
 	uint64_t before = p->frees;
 
-	for (uint64_t t = 0; t < p->nr_top; t++) {
-		struct p2m_mid *mid = p->top[t];
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		struct p2m_mid *mid = p2m_top_mid(p, t);
 
 		if (p2m_mid_is_shared(mid))
 			continue;
@@ -735,9 +741,9 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 
 	if (pfn >= p2m_capacity(p))
 		return v == p->g->invalid;
-	mid = p->top[p2m_top_index(p, pfn)];
+	mid = p2m_top_mid(p, p2m_top_index(p, pfn));
 	m = p2m_mid_index(p, pfn);
-	leaf = mid->slot[m];
+	leaf = p2m_slot_leaf(mid, m);
 
 	if (leaf == p->identity) {
 		if (p2m_is_identity_value(p, pfn, v))
@@ -786,6 +792,12 @@ int p2m_set(struct p2m *p, uint64_t pfn, uint64_t v, struct p2msim_err *err)
 	mid = mid_private(p, t, err);
 	if (!mid)
 		return err ? err->code : -ENOMEM;
+	/* With its own mid, a 2.6.39 identity value may now swap the leaf. */
+	if (p2m_set_noalloc(p, pfn, v)) {
+		if (p->cfg.compact)
+			fold_mid(p, t);
+		return 0;
+	}
 	leaf = leaf_private(p, mid, m, err);
 	if (!leaf) {
 		int rc = err ? err->code : -ENOMEM;
@@ -843,7 +855,7 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 		leaf_share(p, mid, m, shared);
 		return 0;
 	}
-	if (shared && mid->slot[m] == shared)
+	if (shared && p2m_slot_leaf(mid, m) == shared)
 		return 0;
 	leaf = leaf_private(p, mid, m, err);
 	if (!leaf)
@@ -868,12 +880,12 @@ static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 		mid_share(p, t, shared);
 		return 0;
 	}
-	if (shared && p->top[t] == shared)
+	if (shared && p2m_top_mid(p, t) == shared)
 		return 0;
 	/* Without mid_identity, a uniform identity mid still needs a page,
 	 * but a mid already all identity needs nothing more. */
-	if (fill == P2M_FILL_IDENTITY && p2m_mid_is_shared(p->top[t]) &&
-	    p->top[t]->nr_identity == p->per_mid)
+	if (fill == P2M_FILL_IDENTITY && p2m_mid_is_shared(p2m_top_mid(p, t)) &&
+	    p2m_top_mid(p, t)->nr_identity == p->per_mid)
 		return 0;
 	mid = mid_private(p, t, err);
 	if (!mid)
@@ -933,7 +945,7 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 	/* 1 GiB pass: a mid (and its mid_mfn) for every slot touched, from
 	 * s rounded down to e rounded up. */
 	for (uint64_t pfn = s & ~(span - 1); pfn < ((e + span - 1) & ~(span - 1)); pfn += span) {
-		if (p->top[p2m_top_index(p, pfn)] == p->mid_missing &&
+		if (p2m_top_mid(p, p2m_top_index(p, pfn)) == p->mid_missing &&
 		    !mid_private(p, p2m_top_index(p, pfn), err)) {
 			rc = err ? err->code : -ENOMEM;
 			goto out;
@@ -947,9 +959,9 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 
 		if (p2m_index(p, pfn) == 0 || pfn >= cap)
 			continue;
-		mid = p->top[p2m_top_index(p, pfn)];
+		mid = p2m_top_mid(p, p2m_top_index(p, pfn));
 		m = p2m_mid_index(p, pfn);
-		if (p2m_mid_is_shared(mid) || mid->slot[m] != p->missing)
+		if (p2m_mid_is_shared(mid) || p2m_slot_leaf(mid, m) != p->missing)
 			continue;
 		if (!leaf_private(p, mid, m, err)) {
 			rc = err ? err->code : -ENOMEM;
@@ -960,8 +972,8 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 	for (uint64_t pfn = s; pfn < e;) {
 		uint64_t t = p2m_top_index(p, pfn);
 		unsigned int m = p2m_mid_index(p, pfn);
-		struct p2m_mid *mid = p->top[t];
-		struct p2m_leaf *leaf = mid->slot[m];
+		struct p2m_mid *mid = p2m_top_mid(p, t);
+		struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 		uint64_t lend = p2m_leaf_base(p, t, m) + p->per_leaf;
 
 		if (lend > e)
@@ -1040,7 +1052,7 @@ int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
 		}
 		/* The leaf is the builder's page, not a kernel allocation. */
 		p->cur_src = P2M_SRC_BUILDER;
-		if (!p2m_leaf_is_shared(mid->slot[m]))
+		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
 			leaf_share(p, mid, m, p->missing);
 		leaf = leaf_private(p, mid, m, err);
 		p->cur_src = saved;
@@ -1064,7 +1076,7 @@ static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid,
 	unsigned int missing = 0, identity = 0;
 
 	for (unsigned int m = 0; m < p->per_mid; m++) {
-		const struct p2m_leaf *leaf = mid->slot[m];
+		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 		const struct p2m_leaf *u = p2m_leaf_is_shared(leaf) ? leaf :
 					   p2m_leaf_uniform(p, leaf);
 
@@ -1100,8 +1112,8 @@ void p2m_get_stats(const struct p2m *p, struct p2m_stats *st)
 	st->brk_pages = p->cfg.brk_pages;
 	st->allocs = p->allocs;
 	st->frees = p->frees;
-	for (uint64_t t = 0; t < p->nr_top; t++) {
-		const struct p2m_mid *mid = p->top[t];
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
 
 		if (!p2m_mid_is_shared(mid) && mid_needs_page(p, mid, &leaves))
 			mids++;

@@ -114,10 +114,10 @@ static void test_row2_seed_brk_pages(void)
 	CU_ASSERT_EQUAL(after.mid - before.mid, 1);		/* mid for top[1] */
 	CU_ASSERT_EQUAL(after.mirror - before.mirror, 1);	/* its mid_mfn */
 	CU_ASSERT_EQUAL(after.leaf - before.leaf, 2);		/* [1][2], [1][488] */
-	mid = p->top[1];
-	CU_ASSERT_FALSE(mid->slot[2]->shared);
-	CU_ASSERT_FALSE(mid->slot[488]->shared);
-	CU_ASSERT_EQUAL(mid->slot[2]->src, P2M_SRC_BRK);
+	mid = p2m_top_mid(p, 1);
+	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 2)->shared);
+	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 488)->shared);
+	CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 2)->src, P2M_SRC_BRK);
 	/* the init pages: missing, identity, mid_missing, mid_missing_mfn,
 	 * top, top_mfn, top_mfn_p all came out of brk too */
 	CU_ASSERT_EQUAL(before.shared, 4);
@@ -130,18 +130,18 @@ static void test_row3_seed_leaf_contents(void)
 	struct p2m_stats st;
 	uint64_t n;
 	struct p2m *p = seed_2639(&n, &st);
-	const struct p2m_mid *mid = p->top[1];
+	const struct p2m_mid *mid = p2m_top_mid(p, 1);
 
 	for (unsigned int i = 0; i < 512; i++) {
-		CU_ASSERT_EQUAL(mid->slot[2]->e[i], i < 256 ? INVALID : ID(0x40400 + i));
-		CU_ASSERT_EQUAL(mid->slot[488]->e[i], i < 256 ? ID(0x7D000 + i) : INVALID);
+		CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 2)->e[i], i < 256 ? INVALID : ID(0x40400 + i));
+		CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 488)->e[i], i < 256 ? ID(0x7D000 + i) : INVALID);
 	}
 	for (unsigned int m = 3; m <= 487; m++)
-		CU_ASSERT_PTR_EQUAL(mid->slot[m], p->identity);
-	CU_ASSERT_PTR_EQUAL(mid->slot[0], p->missing);
-	CU_ASSERT_PTR_EQUAL(mid->slot[1], p->missing);
-	CU_ASSERT_PTR_EQUAL(mid->slot[489], p->missing);
-	CU_ASSERT_PTR_EQUAL(p->top[2], p->mid_missing);
+		CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, m), p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 0), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 1), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 489), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_missing);
 	p2m_free(p);
 }
 
@@ -179,7 +179,7 @@ static void test_row6_whole_gib_identity_2639(void)
 	CU_ASSERT_EQUAL(b.brk_used - a.brk_used, 2);
 	CU_ASSERT_EQUAL(b.mid - a.mid, 1);
 	CU_ASSERT_EQUAL(b.leaf - a.leaf, 0);
-	CU_ASSERT_EQUAL(p->top[3]->nr_identity, 512);
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 3)->nr_identity, 512);
 	p2m_iter_init(&it, p, 0xC0000, 0x100000, P2M_ITER_SPLIT_LEVELS);
 	CU_ASSERT_TRUE(p2m_iter_next(&it, &run));
 	CU_ASSERT_EQUAL(run.start, 0xC0000);
@@ -218,7 +218,7 @@ static void test_row10_2639_cow_drops_identity(void)
 
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x40600, 0x123456));
 	CU_ASSERT_EQUAL(p2m_set(p, 0x40600, 0x123456, NULL), 0);
-	leaf = p->top[1]->slot[3];
+	leaf = p2m_slot_leaf(p2m_top_mid(p, 1), 3);
 	CU_ASSERT_FALSE(leaf->shared);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x40600), 0x123456);
 	for (uint64_t pfn = 0x40601; pfn < 0x40800; pfn++)
@@ -235,7 +235,7 @@ static void test_modern_cow_keeps_identity(void)
 	struct p2m_stats a, b;
 
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40500, 0x7D100, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
-	CU_ASSERT_PTR_EQUAL(p->top[1]->slot[3], p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 1), 3), p->identity);
 	p2m_get_stats(p, &a);
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x40600, 0x123456));
 	CU_ASSERT_EQUAL(p2m_set(p, 0x40600, 0x123456, NULL), 0);
@@ -259,7 +259,7 @@ static void test_modern_set_noalloc_on_shared(void)
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, ID(0x1234)));
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, 0x99));
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 0x40000, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
-	CU_ASSERT_PTR_EQUAL(p->top[0], p->mid_identity);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 0), p->mid_identity);
 	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x1234, ID(0x1234)));
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, ID(0x1235)));
 	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, INVALID));
@@ -283,16 +283,16 @@ static void test_range_touches_only_boundaries(void)
 	p2m_get_stats(p, &st);
 	CU_ASSERT_EQUAL(st.mid, 2);	/* top[1] and top[5] */
 	CU_ASSERT_EQUAL(st.leaf, 2);	/* the two unaligned ends */
-	CU_ASSERT_PTR_EQUAL(p->top[2], p->mid_identity);
-	CU_ASSERT_PTR_EQUAL(p->top[4], p->mid_identity);
-	CU_ASSERT_PTR_EQUAL(p->top[5]->slot[2], p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_identity);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 4), p->mid_identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 5), 2), p->identity);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x400FF), INVALID);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x40100), ID(0x40100));
 	CU_ASSERT_EQUAL(p2m_get(p, 0x1406FF), ID(0x1406FF));
 	CU_ASSERT_EQUAL(p2m_get(p, 0x140700), INVALID);
 	/* setting the middle back to missing frees nothing it does not own */
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x80000, 0x100000, P2M_FILL_MISSING, 0, NULL, NULL), 0);
-	CU_ASSERT_PTR_EQUAL(p->top[2], p->mid_missing);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_missing);
 	assert_check(p);
 	p2m_free(p);
 }
@@ -372,12 +372,12 @@ static void test_2639_set_noalloc_quirks(void)
 	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40010, INVALID));
 	CU_ASSERT_EQUAL(p2m_get(p, 0x40010), ID(0x40010));	/* unchanged */
 	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40400, ID(0x40400)));
-	CU_ASSERT_PTR_EQUAL(p->top[1]->slot[2], p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 1), 2), p->identity);
 	/* the mirror keeps mfn(p2m_missing) for that slot */
-	CU_ASSERT_EQUAL(p->top[1]->mirror[2], p->missing->mfn);
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 1)->mirror[2], p->missing->mfn);
 	assert_check(p);
 	CU_ASSERT_EQUAL(p2m_mirror_rebuild(p, NULL), 0);
-	CU_ASSERT_EQUAL(p->top[1]->mirror[2], p->identity->mfn);
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 1)->mirror[2], p->identity->mfn);
 	assert_check(p);
 	p2m_free(p);
 }
@@ -401,7 +401,7 @@ static void assert_mirror_matches(const struct p2m *p)
 			for (unsigned int i = 0; i < per && base + i < span; i++) {
 				uint64_t want = p2m_get(p, base + i);
 
-				if (p->top[t]->slot[m] == p->identity)
+				if (p2m_slot_leaf(p2m_top_mid(p, t), m) == p->identity)
 					want = p->g->invalid;
 				bad += leaf[i] != want;
 			}
@@ -520,7 +520,7 @@ static void test_compaction_reaches_lower_bound(void)
 	CU_ASSERT_EQUAL(p2m_compact(p), 4);
 	p2m_get_stats(p, &st);
 	CU_ASSERT_EQUAL(st.private_pages, st.lower_bound);
-	CU_ASSERT_PTR_EQUAL(p->top[0]->slot[8], p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 0), 8), p->identity);
 	assert_check(p);
 	p2m_free(p);
 }
@@ -640,10 +640,11 @@ static uint64_t compare(const struct p2m *p, const struct ref_map *m, struct rng
 
 		if (iv->kind == REF_LINEAR && iv->end - iv->start <= 4096) {
 			for (uint64_t pfn = iv->start; pfn < iv->end; pfn++)
-				bad += p2m_get(p, pfn) != ref_value(m, pfn);
+				bad += p2m_lookup(p, pfn) != ref_value(m, pfn);
 		} else {
 			for (int k = 0; k < 3; k++)
-				bad += p2m_get(p, probes[k]) != ref_value(m, probes[k]);
+				bad += p2m_get(p, probes[k]) != ref_value(m, probes[k]) ||
+				       p2m_lookup(p, probes[k]) != ref_value(m, probes[k]);
 		}
 	}
 	return bad;
