@@ -180,4 +180,65 @@ void setup_result_free(struct setup_result *res);
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 	      struct p2msim_err *err);
 
+/* --- a whole simulation ---------------------------------------------------------------- */
+
+/*
+ * Everything between "a machine map and some options" and "a booted
+ * guest's P2M": where the map comes from, how many pages the domain gets
+ * (dom0_mem= as Xen computes it, or given), the in-memory Xen holding the
+ * machine frames, the domain it builds, and the kernel model's run.
+ */
+struct simulation_options {
+	const char *e820_path;		/* NULL: this machine's /sys/firmware/memmap or
+					 * the default example; "none": no memory map
+					 * (a domU gets -ENOSYS) */
+	unsigned int map_index;		/* which map of a file with several (0: the first) */
+	const char *example;		/* a built-in example (simulation_examples()) */
+	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
+	struct kernel_config kconfig;
+	bool domu;
+	bool domu_set;			/* domu given on the command line */
+	enum p2m_arch arch;
+	const char *dom0_mem;		/* Xen's dom0_mem= value */
+	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
+	const char *cmdline;		/* the guest kernel's command line */
+	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
+};
+
+void simulation_options_init(struct simulation_options *o);
+
+struct simulation {
+	struct kernel_model model;
+	char *source;			/* where the map came from, for messages */
+	const char *example;		/* the example used, or NULL */
+	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */
+	bool dom0;
+	enum p2m_arch arch;
+	struct hv *hv;
+	hv_domid_t domid;
+	uint64_t nr_pages, max_pages;
+	struct setup_layout layout;
+	struct setup_result res;
+	char notes[4][160];		/* assumptions the simulation made */
+	unsigned int nr_notes;
+};
+
+struct simulation_example {
+	const char *name;
+	const char *what;
+};
+const struct simulation_example *simulation_examples(size_t *nr);
+
+/* 0 on success, -EFAULT when the kernel would stop (sim->res has the log),
+ * other negative errors for bad input (message "FILE:LINE: ..." where the
+ * input is a file). */
+int simulation_run(const struct simulation_options *o, struct simulation *sim,
+		   struct p2msim_err *err);
+void simulation_free(struct simulation *sim);
+
+/* The JSON result of PRODUCT §6 (a json_object *, to be put by the
+ * caller with json_object_put()).  NULL when out of memory. */
+struct json_object;
+struct json_object *simulation_to_json(const struct simulation *sim);
+
 #endif
