@@ -203,6 +203,7 @@ struct simulation_options {
 	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
 	const char *cmdline;		/* the guest kernel's command line */
 	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
+	struct setup_layout layout;	/* used when layout.known */
 };
 
 void simulation_options_init(struct simulation_options *o);

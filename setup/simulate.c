@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "debugfs-dump/dump.h"
 #include "setup/setup-internal.h"
 #include "setup/xen-opts.h"
 
@@ -303,13 +304,19 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	rc = build(sim, no_map, &mfn_list, err);
 	if (rc < 0)
 		return rc;
-	setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
-	note(sim, "boot layout assumed (no Xen log): kernel pfn %#llx-%#llx, page tables "
-	     "%#llx-%#llx, initrd %#llx-%#llx", (unsigned long long)sim->layout.kernel_start,
-	     (unsigned long long)sim->layout.kernel_end, (unsigned long long)sim->layout.pt_start,
-	     (unsigned long long)sim->layout.pt_end, (unsigned long long)sim->layout.initrd_start,
-	     (unsigned long long)sim->layout.initrd_end);
-	sim->res.layout_assumed = true;
+	if (o->layout.known) {
+		sim->layout = o->layout;
+	} else {
+		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
+		note(sim, "boot layout assumed (no Xen log): kernel pfn %#llx-%#llx, page tables "
+		     "%#llx-%#llx, initrd %#llx-%#llx", (unsigned long long)sim->layout.kernel_start,
+		     (unsigned long long)sim->layout.kernel_end,
+		     (unsigned long long)sim->layout.pt_start,
+		     (unsigned long long)sim->layout.pt_end,
+		     (unsigned long long)sim->layout.initrd_start,
+		     (unsigned long long)sim->layout.initrd_end);
+		sim->res.layout_assumed = true;
+	}
 	in.model = &sim->model;
 	in.dom0 = sim->dom0;
 	in.arch = sim->arch;
@@ -355,22 +362,15 @@ static struct json_object *range(uint64_t start, uint64_t end, const char *type)
 
 static struct json_object *runs_json(const struct simulation *sim)
 {
-	struct json_object *a = json_object_new_array();
-	struct p2m_iter it;
-	struct p2m_run run;
+	struct dump_runs runs;
+	struct json_object *a = NULL;
 
-	if (!a || !sim->res.p2m)
-		return a;
-	p2m_iter_init(&it, sim->res.p2m, 0, sim->res.p2m_size, 0);
-	while (p2m_iter_next(&it, &run)) {
-		struct json_object *r = range(run.start, run.end, p2m_type_name(run.type));
-
-		if (!r || json_object_array_add(a, r) < 0) {
-			json_object_put(r);
-			json_object_put(a);
-			return NULL;
-		}
-	}
+	dump_runs_init(&runs);
+	if (!sim->res.p2m)
+		a = json_object_new_array();
+	else if (dump_runs_from_p2m(&runs, sim->res.p2m, 0, sim->res.p2m_size, NULL) == 0)
+		(void)dump_runs_to_json(&runs, &a, NULL);
+	dump_runs_free(&runs);
 	return a;
 }
 
