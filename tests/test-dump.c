@@ -1087,6 +1087,8 @@ static const struct bad_case bad_cases[] = {
 	  " [0x30->0x40] level top\n", 0, DUMP_FMT_UNKNOWN, "t:4: ", "level range" },
 	{ " [0x0->0x10] pfn\n [0x10->0x30] missing\n [0x0->0x10] level entry\n", 0,
 	  DUMP_FMT_UNKNOWN, "t:3: ", "truncated" },
+	{ " [0x0->0x40000] pfn\n [0x0->0x40000] level entry\n [0x40000->0x40400] level middle\n",
+	  0, DUMP_FMT_UNKNOWN, "t:3: ", "truncated" },
 	{ " [0x0->0x10] foo\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "unknown type 'foo'" },
 	{ " [0x0->0x10] pfn\n [0x10->0x20] level sideways\n", 0, DUMP_FMT_UNKNOWN, "t:2: ",
 	  "unknown level" },
@@ -1154,13 +1156,15 @@ static void test_bad_input_is_located(void)
 	}
 }
 
-static void test_missing_file_is_an_error(void)
+static void test_unreadable_files_are_errors(void)
 {
 	struct p2msim_err err = { 0 };
 	struct dump_runs r;
 
 	CU_ASSERT_EQUAL(dump_parse_file(&r, "/nonexistent/p2m", DUMP_FMT_UNKNOWN, &err), -ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent/p2m"));
+	CU_ASSERT(dump_parse_file(&r, "/", DUMP_FMT_UNKNOWN, &err) < 0);
+	CU_ASSERT_EQUAL(strncmp(err.msg, "/: ", 3), 0);
 }
 
 /* Mutated valid inputs of every format and random bytes: the parser
@@ -1276,7 +1280,7 @@ static const struct test_case diff_cases[] = {
 
 static const struct test_case bad_input_cases[] = {
 	{ "bad_input_is_located", test_bad_input_is_located },
-	{ "missing_file_is_an_error", test_missing_file_is_an_error },
+	{ "unreadable_files_are_errors", test_unreadable_files_are_errors },
 	{ "junk_never_crashes", test_junk_never_crashes },
 	{ NULL, NULL },
 };
