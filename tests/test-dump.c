@@ -247,7 +247,7 @@ static void test_old_dump_ends_before_last_pfn(void)
 static void test_old_dump_zero_entries_and_silent_last_run(void)
 {
 	struct p2m *p = new_modern(1 << 20);
-	struct dump_runs r;
+	struct dump_runs r, direct;
 	char *got;
 
 	set_range(p, 0, 0x800, P2M_FILL_MFN, 0x1000);
@@ -261,6 +261,9 @@ static void test_old_dump_zero_entries_and_silent_last_run(void)
 	CU_ASSERT_EQUAL(r.runs[1].start, 0x800);
 	CU_ASSERT_EQUAL(r.runs[1].end, 0x9ff);
 	CU_ASSERT_EQUAL(r.runs[1].type, P2M_ABNORMAL);
+	CU_ASSERT_EQUAL_FATAL(dump_runs_from_old(&direct, p, 0xA00, NULL), 0);
+	assert_same_runs(&r, &direct);
+	dump_runs_free(&direct);
 	dump_runs_free(&r);
 	free(got);
 	p2m_free(p);
