@@ -188,15 +188,25 @@ enum dump_scope {
 };
 
 /*
- * The modern debugfs file prints the shared identity page as "missing"
- * (REF §6): a kernel's own file and a semantic view of the same P2M
- * (p2msim live dump, a simulate run list or JSON, a lab capture) disagree
- * over every whole leaf that is backed by it.  With the quirk applied to a
- * side, a pfn that side shows as missing while the other shows identity is
- * not a difference when, on both sides, it lies in an aligned leaf
- * (@leaf_pfns pfns) that is entirely missing on the dump side and entirely
- * identity on the other -- exactly what a shared identity leaf prints as.
- * Identity in a partial leaf must print as identity and still differs.
+ * The modern debugfs file (3.19+) reads the p2m array, where a leaf backed
+ * by the shared identity page holds INVALID, so it prints such leaves as
+ * "missing" (REF §6); only identity values in private leaves print as
+ * identity.  Every other source here is semantic: p2msim live dump labels
+ * the shared identity page, simulate's run list and JSON say identity, the
+ * lab's dom0p2m relabels the page, and the old dump (2.6.39-3.18) tests the
+ * page pointer itself.  So a user holding a kernel's own
+ * /sys/kernel/debug/xen/mmu/p2m and a live dump or simulation of the same
+ * domain sees every identity hole of 2 MiB or more as a "difference" that
+ * is really the kernel's quirk, while a real fault (a partial leaf that
+ * lost its identity values, a missing RAM range) must still show.
+ *
+ * With the quirk applied to a side (the "dump side"), a pfn it shows as
+ * missing while the other side shows identity is not a difference when it
+ * lies in an aligned leaf (@leaf_pfns pfns) that is entirely missing on
+ * the dump side and entirely identity on the other -- exactly what a
+ * shared identity leaf or mid prints as.  Identity in a partial leaf must
+ * print as identity and still differs; so do missing-vs-pfn and every
+ * other pair.  The summary counts the pfns the quirk accepted.
  */
 enum dump_quirk {
 	DUMP_QUIRK_AUTO,	/* apply to a side that is a modern dump, unless

@@ -412,8 +412,15 @@ static int parse_debugfs(struct pctx *x, const char *buf, size_t len, bool old)
 	/* 2.6.39-3.18: a type line is printed only on a change, and the last
 	 * pfn is forced to abnormal, so a final abnormal run is never printed;
 	 * the level lines still close at MAX_DOMAIN_PAGES - 1. */
-	if (old && type_end < level_end)
+	if (old && type_end < level_end) {
+		/* Zero entries live in private leaves: every level line past the
+		 * last type line must be "entry", or the file was cut short. */
+		for (size_t i = x->r->nr_levels; i-- > 0 && x->r->levels[i].end > type_end;)
+			if (x->r->levels[i].level != DUMP_LEVEL_ENTRY)
+				return perr(x, "type lines stop at 0x%" PRIx64 " but level lines "
+					    "go on to 0x%" PRIx64 " (truncated?)", type_end, level_end);
 		return located(x, dump_runs_add(x->r, type_end, level_end, P2M_ABNORMAL, x->err));
+	}
 	return 0;
 }
 
@@ -559,6 +566,7 @@ int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 	dump_runs_init(r);
 	if (!f)
 		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	errno = 0;
 	for (;;) {
 		size_t got;
 
@@ -583,7 +591,8 @@ int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 			break;
 	}
 	if (ferror(f)) {
-		rc = p2msim_err_set(err, -EIO, "%s: read error", path);
+		rc = p2msim_err_set(err, errno ? -errno : -EIO, "%s: %s", path,
+				    errno ? strerror(errno) : "read error");
 		goto out;
 	}
 	rc = dump_parse(r, buf, len, std ? "<stdin>" : path, fmt, err);

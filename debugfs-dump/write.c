@@ -190,6 +190,10 @@ int dump_runs_from_old(struct dump_runs *r, const struct p2m *p2m,
 	rc = check_span(p2m, max_domain_pages, "MAX_DOMAIN_PAGES", err);
 	if (rc == 0)
 		rc = walk_old(&em, p2m, max_domain_pages);
+	/* As the parser does: a final abnormal run has no type line of its
+	 * own, only the level lines reach MAX_DOMAIN_PAGES - 1. */
+	if (rc == 0 && r->nr_levels && r->end < r->levels[r->nr_levels - 1].end)
+		rc = dump_runs_add(r, r->end, r->levels[r->nr_levels - 1].end, P2M_ABNORMAL, err);
 	if (rc < 0)
 		dump_runs_free(r);
 	return rc;
