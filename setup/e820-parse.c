@@ -1072,15 +1072,16 @@ static int add_entry(struct parser *p, struct line_info *li, unsigned int line)
 				    "range 0x%llx +0x%llx runs past the end of the 64-bit space",
 				    (unsigned long long)li->start, (unsigned long long)size);
 	} else if (li->inclusive) {
-		if (li->end + 1 == li->start) {
+		if (li->start == 0 && li->end == UINT64_MAX) {
+			/* (a zero-size entry at 0 prints the same; it cannot be told apart) */
+			return perr(p, line, -EINVAL,
+				    "range 0x0-0xffffffffffffffff is 2^64 bytes; its size does "
+				    "not fit in 64 bits");
+		} else if (li->end + 1 == li->start) {
 			size = 0;	/* printed as start-1 by the kernel */
 		} else if (li->end < li->start) {
 			return perr(p, line, -EINVAL, "end 0x%llx is before start 0x%llx",
 				    (unsigned long long)li->end, (unsigned long long)li->start);
-		} else if (li->start == 0 && li->end == UINT64_MAX) {
-			return perr(p, line, -EINVAL,
-				    "range 0x0-0xffffffffffffffff is 2^64 bytes; its size does "
-				    "not fit in 64 bits");
 		} else {
 			size = li->end - li->start + 1;
 		}
@@ -1348,6 +1349,50 @@ static int json_u64(struct json_object *v, uint64_t *out)
 	return -EINVAL;
 }
 
+/* json-c clamps integer literals beyond 64 bits to UINT64_MAX without a
+ * word; find such a literal first.  Returns its line, or 0. */
+static unsigned int json_overflowing_number(const char *buf, size_t len)
+{
+	unsigned int line = 1;
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (c == '\n')
+			line++;
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+		} else if (is_digit(c) && (!i || !(is_alnum(buf[i - 1]) || buf[i - 1] == '.'))) {
+			size_t j = i;
+			uint64_t v = 0;
+			bool over = false;
+
+			for (; j < len && is_digit(buf[j]); j++) {
+				unsigned int d = (unsigned int)(buf[j] - '0');
+
+				if (v > (UINT64_MAX - d) / 10)
+					over = true;
+				else
+					v = v * 10 + d;
+			}
+			if (over && !(j < len && (buf[j] == '.' || buf[j] == 'e' || buf[j] == 'E')))
+				return line;
+			i = j - 1;
+		}
+	}
+	return 0;
+}
+
 static int parse_json(struct parser *p)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -1385,6 +1430,14 @@ static int parse_json(struct parser *p)
 		goto out;
 	}
 parsed:
+	{
+		unsigned int bad = json_overflowing_number(p->buf, p->len);
+
+		if (bad) {
+			rc = perr(p, bad, -EINVAL, "a number does not fit in 64 bits");
+			goto out;
+		}
+	}
 	if (json_object_is_type(root, json_type_object)) {
 		if (!json_object_object_get_ex(root, "e820", &arr)) {
 			rc = perr(p, 1, -EINVAL, "JSON object has no \"e820\" array");
