@@ -1283,15 +1283,19 @@ static bool detect_qp(const char *buf, size_t len)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-/* Line of the idx-th element of the top-level e820 array: a scan for
- * brace depth outside strings (json-c keeps no positions). */
-static unsigned int json_elem_line(const char *buf, size_t len, size_t want_depth, size_t idx)
+/* Lines of the elements of the e820 array (objects or arrays opened at
+ * depth want_depth + 1), in one scan for brace depth outside strings:
+ * json-c keeps no positions.  lines[i] stays 1 if not found. */
+static void json_elem_lines(const char *buf, size_t len, size_t want_depth, unsigned int *lines,
+			    size_t n)
 {
 	unsigned int line = 1;
 	size_t depth = 0, seen = 0;
 	bool in_str = false, esc = false;
 
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < n; i++)
+		lines[i] = 1;
+	for (size_t i = 0; i < len && seen < n; i++) {
 		char c = buf[i];
 
 		if (c == '\n')
@@ -1309,14 +1313,13 @@ static unsigned int json_elem_line(const char *buf, size_t len, size_t want_dept
 			in_str = true;
 		} else if (c == '{' || c == '[') {
 			depth++;
-			if (depth == want_depth + 1 && seen++ == idx)
-				return line;
+			if (depth == want_depth + 1)
+				lines[seen++] = line;
 		} else if (c == '}' || c == ']') {
 			if (depth)
 				depth--;
 		}
 	}
-	return 1;
 }
 
 static int json_u64(struct json_object *v, uint64_t *out)
@@ -1397,6 +1400,7 @@ static int parse_json(struct parser *p)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *arr = NULL;
+	unsigned int *lines = NULL;
 	size_t depth = 1;
 	int rc = 0;
 
@@ -1452,13 +1456,15 @@ parsed:
 		goto out;
 	}
 	p->cur = doc_new_map(p->doc, NULL, 0, 1, "json");
-	if (!p->cur) {
+	lines = malloc((json_object_array_length(arr) + 1) * sizeof(*lines));
+	if (!p->cur || !lines) {
 		rc = perr(p, 0, -ENOMEM, "out of memory");
 		goto out;
 	}
+	json_elem_lines(p->buf, p->len, depth, lines, json_object_array_length(arr));
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		unsigned int line = json_elem_line(p->buf, p->len, depth, i);
+		unsigned int line = lines[i];
 		struct line_info li;
 
 		memset(&li, 0, sizeof(li));
@@ -1518,6 +1524,7 @@ parsed:
 	}
 	rc = close_map(p);
 out:
+	free(lines);
 	json_object_put(root);
 	json_tokener_free(tok);
 	return rc;
