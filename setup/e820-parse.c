@@ -38,6 +38,8 @@
  *                               prefix): inclusive ends, 0x or bare hex,
  *                               decimal, K/M/G/T suffixes, types by name or
  *                               number.
+ *   base_addr = A, length = S, NAME
+ *                               GRUB's lsmmap (its own type names).
  *   memmap=exactmap memmap=...  a kernel command line rebuilding the map.
  * Linux formats print WHO only for entries; entries with a WHO that is not
  * one of the kernel's own (BIOS-e820, Xen, user, ...) count only when their
@@ -991,6 +993,68 @@ overflow:
 	return true;
 }
 
+/* GRUB's lsmmap: "base_addr = 0x0, length = 0x9fc00, available RAM".  Its
+ * names are its own ("reserved RAM" is type 2 here, RAM in /proc/iomem). */
+static bool try_grub(const char *c, struct line_info *li)
+{
+	static const struct {
+		const char *name;
+		uint32_t type;
+	} names[] = {
+		{ "available RAM", E820_TYPE_RAM },
+		{ "reserved RAM", E820_TYPE_RESERVED },
+		{ "ACPI reclaimable RAM", E820_TYPE_ACPI },
+		{ "ACPI non-volatile storage RAM", E820_TYPE_NVS },
+		{ "faulty RAM (BadRAM)", E820_TYPE_UNUSABLE },
+		{ "persistent RAM", E820_TYPE_PMEM },
+		{ "persistent RAM (legacy)", E820_TYPE_PRAM },
+		{ "RAM holding coreboot tables", 16 },
+		{ "RAM holding firmware code", 20 },
+	};
+	const char *q;
+	uint64_t a, b;
+	int n;
+
+	if (strncmp(c, "base_addr = ", 12))
+		return false;
+	strcpy(li->kindname, "grub");
+	q = c + 12;
+	n = scan_hex(q, true, &a);
+	if (n <= 0 || strncmp(q + n, ", length = ", 11))
+		goto bad;
+	q += n + 11;
+	n = scan_hex(q, true, &b);
+	if (n <= 0 || strncmp(q + n, ", ", 2))
+		goto bad;
+	q = skip_ws(q + n + 2);
+	li->start = a;
+	li->end = b;
+	li->has_size = true;
+	li->inclusive = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(q, names[i].name)) {
+			li->type = names[i].type;
+			li->kind = L_ENTRY;
+			return true;
+		}
+	if (!strncmp(q, "type = ", 7)) {
+		uint64_t t;
+
+		n = scan_hex(q + 7, true, &t);
+		if (n > 0 && !q[7 + n] && t <= UINT32_MAX) {
+			li->type = (uint32_t)t;
+			li->kind = L_ENTRY;
+			return true;
+		}
+	}
+	set_bad(li, L_BAD, "unknown GRUB memory type '%.40s'", q);
+	return true;
+bad:
+	set_bad(li, L_BAD, "expected 'base_addr = 0x..., length = 0x..., TYPE' (GRUB lsmmap)%s",
+		"");
+	return true;
+}
+
 /* "... RAM map:" with a few words before it. */
 static bool try_header(const char *c, struct line_info *li)
 {
@@ -1044,7 +1108,8 @@ static void classify(struct parser *p, const char *line, struct line_info *li,
 		li->kind = L_MEMMAP;
 		return;
 	}
-	if (try_linux(c, li) || try_xen(c, li) || try_xen_old(c, li) || try_linux_old(c, li))
+	if (try_linux(c, li) || try_xen(c, li) || try_xen_old(c, li) || try_linux_old(c, li) ||
+	    try_grub(c, li))
 		return;
 	if (!st->log && try_iomem(c, st->indented, li))
 		return;

@@ -11,6 +11,11 @@
 
 #include "tests/e820-testutil.h"
 
+static void expect_error(const char *text, size_t len, int code, const char *prefix,
+			 const char *needle);
+#define EXPECT_ERROR(text, code, prefix, needle) \
+	expect_error(text, sizeof(text) - 1, code, prefix, needle)
+
 /* --- the corpus ---------------------------------------------------------- */
 
 struct corpus_map {
@@ -428,6 +433,29 @@ static void test_sysfs_firmware_memmap_dump_and_directory(void)
 	e820_doc_free(&doc);
 }
 
+static void test_grub_lsmmap(void)
+{
+	static const char text[] =
+		"XENLAB-GRUB firmware E820 after the patch (lsmmap):\n"
+		"base_addr = 0x0, length = 0x9fc00, available RAM\n"
+		"base_addr = 0x9fc00, length = 0x400, reserved RAM\n"
+		"base_addr = 0xc000000, length = 0x3000, ACPI non-volatile storage RAM\n"
+		"base_addr = 0xc003000, length = 0x1000, ACPI reclaimable RAM\n"
+		"base_addr = 0xc004000, length = 0x1000, type = 0x9\n"
+		"XENLAB-GRUB cutmem: 3 range(s) removed\n";
+	struct e820_doc doc;
+	struct p2msim_err err;
+
+	CU_ASSERT_EQUAL_FATAL(parse_str(text, &doc, &err), 0);
+	CU_ASSERT_STRING_EQUAL(doc.maps[0].kind, "grub");
+	ASSERT_TABLE(&doc.maps[0].table, { 0, 0x9fc00, E820_TYPE_RAM },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xc000000, 0x3000, E820_TYPE_NVS },
+		     { 0xc003000, 0x1000, E820_TYPE_ACPI }, { 0xc004000, 0x1000, 9 });
+	e820_doc_free(&doc);
+	EXPECT_ERROR("base_addr = 0x0, length = 0x9fc00, available ROM\n", -EINVAL, "t.txt:1: ",
+		     "unknown GRUB memory type");
+}
+
 static void test_json_input_object_array_and_sizes(void)
 {
 	static const char text[] =
@@ -481,9 +509,6 @@ static void expect_error(const char *text, size_t len, int code, const char *pre
 	CU_ASSERT_EQUAL(doc.nr_maps, 0);
 	CU_ASSERT_PTR_NULL(doc.maps);
 }
-
-#define EXPECT_ERROR(text, code, prefix, needle) \
-	expect_error(text, sizeof(text) - 1, code, prefix, needle)
 
 static void test_bad_unknown_type_in_a_map_line(void)
 {
@@ -766,6 +791,7 @@ static const struct test_case format_cases[] = {
 	{ "iomem_top_level_only", test_iomem_top_level_only },
 	{ "plain_table_forms", test_plain_table_forms },
 	{ "sysfs_firmware_memmap_dump_and_directory", test_sysfs_firmware_memmap_dump_and_directory },
+	{ "grub_lsmmap", test_grub_lsmmap },
 	{ "json_input_object_array_and_sizes", test_json_input_object_array_and_sizes },
 	{ "memmap_command_line_as_input", test_memmap_command_line_as_input },
 	{ NULL, NULL },
