@@ -1660,7 +1660,7 @@ fail:
 	return rc;
 }
 
-static int read_all(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
+int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
@@ -1717,7 +1717,7 @@ static int read_attr(const char *dir, const char *sub, const char *attr, char *v
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	rc = read_all(fd, path, &buf, &n, err);
+	rc = e820_read_fd(fd, path, &buf, &n, err);
 	close(fd);
 	if (rc)
 		return rc;
@@ -1864,7 +1864,7 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
 					      path, strerror(errno));
 	}
-	rc = read_all(fd, name, &buf, &len, err);
+	rc = e820_read_fd(fd, name, &buf, &len, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc)
@@ -1872,4 +1872,58 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 	rc = e820_parse_buffer(name, buf, len, doc, err);
 	free(buf);
 	return rc;
+}
+
+/* --- a line reader for other log parsers (setup/xenlog.c) ----------------- */
+
+struct e820_text {
+	struct parser p;
+	struct e820_doc doc;	/* unused; perr() needs no document */
+};
+
+int e820_text_open(struct e820_text **out, const char *name, const char *buf, size_t len,
+		   struct p2msim_err *err)
+{
+	struct e820_text *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	t->p.name = name ? name : "<input>";
+	t->p.buf = buf;
+	t->p.len = len;
+	t->p.doc = &t->doc;
+	t->p.err = err;
+	t->p.lineno = 1;
+	if (len > INPUT_MAX_LEN) {
+		free(t);
+		return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
+				      name ? name : "<input>", INPUT_MAX_LEN >> 20);
+	}
+	t->p.qp = detect_qp(buf, len);
+	*out = t;
+	return 0;
+}
+
+int e820_text_next(struct e820_text *t, struct e820_text_line *l)
+{
+	struct stripped st;
+	int rc = read_logical(&t->p, &l->line);
+
+	if (rc <= 0)
+		return rc;
+	strip_ansi(t->p.lbuf);
+	strip_prefixes(t->p.lbuf, &st);
+	l->content = st.c;
+	l->log = st.log;
+	l->xen = st.xen;
+	return 1;
+}
+
+void e820_text_close(struct e820_text *t)
+{
+	if (!t)
+		return;
+	free(t->p.lbuf);
+	free(t);
 }
