@@ -40,7 +40,8 @@
  *                               number.
  *   base_addr = A, length = S, NAME
  *                               GRUB's lsmmap (its own type names).
- *   memmap=exactmap memmap=...  a kernel command line rebuilding the map.
+ *   memmap=exactmap memmap=...  a kernel command line rebuilding the map (a
+ *                               bare line starting with memmap=exactmap).
  * Linux formats print WHO only for entries; entries with a WHO that is not
  * one of the kernel's own (BIOS-e820, Xen, user, ...) count only when their
  * type parses, so "node 0: [mem ...]" lines are not mistaken for a map.
@@ -957,7 +958,7 @@ static bool try_table(const char *c, struct line_info *li, bool strict)
 		goto overflow;
 	q += n;
 	if (*q && !e820_is_space(*q))
-		goto bad;
+		return false;	/* "2024-05-15 ...", "0x1000-0x1fff]": not a table row */
 	strcpy(li->kindname, "table");
 	li->start = a;
 	li->end = b;
@@ -967,24 +968,28 @@ static bool try_table(const char *c, struct line_info *li, bool strict)
 		const char *rest = skip_ws(q);
 		char *hash = NULL;
 		char tmp[256];
+		int rc;
 
 		/* a trailing "# comment" */
 		snprintf(tmp, sizeof(tmp), "%s", rest);
 		hash = strchr(tmp, '#');
 		if (hash)
 			*hash = '\0';
-		if (!parse_type_rest(tmp, true, &li->type)) {
+		rc = parse_type_rest(tmp, true, &li->type);
+		if (!rc) {
 			li->kind = L_ENTRY;
 			return true;
 		}
+		if (!strict) {
+			li->kind = L_OTHER;
+			return true;
+		}
+		if (rc == -ENODATA)
+			set_bad(li, L_BAD, "the entry has no type (expected 'START-END TYPE', "
+				"'START +SIZE TYPE' or 'START END TYPE')%s", "");
+		else
+			set_bad(li, L_BAD, "unknown memory type '%.40s'", skip_ws(tmp));
 	}
-bad:
-	if (!strict) {
-		li->kind = L_OTHER;
-		return true;
-	}
-	set_bad(li, L_BAD, "expected 'START-END TYPE', 'START +SIZE TYPE' or 'START END TYPE'%s",
-		"");
 	return true;
 overflow:
 	if (!strict)
@@ -1104,7 +1109,7 @@ static void classify(struct parser *p, const char *line, struct line_info *li,
 	}
 	if (try_header(c, li))
 		return;
-	if (!st->log && !strncmp(c, "memmap=", 7)) {
+	if (!st->log && !strncmp(c, "memmap=exactmap", 15)) {
 		li->kind = L_MEMMAP;
 		return;
 	}
