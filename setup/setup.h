@@ -194,6 +194,7 @@ struct simulation_options {
 					 * (a domU gets -ENOSYS) */
 	unsigned int map_index;		/* which map of a file with several (0: the first) */
 	const char *example;		/* a built-in example (simulation_examples()) */
+	const char *xen_log_path;	/* Xen's boot log: map, dom0_mem, nr_pages, layout */
 	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
 	struct kernel_config kconfig;
 	bool domu;

@@ -16,6 +16,7 @@
 #include "debugfs-dump/dump.h"
 #include "setup/setup-internal.h"
 #include "setup/xen-opts.h"
+#include "setup/xenlog.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -127,7 +128,8 @@ static int take_map(struct simulation *sim, struct e820_doc *doc, unsigned int i
 }
 
 static int read_map(const struct simulation_options *o, const struct example *ex,
-		    struct simulation *sim, bool *no_map, struct p2msim_err *err)
+		    const struct xenlog *xlog, struct simulation *sim, bool *no_map,
+		    struct p2msim_err *err)
 {
 	struct e820_doc doc = { 0 };
 	struct stat st;
@@ -142,6 +144,15 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 	if (o->e820_path) {
 		sim->source = strdup(o->e820_path);
 		rc = e820_parse_file(o->e820_path, &doc, err);
+	} else if (xlog && xlog->e820.nr) {
+		sim->source = strdup(xlog->name);
+		note(sim, "machine map: Xen's \"%s\" (dom0 also sees the IO-APIC and local APIC "
+		     "pages Xen reserves later)", xlog->e820_header ? xlog->e820_header : "RAM map");
+		rc = e820_table_copy(&sim->machine, &xlog->e820) < 0 ?
+		     p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		if (!sim->source)
+			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
+		return rc;
 	} else if (ex) {
 		sim->source = strdup(ex->name);
 		rc = e820_parse_buffer(ex->name, ex->map, strlen(ex->map), &doc, err);
@@ -170,7 +181,7 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 /* --- pages --------------------------------------------------------------------------- */
 
 static int dom0_pages(const struct simulation_options *o, const struct example *ex,
-		      struct simulation *sim, struct p2msim_err *err)
+		      const struct xenlog *xlog, struct simulation *sim, struct p2msim_err *err)
 {
 	struct dom0_mem dm;
 	struct e820_table xen_map;
@@ -180,12 +191,25 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 
 	if (o->nr_pages) {
 		sim->nr_pages = o->nr_pages;
-		sim->max_pages = o->max_pages ? o->max_pages : HV_UNLIMITED;
+		sim->max_pages = o->max_pages ? o->max_pages : 0xffffffffULL;
 		return 0;
 	}
 	dom0_mem_init(&dm);
 	if (o->xen_cmdline && (rc = dom0_mem_from_xen_cmdline(o->xen_cmdline, &dm, err)) < 0)
 		return rc;
+	if (!o->xen_cmdline && !spec && xlog && xlog->dom0_mem.seen)
+		dm = xlog->dom0_mem;
+	/* What Xen actually gave dom0 beats any estimate of its rules. */
+	if (!spec && xlog && xenlog_dom0_nr_pages(xlog, &sim->nr_pages) == 0) {
+		uint64_t nr = sim->nr_pages, max = 0xffffffffULL;
+
+		if (dm.max.set && dom0_mem_compute(&dm, &sim->machine, &nr, &max, NULL) == 0 &&
+		    max == UINT64_MAX)
+			max = 0xffffffffULL;
+		sim->max_pages = o->max_pages ? o->max_pages : dm.max.set ? max : 0xffffffffULL;
+		note(sim, "nr_pages from Xen's \"Dom0 alloc.\" line");
+		return 0;
+	}
 	if (!spec && !dm.seen && ex && ex->nr_pages) {
 		sim->nr_pages = ex->nr_pages;
 		sim->max_pages = o->max_pages ? o->max_pages : ex->max_pages;
@@ -234,6 +258,36 @@ static int domu_pages(const struct simulation_options *o, const struct example *
 	return 0;
 }
 
+/* Xen's VIRTUAL MEMORY ARRANGEMENT in guest pfns: the kernel is mapped
+ * from __START_KERNEL_map. */
+#define START_KERNEL_MAP 0xffffffff80000000ULL
+
+static bool va_pfns(const struct xenlog_range *r, uint64_t *s, uint64_t *e)
+{
+	if (!r->set || r->start < START_KERNEL_MAP || r->end < r->start)
+		return false;
+	*s = (r->start - START_KERNEL_MAP) >> 12;
+	*e = (r->end - START_KERNEL_MAP + 0xfff) >> 12;
+	return true;
+}
+
+static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
+{
+	memset(lay, 0, sizeof(*lay));
+	if (!va_pfns(&xlog->v_kernel, &lay->kernel_start, &lay->kernel_end) ||
+	    !va_pfns(&xlog->v_start_info, &lay->start_info, &lay->start_info_end) ||
+	    !va_pfns(&xlog->v_page_tables, &lay->pt_start, &lay->pt_end))
+		return false;
+	lay->known = true;
+	if (!va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end) && xlog->initrd.set) {
+		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
+		 * 0x8000 in every lab boot. */
+		lay->initrd_start = 0x8000;
+		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+	}
+	return true;
+}
+
 /* --- the hypervisor and the domain ------------------------------------------------------ */
 
 static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
@@ -273,6 +327,8 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 {
 	const struct example *ex = NULL;
 	struct setup_input in = { 0 };
+	struct xenlog xlog;
+	bool have_log = false;
 	uint64_t *mfn_list = NULL;
 	bool no_map = false;
 	int rc;
@@ -288,24 +344,35 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 			       KERNEL_DEFAULT_VERSION, &o->kconfig, err);
 	if (rc < 0)
 		return rc;
-	rc = read_map(o, ex, sim, &no_map, err);
+	if (o->xen_log_path) {
+		rc = xenlog_parse_file(o->xen_log_path, &xlog, err);
+		if (rc < 0)
+			goto out;
+		have_log = true;
+	}
+	rc = read_map(o, ex, have_log ? &xlog : NULL, sim, &no_map, err);
 	if (rc < 0)
-		return rc;
+		goto out;
 	if (!ex && sim->example)
 		ex = find_example(sim->example);
 	sim->dom0 = o->domu_set ? !o->domu : !(ex && ex->domu);
 	sim->arch = o->arch;
-	if (sim->dom0 && no_map)
-		return p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
-				      "(--e820 none is for a domU)");
-	rc = sim->dom0 ? dom0_pages(o, ex, sim, err) : domu_pages(o, ex, sim, no_map, err);
+	if (sim->dom0 && no_map) {
+		rc = p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
+				    "(--e820 none is for a domU)");
+		goto out;
+	}
+	rc = sim->dom0 ? dom0_pages(o, ex, have_log ? &xlog : NULL, sim, err) :
+			 domu_pages(o, ex, sim, no_map, err);
 	if (rc < 0)
-		return rc;
+		goto out;
 	rc = build(sim, no_map, &mfn_list, err);
 	if (rc < 0)
-		return rc;
+		goto out;
 	if (o->layout.known) {
 		sim->layout = o->layout;
+	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {
+		note(sim, "boot layout from Xen's log");
 	} else {
 		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
 		note(sim, "boot layout assumed (no Xen log): kernel pfn %#llx-%#llx, page tables "
@@ -326,7 +393,10 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.cmdline = o->cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
+out:
 	free(mfn_list);
+	if (have_log)
+		xenlog_free(&xlog);
 	return rc;
 }
 

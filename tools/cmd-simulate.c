@@ -47,7 +47,8 @@ static void usage(FILE *f, const char *cmd)
 "  --map N              the Nth map of a file holding several (1 = the first)\n"
 "  --example NAME       a built-in example ('--example list' lists them); it carries\n"
 "                       its own options, which the command line overrides\n"
-"  --xen-log FILE       Xen's boot log (not available yet)\n"
+"  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
+"                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
 "Guest:\n"
 "  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
@@ -305,8 +306,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			o.example = optarg;
 			break;
 		case OPT_XENLOG:
-			tool_error("%s: --xen-log is not implemented yet", optarg);
-			return EXIT_FAIL;
+			o.xen_log_path = optarg;
+			break;
 		case OPT_KERNEL:
 			o.kernel = optarg;
 			break;
