@@ -145,6 +145,7 @@ void kernel_config_init(struct kernel_config *kc)
 	kc->balloon_hotplug = true;
 	kc->hotplug_limit_gib = 512;
 	kc->max_domain_gib = 128;
+	kc->amd_mem_encrypt = true;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -196,13 +197,16 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 		rc = parse_bool(eq + 1, &kc->balloon_hotplug);
 	else if (!strcmp(key, "XEN_MEMORY_HOTPLUG_LIMIT"))
 		rc = parse_number(eq + 1, &kc->hotplug_limit_gib);
+	else if (!strcmp(key, "AMD_MEM_ENCRYPT"))
+		rc = parse_bool(eq + 1, &kc->amd_mem_encrypt);
 	else if (!strcmp(key, "XEN_MAX_DOMAIN_MEMORY"))
 		rc = parse_number(eq + 1, &kc->max_domain_gib);
 	else
 		return p2msim_err_set(err, -EINVAL,
 				      "--kconfig '%s': unknown option (known: ISCSI_IBFT_FIND, "
 				      "XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG, "
-				      "XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY)", assignment);
+				      "XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, "
+				      "AMD_MEM_ENCRYPT)", assignment);
 	if (rc < 0)
 		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': bad value", assignment);
 	return 0;
@@ -250,7 +254,7 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 	/* Debian 6.1.x: "kernel BUG at arch/x86/xen/setup.c:314!" (lab capture
 	 * pc-2G-dom0-linux-mem384M). */
 	km->remap_bug_line = km->major == 6 && km->minor == 1 ? 314 : 0;
-	/* Debian's images end at 74 MiB (6.1) and 66 MiB (6.12) (lab NOTES). */
+	/* Xen loads Debian's images to 74 MiB (6.1) and 66 MiB (6.12). */
 	km->image_end_pfn = km->major == 6 && km->minor >= 12 ? 0x4200 : 0x4a00;
 	km->pt_pages = km->major == 6 && km->minor >= 12 ? 0x25 : 0x29;
 	return 0;

@@ -72,6 +72,8 @@ struct kernel_config {
 	bool balloon_hotplug;		/* CONFIG_XEN_BALLOON_MEMORY_HOTPLUG (y) */
 	uint64_t hotplug_limit_gib;	/* CONFIG_XEN_MEMORY_HOTPLUG_LIMIT (512) */
 	uint64_t max_domain_gib;	/* CONFIG_XEN_MAX_DOMAIN_MEMORY (128), tree era */
+	bool amd_mem_encrypt;		/* CONFIG_AMD_MEM_ENCRYPT (y): a 4 MiB .init.scratch
+					 * section follows _end in the loaded image */
 };
 
 void kernel_config_init(struct kernel_config *kc);
@@ -115,7 +117,7 @@ static inline bool kernel_has(const struct kernel_model *km, enum kernel_behavio
 /* Where Xen's domain builder put things, in guest pfns ([start, end)). */
 struct setup_layout {
 	bool known;			/* read from a Xen boot log */
-	uint64_t kernel_start, kernel_end;	/* _text .. _end */
+	uint64_t kernel_start, kernel_end;	/* what Xen loaded: _text to the image's end */
 	uint64_t initrd_start, initrd_end;
 	uint64_t start_info, start_info_end;
 	uint64_t pt_start, pt_end;	/* initial page tables */

@@ -117,8 +117,8 @@ static int take_map(struct simulation *sim, struct e820_doc *doc, unsigned int i
 	if (doc->nr_maps == 0)
 		return p2msim_err_set(err, -EINVAL, "%s: no memory map found", sim->source);
 	if (index >= doc->nr_maps)
-		return p2msim_err_set(err, -EINVAL, "%s: --map %u, but the file has %zu map(s)",
-				      sim->source, index + 1, doc->nr_maps);
+		return p2msim_err_set(err, -EINVAL, "%s: --map %u, but the file has %zu map(s) "
+				      "(0 to %zu)", sim->source, index, doc->nr_maps, doc->nr_maps - 1);
 	m = &doc->maps[index];
 	if (m->table.nr == 0)
 		return p2msim_err_set(err, -EINVAL, "%s:%u: the map is empty", sim->source,

@@ -32,8 +32,8 @@
 #define VA_KERNEL_BASE 0xffffffff80000000ULL
 
 struct fcase {
-	char name[128];
-	char dir[512];
+	char name[512];
+	char dir[1024];
 	char why[1024];		/* what did not match */
 	bool skipped;
 	bool passed;
@@ -81,7 +81,7 @@ static char *slurp(const char *path, size_t *len)
 
 static char *case_file(const struct fcase *c, const char *file, size_t *len)
 {
-	char path[1024];
+	char path[2048];
 
 	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
 	return slurp(path, len);
@@ -288,6 +288,20 @@ out:
 	free(text);
 }
 
+static bool has_entries(const char *path)
+{
+	char *text = slurp(path, NULL);
+	bool any = false;
+
+	for (const char *p = text; p && *p && !any;) {
+		any = *p == '0';
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	free(text);
+	return any;
+}
+
 static void run_case(struct fcase *c)
 {
 	char *variant = case_file(c, "variant.txt", NULL);
@@ -295,13 +309,13 @@ static void run_case(struct fcase *c)
 	char *crash = case_file(c, "crash-lines.txt", NULL);
 	char *xencmd = case_file(c, "xen-cmdline.txt", NULL);
 	char *kcmd = case_file(c, "dom0-cmdline.txt", NULL);
-	char kernel[32] = "6.1", e820[1024];
+	char kernel[32] = "6.1", e820[2048], xlog[2048], dom0_mem[128] = "dom0_mem=", extra[256];
 	struct simulation_options o;
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
 	int rc;
 
-	if (!variant || (crash && strstr(crash, "XEN PANIC")) ||
+	if (!variant || (crash && (strstr(crash, "XEN PANIC") || strstr(crash, "(XEN) Panic on CPU"))) ||
 	    (crash && !strstr(crash, "conflicts") && !dmesg && !strstr(crash, "BUG"))) {
 		c->skipped = true;
 		snprintf(c->why, sizeof(c->why), "Xen itself stops before dom0 runs");
@@ -310,8 +324,18 @@ static void run_case(struct fcase *c)
 	simulation_options_init(&o);
 	variant_value(variant, "kernel_option", kernel, sizeof(kernel));
 	o.kernel = kernel;
+	/* The map the hypervisor gave dom0; when the capture has none (the
+	 * probe failed, dom0 died), Xen's own printed map. */
 	snprintf(e820, sizeof(e820), "%s/machine-e820.txt", c->dir);
-	o.e820_path = e820;
+	if (has_entries(e820))
+		o.e820_path = e820;
+	snprintf(xlog, sizeof(xlog), "%s/xl-dmesg-mem.txt", c->dir);
+	if (!o.e820_path)
+		o.xen_log_path = xlog;
+	if (!xencmd && variant_value(variant, "dom0_mem", dom0_mem + 9, sizeof(dom0_mem) - 9))
+		o.xen_cmdline = dom0_mem;
+	if (!kcmd && variant_value(variant, "dom0_extra", extra, sizeof(extra)))
+		o.cmdline = extra;
 	if (xencmd) {
 		char *colon = strchr(xencmd, ':');
 		char *nl = strchr(xencmd, '\n');
@@ -339,8 +363,9 @@ static void run_case(struct fcase *c)
 		said = said ? said + strlen("would stop here: ") : err.msg;
 		if (rc != -EFAULT)
 			why(c, "the kernel stopped, the model did not (%s)", rc ? err.msg : "ran to the end");
-		else if (strncmp(words, said, strcspn(words, "\n")))
-			why(c, "model stopped with '%s'", err.msg);
+		else if (strncmp(words, said, strcspn(words, "\r\n")))
+			why(c, "model stopped with '%s', the kernel with '%.*s'", err.msg,
+			    (int)strcspn(words, "\r\n"), words);
 	} else if (rc < 0) {
 		why(c, "model failed: %s", err.msg);
 	} else {

@@ -44,7 +44,8 @@ static void usage(FILE *f, const char *cmd)
 "  --e820 FILE|-        machine map (dom0) or the domain's map (--domu), any format\n"
 "                       'p2msim e820' reads; 'none' for a domU without one.\n"
 "                       Default: this machine's /sys/firmware/memmap, else --example seed\n"
-"  --map N              the Nth map of a file holding several (1 = the first)\n"
+"  --map N              map N of a file holding several (0 = the first; see\n"
+"                       'p2msim e820 --list-maps')\n"
 "  --example NAME       a built-in example ('--example list' lists them); it carries\n"
 "                       its own options, which the command line overrides\n"
 "  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
@@ -52,7 +53,8 @@ static void usage(FILE *f, const char *cmd)
 "Guest:\n"
 "  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
-"                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY (Debian's defaults)\n"
+"                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
+"                       (Debian's defaults)\n"
 "  --domu               a PV domU instead of dom0\n"
 "  --arch x86_64|x86_32\n"
 "  --dom0-mem SPEC      Xen's dom0_mem= value\n"
@@ -294,9 +296,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_MAP:
 			errno = 0;
 			map = strtoul(optarg, &end, 10);
-			if (errno || *end || map == 0 || map > 65536)
-				return tool_usage(cmd, "--map takes a map number from 1, not '%s'", optarg);
-			o.map_index = (unsigned int)map - 1;
+			if (errno || *end || map >= 65536)
+				return tool_usage(cmd, "--map takes a map index (0 = the first), not '%s'",
+						  optarg);
+			o.map_index = (unsigned int)map;
 			break;
 		case OPT_EXAMPLE:
 			if (!strcmp(optarg, "list")) {
