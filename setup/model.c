@@ -41,6 +41,9 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does" },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
 	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'" },
+	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
+	  "Jagdish Gediya, 'lib/kstrtox.c: Add \"false\"/\"true\" support to kstrtobool()' "
+	  "(April 2022)" },
 	{ KB_P2M_LIMIT, "p2m-limit", "4.3", NULL,
 	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)" },
 	{ KB_KERNEL_CONFLICT, "kernel-conflict-bug", "4.3", NULL,

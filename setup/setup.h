@@ -38,6 +38,7 @@ enum kernel_behaviour {
 	KB_REMAP,		/* RAM under holes is remapped above nr_pages */
 	KB_DISCARD_EXTRA_RAM,	/* RAM beyond the extra space is dropped, not UNUSABLE */
 	KB_512GB_LIMIT,		/* xen_512gb_limit / CONFIG_XEN_512GB for domU */
+	KB_KSTRTOBOOL_TF,	/* kstrtobool() reads t/T/f/F too (xen_512gb_limit=foo is off) */
 	KB_P2M_LIMIT,		/* the p2m VA area covers the memory-hotplug limit */
 	KB_KERNEL_CONFLICT,	/* BUG when the kernel image is not E820 RAM */
 	KB_PT_CONFLICT,		/* BUG when Xen's page tables are not E820 RAM */
