@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hv/hv.h"
 #include "p2m/p2m.h"
@@ -240,6 +241,13 @@ const struct simulation_example *simulation_examples(size_t *nr);
 int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		   struct p2msim_err *err);
 void simulation_free(struct simulation *sim);
+
+/* Pictures of the pfn space: the E820 and the P2M as labelled bars whose
+ * widths grow with the log of each range's size (identity and remapped
+ * ranges marked), as text wrapped at @columns, or as an SVG document. */
+int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int columns,
+		       struct p2msim_err *err);
+int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
 
 /* The JSON result of PRODUCT §6 (a json_object *, to be put by the
  * caller with json_object_put()).  NULL when out of memory. */

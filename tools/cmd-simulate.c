@@ -24,6 +24,7 @@ enum show {
 	SHOW_RUNS = 1u << 3,
 	SHOW_TREE = 1u << 4,
 	SHOW_SUMMARY = 1u << 5,
+	SHOW_DIAGRAM = 1u << 6,
 };
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
+	{ "diagram", SHOW_DIAGRAM },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -63,7 +65,8 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary (default: %s)\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram (default: %s)\n"
+"  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (PRODUCT §6) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
 "  -h, --help\n"
@@ -238,6 +241,19 @@ static int run_checks(const struct simulation *sim, struct p2msim_err *err)
 	return rc;
 }
 
+static int write_svg(const char *path, const struct simulation *sim, struct p2msim_err *err)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	rc = simulation_svg(f, sim, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = p2msim_err_set(err, -EIO, "%s: write error", path);
+	return rc;
+}
+
 static int print_json(const struct simulation *sim)
 {
 	struct json_object *o = simulation_to_json(sim);
@@ -256,7 +272,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 {
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -274,6 +290,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "show", required_argument, NULL, OPT_SHOW },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -281,6 +298,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
 	bool json = false, check = false;
+	const char *svg = NULL;
 	unsigned long map;
 	char *end;
 	int c, rc;
@@ -349,13 +367,16 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary, not '%s'", optarg);
+						  "summary,diagram, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
 		case OPT_CHECK:
 			check = true;
+			break;
+		case OPT_SVG:
+			svg = optarg;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -397,6 +418,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		print_tree(&sim);
 	if (show & SHOW_SUMMARY)
 		print_summary(&sim);
+	if ((show & SHOW_DIAGRAM) && simulation_diagram(stdout, &sim, 120, &err) < 0)
+		goto fail;
+	if (svg && write_svg(svg, &sim, &err) < 0)
+		goto fail;
 	if (check && run_checks(&sim, &err) < 0)
 		goto fail;
 	if (check)
