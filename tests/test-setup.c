@@ -517,6 +517,38 @@ static void test_x86_32_domu(void)
 	unlink(path);
 }
 
+/* The pictures show every E820 and P2M change, remap targets included. */
+static void test_pictures_mark_identity_and_remap(void)
+{
+	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
+				  "0x100000-0x7ffdffff usable\n";
+	struct run r;
+	char *text = NULL;
+	size_t len = 0, rects = 0;
+	FILE *f;
+
+	run(&r, map, "6.1", false, 0x20000, 0x20000, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(simulation_diagram(f, &r.sim, 100, NULL), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|1-1"));		/* the low hole */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|remap"));		/* its frames at 0x20000 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 9f "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 20000 "));
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(simulation_svg(f, &r.sim, NULL), 0);
+	fclose(f);
+	for (const char *p = text; (p = strstr(p, "<rect ")); p++)
+		rects++;
+	CU_ASSERT_TRUE(rects >= 8 && rects % 2 == 0);	/* two tracks */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "</svg>"));
+	free(text);
+	done(&r);
+}
+
 /* Versions: families and refusals. */
 static void test_kernel_versions(void)
 {
@@ -575,6 +607,7 @@ static const struct test_case cases[] = {
 	{ "mem_below_nr_pages_bugs", test_mem_below_nr_pages_bugs },
 	{ "2639_brk_exhaustion_bugs", test_2639_brk_exhaustion_bugs },
 	{ "x86_32_domu", test_x86_32_domu },
+	{ "pictures_mark_identity_and_remap", test_pictures_mark_identity_and_remap },
 	{ "kernel_versions", test_kernel_versions },
 	{ "behaviour_table_is_dated", test_behaviour_table_is_dated },
 	{ NULL, NULL },
