@@ -53,7 +53,8 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
 "                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
 "Guest:\n"
-"  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later\n"
+"  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later;\n"
+"                       '--kernel list' shows each behaviour and its versions\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
@@ -121,6 +122,18 @@ static void print_examples(void)
 
 	for (size_t i = 0; i < nr; i++)
 		printf("%-8s %s\n", ex[i].name, ex[i].what);
+}
+
+static void print_behaviours(void)
+{
+	size_t nr;
+	const struct kernel_behaviour_row *rows = kernel_behaviours(&nr);
+
+	printf("Kernel behaviours and the versions that have them (p2msim models 2.6.39-3.1 "
+	       "and 3.19+):\n");
+	for (size_t i = 0; i < nr; i++)
+		printf("  %-22s %-7s %-7s %s\n", rows[i].name, rows[i].since,
+		       rows[i].until ? rows[i].until : "-", rows[i].source);
 }
 
 static void print_log(const struct simulation *sim)
@@ -330,6 +343,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			o.xen_log_path = optarg;
 			break;
 		case OPT_KERNEL:
+			if (!strcmp(optarg, "list")) {
+				print_behaviours();
+				return EXIT_OK;
+			}
 			o.kernel = optarg;
 			break;
 		case OPT_KCONFIG:
