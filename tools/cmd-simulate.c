@@ -53,7 +53,7 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
 "                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
 "Guest:\n"
-"  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later;\n"
+"  --kernel VER         kernel version (default %s): 2.6.39-3.17, 3.19 and later;\n"
 "                       '--kernel list' shows each behaviour and its versions\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
@@ -129,7 +129,7 @@ static void print_behaviours(void)
 	size_t nr;
 	const struct kernel_behaviour_row *rows = kernel_behaviours(&nr);
 
-	printf("Kernel behaviours and the versions that have them (p2msim models 2.6.39-3.1 "
+	printf("Kernel behaviours and the versions that have them (p2msim models 2.6.39-3.17 "
 	       "and 3.19+):\n");
 	for (size_t i = 0; i < nr; i++)
 		printf("  %-22s %-7s %-7s %s\n", rows[i].name, rows[i].since,
@@ -163,7 +163,7 @@ static int print_dump(const struct simulation *sim, struct p2msim_err *err)
 {
 	if (!sim->res.p2m)
 		return 0;
-	if (sim->model.family == KERNEL_FAMILY_TREE_2639)
+	if (kernel_has(&sim->model, KB_TREE_P2M))
 		return dump_write_old(stdout, sim->res.p2m, sim->res.p2m_size, err);
 	return dump_write_modern(stdout, sim->res.p2m, sim->res.p2m_size, err);
 }
@@ -207,7 +207,9 @@ static void print_summary(const struct simulation *sim)
 	struct p2m_run run;
 
 	printf("kernel %s (%s), %s, %s, map from %s\n", sim->model.version,
-	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" : "linear P2M list",
+	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
+	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
+	       "linear P2M list",
 	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
 	       sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
