@@ -78,8 +78,8 @@ err_is_one_line "malformed line"
 grep -q 'bad.txt:1:' "$tmp/err" || fail "malformed line: no FILE:LINE"
 run 1 simulate --example seed --nr-pages 0
 err_is_one_line "--nr-pages 0"
-run 1 simulate --example seed --kernel 3.8
-err_is_one_line "--kernel 3.8"
+run 1 simulate --example seed --kernel 3.18
+err_is_one_line "--kernel 3.18"
 run 1 simulate --example nope
 err_is_one_line "--example nope"
 run 2 simulate --frobnicate
