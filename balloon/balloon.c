@@ -998,6 +998,11 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 	return 0;
 }
 
+bool balloon_settled(const struct balloon *b)
+{
+	return !b->kicked && (credit_of(b) == 0 || b->state == BP_ECANCELED);
+}
+
 int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *res,
 		struct p2msim_err *err)
 {
@@ -1010,12 +1015,14 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
 	memset(res, 0, sizeof(*res));
 	if (!max_seconds)
 		max_seconds = 86400;
+	if (b->dead)
+		return p2msim_err_set(err, -EIO, "%s", b->dead_msg);
 	for (;;) {
 		struct balloon_step step;
 		int rc;
 
 		res->credit = credit_of(b);
-		if (!b->kicked && (res->credit == 0 || b->state == BP_ECANCELED))
+		if (balloon_settled(b))
 			break;
 		if (b->now - start + next_wait(b) > max_seconds || stalled >= STALL_STEPS) {
 			res->timed_out = true;

@@ -210,6 +210,10 @@ struct balloon_result {
 	bool timed_out;			/* stopped by @max_seconds */
 };
 
+/* balloon_run() would do nothing: no new target, and the credit is 0 or
+ * the driver has given up. */
+bool balloon_settled(const struct balloon *b);
+
 /* Step until the credit is 0, the driver gives up (BP_ECANCELED), or
  * @max_seconds of virtual time pass (0: 86400). */
 int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *res,
