@@ -75,6 +75,7 @@ static const struct balloon_policy policies[] = {
 	{
 		.name = "6.1",
 		.init_line = "xen:balloon: Initialising balloon driver",
+		.subtract_released = true,
 		.max_retry_count = 4,
 		.max_schedule_delay = 32,
 		.limit_to_available = true,
@@ -86,6 +87,7 @@ static const struct balloon_policy policies[] = {
 	{
 		.name = "6.12",
 		.init_line = "xen:balloon: Initialising balloon driver",
+		.subtract_released = true,
 		.max_retry_count = 4,
 		.max_schedule_delay = 32,
 		.limit_to_available = true,
@@ -355,13 +357,15 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	b->state = BP_DONE;
 	blog(b, "%s", b->pol.init_line);
 
-	if (cfg->released_pages >= cfg->nr_pages && cfg->nr_pages) {
+	if (b->pol.subtract_released && cfg->released_pages >= cfg->nr_pages && cfg->nr_pages) {
 		balloon_free(b);
 		return p2msim_err_set(err, -ERANGE,
 				      "balloon: Released pages underflow current target (%" PRIu64 " >= %" PRIu64 ")",
 				      cfg->released_pages, cfg->nr_pages);
 	}
-	b->st.current_pages = cfg->nr_pages - cfg->released_pages;
+	b->st.current_pages = cfg->nr_pages;
+	if (b->pol.subtract_released)
+		b->st.current_pages -= cfg->released_pages;
 	if (b->st.current_pages > cfg->max_pfn)
 		b->st.current_pages = cfg->max_pfn;
 	b->st.target_pages = b->st.current_pages;
@@ -1226,4 +1230,17 @@ int balloon_xl_mem_set(struct hv *hv, hv_domid_t domid, const char *mem,
 	if (kib > INT64_MAX)
 		return p2msim_err_set(err, -EINVAL, "invalid memory size: %s", mem);
 	return balloon_xl_set_memory_target(hv, domid, (int64_t)kib, false, true, res, err);
+}
+
+int balloon_mem_set_and_run(struct balloon *b, const char *mem, uint64_t max_seconds,
+			    struct balloon_xl_result *xl, struct balloon_result *res,
+			    struct p2msim_err *err)
+{
+	int rc = balloon_xl_mem_set(b->cfg.hv, b->cfg.domid, mem, xl, err);
+
+	if (rc == 0)
+		rc = balloon_xenstore_watch(b, NULL, err);
+	if (rc == 0)
+		rc = balloon_run(b, max_seconds, res, err);
+	return rc;
 }

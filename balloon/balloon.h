@@ -93,6 +93,9 @@ struct balloon_policy {
 	 * XEN_UNPOPULATED_ALLOC the extra regions go to the unpopulated
 	 * allocator, not to the balloon. */
 	bool extra_to_unpopulated;
+	/* 3.x+: current_pages starts at nr_pages - xen_released_pages
+	 * (2.6.39/3.0: nr_pages, released pages being extra memory). */
+	bool subtract_released;
 	/* Before 4.x: the target is clamped to what the balloon holds
 	 * (current_target()), there is no hotplug, and each worker run
 	 * starts from BP_DONE. */
@@ -253,5 +256,14 @@ int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target
 /* `xl mem-set DOMID MEM`: parse MEM and set the target, enforced. */
 int balloon_xl_mem_set(struct hv *hv, hv_domid_t domid, const char *mem,
 		       struct balloon_xl_result *res, struct p2msim_err *err);
+
+/*
+ * One `p2msim simulate --balloon MEM` step: `xl mem-set` on the balloon's
+ * hypervisor and domain, the guest's xenstore watch, then balloon_run()
+ * (@max_seconds as there).  @xl and @res are optional.
+ */
+int balloon_mem_set_and_run(struct balloon *b, const char *mem, uint64_t max_seconds,
+			    struct balloon_xl_result *xl, struct balloon_result *res,
+			    struct p2msim_err *err);
 
 #endif

@@ -209,7 +209,8 @@ static uint64_t dom0(struct fx *fx, bool max)
 	return max ? info.max_pages : info.tot_pages;
 }
 
-/* Run to the end, checking every invariant after every step. */
+/* Run to the end, checking every invariant after the first steps, every
+ * 16th one (the checkers cost a walk of the whole P2M) and the last. */
 static struct balloon_result run_checked(struct fx *fx)
 {
 	struct balloon_result res = { 0 };
@@ -222,10 +223,12 @@ static struct balloon_result run_checked(struct fx *fx)
 			/* balloon_run() stops here too; it must agree. */
 			assert_ok(balloon_run(fx->b, 0, &res, &err), &err);
 			CU_ASSERT_EQUAL(res.steps, 0);
+			check_all(fx);
 			return res;
 		}
 		assert_ok(balloon_step(fx->b, &step, &err), &err);
-		check_all(fx);
+		if (i < 4 || i % 16 == 0)
+			check_all(fx);
 	}
 	CU_FAIL("balloon did not settle");
 	return res;
@@ -306,9 +309,17 @@ static void test_balloon_down_then_up_returns_to_the_same_counts(void)
 	run_checked(&fx);
 	CU_ASSERT_EQUAL(dom0(&fx, false), 300 * 256);
 	CU_ASSERT_EQUAL(hv_sim_free_pages(fx.hv), free0 + 131072 - 300 * 256);
-	assert_ok(balloon_xl_mem_set(fx.hv, 0, "512", NULL, &err), &err);
-	assert_ok(balloon_xenstore_watch(fx.b, NULL, &err), &err);
-	run_checked(&fx);
+	/* The --balloon entry point: xl mem-set, the watch, run. */
+	{
+		struct balloon_xl_result xl;
+		struct balloon_result res;
+
+		assert_ok(balloon_mem_set_and_run(fx.b, "512", 0, &xl, &res, &err), &err);
+		CU_ASSERT_EQUAL(xl.max_pages, 131072 + 256);
+		CU_ASSERT_TRUE(res.reached);
+		CU_ASSERT_EQUAL(res.steps, (131072 - 300 * 256) / 512);	/* 106 batches */
+		check_all(&fx);
+	}
 	count_types(fx.p2m, fx.max_pfn, after);
 	CU_ASSERT_EQUAL(memcmp(before, after, sizeof(before)), 0);
 	CU_ASSERT_EQUAL(dom0(&fx, false), 131072);
@@ -357,6 +368,40 @@ static void test_row28_xenstore_target_pages_and_target_diff(void)
 	assert_ok(balloon_xenstore_watch(hvm, NULL, &err), &err);
 	CU_ASSERT_EQUAL(balloon_get_stats(hvm)->target_pages, 0x10000 - 0x1000);
 	balloon_free(hvm);
+	fx_free(&fx);
+}
+
+/* Released pages: 3.x+ start below nr_pages; 2.6.39 counted them as
+ * extra memory instead. */
+static void test_released_pages_lower_current_pages_since_3x(void)
+{
+	struct fx fx;
+	struct p2msim_err err = { 0 };
+	struct balloon_config bcfg = { 0 };
+	struct balloon *b = NULL;
+
+	fx_dom0(&fx, "6.1", 2 * GiB, 131072, 131072, NULL);
+	bcfg.hv = fx.hv;
+	bcfg.p2m = fx.p2m;
+	bcfg.pv = true;
+	bcfg.nr_pages = 131072;
+	bcfg.released_pages = 1000;
+	bcfg.max_pfn = 0x40000;
+	assert_ok(balloon_new(&b, &bcfg, &err), &err);
+	CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 130072);
+	balloon_free(b);
+	bcfg.policy = balloon_policy_find("2.6.39");
+	assert_ok(balloon_new(&b, &bcfg, &err), &err);
+	CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 131072);
+	balloon_free(b);
+	/* ... and never above max_pfn (mem=). */
+	bcfg.max_pfn = 100000;
+	assert_ok(balloon_new(&b, &bcfg, &err), &err);
+	CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 100000);
+	balloon_free(b);
+	bcfg.policy = NULL;
+	bcfg.released_pages = 131072;
+	CU_ASSERT_EQUAL(balloon_new(&b, &bcfg, &err), -ERANGE);
 	fx_free(&fx);
 }
 
@@ -907,6 +952,8 @@ static const struct test_case ref_cases[] = {
 	{ "row28_xenstore_target_pages_and_target_diff",
 	  test_row28_xenstore_target_pages_and_target_diff },
 	{ "missing_target_key_is_ok_for_dom0", test_missing_target_key_is_ok_for_dom0 },
+	{ "released_pages_lower_current_pages_since_3x",
+	  test_released_pages_lower_current_pages_since_3x },
 	{ "row29_backoff_2_4_8_then_ecanceled", test_row29_backoff_2_4_8_then_ecanceled },
 	{ "unlimited_retries_cap_the_delay_at_max_schedule_delay",
 	  test_unlimited_retries_cap_the_delay_at_max_schedule_delay },
