@@ -309,7 +309,7 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 	while (*s) {
 		const char *tok, *eq = NULL;
 		size_t tlen, nlen;
-		bool inq = false;
+		bool inq = false, quoted;
 		size_t vlen;
 
 		while (e820_is_space(*s) || *s == '\n')
@@ -317,7 +317,8 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 		if (!*s)
 			break;
 		tok = s;
-		if (*s == '"') {
+		quoted = *s == '"';
+		if (quoted) {
 			inq = true;
 			tok = ++s;
 		}
@@ -330,7 +331,7 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 				eq = s;
 		}
 		tlen = (size_t)(s - tok);
-		if (tlen == 2 && !strncmp(tok, "--", 2) && tok[-1] != '"')
+		if (tlen == 2 && !strncmp(tok, "--", 2) && !quoted)
 			break;
 		nlen = eq ? (size_t)(eq - tok) : tlen;
 		if (!param_is(tok, nlen, "mem") && !param_is(tok, nlen, "memmap"))

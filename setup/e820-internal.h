@@ -3,6 +3,7 @@
 #ifndef P2MSIM_SETUP_E820_INTERNAL_H
 #define P2MSIM_SETUP_E820_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,24 @@ uint64_t e820_kstrtoull(const char *s, const char **end);
  * 64 bits.  Returns the number of characters read, 0 when none, -1 on
  * overflow. */
 int e820_scan_u64(const char *s, unsigned int base, uint64_t *v);
+
+/* Read a whole file descriptor (at most 256 MiB). */
+int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err);
+
+/* Logical lines of a log as the E820 parser sees them: quoted-printable
+ * decoded, colour codes removed, prefixes ("> ", timestamps, "(XEN)",
+ * journalctl) peeled off.  Binary data and huge lines are errors. */
+struct e820_text;
+struct e820_text_line {
+	const char *content;	/* valid until the next call */
+	unsigned int line;
+	bool log;		/* a log prefix was removed */
+	bool xen;		/* "(XEN)" was removed */
+};
+int e820_text_open(struct e820_text **t, const char *name, const char *buf, size_t len,
+		   struct p2msim_err *err);
+/* 1: a line; 0: the end; < 0: an error (in err). */
+int e820_text_next(struct e820_text *t, struct e820_text_line *l);
+void e820_text_close(struct e820_text *t);
 
 #endif

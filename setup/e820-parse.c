@@ -38,7 +38,10 @@
  *                               prefix): inclusive ends, 0x or bare hex,
  *                               decimal, K/M/G/T suffixes, types by name or
  *                               number.
- *   memmap=exactmap memmap=...  a kernel command line rebuilding the map.
+ *   base_addr = A, length = S, NAME
+ *                               GRUB's lsmmap (its own type names).
+ *   memmap=exactmap memmap=...  a kernel command line rebuilding the map (a
+ *                               bare line starting with memmap=exactmap).
  * Linux formats print WHO only for entries; entries with a WHO that is not
  * one of the kernel's own (BIOS-e820, Xen, user, ...) count only when their
  * type parses, so "node 0: [mem ...]" lines are not mistaken for a map.
@@ -955,7 +958,7 @@ static bool try_table(const char *c, struct line_info *li, bool strict)
 		goto overflow;
 	q += n;
 	if (*q && !e820_is_space(*q))
-		goto bad;
+		return false;	/* "2024-05-15 ...", "0x1000-0x1fff]": not a table row */
 	strcpy(li->kindname, "table");
 	li->start = a;
 	li->end = b;
@@ -965,29 +968,95 @@ static bool try_table(const char *c, struct line_info *li, bool strict)
 		const char *rest = skip_ws(q);
 		char *hash = NULL;
 		char tmp[256];
+		int rc;
 
 		/* a trailing "# comment" */
 		snprintf(tmp, sizeof(tmp), "%s", rest);
 		hash = strchr(tmp, '#');
 		if (hash)
 			*hash = '\0';
-		if (!parse_type_rest(tmp, true, &li->type)) {
+		rc = parse_type_rest(tmp, true, &li->type);
+		if (!rc) {
 			li->kind = L_ENTRY;
 			return true;
 		}
+		if (!strict) {
+			li->kind = L_OTHER;
+			return true;
+		}
+		if (rc == -ENODATA)
+			set_bad(li, L_BAD, "the entry has no type (expected 'START-END TYPE', "
+				"'START +SIZE TYPE' or 'START END TYPE')%s", "");
+		else
+			set_bad(li, L_BAD, "unknown memory type '%.40s'", skip_ws(tmp));
 	}
-bad:
-	if (!strict) {
-		li->kind = L_OTHER;
-		return true;
-	}
-	set_bad(li, L_BAD, "expected 'START-END TYPE', 'START +SIZE TYPE' or 'START END TYPE'%s",
-		"");
 	return true;
 overflow:
 	if (!strict)
 		return false;
 	set_bad(li, L_FATAL, "number does not fit in 64 bits%s", "");
+	return true;
+}
+
+/* GRUB's lsmmap: "base_addr = 0x0, length = 0x9fc00, available RAM".  Its
+ * names are its own ("reserved RAM" is type 2 here, RAM in /proc/iomem). */
+static bool try_grub(const char *c, struct line_info *li)
+{
+	static const struct {
+		const char *name;
+		uint32_t type;
+	} names[] = {
+		{ "available RAM", E820_TYPE_RAM },
+		{ "reserved RAM", E820_TYPE_RESERVED },
+		{ "ACPI reclaimable RAM", E820_TYPE_ACPI },
+		{ "ACPI non-volatile storage RAM", E820_TYPE_NVS },
+		{ "faulty RAM (BadRAM)", E820_TYPE_UNUSABLE },
+		{ "persistent RAM", E820_TYPE_PMEM },
+		{ "persistent RAM (legacy)", E820_TYPE_PRAM },
+		{ "RAM holding coreboot tables", 16 },
+		{ "RAM holding firmware code", 20 },
+	};
+	const char *q;
+	uint64_t a, b;
+	int n;
+
+	if (strncmp(c, "base_addr = ", 12))
+		return false;
+	strcpy(li->kindname, "grub");
+	q = c + 12;
+	n = scan_hex(q, true, &a);
+	if (n <= 0 || strncmp(q + n, ", length = ", 11))
+		goto bad;
+	q += n + 11;
+	n = scan_hex(q, true, &b);
+	if (n <= 0 || strncmp(q + n, ", ", 2))
+		goto bad;
+	q = skip_ws(q + n + 2);
+	li->start = a;
+	li->end = b;
+	li->has_size = true;
+	li->inclusive = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(q, names[i].name)) {
+			li->type = names[i].type;
+			li->kind = L_ENTRY;
+			return true;
+		}
+	if (!strncmp(q, "type = ", 7)) {
+		uint64_t t;
+
+		n = scan_hex(q + 7, true, &t);
+		if (n > 0 && !q[7 + n] && t <= UINT32_MAX) {
+			li->type = (uint32_t)t;
+			li->kind = L_ENTRY;
+			return true;
+		}
+	}
+	set_bad(li, L_BAD, "unknown GRUB memory type '%.40s'", q);
+	return true;
+bad:
+	set_bad(li, L_BAD, "expected 'base_addr = 0x..., length = 0x..., TYPE' (GRUB lsmmap)%s",
+		"");
 	return true;
 }
 
@@ -1040,11 +1109,12 @@ static void classify(struct parser *p, const char *line, struct line_info *li,
 	}
 	if (try_header(c, li))
 		return;
-	if (!st->log && !strncmp(c, "memmap=", 7)) {
+	if (!st->log && !strncmp(c, "memmap=exactmap", 15)) {
 		li->kind = L_MEMMAP;
 		return;
 	}
-	if (try_linux(c, li) || try_xen(c, li) || try_xen_old(c, li) || try_linux_old(c, li))
+	if (try_linux(c, li) || try_xen(c, li) || try_xen_old(c, li) || try_linux_old(c, li) ||
+	    try_grub(c, li))
 		return;
 	if (!st->log && try_iomem(c, st->indented, li))
 		return;
@@ -1072,15 +1142,16 @@ static int add_entry(struct parser *p, struct line_info *li, unsigned int line)
 				    "range 0x%llx +0x%llx runs past the end of the 64-bit space",
 				    (unsigned long long)li->start, (unsigned long long)size);
 	} else if (li->inclusive) {
-		if (li->end + 1 == li->start) {
+		if (li->start == 0 && li->end == UINT64_MAX) {
+			/* (a zero-size entry at 0 prints the same; it cannot be told apart) */
+			return perr(p, line, -EINVAL,
+				    "range 0x0-0xffffffffffffffff is 2^64 bytes; its size does "
+				    "not fit in 64 bits");
+		} else if (li->end + 1 == li->start) {
 			size = 0;	/* printed as start-1 by the kernel */
 		} else if (li->end < li->start) {
 			return perr(p, line, -EINVAL, "end 0x%llx is before start 0x%llx",
 				    (unsigned long long)li->end, (unsigned long long)li->start);
-		} else if (li->start == 0 && li->end == UINT64_MAX) {
-			return perr(p, line, -EINVAL,
-				    "range 0x0-0xffffffffffffffff is 2^64 bytes; its size does "
-				    "not fit in 64 bits");
 		} else {
 			size = li->end - li->start + 1;
 		}
@@ -1282,15 +1353,19 @@ static bool detect_qp(const char *buf, size_t len)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-/* Line of the idx-th element of the top-level e820 array: a scan for
- * brace depth outside strings (json-c keeps no positions). */
-static unsigned int json_elem_line(const char *buf, size_t len, size_t want_depth, size_t idx)
+/* Lines of the elements of the e820 array (objects or arrays opened at
+ * depth want_depth + 1), in one scan for brace depth outside strings:
+ * json-c keeps no positions.  lines[i] stays 1 if not found. */
+static void json_elem_lines(const char *buf, size_t len, size_t want_depth, unsigned int *lines,
+			    size_t n)
 {
 	unsigned int line = 1;
 	size_t depth = 0, seen = 0;
 	bool in_str = false, esc = false;
 
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < n; i++)
+		lines[i] = 1;
+	for (size_t i = 0; i < len && seen < n; i++) {
 		char c = buf[i];
 
 		if (c == '\n')
@@ -1308,14 +1383,13 @@ static unsigned int json_elem_line(const char *buf, size_t len, size_t want_dept
 			in_str = true;
 		} else if (c == '{' || c == '[') {
 			depth++;
-			if (depth == want_depth + 1 && seen++ == idx)
-				return line;
+			if (depth == want_depth + 1)
+				lines[seen++] = line;
 		} else if (c == '}' || c == ']') {
 			if (depth)
 				depth--;
 		}
 	}
-	return 1;
 }
 
 static int json_u64(struct json_object *v, uint64_t *out)
@@ -1348,10 +1422,55 @@ static int json_u64(struct json_object *v, uint64_t *out)
 	return -EINVAL;
 }
 
+/* json-c clamps integer literals beyond 64 bits to UINT64_MAX without a
+ * word; find such a literal first.  Returns its line, or 0. */
+static unsigned int json_overflowing_number(const char *buf, size_t len)
+{
+	unsigned int line = 1;
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (c == '\n')
+			line++;
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+		} else if (is_digit(c) && (!i || !(is_alnum(buf[i - 1]) || buf[i - 1] == '.'))) {
+			size_t j = i;
+			uint64_t v = 0;
+			bool over = false;
+
+			for (; j < len && is_digit(buf[j]); j++) {
+				unsigned int d = (unsigned int)(buf[j] - '0');
+
+				if (v > (UINT64_MAX - d) / 10)
+					over = true;
+				else
+					v = v * 10 + d;
+			}
+			if (over && !(j < len && (buf[j] == '.' || buf[j] == 'e' || buf[j] == 'E')))
+				return line;
+			i = j - 1;
+		}
+	}
+	return 0;
+}
+
 static int parse_json(struct parser *p)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *arr = NULL;
+	unsigned int *lines = NULL;
 	size_t depth = 1;
 	int rc = 0;
 
@@ -1385,6 +1504,14 @@ static int parse_json(struct parser *p)
 		goto out;
 	}
 parsed:
+	{
+		unsigned int bad = json_overflowing_number(p->buf, p->len);
+
+		if (bad) {
+			rc = perr(p, bad, -EINVAL, "a number does not fit in 64 bits");
+			goto out;
+		}
+	}
 	if (json_object_is_type(root, json_type_object)) {
 		if (!json_object_object_get_ex(root, "e820", &arr)) {
 			rc = perr(p, 1, -EINVAL, "JSON object has no \"e820\" array");
@@ -1399,13 +1526,15 @@ parsed:
 		goto out;
 	}
 	p->cur = doc_new_map(p->doc, NULL, 0, 1, "json");
-	if (!p->cur) {
+	lines = malloc((json_object_array_length(arr) + 1) * sizeof(*lines));
+	if (!p->cur || !lines) {
 		rc = perr(p, 0, -ENOMEM, "out of memory");
 		goto out;
 	}
+	json_elem_lines(p->buf, p->len, depth, lines, json_object_array_length(arr));
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		unsigned int line = json_elem_line(p->buf, p->len, depth, i);
+		unsigned int line = lines[i];
 		struct line_info li;
 
 		memset(&li, 0, sizeof(li));
@@ -1465,6 +1594,7 @@ parsed:
 	}
 	rc = close_map(p);
 out:
+	free(lines);
 	json_object_put(root);
 	json_tokener_free(tok);
 	return rc;
@@ -1535,7 +1665,7 @@ fail:
 	return rc;
 }
 
-static int read_all(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
+int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
@@ -1592,7 +1722,7 @@ static int read_attr(const char *dir, const char *sub, const char *attr, char *v
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	rc = read_all(fd, path, &buf, &n, err);
+	rc = e820_read_fd(fd, path, &buf, &n, err);
 	close(fd);
 	if (rc)
 		return rc;
@@ -1739,7 +1869,7 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
 					      path, strerror(errno));
 	}
-	rc = read_all(fd, name, &buf, &len, err);
+	rc = e820_read_fd(fd, name, &buf, &len, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc)
@@ -1747,4 +1877,58 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 	rc = e820_parse_buffer(name, buf, len, doc, err);
 	free(buf);
 	return rc;
+}
+
+/* --- a line reader for other log parsers (setup/xenlog.c) ----------------- */
+
+struct e820_text {
+	struct parser p;
+	struct e820_doc doc;	/* unused; perr() needs no document */
+};
+
+int e820_text_open(struct e820_text **out, const char *name, const char *buf, size_t len,
+		   struct p2msim_err *err)
+{
+	struct e820_text *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	t->p.name = name ? name : "<input>";
+	t->p.buf = buf;
+	t->p.len = len;
+	t->p.doc = &t->doc;
+	t->p.err = err;
+	t->p.lineno = 1;
+	if (len > INPUT_MAX_LEN) {
+		free(t);
+		return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
+				      name ? name : "<input>", INPUT_MAX_LEN >> 20);
+	}
+	t->p.qp = detect_qp(buf, len);
+	*out = t;
+	return 0;
+}
+
+int e820_text_next(struct e820_text *t, struct e820_text_line *l)
+{
+	struct stripped st;
+	int rc = read_logical(&t->p, &l->line);
+
+	if (rc <= 0)
+		return rc;
+	strip_ansi(t->p.lbuf);
+	strip_prefixes(t->p.lbuf, &st);
+	l->content = st.c;
+	l->log = st.log;
+	l->xen = st.xen;
+	return 1;
+}
+
+void e820_text_close(struct e820_text *t)
+{
+	if (!t)
+		return;
+	free(t->p.lbuf);
+	free(t);
 }
