@@ -57,6 +57,7 @@
 #include "balloon/balloon.h"
 #include "p2m/p2m.h"
 #include "setup/e820.h"
+#include "setup/setup.h"
 
 #define PAGE_SHIFT 12
 #define WAIT_IDLE 3600		/* BP_DONE / BP_ECANCELED: 3600 * HZ */
@@ -108,6 +109,49 @@ const struct balloon_policy *balloon_policy_find(const char *kernel)
 		if (!strcmp(policies[i].name, kernel))
 			return &policies[i];
 	return NULL;
+}
+
+/*
+ * Balloon behaviours by kernel version.  The setup model refuses 3.2 -
+ * 3.18, so the old worker (2.6.39 - 3.1) and the 4.x+ one (3.19+) meet no
+ * version in between; the later rows are the driver's own changes.
+ */
+struct balloon_era {
+	unsigned int major, minor;
+	const char *source;
+};
+
+static const struct balloon_era era_xsa300 = {
+	5, 5, "XSA-300 (Dec 2019): max_retry_count 4, si_mem_available() limit; also in stable kernels"
+};
+static const struct balloon_era era_unpopulated = {
+	6, 10, "a6aa4eb994ee xen/x86: add extra pages to unpopulated-alloc if available (6.9.y stable too)"
+};
+
+static bool since(const struct kernel_model *km, const struct balloon_era *e)
+{
+	return km->major > e->major || (km->major == e->major && km->minor >= e->minor);
+}
+
+void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km)
+{
+	bool tree = km->family == KERNEL_FAMILY_TREE_2639;
+
+	*pol = *balloon_policy_find(tree ? "2.6.39" : "6.1");
+	pol->name = km->version;
+	if (tree)
+		return;
+	pol->hotplug = km->config.balloon_hotplug;
+	if (!since(km, &era_xsa300)) {
+		pol->max_retry_count = BALLOON_RETRY_UNLIMITED;
+		pol->limit_to_available = false;
+	}
+	/* With XEN_UNPOPULATED_ALLOC, as Debian builds it. */
+	pol->extra_to_unpopulated = since(km, &era_unpopulated);
+	pol->p2m_generation = kernel_has(km, KB_LINEAR_P2M);
+	pol->max_pfn_hint = kernel_has(km, KB_MAX_PFN_ALIGNED) ? BALLOON_MAX_PFN_ALIGNED :
+			    kernel_has(km, KB_MAX_PFN_LAST) ? BALLOON_MAX_PFN_RAW :
+			    BALLOON_MAX_PFN_KEEP;
 }
 
 const char *balloon_state_name(enum bp_state state)
@@ -401,6 +445,50 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	}
 	*out = b;
 	return 0;
+}
+
+int balloon_new_for_simulation(struct balloon **out, struct simulation *sim,
+			       void (*log)(void *ctx, const char *line), void *log_ctx,
+			       struct p2msim_err *err)
+{
+	struct balloon_region extra[SETUP_MAX_EXTRA];
+	struct balloon_config cfg = { 0 };
+	struct balloon_policy *pol;
+	struct balloon *b = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!sim->res.p2m || sim->res.crashed)
+		return p2msim_err_set(err, -EINVAL, "balloon: the guest did not boot");
+	pol = malloc(sizeof(*pol));
+	if (!pol)
+		return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+	balloon_policy_from_model(pol, &sim->model);
+	for (unsigned int i = 0; i < sim->res.nr_extra; i++)
+		extra[i] = (struct balloon_region){ sim->res.extra[i].start, sim->res.extra[i].n };
+	cfg.policy = pol;
+	cfg.hv = sim->hv;
+	cfg.domid = sim->domid;
+	cfg.p2m = sim->res.p2m;
+	cfg.pv = true;
+	cfg.nr_pages = sim->res.nr_pages;
+	cfg.released_pages = sim->res.released;
+	cfg.max_pfn = sim->res.kernel_max_pfn;
+	cfg.extra = extra;
+	cfg.nr_extra = sim->res.nr_extra;
+	cfg.e820 = &sim->res.user_e820;
+	cfg.log = log;
+	cfg.log_ctx = log_ctx;
+	rc = balloon_new(&b, &cfg, err);
+	if (rc == 0) {
+		/* The balloon keeps its own copy of the policy. */
+		b->cfg.policy = NULL;
+		b->cfg.extra = NULL;
+		b->cfg.nr_extra = 0;
+		*out = b;
+	}
+	free(pol);
+	return rc;
 }
 
 /* --- targets ---------------------------------------------------------------------- */

@@ -110,6 +110,16 @@ struct balloon_policy {
 /* "2.6.39", "6.1", "6.12" (NULL for anything else). */
 const struct balloon_policy *balloon_policy_find(const char *kernel);
 
+/*
+ * The policy of a kernel model (setup/setup.h): the tree family (2.6.39 -
+ * 3.1) gets the old worker; the linear family (3.19+) the 4.x+ driver with
+ * hotplug as configured, XSA-300's limits from 5.5 and the unpopulated
+ * extra regions from 6.10; shared_info's max_pfn as the model's
+ * KB_MAX_PFN_* behaviours say.  @pol->name points into @km.
+ */
+struct kernel_model;
+void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km);
+
 /* A pfn range: xen_extra_mem[] entries, hotplugged blocks. */
 struct balloon_region {
 	uint64_t start_pfn, n_pfns;
@@ -129,8 +139,8 @@ struct balloon_config {
 	/* The kernel's E820: hotplug memory goes into the first section-
 	 * aligned gap of iomem (E820 entries and their "RAM buffer" tails,
 	 * plus @busy, e.g. PCI windows from ACPI, in bytes). */
-	const struct e820_table *e820;
-	const struct balloon_region *busy;	/* [start_pfn, +n_pfns) taken */
+	const struct e820_table *e820;	/* must outlive the balloon */
+	const struct balloon_region *busy;	/* [start_pfn, +n_pfns) taken; ditto */
 	size_t nr_busy;
 	/* Pages alloc_page(GFP_BALLOON) can never return (kernel image,
 	 * page tables, memory in use); si_mem_available() is current_pages
@@ -153,6 +163,17 @@ struct balloon;
  */
 int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p2msim_err *err);
 void balloon_free(struct balloon *b);
+
+/*
+ * The balloon of a simulated guest once its memory setup ran
+ * (setup/setup.h simulation_run): the model's policy, nr_pages, released
+ * pages, the kernel's max_pfn, its extra regions and E820, its P2M and
+ * hypervisor.  @sim must outlive the balloon; @log may be NULL.
+ */
+struct simulation;
+int balloon_new_for_simulation(struct balloon **out, struct simulation *sim,
+			       void (*log)(void *ctx, const char *line), void *log_ctx,
+			       struct p2msim_err *err);
 
 const struct balloon_stats *balloon_get_stats(const struct balloon *b);
 enum bp_state balloon_state(const struct balloon *b);

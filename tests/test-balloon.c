@@ -28,6 +28,7 @@
 #include "hv/sim-internal.h"
 #include "p2m/p2m.h"
 #include "setup/e820.h"
+#include "setup/setup.h"
 #include "tests/testutil.h"
 
 #define MiB (1ULL << 20)
@@ -235,6 +236,114 @@ static struct balloon_result run_checked(struct fx *fx)
 }
 
 /* --- the lab capture ------------------------------------------------------------ */
+
+static char *slurp_src(const char *rel)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* KEY's number in the capture, searched from the line starting @line
+ * ("# entries=" holds the run counts; the kallsyms line has keys alike). */
+static uint64_t field_after(const char *text, const char *line, const char *key)
+{
+	const char *p = text ? strstr(text, line) : NULL;
+
+	p = p ? strstr(p, key) : NULL;
+	return p ? strtoull(p + strlen(key), NULL, 0) : UINT64_MAX;
+}
+
+static uint64_t field(const char *text, const char *key)
+{
+	return field_after(text, "# ", key);
+}
+
+/*
+ * End to end: the 6.1 model boots dom0 from the capture's machine map with
+ * dom0_mem=512M,max:512M, then `xl mem-set 0 384m` and the balloon.  The
+ * P2M counts over [0, max_pfn) and max_pages must be the capture's own
+ * (dom0-p2m-after-xl-mem-set-384m.txt: nr_pages=98304 max_pages=98560,
+ * ram=98304 identity=97 missing=32768).
+ */
+#define CAPTURE "tests/data/fidelity/lab/pc-2G-dom0-512M-balloon-to-384M"
+
+static void test_capture_384m_through_the_61_model(void)
+{
+	struct simulation_options o;
+	struct simulation sim;
+	struct p2msim_err err = { 0 };
+	struct balloon *b = NULL;
+	struct balloon_result res;
+	struct hv_p2m_info si;
+	struct hv_domain_info info;
+	uint64_t c[P2M_NR_TYPES];
+	char *after = slurp_src(CAPTURE "/dom0-p2m-after-xl-mem-set-384m.txt");
+	char *before = slurp_src(CAPTURE "/dom0-p2m.txt");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+	simulation_options_init(&o);
+	o.e820_path = CAPTURE "/machine-e820.txt";
+	{
+		static char path[1024];
+		const char *top = getenv("top_srcdir");
+
+		snprintf(path, sizeof(path), "%s/%s", top ? top : ".", o.e820_path);
+		o.e820_path = path;
+	}
+	o.kernel = "6.1";
+	o.xen_cmdline = "dom0_mem=512M,max:512M";
+	assert_ok(simulation_run(&o, &sim, &err), &err);
+	CU_ASSERT_EQUAL(sim.res.max_pfn, field(before, "max_pfn="));
+	assert_ok(hv_sim_check(sim.hv, &err), &err);
+	assert_ok(hv_sim_check_p2m(sim.hv, sim.domid, sim.res.p2m, &err), &err);
+
+	assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+	assert_ok(balloon_mem_set_and_run(b, "384m", 0, NULL, &res, &err), &err);
+	CU_ASSERT_TRUE(res.reached);
+	assert_ok(hv_p2m_info(sim.hv, sim.domid, &si, &err), &err);
+	count_types(sim.res.p2m, si.max_pfn, c);
+	CU_ASSERT_EQUAL(si.max_pfn, field(after, "max_pfn="));
+	CU_ASSERT_EQUAL(c[P2M_PFN], field_after(after, "# entries=", " ram="));
+	CU_ASSERT_EQUAL(c[P2M_IDENTITY], field_after(after, "# entries=", " identity="));
+	CU_ASSERT_EQUAL(c[P2M_MISSING], field_after(after, "# entries=", " missing="));
+	CU_ASSERT_EQUAL(c[P2M_PFN], 98304);	/* the numbers, should the file change */
+	CU_ASSERT_EQUAL(c[P2M_IDENTITY], 97);
+	CU_ASSERT_EQUAL(c[P2M_MISSING], 32768);
+	assert_ok(hv_domain_info(sim.hv, sim.domid, &info, &err), &err);
+	CU_ASSERT_EQUAL(info.tot_pages, field(after, "nr_pages="));
+	CU_ASSERT_EQUAL(info.max_pages, field(after, "max_pages="));
+	CU_ASSERT_EQUAL(info.max_pages, 98560);
+	assert_ok(p2m_check(sim.res.p2m, &err), &err);
+	assert_ok(p2m_check_m2p(sim.res.p2m, hv_sim_m2p_lookup, sim.hv, &err), &err);
+	assert_ok(hv_sim_check(sim.hv, &err), &err);
+	assert_ok(hv_sim_check_p2m(sim.hv, sim.domid, sim.res.p2m, &err), &err);
+	balloon_free(b);
+	simulation_free(&sim);
+	free(after);
+	free(before);
+}
+
 
 /* captures/pc-2G-dom0-512M-balloon-to-384M: dom0_mem=512M,max:512M, then
  * `xl mem-set 0 384m`. */
@@ -940,7 +1049,76 @@ static void test_unlimited_dom0_gets_xens_unsigned_int_static_max(void)
 	hv_close(hv);
 }
 
+/*
+ * captures-cheese/balloon-holes-max2G: dom0_mem=512M,max:2G on a map with
+ * twelve 64 KiB holes, an NVS page and a reserved 4 MiB range in the
+ * balloon area, then `xl mem-set 0 1536m`.  The after-balloon P2Ms are in
+ * the lab's captures only (dom0-p2m-after-balloon-1536m.txt); their counts:
+ *   6.1:  max_pfn 0x80511, ram 393216, identity 1297, missing 131072,
+ *         p2m_generation 0 (the extra regions, populated from the top);
+ *   6.12: max_pfn 0x140000, ram 393216, identity 524288, missing 393216,
+ *         p2m_generation 1026 (a 1 GiB block hot-plugged at 4 GiB);
+ * both with nr_pages 393216 and max_pages 393472.
+ */
+#define CHEESE "tests/data/fidelity/cheese/balloon-holes-max2G/"
+
+static void cheese_balloon_1536m(const char *kernel, uint64_t max_pfn, uint64_t ram,
+				 uint64_t identity, uint64_t missing, uint64_t generation)
+{
+	struct simulation_options o;
+	struct simulation sim;
+	struct p2msim_err err = { 0 };
+	struct balloon *b = NULL;
+	struct balloon_result res;
+	struct hv_p2m_info si;
+	struct hv_domain_info info;
+	uint64_t c[P2M_NR_TYPES];
+	static char path[1024];
+	const char *top = getenv("top_srcdir");
+
+	simulation_options_init(&o);
+	snprintf(path, sizeof(path), "%s/" CHEESE "k%s/machine-e820.txt", top ? top : ".", kernel);
+	o.e820_path = path;
+	o.kernel = kernel;
+	o.xen_cmdline = "dom0_mem=512M,max:2G";
+	o.cmdline = "console=hvc0 earlyprintk=xen loglevel=7 panic=-1 rdinit=/init";
+	assert_ok(simulation_run(&o, &sim, &err), &err);
+	assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+	assert_ok(balloon_mem_set_and_run(b, "1536m", 0, NULL, &res, &err), &err);
+	CU_ASSERT_TRUE(res.reached);
+	assert_ok(hv_p2m_info(sim.hv, sim.domid, &si, &err), &err);
+	CU_ASSERT_EQUAL(si.max_pfn, max_pfn);
+	CU_ASSERT_EQUAL(si.p2m_generation, generation);
+	count_types(sim.res.p2m, si.max_pfn, c);
+	CU_ASSERT_EQUAL(c[P2M_PFN], ram);
+	CU_ASSERT_EQUAL(c[P2M_IDENTITY], identity);
+	CU_ASSERT_EQUAL(c[P2M_MISSING], missing);
+	assert_ok(hv_domain_info(sim.hv, sim.domid, &info, &err), &err);
+	CU_ASSERT_EQUAL(info.tot_pages, 393216);
+	CU_ASSERT_EQUAL(info.max_pages, 393472);
+	assert_ok(p2m_check(sim.res.p2m, &err), &err);
+	assert_ok(p2m_check_m2p(sim.res.p2m, hv_sim_m2p_lookup, sim.hv, &err), &err);
+	assert_ok(hv_sim_check(sim.hv, &err), &err);
+	assert_ok(hv_sim_check_p2m(sim.hv, sim.domid, sim.res.p2m, &err), &err);
+	balloon_free(b);
+	simulation_free(&sim);
+}
+
+static void test_cheese_61_balloons_up_into_the_extra_regions(void)
+{
+	cheese_balloon_1536m("6.1", 0x80511, 393216, 1297, 131072, 0);
+}
+
+static void test_cheese_612_hotplugs_1g_at_4g(void)
+{
+	cheese_balloon_1536m("6.12", 0x140000, 393216, 524288, 393216, 1026);
+}
+
 static const struct test_case capture_cases[] = {
+	{ "cheese_61_balloons_up_into_the_extra_regions",
+	  test_cheese_61_balloons_up_into_the_extra_regions },
+	{ "cheese_612_hotplugs_1g_at_4g", test_cheese_612_hotplugs_1g_at_4g },
+	{ "capture_384m_through_the_61_model", test_capture_384m_through_the_61_model },
 	{ "capture_512m_balloon_to_384m_counts_and_max_pages",
 	  test_capture_512m_balloon_to_384m_counts_and_max_pages },
 	{ "balloon_down_then_up_returns_to_the_same_counts",
