@@ -300,7 +300,8 @@ static void test_capture_384m_through_the_61_model(void)
 	char *after = slurp_src(CAPTURE "/dom0-p2m-after-xl-mem-set-384m.txt");
 	char *before = slurp_src(CAPTURE "/dom0-p2m.txt");
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+	/* The after file's name is too long for the dist tarball's v7 tar
+	 * format; without it the numbers below still say what it holds. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
 	simulation_options_init(&o);
 	o.e820_path = CAPTURE "/machine-e820.txt";
@@ -323,16 +324,20 @@ static void test_capture_384m_through_the_61_model(void)
 	CU_ASSERT_TRUE(res.reached);
 	assert_ok(hv_p2m_info(sim.hv, sim.domid, &si, &err), &err);
 	count_types(sim.res.p2m, si.max_pfn, c);
-	CU_ASSERT_EQUAL(si.max_pfn, field(after, "max_pfn="));
-	CU_ASSERT_EQUAL(c[P2M_PFN], field_after(after, "# entries=", " ram="));
-	CU_ASSERT_EQUAL(c[P2M_IDENTITY], field_after(after, "# entries=", " identity="));
-	CU_ASSERT_EQUAL(c[P2M_MISSING], field_after(after, "# entries=", " missing="));
-	CU_ASSERT_EQUAL(c[P2M_PFN], 98304);	/* the numbers, should the file change */
+	assert_ok(hv_domain_info(sim.hv, sim.domid, &info, &err), &err);
+	if (after) {
+		CU_ASSERT_EQUAL(si.max_pfn, field(after, "max_pfn="));
+		CU_ASSERT_EQUAL(c[P2M_PFN], field_after(after, "# entries=", " ram="));
+		CU_ASSERT_EQUAL(c[P2M_IDENTITY], field_after(after, "# entries=", " identity="));
+		CU_ASSERT_EQUAL(c[P2M_MISSING], field_after(after, "# entries=", " missing="));
+		CU_ASSERT_EQUAL(info.tot_pages, field(after, "nr_pages="));
+		CU_ASSERT_EQUAL(info.max_pages, field(after, "max_pages="));
+	}
+	CU_ASSERT_EQUAL(si.max_pfn, 0x20061);
+	CU_ASSERT_EQUAL(c[P2M_PFN], 98304);
 	CU_ASSERT_EQUAL(c[P2M_IDENTITY], 97);
 	CU_ASSERT_EQUAL(c[P2M_MISSING], 32768);
-	assert_ok(hv_domain_info(sim.hv, sim.domid, &info, &err), &err);
-	CU_ASSERT_EQUAL(info.tot_pages, field(after, "nr_pages="));
-	CU_ASSERT_EQUAL(info.max_pages, field(after, "max_pages="));
+	CU_ASSERT_EQUAL(info.tot_pages, 98304);
 	CU_ASSERT_EQUAL(info.max_pages, 98560);
 	assert_ok(p2m_check(sim.res.p2m, &err), &err);
 	assert_ok(p2m_check_m2p(sim.res.p2m, hv_sim_m2p_lookup, sim.hv, &err), &err);
