@@ -81,6 +81,7 @@ static const struct balloon_policy policies[] = {
 		.max_schedule_delay = 32,
 		.limit_to_available = true,
 		.hotplug = true,
+		.kthread = true,
 		.p2m_generation = true,
 		.max_pfn_hint = BALLOON_MAX_PFN_ALIGNED,
 		.section_pages = 32768,
@@ -93,6 +94,7 @@ static const struct balloon_policy policies[] = {
 		.max_schedule_delay = 32,
 		.limit_to_available = true,
 		.hotplug = true,
+		.kthread = true,
 		/* Debian 6.12 (XEN_UNPOPULATED_ALLOC=y) leaves the extra
 		 * regions missing and hot-plugs at 4 GiB (xen-lab NOTES,
 		 * balloon-holes-max2G). */
@@ -124,6 +126,9 @@ struct balloon_era {
 static const struct balloon_era era_xsa300 = {
 	5, 5, "XSA-300 (Dec 2019): max_retry_count 4, si_mem_available() limit; also in stable kernels"
 };
+static const struct balloon_era era_kthread = {
+	5, 15, "xen/balloon: use a kernel thread instead a workqueue"
+};
 static const struct balloon_era era_unpopulated = {
 	6, 10, "a6aa4eb994ee xen/x86: add extra pages to unpopulated-alloc if available (6.9.y stable too)"
 };
@@ -146,6 +151,7 @@ void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_m
 		pol->max_retry_count = BALLOON_RETRY_UNLIMITED;
 		pol->limit_to_available = false;
 	}
+	pol->kthread = since(km, &era_kthread);
 	/* With XEN_UNPOPULATED_ALLOC, as Debian builds it. */
 	pol->extra_to_unpopulated = since(km, &era_unpopulated);
 	pol->p2m_generation = kernel_has(km, KB_LINEAR_P2M);
@@ -707,9 +713,9 @@ static enum bp_state increase_reservation(struct balloon *b, uint64_t credit,
 		if (r < 0) {
 			long back;
 
-			/* mem-reservation.c ignores this failure and frees a
-			 * page with no P2M entry; the model gives the frames
-			 * back and puts the pfns back in the balloon. */
+			/* Every era ignores set_phys_to_machine() failing here
+			 * and frees a page with no P2M entry; the model gives
+			 * the frames back and the pfns to the balloon. */
 			bl_push(b, pfn);
 			b->st.balloon_low++;
 			back = hv_decrease_reservation(b->cfg.hv, b->cfg.domid, b->frames + i,
@@ -1079,8 +1085,8 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 		if (b->pol.limit_to_available && b->state == BP_DONE &&
 		    n != (uint64_t)-credit && n < b->cfg.totalreserve_pages)
 			b->state = BP_EAGAIN;
-	} else if (b->pol.legacy_worker) {
-		/* Each worker run starts from BP_DONE. */
+	} else if (!b->pol.kthread) {
+		/* Workqueue era (before 5.15): each run starts from BP_DONE. */
 		b->state = BP_DONE;
 	}
 	if (fatal < 0)

@@ -96,9 +96,11 @@ struct balloon_policy {
 	/* 3.x+: current_pages starts at nr_pages - xen_released_pages
 	 * (2.6.39/3.0: nr_pages, released pages being extra memory). */
 	bool subtract_released;
+	/* 5.15: a kthread whose state persists from one wake-up to the
+	 * next; before, each workqueue run started from BP_DONE. */
+	bool kthread;
 	/* Before 4.x: the target is clamped to what the balloon holds
-	 * (current_target()), there is no hotplug, and each worker run
-	 * starts from BP_DONE. */
+	 * (current_target()) and there is no hotplug. */
 	bool legacy_worker;
 	/* 3.19+ linear P2M (xen_alloc_p2m_entry): p2m_generation += 2 per
 	 * page-table or leaf page installed, and max_pfn as above. */

@@ -65,6 +65,8 @@ struct hv_ops {
 	void (*close)(struct hv *hv);
 
 	/* --- memory maps ---------------------------------------------------- */
+	/* (sim: *@out is overwritten as by e820_table_copy(); the caller
+	 * frees it with e820_table_free().) */
 	/* XENMEM_machine_memory_map (privileged). */
 	int (*machine_memory_map)(struct hv *hv, struct e820_table *out,
 				  struct p2msim_err *err);
