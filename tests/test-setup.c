@@ -80,7 +80,7 @@ static char *dump_text(const struct run *r)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	if (r->sim.model.family == KERNEL_FAMILY_TREE_2639)
+	if (kernel_has(&r->sim.model, KB_TREE_P2M))
 		dump_write_old(f, r->sim.res.p2m, r->sim.res.p2m_size, NULL);
 	else
 		dump_write_modern(f, r->sim.res.p2m, r->sim.res.p2m_size, NULL);
@@ -517,6 +517,70 @@ static void test_x86_32_domu(void)
 	unlink(path);
 }
 
+/* 3.2-3.17: every 1-1 area releases the RAM under it (rounded outward);
+ * from 3.5 the pages come back above nr_pages; identity can exceed what was
+ * released when a hole lies above nr_pages (corpus 022). */
+static void test_release_era_frees_and_populates_back(void)
+{
+	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
+				  "0x100000-0x3fffffff usable\n0x40000000-0x401fffff reserved\n"
+				  "0x40200000-0xbfffffff usable\n0xc0000000-0xc03fffff reserved\n"
+				  "0xc0400000-0xffffffff usable\n";
+	struct run r;
+
+	run(&r, map, "3.8", false, 0x80000, 0x80000, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_TRUE(logged(&r, "Freeing 9f-100 pfn range: 97 pages freed"));
+	CU_ASSERT_TRUE(logged(&r, "Freeing 40000-40200 pfn range: 512 pages freed"));
+	CU_ASSERT_TRUE(logged(&r, "Released 609 pages of unused memory"));
+	/* the hole at 3 GiB is above nr_pages: identity, nothing released */
+	CU_ASSERT_TRUE(logged(&r, "Set 1633 page(s) to 1-1 mapping"));
+	CU_ASSERT_TRUE(logged(&r, "Populating 80000-80261 pfn range: 609 pages added"));
+	CU_ASSERT_EQUAL(count(&r, P2M_PFN, 0x100000), 0x80000);
+	CU_ASSERT_EQUAL(p2m_type_at(r.sim.res.p2m, 0x9f), P2M_IDENTITY);
+	assert_sound(&r);
+	done(&r);
+	/* 3.2 prints zero counts and does not populate back */
+	run(&r, "0x0 +2G usable\n", "3.2", true, 0x40000, 0, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_TRUE(logged(&r, "Released 0 pages of unused memory"));
+	CU_ASSERT_TRUE(logged(&r, "Set 0 page(s) to 1-1 mapping"));
+	CU_ASSERT_TRUE(logged(&r, " Xen: 0000000000100000 - 0000000080000000 (usable)"));
+	done(&r);
+}
+
+/* The pictures show every E820 and P2M change, remap targets included. */
+static void test_pictures_mark_identity_and_remap(void)
+{
+	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
+				  "0x100000-0x7ffdffff usable\n";
+	struct run r;
+	char *text = NULL;
+	size_t len = 0, rects = 0;
+	FILE *f;
+
+	run(&r, map, "6.1", false, 0x20000, 0x20000, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(simulation_diagram(f, &r.sim, 100, NULL), 0);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|1-1"));		/* the low hole */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|remap"));		/* its frames at 0x20000 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 9f "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 20000 "));
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CU_ASSERT_EQUAL(simulation_svg(f, &r.sim, NULL), 0);
+	fclose(f);
+	for (const char *p = text; (p = strstr(p, "<rect ")); p++)
+		rects++;
+	CU_ASSERT_TRUE(rects >= 8 && rects % 2 == 0);	/* two tracks */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "</svg>"));
+	free(text);
+	done(&r);
+}
+
 /* Versions: families and refusals. */
 static void test_kernel_versions(void)
 {
@@ -534,8 +598,14 @@ static void test_kernel_versions(void)
 	CU_ASSERT_TRUE(kernel_has(&km, KB_E820_NAMES_2610));
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "3.0", NULL, NULL), 0);
 	CU_ASSERT_FALSE(kernel_has(&km, KB_EXTRA_ABOVE_4G));
-	CU_ASSERT_EQUAL(kernel_model_init(&km, "3.8", NULL, &err), -ENOTSUP);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "3.2-3.18"));
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "3.8", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.family, KERNEL_FAMILY_TREE_RELEASE);
+	CU_ASSERT_TRUE(kernel_has(&km, KB_POPULATE_BACK));
+	CU_ASSERT_FALSE(kernel_has(&km, KB_MID_IDENTITY));
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "3.17.0-rc4-vgt+", NULL, NULL), 0);
+	CU_ASSERT_TRUE(kernel_has(&km, KB_MID_IDENTITY));
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "3.18", NULL, &err), -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "3.18"));
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "2.6.38", NULL, NULL), -ENOTSUP);
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "six", NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "6", NULL, NULL), -EINVAL);
@@ -575,6 +645,8 @@ static const struct test_case cases[] = {
 	{ "mem_below_nr_pages_bugs", test_mem_below_nr_pages_bugs },
 	{ "2639_brk_exhaustion_bugs", test_2639_brk_exhaustion_bugs },
 	{ "x86_32_domu", test_x86_32_domu },
+	{ "release_era_frees_and_populates_back", test_release_era_frees_and_populates_back },
+	{ "pictures_mark_identity_and_remap", test_pictures_mark_identity_and_remap },
 	{ "kernel_versions", test_kernel_versions },
 	{ "behaviour_table_is_dated", test_behaviour_table_is_dated },
 	{ NULL, NULL },
