@@ -114,9 +114,9 @@ const struct balloon_policy *balloon_policy_find(const char *kernel)
 }
 
 /*
- * Balloon behaviours by kernel version.  The setup model refuses 3.2 -
- * 3.18, so the old worker (2.6.39 - 3.1) and the 4.x+ one (3.19+) meet no
- * version in between; the later rows are the driver's own changes.
+ * Balloon behaviours by kernel version.  The setup model's tree families
+ * (2.6.39 - 3.17) get the old worker, its linear family (3.19+) the 4.x+
+ * one; the rows below are the driver's own later changes.
  */
 struct balloon_era {
 	unsigned int major, minor;
@@ -140,12 +140,17 @@ static bool since(const struct kernel_model *km, const struct balloon_era *e)
 
 void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km)
 {
-	bool tree = km->family == KERNEL_FAMILY_TREE_2639;
+	bool tree = km->family != KERNEL_FAMILY_LINEAR;
 
 	*pol = *balloon_policy_find(tree ? "2.6.39" : "6.1");
 	pol->name = km->version;
-	if (tree)
+	if (tree) {
+		/* 3.2+: "xen/balloon: account for pages released during memory
+		 * setup".  3.x's hotplug variant of the old worker is not
+		 * modelled: the target stays clamped to the balloon. */
+		pol->subtract_released = km->family == KERNEL_FAMILY_TREE_RELEASE;
 		return;
+	}
 	pol->hotplug = km->config.balloon_hotplug;
 	if (!since(km, &era_xsa300)) {
 		pol->max_retry_count = BALLOON_RETRY_UNLIMITED;

@@ -113,8 +113,8 @@ struct balloon_policy {
 const struct balloon_policy *balloon_policy_find(const char *kernel);
 
 /*
- * The policy of a kernel model (setup/setup.h): the tree family (2.6.39 -
- * 3.1) gets the old worker; the linear family (3.19+) the 4.x+ driver with
+ * The policy of a kernel model (setup/setup.h): the tree families (2.6.39
+ * - 3.17) get the old worker (released pages subtracted from 3.2); the linear family (3.19+) the 4.x+ driver with
  * hotplug as configured, XSA-300's limits from 5.5 and the unpopulated
  * extra regions from 6.10; shared_info's max_pfn as the model's
  * KB_MAX_PFN_* behaviours say.  @pol->name points into @km.

@@ -989,6 +989,46 @@ static void test_targets_from_pages_kib_bytes_and_strings(void)
 	fx_free(&fx);
 }
 
+static void model_policy(const char *version, bool hotplug_config, struct balloon_policy *pol)
+{
+	struct kernel_config kc;
+	struct kernel_model km;
+	struct p2msim_err err = { 0 };
+
+	kernel_config_init(&kc);
+	kc.balloon_hotplug = hotplug_config;
+	assert_ok(kernel_model_init(&km, version, &kc, &err), &err);
+	balloon_policy_from_model(pol, &km);
+}
+
+/* The kernel model's version picks the driver's era. */
+static void test_policy_follows_the_kernel_model(void)
+{
+	struct balloon_policy p;
+
+	model_policy("6.1", true, &p);
+	CU_ASSERT_TRUE(p.hotplug && p.kthread && p.limit_to_available && p.subtract_released);
+	CU_ASSERT_FALSE(p.extra_to_unpopulated || p.legacy_worker);
+	CU_ASSERT_EQUAL(p.max_retry_count, 4);
+	CU_ASSERT_EQUAL(p.max_pfn_hint, BALLOON_MAX_PFN_ALIGNED);
+	model_policy("6.12", true, &p);
+	CU_ASSERT_TRUE(p.extra_to_unpopulated);
+	model_policy("6.12", false, &p);
+	CU_ASSERT_FALSE(p.hotplug);
+	model_policy("5.4", true, &p);
+	CU_ASSERT_EQUAL(p.max_retry_count, BALLOON_RETRY_UNLIMITED);
+	CU_ASSERT_FALSE(p.limit_to_available || p.kthread);
+	model_policy("5.15", true, &p);
+	CU_ASSERT_TRUE(p.kthread);
+	CU_ASSERT_FALSE(p.extra_to_unpopulated);
+	model_policy("2.6.39", true, &p);
+	CU_ASSERT_TRUE(p.legacy_worker);
+	CU_ASSERT_FALSE(p.subtract_released || p.hotplug || p.p2m_generation);
+	CU_ASSERT_EQUAL(p.max_pfn_hint, BALLOON_MAX_PFN_KEEP);
+	model_policy("3.8", true, &p);
+	CU_ASSERT_TRUE(p.legacy_worker && p.subtract_released);
+}
+
 static void test_xl_parses_sizes_like_xl(void)
 {
 	struct { const char *s; uint64_t kib; } ok[] = {
@@ -1179,6 +1219,7 @@ static const struct test_case region_cases[] = {
 static const struct test_case target_cases[] = {
 	{ "targets_from_pages_kib_bytes_and_strings",
 	  test_targets_from_pages_kib_bytes_and_strings },
+	{ "policy_follows_the_kernel_model", test_policy_follows_the_kernel_model },
 	{ "xl_parses_sizes_like_xl", test_xl_parses_sizes_like_xl },
 	{ "xl_refuses_what_libxl_refuses", test_xl_refuses_what_libxl_refuses },
 	{ "unlimited_dom0_gets_xens_unsigned_int_static_max",
