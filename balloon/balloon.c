@@ -113,52 +113,28 @@ const struct balloon_policy *balloon_policy_find(const char *kernel)
 	return NULL;
 }
 
-/*
- * Balloon behaviours by kernel version.  The setup model's tree families
- * (2.6.39 - 3.17) get the old worker, its linear family (3.19+) the 4.x+
- * one; the rows below are the driver's own later changes.
- */
-struct balloon_era {
-	unsigned int major, minor;
-	const char *source;
-};
-
-static const struct balloon_era era_xsa300 = {
-	5, 5, "XSA-300 (Dec 2019): max_retry_count 4, si_mem_available() limit; also in stable kernels"
-};
-static const struct balloon_era era_kthread = {
-	5, 15, "xen/balloon: use a kernel thread instead a workqueue"
-};
-static const struct balloon_era era_unpopulated = {
-	6, 10, "a6aa4eb994ee xen/x86: add extra pages to unpopulated-alloc if available (6.9.y stable too)"
-};
-
-static bool since(const struct kernel_model *km, const struct balloon_era *e)
-{
-	return km->major > e->major || (km->major == e->major && km->minor >= e->minor);
-}
-
+/* The balloon's behaviours are rows of the kernel model's one table
+ * (setup/model.c, KB_BALLOON_*); the tree families get the old worker,
+ * the linear family the 4.x+ one. */
 void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km)
 {
-	bool tree = km->family != KERNEL_FAMILY_LINEAR;
+	bool tree = kernel_has(km, KB_TREE_P2M);
 
 	*pol = *balloon_policy_find(tree ? "2.6.39" : "6.1");
 	pol->name = km->version;
 	if (tree) {
-		/* 3.2+: "xen/balloon: account for pages released during memory
-		 * setup".  3.x's hotplug variant of the old worker is not
-		 * modelled: the target stays clamped to the balloon. */
-		pol->subtract_released = km->family == KERNEL_FAMILY_TREE_RELEASE;
+		/* 3.x's hotplug variant of the old worker is not modelled: the
+		 * target stays clamped to the balloon. */
+		pol->subtract_released = kernel_has(km, KB_BALLOON_SUBTRACT_RELEASED);
 		return;
 	}
 	pol->hotplug = km->config.balloon_hotplug;
-	if (!since(km, &era_xsa300)) {
+	if (!kernel_has(km, KB_BALLOON_XSA300)) {
 		pol->max_retry_count = BALLOON_RETRY_UNLIMITED;
 		pol->limit_to_available = false;
 	}
-	pol->kthread = since(km, &era_kthread);
-	/* With XEN_UNPOPULATED_ALLOC, as Debian builds it. */
-	pol->extra_to_unpopulated = since(km, &era_unpopulated);
+	pol->kthread = kernel_has(km, KB_BALLOON_KTHREAD);
+	pol->extra_to_unpopulated = kernel_has(km, KB_BALLOON_EXTRA_UNPOPULATED);
 	pol->p2m_generation = kernel_has(km, KB_LINEAR_P2M);
 	pol->max_pfn_hint = kernel_has(km, KB_MAX_PFN_ALIGNED) ? BALLOON_MAX_PFN_ALIGNED :
 			    kernel_has(km, KB_MAX_PFN_LAST) ? BALLOON_MAX_PFN_RAW :

@@ -400,6 +400,14 @@ out:
 	return rc;
 }
 
+void simulation_refresh(struct simulation *sim)
+{
+	struct hv_p2m_info info;
+
+	if (sim->hv && hv_p2m_info(sim->hv, sim->domid, &info, NULL) == 0 && info.max_pfn)
+		sim->res.max_pfn = info.max_pfn;
+}
+
 void simulation_free(struct simulation *sim)
 {
 	setup_result_free(&sim->res);

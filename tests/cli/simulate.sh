@@ -59,6 +59,17 @@ run 0 simulate --example pc-5G --check --show summary
 has "check: P2M, M2P and hypervisor invariants hold"
 has "remapped 262273"
 
+# ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
+run 0 simulate --example pc-2G --balloon 384m,512m --check
+has "balloon: target 98304 pages, current 98304, max_pages 98560, state done"
+has "over [0, max_pfn): pfn 98304, identity 97, missing 32768, foreign 0"
+has "balloon: target 131072 pages, current 131072, max_pages 131328, state done"
+has "check: P2M, M2P and hypervisor invariants hold"
+run 0 simulate --example pc-2G --balloon 384m --json
+grep -Eq '"target_pages": ?98304' "$tmp/out" || fail "--balloon --json: no step"
+run 1 simulate --example pc-2G --balloon 64m
+err_is_one_line "--balloon below dom0's minimum"
+
 # pictures
 run 0 simulate --example pc-5G --show diagram --svg "$tmp/p.svg"
 has "remap"
