@@ -1,8 +1,239 @@
 /* SPDX-License-Identifier: MIT */
-/* p2m/p2m-internal.h - engine internals shared by the engine files and the tests. */
+/*
+ * p2m/p2m-internal.h - the engine's data structures and index helpers,
+ * shared by the engine's files (tree, iteration, mirror, checks) and the
+ * tests.  The design comment at the top of p2m/p2m.c explains them.
+ */
 #ifndef P2MSIM_P2M_INTERNAL_H
 #define P2MSIM_P2M_INTERNAL_H
 
+#include <stddef.h>
+
 #include "p2m/p2m.h"
+
+#define P2M_MAGIC_LEAF	0x4c454146u	/* "LEAF" */
+#define P2M_MAGIC_MID	0x4d494444u	/* "MIDD" */
+#define P2M_MAGIC_DEAD	0xdeaddeadu
+
+/*
+ * The header of a leaf page.  The page itself, e[], holds 1 << leaf_shift
+ * frame values and lives in an arena chunk (arena.c) whose header table
+ * holds this struct.  Private leaves keep two counters so that "is this
+ * leaf uniform?" costs nothing: how many entries are INVALID and how many
+ * are IDENTITY_FRAME of their own pfn.
+ */
+struct p2m_leaf {
+	uint32_t magic;
+	uint8_t shared;			/* one of the shared leaves */
+	uint8_t src;			/* enum p2m_src (private pages) */
+	uint32_t nr_missing;
+	uint32_t nr_identity;
+	uint64_t base;			/* first pfn (private leaves) */
+	uint64_t mfn;			/* machine frame of this page */
+	uint64_t *e;			/* the page */
+};
+
+#define P2M_CHUNK_SIZE (2u << 20)
+
+/* A 2 MiB arena chunk: this table, then the leaf pages. */
+struct p2m_chunk {
+	unsigned int slot_shift;	/* log2 bytes per leaf page */
+	struct p2m_leaf hdr[];		/* hdr[i] describes slot i */
+};
+
+struct p2m_arena {
+	void **chunks;
+	size_t nr_chunks, alloc_chunks;
+	struct p2m_chunk *cur;
+	unsigned int next_slot, nr_slots;
+	struct p2m_leaf *free;		/* freed leaves, linked through e[0] */
+};
+
+/*
+ * A mid page: 1 << mid_shift leaf pointers.  Counters say how many slots
+ * point at the shared missing and identity leaves.  @mirror is the mid_mfn
+ * page of the MFN mirror (the toolstack's view of this mid), present for
+ * private mids inside the mirror's span.
+ */
+struct p2m_mid {
+	uint32_t magic;
+	uint8_t shared;
+	uint8_t src;
+	uint8_t mirror_src;
+	uint32_t nr_missing;
+	uint32_t nr_identity;
+	uint64_t base;
+	uint64_t mfn;
+	uint64_t *mirror;
+	uint64_t mirror_mfn;
+	uint64_t *slots[];		/* each the e[] of a leaf, as the kernel's */
+};
+
+/* What a machine frame of ours holds, for p2m_read_frame(). */
+enum p2m_frame_kind {
+	P2M_FRAME_LEAF,			/* leaf page (private or shared) */
+	P2M_FRAME_MID_MFN,		/* a private mid's mid_mfn page */
+	P2M_FRAME_TOP_MFN,		/* p2m_top_mfn */
+	P2M_FRAME_MID_MISSING_MFN,	/* p2m_mid_missing_mfn */
+	P2M_FRAME_OTHER,		/* mids, top pages, top_mfn_p: not readable */
+};
+
+struct p2m_frame_slot {
+	uint64_t mfn;			/* 0 = empty slot */
+	enum p2m_frame_kind kind;
+	const void *page;
+};
+
+/* Open-addressing map mfn -> page (linear probing, backward-shift delete). */
+struct p2m_frame_map {
+	struct p2m_frame_slot *slots;
+	size_t nr, mask;
+};
+
+/*
+ * top[t] is a mid's slots[] and slots[m] a leaf's e[], so that a lookup is
+ * v.top[t][m][i] as in the kernel; the page headers sit just before those
+ * arrays (p2m_top_mid, p2m_slot_leaf).
+ */
+struct p2m {
+	struct p2m_view v;		/* first: the inline lookup reads it */
+	struct p2m_config cfg;
+	const struct p2m_geometry *g;
+	unsigned int per_leaf, per_mid, per_top;
+	unsigned int top_pages;
+	uint64_t *top_mfns;		/* machine frames of the top pages */
+
+	/* Shared read-only pages: compared by address, never written. */
+	struct p2m_leaf *missing;
+	struct p2m_leaf *identity;
+	struct p2m_mid *mid_missing;
+	struct p2m_mid *mid_identity;	/* NULL without the 3.14+ policy */
+
+	/* MFN mirror roots. */
+	uint64_t mirror_entries;	/* top slots the mirror covers */
+	uint64_t *top_mfn;		/* p2m_top_mfn page */
+	uint64_t top_mfn_mfn;
+	uint64_t top_mfn_p_mfn;		/* p2m_top_mfn_p (virtual, accounted) */
+	uint64_t *mid_missing_mfn;	/* p2m_mid_missing_mfn page */
+	uint64_t mid_missing_mfn_mfn;
+
+	/* Accounting. */
+	enum p2m_src cur_src;
+	uint64_t nr_leaf[P2M_NR_SRCS];
+	uint64_t nr_mid[P2M_NR_SRCS];
+	uint64_t nr_mirror[P2M_NR_SRCS];
+	uint64_t nr_top_src[P2M_NR_SRCS];
+	uint64_t nr_shared;
+	uint64_t brk_used;
+	uint64_t allocs, frees;
+	uint64_t next_synthetic_mfn;
+
+	struct p2m_frame_map frames;
+	struct p2m_arena arena;
+};
+
+/* --- index helpers: nothing else divides a pfn ------------------------- */
+static inline uint64_t p2m_top_index(const struct p2m *p, uint64_t pfn)
+{
+	return pfn >> p->v.mid_span_shift;
+}
+
+static inline unsigned int p2m_mid_index(const struct p2m *p, uint64_t pfn)
+{
+	return (pfn >> p->v.leaf_shift) & p->v.mid_mask;
+}
+
+static inline unsigned int p2m_index(const struct p2m *p, uint64_t pfn)
+{
+	return pfn & p->v.leaf_mask;
+}
+
+static inline uint64_t p2m_mid_base(const struct p2m *p, uint64_t topidx)
+{
+	return topidx << p->v.mid_span_shift;
+}
+
+static inline uint64_t p2m_leaf_base(const struct p2m *p, uint64_t topidx, unsigned int mididx)
+{
+	return p2m_mid_base(p, topidx) + ((uint64_t)mididx << p->v.leaf_shift);
+}
+
+static inline uint64_t p2m_mid_span(const struct p2m *p)
+{
+	return 1ULL << p->v.mid_span_shift;
+}
+
+/* --- from the arrays the tree links to back to their page headers ------- */
+#define p2m_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* The header of the leaf page at @e: chunks are 2 MiB aligned and begin
+ * with the table of their leaves' headers. */
+static inline struct p2m_leaf *p2m_leaf_of(const uint64_t *e)
+{
+	uintptr_t at = (uintptr_t)e;
+	struct p2m_chunk *chunk = (struct p2m_chunk *)(at & ~((uintptr_t)P2M_CHUNK_SIZE - 1));
+
+	return &chunk->hdr[(at - (uintptr_t)chunk) >> chunk->slot_shift];
+}
+
+static inline struct p2m_mid *p2m_mid_of(uint64_t *const *slots)
+{
+	return p2m_container_of(slots, struct p2m_mid, slots);
+}
+
+static inline struct p2m_mid *p2m_top_mid(const struct p2m *p, uint64_t topidx)
+{
+	return p2m_mid_of(p->v.top[topidx]);
+}
+
+static inline struct p2m_leaf *p2m_slot_leaf(const struct p2m_mid *mid, unsigned int mididx)
+{
+	return p2m_leaf_of(mid->slots[mididx]);
+}
+
+static inline bool p2m_mid_is_shared(const struct p2m_mid *mid)
+{
+	return mid->shared;
+}
+
+static inline bool p2m_leaf_is_shared(const struct p2m_leaf *leaf)
+{
+	return leaf->shared;
+}
+
+static inline bool p2m_is_identity_value(const struct p2m *p, uint64_t pfn, uint64_t v)
+{
+	return v == p2m_identity_frame(p->g, pfn);
+}
+
+/* --- page life cycle (p2m.c) --------------------------------------------- */
+int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err);
+int p2m_charge(struct p2m *p, enum p2m_src src, struct p2msim_err *err);
+void p2m_uncharge(struct p2m *p, enum p2m_src src, uint64_t mfn);
+
+/* --- leaf pages (arena.c) ------------------------------------------------ */
+struct p2m_leaf *p2m_arena_get(struct p2m *p);
+void p2m_arena_put(struct p2m *p, struct p2m_leaf *leaf);
+void p2m_arena_fini(struct p2m *p);
+
+/* --- mirror (mirror.c) -------------------------------------------------- */
+int p2m_mirror_init(struct p2m *p, struct p2msim_err *err);
+void p2m_mirror_fini(struct p2m *p);
+int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err);
+void p2m_mirror_detach(struct p2m *p, struct p2m_mid *mid);
+void p2m_mirror_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int mididx);
+void p2m_mirror_set_top(struct p2m *p, uint64_t topidx);
+
+/* --- frame map (mirror.c) ------------------------------------------------ */
+int p2m_frames_add(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const void *page);
+void p2m_frames_del(struct p2m *p, uint64_t mfn);
+const struct p2m_frame_slot *p2m_frames_find(const struct p2m *p, uint64_t mfn);
+
+/* --- uniformity, shared by compaction, stats and checks ------------------ */
+/* The shared leaf a private leaf could be replaced with, or NULL. */
+struct p2m_leaf *p2m_leaf_uniform(const struct p2m *p, const struct p2m_leaf *leaf);
+/* The shared mid a private mid could be replaced with, or NULL. */
+struct p2m_mid *p2m_mid_uniform(const struct p2m *p, const struct p2m_mid *mid);
 
 #endif

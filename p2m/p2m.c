@@ -1,5 +1,91 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * p2m/p2m.c - the three-level P2M tree: pages, lookups and updates.
+ *
+ * WHAT IT IS
+ *
+ * A Xen PV guest owns no physical memory of its own: the hypervisor gives
+ * it machine frames (MFNs) and the guest decides at which pseudo-physical
+ * frame number (pfn) each one appears.  The table pfn -> mfn is the P2M.
+ * Linux keeps it, from 2.6.38 to 3.18, as a three-level radix tree, and
+ * from 3.19 on as a virtually mapped linear array whose page tables play
+ * the same role.  Either way the shape is:
+ *
+ *   top[]                 one slot per 1 GiB of pfns (x86-64: 512 slots a page)
+ *    |
+ *    +--> mid[]           one slot per leaf (512 leaves = 1 GiB)
+ *          |
+ *          +--> leaf[]    one frame value per pfn (512 pfns = 2 MiB)
+ *
+ * with three kinds of frame value: an MFN (possibly with FOREIGN_FRAME_BIT
+ * when the frame belongs to another domain), INVALID (~0: "missing", no
+ * frame), and IDENTITY_FRAME(pfn) = pfn | IDENTITY_FRAME_BIT, the 1-1
+ * mapping used for E820 holes and non-RAM so that device and firmware
+ * memory can be reached at its own address.
+ *
+ * SHARED PAGES
+ *
+ * Most of a guest's pfn space is either missing (above its RAM) or
+ * identity (PCI holes, MMIO windows up to many TiB).  Giving each such leaf
+ * its own page would cost 4 KiB per 2 MiB of address space, so the kernel
+ * keeps a handful of read-only pages that stand for whole leaves and mids:
+ *
+ *   missing        a leaf of INVALID entries
+ *   identity       a leaf that *also* holds INVALID: only its address says
+ *                  "identity".  A lookup therefore compares the leaf pointer
+ *                  with it and returns IDENTITY_FRAME(pfn) without reading
+ *                  it; the toolstack, which sees only frames, reads INVALID.
+ *   mid_missing    a mid whose every slot points at missing
+ *   mid_identity   a mid whose every slot points at identity (3.14+)
+ *
+ * Writing into a shared page first copies it into a private one
+ * (copy-on-write).  The copy of the identity leaf holds identity values in
+ * modern kernels; 2.6.39-3.18 filled it with INVALID, dropping the identity
+ * meaning of the other entries (REF §2.4; cfg.cow_identity_fill).
+ *
+ * THE WORKED EXAMPLE (the 1-1 series' cover letter, REF §10 map S)
+ *
+ * RAM to 1029 MiB, ACPI to 1030 MiB, a gap, reserved 1200-1300 MiB, a gap,
+ * RAM from 2001 MiB; dom0 with 1 GiB of its own (nr_pages 0x40000).  The
+ * 2.6.39 kernel makes [0x40500, 0x7d100) identity:
+ *
+ *   top[0] --> mid (builder's mfn_list leaves: RAM 0 .. 1 GiB)
+ *   top[1] --> mid: [0] missing  [1] missing
+ *                   [2] private leaf: 0..255 INVALID, 256..511 identity
+ *                   [3] .. [487] identity (shared page, nothing allocated)
+ *                   [488] private leaf: 0..255 identity, 256..511 INVALID
+ *                   [489] .. [511] missing
+ *   top[2..511] --> mid_missing
+ *
+ * at a cost of four pages: the mid for top[1], its mid_mfn mirror page and
+ * the two boundary leaves.  A modern kernel expresses the same thing with
+ * the shared pages of its linear list and, where a whole 1 GiB is
+ * identity, with mid_identity.
+ *
+ * THE MFN MIRROR
+ *
+ * The toolstack (save/restore, dump-core) cannot follow kernel virtual
+ * pointers, so the kernel also keeps a tree of machine frame numbers:
+ * top_mfn[] holds the MFN of each mid's mid_mfn page, which holds the MFN of
+ * each leaf page; shared_info's pfn_to_mfn_frame_list_list points at
+ * top_mfn.  Missing 1 GiB slots point at the shared mid_missing_mfn page.
+ * mirror.c keeps it in step and lets tests read it the way a toolstack
+ * does (p2m_read_frame).
+ *
+ * THIS MODEL
+ *
+ * struct p2m is one guest's tree; nothing is global.  The top level may
+ * span several pages so that a modern dom0 can map identity far above its
+ * RAM (2^36 pfns and more); the 2.6.39 policy keeps its single top page and
+ * 512 GiB limit.  Private pages carry small counters (how many entries are
+ * missing / identity, how many slots point at shared leaves) so that
+ * uniformity tests, compaction and the lower-bound accounting cost nothing
+ * per pfn.  Range operations touch only the boundary leaves and mids; run
+ * iteration (iter.c) visits shared pages in one step each, so its cost is
+ * the number of runs plus the private pages, never the number of pfns.
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "p2m/p2m-internal.h"
@@ -19,6 +105,10 @@ static const struct p2m_geometry geometries[] = {
 	},
 };
 
+/* The engine can describe at most this many pfns (2^40 = 4 PiB of x86-64
+ * address space); the top array then takes 32 MiB. */
+#define P2M_MAX_PFN_SHIFT 42
+
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)
 {
 	return &geometries[arch];
@@ -33,4 +123,1027 @@ int p2m_arch_parse(const char *name, enum p2m_arch *arch)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+const char *p2m_type_name(enum p2m_type type)
+{
+	static const char *const names[P2M_NR_TYPES] = {
+		[P2M_MISSING] = "missing", [P2M_IDENTITY] = "identity",
+		[P2M_PFN] = "pfn", [P2M_FOREIGN] = "foreign",
+		[P2M_ABNORMAL] = "abnormal",
+	};
+	return (unsigned int)type < P2M_NR_TYPES ? names[type] : "?";
+}
+
+const char *p2m_level_name(enum p2m_level level)
+{
+	static const char *const names[P2M_NR_LEVELS] = {
+		[P2M_LEVEL_TOP] = "top", [P2M_LEVEL_MID] = "middle",
+		[P2M_LEVEL_LEAF] = "entry",
+	};
+	return (unsigned int)level < P2M_NR_LEVELS ? names[level] : "?";
+}
+
+enum p2m_type p2m_value_type(const struct p2m_geometry *g, uint64_t pfn, uint64_t v)
+{
+	(void)pfn;
+	if (v == g->invalid)
+		return P2M_MISSING;
+	if (v & g->foreign_bit)
+		return P2M_FOREIGN;
+	if (v & g->identity_bit)
+		return P2M_IDENTITY;
+	return P2M_PFN;
+}
+
+void p2m_config_init(struct p2m_config *cfg, enum p2m_arch arch, uint64_t nr_pfns)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->arch = arch;
+	cfg->nr_pfns = nr_pfns;
+	cfg->mid_identity = true;
+	cfg->cow_identity_fill = true;
+	cfg->beyond_is_identity = true;
+	cfg->range_mode = P2M_RANGE_MINIMAL;
+}
+
+/* --- pages ---------------------------------------------------------------- */
+
+int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err)
+{
+	if (p->cfg.frames) {
+		int rc = p->cfg.frames->alloc(p->cfg.frames_ctx, mfn);
+
+		if (rc < 0)
+			return p2msim_err_set(err, rc, "no machine frame for a P2M page");
+		return 0;
+	}
+	/* Synthetic frames count down from the largest MFN a value can hold,
+	 * far from any frame a model hands out. */
+	*mfn = p->next_synthetic_mfn--;
+	return 0;
+}
+
+/* Charge one page to @src; the brk pool is bounded (brk_pages 0 = none). */
+int p2m_charge(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
+{
+	if (src == P2M_SRC_BRK && p->cfg.brk_pages && p->brk_used >= p->cfg.brk_pages)
+		return p2msim_err_set(err, -ENOSPC,
+				      "brk exhausted: the P2M needs more than the %llu page(s) "
+				      "reserved with RESERVE_BRK (extend_brk would BUG)",
+				      (unsigned long long)p->cfg.brk_pages);
+	if (src == P2M_SRC_BRK)
+		p->brk_used++;
+	p->allocs++;
+	return 0;
+}
+
+void p2m_uncharge(struct p2m *p, enum p2m_src src, uint64_t mfn)
+{
+	/* brk is never given back: the kernel has no way to free it. */
+	(void)src;
+	p->frees++;
+	if (p->cfg.frames)
+		p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+}
+
+static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
+{
+	struct p2m_leaf *leaf;
+	uint64_t mfn;
+
+	if (p2m_charge(p, src, err) < 0)
+		return NULL;
+	leaf = p2m_arena_get(p);
+	if (!leaf) {
+		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
+		goto undo;
+	}
+	if (p2m_page_frame(p, &mfn, err) < 0)
+		goto undo_free;
+	if (p2m_frames_add(p, mfn, P2M_FRAME_LEAF, leaf) < 0) {
+		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M leaf");
+		if (p->cfg.frames)
+			p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+		goto undo_free;
+	}
+	leaf->magic = P2M_MAGIC_LEAF;
+	leaf->shared = 0;
+	leaf->src = src;
+	leaf->mfn = mfn;
+	p->nr_leaf[src]++;
+	return leaf;
+
+undo_free:
+	p2m_arena_put(p, leaf);
+undo:
+	if (src == P2M_SRC_BRK)
+		p->brk_used--;
+	p->allocs--;
+	return NULL;
+}
+
+static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
+{
+	p2m_frames_del(p, leaf->mfn);
+	p->nr_leaf[leaf->src]--;
+	p2m_uncharge(p, leaf->src, leaf->mfn);
+	p2m_arena_put(p, leaf);
+}
+
+static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
+{
+	struct p2m_mid *mid;
+	uint64_t mfn;
+
+	if (p2m_charge(p, src, err) < 0)
+		return NULL;
+	mid = calloc(1, sizeof(*mid) + (size_t)p->per_mid * sizeof(mid->slots[0]));
+	if (!mid) {
+		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
+		goto undo;
+	}
+	if (p2m_page_frame(p, &mfn, err) < 0)
+		goto undo_free;
+	if (p2m_frames_add(p, mfn, P2M_FRAME_OTHER, mid) < 0) {
+		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mid page");
+		if (p->cfg.frames)
+			p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+		goto undo_free;
+	}
+	mid->magic = P2M_MAGIC_MID;
+	mid->src = src;
+	mid->mfn = mfn;
+	p->nr_mid[src]++;
+	return mid;
+
+undo_free:
+	free(mid);
+undo:
+	if (src == P2M_SRC_BRK)
+		p->brk_used--;
+	p->allocs--;
+	return NULL;
+}
+
+static void mid_release(struct p2m *p, struct p2m_mid *mid)
+{
+	p2m_mirror_detach(p, mid);
+	p2m_frames_del(p, mid->mfn);
+	p->nr_mid[mid->src]--;
+	p2m_uncharge(p, mid->src, mid->mfn);
+	mid->magic = P2M_MAGIC_DEAD;
+	free(mid);
+}
+
+/* Free a private mid and every private leaf under it. */
+static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
+{
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, i)))
+			leaf_release(p, p2m_slot_leaf(mid, i));
+	mid_release(p, mid);
+}
+
+/* --- shared pages ---------------------------------------------------------- */
+
+static struct p2m_leaf *shared_leaf_new(struct p2m *p, struct p2msim_err *err)
+{
+	struct p2m_leaf *leaf = leaf_alloc(p, p->cur_src, err);
+
+	if (!leaf)
+		return NULL;
+	/* Shared pages are not private pages: move the charge. */
+	p->nr_leaf[leaf->src]--;
+	p->nr_shared++;
+	leaf->shared = 1;
+	leaf->base = 0;
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		leaf->e[i] = p->g->invalid;
+	leaf->nr_missing = p->per_leaf;
+	leaf->nr_identity = 0;
+	return leaf;
+}
+
+static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill,
+				      struct p2msim_err *err)
+{
+	struct p2m_mid *mid = mid_alloc(p, p->cur_src, err);
+
+	if (!mid)
+		return NULL;
+	p->nr_mid[mid->src]--;
+	p->nr_shared++;
+	mid->shared = 1;
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		mid->slots[i] = fill->e;
+	mid->nr_missing = fill == p->missing ? p->per_mid : 0;
+	mid->nr_identity = fill == p->identity ? p->per_mid : 0;
+	return mid;
+}
+
+static void shared_leaf_free(struct p2m *p, struct p2m_leaf *leaf)
+{
+	if (!leaf)
+		return;
+	p2m_frames_del(p, leaf->mfn);
+	p->frees++;
+	if (p->cfg.frames)
+		p->cfg.frames->free(p->cfg.frames_ctx, leaf->mfn);
+	p2m_arena_put(p, leaf);
+}
+
+static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
+{
+	if (!mid)
+		return;
+	p2m_frames_del(p, mid->mfn);
+	p->frees++;
+	if (p->cfg.frames)
+		p->cfg.frames->free(p->cfg.frames_ctx, mid->mfn);
+	free(mid);
+}
+
+/* --- construction ----------------------------------------------------------- */
+
+static int size_top(struct p2m *p, struct p2msim_err *err)
+{
+	const struct p2m_config *cfg = &p->cfg;
+	uint64_t span = p2m_mid_span(p);
+
+	if (cfg->top_pages) {
+		p->v.nr_top = (uint64_t)cfg->top_pages * p->per_top;
+	} else {
+		if (cfg->nr_pfns == 0)
+			return p2msim_err_set(err, -EINVAL, "a P2M needs at least one pfn");
+		if (cfg->nr_pfns > (1ULL << P2M_MAX_PFN_SHIFT))
+			return p2msim_err_set(err, -E2BIG,
+					      "P2M of %#llx pfns is larger than the engine's %#llx",
+					      (unsigned long long)cfg->nr_pfns,
+					      1ULL << P2M_MAX_PFN_SHIFT);
+		p->v.nr_top = (cfg->nr_pfns + span - 1) / span;
+	}
+	if (p->v.nr_top > (1ULL << (P2M_MAX_PFN_SHIFT - p->v.mid_span_shift)))
+		return p2msim_err_set(err, -E2BIG, "P2M top level of %u pages is too large",
+				      cfg->top_pages);
+	p->top_pages = (unsigned int)((p->v.nr_top + p->per_top - 1) / p->per_top);
+	return 0;
+}
+
+static int top_new(struct p2m *p, struct p2msim_err *err)
+{
+	p->v.top = calloc(p->v.nr_top, sizeof(p->v.top[0]));
+	p->top_mfns = calloc(p->top_pages, sizeof(p->top_mfns[0]));
+	if (!p->v.top || !p->top_mfns)
+		return p2msim_err_set(err, -ENOMEM, "out of memory allocating the P2M top level");
+	for (uint64_t i = 0; i < p->v.nr_top; i++)
+		p->v.top[i] = p->mid_missing->slots;
+	for (unsigned int i = 0; i < p->top_pages; i++) {
+		int rc = p2m_charge(p, p->cur_src, err);
+
+		if (rc < 0)
+			return rc;
+		rc = p2m_page_frame(p, &p->top_mfns[i], err);
+		if (rc < 0)
+			return rc;
+		p->nr_top_src[p->cur_src]++;
+	}
+	return 0;
+}
+
+int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *err)
+{
+	struct p2m *p;
+	int rc;
+
+	*out = NULL;
+	if ((unsigned int)cfg->arch > P2M_ARCH_X86_32)
+		return p2msim_err_set(err, -EINVAL, "unknown P2M architecture %d", cfg->arch);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M");
+	p->cfg = *cfg;
+	p->g = p2m_geometry_of(cfg->arch);
+	p->per_leaf = 1u << p->g->leaf_shift;
+	p->per_mid = 1u << p->g->mid_shift;
+	p->per_top = 1u << p->g->top_shift;
+	p->v.leaf_shift = p->g->leaf_shift;
+	p->v.mid_span_shift = p->g->leaf_shift + p->g->mid_shift;
+	p->v.leaf_mask = p->per_leaf - 1;
+	p->v.mid_mask = p->per_mid - 1;
+	p->v.identity_bit = p->g->identity_bit;
+	p->next_synthetic_mfn = p->g->max_mfn;
+	p->cur_src = cfg->shared_from_brk ? P2M_SRC_BRK : P2M_SRC_HEAP;
+
+	rc = size_top(p, err);
+	if (rc < 0)
+		goto fail;
+	rc = -ENOMEM;
+	p->missing = shared_leaf_new(p, err);
+	if (!p->missing)
+		goto fail;
+	p->mid_missing = shared_mid_new(p, p->missing, err);
+	if (!p->mid_missing)
+		goto fail;
+	rc = p2m_mirror_init(p, err);		/* mid_missing_mfn, top_mfn, top_mfn_p */
+	if (rc < 0)
+		goto fail;
+	rc = top_new(p, err);
+	if (rc < 0)
+		goto fail;
+	rc = -ENOMEM;
+	p->identity = shared_leaf_new(p, err);
+	if (!p->identity)
+		goto fail;
+	p->v.identity = p->identity->e;
+	if (cfg->mid_identity) {
+		p->mid_identity = shared_mid_new(p, p->identity, err);
+		if (!p->mid_identity)
+			goto fail;
+	}
+	for (uint64_t i = 0; i < p->mirror_entries; i++)
+		p2m_mirror_set_top(p, i);
+	p->cur_src = P2M_SRC_HEAP;
+	*out = p;
+	return 0;
+
+fail:
+	if (err && !err->code)
+		p2msim_err_set(err, rc, "cannot create the P2M");
+	p2m_free(p);
+	return rc;
+}
+
+void p2m_free(struct p2m *p)
+{
+	if (!p)
+		return;
+	if (p->v.top) {
+		for (uint64_t i = 0; i < p->v.nr_top; i++)
+			if (p->v.top[i] && !p2m_mid_is_shared(p2m_top_mid(p, i)))
+				mid_release_tree(p, p2m_top_mid(p, i));
+	}
+	p2m_mirror_fini(p);
+	shared_mid_free(p, p->mid_identity);
+	shared_mid_free(p, p->mid_missing);
+	shared_leaf_free(p, p->identity);
+	shared_leaf_free(p, p->missing);
+	if (p->cfg.frames && p->top_mfns)
+		for (unsigned int i = 0; i < p->top_pages; i++)
+			if (p->top_mfns[i])
+				p->cfg.frames->free(p->cfg.frames_ctx, p->top_mfns[i]);
+	free(p->top_mfns);
+	free(p->v.top);
+	free(p->frames.slots);
+	p2m_arena_fini(p);
+	free(p);
+}
+
+const struct p2m_geometry *p2m_geometry(const struct p2m *p)
+{
+	return p->g;
+}
+
+uint64_t p2m_capacity(const struct p2m *p)
+{
+	return p->v.nr_top << p->v.mid_span_shift;
+}
+
+void p2m_set_compact(struct p2m *p, bool on)
+{
+	p->cfg.compact = on;
+}
+
+void p2m_set_alloc_src(struct p2m *p, enum p2m_src src)
+{
+	p->cur_src = src;
+}
+
+enum p2m_src p2m_alloc_src(const struct p2m *p)
+{
+	return p->cur_src;
+}
+
+/* --- lookups ---------------------------------------------------------------- */
+
+uint64_t p2m_get(const struct p2m *p, uint64_t pfn)
+{
+	uint64_t t = p2m_top_index(p, pfn);
+	const uint64_t *leaf;
+
+	if (t >= p->v.nr_top)
+		return p->cfg.beyond_is_identity ? p2m_identity_frame(p->g, pfn) : p->g->invalid;
+	leaf = p->v.top[t][p2m_mid_index(p, pfn)];
+	/* The identity page holds INVALID: its address is the information. */
+	if (leaf == p->v.identity)
+		return p2m_identity_frame(p->g, pfn);
+	return leaf[p2m_index(p, pfn)];
+}
+
+uint64_t p2m_pfn_to_mfn(const struct p2m *p, uint64_t pfn)
+{
+	uint64_t v = p2m_get(p, pfn);
+
+	if (v == p->g->invalid)
+		return v;
+	return v & ~(p->g->identity_bit | p->g->foreign_bit);
+}
+
+enum p2m_type p2m_type_at(const struct p2m *p, uint64_t pfn)
+{
+	return p2m_value_type(p->g, pfn, p2m_get(p, pfn));
+}
+
+/* --- private pages in place of shared ones ----------------------------------- */
+
+static void leaf_count(const struct p2m *p, struct p2m_leaf *leaf, uint64_t pfn,
+		       uint64_t v, int delta)
+{
+	if (v == p->g->invalid)
+		leaf->nr_missing += delta;
+	else if (p2m_is_identity_value(p, pfn, v))
+		leaf->nr_identity += delta;
+}
+
+static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
+			      unsigned int idx, uint64_t v)
+{
+	uint64_t pfn = leaf->base + idx;
+
+	leaf_count(p, leaf, pfn, leaf->e[idx], -1);
+	leaf->e[idx] = v;
+	leaf_count(p, leaf, pfn, v, +1);
+}
+
+/* Point mid slot @m at @leaf, keeping the counters and the mirror. */
+static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
+			 struct p2m_leaf *leaf, bool update_mirror)
+{
+	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
+
+	if (old == p->missing)
+		mid->nr_missing--;
+	else if (old == p->identity)
+		mid->nr_identity--;
+	mid->slots[m] = leaf->e;
+	if (leaf == p->missing)
+		mid->nr_missing++;
+	else if (leaf == p->identity)
+		mid->nr_identity++;
+	if (update_mirror)
+		p2m_mirror_set_slot(p, mid, m);
+}
+
+static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
+{
+	p->v.top[t] = mid->slots;
+	if (t < p->mirror_entries)
+		p2m_mirror_set_top(p, t);
+}
+
+/* The top slot @t as a private mid, copying a shared mid if needed. */
+static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err *err)
+{
+	struct p2m_mid *shared = p2m_top_mid(p, t), *mid;
+
+	if (!p2m_mid_is_shared(shared))
+		return shared;
+	mid = mid_alloc(p, p->cur_src, err);
+	if (!mid)
+		return NULL;
+	mid->base = p2m_mid_base(p, t);
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		mid->slots[i] = shared->slots[i];
+	mid->nr_missing = shared->nr_missing;
+	mid->nr_identity = shared->nr_identity;
+	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
+		mid_release(p, mid);
+		return NULL;
+	}
+	top_set(p, t, mid);
+	return mid;
+}
+
+/* Mid slot @m as a private leaf, copying a shared leaf if needed. */
+static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigned int m,
+				     struct p2msim_err *err)
+{
+	struct p2m_leaf *shared = p2m_slot_leaf(mid, m), *leaf;
+	bool identity;
+
+	if (!p2m_leaf_is_shared(shared))
+		return shared;
+	leaf = leaf_alloc(p, p->cur_src, err);
+	if (!leaf)
+		return NULL;
+	leaf->base = mid->base + ((uint64_t)m << p->g->leaf_shift);
+	/* modern: a copy of identity keeps identity values; 2.6.39-3.18
+	 * alloc_p2m filled every new leaf with INVALID. */
+	identity = shared == p->identity && p->cfg.cow_identity_fill;
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		leaf->e[i] = identity ? p2m_identity_frame(p->g, leaf->base + i) : p->g->invalid;
+	leaf->nr_missing = identity ? 0 : p->per_leaf;
+	leaf->nr_identity = identity ? p->per_leaf : 0;
+	mid_set_slot(p, mid, m, leaf, true);
+	return leaf;
+}
+
+/* Replace mid slot @m with shared leaf @shared, freeing a private leaf. */
+static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m,
+		       struct p2m_leaf *shared)
+{
+	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
+
+	if (old == shared)
+		return;
+	mid_set_slot(p, mid, m, shared, true);
+	if (!p2m_leaf_is_shared(old))
+		leaf_release(p, old);
+}
+
+/* Replace top slot @t with shared mid @shared, freeing the private tree. */
+static void mid_share(struct p2m *p, uint64_t t, struct p2m_mid *shared)
+{
+	struct p2m_mid *old = p2m_top_mid(p, t);
+
+	if (old == shared)
+		return;
+	top_set(p, t, shared);
+	if (!p2m_mid_is_shared(old))
+		mid_release_tree(p, old);
+}
+
+/* --- compaction -------------------------------------------------------------- */
+
+struct p2m_leaf *p2m_leaf_uniform(const struct p2m *p, const struct p2m_leaf *leaf)
+{
+	if (leaf->nr_missing == p->per_leaf)
+		return p->missing;
+	if (leaf->nr_identity == p->per_leaf)
+		return p->identity;
+	return NULL;
+}
+
+struct p2m_mid *p2m_mid_uniform(const struct p2m *p, const struct p2m_mid *mid)
+{
+	if (mid->nr_missing == p->per_mid)
+		return p->mid_missing;
+	if (mid->nr_identity == p->per_mid)
+		return p->mid_identity;	/* NULL without the 3.14+ page */
+	return NULL;
+}
+
+static void fold_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m)
+{
+	struct p2m_leaf *leaf = p2m_slot_leaf(mid, m), *shared;
+
+	if (p2m_leaf_is_shared(leaf))
+		return;
+	shared = p2m_leaf_uniform(p, leaf);
+	if (shared)
+		leaf_share(p, mid, m, shared);
+}
+
+static void fold_mid(struct p2m *p, uint64_t t)
+{
+	struct p2m_mid *mid = p2m_top_mid(p, t), *shared;
+
+	if (p2m_mid_is_shared(mid))
+		return;
+	shared = p2m_mid_uniform(p, mid);
+	if (shared)
+		mid_share(p, t, shared);
+}
+
+uint64_t p2m_compact(struct p2m *p)
+{
+	uint64_t before = p->frees;
+
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (p2m_mid_is_shared(mid))
+			continue;
+		for (unsigned int m = 0; m < p->per_mid; m++)
+			fold_leaf(p, mid, m);
+		fold_mid(p, t);
+	}
+	return p->frees - before;
+}
+
+/* --- single entries ---------------------------------------------------------- */
+
+bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
+{
+	struct p2m_mid *mid;
+	struct p2m_leaf *leaf;
+	unsigned int m;
+
+	if (pfn >= p2m_capacity(p))
+		return v == p->g->invalid;
+	mid = p2m_top_mid(p, p2m_top_index(p, pfn));
+	m = p2m_mid_index(p, pfn);
+	leaf = p2m_slot_leaf(mid, m);
+
+	if (leaf == p->identity) {
+		if (p2m_is_identity_value(p, pfn, v))
+			return true;
+		/* 2.6.39-3.18: INVALID is "written" into the shared identity
+		 * page, which already holds INVALID: nothing changes. */
+		return p->cfg.invalid_into_identity && v == p->g->invalid;
+	}
+	if (leaf == p->missing) {
+		if (v == p->g->invalid)
+			return true;
+		/* 2.6.39-3.18: any identity value swaps the whole missing leaf
+		 * to the identity page (cmpxchg on the mid slot), leaving the
+		 * mirror slot at mfn(p2m_missing). */
+		if (p->cfg.identity_into_missing && !p2m_mid_is_shared(mid) &&
+		    p2m_value_type(p->g, pfn, v) == P2M_IDENTITY) {
+			mid_set_slot(p, mid, m, p->identity, false);
+			return true;
+		}
+		return false;
+	}
+	leaf_write(p, leaf, p2m_index(p, pfn), v);
+	if (p->cfg.compact) {
+		fold_leaf(p, mid, m);
+		fold_mid(p, p2m_top_index(p, pfn));
+	}
+	return true;
+}
+
+int p2m_set(struct p2m *p, uint64_t pfn, uint64_t v, struct p2msim_err *err)
+{
+	struct p2m_mid *mid;
+	struct p2m_leaf *leaf;
+	uint64_t t;
+	unsigned int m;
+
+	if (p2m_set_noalloc(p, pfn, v))
+		return 0;
+	if (pfn >= p2m_capacity(p))
+		return p2msim_err_set(err, -ERANGE,
+				      "pfn %#llx is beyond the P2M's %#llx pfns",
+				      (unsigned long long)pfn,
+				      (unsigned long long)p2m_capacity(p));
+	t = p2m_top_index(p, pfn);
+	m = p2m_mid_index(p, pfn);
+	mid = mid_private(p, t, err);
+	if (!mid)
+		return err ? err->code : -ENOMEM;
+	/* With its own mid, a 2.6.39 identity value may now swap the leaf. */
+	if (p2m_set_noalloc(p, pfn, v)) {
+		if (p->cfg.compact)
+			fold_mid(p, t);
+		return 0;
+	}
+	leaf = leaf_private(p, mid, m, err);
+	if (!leaf) {
+		int rc = err ? err->code : -ENOMEM;
+
+		if (p->cfg.compact)
+			fold_mid(p, t);
+		return rc;
+	}
+	leaf_write(p, leaf, p2m_index(p, pfn), v);
+	if (p->cfg.compact) {
+		fold_leaf(p, mid, m);
+		fold_mid(p, t);
+	}
+	return 0;
+}
+
+/* --- ranges ------------------------------------------------------------------- */
+
+static uint64_t fill_value(const struct p2m *p, enum p2m_fill fill, uint64_t pfn,
+			   uint64_t s, uint64_t mfn)
+{
+	switch (fill) {
+	case P2M_FILL_MISSING:
+		return p->g->invalid;
+	case P2M_FILL_IDENTITY:
+		return p2m_identity_frame(p->g, pfn);
+	case P2M_FILL_MFN:
+	default:
+		return mfn + (pfn - s);
+	}
+}
+
+static struct p2m_leaf *fill_shared_leaf(const struct p2m *p, enum p2m_fill fill)
+{
+	return fill == P2M_FILL_MISSING ? p->missing :
+	       fill == P2M_FILL_IDENTITY ? p->identity : NULL;
+}
+
+static struct p2m_mid *fill_shared_mid(const struct p2m *p, enum p2m_fill fill)
+{
+	return fill == P2M_FILL_MISSING ? p->mid_missing :
+	       fill == P2M_FILL_IDENTITY ? p->mid_identity : NULL;
+}
+
+/* Fill [s, e) of one leaf slot: a whole leaf becomes the shared page,
+ * a part of one is written into a private copy. */
+static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
+		      uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t rs,
+		      uint64_t mfn, bool share, struct p2msim_err *err)
+{
+	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
+	struct p2m_leaf *shared = fill_shared_leaf(p, fill), *leaf;
+
+	if (share && shared && s == base && e == base + p->per_leaf) {
+		leaf_share(p, mid, m, shared);
+		return 0;
+	}
+	if (shared && p2m_slot_leaf(mid, m) == shared)
+		return 0;
+	leaf = leaf_private(p, mid, m, err);
+	if (!leaf)
+		return err ? err->code : -ENOMEM;
+	for (uint64_t pfn = s; pfn < e; pfn++)
+		leaf_write(p, leaf, (unsigned int)(pfn - base), fill_value(p, fill, pfn, rs, mfn));
+	if (p->cfg.compact)
+		fold_leaf(p, mid, m);
+	return 0;
+}
+
+/* Fill [s, e) inside top slot @t. */
+static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
+		     enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
+		     struct p2msim_err *err)
+{
+	uint64_t base = p2m_mid_base(p, t);
+	struct p2m_mid *shared = fill_shared_mid(p, fill), *mid;
+	int rc = 0;
+
+	if (share && shared && s == base && e == base + p2m_mid_span(p)) {
+		mid_share(p, t, shared);
+		return 0;
+	}
+	if (shared && p2m_top_mid(p, t) == shared)
+		return 0;
+	/* Without mid_identity, a uniform identity mid still needs a page,
+	 * but a mid already all identity needs nothing more. */
+	if (fill == P2M_FILL_IDENTITY && p2m_mid_is_shared(p2m_top_mid(p, t)) &&
+	    p2m_top_mid(p, t)->nr_identity == p->per_mid)
+		return 0;
+	mid = mid_private(p, t, err);
+	if (!mid)
+		return err ? err->code : -ENOMEM;
+	for (uint64_t pfn = s; pfn < e && rc == 0;) {
+		unsigned int m = p2m_mid_index(p, pfn);
+		uint64_t lend = p2m_leaf_base(p, t, m) + p->per_leaf;
+
+		if (lend > e)
+			lend = e;
+		rc = range_leaf(p, mid, m, pfn, lend, fill, rs, mfn, share, err);
+		pfn = lend;
+	}
+	if (p->cfg.compact)
+		fold_mid(p, t);
+	return rc;
+}
+
+static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
+			 uint64_t mfn, bool share, uint64_t *nr_set, struct p2msim_err *err)
+{
+	for (uint64_t pfn = s; pfn < e;) {
+		uint64_t t = p2m_top_index(p, pfn);
+		uint64_t mend = p2m_mid_base(p, t) + p2m_mid_span(p);
+		int rc;
+
+		if (mend > e)
+			mend = e;
+		rc = range_mid(p, t, pfn, mend, fill, s, mfn, share, err);
+		if (rc < 0)
+			return rc;
+		*nr_set += mend - pfn;
+		pfn = mend;
+	}
+	return 0;
+}
+
+/*
+ * 2.6.39-3.13 set_phys_range_identity(), step by step (REF §2.5).  The
+ * boundary passes allocate from brk; the walk is what __set_phys_to_machine
+ * does pfn by pfn, done a leaf at a time: a missing leaf swaps to the
+ * identity page, the identity page stays, a private leaf gets values.
+ */
+static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
+			       uint64_t *nr_set, struct p2msim_err *err)
+{
+	uint64_t cap = p2m_capacity(p), span = p2m_mid_span(p);
+	enum p2m_src saved = p->cur_src;
+	uint64_t ends[2] = { s, e };
+	int rc = 0;
+
+	/* 2.6.39: pfn_e at or past MAX_P2M_PFN rejects the whole range (the
+	 * clamp came with a9b5bff66b2a in 3.14). */
+	if (s >= cap || e >= cap || s > e)
+		return 0;
+	p->cur_src = P2M_SRC_BRK;
+	/* 1 GiB pass: a mid (and its mid_mfn) for every slot touched, from
+	 * s rounded down to e rounded up. */
+	for (uint64_t pfn = s & ~(span - 1); pfn < ((e + span - 1) & ~(span - 1)); pfn += span) {
+		if (p2m_top_mid(p, p2m_top_index(p, pfn)) == p->mid_missing &&
+		    !mid_private(p, p2m_top_index(p, pfn), err)) {
+			rc = err ? err->code : -ENOMEM;
+			goto out;
+		}
+	}
+	/* 2 MiB pass: leaves at unaligned ends whose slot is still missing. */
+	for (unsigned int i = 0; i < 2; i++) {
+		uint64_t pfn = ends[i];
+		struct p2m_mid *mid;
+		unsigned int m;
+
+		if (p2m_index(p, pfn) == 0 || pfn >= cap)
+			continue;
+		mid = p2m_top_mid(p, p2m_top_index(p, pfn));
+		m = p2m_mid_index(p, pfn);
+		if (p2m_mid_is_shared(mid) || p2m_slot_leaf(mid, m) != p->missing)
+			continue;
+		if (!leaf_private(p, mid, m, err)) {
+			rc = err ? err->code : -ENOMEM;
+			goto out;
+		}
+	}
+	/* The walk. */
+	for (uint64_t pfn = s; pfn < e;) {
+		uint64_t t = p2m_top_index(p, pfn);
+		unsigned int m = p2m_mid_index(p, pfn);
+		struct p2m_mid *mid = p2m_top_mid(p, t);
+		struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+		uint64_t lend = p2m_leaf_base(p, t, m) + p->per_leaf;
+
+		if (lend > e)
+			lend = e;
+		if (leaf == p->missing)
+			mid_set_slot(p, mid, m, p->identity, false);
+		else if (!p2m_leaf_is_shared(leaf))
+			for (uint64_t q = pfn; q < lend; q++)
+				leaf_write(p, leaf, p2m_index(p, q), p2m_identity_frame(p->g, q));
+		*nr_set += lend - pfn;
+		pfn = lend;
+	}
+out:
+	p->cur_src = saved;
+	return rc;
+}
+
+int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
+		  uint64_t mfn, uint64_t *nr_set, struct p2msim_err *err)
+{
+	uint64_t done = 0, cap = p2m_capacity(p);
+	int rc;
+
+	if (nr_set)
+		*nr_set = 0;
+	if (fill == P2M_FILL_IDENTITY && p->cfg.range_mode == P2M_RANGE_2639) {
+		rc = range_2639_identity(p, s, e, &done, err);
+		if (nr_set)
+			*nr_set = done;
+		return rc;
+	}
+	if (s >= e)
+		return 0;
+	if (e > cap) {
+		/* Past the end everything already reads as missing. */
+		if (fill != P2M_FILL_MISSING)
+			return p2msim_err_set(err, -ERANGE,
+					      "range [%#llx, %#llx) is beyond the P2M's %#llx pfns",
+					      (unsigned long long)s, (unsigned long long)e,
+					      (unsigned long long)cap);
+		e = cap;
+		if (s >= e)
+			return 0;
+	}
+	if (fill == P2M_FILL_MFN &&
+	    (mfn > p->g->max_mfn || e - s - 1 > p->g->max_mfn - mfn))
+		return p2msim_err_set(err, -ERANGE,
+				      "MFN run %#llx + %#llx does not fit a %u-bit frame value",
+				      (unsigned long long)mfn, (unsigned long long)(e - s),
+				      p->g->value_bits);
+	rc = range_minimal(p, s, e, fill, mfn, true, &done, err);
+	if (nr_set)
+		*nr_set = done;
+	return rc;
+}
+
+int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
+			  uint64_t mfn, struct p2msim_err *err)
+{
+	uint64_t done = 0;
+
+	if (s >= e)
+		return 0;
+	if (e > p2m_capacity(p))
+		return p2msim_err_set(err, -ERANGE,
+				      "range [%#llx, %#llx) is beyond the P2M's %#llx pfns",
+				      (unsigned long long)s, (unsigned long long)e,
+				      (unsigned long long)p2m_capacity(p));
+	return range_minimal(p, s, e, fill, mfn, false, &done, err);
+}
+
+/* Private leaves holding list[0, n); leaves are charged to @leaf_src. */
+static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src leaf_src,
+		 struct p2msim_err *err)
+{
+	enum p2m_src saved = p->cur_src;
+	int rc = 0;
+
+	if (n > p2m_capacity(p))
+		return p2msim_err_set(err, -ERANGE,
+				      "list of %#llx pfns is beyond the P2M's %#llx",
+				      (unsigned long long)n, (unsigned long long)p2m_capacity(p));
+	for (uint64_t pfn = 0; pfn < n; pfn += p->per_leaf) {
+		uint64_t t = p2m_top_index(p, pfn);
+		unsigned int m = p2m_mid_index(p, pfn);
+		struct p2m_mid *mid = mid_private(p, t, err);
+		struct p2m_leaf *leaf;
+
+		if (!mid) {
+			rc = err ? err->code : -ENOMEM;
+			break;
+		}
+		p->cur_src = leaf_src;
+		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
+			leaf_share(p, mid, m, p->missing);
+		leaf = leaf_private(p, mid, m, err);
+		p->cur_src = saved;
+		if (!leaf) {
+			rc = err ? err->code : -ENOMEM;
+			break;
+		}
+		for (unsigned int i = 0; i < p->per_leaf; i++)
+			leaf_write(p, leaf, i, pfn + i < n ? list[pfn + i] : p->g->invalid);
+	}
+	p->cur_src = saved;
+	return rc;
+}
+
+int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
+		   struct p2msim_err *err)
+{
+	/* The leaves are the builder's pages, not a kernel allocation. */
+	return graft(p, list, n, P2M_SRC_BUILDER, err);
+}
+
+int p2m_load_list(struct p2m *p, const uint64_t *list, uint64_t n, struct p2msim_err *err)
+{
+	return graft(p, list, n, p->cur_src, err);
+}
+
+/* --- accounting ----------------------------------------------------------------- */
+
+/* Does this private mid need a page of its own, whatever it points at? */
+static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid,
+			   uint64_t *leaves)
+{
+	unsigned int missing = 0, identity = 0;
+
+	for (unsigned int m = 0; m < p->per_mid; m++) {
+		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+		const struct p2m_leaf *u = p2m_leaf_is_shared(leaf) ? leaf :
+					   p2m_leaf_uniform(p, leaf);
+
+		if (u == p->missing)
+			missing++;
+		else if (u == p->identity)
+			identity++;
+		else
+			(*leaves)++;
+	}
+	if (missing == p->per_mid)
+		return false;
+	if (identity == p->per_mid && p->mid_identity)
+		return false;
+	return true;
+}
+
+void p2m_get_stats(const struct p2m *p, struct p2m_stats *st)
+{
+	uint64_t leaves = 0, mids = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->top = p->top_pages;
+	for (int s = 0; s < P2M_NR_SRCS; s++) {
+		st->mid += p->nr_mid[s];
+		st->leaf += p->nr_leaf[s];
+		st->mirror += p->nr_mirror[s];
+		st->by_src[s] = p->nr_mid[s] + p->nr_leaf[s] + p->nr_mirror[s] + p->nr_top_src[s];
+	}
+	st->shared = p->nr_shared;
+	st->private_pages = st->top + st->mid + st->leaf;
+	st->brk_used = p->brk_used;
+	st->brk_pages = p->cfg.brk_pages;
+	st->allocs = p->allocs;
+	st->frees = p->frees;
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (!p2m_mid_is_shared(mid) && mid_needs_page(p, mid, &leaves))
+			mids++;
+	}
+	st->lower_bound = st->top + mids + leaves;
 }

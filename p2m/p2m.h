@@ -155,6 +155,49 @@ enum p2m_type p2m_value_type(const struct p2m_geometry *g, uint64_t pfn, uint64_
 /* get_phys_to_machine: the raw value, flags included.  Never dereferences
  * the shared identity leaf: a pfn under it reads IDENTITY_FRAME(pfn). */
 uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn);
+
+/*
+ * Lookups sit in every hot loop, so, as the kernel inlines __pfn_to_mfn(),
+ * the common case is inline too.  A struct p2m begins with this view of
+ * the tree: top[t][m][i] is the value of pfn (t, m, i), exactly as the
+ * kernel indexes p2m_top.  It is read-only outside the engine, and only
+ * p2m_lookup() should read it.
+ */
+struct p2m_view {
+	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries */
+	const uint64_t *identity;	/* entries of the shared identity leaf */
+	uint64_t nr_top;
+	uint64_t leaf_mask, mid_mask;
+	unsigned int leaf_shift, mid_span_shift;
+	uint64_t identity_bit;
+};
+
+static inline uint64_t p2m_lookup_geometry(const struct p2m_view *v, const struct p2m *p2m,
+					   uint64_t pfn, unsigned int leaf_shift,
+					   unsigned int mid_shift)
+{
+	uint64_t t = pfn >> (leaf_shift + mid_shift);
+	const uint64_t *leaf;
+
+	if (t >= v->nr_top)
+		return p2m_get(p2m, pfn);
+	leaf = v->top[t][(pfn >> leaf_shift) & ((1u << mid_shift) - 1)];
+	if (leaf == v->identity)
+		return pfn | v->identity_bit;
+	return leaf[pfn & ((1u << leaf_shift) - 1)];
+}
+
+/* p2m_get(), inlined for pfns inside the tree; the x86-64 geometry gets
+ * constant shifts behind a branch that always goes the same way. */
+static inline uint64_t p2m_lookup(const struct p2m *p2m, uint64_t pfn)
+{
+	const struct p2m_view *v = (const struct p2m_view *)(const void *)p2m;
+
+	if (v->leaf_shift == 9)
+		return p2m_lookup_geometry(v, p2m, pfn, 9, 9);
+	return p2m_lookup_geometry(v, p2m, pfn, 10, 10);
+}
+
 /* pfn_to_mfn: like p2m_get with both flag bits cleared, unless INVALID. */
 uint64_t p2m_pfn_to_mfn(const struct p2m *p2m, uint64_t pfn);
 enum p2m_type p2m_type_at(const struct p2m *p2m, uint64_t pfn);
@@ -187,6 +230,17 @@ int p2m_set_range(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
  * past n are INVALID. */
 int p2m_graft_list(struct p2m *p2m, const uint64_t *list, uint64_t n,
 		   struct p2msim_err *err);
+
+/* Copy list[0, n) into private leaves charged to the current source (the
+ * modern kernel's copy_page() of the early list into the new one).  Use
+ * p2m_compact() afterwards to share the uniform ones. */
+int p2m_load_list(struct p2m *p2m, const uint64_t *list, uint64_t n, struct p2msim_err *err);
+
+/* What p2m_set() for every pfn of [s, e) does, in time proportional to the
+ * leaves: shared pages holding a different kind are copied, never
+ * replaced wholesale (xen_inv_extra_mem() on a modern kernel). */
+int p2m_set_range_pfnwise(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
+			  uint64_t mfn, struct p2msim_err *err);
 
 /* Fold every uniform private leaf and mid back to the shared page.
  * Returns the number of pages freed. */

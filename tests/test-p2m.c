@@ -1,23 +1,797 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * tests/test-p2m.c - the P2M engine, one test per behaviour.
+ *
+ * REF §10 rows 1-3, 5-7 and 10 at engine level under the 2.6.39 policy,
+ * the modern copy-on-write behaviour, the mirror as a toolstack reads it,
+ * brk exhaustion, run iteration, and a differential test of a million
+ * random operations against an interval map.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "p2m/p2m-internal.h"
+#include "tests/refmodel.h"
 #include "tests/testutil.h"
 
-static void test_geometry_x86_64(void)
-{
-	const struct p2m_geometry *g = p2m_geometry_of(P2M_ARCH_X86_64);
+#define INVALID ~0ULL
+#define ID(pfn) ((pfn) | (1ULL << 62))
 
-	CU_ASSERT_EQUAL(1u << g->leaf_shift, 512);
-	CU_ASSERT_EQUAL(g->invalid, 0xffffffffffffffffULL);
-	CU_ASSERT_EQUAL(g->identity_bit, 0x4000000000000000ULL);
+/* The 2.6.39 policy at engine level: one top page, no mid_identity, the
+ * INVALID-fill quirk, brk-allocated identity boundaries. */
+static struct p2m *new_2639(uint64_t brk_pages)
+{
+	struct p2m_config cfg;
+	struct p2m *p = NULL;
+	struct p2msim_err err;
+
+	p2m_config_init(&cfg, P2M_ARCH_X86_64, 0);
+	cfg.top_pages = 1;
+	cfg.mid_identity = false;
+	cfg.cow_identity_fill = false;
+	cfg.invalid_into_identity = true;
+	cfg.identity_into_missing = true;
+	cfg.beyond_is_identity = false;
+	cfg.range_mode = P2M_RANGE_2639;
+	cfg.brk_pages = brk_pages;
+	cfg.shared_from_brk = true;
+	if (p2m_new(&p, &cfg, &err) < 0)
+		fprintf(stderr, "p2m_new: %s\n", err.msg);
+	return p;
 }
 
-static const struct test_case geometry_cases[] = {
-	{ "geometry_x86_64", test_geometry_x86_64 },
+static struct p2m *new_modern(uint64_t nr_pfns, bool compact)
+{
+	struct p2m_config cfg;
+	struct p2m *p = NULL;
+	struct p2msim_err err;
+
+	p2m_config_init(&cfg, P2M_ARCH_X86_64, nr_pfns);
+	cfg.compact = compact;
+	if (p2m_new(&p, &cfg, &err) < 0)
+		fprintf(stderr, "p2m_new: %s\n", err.msg);
+	return p;
+}
+
+static void assert_check(const struct p2m *p)
+{
+	struct p2msim_err err = { 0 };
+	int rc = p2m_check(p, &err);
+
+	if (rc < 0)
+		fprintf(stderr, "\n    %s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+/* The seed map S under 2.6.39: dom0 with nr_pages 0x40000 grafted from the
+ * builder's list (mfn = pfn + 0x100000), then identity(0x40500, 0x7D100). */
+static struct p2m *seed_2639(uint64_t *nr_set, struct p2m_stats *before)
+{
+	struct p2m *p = new_2639(0);
+	uint64_t *list = malloc(0x40000 * sizeof(*list));
+	struct p2msim_err err;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+	for (uint64_t i = 0; i < 0x40000; i++)
+		list[i] = 0x100000 + i;
+	p2m_set_alloc_src(p, P2M_SRC_BRK);
+	CU_ASSERT_EQUAL_FATAL(p2m_graft_list(p, list, 0x40000, &err), 0);
+	free(list);
+	p2m_get_stats(p, before);
+	CU_ASSERT_EQUAL_FATAL(p2m_set_range(p, 0x40500, 0x7D100, P2M_FILL_IDENTITY, 0,
+					    nr_set, &err), 0);
+	return p;
+}
+
+/* REF §10 row 1: identity(0x40500, 0x7D100) sets 248832 pfns. */
+static void test_row1_seed_identity_count(void)
+{
+	struct p2m_stats st;
+	uint64_t n = 0;
+	struct p2m *p = seed_2639(&n, &st);
+
+	CU_ASSERT_EQUAL(n, 248832);
+	CU_ASSERT_EQUAL(n, 0x7D100 - 0x40500);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* REF §10 row 2: the call costs four brk pages. */
+static void test_row2_seed_brk_pages(void)
+{
+	struct p2m_stats before, after;
+	uint64_t n;
+	struct p2m *p = seed_2639(&n, &before);
+	const struct p2m_mid *mid;
+
+	p2m_get_stats(p, &after);
+	CU_ASSERT_EQUAL(after.brk_used - before.brk_used, 4);
+	CU_ASSERT_EQUAL(after.mid - before.mid, 1);		/* mid for top[1] */
+	CU_ASSERT_EQUAL(after.mirror - before.mirror, 1);	/* its mid_mfn */
+	CU_ASSERT_EQUAL(after.leaf - before.leaf, 2);		/* [1][2], [1][488] */
+	mid = p2m_top_mid(p, 1);
+	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 2)->shared);
+	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 488)->shared);
+	CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 2)->src, P2M_SRC_BRK);
+	/* the init pages: missing, identity, mid_missing, mid_missing_mfn,
+	 * top, top_mfn, top_mfn_p all came out of brk too */
+	CU_ASSERT_EQUAL(before.shared, 4);
+	p2m_free(p);
+}
+
+/* REF §10 row 3: boundary leaf contents and the identity slots between. */
+static void test_row3_seed_leaf_contents(void)
+{
+	struct p2m_stats st;
+	uint64_t n;
+	struct p2m *p = seed_2639(&n, &st);
+	const struct p2m_mid *mid = p2m_top_mid(p, 1);
+
+	for (unsigned int i = 0; i < 512; i++) {
+		CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 2)->e[i], i < 256 ? INVALID : ID(0x40400 + i));
+		CU_ASSERT_EQUAL(p2m_slot_leaf(mid, 488)->e[i], i < 256 ? ID(0x7D000 + i) : INVALID);
+	}
+	for (unsigned int m = 3; m <= 487; m++)
+		CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, m), p->identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 0), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 1), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(mid, 489), p->missing);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_missing);
+	p2m_free(p);
+}
+
+/* REF §10 row 5: lookups after S, never reading the identity page. */
+static void test_row5_seed_lookups(void)
+{
+	struct p2m_stats st;
+	uint64_t n;
+	struct p2m *p = seed_2639(&n, &st);
+
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40600), 0x4000000000040600ULL);
+	CU_ASSERT_EQUAL(p2m_pfn_to_mfn(p, 0x40600), 0x40600);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x7D100), INVALID);
+	CU_ASSERT_EQUAL(p2m_pfn_to_mfn(p, 0x7D100), INVALID);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40400), INVALID);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x123), 0x100123);
+	/* the identity page itself holds INVALID, as the toolstack sees it */
+	CU_ASSERT_EQUAL(p->identity->e[0x40600 & 511], INVALID);
+	p2m_free(p);
+}
+
+/* REF §10 row 6: a whole empty 1 GiB costs a mid and a mid_mfn, no leaf. */
+static void test_row6_whole_gib_identity_2639(void)
+{
+	struct p2m *p = new_2639(0);
+	struct p2m_stats a, b;
+	struct p2m_iter it;
+	struct p2m_run run;
+	uint64_t n;
+
+	p2m_get_stats(p, &a);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0xC0000, 0x100000, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	p2m_get_stats(p, &b);
+	CU_ASSERT_EQUAL(n, 0x40000);
+	CU_ASSERT_EQUAL(b.brk_used - a.brk_used, 2);
+	CU_ASSERT_EQUAL(b.mid - a.mid, 1);
+	CU_ASSERT_EQUAL(b.leaf - a.leaf, 0);
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 3)->nr_identity, 512);
+	p2m_iter_init(&it, p, 0xC0000, 0x100000, P2M_ITER_SPLIT_LEVELS);
+	CU_ASSERT_TRUE(p2m_iter_next(&it, &run));
+	CU_ASSERT_EQUAL(run.start, 0xC0000);
+	CU_ASSERT_EQUAL(run.end, 0x100000);
+	CU_ASSERT_EQUAL(run.type, P2M_IDENTITY);
+	CU_ASSERT_EQUAL(run.level, P2M_LEVEL_MID);
+	CU_ASSERT_FALSE(p2m_iter_next(&it, &run));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* REF §10 row 7: before 3.14, 2 pages for every 1 GiB touched + 2 leaves. */
+static void test_row7_multi_gib_identity_2639(void)
+{
+	struct p2m *p = new_2639(0);
+	struct p2m_stats a, b;
+	uint64_t n;
+
+	p2m_get_stats(p, &a);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40500, 0x17D100, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	p2m_get_stats(p, &b);
+	CU_ASSERT_EQUAL(b.brk_used - a.brk_used, 12);
+	CU_ASSERT_EQUAL(n, 0x17D100 - 0x40500);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* REF §10 row 10: 2.6.39 alloc_p2m replaces the identity page with an
+ * all-INVALID leaf: the other 511 pfns lose their identity. */
+static void test_row10_2639_cow_drops_identity(void)
+{
+	struct p2m_stats st;
+	uint64_t n;
+	struct p2m *p = seed_2639(&n, &st);
+	const struct p2m_leaf *leaf;
+
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x40600, 0x123456));
+	CU_ASSERT_EQUAL(p2m_set(p, 0x40600, 0x123456, NULL), 0);
+	leaf = p2m_slot_leaf(p2m_top_mid(p, 1), 3);
+	CU_ASSERT_FALSE(leaf->shared);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40600), 0x123456);
+	for (uint64_t pfn = 0x40601; pfn < 0x40800; pfn++)
+		CU_ASSERT_EQUAL(p2m_get(p, pfn), INVALID);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40800), ID(0x40800));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* Modern: the private copy of the identity leaf keeps identity values. */
+static void test_modern_cow_keeps_identity(void)
+{
+	struct p2m *p = new_modern(1ULL << 20, false);
+	struct p2m_stats a, b;
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40500, 0x7D100, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 1), 3), p->identity);
+	p2m_get_stats(p, &a);
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x40600, 0x123456));
+	CU_ASSERT_EQUAL(p2m_set(p, 0x40600, 0x123456, NULL), 0);
+	p2m_get_stats(p, &b);
+	CU_ASSERT_EQUAL(b.leaf - a.leaf, 1);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40600), 0x123456);
+	for (uint64_t pfn = 0x40601; pfn < 0x40800; pfn++)
+		CU_ASSERT_EQUAL(p2m_get(p, pfn), ID(pfn));
+	/* and INVALID into the identity page is a real write in modern kernels */
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x40A00, INVALID));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* Modern: a shared page accepts only what it already says. */
+static void test_modern_set_noalloc_on_shared(void)
+{
+	struct p2m *p = new_modern(1ULL << 20, false);
+
+	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x1234, INVALID));
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, ID(0x1234)));
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, 0x99));
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 0x40000, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 0), p->mid_identity);
+	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x1234, ID(0x1234)));
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, ID(0x1235)));
+	CU_ASSERT_FALSE(p2m_set_noalloc(p, 0x1234, INVALID));
+	/* nothing was allocated */
+	CU_ASSERT_EQUAL(p->nr_leaf[P2M_SRC_HEAP] + p->nr_mid[P2M_SRC_HEAP], 0);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* Range operations touch only boundary pages: whole leaves and mids
+ * become pointers to shared pages. */
+static void test_range_touches_only_boundaries(void)
+{
+	struct p2m *p = new_modern(1ULL << 30, false);
+	struct p2m_stats st;
+	uint64_t n;
+
+	/* 3 GiB + 3 leaves + a bit, unaligned on both ends */
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40100, 0x140700, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	CU_ASSERT_EQUAL(n, 0x140700 - 0x40100);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.mid, 2);	/* top[1] and top[5] */
+	CU_ASSERT_EQUAL(st.leaf, 2);	/* the two unaligned ends */
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_identity);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 4), p->mid_identity);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 5), 2), p->identity);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x400FF), INVALID);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40100), ID(0x40100));
+	CU_ASSERT_EQUAL(p2m_get(p, 0x1406FF), ID(0x1406FF));
+	CU_ASSERT_EQUAL(p2m_get(p, 0x140700), INVALID);
+	/* setting the middle back to missing frees nothing it does not own */
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x80000, 0x100000, P2M_FILL_MISSING, 0, NULL, NULL), 0);
+	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_missing);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* An identity range over a TiB costs a handful of pages. */
+static void test_range_terabyte_identity_is_cheap(void)
+{
+	struct p2m *p = new_modern(1ULL << 36, false);
+	struct p2m_stats st;
+	uint64_t n;
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x100000 + 3, (1ULL << 28) + 0x100000 + 3,
+				      P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	CU_ASSERT_EQUAL(n, 1ULL << 28);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.mid, 2);
+	CU_ASSERT_EQUAL(st.leaf, 2);
+	CU_ASSERT_EQUAL(st.top, (1ULL << 36) / (1ULL << 27));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* An MFN run is written entry by entry. */
+static void test_range_mfn_run(void)
+{
+	struct p2m *p = new_modern(1ULL << 20, true);
+	uint64_t n;
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x1FF, 0x601, P2M_FILL_MFN, 0x7000, &n, NULL), 0);
+	CU_ASSERT_EQUAL(n, 0x402);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x1FF), 0x7000);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x600), 0x7401);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x601), INVALID);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 4, P2M_FILL_MFN, (1ULL << 62) - 2, NULL, NULL), -ERANGE);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* The 2.6.39 top page ends at 512 GiB and a range reaching it is refused
+ * whole (a9b5bff66b2a came in 3.14). */
+static void test_2639_range_at_max_p2m_pfn(void)
+{
+	struct p2m *p = new_2639(0);
+	uint64_t n = 99;
+
+	CU_ASSERT_EQUAL(p2m_capacity(p), 1ULL << 27);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x7FFF000, 1ULL << 27, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x7FFF000), INVALID);
+	CU_ASSERT_EQUAL(p2m_get(p, 1ULL << 27), INVALID);	/* beyond: INVALID */
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* brk exhaustion is an error, not a crash, and leaves a sound tree. */
+static void test_2639_brk_exhausted(void)
+{
+	struct p2m *p = new_2639(7 + 5);
+	struct p2msim_err err = { 0 };
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	rc = p2m_set_range(p, 0x40500, 0x17D100, P2M_FILL_IDENTITY, 0, NULL, &err);
+	CU_ASSERT_EQUAL(rc, -ENOSPC);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "brk exhausted"));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* 2.6.39 __set_phys_to_machine: INVALID over the identity page and an
+ * identity value over a missing leaf need no page. */
+static void test_2639_set_noalloc_quirks(void)
+{
+	struct p2m *p = new_2639(0);
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40000, 0x40200, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40010, INVALID));
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40010), ID(0x40010));	/* unchanged */
+	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40400, ID(0x40400)));
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 1), 2), p->identity);
+	/* the mirror keeps mfn(p2m_missing) for that slot */
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 1)->mirror[2], p->missing->mfn);
+	assert_check(p);
+	CU_ASSERT_EQUAL(p2m_mirror_rebuild(p, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_top_mid(p, 1)->mirror[2], p->identity->mfn);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* Walk the mirror from the frame-list-list, as save/restore does, and
+ * compare with lookups: shared identity leaves read INVALID there. */
+static void assert_mirror_matches(const struct p2m *p)
+{
+	unsigned int per = 1u << p->g->leaf_shift;
+	uint64_t *top = malloc(per * sizeof(*top)), *mid = malloc(per * sizeof(*mid));
+	uint64_t *leaf = malloc(per * sizeof(*leaf));
+	uint64_t span = p2m_mirror_span(p), bad = 0;
+
+	CU_ASSERT_EQUAL_FATAL(p2m_read_frame(p, p2m_mirror_fll(p), top), 0);
+	for (uint64_t t = 0; t < p->mirror_entries; t++) {
+		CU_ASSERT_EQUAL_FATAL(p2m_read_frame(p, top[t], mid), 0);
+		for (unsigned int m = 0; m < per; m++) {
+			uint64_t base = p2m_leaf_base(p, t, m);
+
+			CU_ASSERT_EQUAL_FATAL(p2m_read_frame(p, mid[m], leaf), 0);
+			for (unsigned int i = 0; i < per && base + i < span; i++) {
+				uint64_t want = p2m_get(p, base + i);
+
+				if (p2m_slot_leaf(p2m_top_mid(p, t), m) == p->identity)
+					want = p->g->invalid;
+				bad += leaf[i] != want;
+			}
+		}
+		if (bad)
+			break;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(top);
+	free(mid);
+	free(leaf);
+}
+
+static void test_mirror_reads_like_the_tree(void)
+{
+	struct p2m *p = new_modern(1ULL << 22, false);
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 0x9F, P2M_FILL_MFN, 0x70000, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x9F, 0x100, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x100, 0x20000, P2M_FILL_MFN, 0x70100, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x7FFE0, 0x100000, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set(p, 0x3FFFFF, 0x5, NULL), 0);
+	assert_mirror_matches(p);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* The old dump's view of the seed: type runs and level runs (REF row 4). */
+static void test_iter_levels_of_seed(void)
+{
+	static const struct p2m_run want[] = {
+		{ 0x0, 0x40000, P2M_PFN, P2M_LEVEL_LEAF },
+		{ 0x40000, 0x40400, P2M_MISSING, P2M_LEVEL_MID },
+		{ 0x40400, 0x40500, P2M_MISSING, P2M_LEVEL_LEAF },
+		{ 0x40500, 0x40600, P2M_IDENTITY, P2M_LEVEL_LEAF },
+		{ 0x40600, 0x7D000, P2M_IDENTITY, P2M_LEVEL_MID },
+		{ 0x7D000, 0x7D100, P2M_IDENTITY, P2M_LEVEL_LEAF },
+		{ 0x7D100, 0x7D200, P2M_MISSING, P2M_LEVEL_LEAF },
+		{ 0x7D200, 0x80000, P2M_MISSING, P2M_LEVEL_MID },
+		{ 0x80000, 0x2000000, P2M_MISSING, P2M_LEVEL_TOP },
+	};
+	struct p2m_stats st;
+	uint64_t n;
+	struct p2m *p = seed_2639(&n, &st);
+	struct p2m_iter it;
+	struct p2m_run run;
+	size_t i = 0;
+
+	p2m_iter_init(&it, p, 0, 0x2000000, P2M_ITER_SPLIT_LEVELS | P2M_ITER_EXACT_IDENTITY);
+	while (p2m_iter_next(&it, &run)) {
+		CU_ASSERT_FATAL(i < sizeof(want) / sizeof(want[0]));
+		CU_ASSERT_EQUAL(run.start, want[i].start);
+		CU_ASSERT_EQUAL(run.end, want[i].end);
+		CU_ASSERT_EQUAL(run.type, want[i].type);
+		CU_ASSERT_EQUAL(run.level, want[i].level);
+		i++;
+	}
+	CU_ASSERT_EQUAL(i, sizeof(want) / sizeof(want[0]));
+	p2m_free(p);
+}
+
+/* x86-32 PAE: 1024-entry pages and 32-bit frame values. */
+static void test_x86_32_geometry(void)
+{
+	struct p2m_config cfg;
+	struct p2m *p;
+	uint64_t n;
+
+	p2m_config_init(&cfg, P2M_ARCH_X86_32, 1ULL << 24);
+	CU_ASSERT_EQUAL_FATAL(p2m_new(&p, &cfg, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_get(p, 5), 0xffffffffULL);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x100400, 0x300000, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x100400), 0x40000000ULL | 0x100400);
+	CU_ASSERT_EQUAL(p2m_pfn_to_mfn(p, 0x2FFFFF), 0x2FFFFF);
+	CU_ASSERT_EQUAL(p2m_top_index(p, 0x300000), 3);
+	CU_ASSERT_EQUAL(p2m_mid_index(p, 0x100400), 1);
+	CU_ASSERT_EQUAL(p2m_set(p, 7, 0x12345, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 4, P2M_FILL_MFN, 0x3fffffff, NULL, NULL), -ERANGE);
+	assert_mirror_matches(p);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* The engine covers 2^36 pfns (256 TiB) with a multi-page top level. */
+static void test_capacity_2_36(void)
+{
+	struct p2m *p = new_modern(1ULL << 36, false);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p2m_capacity(p), 1ULL << 36);
+	CU_ASSERT_EQUAL(p->top_pages, 512);
+	CU_ASSERT_EQUAL(p2m_mirror_span(p), 1ULL << 27);	/* the toolstack's 512 GiB */
+	CU_ASSERT_EQUAL(p2m_set(p, (1ULL << 36) - 1, 42, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_get(p, (1ULL << 36) - 1), 42);
+	CU_ASSERT_EQUAL(p2m_set(p, 1ULL << 36, 42, NULL), -ERANGE);
+	CU_ASSERT_TRUE(p2m_set_noalloc(p, 1ULL << 36, INVALID));
+	CU_ASSERT_EQUAL(p2m_get(p, (1ULL << 36) + 5), ID((1ULL << 36) + 5));
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* Compaction folds uniform private pages back to the shared ones. */
+static void test_compaction_reaches_lower_bound(void)
+{
+	struct p2m *p = new_modern(1ULL << 22, false);
+	struct p2m_stats st;
+
+	for (uint64_t pfn = 0x1000; pfn < 0x1200; pfn++)
+		CU_ASSERT_EQUAL(p2m_set(p, pfn, ID(pfn), NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set(p, 0x50000, 9, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set(p, 0x50000, INVALID, NULL), 0);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.leaf, 2);
+	CU_ASSERT_EQUAL(st.lower_bound, st.top + 1);	/* top[0] mixes identity and missing */
+	/* 2 leaves, top[1]'s mid and that mid's mid_mfn mirror page */
+	CU_ASSERT_EQUAL(p2m_compact(p), 4);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.private_pages, st.lower_bound);
+	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 0), 8), p->identity);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* --- the differential test --------------------------------------------------- */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+	/* splitmix64 */
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(struct rng *r, uint64_t n)
+{
+	return n ? rnd(r) % n : 0;
+}
+
+#define SPACE (1ULL << 27)
+
+/* Positions cluster near page boundaries and in a few hot windows, with
+ * some anywhere in the sparse space. */
+static uint64_t rnd_pfn(struct rng *r, const uint64_t hot[8])
+{
+	switch (rnd_below(r, 4)) {
+	case 0:
+		return rnd_below(r, SPACE);
+	case 1: {
+		uint64_t b = rnd_below(r, SPACE >> 9) << 9;
+		uint64_t d = rnd_below(r, 5);
+
+		return (b + d - 2) & (SPACE - 1);
+	}
+	case 2: {
+		uint64_t b = rnd_below(r, SPACE >> 18) << 18;
+		uint64_t d = rnd_below(r, 5);
+
+		return (b + d - 2) & (SPACE - 1);
+	}
+	default:
+		return (hot[rnd_below(r, 8)] + rnd_below(r, 1ULL << 20)) & (SPACE - 1);
+	}
+}
+
+static uint64_t rnd_len(struct rng *r)
+{
+	switch (rnd_below(r, 8)) {
+	case 0: case 1: case 2:
+		return 1 + rnd_below(r, 16);
+	case 3: case 4:
+		return 1 + rnd_below(r, 2048);
+	case 5: case 6:
+		return 1 + rnd_below(r, 1ULL << 19);
+	default:
+		return 1 + rnd_below(r, 1ULL << 24);
+	}
+}
+
+static uint64_t ref_value(const struct ref_map *m, uint64_t pfn)
+{
+	const struct ref_ival *iv = &m->iv[ref_find(m, pfn)];
+
+	switch (iv->kind) {
+	case REF_MISSING:
+		return INVALID;
+	case REF_IDENTITY:
+		return ID(pfn);
+	case REF_LINEAR:
+	default:
+		return iv->v + (pfn - iv->start);
+	}
+}
+
+static enum p2m_type ref_type(const struct ref_ival *iv)
+{
+	return iv->kind == REF_MISSING ? P2M_MISSING :
+	       iv->kind == REF_IDENTITY ? P2M_IDENTITY :
+	       (iv->v & (1ULL << 63)) ? P2M_FOREIGN : P2M_PFN;
+}
+
+/* Compare the engine's type runs with the model's, and every value of the
+ * model's explicit intervals; returns the number of mismatches. */
+static uint64_t compare(const struct p2m *p, const struct ref_map *m, struct rng *r)
+{
+	struct p2m_iter it;
+	struct p2m_run run;
+	uint64_t bad = 0, pos = 0;
+	size_t i = 0;
+
+	p2m_iter_init(&it, p, 0, SPACE, 0);
+	while (p2m_iter_next(&it, &run)) {
+		if (run.start != pos)
+			bad++;
+		/* the model's intervals of this type must tile [start, end) */
+		while (i < m->nr && m->iv[i].end <= run.end) {
+			if (ref_type(&m->iv[i]) != run.type)
+				bad++;
+			i++;
+		}
+		if (i < m->nr && m->iv[i].start < run.end)
+			bad++;
+		pos = run.end;
+	}
+	if (pos != SPACE || i != m->nr)
+		bad++;
+	for (i = 0; i < m->nr; i++) {
+		const struct ref_ival *iv = &m->iv[i];
+		uint64_t probes[3] = { iv->start, iv->end - 1,
+				       iv->start + rnd_below(r, iv->end - iv->start) };
+
+		if (iv->kind == REF_LINEAR && iv->end - iv->start <= 4096) {
+			for (uint64_t pfn = iv->start; pfn < iv->end; pfn++)
+				bad += p2m_lookup(p, pfn) != ref_value(m, pfn);
+		} else {
+			for (int k = 0; k < 3; k++)
+				bad += p2m_get(p, probes[k]) != ref_value(m, probes[k]) ||
+				       p2m_lookup(p, probes[k]) != ref_value(m, probes[k]);
+		}
+	}
+	return bad;
+}
+
+static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
+{
+	struct rng r = { seed };
+	struct ref_map m;
+	struct p2m *p = new_modern(SPACE, compact);
+	uint64_t hot[8];
+	int failed = 0;
+
+	if (!p || ref_init(&m, SPACE) < 0)
+		return 1;
+	for (int k = 0; k < 8; k++)
+		hot[k] = rnd_below(&r, SPACE);
+	for (uint64_t op = 0; op < nr_ops && !failed; op++) {
+		uint64_t s = rnd_pfn(&r, hot), len = rnd_len(&r), e = s + len;
+		uint64_t kind = rnd_below(&r, 10), mfn = 1 + rnd_below(&r, 1ULL << 40);
+		struct p2msim_err err = { 0 };
+		int rc = 0;
+
+		if (e > SPACE)
+			e = SPACE;
+		if (kind < 4) {
+			/* a single entry: RAM, foreign, INVALID or identity */
+			uint64_t v = kind == 0 ? mfn : kind == 1 ? (mfn | (1ULL << 63)) :
+				     kind == 2 ? INVALID : ID(s);
+
+			rc = p2m_set(p, s, v, &err);
+			ref_assign(&m, s, s + 1, kind == 2 ? REF_MISSING :
+				   kind == 3 ? REF_IDENTITY : REF_LINEAR, v);
+		} else if (kind < 6) {
+			rc = p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err);
+			ref_assign(&m, s, e, REF_IDENTITY, 0);
+		} else if (kind < 8) {
+			rc = p2m_set_range(p, s, e, P2M_FILL_MISSING, 0, NULL, &err);
+			ref_assign(&m, s, e, REF_MISSING, 0);
+		} else {
+			if (e - s > 8192)
+				e = s + 1 + rnd_below(&r, 8192);
+			if (e > SPACE)
+				e = SPACE;
+			rc = p2m_set_range(p, s, e, P2M_FILL_MFN, mfn, NULL, &err);
+			ref_assign(&m, s, e, REF_LINEAR, mfn);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64 ": %s\n", seed, op, err.msg);
+			failed = 1;
+			break;
+		}
+		if (op % 20000 == 19999 || op == nr_ops - 1) {
+			struct p2m_stats st;
+			uint64_t bad = compare(p, &m, &r);
+
+			if (bad) {
+				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
+					": %" PRIu64 " mismatches with the interval map\n", seed, op, bad);
+				failed = 1;
+			}
+			if (p2m_check(p, &err) < 0) {
+				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64 ": %s\n",
+					seed, op, err.msg);
+				failed = 1;
+			}
+			p2m_get_stats(p, &st);
+			if (compact && st.private_pages != st.lower_bound) {
+				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
+					": %" PRIu64 " private pages, lower bound %" PRIu64 "\n",
+					seed, op, st.private_pages, st.lower_bound);
+				failed = 1;
+			}
+		}
+	}
+	if (!failed) {
+		assert_mirror_matches(p);
+		if (!compact) {
+			struct p2m_stats st;
+
+			p2m_compact(p);
+			p2m_get_stats(p, &st);
+			if (st.private_pages != st.lower_bound || compare(p, &m, &r)) {
+				fprintf(stderr, "\n    seed %#" PRIx64 ": compaction changed content "
+					"or missed the bound\n", seed);
+				failed = 1;
+			}
+		}
+	}
+	ref_fini(&m);
+	p2m_free(p);
+	return failed;
+}
+
+static uint64_t test_seed(void)
+{
+	const char *env = getenv("P2MSIM_TEST_SEED");
+
+	return env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+}
+
+static void test_differential_million_ops(void)
+{
+	uint64_t seed = test_seed();
+
+	printf("[seed %#" PRIx64 "] ", seed);
+	CU_ASSERT_EQUAL(differential(seed, 500000, false), 0);
+	CU_ASSERT_EQUAL(differential(seed + 1, 500000, true), 0);
+}
+
+static const struct test_case ref_rows_2639[] = {
+	{ "row1_seed_identity_count", test_row1_seed_identity_count },
+	{ "row2_seed_brk_pages", test_row2_seed_brk_pages },
+	{ "row3_seed_leaf_contents", test_row3_seed_leaf_contents },
+	{ "row5_seed_lookups", test_row5_seed_lookups },
+	{ "row6_whole_gib_identity_2639", test_row6_whole_gib_identity_2639 },
+	{ "row7_multi_gib_identity_2639", test_row7_multi_gib_identity_2639 },
+	{ "row10_2639_cow_drops_identity", test_row10_2639_cow_drops_identity },
+	{ "2639_range_at_max_p2m_pfn", test_2639_range_at_max_p2m_pfn },
+	{ "2639_brk_exhausted", test_2639_brk_exhausted },
+	{ "2639_set_noalloc_quirks", test_2639_set_noalloc_quirks },
+	{ "iter_levels_of_seed", test_iter_levels_of_seed },
+	{ NULL, NULL },
+};
+
+static const struct test_case modern_cases[] = {
+	{ "modern_cow_keeps_identity", test_modern_cow_keeps_identity },
+	{ "modern_set_noalloc_on_shared", test_modern_set_noalloc_on_shared },
+	{ "range_touches_only_boundaries", test_range_touches_only_boundaries },
+	{ "range_terabyte_identity_is_cheap", test_range_terabyte_identity_is_cheap },
+	{ "range_mfn_run", test_range_mfn_run },
+	{ "mirror_reads_like_the_tree", test_mirror_reads_like_the_tree },
+	{ "x86_32_geometry", test_x86_32_geometry },
+	{ "capacity_2_36", test_capacity_2_36 },
+	{ "compaction_reaches_lower_bound", test_compaction_reaches_lower_bound },
+	{ NULL, NULL },
+};
+
+static const struct test_case differential_cases[] = {
+	{ "differential_million_ops", test_differential_million_ops },
 	{ NULL, NULL },
 };
 
 static const struct test_suite suites[] = {
-	{ "geometry", geometry_cases },
+	{ "ref_rows_2639", ref_rows_2639 },
+	{ "modern", modern_cases },
+	{ "differential", differential_cases },
 	{ NULL, NULL },
 };
 

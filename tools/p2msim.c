@@ -43,7 +43,7 @@ int tool_usage(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'p2msim %s--help'.\n", cmd ? cmd : "");
+	fprintf(stderr, "\nTry 'p2msim %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
 }
 

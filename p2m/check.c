@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * p2m/check.c - invariants of the tree, its counters, its accounting and
+ * its mirror, checked by walking every private page once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "p2m/p2m-internal.h"
+
+#define BAD(...) p2msim_err_set(err, -EUCLEAN, "P2M invariant: " __VA_ARGS__)
+
+static int check_shared(const struct p2m *p, struct p2msim_err *err)
+{
+	const struct p2m_leaf *leaves[2] = { p->missing, p->identity };
+	const struct p2m_mid *mids[2] = { p->mid_missing, p->mid_identity };
+
+	for (int k = 0; k < 2; k++) {
+		if (!leaves[k]->shared || leaves[k]->magic != P2M_MAGIC_LEAF)
+			return BAD("shared %s leaf damaged", k ? "identity" : "missing");
+		/* Both hold INVALID: that is what the toolstack reads. */
+		for (unsigned int i = 0; i < p->per_leaf; i++)
+			if (leaves[k]->e[i] != p->g->invalid)
+				return BAD("shared %s leaf entry %u was written (%#llx)",
+					   k ? "identity" : "missing", i,
+					   (unsigned long long)leaves[k]->e[i]);
+	}
+	for (int k = 0; k < 2; k++) {
+		if (!mids[k])
+			continue;
+		for (unsigned int i = 0; i < p->per_mid; i++)
+			if (p2m_slot_leaf(mids[k], i) != leaves[k])
+				return BAD("shared %s mid slot %u was changed",
+					   k ? "identity" : "missing", i);
+	}
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		if (p->mid_missing_mfn[i] != p->missing->mfn)
+			return BAD("mid_missing_mfn slot %u was changed", i);
+	return 0;
+}
+
+static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t base,
+		      uint64_t nr[P2M_NR_SRCS], struct p2msim_err *err)
+{
+	uint32_t missing = 0, identity = 0;
+	const struct p2m_frame_slot *fs;
+
+	if (leaf->magic != P2M_MAGIC_LEAF || leaf->shared)
+		return BAD("leaf at pfn %#llx is not a private leaf", (unsigned long long)base);
+	if (leaf->base != base)
+		return BAD("leaf for pfn %#llx is installed at %#llx (shared twice?)",
+			   (unsigned long long)leaf->base, (unsigned long long)base);
+	if (leaf->src >= P2M_NR_SRCS)
+		return BAD("leaf at pfn %#llx has a bad source", (unsigned long long)base);
+	for (unsigned int i = 0; i < p->per_leaf; i++) {
+		uint64_t v = leaf->e[i];
+
+		if (v == p->g->invalid) {
+			missing++;
+		} else if (p2m_is_identity_value(p, base + i, v)) {
+			identity++;
+		} else if (v > p->g->invalid) {
+			return BAD("pfn %#llx holds %#llx, wider than %u bits",
+				   (unsigned long long)(base + i), (unsigned long long)v,
+				   p->g->value_bits);
+		} else if ((v & p->g->identity_bit) && !(v & p->g->foreign_bit)) {
+			return BAD("pfn %#llx holds identity value %#llx of another pfn",
+				   (unsigned long long)(base + i), (unsigned long long)v);
+		}
+	}
+	if (missing != leaf->nr_missing || identity != leaf->nr_identity)
+		return BAD("leaf at pfn %#llx counts %u missing / %u identity, holds %u / %u",
+			   (unsigned long long)base, leaf->nr_missing, leaf->nr_identity,
+			   missing, identity);
+	fs = p2m_frames_find(p, leaf->mfn);
+	if (!fs || fs->page != leaf || fs->kind != P2M_FRAME_LEAF)
+		return BAD("leaf at pfn %#llx is not reachable by its mfn %#llx",
+			   (unsigned long long)base, (unsigned long long)leaf->mfn);
+	if (p->cfg.compact && p2m_leaf_uniform(p, leaf))
+		return BAD("uniform leaf at pfn %#llx was not compacted", (unsigned long long)base);
+	nr[leaf->src]++;
+	return 0;
+}
+
+static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
+			     unsigned int m, struct p2msim_err *err)
+{
+	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+	uint64_t have = mid->mirror[m];
+
+	if (have == leaf->mfn)
+		return 0;
+	/* A leaf swapped to identity keeps mfn(p2m_missing) until the next
+	 * xen_build_mfn_list_list (REF §2.7). */
+	if (leaf == p->identity && have == p->missing->mfn)
+		return 0;
+	return BAD("mirror of pfn %#llx says mfn %#llx, the leaf is %#llx",
+		   (unsigned long long)(mid->base + ((uint64_t)m << p->g->leaf_shift)),
+		   (unsigned long long)have, (unsigned long long)leaf->mfn);
+}
+
+static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRCS],
+		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
+		     struct p2msim_err *err)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t base = p2m_mid_base(p, t);
+	uint32_t missing = 0, identity = 0;
+	int rc;
+
+	if (mid->magic != P2M_MAGIC_MID || mid->shared)
+		return BAD("top slot %llu is not a mid page", (unsigned long long)t);
+	if (mid->base != base)
+		return BAD("mid for pfn %#llx is installed at %#llx (shared twice?)",
+			   (unsigned long long)mid->base, (unsigned long long)base);
+	if (mid->src >= P2M_NR_SRCS)
+		return BAD("mid at pfn %#llx has a bad source", (unsigned long long)base);
+	for (unsigned int m = 0; m < p->per_mid; m++) {
+		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+
+		if (!leaf)
+			return BAD("mid at pfn %#llx has a NULL slot %u", (unsigned long long)base, m);
+		if (leaf == p->missing)
+			missing++;
+		else if (leaf == p->identity)
+			identity++;
+		else if ((rc = check_leaf(p, leaf, p2m_leaf_base(p, t, m), leaves, err)) < 0)
+			return rc;
+		if (mid->mirror && (rc = check_mirror_slot(p, mid, m, err)) < 0)
+			return rc;
+	}
+	if (missing != mid->nr_missing || identity != mid->nr_identity)
+		return BAD("mid at pfn %#llx counts %u missing / %u identity slots, has %u / %u",
+			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
+			   missing, identity);
+	if (p->cfg.compact && p2m_mid_uniform(p, mid))
+		return BAD("uniform mid at pfn %#llx was not compacted", (unsigned long long)base);
+	if (t < p->mirror_entries) {
+		if (!mid->mirror)
+			return BAD("mid at pfn %#llx has no mid_mfn page", (unsigned long long)base);
+		if (p->top_mfn[t] != mid->mirror_mfn)
+			return BAD("top_mfn[%llu] does not point at its mid_mfn page",
+				   (unsigned long long)t);
+		mirrors[mid->mirror_src]++;
+	} else if (mid->mirror) {
+		return BAD("mid at pfn %#llx is beyond the mirror but has a mid_mfn page",
+			   (unsigned long long)base);
+	}
+	mids[mid->src]++;
+	return 0;
+}
+
+static int check_accounting(const struct p2m *p, const uint64_t leaves[P2M_NR_SRCS],
+			    const uint64_t mids[P2M_NR_SRCS],
+			    const uint64_t mirrors[P2M_NR_SRCS], struct p2msim_err *err)
+{
+	uint64_t shared = 3 + (p->mid_identity ? 1 : 0) + 1;	/* + mid_missing_mfn */
+	uint64_t roots = 2;					/* top_mfn, top_mfn_p */
+	uint64_t live = 0, top = 0;
+
+	for (int s = 0; s < P2M_NR_SRCS; s++) {
+		if (leaves[s] != p->nr_leaf[s] || mids[s] != p->nr_mid[s])
+			return BAD("accounting: %llu leaves / %llu mids of source %d found, "
+				   "%llu / %llu counted",
+				   (unsigned long long)leaves[s], (unsigned long long)mids[s], s,
+				   (unsigned long long)p->nr_leaf[s], (unsigned long long)p->nr_mid[s]);
+		live += leaves[s] + mids[s] + p->nr_mirror[s];
+		top += p->nr_top_src[s];
+	}
+	if (top != p->top_pages)
+		return BAD("accounting: %llu top pages counted, %u exist",
+			   (unsigned long long)top, p->top_pages);
+	{
+		uint64_t found = roots, counted = 0;
+
+		for (int s = 0; s < P2M_NR_SRCS; s++) {
+			found += mirrors[s];
+			counted += p->nr_mirror[s];
+		}
+		if (found != counted)
+			return BAD("accounting: %llu mirror pages found, %llu counted",
+				   (unsigned long long)found, (unsigned long long)counted);
+	}
+	if (p->nr_shared != shared)
+		return BAD("accounting: %llu shared pages counted, %llu exist",
+			   (unsigned long long)p->nr_shared, (unsigned long long)shared);
+	if (p->allocs - p->frees != live + top + shared)
+		return BAD("accounting: %llu allocations - %llu frees, %llu pages live",
+			   (unsigned long long)p->allocs, (unsigned long long)p->frees,
+			   (unsigned long long)(live + top + shared));
+	if (p->cfg.brk_pages && p->brk_used > p->cfg.brk_pages)
+		return BAD("brk: %llu pages used of %llu", (unsigned long long)p->brk_used,
+			   (unsigned long long)p->cfg.brk_pages);
+	return 0;
+}
+
+int p2m_check(const struct p2m *p, struct p2msim_err *err)
+{
+	uint64_t leaves[P2M_NR_SRCS] = { 0 }, mids[P2M_NR_SRCS] = { 0 };
+	uint64_t mirrors[P2M_NR_SRCS] = { 0 };
+	int rc = check_shared(p, err);
+
+	if (rc < 0)
+		return rc;
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (mid == p->mid_missing || (mid == p->mid_identity && mid)) {
+			if (t < p->mirror_entries && p->top_mfn[t] != p->mid_missing_mfn_mfn)
+				return BAD("top_mfn[%llu] of a shared mid is not mid_missing_mfn",
+					   (unsigned long long)t);
+			continue;
+		}
+		if (!mid)
+			return BAD("top slot %llu is NULL", (unsigned long long)t);
+		rc = check_mid(p, t, leaves, mids, mirrors, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (p->frames.nr != (size_t)(p->allocs - p->frees - p->top_pages - 1))
+		return BAD("frame map holds %zu pages, %llu are live",
+			   p->frames.nr,
+			   (unsigned long long)(p->allocs - p->frees - p->top_pages - 1));
+	return check_accounting(p, leaves, mids, mirrors, err);
+}
+
+int p2m_check_m2p(const struct p2m *p, p2m_m2p_fn m2p, void *ctx, struct p2msim_err *err)
+{
+	struct p2m_iter it;
+	struct p2m_run run;
+
+	p2m_iter_init(&it, p, 0, p2m_capacity(p), 0);
+	while (p2m_iter_next(&it, &run)) {
+		if (run.type != P2M_PFN)
+			continue;
+		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
+			uint64_t mfn = p2m_pfn_to_mfn(p, pfn);
+			uint64_t back = m2p(ctx, mfn);
+
+			if (back != pfn)
+				return p2msim_err_set(err, -EUCLEAN,
+						      "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
+						      (unsigned long long)pfn,
+						      (unsigned long long)mfn,
+						      (unsigned long long)back);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * p2m/iter.c - runs of equal type over a pfn range.
+ *
+ * The iterator looks at one "block" at a time: a whole shared mid (1 GiB on
+ * x86-64) in one step, a shared leaf in one step, or a stretch of equal
+ * entries inside a private leaf.  Consecutive blocks of the same type (and,
+ * on request, the same level) merge into one run, so the cost is the number
+ * of runs plus the private pages visited, never the number of pfns.
+ */
+#include "p2m/p2m-internal.h"
+
+struct block {
+	uint64_t end;
+	enum p2m_type type;
+	enum p2m_level level;
+};
+
+static enum p2m_type entry_type(const struct p2m *p, unsigned int flags,
+				uint64_t pfn, uint64_t v)
+{
+	enum p2m_type t;
+
+	if ((flags & P2M_ITER_ZERO_ABNORMAL) && v == 0)
+		return P2M_ABNORMAL;
+	t = p2m_value_type(p->g, pfn, v);
+	/* 2.6.39's dump calls only IDENTITY_FRAME(pfn) itself identity. */
+	if (t == P2M_IDENTITY && (flags & P2M_ITER_EXACT_IDENTITY) &&
+	    !p2m_is_identity_value(p, pfn, v))
+		return P2M_PFN;
+	return t;
+}
+
+static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
+		     uint64_t limit, struct block *b)
+{
+	uint64_t t = p2m_top_index(p, pfn);
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	const struct p2m_leaf *leaf;
+	unsigned int m, i;
+	uint64_t base;
+
+	if (mid == p->mid_missing || mid == p->mid_identity) {
+		b->end = p2m_mid_base(p, t) + p2m_mid_span(p);
+		b->type = mid == p->mid_missing ? P2M_MISSING : P2M_IDENTITY;
+		b->level = P2M_LEVEL_TOP;
+		return;
+	}
+	m = p2m_mid_index(p, pfn);
+	leaf = p2m_slot_leaf(mid, m);
+	base = p2m_leaf_base(p, t, m);
+	if (leaf == p->missing || leaf == p->identity) {
+		b->end = base + p->per_leaf;
+		b->type = leaf == p->missing ? P2M_MISSING : P2M_IDENTITY;
+		b->level = P2M_LEVEL_MID;
+		return;
+	}
+	i = p2m_index(p, pfn);
+	b->type = entry_type(p, flags, pfn, leaf->e[i]);
+	b->level = P2M_LEVEL_LEAF;
+	/* Scan only as far as the caller looks. */
+	if (limit > base + p->per_leaf)
+		limit = base + p->per_leaf;
+	for (i++; base + i < limit && entry_type(p, flags, base + i, leaf->e[i]) == b->type; i++)
+		;
+	b->end = base + i;
+}
+
+void p2m_iter_init(struct p2m_iter *it, const struct p2m *p, uint64_t start,
+		   uint64_t end, unsigned int flags)
+{
+	uint64_t cap = p2m_capacity(p);
+
+	it->p2m = p;
+	it->end = end < cap ? end : cap;
+	it->pfn = start < it->end ? start : it->end;
+	it->flags = flags;
+	it->have_pending = false;
+}
+
+static bool same_run(const struct p2m_iter *it, const struct block *b)
+{
+	if (b->type != it->pending.type)
+		return false;
+	return !(it->flags & P2M_ITER_SPLIT_LEVELS) || b->level == it->pending.level;
+}
+
+bool p2m_iter_next(struct p2m_iter *it, struct p2m_run *run)
+{
+	struct block b;
+
+	while (it->pfn < it->end) {
+		block_at(it->p2m, it->flags, it->pfn, it->end, &b);
+		if (b.end > it->end)
+			b.end = it->end;
+		if (it->have_pending && !same_run(it, &b)) {
+			*run = it->pending;
+			it->pending = (struct p2m_run){ it->pfn, b.end, b.type, b.level };
+			it->pfn = b.end;
+			return true;
+		}
+		if (!it->have_pending) {
+			it->pending = (struct p2m_run){ it->pfn, b.end, b.type, b.level };
+			it->have_pending = true;
+		}
+		it->pending.end = b.end;
+		it->pfn = b.end;
+	}
+	if (!it->have_pending)
+		return false;
+	*run = it->pending;
+	it->have_pending = false;
+	return true;
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * p2m/mirror.c - the MFN mirror the toolstack reads, and the map from
+ * machine frames to the engine's pages that lets a test read the mirror the
+ * way a toolstack maps frames.
+ *
+ *   shared_info.arch.pfn_to_mfn_frame_list_list
+ *        |
+ *        v
+ *   top_mfn[]  --mfn-->  mid_mfn[] (one per private mid) --mfn-->  leaf page
+ *        \--mfn-->  mid_missing_mfn[] --mfn--> missing leaf   (empty 1 GiB)
+ *
+ * top_mfn_p[] holds the kernel's virtual pointers to the same mid_mfn pages;
+ * here that is mid->mirror, and the page is only accounted for.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2m/p2m-internal.h"
+
+/* --- frame map -------------------------------------------------------------- */
+
+static size_t frame_hash(uint64_t mfn, size_t mask)
+{
+	return (size_t)((mfn * 0x9e3779b97f4a7c15ULL) >> 20) & mask;
+}
+
+static int frames_grow(struct p2m_frame_map *fm)
+{
+	size_t cap = fm->slots ? (fm->mask + 1) * 2 : 256;
+	struct p2m_frame_slot *old = fm->slots, *slots;
+	size_t oldcap = fm->slots ? fm->mask + 1 : 0;
+
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	fm->slots = slots;
+	fm->mask = cap - 1;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t h;
+
+		if (!old[i].mfn)
+			continue;
+		for (h = frame_hash(old[i].mfn, fm->mask); slots[h].mfn; h = (h + 1) & fm->mask)
+			;
+		slots[h] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+int p2m_frames_add(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const void *page)
+{
+	struct p2m_frame_map *fm = &p->frames;
+	size_t h;
+
+	if (mfn == 0)		/* frame 0 is never a P2M page; 0 marks empty slots */
+		return 0;
+	if (!fm->slots || (fm->nr + 1) * 4 > (fm->mask + 1) * 3)
+		if (frames_grow(fm) < 0)
+			return -ENOMEM;
+	for (h = frame_hash(mfn, fm->mask); fm->slots[h].mfn; h = (h + 1) & fm->mask)
+		if (fm->slots[h].mfn == mfn)
+			break;
+	if (!fm->slots[h].mfn)
+		fm->nr++;
+	fm->slots[h] = (struct p2m_frame_slot){ .mfn = mfn, .kind = kind, .page = page };
+	return 0;
+}
+
+void p2m_frames_del(struct p2m *p, uint64_t mfn)
+{
+	struct p2m_frame_map *fm = &p->frames;
+	size_t h, next;
+
+	if (!fm->slots || mfn == 0)
+		return;
+	for (h = frame_hash(mfn, fm->mask); fm->slots[h].mfn != mfn; h = (h + 1) & fm->mask)
+		if (!fm->slots[h].mfn)
+			return;
+	/* Backward-shift deletion keeps every probe chain unbroken. */
+	for (;;) {
+		fm->slots[h].mfn = 0;
+		for (next = (h + 1) & fm->mask; fm->slots[next].mfn; next = (next + 1) & fm->mask) {
+			size_t home = frame_hash(fm->slots[next].mfn, fm->mask);
+
+			/* Can the entry at @next move back to the hole at @h? */
+			if (((next - home) & fm->mask) >= ((next - h) & fm->mask))
+				break;
+		}
+		if (!fm->slots[next].mfn)
+			break;
+		fm->slots[h] = fm->slots[next];
+		h = next;
+	}
+	fm->nr--;
+}
+
+const struct p2m_frame_slot *p2m_frames_find(const struct p2m *p, uint64_t mfn)
+{
+	const struct p2m_frame_map *fm = &p->frames;
+
+	if (!fm->slots || mfn == 0)
+		return NULL;
+	for (size_t h = frame_hash(mfn, fm->mask); fm->slots[h].mfn; h = (h + 1) & fm->mask)
+		if (fm->slots[h].mfn == mfn)
+			return &fm->slots[h];
+	return NULL;
+}
+
+/* --- mirror pages -------------------------------------------------------------- */
+
+static uint64_t *mirror_page_new(struct p2m *p, enum p2m_src src, uint64_t *mfn,
+				 enum p2m_frame_kind kind, struct p2msim_err *err)
+{
+	uint64_t *page;
+
+	if (p2m_charge(p, src, err) < 0)
+		return NULL;
+	page = malloc((size_t)p->per_mid * sizeof(*page));
+	if (!page) {
+		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mirror page");
+		goto undo;
+	}
+	if (p2m_page_frame(p, mfn, err) < 0)
+		goto undo_free;
+	if (p2m_frames_add(p, *mfn, kind, page) < 0) {
+		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mirror page");
+		if (p->cfg.frames)
+			p->cfg.frames->free(p->cfg.frames_ctx, *mfn);
+		goto undo_free;
+	}
+	p->nr_mirror[src]++;
+	return page;
+
+undo_free:
+	free(page);
+undo:
+	if (src == P2M_SRC_BRK)
+		p->brk_used--;
+	p->allocs--;
+	return NULL;
+}
+
+static void mirror_page_free(struct p2m *p, uint64_t *page, uint64_t mfn, enum p2m_src src)
+{
+	if (!page)
+		return;
+	p2m_frames_del(p, mfn);
+	p->nr_mirror[src]--;
+	p2m_uncharge(p, src, mfn);
+	free(page);
+}
+
+int p2m_mirror_init(struct p2m *p, struct p2msim_err *err)
+{
+	enum p2m_src src = p->cur_src;
+	int rc;
+
+	p->mirror_entries = p->v.nr_top < p->per_top ? p->v.nr_top : p->per_top;
+	p->mid_missing_mfn = mirror_page_new(p, src, &p->mid_missing_mfn_mfn,
+					     P2M_FRAME_MID_MISSING_MFN, err);
+	if (!p->mid_missing_mfn)
+		return err ? err->code : -ENOMEM;
+	/* Shared, not a private mirror page. */
+	p->nr_mirror[src]--;
+	p->nr_shared++;
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		p->mid_missing_mfn[i] = p->missing->mfn;
+
+	p->top_mfn = mirror_page_new(p, src, &p->top_mfn_mfn, P2M_FRAME_TOP_MFN, err);
+	if (!p->top_mfn)
+		return err ? err->code : -ENOMEM;
+	for (unsigned int i = 0; i < p->per_top; i++)
+		p->top_mfn[i] = p->mid_missing_mfn_mfn;
+
+	/* top_mfn_p: the kernel's array of virtual pointers to mid_mfn pages. */
+	rc = p2m_charge(p, src, err);
+	if (rc < 0)
+		return rc;
+	rc = p2m_page_frame(p, &p->top_mfn_p_mfn, err);
+	if (rc < 0)
+		return rc;
+	p->nr_mirror[src]++;
+	return 0;
+}
+
+void p2m_mirror_fini(struct p2m *p)
+{
+	if (p->top_mfn)
+		mirror_page_free(p, p->top_mfn, p->top_mfn_mfn, P2M_SRC_HEAP);
+	p->top_mfn = NULL;
+	if (p->mid_missing_mfn) {
+		p2m_frames_del(p, p->mid_missing_mfn_mfn);
+		if (p->cfg.frames)
+			p->cfg.frames->free(p->cfg.frames_ctx, p->mid_missing_mfn_mfn);
+		free(p->mid_missing_mfn);
+	}
+	p->mid_missing_mfn = NULL;
+	if (p->cfg.frames && p->top_mfn_p_mfn)
+		p->cfg.frames->free(p->cfg.frames_ctx, p->top_mfn_p_mfn);
+	p->top_mfn_p_mfn = 0;
+}
+
+/* Give a new private mid inside the mirror's span its mid_mfn page. */
+int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err)
+{
+	mid->mirror = mirror_page_new(p, p->cur_src, &mid->mirror_mfn,
+				      P2M_FRAME_MID_MFN, err);
+	if (!mid->mirror)
+		return err ? err->code : -ENOMEM;
+	mid->mirror_src = p->cur_src;
+	/* The kernel initialises mid_mfn pages with mfn(p2m_missing) and
+	 * records leaves as it installs them. */
+	for (unsigned int i = 0; i < p->per_mid; i++)
+		mid->mirror[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
+				 p->missing->mfn : p2m_slot_leaf(mid, i)->mfn;
+	return 0;
+}
+
+void p2m_mirror_detach(struct p2m *p, struct p2m_mid *mid)
+{
+	mirror_page_free(p, mid->mirror, mid->mirror_mfn, mid->mirror_src);
+	mid->mirror = NULL;
+	mid->mirror_mfn = 0;
+}
+
+void p2m_mirror_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int mididx)
+{
+	(void)p;
+	if (mid->mirror)
+		mid->mirror[mididx] = p2m_slot_leaf(mid, mididx)->mfn;
+}
+
+void p2m_mirror_set_top(struct p2m *p, uint64_t topidx)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, topidx);
+
+	/* Shared missing and identity mids both show as mid_missing_mfn. */
+	p->top_mfn[topidx] = mid->mirror ? mid->mirror_mfn : p->mid_missing_mfn_mfn;
+}
+
+int p2m_mirror_rebuild(struct p2m *p, struct p2msim_err *err)
+{
+	for (uint64_t t = 0; t < p->mirror_entries; t++) {
+		struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (!p2m_mid_is_shared(mid)) {
+			if (!mid->mirror) {
+				int rc = p2m_mirror_attach(p, mid, err);
+
+				if (rc < 0)
+					return rc;
+			}
+			for (unsigned int m = 0; m < p->per_mid; m++)
+				p2m_mirror_set_slot(p, mid, m);
+		}
+		p2m_mirror_set_top(p, t);
+	}
+	return 0;
+}
+
+uint64_t p2m_mirror_fll(const struct p2m *p)
+{
+	return p->top_mfn_mfn;
+}
+
+uint64_t p2m_mirror_span(const struct p2m *p)
+{
+	return p->mirror_entries << p->v.mid_span_shift;
+}
+
+int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)
+{
+	const struct p2m_frame_slot *slot = p2m_frames_find(p, mfn);
+	unsigned int n;
+
+	if (!slot)
+		return -ENOENT;
+	switch (slot->kind) {
+	case P2M_FRAME_LEAF:
+		memcpy(buf, ((const struct p2m_leaf *)slot->page)->e,
+		       (size_t)p->per_leaf * sizeof(*buf));
+		return 0;
+	case P2M_FRAME_MID_MFN:
+	case P2M_FRAME_MID_MISSING_MFN:
+		n = p->per_mid;
+		break;
+	case P2M_FRAME_TOP_MFN:
+		n = p->per_top;
+		break;
+	case P2M_FRAME_OTHER:
+	default:
+		return -ENOENT;
+	}
+	memcpy(buf, slot->page, (size_t)n * sizeof(*buf));
+	return 0;
+}

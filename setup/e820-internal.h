@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* setup/e820-internal.h - helpers shared by the setup/e820*.c files. */
+#ifndef P2MSIM_SETUP_E820_INTERNAL_H
+#define P2MSIM_SETUP_E820_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "setup/e820.h"
+
+/* Grow the slot array to at least want slots (new slots zeroed). */
+int e820_table_reserve(struct e820_table *t, size_t want);
+
+static inline int e820_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static inline int e820_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Linux simple_strtoull(s, end, 0): "0x" hex (only when a hex digit
+ * follows), leading "0" octal, else decimal; wraps silently on overflow
+ * as the kernel does.  *end == s when no digit was read. */
+uint64_t e820_kstrtoull(const char *s, const char **end);
+
+/* Strict hex/decimal for parsers: digits of base in [s, ...), at most
+ * 64 bits.  Returns the number of characters read, 0 when none, -1 on
+ * overflow. */
+int e820_scan_u64(const char *s, unsigned int base, uint64_t *v);
+
+/* Read a whole file descriptor (at most 256 MiB). */
+int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err);
+
+/* Logical lines of a log as the E820 parser sees them: quoted-printable
+ * decoded, colour codes removed, prefixes ("> ", timestamps, "(XEN)",
+ * journalctl) peeled off.  Binary data and huge lines are errors. */
+struct e820_text;
+struct e820_text_line {
+	const char *content;	/* valid until the next call */
+	unsigned int line;
+	bool log;		/* a log prefix was removed */
+	bool xen;		/* "(XEN)" was removed */
+};
+int e820_text_open(struct e820_text **t, const char *name, const char *buf, size_t len,
+		   struct p2msim_err *err);
+/* 1: a line; 0: the end; < 0: an error (in err). */
+int e820_text_next(struct e820_text *t, struct e820_text_line *l);
+void e820_text_close(struct e820_text *t);
+
+#endif

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup/xenlog.c - reading Xen's boot log; see setup/xenlog.h for the lines.
+ *
+ * The log goes through the E820 reader's line handling (quoted-printable,
+ * mail quoting, console timestamps, "(XEN)") and its map parser, so a
+ * broken map line is reported the same way.  Xen's lines are recognised
+ * only with their "(XEN)" prefix, except for the hard-wrapped tail of the
+ * command line, which mail clients print without it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "setup/e820-internal.h"
+#include "setup/xenlog.h"
+
+#define PAGE_SIZE 4096ULL
+#define MAX_CMDLINE_CONT 4	/* wrapped command-line lines joined */
+
+static const char *skip_blanks(const char *p)
+{
+	while (e820_is_space(*p))
+		p++;
+	return p;
+}
+
+static int scan_hex_opt0x(const char *s, uint64_t *v)
+{
+	int n0 = 0, n;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		n0 = 2;
+	n = e820_scan_u64(s + n0, 16, v);
+	return n <= 0 ? n : n0 + n;
+}
+
+/* "A->B" or "A -> B" (hex); returns the characters read, 0 if none. */
+static size_t scan_range(const char *s, struct xenlog_range *r, unsigned int line)
+{
+	const char *q = skip_blanks(s);
+	uint64_t a, b;
+	int n = scan_hex_opt0x(q, &a);
+
+	if (n <= 0)
+		return 0;
+	q = skip_blanks(q + n);
+	if (q[0] != '-' || q[1] != '>')
+		return 0;
+	q = skip_blanks(q + 2);
+	n = scan_hex_opt0x(q, &b);
+	if (n <= 0)
+		return 0;
+	r->set = true;
+	r->start = a;
+	r->end = b;
+	r->line = line;
+	return (size_t)(q + n - s);
+}
+
+static int lerr(const char *name, unsigned int line, struct p2msim_err *err, const char *what,
+		const char *text)
+{
+	return p2msim_err_set(err, -EINVAL, "%s:%u: cannot read Xen's '%s' line '%.60s'", name,
+			      line, what, text);
+}
+
+static int set_str(char **dst, const char *s, size_t n)
+{
+	char *d;
+
+	if (*dst)
+		return 0;
+	d = malloc(n + 1);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	while (n && e820_is_space(d[n - 1]))
+		d[--n] = '\0';
+	*dst = d;
+	return 0;
+}
+
+static int append_str(char **dst, const char *s)
+{
+	size_t a = strlen(*dst), b = strlen(s);
+	char *d = realloc(*dst, a + b + 2);
+
+	if (!d)
+		return -ENOMEM;
+	d[a] = ' ';
+	memcpy(d + a + 1, s, b + 1);
+	for (size_t end = a + 1 + b; end > a + 1 && e820_is_space(d[end - 1]); end--)
+		d[end - 1] = '\0';
+	*dst = d;
+	return 0;
+}
+
+/* A virtual-arrangement line "Name: A->B" by its name. */
+static struct xenlog_range *virt_field(struct xenlog *log, const char *c, size_t *len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+		{ "Loaded kernel:", offsetof(struct xenlog, v_kernel) },
+		{ "Init. ramdisk:", offsetof(struct xenlog, v_initrd) },
+		{ "Phys-Mach map:", offsetof(struct xenlog, v_p2m) },
+		{ "Start info:", offsetof(struct xenlog, v_start_info) },
+		{ "Xenstore ring:", offsetof(struct xenlog, v_xenstore) },
+		{ "Console ring:", offsetof(struct xenlog, v_console) },
+		{ "Page tables:", offsetof(struct xenlog, v_page_tables) },
+		{ "Boot stack:", offsetof(struct xenlog, v_boot_stack) },
+		{ "TOTAL:", offsetof(struct xenlog, v_total) },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = strlen(fields[i].name);
+
+		if (!strncmp(c, fields[i].name, n)) {
+			*len = n;
+			return (struct xenlog_range *)((char *)log + fields[i].off);
+		}
+	}
+	return NULL;
+}
+
+enum section { SEC_NONE, SEC_PHYS, SEC_VIRT };
+
+static int parse_lines(const char *name, const char *buf, size_t len, struct xenlog *log,
+		       bool *any_xen, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	struct e820_text_line l;
+	enum section sec = SEC_NONE;
+	int cont = -1;		/* command-line continuations still allowed */
+	int rc;
+
+	rc = e820_text_open(&t, name, buf, len, err);
+	if (rc)
+		return rc;
+	while ((rc = e820_text_next(t, &l)) > 0) {
+		const char *c = l.content;
+		struct xenlog_range *r;
+		size_t n;
+
+		rc = 0;
+		if (!l.xen) {
+			/* a hard-wrapped tail of "Command line:" */
+			if (cont > 0 && !l.log && *c) {
+				rc = append_str(&log->cmdline, c);
+				if (rc)
+					break;
+				cont--;
+				continue;
+			} else {
+				cont = -1;
+			}
+			if (l.log)
+				sec = SEC_NONE;	/* dom0 output ends the arrangement */
+			continue;
+		}
+		cont = -1;
+		*any_xen = true;
+
+		if (!strncmp(c, "Xen version ", 12)) {
+			const char *v = c + 12;
+
+			rc = set_str(&log->xen_version, v, strcspn(v, " \t("));
+		} else if (!strncmp(c, "Built-in command line:", 22)) {
+			rc = set_str(&log->builtin_cmdline, skip_blanks(c + 22), strlen(skip_blanks(c + 22)));
+		} else if (!strncmp(c, "Command line:", 13)) {
+			if (!log->cmdline) {
+				rc = set_str(&log->cmdline, skip_blanks(c + 13),
+					     strlen(skip_blanks(c + 13)));
+				log->cmdline_line = l.line;
+				cont = MAX_CMDLINE_CONT;
+			}
+		} else if (!strncmp(c, "System RAM:", 11)) {
+			const char *p = strchr(c, '(');
+			uint64_t kb;
+
+			if (!p || e820_scan_u64(p + 1, 10, &kb) <= 0) {
+				rc = lerr(name, l.line, err, "System RAM", c);
+			} else if (!log->system_ram_kb) {
+				log->system_ram_kb = kb;
+			}
+		} else if (!strncmp(c, "Truncating RAM from ", 20)) {
+			uint64_t a, b;
+			const char *p = c + 20;
+			int k = e820_scan_u64(p, 10, &a);
+
+			if (k <= 0 || strncmp(p + k, "kB to ", 6) ||
+			    e820_scan_u64(p + k + 6, 10, &b) <= 0)
+				rc = lerr(name, l.line, err, "Truncating RAM", c);
+			else if (!log->truncated_from_kb) {
+				log->truncated_from_kb = a;
+				log->truncated_to_kb = b;
+			}
+		} else if (strstr(c, "*** Building a PVH Dom0 ***")) {
+			if (!log->dom0_type)
+				log->dom0_type = XENLOG_DOM0_PVH;
+		} else if (strstr(c, "*** Building a PV Dom0 ***") ||
+			   strstr(c, "*** LOADING DOMAIN 0 ***")) {
+			if (!log->dom0_type)
+				log->dom0_type = XENLOG_DOM0_PV;
+		} else if (!strncmp(c, "Dom0 kernel:", 12)) {
+			const char *p = strstr(c, ", paddr ");
+
+			if (!p || !scan_range(p + 8, &(struct xenlog_range){ 0 }, l.line)) {
+				rc = lerr(name, l.line, err, "Dom0 kernel", c);
+			} else if (!log->kernel_paddr.set) {
+				const char *d = skip_blanks(c + 12);
+
+				scan_range(p + 8, &log->kernel_paddr, l.line);
+				rc = set_str(&log->kernel_desc, d, (size_t)(p - d));
+			}
+		} else if (!strncmp(c, "PHYSICAL MEMORY ARRANGEMENT", 27)) {
+			sec = SEC_PHYS;
+		} else if (!strncmp(c, "VIRTUAL MEMORY ARRANGEMENT", 26)) {
+			sec = SEC_VIRT;
+		} else if (!strncmp(c, "Dom0 alloc.:", 12)) {
+			struct xenlog_range tmp = { 0 };
+			const char *p;
+
+			n = scan_range(c + 12, &tmp, l.line);
+			if (!n) {
+				rc = lerr(name, l.line, err, "Dom0 alloc.", c);
+			} else if (!log->alloc.set) {
+				log->alloc = tmp;
+				p = skip_blanks(c + 12 + n);
+				if (*p == '(') {
+					uint64_t pages;
+
+					if (e820_scan_u64(p + 1, 10, &pages) <= 0 ||
+					    strncmp(skip_blanks(p + 1 + strspn(p + 1, "0123456789")),
+						    "pages", 5))
+						rc = lerr(name, l.line, err, "Dom0 alloc.", c);
+					else {
+						log->pages_to_allocate = pages;
+						log->pages_to_allocate_set = true;
+					}
+				} else if (*p) {
+					rc = lerr(name, l.line, err, "Dom0 alloc.", c);
+				}
+			}
+		} else if (sec == SEC_PHYS && !strncmp(c, "Init. ramdisk:", 14)) {
+			struct xenlog_range tmp = { 0 };
+
+			if (!scan_range(c + 14, &tmp, l.line))
+				rc = lerr(name, l.line, err, "Init. ramdisk", c);
+			else if (!log->initrd.set)
+				log->initrd = tmp;
+		} else if (sec == SEC_VIRT && (r = virt_field(log, c, &n))) {
+			struct xenlog_range tmp = { 0 };
+
+			if (!scan_range(c + n, &tmp, l.line))
+				rc = lerr(name, l.line, err, c, c);
+			else if (!r->set)
+				*r = tmp;
+		} else if (sec == SEC_VIRT && !strncmp(c, "ENTRY ADDRESS:", 14)) {
+			uint64_t v;
+
+			if (scan_hex_opt0x(skip_blanks(c + 14), &v) <= 0)
+				rc = lerr(name, l.line, err, "ENTRY ADDRESS", c);
+			else if (!log->v_entry_set) {
+				log->v_entry = v;
+				log->v_entry_set = true;
+			}
+		} else if (!strncmp(c, "Dom0 has maximum ", 17) && strstr(c, "VCPUs")) {
+			uint64_t v;
+
+			if (e820_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
+				log->dom0_max_vcpus = (unsigned int)v;
+		} else if (!strncmp(c, "Dom0 memory clipped to ", 23)) {
+			uint64_t v;
+
+			if (e820_scan_u64(c + 23, 10, &v) > 0 && !log->clipped_pages)
+				log->clipped_pages = v;
+		} else {
+			/* any other Xen line ends an arrangement block */
+			sec = SEC_NONE;
+		}
+		if (rc)
+			break;
+	}
+	if (rc == -ENOMEM)
+		p2msim_err_set(err, rc, "out of memory");
+	e820_text_close(t);
+	return rc < 0 ? rc : 0;
+}
+
+static bool is_xen_map(const struct e820_map *m, bool initial)
+{
+	bool is_initial = m->header && !strncmp(m->header, "Initial", 7);
+
+	return m->kind && (!strcmp(m->kind, "xen") || !strcmp(m->kind, "xen-old")) &&
+	       is_initial == initial;
+}
+
+int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
+			struct p2msim_err *err)
+{
+	struct e820_doc doc;
+	struct p2msim_err e2;
+	bool any_xen = false;
+	int rc;
+
+	memset(log, 0, sizeof(*log));
+	e820_table_init(&log->e820);
+	dom0_mem_init(&log->dom0_mem);
+	name = name ? name : "<input>";
+	log->name = strdup(name);
+	if (!log->name)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+
+	rc = parse_lines(name, buf, len, log, &any_xen, err);
+	if (rc)
+		goto fail;
+	if (!any_xen) {
+		rc = p2msim_err_set(err, -ENOENT, "%s: no Xen boot log lines ('(XEN) ...') found",
+				    name);
+		goto fail;
+	}
+
+	p2msim_err_clear(&e2);
+	rc = e820_parse_buffer(name, buf, len, &doc, &e2);
+	if (rc && rc != -ENOENT) {
+		if (err)
+			*err = e2;
+		goto fail;
+	}
+	if (!rc) {
+		const struct e820_map *m = NULL;
+
+		/* the final map; the e820-verbose "Initial" one only if alone */
+		for (size_t i = doc.nr_maps; i-- > 0 && !m;)
+			if (is_xen_map(&doc.maps[i], false))
+				m = &doc.maps[i];
+		for (size_t i = doc.nr_maps; i-- > 0 && !m;)
+			if (is_xen_map(&doc.maps[i], true))
+				m = &doc.maps[i];
+		if (m) {
+			rc = e820_table_copy(&log->e820, &m->table);
+			if (!rc && m->header)
+				log->e820_header = strdup(m->header);
+			log->e820_line = m->header_line;
+			if (rc || (m->header && !log->e820_header)) {
+				e820_doc_free(&doc);
+				rc = p2msim_err_set(err, -ENOMEM, "out of memory");
+				goto fail;
+			}
+		}
+		e820_doc_free(&doc);
+	}
+
+	/* dom0_mem: the built-in command line first, then the given one */
+	if (log->builtin_cmdline) {
+		rc = dom0_mem_from_xen_cmdline(log->builtin_cmdline, &log->dom0_mem, err);
+		if (rc)
+			goto fail;
+	}
+	if (log->cmdline) {
+		struct dom0_mem given;
+
+		rc = dom0_mem_from_xen_cmdline(log->cmdline, &given, err);
+		if (rc) {
+			p2msim_err_prefix(err, "%s:%u", name, log->cmdline_line);
+			goto fail;
+		}
+		if (given.seen) {
+			if (given.amount.set)
+				log->dom0_mem.amount = given.amount;
+			if (given.min.set)
+				log->dom0_mem.min = given.min;
+			if (given.max.set)
+				log->dom0_mem.max = given.max;
+			log->dom0_mem.seen = true;
+		}
+		xen_cmdline_mem_limits(log->cmdline, &log->xen_mem_limit, &log->xen_availmem);
+	}
+	return 0;
+fail:
+	xenlog_free(log);
+	return rc;
+}
+
+int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
+{
+	const char *name = path;
+	char *buf;
+	size_t len;
+	int fd, rc;
+
+	memset(log, 0, sizeof(*log));
+	if (!strcmp(path, "-")) {
+		fd = STDIN_FILENO;
+		name = "<stdin>";
+	} else {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+					      strerror(errno));
+	}
+	rc = e820_read_fd(fd, name, &buf, &len, err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc)
+		return rc;
+	rc = xenlog_parse_buffer(name, buf, len, log, err);
+	free(buf);
+	return rc;
+}
+
+void xenlog_free(struct xenlog *log)
+{
+	free(log->name);
+	free(log->xen_version);
+	free(log->builtin_cmdline);
+	free(log->cmdline);
+	free(log->e820_header);
+	free(log->kernel_desc);
+	e820_table_free(&log->e820);
+	memset(log, 0, sizeof(*log));
+	e820_table_init(&log->e820);
+	dom0_mem_init(&log->dom0_mem);
+}
+
+int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)
+{
+	uint64_t chunk, initrd = 0;
+
+	if (!log->alloc.set || !log->pages_to_allocate_set || log->alloc.end < log->alloc.start)
+		return -ENOENT;
+	chunk = (log->alloc.end - log->alloc.start) / PAGE_SIZE;
+	if (log->initrd.set && log->initrd.end > log->initrd.start)
+		initrd = (log->initrd.end - log->initrd.start + PAGE_SIZE - 1) / PAGE_SIZE;
+	*nr_pages = log->pages_to_allocate + chunk + initrd;
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup/xenlog.h - reading Xen's boot log (`xl dmesg`, a serial console, a
+ * mail quoting either): Xen's E820, its command line and dom0_mem, and what
+ * the PV dom0 builder printed about dom0's layout.
+ *
+ * Lines read (after the "(XEN)" prefix, timestamps and mail quoting):
+ *   Xen version 4.17.7 (...)
+ *   Built-in command line: ...          Command line: ...   (hard-wrapped
+ *                                       continuations without "(XEN)" joined)
+ *   Xen-e820 / Multiboot-e820 / EFI / TBOOT RAM map: + entries (the last
+ *                                       one; "Initial ..." only without another)
+ *   System RAM: 2047MB (2096636kB)      Truncating RAM from AkB to BkB
+ *   *** Building a PV Dom0 *** (or PVH; "*** LOADING DOMAIN 0 ***" is PV)
+ *    Dom0 kernel: 64-bit, PAE, lsb, paddr 0x1000000 -> 0x4a00000
+ *   PHYSICAL MEMORY ARRANGEMENT:
+ *    Dom0 alloc.:   A->B (N pages to be allocated)
+ *    Init. ramdisk: A->B
+ *   VIRTUAL MEMORY ARRANGEMENT:
+ *    Loaded kernel, Init. ramdisk, Phys-Mach map, Start info, Xenstore ring,
+ *    Console ring, Page tables, Boot stack, TOTAL: A->B;  ENTRY ADDRESS: A
+ *   Dom0 has maximum N VCPUs            Dom0 memory clipped to N pages
+ * The first occurrence of each counts.  Ranges are as printed: B is
+ * exclusive (one past the last byte).
+ */
+#ifndef P2MSIM_SETUP_XENLOG_H
+#define P2MSIM_SETUP_XENLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "setup/e820.h"
+#include "setup/xen-opts.h"
+#include "util/err.h"
+
+struct xenlog_range {
+	bool set;
+	uint64_t start, end;	/* end exclusive, as printed "A->B" */
+	unsigned int line;
+};
+
+enum xenlog_dom0_type {
+	XENLOG_DOM0_UNKNOWN,
+	XENLOG_DOM0_PV,
+	XENLOG_DOM0_PVH,
+};
+
+struct xenlog {
+	char *name;			/* input name used in messages */
+	char *xen_version;		/* "4.17.7", or NULL */
+	char *builtin_cmdline;		/* "Built-in command line:", or NULL */
+	char *cmdline;			/* "Command line:", or NULL */
+	unsigned int cmdline_line;
+
+	/* dom0_mem= of the built-in then the given command line
+	 * (dom0_mem.seen is false when there is none); Xen's mem= and
+	 * availmem= (0 when absent). */
+	struct dom0_mem dom0_mem;
+	uint64_t xen_mem_limit, xen_availmem;
+
+	/* Xen's final map: the last Xen-side "... RAM map:" that is not the
+	 * e820-verbose "Initial ..." one (that one only when it is alone).
+	 * e820.nr == 0 when none. */
+	struct e820_table e820;
+	char *e820_header;
+	unsigned int e820_line;
+	uint64_t system_ram_kb;		/* 0 when not printed */
+	uint64_t truncated_from_kb, truncated_to_kb;
+
+	enum xenlog_dom0_type dom0_type;
+	char *kernel_desc;			/* "64-bit, PAE, lsb" */
+	struct xenlog_range kernel_paddr;	/* Dom0 kernel: ... paddr A -> B */
+	struct xenlog_range alloc;		/* Dom0 alloc.: the first chunk */
+	bool pages_to_allocate_set;
+	uint64_t pages_to_allocate;		/* N of "(N pages to be allocated)" */
+	struct xenlog_range initrd;		/* physical "Init. ramdisk:" */
+	struct xenlog_range v_kernel, v_initrd, v_p2m, v_start_info, v_xenstore, v_console,
+		v_page_tables, v_boot_stack, v_total;
+	bool v_entry_set;
+	uint64_t v_entry;			/* ENTRY ADDRESS */
+	unsigned int dom0_max_vcpus;		/* 0 when not printed */
+	uint64_t clipped_pages;			/* "Dom0 memory clipped to N pages", or 0 */
+};
+
+/* Errors: "FILE:LINE: what" for a known line that cannot be read (a cut
+ * "Dom0 alloc." line, a broken E820 entry, ...); -ENOENT when the input
+ * has no Xen line at all. */
+int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err);
+int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
+			struct p2msim_err *err);
+void xenlog_free(struct xenlog *log);
+
+/*
+ * dom0's nr_pages as the builder had it, from the "Dom0 alloc." line: the
+ * pages still to allocate plus the first chunk plus the pages of an initrd
+ * Xen hands over in place (a physical "Init. ramdisk" line; Xen 4.0 copied
+ * the initrd into the chunk and prints none).  -ENOENT without the line.
+ */
+int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages);
+
+#endif
