@@ -165,3 +165,25 @@ int hv_xs_write(struct hv *hv, const char *path, const char *value, struct p2msi
 		return missing(hv, "xs_write", err);
 	return hv->ops->xs_write(hv, path, value, err);
 }
+
+int hv_frame_types(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
+		   uint32_t *types, struct p2msim_err *err)
+{
+	if (!HAS(hv, frame_types))
+		return missing(hv, "frame_types", err);
+	return hv->ops->frame_types(hv, domid, mfns, nr, types, err);
+}
+
+int hv_xen_info(struct hv *hv, struct hv_xen_info *info, struct p2msim_err *err)
+{
+	if (!HAS(hv, xen_info))
+		return missing(hv, "xen_info", err);
+	return hv->ops->xen_info(hv, info, err);
+}
+
+int hv_console_read(struct hv *hv, char **text, size_t *len, struct p2msim_err *err)
+{
+	if (!HAS(hv, console_read))
+		return missing(hv, "console_read", err);
+	return hv->ops->console_read(hv, text, len, err);
+}

@@ -55,6 +55,30 @@ struct hv_p2m_info {
 	uint64_t p2m_generation;		/* odd while an update is in progress */
 };
 
+/* Frame types as Xen's XEN_DOMCTL_getpageframeinfo3 gives them (the
+ * XEN_DOMCTL_PFINFO_* values shifted down by 28). */
+enum {
+	HV_FRAME_PLAIN = 0x0,		/* NOTAB: an ordinary page of the domain */
+	HV_FRAME_L1 = 0x1,		/* L1TAB .. L4TAB: a page table of that level */
+	HV_FRAME_L2 = 0x2,
+	HV_FRAME_L3 = 0x3,
+	HV_FRAME_L4 = 0x4,
+	HV_FRAME_PINNED = 0x8,		/* LPINTAB: or'ed into a pinned table's type */
+	HV_FRAME_BROKEN = 0xd,
+	HV_FRAME_XALLOC = 0xe,
+	HV_FRAME_INVALID = 0xf,		/* XTAB: not a page of this domain */
+};
+
+/* The hypervisor as `xl info` describes it. */
+struct hv_xen_info {
+	unsigned int major, minor;
+	char extra[32];			/* extraversion, e.g. ".7" */
+	char cmdline[1024];		/* Xen's command line (XENVER_commandline) */
+	uint64_t total_pages, free_pages;
+	uint64_t max_mfn;		/* largest MFN the machine may have */
+	unsigned int nr_cpus;
+};
+
 enum hv_reservation {
 	HV_RESV_CURRENT,		/* XENMEM_current_reservation */
 	HV_RESV_MAXIMUM,		/* XENMEM_maximum_reservation */
@@ -129,6 +153,17 @@ struct hv_ops {
 	int (*xs_read)(struct hv *hv, const char *path, char **value, struct p2msim_err *err);
 	int (*xs_write)(struct hv *hv, const char *path, const char *value,
 			struct p2msim_err *err);
+
+	/* --- what a toolstack checks (added with the xen backend) ------------- */
+	/* xc_get_pfn_type_batch: Xen's type of each of @nr frames of @domid
+	 * (MFNs for PV) into @types, one HV_FRAME_* value each. */
+	int (*frame_types)(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
+			   uint32_t *types, struct p2msim_err *err);
+	/* The hypervisor itself: version, command line, memory. */
+	int (*xen_info)(struct hv *hv, struct hv_xen_info *info, struct p2msim_err *err);
+	/* Xen's console ring as `xl dmesg` reads it: a malloc'ed, NUL-terminated
+	 * string in *@text, its length in *@len. */
+	int (*console_read)(struct hv *hv, char **text, size_t *len, struct p2msim_err *err);
 };
 
 /* A hypervisor connection: the backend's ops and its private state.
@@ -176,6 +211,10 @@ int hv_create_domain(struct hv *hv, hv_domid_t *domid, struct p2msim_err *err);
 int hv_destroy_domain(struct hv *hv, hv_domid_t domid, struct p2msim_err *err);
 int hv_xs_read(struct hv *hv, const char *path, char **value, struct p2msim_err *err);
 int hv_xs_write(struct hv *hv, const char *path, const char *value, struct p2msim_err *err);
+int hv_frame_types(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
+		   uint32_t *types, struct p2msim_err *err);
+int hv_xen_info(struct hv *hv, struct hv_xen_info *info, struct p2msim_err *err);
+int hv_console_read(struct hv *hv, char **text, size_t *len, struct p2msim_err *err);
 
 /* --- the sim backend: an in-memory Xen ---------------------------------------------- */
 
@@ -254,9 +293,43 @@ int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
 
 /* --- the xen backend ------------------------------------------------------------------ */
 
+/*
+ * Where the xen backend looks before it opens anything, so that tests can
+ * point it elsewhere: "not root", "no /dev/xen/privcmd" and "not dom0"
+ * are each told apart with a sentence saying what to do.
+ */
+struct hv_xen_env {
+	const char *privcmd;		/* /dev/xen/privcmd */
+	const char *capabilities;	/* /proc/xen/capabilities ("control_d" in dom0) */
+	const char *hypervisor_type;	/* /sys/hypervisor/type ("xen" on Xen) */
+	long euid;			/* -1: geteuid() */
+};
+
+void hv_xen_env_default(struct hv_xen_env *env);
+/* The checks alone (built with or without Xen support): 0, or -EACCES
+ * (not root), -ENOENT (no privcmd: not on Xen, or the module is not
+ * loaded), -EPERM (a Xen guest that is not the control domain). */
+int hv_xen_preflight(const struct hv_xen_env *env, struct p2msim_err *err);
+
 /* Open the real hypervisor (libxenctrl etc.).  -EOPNOTSUPP with "built
- * without Xen support" when configured without it; -EACCES / -ENOENT
- * with a clear reason when not root or not in dom0. */
+ * without Xen support" when configured without it; the preflight errors
+ * above; then whatever libxenctrl says.  hv_xen_open() uses the default
+ * environment.
+ *
+ * The connection is read-only: an operation that changes a domain
+ * (memory maps, reservations, max_pages, M2P, writable mappings, xenstore
+ * writes under its /local/domain/N or /vm/UUID) fails with -EPERM unless
+ * the domain is a scratch domain created through this connection or was
+ * named with hv_xen_allow_modify().  Only scratch domains can be destroyed,
+ * and hv_close() destroys those still alive. */
 int hv_xen_open(struct hv **out, struct p2msim_err *err);
+int hv_xen_open_env(struct hv **out, const struct hv_xen_env *env, struct p2msim_err *err);
+/* Let this connection change @domid (p2msim live --allow-modify). */
+int hv_xen_allow_modify(struct hv *hv, hv_domid_t domid, struct p2msim_err *err);
+/* Destroy every scratch domain this connection created and is still
+ * holding; returns how many, or the first error.  Safe to call twice. */
+int hv_xen_destroy_scratch(struct hv *hv, struct p2msim_err *err);
+/* Scratch domains currently held (for messages and tests). */
+size_t hv_xen_scratch_domains(const struct hv *hv, hv_domid_t *ids, size_t max);
 
 #endif

@@ -68,7 +68,7 @@ static const char *const op_names[] = {
 	"set_max_pages", "populate_physmap", "increase_reservation",
 	"decrease_reservation", "machphys_update", "domain_info", "p2m_info",
 	"set_p2m_info", "map_frames", "create_domain", "destroy_domain",
-	"xs_read", "xs_write",
+	"xs_read", "xs_write", "frame_types", "xen_info",
 };
 
 static const struct hv_ops sim_ops;
@@ -1518,6 +1518,49 @@ nomem:
 	return p2msim_err_set(err, -ENOMEM, "xs_write: out of memory");
 }
 
+/* --- what a toolstack checks ------------------------------------------------------------------ */
+
+/* The sim keeps no page types: a frame of the domain is a plain page,
+ * anything else is not the domain's (XTAB), as Xen answers for a frame
+ * the domain does not own. */
+static int sim_frame_types(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
+			   uint32_t *types, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	int rc = sim_enter(s, "frame_types", NULL, err);
+
+	if (rc < 0)
+		return rc;
+	rc = get_domain(s, "frame_types", domid, &d, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < nr; i++) {
+		const struct xm_node *n = xm_lookup(&s->owned, mfns[i]);
+
+		types[i] = n && n->owner == d->domid ? HV_FRAME_PLAIN : HV_FRAME_INVALID;
+	}
+	return 0;
+}
+
+static int sim_xen_info(struct hv *hv, struct hv_xen_info *info, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	int rc = sim_enter(s, "xen_info", NULL, err);
+
+	if (rc < 0)
+		return rc;
+	memset(info, 0, sizeof(*info));
+	info->major = 4;
+	info->minor = 17;
+	snprintf(info->extra, sizeof(info->extra), "-sim");
+	info->total_pages = s->total_frames;
+	info->free_pages = s->nr_free;
+	info->max_mfn = s->nr_ram ? s->ram[s->nr_ram - 1].end - 1 : 0;
+	info->nr_cpus = 1;
+	return 0;
+}
+
 /* --- checks ----------------------------------------------------------------------------------- */
 
 struct m2p_span {
@@ -1707,4 +1750,6 @@ static const struct hv_ops sim_ops = {
 	.destroy_domain = sim_destroy_domain,
 	.xs_read = sim_xs_read,
 	.xs_write = sim_xs_write,
+	.frame_types = sim_frame_types,
+	.xen_info = sim_xen_info,
 };
