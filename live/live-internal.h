@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * live/live-internal.h - pieces of live/ shared between its files and the
+ * tests.
+ */
+#ifndef P2MSIM_LIVE_INTERNAL_H
+#define P2MSIM_LIVE_INTERNAL_H
+
+#include "live/live.h"
+
+/*
+ * A replaying hypervisor: every operation goes to @model (the sim the
+ * kernel model and balloon run against); the ones that change domain
+ * @model_domid -- memory map, max_pages, populate, increase, decrease,
+ * M2P updates -- are then made on @real for @real_domid with the same
+ * pfns, and the MFNs each side hands out are paired, so that later
+ * operations naming model MFNs reach the matching real frames.
+ *
+ * A real operation that does less than the model's (fewer extents) or
+ * fails makes the whole operation fail with -EUCLEAN and a message saying
+ * which side did what: from then on the two no longer describe the same
+ * domain.  Model MFNs must lie below @model_frames.
+ */
+int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid,
+		     struct hv *real, hv_domid_t real_domid, uint64_t model_frames,
+		     struct p2msim_err *err);
+/* Pair @n model frames with real ones (the domain builder's frames). */
+int live_replay_pair(struct hv *replay, const uint64_t *model_mfns, const uint64_t *real_mfns,
+		     size_t n, struct p2msim_err *err);
+/* The real frame paired with @model_mfn, or LIVE_NO_MFN. */
+uint64_t live_replay_real(const struct hv *replay, uint64_t model_mfn);
+/* Real frames given back since the last call (to check that Xen took
+ * them); the array stays the replay's. */
+const uint64_t *live_replay_released(struct hv *replay, size_t *n, bool reset);
+/* Per model frame: whether its real frame holds the check pattern. */
+bool live_replay_stamped(const struct hv *replay, uint64_t model_mfn);
+void live_replay_set_stamped(struct hv *replay, uint64_t model_mfn);
+/* Operations made on the real side so far. */
+unsigned long live_replay_real_ops(const struct hv *replay);
+
+#endif
