@@ -614,6 +614,9 @@ static void reset(struct live_p2m *p)
 	p->cross_checked = false;
 	p->cross_compared = p->cross_differ = p->cross_identity_as_missing = 0;
 	p->bad_identity = p->bad_mfn = 0;
+	p->missing_mfn = p->identity_mfn = LIVE_NO_MFN;
+	p->label = LIVE_LABEL_NONE;
+	p->nr_notes = 0;
 }
 
 static int read_once(struct hv *hv, const struct live_read_opts *o, const struct live_env *env,
@@ -781,6 +784,24 @@ int live_p2m_read(struct hv *hv, const struct live_read_opts *o, struct live_p2m
 					    p->info.p2m_generation);
 		} else {
 			rc = read_once(hv, o, env, p, max_mfn, err);
+			if (rc < 0 && rc != -ENOMEM && o->source == LIVE_SRC_AUTO &&
+			    p->source == LIVE_SRC_LIST && p->info.pfn_to_mfn_frame_list_list &&
+			    p->info.pfn_to_mfn_frame_list_list != UINT64_MAX) {
+				/* the fallback: the list cannot be walked, the mirror may */
+				struct live_read_opts mo = *o;
+				char why[sizeof(err->msg)];
+
+				snprintf(why, sizeof(why), "%s", err ? err->msg : "?");
+				p2msim_err_clear(err);
+				reset(p);
+				p->p2m_size = 0;
+				p->p2m_size_from[0] = '\0';
+				mo.source = LIVE_SRC_MIRROR;
+				rc = read_once(hv, &mo, env, p, max_mfn, err);
+				if (rc == 0)
+					note(p, "the linear list could not be read (%s): read the "
+					     "frame-list-list instead", why);
+			}
 			if (rc < 0)
 				break;
 			rc = hv_p2m_info(hv, o->domid, &after, err);
