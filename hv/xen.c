@@ -19,6 +19,8 @@
  *   m2p                    the machphys table: XENMEM_machphys_mfn_list gives
  *                          its 2 MiB chunks, mapped read-only from DOMID_XEN
  *   domain_info, p2m_info  getdomaininfo, guest width, shared_info.arch
+ *   set_p2m_info           shared_info.arch written through a writable
+ *                          mapping, as the guest would (scratch domains)
  *   map_frames             xenforeignmemory_map; frames of our own domain
  *                          through DOMID_SELF, because Xen refuses a foreign
  *                          mapping whose owner is the caller
@@ -671,6 +673,41 @@ static int xen_p2m_info(struct hv *hv, hv_domid_t domid, struct hv_p2m_info *inf
 	return 0;
 }
 
+/* Write a domain's shared_info.arch P2M fields, as its kernel would
+ * (the scratch domain's stand-in for a guest). */
+static int xen_set_p2m_info(struct hv *hv, hv_domid_t domid, const struct hv_p2m_info *info,
+			    struct p2msim_err *err)
+{
+	struct hv_xen *x = xen_of(hv);
+	struct hv_domain_info di;
+	shared_info_any_t *si;
+	void *addr;
+	int rc = may_modify(x, "set_p2m_info", domid, err);
+
+	if (rc == 0)
+		rc = xen_domain_info(hv, domid, &di, err);
+	if (rc == 0)
+		rc = map_pages(x, domid, &di.shared_info_frame, 1, PROT_READ | PROT_WRITE, &addr, err);
+	if (rc < 0)
+		return rc;
+	si = addr;
+	if (di.guest_width == 4) {
+		si->x32.arch.max_pfn = (uint32_t)info->max_pfn;
+		si->x32.arch.pfn_to_mfn_frame_list_list = (uint32_t)info->pfn_to_mfn_frame_list_list;
+		si->x32.arch.p2m_cr3 = (uint32_t)info->p2m_cr3;
+		si->x32.arch.p2m_vaddr = (uint32_t)info->p2m_vaddr;
+		si->x32.arch.p2m_generation = (uint32_t)info->p2m_generation;
+	} else {
+		si->x64.arch.max_pfn = info->max_pfn;
+		si->x64.arch.pfn_to_mfn_frame_list_list = info->pfn_to_mfn_frame_list_list;
+		si->x64.arch.p2m_cr3 = info->p2m_cr3;
+		si->x64.arch.p2m_vaddr = info->p2m_vaddr;
+		si->x64.arch.p2m_generation = info->p2m_generation;
+	}
+	xenforeignmemory_unmap(x->fmem, addr, 1);
+	return 0;
+}
+
 static int xen_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
 			  bool writable, void **addr, struct p2msim_err *err)
 {
@@ -1019,6 +1056,7 @@ static const struct hv_ops xen_ops = {
 	.m2p = xen_m2p,
 	.domain_info = xen_domain_info,
 	.p2m_info = xen_p2m_info,
+	.set_p2m_info = xen_set_p2m_info,
 	.map_frames = xen_map_frames,
 	.unmap_frames = xen_unmap_frames,
 	.create_domain = xen_create_domain,

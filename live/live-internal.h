@@ -38,4 +38,16 @@ void live_replay_set_stamped(struct hv *replay, uint64_t model_mfn);
 /* Operations made on the real side so far. */
 unsigned long live_replay_real_ops(const struct hv *replay);
 
+
+/*
+ * Lay @p2m's [0, @p2m_size) out in @domid's frames as a 3.19+ Linux guest
+ * does (linear list under page tables, shared leaves and PTE pages, MFN
+ * mirror) and publish it in shared_info.arch with @max_pfn; model MFNs in
+ * the entries become @real_mfn's.  The frames are populated above the
+ * P2M's pfns; *@frames (optional) receives how many.
+ */
+int live_publish_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, uint64_t p2m_size,
+		     uint64_t max_pfn, uint64_t (*real_mfn)(void *ctx, uint64_t model_mfn),
+		     void *ctx, size_t *frames, struct p2msim_err *err);
+
 #endif

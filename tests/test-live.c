@@ -825,12 +825,17 @@ static const char *cheese_map(void)
 	return path;
 }
 
+struct said {
+	unsigned int n;
+	bool published;
+};
+
 static void collect(void *ctx, const char *line)
 {
-	unsigned int *n = ctx;
+	struct said *s = ctx;
 
-	(void)line;
-	(*n)++;
+	s->n++;
+	s->published |= !strncmp(line, "step publish: ok", 16);
 }
 
 static void test_scratch_replays_boot_and_balloon_and_xen_agrees(void)
@@ -843,7 +848,7 @@ static void test_scratch_replays_boot_and_balloon_and_xen_agrees(void)
 		struct live_scratch_result res;
 		struct hv_domain_info di;
 		struct p2msim_err err = { 0 };
-		unsigned int lines = 0;
+		struct said lines = { 0, false };
 		uint64_t free_before = hv_sim_free_pages(real);
 
 		live_scratch_opts_init(&o);
@@ -854,10 +859,11 @@ static void test_scratch_replays_boot_and_balloon_and_xen_agrees(void)
 		o.progress = collect;
 		o.progress_ctx = &lines;
 		assert_ok(live_scratch_run(real, &o, &res, &err), &err);
-		CU_ASSERT_EQUAL(res.steps, 5);
-		CU_ASSERT_EQUAL(res.steps_ok, 5);
+		CU_ASSERT_EQUAL(res.steps, 6);
+		CU_ASSERT_EQUAL(res.steps_ok, 6);
 		CU_ASSERT_TRUE(res.destroyed);
-		CU_ASSERT_TRUE(lines >= 7);
+		CU_ASSERT_TRUE(lines.n >= 8);
+		CU_ASSERT_TRUE(lines.published);
 		CU_ASSERT_EQUAL(hv_domain_info(real, res.domid, &di, NULL), -ESRCH);
 		assert_ok(hv_sim_check(real, &err), &err);
 		CU_ASSERT_EQUAL(hv_sim_free_pages(real), free_before);
