@@ -321,6 +321,47 @@ static void test_xen41_denies_only_the_apic_pages(void)
 	e820_table_free(&m);
 }
 
+/* Corpus 001, the one Xen 4.1 dom0 pair: above 1 MiB, where the 3.8
+ * kernel edits nothing, dom0 printed Xen's map plus the IO-APIC page and
+ * the local APIC page alone (the IO-APIC's address is not in the excerpt:
+ * 0xfec00000, as on every PC of that time). */
+static void test_xen41_machine_map_is_corpus_001s_dom0_map(void)
+{
+	struct xenlog log;
+	struct e820_doc doc;
+	struct e820_table m, a, b;
+	struct p2msim_err err;
+
+	load("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt", &log);
+	CU_ASSERT_EQUAL(log.platform.xen_major, 4);
+	CU_ASSERT_EQUAL(log.platform.xen_minor, 1);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&log.platform, 0xfec00000), 0);
+	e820_table_init(&m);
+	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, NULL, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(e820_parse_file(data_path("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"),
+					      &doc, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 2);
+	e820_table_init(&a);
+	e820_table_init(&b);
+	for (size_t i = 0; i < m.nr; i++)
+		if (m.entries[i].addr >= 0x100000)
+			CU_ASSERT_EQUAL(e820_add(&a, m.entries[i].addr, m.entries[i].size,
+						 m.entries[i].type), 0);
+	for (size_t i = 0; i < doc.maps[1].table.nr; i++) {
+		const struct e820_entry *e = &doc.maps[1].table.entries[i];
+
+		if (e->addr >= 0x100000)
+			CU_ASSERT_EQUAL(e820_add(&b, e->addr, e->size, e->type), 0);
+	}
+	CU_ASSERT_EQUAL(a.nr, 20);
+	CU_ASSERT_TRUE(e820_table_equal(&a, &b));
+	e820_table_free(&a);
+	e820_table_free(&b);
+	e820_table_free(&m);
+	e820_doc_free(&doc);
+	xenlog_free(&log);
+}
+
 /* Neighbouring IO-APIC pages make one entry (corpus 003: fec00000-fec01fff);
  * VT-d register pages are denied one page each (corpus 005: fed90000-fed91fff). */
 static void test_adjacent_denied_pages_make_one_entry(void)
@@ -542,6 +583,8 @@ static const struct test_case xenlog_cases[] = {
 	{ "lab_log_names_the_platform_and_gives_dom0s_machine_map",
 	  test_lab_log_names_the_platform_and_gives_dom0s_machine_map },
 	{ "xen41_denies_only_the_apic_pages", test_xen41_denies_only_the_apic_pages },
+	{ "xen41_machine_map_is_corpus_001s_dom0_map",
+	  test_xen41_machine_map_is_corpus_001s_dom0_map },
 	{ "adjacent_denied_pages_make_one_entry", test_adjacent_denied_pages_make_one_entry },
 	{ "xen421_denies_the_lapic_page_without_the_msi_window",
 	  test_xen421_denies_the_lapic_page_without_the_msi_window },
