@@ -31,6 +31,16 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "3.0 starts it at mem_end" },
 	{ KB_RELEASE_GAPS, "release-gaps", "2.6.39", "3.2",
 	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages" },
+	{ KB_RELEASE_AREAS, "release-1-1-areas", "3.2", "3.18",
+	  "David Vrabel's rework: xen_set_identity_and_release() releases the RAM under "
+	  "every 1-1 area and rounds outward (REF §4.2)" },
+	{ KB_FREEING_TWO_SPACES, "freeing-two-spaces", "3.2", "3.5",
+	  "'Freeing  %lx-%lx pfn range' with two spaces (REF §4.2)" },
+	{ KB_POPULATE_BACK, "populate-back", "3.5", "3.18",
+	  "xen_populate_chunk(): released pages come back above nr_pages ('Populating ...'); "
+	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)" },
+	{ KB_QUIET_ZERO_COUNTS, "quiet-zero-counts", "3.5", "3.18",
+	  "'Released'/'Set' printed only when non-zero; corpus 038 (3.2) prints zeros" },
 	{ KB_IGNORE_UNUSABLE, "ignore-unusable", "3.13", NULL,
 	  "xen_ignore_unusable: 'Xen won't allow a 1:1 mapping to be created to UNUSABLE'" },
 	{ KB_REMAP, "remap", "3.18", NULL,
@@ -41,6 +51,9 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does" },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
 	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'" },
+	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
+	  "Jagdish Gediya, 'lib/kstrtox.c: Add \"false\"/\"true\" support to kstrtobool()' "
+	  "(April 2022)" },
 	{ KB_P2M_LIMIT, "p2m-limit", "4.3", NULL,
 	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)" },
 	{ KB_KERNEL_CONFLICT, "kernel-conflict-bug", "4.3", NULL,
@@ -218,7 +231,7 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 		      const struct kernel_config *kc, struct p2msim_err *err)
 {
 	static const struct kver tree_from = { { 2, 6, 39 } }, tree_to = { { 3, 2, 0 } };
-	static const struct kver linear_from = { { 3, 19, 0 } };
+	static const struct kver release_to = { { 3, 18, 0 } }, linear_from = { { 3, 19, 0 } };
 	struct kver v;
 
 	memset(km, 0, sizeof(*km));
@@ -232,6 +245,8 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 	km->patch = v.v[2];
 	if (kver_cmp(&v, &tree_from) >= 0 && kver_cmp(&v, &tree_to) < 0) {
 		km->family = KERNEL_FAMILY_TREE_2639;
+	} else if (kver_cmp(&v, &tree_to) >= 0 && kver_cmp(&v, &release_to) < 0) {
+		km->family = KERNEL_FAMILY_TREE_RELEASE;
 	} else if (kver_cmp(&v, &linear_from) >= 0) {
 		km->family = KERNEL_FAMILY_LINEAR;
 	} else if (kver_cmp(&v, &tree_from) < 0) {
@@ -239,9 +254,9 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 				      "kernel %s predates the 1-1 P2M (2.6.39): not modelled", version);
 	} else {
 		return p2msim_err_set(err, -ENOTSUP,
-				      "kernel %s is in the 3.2-3.18 release/populate-back era, which "
-				      "p2msim does not model yet (modelled: 2.6.39-3.1, 3.19 and later)",
-				      version);
+				      "kernel %s remaps RAM under holes on the three-level tree (3.18 "
+				      "only), which p2msim does not model (modelled: 2.6.39-3.17, 3.19 "
+				      "and later)", version);
 	}
 	for (int i = 0; i < KB_NR_BEHAVIOURS; i++)
 		km->has[behaviours[i].id] = kver_in(&v, behaviours[i].since, behaviours[i].until);

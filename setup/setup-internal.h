@@ -3,6 +3,7 @@
 #ifndef P2MSIM_SETUP_INTERNAL_H
 #define P2MSIM_SETUP_INTERNAL_H
 
+#include "setup/e820.h"
 #include "setup/setup.h"
 
 #define PAGE_SHIFT_4K 12
@@ -31,8 +32,39 @@ uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
 int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 			const char *cmdline, struct p2msim_err *err);
 
+/* A boot on the three-level tree (2.6.39 - 3.17): what the tree-era models
+ * share (setup-tree.c, setup-release.c). */
+struct tree {
+	const struct setup_input *in;
+	const struct kernel_model *km;
+	const struct p2m_geometry *g;
+	struct hv *hv;
+	struct setup_result *res;
+	struct p2msim_err *err;
+	struct p2m *p;
+	struct e820_table map;		/* the map Xen gave, trimmed in place */
+	struct e820_table raw;		/* map_raw: as Xen gave it */
+	uint64_t max_domain_pages;	/* MAX_DOMAIN_PAGES */
+	uint64_t max_pfn, mem_end;
+	uint64_t extra_start;		/* xen_extra_mem_start, bytes */
+	uint64_t max_p2m_pfn;
+};
+
+int tree_oom(struct tree *t);
+int tree_brk_crash(struct tree *t, const struct p2msim_err *perr);
+int tree_new(struct tree *t);
+int tree_read_memory_map(struct tree *t);
+uint64_t tree_get_max_pages(struct tree *t, bool dom0_only);
+void tree_invalidate(struct tree *t, uint64_t s, uint64_t e_incl);
+int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total);
+void tree_publish(struct tree *t);
+int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+	     struct p2msim_err *err, int (*setup_fn)(struct tree *t));
+
 int setup_run_tree(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		   struct p2msim_err *err);
+int setup_run_release(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		      struct p2msim_err *err);
 int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		     struct p2msim_err *err);
 

@@ -107,8 +107,9 @@ static uint64_t early_identity(struct linear *l, uint64_t s, uint64_t e)
 /* --- step 1: limits and the memory map --------------------------------------- */
 
 /* xen_parse_512gb(): "xen_512gb_limit" alone turns it on, "=<bool>" sets it,
- * an unparsable value leaves the default (CONFIG_XEN_512GB). */
-static bool parse_512gb(const char *cmdline, bool dflt)
+ * an unparsable value leaves the default (CONFIG_XEN_512GB).  What parses
+ * depends on kstrtobool(): t/T/f/F only from 5.19. */
+static bool parse_512gb(const char *cmdline, bool dflt, bool tf)
 {
 	const char *arg, *v;
 
@@ -120,10 +121,14 @@ static bool parse_512gb(const char *cmdline, bool dflt)
 	v = arg + strlen("xen_512gb_limit=");
 	/* kstrtobool: y/Y/1/t/T true, n/N/0/f/F false, on/off */
 	switch (v[0]) {
-	case 'y': case 'Y': case '1': case 't': case 'T':
+	case 'y': case 'Y': case '1':
 		return true;
-	case 'n': case 'N': case '0': case 'f': case 'F':
+	case 'n': case 'N': case '0':
 		return false;
+	case 't': case 'T':
+		return tf ? true : dflt;
+	case 'f': case 'F':
+		return tf ? false : dflt;
 	case 'o': case 'O':
 		if (v[1] == 'n' || v[1] == 'N')
 			return true;
@@ -141,7 +146,8 @@ static uint64_t pages_limit(const struct linear *l)
 
 	if (!kernel_has(km, KB_512GB_LIMIT))
 		return km->config.max_domain_gib << 18;	/* MAX_DOMAIN_PAGES */
-	if (!l->in->dom0 && parse_512gb(l->in->cmdline, km->config.xen_512gb))
+	if (!l->in->dom0 && parse_512gb(l->in->cmdline, km->config.xen_512gb,
+					 kernel_has(km, KB_KSTRTOBOOL_TF)))
 		return 512ULL << 18;
 	return l->maxmem_pages;
 }
@@ -165,8 +171,6 @@ static int read_memory_map(struct linear *l)
 		e820_table_init(&l->map);
 		if (e820_add(&l->map, 0, l->mem_end + (8ULL << 20), E820_TYPE_RAM) < 0)
 			return oom(l);
-		setup_log(l->res, "Xen: no memory map (XENMEM_memory_map: -ENOSYS), "
-			  "using [mem 0x0-%#llx]", (unsigned long long)(l->mem_end + (8ULL << 20) - 1));
 		return 0;
 	}
 	if (rc < 0)

@@ -17,29 +17,14 @@
 
 #include "setup/setup-internal.h"
 
-struct tree {
-	const struct setup_input *in;
-	const struct kernel_model *km;
-	const struct p2m_geometry *g;
-	struct hv *hv;
-	struct setup_result *res;
-	struct p2msim_err *err;
-	struct p2m *p;
-	struct e820_table map;		/* the map Xen gave, trimmed in place */
-	struct e820_table raw;		/* map_raw: as Xen gave it */
-	uint64_t max_domain_pages;	/* MAX_DOMAIN_PAGES */
-	uint64_t max_pfn, mem_end;
-	uint64_t extra_start;		/* xen_extra_mem_start, bytes */
-	uint64_t max_p2m_pfn;
-};
 
-static int oom(struct tree *t)
+int tree_oom(struct tree *t)
 {
 	return p2msim_err_set(t->err, -ENOMEM, "out of memory in the kernel model");
 }
 
 /* extend_brk() BUG()s when the reservation is used up. */
-static int brk_crash(struct tree *t, const struct p2msim_err *perr)
+int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 {
 	if (perr->code == -ENOSPC)
 		return setup_crash(t->res, t->err,
@@ -57,7 +42,7 @@ static uint64_t brk_pool(uint64_t max_domain_pages)
 	return 7 + 2 * mids + 6 + 4;
 }
 
-static int new_tree(struct tree *t)
+int tree_new(struct tree *t)
 {
 	struct p2m_config cfg;
 	struct p2msim_err perr = { 0 };
@@ -70,23 +55,24 @@ static int new_tree(struct tree *t)
 	cfg.invalid_into_identity = true;
 	cfg.identity_into_missing = true;
 	cfg.beyond_is_identity = false;
-	cfg.range_mode = P2M_RANGE_2639;
-	cfg.brk_pages = brk_pool(t->max_domain_pages);
+	/* 3.14+ shares an identity mid and allocates only the ends */
+	cfg.range_mode = cfg.mid_identity ? P2M_RANGE_MINIMAL : P2M_RANGE_2639;
+	cfg.brk_pages = brk_pool(t->max_domain_pages) + (kernel_has(t->km, KB_POPULATE_BACK) ? 3 : 0);
 	cfg.shared_from_brk = true;
 	rc = p2m_new(&t->p, &cfg, &perr);
 	if (rc < 0)
-		return brk_crash(t, &perr);
+		return tree_brk_crash(t, &perr);
 	t->res->p2m = t->p;
 	/* xen_build_dynamic_phys_to_machine(): mids from brk pointing into the
 	 * builder's list; xen_build_mfn_list_list() adds their mid_mfn pages. */
 	p2m_set_alloc_src(t->p, P2M_SRC_BRK);
 	rc = p2m_graft_list(t->p, t->in->mfn_list, t->max_pfn, &perr);
 	if (rc < 0)
-		return brk_crash(t, &perr);
+		return tree_brk_crash(t, &perr);
 	return 0;
 }
 
-static int read_memory_map(struct tree *t)
+int tree_read_memory_map(struct tree *t)
 {
 	int rc;
 
@@ -103,11 +89,11 @@ static int read_memory_map(struct tree *t)
 		e820_table_init(&t->map);
 		/* 8MB slack (to balance backend allocations) */
 		if (e820_add(&t->map, 0, t->mem_end + (8ULL << 20), E820_TYPE_RAM) < 0)
-			return oom(t);
+			return tree_oom(t);
 	} else if (rc < 0) {
 		return setup_crash(t->res, t->err, "kernel BUG: memory map hypercall failed (%d)", rc);
 	}
-	return e820_table_copy(&t->raw, &t->map) < 0 ? oom(t) : 0;
+	return e820_table_copy(&t->raw, &t->map) < 0 ? tree_oom(t) : 0;
 }
 
 /* Trim RAM to the domain's pages and build the kernel's E820. */
@@ -137,28 +123,31 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 			 * it is not handed out as I/O space. */
 			if (delta && t->in->dom0 && end < four_g &&
 			    e820_add(&t->res->e820, end, delta, E820_TYPE_UNUSABLE) < 0)
-				return oom(t);
+				return tree_oom(t);
 		}
 		if (e->size > 0 && end > t->extra_start)
 			t->extra_start = end;
 		if (e->size > 0 && e820_add(&t->res->e820, e->addr, e->size, e->type) < 0)
-			return oom(t);
+			return tree_oom(t);
 	}
 	if (t->in->dom0 && t->extra_start < four_g)
 		t->extra_start = four_g;
 	rc = e820_add(&t->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		      E820_TYPE_RESERVED);
 	if (rc < 0)
-		return oom(t);
+		return tree_oom(t);
 	(void)e820_sanitize(&t->res->e820);
 	return 0;
 }
 
-static uint64_t get_max_pages(struct tree *t)
+uint64_t tree_get_max_pages(struct tree *t, bool dom0_only)
 {
 	uint64_t max_pages = t->max_domain_pages, resv;
 
-	if (hv_reservation(t->hv, t->in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 && resv > 0)
+	/* 2.6.39.x asks every domain; 3.2+ only dom0 (a domU's map covers
+	 * its static maximum). */
+	if ((!dom0_only || t->in->dom0) &&
+	    hv_reservation(t->hv, t->in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 && resv > 0)
 		max_pages = resv;
 	return max_pages < t->max_domain_pages ? max_pages : t->max_domain_pages;
 }
@@ -215,7 +204,7 @@ static uint64_t return_unused_memory(struct tree *t)
 
 /* Set INVALID over [s, e] without allocating, as __set_phys_to_machine()
  * does; shared missing stretches are skipped whole. */
-static void invalidate(struct tree *t, uint64_t s, uint64_t e_incl)
+void tree_invalidate(struct tree *t, uint64_t s, uint64_t e_incl)
 {
 	struct p2m_iter it;
 	struct p2m_run run;
@@ -235,22 +224,22 @@ static int add_extra_mem(struct tree *t, uint64_t pages)
 	if (!pages)
 		return 0;
 	if (e820_add(&t->res->e820, t->extra_start, size, E820_TYPE_RAM) < 0)
-		return oom(t);
+		return tree_oom(t);
 	(void)e820_sanitize(&t->res->e820);
 	t->max_p2m_pfn = PFN_DOWN(t->extra_start + size);
 	/* 2.6.39 runs to xen_max_p2m_pfn inclusive, one pfn too many. */
-	invalidate(t, PFN_DOWN(t->extra_start), t->max_p2m_pfn);
+	tree_invalidate(t, PFN_DOWN(t->extra_start), t->max_p2m_pfn);
 	return setup_extra_add(t->res, PFN_DOWN(t->extra_start), pages, t->err);
 }
 
-static int identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
+int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
 {
 	struct p2msim_err perr = { 0 };
 	uint64_t n = 0;
 	int rc = p2m_set_range(t->p, s, e, P2M_FILL_IDENTITY, 0, &n, &perr);
 
 	if (rc < 0)
-		return brk_crash(t, &perr);
+		return tree_brk_crash(t, &perr);
 	if (n == e - s && n)
 		setup_log(t->res, "1-1 mapping on %llx->%llx", (unsigned long long)s,
 			  (unsigned long long)e);
@@ -278,7 +267,7 @@ static int set_identity(struct tree *t)
 			continue;
 		if (e->type == E820_TYPE_RAM || e->type == E820_TYPE_UNUSABLE) {
 			if (start > start_pci &&
-			    (rc = identity(t, PFN_UP(start_pci), PFN_DOWN(start), &total)) < 0)
+			    (rc = tree_identity(t, PFN_UP(start_pci), PFN_DOWN(start), &total)) < 0)
 				return rc;
 			last = end;
 			start_pci = end;
@@ -288,7 +277,7 @@ static int set_identity(struct tree *t)
 			start_pci = start;
 		last = end;
 	}
-	if (last > start_pci && (rc = identity(t, PFN_UP(start_pci), PFN_DOWN(last), &total)) < 0)
+	if (last > start_pci && (rc = tree_identity(t, PFN_UP(start_pci), PFN_DOWN(last), &total)) < 0)
 		return rc;
 	t->res->identity_set = total;
 	return setup_log(t->res, "Set %llu page(s) to 1-1 mapping.", (unsigned long long)total);
@@ -299,9 +288,9 @@ static int memory_setup(struct tree *t)
 	uint64_t extra_pages = 0, extra_limit, maxmem;
 	int rc;
 
-	if ((rc = read_memory_map(t)) < 0 || (rc = trim_map(t, &extra_pages)) < 0)
+	if ((rc = tree_read_memory_map(t)) < 0 || (rc = trim_map(t, &extra_pages)) < 0)
 		return rc;
-	extra_limit = get_max_pages(t);
+	extra_limit = tree_get_max_pages(t, false);
 	t->res->max_pages = extra_limit;
 	if (t->max_pfn + extra_pages > extra_limit)
 		extra_pages = extra_limit > t->max_pfn ? extra_limit - t->max_pfn : 0;
@@ -317,7 +306,7 @@ static int memory_setup(struct tree *t)
 	return setup_log_e820(t->res, t->km, "BIOS-provided physical RAM map:", &t->res->e820, "Xen");
 }
 
-static void publish(struct tree *t)
+void tree_publish(struct tree *t)
 {
 	struct hv_p2m_info info = {
 		.max_pfn = t->max_p2m_pfn,
@@ -329,8 +318,8 @@ static void publish(struct tree *t)
 	(void)hv_set_p2m_info(t->hv, t->in->domid, &info, NULL);
 }
 
-int setup_run_tree(const struct setup_input *in, struct hv *hv, struct setup_result *res,
-		   struct p2msim_err *err)
+int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+	     struct p2msim_err *err, int (*setup_fn)(struct tree *t))
 {
 	struct tree t = {
 		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
@@ -347,14 +336,20 @@ int setup_run_tree(const struct setup_input *in, struct hv *hv, struct setup_res
 	res->ini_nr_pages = t.max_pfn;
 	e820_table_init(&t.map);
 	e820_table_init(&t.raw);
-	rc = new_tree(&t);
+	rc = tree_new(&t);
 	if (rc == 0)
-		rc = memory_setup(&t);
+		rc = setup_fn(&t);
 	if (rc == 0)
 		rc = setup_apply_cmdline(res, t.km, in->cmdline, err);
 	if (rc == 0)
-		publish(&t);
+		tree_publish(&t);
 	e820_table_free(&t.map);
 	e820_table_free(&t.raw);
 	return rc;
+}
+
+int setup_run_tree(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		   struct p2msim_err *err)
+{
+	return tree_run(in, hv, res, err, memory_setup);
 }

@@ -253,6 +253,8 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	switch (in->model->family) {
 	case KERNEL_FAMILY_TREE_2639:
 		return setup_run_tree(in, hv, res, err);
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return setup_run_release(in, hv, res, err);
 	case KERNEL_FAMILY_LINEAR:
 	default:
 		return setup_run_linear(in, hv, res, err);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hv/hv.h"
 #include "p2m/p2m.h"
@@ -34,10 +35,15 @@ enum kernel_behaviour {
 	KB_MID_IDENTITY,	/* shared identity mid page */
 	KB_EXTRA_ABOVE_4G,	/* dom0 extra region starts at 4 GiB at least */
 	KB_RELEASE_GAPS,	/* 2.6.39: release only E820 gaps, identity on the raw map */
+	KB_RELEASE_AREAS,	/* 3.2: release the RAM under every 1-1 area, round outward */
+	KB_FREEING_TWO_SPACES,	/* "Freeing  %lx-%lx pfn range" (3.2-3.4) */
+	KB_POPULATE_BACK,	/* 3.5: released pages are populated back above nr_pages */
+	KB_QUIET_ZERO_COUNTS,	/* 3.5: "Released"/"Set" only when non-zero */
 	KB_IGNORE_UNUSABLE,	/* dom0: UNUSABLE is RAM */
 	KB_REMAP,		/* RAM under holes is remapped above nr_pages */
 	KB_DISCARD_EXTRA_RAM,	/* RAM beyond the extra space is dropped, not UNUSABLE */
 	KB_512GB_LIMIT,		/* xen_512gb_limit / CONFIG_XEN_512GB for domU */
+	KB_KSTRTOBOOL_TF,	/* kstrtobool() reads t/T/f/F too (xen_512gb_limit=foo is off) */
 	KB_P2M_LIMIT,		/* the p2m VA area covers the memory-hotplug limit */
 	KB_KERNEL_CONFLICT,	/* BUG when the kernel image is not E820 RAM */
 	KB_PT_CONFLICT,		/* BUG when Xen's page tables are not E820 RAM */
@@ -83,6 +89,7 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 /* Algorithm families; a version outside every family is refused. */
 enum kernel_family {
 	KERNEL_FAMILY_TREE_2639,	/* 2.6.39 - 3.1: identity + release of gaps */
+	KERNEL_FAMILY_TREE_RELEASE,	/* 3.2 - 3.17: release + populate back, tree */
 	KERNEL_FAMILY_LINEAR,		/* 3.19 and later: linear list, remap */
 };
 
@@ -239,6 +246,13 @@ const struct simulation_example *simulation_examples(size_t *nr);
 int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		   struct p2msim_err *err);
 void simulation_free(struct simulation *sim);
+
+/* Pictures of the pfn space: the E820 and the P2M as labelled bars whose
+ * widths grow with the log of each range's size (identity and remapped
+ * ranges marked), as text wrapped at @columns, or as an SVG document. */
+int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int columns,
+		       struct p2msim_err *err);
+int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
 
 /* The JSON result of PRODUCT §6 (a json_object *, to be put by the
  * caller with json_object_put()).  NULL when out of memory. */

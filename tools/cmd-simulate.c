@@ -24,6 +24,7 @@ enum show {
 	SHOW_RUNS = 1u << 3,
 	SHOW_TREE = 1u << 4,
 	SHOW_SUMMARY = 1u << 5,
+	SHOW_DIAGRAM = 1u << 6,
 };
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
+	{ "diagram", SHOW_DIAGRAM },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -51,7 +53,8 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
 "                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
 "Guest:\n"
-"  --kernel VER         kernel version (default %s): 2.6.39-3.1, 3.19 and later\n"
+"  --kernel VER         kernel version (default %s): 2.6.39-3.17, 3.19 and later;\n"
+"                       '--kernel list' shows each behaviour and its versions\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
@@ -63,7 +66,8 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary (default: %s)\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram (default: %s)\n"
+"  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (PRODUCT §6) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
 "  -h, --help\n"
@@ -120,6 +124,18 @@ static void print_examples(void)
 		printf("%-8s %s\n", ex[i].name, ex[i].what);
 }
 
+static void print_behaviours(void)
+{
+	size_t nr;
+	const struct kernel_behaviour_row *rows = kernel_behaviours(&nr);
+
+	printf("Kernel behaviours and the versions that have them (p2msim models 2.6.39-3.17 "
+	       "and 3.19+):\n");
+	for (size_t i = 0; i < nr; i++)
+		printf("  %-22s %-7s %-7s %s\n", rows[i].name, rows[i].since,
+		       rows[i].until ? rows[i].until : "-", rows[i].source);
+}
+
 static void print_log(const struct simulation *sim)
 {
 	for (size_t i = 0; i < sim->res.nr_log; i++)
@@ -147,7 +163,7 @@ static int print_dump(const struct simulation *sim, struct p2msim_err *err)
 {
 	if (!sim->res.p2m)
 		return 0;
-	if (sim->model.family == KERNEL_FAMILY_TREE_2639)
+	if (kernel_has(&sim->model, KB_TREE_P2M))
 		return dump_write_old(stdout, sim->res.p2m, sim->res.p2m_size, err);
 	return dump_write_modern(stdout, sim->res.p2m, sim->res.p2m_size, err);
 }
@@ -191,7 +207,9 @@ static void print_summary(const struct simulation *sim)
 	struct p2m_run run;
 
 	printf("kernel %s (%s), %s, %s, map from %s\n", sim->model.version,
-	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" : "linear P2M list",
+	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
+	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
+	       "linear P2M list",
 	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
 	       sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
@@ -238,6 +256,19 @@ static int run_checks(const struct simulation *sim, struct p2msim_err *err)
 	return rc;
 }
 
+static int write_svg(const char *path, const struct simulation *sim, struct p2msim_err *err)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	rc = simulation_svg(f, sim, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = p2msim_err_set(err, -EIO, "%s: write error", path);
+	return rc;
+}
+
 static int print_json(const struct simulation *sim)
 {
 	struct json_object *o = simulation_to_json(sim);
@@ -256,7 +287,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 {
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -274,6 +305,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "show", required_argument, NULL, OPT_SHOW },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -281,6 +313,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
 	bool json = false, check = false;
+	const char *svg = NULL;
 	unsigned long map;
 	char *end;
 	int c, rc;
@@ -312,6 +345,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			o.xen_log_path = optarg;
 			break;
 		case OPT_KERNEL:
+			if (!strcmp(optarg, "list")) {
+				print_behaviours();
+				return EXIT_OK;
+			}
 			o.kernel = optarg;
 			break;
 		case OPT_KCONFIG:
@@ -349,13 +386,16 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary, not '%s'", optarg);
+						  "summary,diagram, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
 			break;
 		case OPT_CHECK:
 			check = true;
+			break;
+		case OPT_SVG:
+			svg = optarg;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -397,6 +437,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		print_tree(&sim);
 	if (show & SHOW_SUMMARY)
 		print_summary(&sim);
+	if ((show & SHOW_DIAGRAM) && simulation_diagram(stdout, &sim, 120, &err) < 0)
+		goto fail;
+	if (svg && write_svg(svg, &sim, &err) < 0)
+		goto fail;
 	if (check && run_checks(&sim, &err) < 0)
 		goto fail;
 	if (check)
