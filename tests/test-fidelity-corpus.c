@@ -34,7 +34,9 @@
  *   ioapic ADDR...       IO-APICs / VT-d units the log does not list
  *   drhd ADDR...
  *   xen-cmdline TEXT     Xen's command line, when the log lacks options
- *   host-map FILE        the host's machine map as a plain table (domU)
+ *   host-map FILE        the host's machine map as a plain table (domU,
+ *                        with libxl), or
+ *   guest-map FILE       the domU's own map as its toolstack set it
  *   outcome-as-map       no input map in the file: the outcome's map
  *                        stands in (for eras the models refuse anyway)
  *   libxl TARGET_KB MAX_KB SLACK_KB 2011-drop|2011|modern   e820_host
@@ -188,7 +190,7 @@ static int read_descriptor(struct ccase *c)
 			rc = parse_addrs(v, &c->extra, !strcmp(line, "drhd"));
 		else if (!strcmp(line, "xen-cmdline"))
 			snprintf(c->xen_cmdline, sizeof(c->xen_cmdline), "%s", v);
-		else if (!strcmp(line, "host-map"))
+		else if (!strcmp(line, "host-map") || !strcmp(line, "guest-map"))
 			snprintf(c->host_map, sizeof(c->host_map), "%s", v);
 		else if (!strcmp(line, "outcome-as-map"))
 			c->outcome_as_map = true;
