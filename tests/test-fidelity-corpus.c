@@ -465,7 +465,11 @@ static void run_case(struct ccase *c)
 
 	snprintf(file, sizeof(file), "%s/%s", c->dir, c->file);
 	e820_table_init(&map);
-	if (!(text = slurp(file, &len)) || e820_parse_buffer(file, text, len, &doc, &err) ||
+	if (!(text = slurp(file, &len))) {
+		why(c, "cannot open %s", c->file);
+		goto out;
+	}
+	if (e820_parse_buffer(file, text, len, &doc, &err) ||
 	    read_lines(file, text, len, &real, true, c->outcome) < 0) {
 		why(c, "cannot read %s: %s", c->file, err.msg);
 		goto out;
