@@ -145,11 +145,16 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		sim->source = strdup(o->e820_path);
 		rc = e820_parse_file(o->e820_path, &doc, err);
 	} else if (xlog && xlog->e820.nr) {
+		unsigned int added = 0;
+
+		/* What XENMEM_machine_memory_map returns: Xen's map plus the
+		 * MMIO ranges Xen keeps from dom0 (setup/xen-machine-map.c). */
 		sim->source = strdup(xlog->name);
-		note(sim, "machine map: Xen's \"%s\" (dom0 also sees the IO-APIC and local APIC "
-		     "pages Xen reserves later)", xlog->e820_header ? xlog->e820_header : "RAM map");
-		rc = e820_table_copy(&sim->machine, &xlog->e820) < 0 ?
-		     p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		rc = xenlog_machine_map(xlog, &sim->machine, &added, err);
+		if (rc == 0)
+			note(sim, "machine map: Xen's \"%s\" and %u range(s) Xen keeps from dom0%s",
+			     xlog->e820_header ? xlog->e820_header : "RAM map", added,
+			     xlog->platform.nr_ioapics ? "" : " (the log names no IO-APIC)");
 		if (!sim->source)
 			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 		return rc;
