@@ -180,6 +180,19 @@ static size_t grep_lines(const char *text, const char *needle, char lines[][160]
 	return n;
 }
 
+/* Does @line (up to its end or a newline) read exactly as @fmt, one
+ * %llu in it?  sscanf alone would accept a longer line ("Remapped 0
+ * non-RAM page(s)" for "Remapped %llu page(s)"). */
+static bool line_is(const char *line, const char *fmt, unsigned long long *v)
+{
+	char full[96];
+	int used = -1;
+	size_t len = strcspn(line, "\r\n");
+
+	snprintf(full, sizeof(full), "%s%%n", fmt);
+	return sscanf(line, full, v, &used) == 1 && used >= 0 && (size_t)used == len;
+}
+
 static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 {
 	for (const char *p = text; p && *p;) {
@@ -187,7 +200,7 @@ static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 		const char *line = strchr(p, ']');
 
 		line = line && (!nl || line < nl) ? line + 2 : p;
-		if (sscanf(line, fmt, v) == 1)
+		if (line_is(line, fmt, v))
 			return true;
 		p = nl ? nl + 1 : NULL;
 	}
@@ -199,7 +212,7 @@ static uint64_t model_count(const struct simulation *sim, const char *fmt)
 	unsigned long long v;
 
 	for (size_t i = 0; i < sim->res.nr_log; i++)
-		if (sscanf(sim->res.log[i], fmt, &v) == 1)
+		if (line_is(sim->res.log[i], fmt, &v))
 			return v;
 	return ~0ULL;
 }
