@@ -65,6 +65,8 @@ struct hv_ops {
 	void (*close)(struct hv *hv);
 
 	/* --- memory maps ---------------------------------------------------- */
+	/* (sim: *@out is overwritten as by e820_table_copy(); the caller
+	 * frees it with e820_table_free().) */
 	/* XENMEM_machine_memory_map (privileged). */
 	int (*machine_memory_map)(struct hv *hv, struct e820_table *out,
 				  struct p2msim_err *err);
@@ -207,7 +209,9 @@ int hv_sim_limit_free(struct hv *hv, uint64_t pages);
 unsigned long hv_sim_op_count(const struct hv *hv);
 /* Consistency: no frame owned twice or leaked, tot_pages per domain equals
  * the frames it owns, M2P of every owned frame names a pfn of its owner
- * or is unset. */
+ * or is unset (the sim cannot know a domain's pfns: it checks that no pfn
+ * is named by two frames of one domain; hv_sim_check_p2m() checks the M2P
+ * against the guest's P2M). */
 int hv_sim_check(struct hv *hv, struct p2msim_err *err);
 
 /* --- more sim controls (added by the sim backend) --- */

@@ -78,6 +78,16 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "kernels may carry it earlier (REF §10 row 31)" },
 	{ KB_NONRAM_REMAP_LOG, "nonram-remap", "6.12", NULL,
 	  "d05208cf7f05 'xen: add capability to remap non-RAM pages to different PFNs'" },
+	{ KB_BALLOON_SUBTRACT_RELEASED, "balloon-released", "3.2", NULL,
+	  "'xen/balloon: account for pages released during memory setup'" },
+	{ KB_BALLOON_XSA300, "balloon-xsa300", "5.5", NULL,
+	  "XSA-300 (Dec 2019): max_retry_count 4 and a si_mem_available() limit; also in "
+	  "stable kernels (version approximate)" },
+	{ KB_BALLOON_KTHREAD, "balloon-kthread", "5.15", NULL,
+	  "'xen/balloon: use a kernel thread instead a workqueue' (version approximate)" },
+	{ KB_BALLOON_EXTRA_UNPOPULATED, "balloon-unpopulated", "6.10", NULL,
+	  "a6aa4eb994ee 'xen/x86: add extra pages to unpopulated-alloc if available' (also "
+	  "6.9.y stable), with CONFIG_XEN_UNPOPULATED_ALLOC as Debian builds" },
 	{ KB_E820_NAMES_2610, "e820-old-format", "2.6.0", "3.4",
 	  "e820_print_map ' Xen: a - b (usable)'; the [mem a-b] format is in corpus 001 "
 	  "(3.8) but not 038 (3.2)" },

@@ -29,6 +29,9 @@ bool setup_in_extra(const struct setup_result *res, uint64_t pfn);
 
 bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t size);
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
+int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
+			  struct hv *hv, uint64_t mem_end, struct e820_table *map,
+			  struct p2msim_err *err);
 int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 			const char *cmdline, struct p2msim_err *err);
 

@@ -154,31 +154,7 @@ static uint64_t pages_limit(const struct linear *l)
 
 static int read_memory_map(struct linear *l)
 {
-	struct p2msim_err herr = { 0 };
-	int rc;
-
-	if (l->in->dom0)
-		rc = hv_machine_memory_map(l->hv, &l->map, &herr);
-	else
-		rc = hv_memory_map(l->hv, l->in->domid, &l->map, &herr);
-	if (rc == -ENOSYS) {
-		if (l->in->dom0)
-			return setup_crash(l->res, l->err,
-					   "kernel BUG: XENMEM_machine_memory_map returned -ENOSYS "
-					   "in the initial domain (BUG_ON(xen_initial_domain()))");
-		/* No map: one RAM entry with 8 MiB of slack for backends. */
-		e820_table_free(&l->map);
-		e820_table_init(&l->map);
-		if (e820_add(&l->map, 0, l->mem_end + (8ULL << 20), E820_TYPE_RAM) < 0)
-			return oom(l);
-		return 0;
-	}
-	if (rc < 0)
-		return setup_crash(l->res, l->err, "kernel BUG: memory map hypercall failed: %s",
-				   herr.msg);
-	if (l->map.nr == 0)
-		return setup_crash(l->res, l->err, "kernel BUG: the memory map has no entries");
-	return 0;
+	return setup_read_memory_map(l->res, l->in, l->hv, l->mem_end, &l->map, l->err);
 }
 
 static int prepare_map(struct linear *l)

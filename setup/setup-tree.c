@@ -74,25 +74,10 @@ int tree_new(struct tree *t)
 
 int tree_read_memory_map(struct tree *t)
 {
-	int rc;
+	int rc = setup_read_memory_map(t->res, t->in, t->hv, t->mem_end, &t->map, t->err);
 
-	if (t->in->dom0)
-		rc = hv_machine_memory_map(t->hv, &t->map, NULL);
-	else
-		rc = hv_memory_map(t->hv, t->in->domid, &t->map, NULL);
-	if (rc == -ENOSYS) {
-		if (t->in->dom0)
-			return setup_crash(t->res, t->err,
-					   "kernel BUG: XENMEM_machine_memory_map returned -ENOSYS "
-					   "in the initial domain (BUG_ON(xen_initial_domain()))");
-		e820_table_free(&t->map);
-		e820_table_init(&t->map);
-		/* 8MB slack (to balance backend allocations) */
-		if (e820_add(&t->map, 0, t->mem_end + (8ULL << 20), E820_TYPE_RAM) < 0)
-			return tree_oom(t);
-	} else if (rc < 0) {
-		return setup_crash(t->res, t->err, "kernel BUG: memory map hypercall failed (%d)", rc);
-	}
+	if (rc < 0)
+		return rc;
 	return e820_table_copy(&t->raw, &t->map) < 0 ? tree_oom(t) : 0;
 }
 

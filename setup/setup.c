@@ -239,6 +239,36 @@ int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 	return 0;
 }
 
+/* XENMEM_machine_memory_map for dom0, XENMEM_memory_map for a domU.  A domU
+ * whose toolstack set no map gets -ENOSYS and uses one RAM entry of its
+ * pages plus 8 MiB of slack for backends, in every era; dom0 BUG()s. */
+int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
+			  struct hv *hv, uint64_t mem_end, struct e820_table *map,
+			  struct p2msim_err *err)
+{
+	struct p2msim_err herr = { 0 };
+	int rc;
+
+	if (in->dom0)
+		rc = hv_machine_memory_map(hv, map, &herr);
+	else
+		rc = hv_memory_map(hv, in->domid, map, &herr);
+	if (rc == -ENOSYS) {
+		if (in->dom0)
+			return setup_crash(res, err, "kernel BUG: XENMEM_machine_memory_map returned "
+					   "-ENOSYS in the initial domain (BUG_ON(xen_initial_domain()))");
+		e820_table_free(map);
+		e820_table_init(map);
+		rc = e820_add(map, 0, mem_end + (8ULL << 20), E820_TYPE_RAM);
+		return rc < 0 ? p2msim_err_set(err, rc, "out of memory") : 0;
+	}
+	if (rc < 0)
+		return setup_crash(res, err, "kernel BUG: memory map hypercall failed: %s", herr.msg);
+	if (map->nr == 0)
+		return setup_crash(res, err, "kernel BUG: the memory map has no entries");
+	return 0;
+}
+
 /* --- running ---------------------------------------------------------------------------- */
 
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,

@@ -55,6 +55,10 @@ enum kernel_behaviour {
 	KB_NVS_SWAP,		/* a conflicting ACPI NVS range is swapped with RAM */
 	KB_NVS_SWAP_ADDR_FIX,	/* ... keeping its page offset right */
 	KB_NONRAM_REMAP_LOG,	/* "Remapped %u non-RAM page(s)" */
+	KB_BALLOON_SUBTRACT_RELEASED,	/* balloon: pages released at setup are not current */
+	KB_BALLOON_XSA300,	/* balloon: 4 retries, limited to available memory */
+	KB_BALLOON_KTHREAD,	/* balloon: a kthread rather than a workqueue */
+	KB_BALLOON_EXTRA_UNPOPULATED,	/* balloon: extra regions go to unpopulated-alloc */
 	KB_E820_NAMES_2610,	/* dmesg E820 type names of 2.6.x ("(usable)") */
 	KB_E820_RESERVED_KERN_USABLE,	/* type 128 printed as "usable" */
 	KB_NR_BEHAVIOURS
@@ -208,6 +212,8 @@ struct simulation_options {
 	struct kernel_config kconfig;
 	bool domu;
 	bool domu_set;			/* domu given on the command line */
+	bool e820_host;			/* domU: the map is the host's, made the domain's
+					 * by libxl's e820_host (current libxl rules) */
 	enum p2m_arch arch;
 	const char *dom0_mem;		/* Xen's dom0_mem= value */
 	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
@@ -246,6 +252,9 @@ const struct simulation_example *simulation_examples(size_t *nr);
 int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		   struct p2msim_err *err);
 void simulation_free(struct simulation *sim);
+/* Re-read what the guest published since the boot (shared_info.max_pfn
+ * moves when a balloon hot-plugs memory). */
+void simulation_refresh(struct simulation *sim);
 
 /* Pictures of the pfn space: the E820 and the P2M as labelled bars whose
  * widths grow with the log of each range's size (identity and remapped

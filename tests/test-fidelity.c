@@ -26,6 +26,7 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/setup.h"
+#include "setup/xenlog.h"
 #include "tests/testutil.h"
 
 #define MAX_CASES 128
@@ -179,6 +180,19 @@ static size_t grep_lines(const char *text, const char *needle, char lines[][160]
 	return n;
 }
 
+/* Does @line (up to its end or a newline) read exactly as @fmt, one
+ * %llu in it?  sscanf alone would accept a longer line ("Remapped 0
+ * non-RAM page(s)" for "Remapped %llu page(s)"). */
+static bool line_is(const char *line, const char *fmt, unsigned long long *v)
+{
+	char full[96];
+	int used = -1;
+	size_t len = strcspn(line, "\r\n");
+
+	snprintf(full, sizeof(full), "%s%%n", fmt);
+	return sscanf(line, full, v, &used) == 1 && used >= 0 && (size_t)used == len;
+}
+
 static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 {
 	for (const char *p = text; p && *p;) {
@@ -186,7 +200,7 @@ static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 		const char *line = strchr(p, ']');
 
 		line = line && (!nl || line < nl) ? line + 2 : p;
-		if (sscanf(line, fmt, v) == 1)
+		if (line_is(line, fmt, v))
 			return true;
 		p = nl ? nl + 1 : NULL;
 	}
@@ -198,7 +212,7 @@ static uint64_t model_count(const struct simulation *sim, const char *fmt)
 	unsigned long long v;
 
 	for (size_t i = 0; i < sim->res.nr_log; i++)
-		if (sscanf(sim->res.log[i], fmt, &v) == 1)
+		if (line_is(sim->res.log[i], fmt, &v))
 			return v;
 	return ~0ULL;
 }
@@ -302,6 +316,21 @@ static bool has_entries(const char *path)
 	return any;
 }
 
+/* Xen's whole boot log (it names the IO-APICs and the CPU), else the
+ * serial console's Xen lines, else the memory lines alone. */
+static bool xen_log(const struct fcase *c, char *path, size_t len)
+{
+	static const char *const names[] = { "xl-dmesg.txt", "xen-console.txt", "xl-dmesg-mem.txt" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, len, "%s/%s", c->dir, names[i]);
+		if (stat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void run_case(struct fcase *c)
 {
 	char *variant = case_file(c, "variant.txt", NULL);
@@ -329,8 +358,7 @@ static void run_case(struct fcase *c)
 	snprintf(e820, sizeof(e820), "%s/machine-e820.txt", c->dir);
 	if (has_entries(e820))
 		o.e820_path = e820;
-	snprintf(xlog, sizeof(xlog), "%s/xl-dmesg-mem.txt", c->dir);
-	if (!o.e820_path)
+	if (!o.e820_path && xen_log(c, xlog, sizeof(xlog)))
 		o.xen_log_path = xlog;
 	if (!xencmd && variant_value(variant, "dom0_mem", dom0_mem + 9, sizeof(dom0_mem) - 9))
 		o.xen_cmdline = dom0_mem;
@@ -476,8 +504,53 @@ static void test_fidelity_lab_captures(void)
 	free(known);
 }
 
+/*
+ * XENMEM_machine_memory_map: the map every capture's probe read from Xen
+ * (machine-e820.txt) is what setup/xen-machine-map.c makes of the same
+ * boot's Xen log -- Xen's printed E820 plus the IO-APIC and MSI ranges it
+ * keeps from dom0.  Captures whose probe got no map are left out.
+ */
+static void test_fidelity_machine_map_from_xen_log(void)
+{
+	static struct fcase cases[MAX_CASES];
+	size_t n = find_cases(cases, MAX_CASES), checked = 0;
+
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		struct fcase *c = &cases[i];
+		char e820[1100], xlog[1100];
+		struct xenlog log;
+		struct e820_doc doc = { 0 };
+		struct e820_table built;
+		struct p2msim_err err = { 0 };
+		bool same;
+
+		snprintf(e820, sizeof(e820), "%s/machine-e820.txt", c->dir);
+		if (!has_entries(e820) || !xen_log(c, xlog, sizeof(xlog)))
+			continue;
+		e820_table_init(&built);
+		CU_ASSERT_EQUAL_FATAL(xenlog_parse_file(xlog, &log, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(e820_parse_file(e820, &doc, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &built, NULL, &err), 0);
+		same = e820_table_equal(&built, &doc.maps[0].table);
+		printf("    %s %-44s %zu entries from %zu in Xen's map\n", same ? "PASS" : "FAIL",
+		       c->name, built.nr, log.e820.nr);
+		if (!same) {
+			e820_print(stdout, &built, E820_FMT_TABLE, NULL, NULL);
+			CU_FAIL("the machine map built from Xen's log is not the one dom0 read");
+		}
+		checked++;
+		e820_table_free(&built);
+		e820_doc_free(&doc);
+		xenlog_free(&log);
+	}
+	printf("    %zu machine maps checked\n", checked);
+	CU_ASSERT(checked >= 20);
+}
+
 static const struct test_case cases[] = {
 	{ "fidelity_lab_captures", test_fidelity_lab_captures },
+	{ "fidelity_machine_map_from_xen_log", test_fidelity_machine_map_from_xen_log },
 	{ NULL, NULL },
 };
 

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
 #include "setup/setup.h"
@@ -25,6 +26,7 @@ enum show {
 	SHOW_TREE = 1u << 4,
 	SHOW_SUMMARY = 1u << 5,
 	SHOW_DIAGRAM = 1u << 6,
+	SHOW_MACHINE = 1u << 7,
 };
 
 static const struct {
@@ -33,7 +35,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
-	{ "diagram", SHOW_DIAGRAM },
+	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -59,6 +61,8 @@ static void usage(FILE *f, const char *cmd)
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
 "  --domu               a PV domU instead of dom0\n"
+"  --e820-host          (domU) the --e820 map is the host's; libxl's e820_host makes\n"
+"                       it the guest's, with --nr-pages as memory, --max-pages as maxmem\n"
 "  --arch x86_64|x86_32\n"
 "  --dom0-mem SPEC      Xen's dom0_mem= value\n"
 "  --nr-pages N         the domain's initial pages (overrides dom0_mem)\n"
@@ -66,10 +70,15 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary,diagram (default: %s)\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine\n"
+"                       (default: %s); machine: the map the guest received\n"
 "  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (PRODUCT §6) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
+"  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
+"                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
+"                       the balloon driver until it is reached or gives up, and show\n"
+"                       the P2M after each step\n"
 "  -h, --help\n"
 "\n"
 "Exit status: 0 done, 1 bad input or the kernel would stop, 2 usage.\n",
@@ -203,6 +212,7 @@ static void print_summary(const struct simulation *sim)
 {
 	const struct setup_result *res = &sim->res;
 	uint64_t count[P2M_NR_TYPES] = { 0 };
+	unsigned int shown = 0;
 	struct p2m_iter it;
 	struct p2m_run run;
 
@@ -216,9 +226,9 @@ static void print_summary(const struct simulation *sim)
 	       sim->nr_pages, sim->max_pages);
 	for (unsigned int i = 0; i < res->nr_extra; i++)
 		if (res->extra[i].n)
-			printf(" [%#" PRIx64 ", %#" PRIx64 ")", res->extra[i].start,
-			       res->extra[i].start + res->extra[i].n);
-	printf("%s\n", res->nr_extra ? "" : " none");
+			shown += printf(" [%#" PRIx64 ", %#" PRIx64 ")", res->extra[i].start,
+					res->extra[i].start + res->extra[i].n) > 0;
+	printf("%s\n", shown ? "" : " none");
 	printf("released %" PRIu64 ", remapped %" PRIu64 ", identity set %" PRIu64
 	       ", p2m size %#" PRIx64 ", max_pfn %#" PRIx64 "\n", res->released, res->remapped,
 	       res->identity_set, res->p2m_size, res->max_pfn);
@@ -256,6 +266,45 @@ static int run_checks(const struct simulation *sim, struct p2msim_err *err)
 	return rc;
 }
 
+/* The balloon's lines go where the output goes: printed, or into the
+ * JSON log. */
+struct balloon_out {
+	struct json_object *log;	/* NULL: print */
+};
+
+static void balloon_line(void *ctx, const char *line)
+{
+	struct balloon_out *out = ctx;
+
+	if (out->log)
+		json_object_array_add(out->log, json_object_new_string(line));
+	else
+		printf("%s\n", line);
+}
+
+struct balloon_step_info {
+	uint64_t target_pages, current_pages, max_pages;
+	const char *state;
+};
+
+/* One "xl mem-set" and the driver's run; -EIO when the kernel would BUG. */
+static int balloon_one(struct simulation *sim, struct balloon *b, const char *target,
+		       struct balloon_step_info *info, struct p2msim_err *err)
+{
+	struct balloon_result res;
+	struct hv_domain_info di;
+	int rc = balloon_mem_set_and_run(b, target, 0, NULL, &res, err);
+
+	if (rc < 0)
+		return rc;
+	simulation_refresh(sim);
+	info->target_pages = balloon_get_stats(b)->target_pages;
+	info->current_pages = balloon_get_stats(b)->current_pages;
+	info->max_pages = hv_domain_info(sim->hv, sim->domid, &di, NULL) == 0 ? di.max_pages : 0;
+	info->state = balloon_state_name(res.state);
+	return 0;
+}
+
 static int write_svg(const char *path, const struct simulation *sim, struct p2msim_err *err)
 {
 	FILE *f = fopen(path, "w");
@@ -269,25 +318,101 @@ static int write_svg(const char *path, const struct simulation *sim, struct p2ms
 	return rc;
 }
 
-static int print_json(const struct simulation *sim)
+static int print_json(struct simulation *sim, const char *balloon, struct p2msim_err *err)
 {
-	struct json_object *o = simulation_to_json(sim);
+	struct json_object *o = simulation_to_json(sim), *steps = NULL, *log;
+	struct balloon *b = NULL;
+	int rc = 0;
 
 	if (!o) {
 		tool_error("out of memory writing JSON");
 		return EXIT_FAIL;
 	}
+	if (balloon && json_object_object_get_ex(o, "log", &log)) {
+		struct balloon_out out = { log };
+		char *list = strdup(balloon), *tok, *save = NULL;
+
+		steps = json_object_new_array();
+		rc = list && steps ? balloon_new_for_simulation(&b, sim, balloon_line, &out, err) :
+		     p2msim_err_set(err, -ENOMEM, "out of memory");
+		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			struct balloon_step_info info;
+			struct json_object *s;
+
+			rc = balloon_one(sim, b, tok, &info, err);
+			if (rc < 0)
+				break;
+			s = json_object_new_object();
+			json_object_object_add(s, "target_pages", json_object_new_uint64(info.target_pages));
+			json_object_object_add(s, "current_pages", json_object_new_uint64(info.current_pages));
+			json_object_object_add(s, "max_pages", json_object_new_uint64(info.max_pages));
+			json_object_object_add(s, "state", json_object_new_string(info.state));
+			json_object_array_add(steps, s);
+		}
+		free(list);
+		/* the top level describes the state after the last step */
+		if (rc == 0) {
+			struct json_object *after = simulation_to_json(sim), *l2;
+
+			if (after && json_object_object_get_ex(after, "log", &l2)) {
+				json_object_object_add(after, "log", json_object_get(log));
+				json_object_put(o);
+				o = after;
+			}
+		}
+		json_object_object_add(o, "balloon", steps);
+		balloon_free(b);
+	}
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	if (rc < 0)
+		return tool_fail(err);
 	return EXIT_OK;
+}
+
+/* Text: after the boot's output, each balloon step's lines and the P2M. */
+static int print_balloon_steps(struct simulation *sim, const char *balloon, unsigned int show,
+			       struct p2msim_err *err)
+{
+	struct balloon_out out = { NULL };
+	struct balloon *b = NULL;
+	char *list = strdup(balloon), *tok, *save = NULL;
+	unsigned int n = 0;
+	int rc;
+
+	if (!list)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	rc = balloon_new_for_simulation(&b, sim, balloon_line, &out, err);
+	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
+		struct balloon_step_info info;
+
+		printf("== balloon step %u: xl mem-set %u %s\n", ++n, sim->domid, tok);
+		rc = balloon_one(sim, b, tok, &info, err);
+		if (rc < 0)
+			break;
+		printf("balloon: target %" PRIu64 " pages, current %" PRIu64 ", max_pages %" PRIu64
+		       ", state %s\n", info.target_pages, info.current_pages, info.max_pages, info.state);
+		if ((show & SHOW_DUMP) && (rc = print_dump(sim, err)) < 0)
+			break;
+		if ((show & SHOW_RUNS) && (rc = print_runs(sim, err)) < 0)
+			break;
+		if (show & SHOW_TREE)
+			print_tree(sim);
+		if (show & SHOW_SUMMARY)
+			print_summary(sim);
+	}
+	balloon_free(b);
+	free(list);
+	return rc;
 }
 
 static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int show)
 {
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -306,6 +431,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "balloon", required_argument, NULL, OPT_BALLOON },
+		{ "e820-host", no_argument, NULL, OPT_E820HOST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -313,7 +440,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
 	bool json = false, check = false;
-	const char *svg = NULL;
+	const char *svg = NULL, *balloon = NULL;
 	unsigned long map;
 	char *end;
 	int c, rc;
@@ -386,7 +513,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary,diagram, not '%s'", optarg);
+						  "summary,diagram,machine, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
@@ -396,6 +523,12 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			break;
 		case OPT_SVG:
 			svg = optarg;
+			break;
+		case OPT_BALLOON:
+			balloon = optarg;
+			break;
+		case OPT_E820HOST:
+			o.e820_host = true;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -413,7 +546,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		return tool_fail(&err);
 	}
 	if (json) {
-		int st = print_json(&sim);
+		int st = print_json(&sim, rc < 0 ? NULL : balloon, &err);
 
 		if (rc < 0)
 			tool_fail(&err);
@@ -426,6 +559,11 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		tool_fail(&err);
 		simulation_free(&sim);
 		return EXIT_FAIL;
+	}
+	if (show & SHOW_MACHINE) {
+		printf("%s memory map (%s):\n", sim.dom0 ? "machine" : "domain",
+		       sim.dom0 ? "XENMEM_machine_memory_map" : "XENMEM_memory_map");
+		e820_print_xen(stdout, &sim.machine);
 	}
 	if (show & SHOW_E820)
 		print_e820(&sim);
@@ -440,6 +578,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	if ((show & SHOW_DIAGRAM) && simulation_diagram(stdout, &sim, 120, &err) < 0)
 		goto fail;
 	if (svg && write_svg(svg, &sim, &err) < 0)
+		goto fail;
+	if (balloon && print_balloon_steps(&sim, balloon, show, &err) < 0)
 		goto fail;
 	if (check && run_checks(&sim, &err) < 0)
 		goto fail;

@@ -59,6 +59,28 @@ run 0 simulate --example pc-5G --check --show summary
 has "check: P2M, M2P and hypervisor invariants hold"
 has "remapped 262273"
 
+# ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
+run 0 simulate --example pc-2G --balloon 384m,512m --check
+has "balloon: target 98304 pages, current 98304, max_pages 98560, state done"
+has "over [0, max_pfn): pfn 98304, identity 97, missing 32768, foreign 0"
+has "balloon: target 131072 pages, current 131072, max_pages 131328, state done"
+has "check: P2M, M2P and hypervisor invariants hold"
+run 0 simulate --example pc-2G --balloon 384m --json
+grep -Eq '"target_pages": ?98304' "$tmp/out" || fail "--balloon --json: no step"
+run 1 simulate --example pc-2G --balloon 64m
+err_is_one_line "--balloon below dom0's minimum"
+
+# the map the guest received; libxl e820_host for a domU
+run 0 simulate --example pc-2G --show machine
+has "machine memory map (XENMEM_machine_memory_map):"
+has " [00000000fee00000, 00000000feefffff] (reserved)"
+printf '0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n0x100000-0xbfffffff usable\n0xc0000000-0xdfffffff reserved\n0x100000000-0x43fffffff usable\n' >"$tmp/host.txt"
+run 0 simulate --e820 "$tmp/host.txt" --domu --e820-host --nr-pages 0x80000 --max-pages 0x100000 --show machine,log
+has " [0000000080000000, 00000000bfffffff] (unusable)"
+has "Xen: [mem 0x0000000100000000-0x000000017fffffff] usable"
+run 1 simulate --e820 "$tmp/host.txt" --e820-host
+err_is_one_line "--e820-host without --domu"
+
 # pictures
 run 0 simulate --example pc-5G --show diagram --svg "$tmp/p.svg"
 has "remap"
