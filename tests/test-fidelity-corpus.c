@@ -56,6 +56,7 @@
 #include "setup/e820-internal.h"
 #include "setup/setup.h"
 #include "setup/xenlog.h"
+#include "tests/fidelity.h"
 #include "tests/testutil.h"
 
 #define MAX_CASES 64
@@ -87,59 +88,8 @@ struct ccase {
 	bool passed;
 };
 
-static const char *srcdir(void)
-{
-	const char *d = getenv("top_srcdir");
 
-	return d ? d : ".";
-}
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
-static void why(struct ccase *c, const char *fmt, ...)
-{
-	size_t n = strlen(c->why);
-	va_list ap;
-
-	if (n + 4 >= sizeof(c->why))
-		return;
-	if (n)
-		strcat(c->why, "; ");
-	va_start(ap, fmt);
-	vsnprintf(c->why + strlen(c->why), sizeof(c->why) - strlen(c->why), fmt, ap);
-	va_end(ap);
-}
 
 /* --- descriptors ------------------------------------------------------------------ */
 
@@ -157,7 +107,7 @@ static int parse_addrs(char *v, struct xen_platform *pf, bool drhd)
 
 static int read_descriptor(struct ccase *c)
 {
-	char *text = slurp(c->path, NULL), *line, *save = NULL;
+	char *text = fidelity_slurp(c->path, NULL), *line, *save = NULL;
 	int rc = 0;
 
 	if (!text)
@@ -243,20 +193,6 @@ static const char *const count_fmts[] = {
 
 /* @line is @fmt ("text %llu text") exactly, the number aside; a trailing
  * full stop (2.6.39's "mapping.") is allowed. */
-static bool match_count(const char *line, const char *fmt, unsigned long long *v)
-{
-	const char *num = strstr(fmt, "%llu"), *suffix = num + 4;
-	size_t pre = (size_t)(num - fmt), sl = strlen(suffix);
-	char *end;
-
-	if (strncmp(line, fmt, pre) || line[pre] < '0' || line[pre] > '9')
-		return false;
-	*v = strtoull(line + pre, &end, 10);
-	if (strncmp(end, suffix, sl))
-		return false;
-	end += sl;
-	return !*end || !strcmp(end, ".");
-}
 
 /* Count lines and the kernel's own lines, read through the E820 reader's
  * line handling (quoted-printable, mail quoting, timestamps, "(XEN)"). */
@@ -287,7 +223,7 @@ static int read_lines(const char *name, const char *buf, size_t len, struct outc
 			unsigned long long v;
 
 			/* a file with several outcomes (048) has each count once per outcome */
-			if (!o->counts[i].seen && match_count(p, o->counts[i].fmt, &v) &&
+			if (!o->counts[i].seen && fidelity_line_is(p, o->counts[i].fmt, &v) &&
 			    seen[i]++ == occurrence) {
 				o->counts[i].seen = true;
 				o->counts[i].v = v;
@@ -373,7 +309,7 @@ static int build_input(struct ccase *c, const char *file, const struct e820_doc 
 	else if (rc == 0)
 		rc = e820_table_copy(map, &host);
 	if (rc)
-		why(c, "no input: %s", err.msg[0] ? err.msg : "cannot build the map");
+		fidelity_why(c->why, sizeof(c->why), "no input: %s", err.msg[0] ? err.msg : "cannot build the map");
 	e820_table_free(&host);
 	return rc;
 }
@@ -394,13 +330,13 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 		if (strstr(sim->res.log[i], "Xen: ") || strstr(sim->res.log[i], "RAM map"))
 			fprintf(f, "%s\n", sim->res.log[i]);
 	if (!f || fclose(f)) {
-		why(c, "out of memory");
+		fidelity_why(c->why, sizeof(c->why), "out of memory");
 		return;
 	}
 	if (e820_parse_buffer("model", buf, len, &md, NULL) || !(mm = guest_map(&md, 0))) {
-		why(c, "the model printed no E820");
+		fidelity_why(c->why, sizeof(c->why), "the model printed no E820");
 	} else if (strcmp(mm->kind, seen->kind)) {
-		why(c, "E820 format: model %s, kernel %s", mm->kind, seen->kind);
+		fidelity_why(c->why, sizeof(c->why), "E820 format: model %s, kernel %s", mm->kind, seen->kind);
 	} else if (!e820_table_equal(&mm->table, &seen->table)) {
 		size_t i = 0, n = mm->table.nr < seen->table.nr ? mm->table.nr : seen->table.nr;
 		const struct e820_entry *a, *b;
@@ -410,11 +346,11 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 		       mm->table.entries[i].type == seen->table.entries[i].type)
 			i++;
 		if (i == n) {
-			why(c, "%zu E820 entries, the kernel printed %zu", mm->table.nr, seen->table.nr);
+			fidelity_why(c->why, sizeof(c->why), "%zu E820 entries, the kernel printed %zu", mm->table.nr, seen->table.nr);
 		} else {
 			a = &mm->table.entries[i];
 			b = &seen->table.entries[i];
-			why(c, "E820 entry %zu: model %#" PRIx64 "-%#" PRIx64 " type %u, kernel %#" PRIx64
+			fidelity_why(c->why, sizeof(c->why), "E820 entry %zu: model %#" PRIx64 "-%#" PRIx64 " type %u, kernel %#" PRIx64
 			    "-%#" PRIx64 " type %u", i + 1, a->addr, a->addr + a->size - 1, a->type,
 			    b->addr, b->addr + b->size - 1, b->type);
 		}
@@ -426,7 +362,7 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 	for (size_t i = 0; f && i < sim->res.nr_log; i++)
 		fprintf(f, "%s\n", sim->res.log[i]);
 	if (!f || fclose(f) || read_lines("model", buf, len, &model, false, 0) < 0)
-		why(c, "cannot read the model's log");
+		fidelity_why(c->why, sizeof(c->why), "cannot read the model's log");
 	snprintf(c->compared, sizeof(c->compared), "%zu E820 entries (%s)", seen->table.nr,
 		 !strcmp(seen->kind, "linux:Xen") ? "[mem a-b]" : "2.6 a - b");
 	for (size_t i = 0; i < 5; i++) {
@@ -439,10 +375,10 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 			 (int)strcspn(count_fmts[i], "%"), count_fmts[i], real->counts[i].v,
 			 strstr(count_fmts[i], "%llu") + 4);
 		if (!model.counts[i].seen)
-			why(c, "the kernel printed '%s' (%llu), the model did not", count_fmts[i],
+			fidelity_why(c->why, sizeof(c->why), "the kernel printed '%s' (%llu), the model did not", count_fmts[i],
 			    real->counts[i].v);
 		else if (model.counts[i].v != real->counts[i].v)
-			why(c, "'%s': model %llu, kernel %llu", count_fmts[i], model.counts[i].v,
+			fidelity_why(c->why, sizeof(c->why), "'%s': model %llu, kernel %llu", count_fmts[i], model.counts[i].v,
 			    real->counts[i].v);
 	}
 	e820_doc_free(&md);
@@ -465,27 +401,27 @@ static void run_case(struct ccase *c)
 
 	snprintf(file, sizeof(file), "%s/%s", c->dir, c->file);
 	e820_table_init(&map);
-	if (!(text = slurp(file, &len))) {
-		why(c, "cannot open %s", c->file);
+	if (!(text = fidelity_slurp(file, &len))) {
+		fidelity_why(c->why, sizeof(c->why), "cannot open %s", c->file);
 		goto out;
 	}
 	if (e820_parse_buffer(file, text, len, &doc, &err) ||
 	    read_lines(file, text, len, &real, true, c->outcome) < 0) {
-		why(c, "cannot read %s: %s", c->file, err.msg);
+		fidelity_why(c->why, sizeof(c->why), "cannot read %s: %s", c->file, err.msg);
 		goto out;
 	}
 	if (!(seen = guest_map(&doc, c->outcome))) {
-		why(c, "%s has no guest E820 print %u", c->file, c->outcome);
+		fidelity_why(c->why, sizeof(c->why), "%s has no guest E820 print %u", c->file, c->outcome);
 		goto out;
 	}
 	if (!c->kernel_unprinted && strcmp(real.linux_version, c->kernel)) {
-		why(c, "descriptor kernel '%s', the file's Linux version '%s'", c->kernel,
+		fidelity_why(c->why, sizeof(c->why), "descriptor kernel '%s', the file's Linux version '%s'", c->kernel,
 		    real.linux_version);
 		goto out;
 	}
 	if (build_input(c, file, &doc, seen, &map) || write_table(&map, tmp, sizeof(tmp))) {
 		if (!c->why[0])
-			why(c, "cannot write the input map");
+			fidelity_why(c->why, sizeof(c->why), "cannot write the input map");
 		goto out;
 	}
 	simulation_options_init(&o);
@@ -503,7 +439,7 @@ static void run_case(struct ccase *c)
 		o.cmdline = real.cmdline;
 	rc = simulation_run(&o, &sim, &err);
 	if (rc < 0)
-		why(c, "model failed: %s", err.msg);
+		fidelity_why(c->why, sizeof(c->why), "model failed: %s", err.msg);
 	else
 		compare(c, seen, &real, &sim);
 	simulation_free(&sim);
@@ -523,7 +459,7 @@ static size_t find_cases(struct ccase *cases, size_t max)
 	size_t n = 0;
 	int k;
 
-	snprintf(dir, sizeof(dir), "%s/tests/data/fidelity/corpus", srcdir());
+	snprintf(dir, sizeof(dir), "%s/tests/data/fidelity/corpus", fidelity_srcdir());
 	k = scandir(dir, &ents, NULL, alphasort);
 	for (int i = 0; i < k; i++) {
 		const char *d = ents[i]->d_name;
@@ -544,19 +480,6 @@ static size_t find_cases(struct ccase *cases, size_t max)
 	return n;
 }
 
-static bool known_difference(const char *known, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (const char *p = known; p && *p;) {
-		const char *nl = strchr(p, '\n');
-
-		if (*p != '#' && !strncmp(p, name, len) && (p[len] == ' ' || p[len] == '\t'))
-			return true;
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
-}
 
 static void test_fidelity_corpus_pairs(void)
 {
@@ -565,8 +488,8 @@ static void test_fidelity_corpus_pairs(void)
 	char *known;
 	size_t n = find_cases(cases, MAX_CASES), passed = 0;
 
-	snprintf(path, sizeof(path), "%s/tests/KNOWN-DIFFERENCES", srcdir());
-	known = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/tests/KNOWN-DIFFERENCES", fidelity_srcdir());
+	known = fidelity_slurp(path, NULL);
 	CU_ASSERT_FATAL(n >= 8);
 	printf("\n");
 	for (size_t i = 0; i < n; i++) {
@@ -578,7 +501,7 @@ static void test_fidelity_corpus_pairs(void)
 			continue;
 		}
 		run_case(c);
-		listed = known_difference(known, c->name);
+		listed = fidelity_known(known, c->name);
 		passed += c->passed;
 		printf("    %s %-24s %s\n", c->passed ? "PASS" : listed ? "KNOWN" : "FAIL", c->name,
 		       c->passed ? c->compared : c->why);
