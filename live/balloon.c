@@ -17,8 +17,10 @@
 #include <time.h>
 
 #include "balloon/balloon.h"
-#include "live/live.h"
+#include "live/live-internal.h"
 
+/* A line of progress for the caller, if it asked for them. */
+#define say(o, ...) live_say((o)->progress, (o)->progress_ctx, __VA_ARGS__)
 #define POLL_MS 250u
 
 void live_balloon_opts_init(struct live_balloon_opts *o)
@@ -28,21 +30,6 @@ void live_balloon_opts_init(struct live_balloon_opts *o)
 	o->settle = 10;
 }
 
-static void say(const struct live_balloon_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct live_balloon_opts *o, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-
-	if (!o->progress)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	o->progress(o->progress_ctx, line);
-}
 
 static void pause_ms(const struct live_balloon_opts *o, unsigned int ms)
 {

@@ -6,7 +6,25 @@
 #ifndef P2MSIM_LIVE_INTERNAL_H
 #define P2MSIM_LIVE_INTERNAL_H
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "live/live.h"
+
+/* Hand a printf-formatted line to a progress callback, if there is one. */
+static inline __attribute__((format(printf, 3, 4)))
+void live_say(void (*progress)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	progress(ctx, line);
+}
 
 /*
  * A replaying hypervisor: every operation goes to @model (the sim the

@@ -31,6 +31,8 @@
 #include "live/live-internal.h"
 #include "p2m/p2m.h"
 
+/* A line of progress for the caller, if it asked for them. */
+#define say(o, ...) live_say((o)->progress, (o)->progress_ctx, __VA_ARGS__)
 #define PAGE_4K		4096u
 #define BUILD_BATCH	512u
 #define CHECK_BATCH	256u
@@ -42,21 +44,6 @@ void live_scratch_opts_init(struct live_scratch_opts *o)
 	o->pages = 8192;
 }
 
-static void say(const struct live_scratch_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct live_scratch_opts *o, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (!o->progress)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	o->progress(o->progress_ctx, line);
-}
 
 static bool stopped(const struct live_scratch_opts *o)
 {

@@ -111,17 +111,19 @@ int cmd_diff(int argc, char *argv[])
 		case OPT_UNION:
 			o.scope = DUMP_SCOPE_UNION;
 			break;
-		case OPT_QUIRK:
-			if (!strcmp(optarg, "auto"))
-				o.quirk = DUMP_QUIRK_AUTO;
-			else if (!strcmp(optarg, "on"))
-				o.quirk = DUMP_QUIRK_ON;
-			else if (!strcmp(optarg, "off"))
-				o.quirk = DUMP_QUIRK_OFF;
-			else
+		case OPT_QUIRK: {
+			static const char *const names[] = { "auto", "on", "off", NULL };
+			static const enum dump_quirk quirks[] = {
+				DUMP_QUIRK_AUTO, DUMP_QUIRK_ON, DUMP_QUIRK_OFF
+			};
+			int i = tool_choice(optarg, names);
+
+			if (i < 0)
 				return tool_usage("diff", "--modern-quirk takes auto, on or off, not '%s'",
 						  optarg);
+			o.quirk = quirks[i];
 			break;
+		}
 		case OPT_ARCH:
 			if (p2m_arch_parse(optarg, &arch) < 0)
 				return tool_usage("diff", "unknown --arch '%s'", optarg);

@@ -440,17 +440,19 @@ int cmd_live(int argc, char *argv[])
 		case OPT_JSON:
 			json = true;
 			break;
-		case OPT_SOURCE:
-			if (!strcmp(optarg, "auto"))
-				ro.source = LIVE_SRC_AUTO;
-			else if (!strcmp(optarg, "list"))
-				ro.source = LIVE_SRC_LIST;
-			else if (!strcmp(optarg, "mirror"))
-				ro.source = LIVE_SRC_MIRROR;
-			else
+		case OPT_SOURCE: {
+			static const char *const names[] = { "auto", "list", "mirror", NULL };
+			static const enum live_source sources[] = {
+				LIVE_SRC_AUTO, LIVE_SRC_LIST, LIVE_SRC_MIRROR
+			};
+			int i = tool_choice(optarg, names);
+
+			if (i < 0)
 				return tool_usage("live", "--source takes auto, list or mirror, not '%s'",
 						  optarg);
+			ro.source = sources[i];
 			break;
+		}
 		case OPT_TO_MAX_PFN:
 			ro.to_max_pfn = true;
 			break;

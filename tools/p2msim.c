@@ -47,6 +47,14 @@ int tool_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int tool_choice(const char *arg, const char *const names[])
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: p2msim COMMAND [OPTIONS]\n"

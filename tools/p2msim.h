@@ -27,6 +27,10 @@ int tool_fail(const struct p2msim_err *err);
 /* Print a usage complaint and return EXIT_USAGE. */
 int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The index of @arg in the NULL-terminated @names, or -1: for options
+ * that take one of a few keywords. */
+int tool_choice(const char *arg, const char *const names[]);
+
 int cmd_simulate(int argc, char *argv[]);
 int cmd_dump(int argc, char *argv[]);
 int cmd_e820(int argc, char *argv[]);
