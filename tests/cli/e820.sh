@@ -3,24 +3,10 @@
 # statuses and the one-line error messages (PRODUCT §6).
 set -u
 
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-P2MSIM="$top_builddir/p2msim"
+CLI_COMMAND=e820
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 DATA="$top_srcdir/tests/data/e820"
 LAB="$top_srcdir/tests/data/xen-lab"
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect STATUS EXPECTED-STDOUT-FILE -- ARGS...
-run() {
-	want_rc=$1; shift
-	"$P2MSIM" e820 "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	[ "$rc" -eq "$want_rc" ] || fail "p2msim e820 $*: exit $rc, expected $want_rc ($(cat "$tmp/err"))"
-}
 
 same() { # NAME EXPECTED
 	printf '%s\n' "$2" >"$tmp/want"
@@ -104,5 +90,4 @@ run 2 --e820
 run 0 --help
 grep -q "^Usage: p2msim e820" "$tmp/out" || fail "help"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "all p2msim e820 checks passed"
+cli_done "p2msim e820 command line"

@@ -5,20 +5,7 @@
 # build with Xen on a machine that is not a dom0, why not.
 set -u
 
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-P2MSIM="$top_builddir/p2msim"
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-run() {
-	want_rc=$1; shift
-	"$P2MSIM" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	[ "$rc" -eq "$want_rc" ] || fail "p2msim $*: exit $rc, expected $want_rc ($(head -3 "$tmp/err"))"
-}
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 err_has() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
 
 # --- usage
@@ -65,5 +52,4 @@ for cmd in "e820" "info" "dump" "dump --json" "check" "scratch" "balloon --domid
 	[ ! -s "$tmp/out" ] || fail "live $cmd printed on stdout: $(head -3 "$tmp/out")"
 done
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "PASS: p2msim live command line"
+cli_done "p2msim live command line"

@@ -3,22 +3,7 @@
 # outside: what they print, exit statuses, and one-line errors (PRODUCT §6).
 set -u
 
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-P2MSIM="$top_builddir/p2msim"
-tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# run STATUS ARGS...: run p2msim, check the exit status
-run() {
-	want_rc=$1; shift
-	"$P2MSIM" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	[ "$rc" -eq "$want_rc" ] || fail "p2msim $*: exit $rc, expected $want_rc ($(head -3 "$tmp/err"))"
-}
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 
 has() { grep -qF -- "$1" "$tmp/out" || fail "output lacks '$1'"; }
 err_is_one_line() {
@@ -112,8 +97,4 @@ has "--kernel VER"
 run 0 simulate --example list
 has "seed"
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all simulate CLI checks passed"
+cli_done "p2msim simulate and dump command lines"
