@@ -1353,38 +1353,55 @@ static bool detect_qp(const char *buf, size_t len)
 
 /* --- JSON ---------------------------------------------------------------- */
 
+/* Where a byte-by-byte scan of a JSON text is: its line, and whether it is
+ * inside a string (json-c keeps no positions, so error lines come from
+ * such scans). */
+struct json_scan {
+	unsigned int line;
+	bool in_str, esc;
+};
+
+/* Step over @c; true if it is outside every string and not a quote. */
+static bool json_scan_syntax(struct json_scan *js, char c)
+{
+	if (c == '\n')
+		js->line++;
+	if (js->in_str) {
+		if (js->esc)
+			js->esc = false;
+		else if (c == '\\')
+			js->esc = true;
+		else if (c == '"')
+			js->in_str = false;
+		return false;
+	}
+	if (c == '"') {
+		js->in_str = true;
+		return false;
+	}
+	return true;
+}
+
 /* Lines of the elements of the e820 array (objects or arrays opened at
  * depth want_depth + 1), in one scan for brace depth outside strings:
  * json-c keeps no positions.  lines[i] stays 1 if not found. */
 static void json_elem_lines(const char *buf, size_t len, size_t want_depth, unsigned int *lines,
 			    size_t n)
 {
-	unsigned int line = 1;
+	struct json_scan js = { .line = 1 };
 	size_t depth = 0, seen = 0;
-	bool in_str = false, esc = false;
 
 	for (size_t i = 0; i < n; i++)
 		lines[i] = 1;
 	for (size_t i = 0; i < len && seen < n; i++) {
 		char c = buf[i];
 
-		if (c == '\n')
-			line++;
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
+		if (!json_scan_syntax(&js, c))
 			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
+		if (c == '{' || c == '[') {
 			depth++;
 			if (depth == want_depth + 1)
-				lines[seen++] = line;
+				lines[seen++] = js.line;
 		} else if (c == '}' || c == ']') {
 			if (depth)
 				depth--;
@@ -1426,26 +1443,14 @@ static int json_u64(struct json_object *v, uint64_t *out)
  * word; find such a literal first.  Returns its line, or 0. */
 static unsigned int json_overflowing_number(const char *buf, size_t len)
 {
-	unsigned int line = 1;
-	bool in_str = false, esc = false;
+	struct json_scan js = { .line = 1 };
 
 	for (size_t i = 0; i < len; i++) {
 		char c = buf[i];
 
-		if (c == '\n')
-			line++;
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
+		if (!json_scan_syntax(&js, c))
 			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (is_digit(c) && (!i || !(is_alnum(buf[i - 1]) || buf[i - 1] == '.'))) {
+		if (is_digit(c) && (!i || !(is_alnum(buf[i - 1]) || buf[i - 1] == '.'))) {
 			size_t j = i;
 			uint64_t v = 0;
 			bool over = false;
@@ -1459,7 +1464,7 @@ static unsigned int json_overflowing_number(const char *buf, size_t len)
 					v = v * 10 + d;
 			}
 			if (over && !(j < len && (buf[j] == '.' || buf[j] == 'e' || buf[j] == 'E')))
-				return line;
+				return js.line;
 			i = j - 1;
 		}
 	}
