@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "debugfs-dump/dump-internal.h"
+#include "util/text.h"
 
 /* --- lines and tokens ----------------------------------------------------- */
 
@@ -84,17 +85,6 @@ static bool lit(struct slice *l, const char *s)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 1 on success, 0 if no digit, -1 on overflow. */
 static int num(struct slice *l, unsigned int base, uint64_t *v)
 {
@@ -102,7 +92,7 @@ static int num(struct slice *l, unsigned int base, uint64_t *v)
 	uint64_t x = 0;
 	int d;
 
-	while (l->i < l->n && (d = hexval(l->s[l->i])) >= 0 && (unsigned int)d < base) {
+	while (l->i < l->n && (d = text_hexval(l->s[l->i])) >= 0 && (unsigned int)d < base) {
 		if (x > (UINT64_MAX - (unsigned int)d) / base)
 			return -1;
 		x = x * base + (unsigned int)d;

@@ -42,14 +42,14 @@ uint64_t e820_kstrtoull(const char *s, const char **end)
 	uint64_t v = 0;
 	const char *p = s;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && e820_hexval(p[2]) >= 0) {
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && text_hexval(p[2]) >= 0) {
 		base = 16;
 		p += 2;
 	} else if (p[0] == '0') {
 		base = 8;
 	}
 	for (;; p++) {
-		int d = e820_hexval(*p);
+		int d = text_hexval(*p);
 
 		if (d < 0 || (unsigned int)d >= base)
 			break;
@@ -66,7 +66,7 @@ int e820_scan_u64(const char *s, unsigned int base, uint64_t *v)
 	int n = 0;
 
 	for (;; n++) {
-		int d = e820_hexval(s[n]);
+		int d = text_hexval(s[n]);
 
 		if (d < 0 || (unsigned int)d >= base)
 			break;

@@ -8,20 +8,10 @@
 #include <stdint.h>
 
 #include "setup/e820.h"
+#include "util/text.h"
 
 /* Grow the slot array to at least want slots (new slots zeroed). */
 int e820_table_reserve(struct e820_table *t, size_t want);
-
-static inline int e820_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static inline int e820_is_space(char c)
 {

@@ -290,9 +290,9 @@ static int lbuf_append_line(struct parser *p, const char *s, size_t n, unsigned 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '=' && i + 2 < n && e820_hexval(s[i + 1]) >= 0 &&
-		    e820_hexval(s[i + 2]) >= 0) {
-			c = (char)(e820_hexval(s[i + 1]) * 16 + e820_hexval(s[i + 2]));
+		if (c == '=' && i + 2 < n && text_hexval(s[i + 1]) >= 0 &&
+		    text_hexval(s[i + 2]) >= 0) {
+			c = (char)(text_hexval(s[i + 1]) * 16 + text_hexval(s[i + 2]));
 			i += 2;
 			if (binary_byte((unsigned char)c) || !c)
 				c = ' ';
@@ -374,7 +374,7 @@ static size_t timestamp_len(const char *p)
 			return 0;
 		if (i + 8 <= n && is_time(q + i))
 			has_time = true;
-		if (e820_hexval(c) < 0)
+		if (text_hexval(c) < 0)
 			all_hex = false;
 		if (is_digit(c))
 			seen_digit = true;
@@ -590,7 +590,7 @@ static int scan_hex(const char *s, bool allow_0x, uint64_t *v)
 {
 	int n0 = 0, n;
 
-	if (allow_0x && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && e820_hexval(s[2]) >= 0)
+	if (allow_0x && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && text_hexval(s[2]) >= 0)
 		n0 = 2;
 	n = e820_scan_u64(s + n0, 16, v);
 	if (n <= 0)
@@ -884,7 +884,7 @@ static int scan_table_num(const char *s, uint64_t *v, bool *hexish)
 			return n < 0 ? -1 : 0;
 		hex = true;
 	} else {
-		while (e820_hexval(s[hn]) >= 0)
+		while (text_hexval(s[hn]) >= 0)
 			hn++;
 		if (!hn || !is_digit(s[0]))
 			return 0;

@@ -533,7 +533,7 @@ static int parse_u32_all(const char *s, size_t len, uint32_t *v)
 	if (i >= len)
 		return -EINVAL;
 	for (; i < len; i++) {
-		int d = e820_hexval(s[i]);
+		int d = text_hexval(s[i]);
 
 		if (d < 0 || (unsigned int)d >= base)
 			return -EINVAL;
