@@ -123,7 +123,7 @@ static struct xenlog_range *virt_field(struct xenlog *log, const char *c, size_t
 
 		if (!strncmp(c, fields[i].name, n)) {
 			*len = n;
-			return (struct xenlog_range *)((char *)log + fields[i].off);
+			return (void *)((char *)log + fields[i].off);
 		}
 	}
 	return NULL;
