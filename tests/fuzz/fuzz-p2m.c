@@ -3,8 +3,9 @@
  * tests/fuzz/fuzz-p2m.c - the P2M engine driven by fuzzed operations,
  * under every configuration the kernel models use.
  *
- * Input: a configuration byte, two bytes of capacity, a byte of brk pool,
- * then operations of 12 bytes (kind, start, length, value).
+ * Input: a configuration byte, two bytes of capacity (up to 4M pfns, so an
+ * input runs in milliseconds), a byte of brk pool, then up to 64
+ * operations of 12 bytes (kind, start, length, value).
  * Configuration: bit 0 x86_32, bit 1 compaction, bit 2 the 2.6.39 rules
  * (one top page when it fits, no identity mid, 2.6.39 write quirks and
  * range mode), bit 3 a brk pool, bit 4 shared pages from brk, bit 5 no
@@ -148,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	old = conf & 4;
 	use_brk = conf & 8;
 	p2m_config_init(&cfg, conf & 1 ? P2M_ARCH_X86_32 : P2M_ARCH_X86_64,
-			1 + get_le(data + 1, 2) * 1024);
+			1 + get_le(data + 1, 2) * 64);
 	cfg.compact = conf & 2;
 	if (old) {
 		/* 2.6.39: one top page covers 512 GiB (x86-64) */
@@ -185,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exact = cfg.compact && !old && !use_brk;
 	check(p, exact);
 
-	for (size_t off = 0; off + 12 <= size && off < 12 * 256; off += 12) {
+	for (size_t off = 0; off + 12 <= size && off < 12 * 64; off += 12) {
 		const uint8_t *op = data + off;
 		uint64_t s = get_le(op + 1, 4) % (cap + cap / 8 + 2);
 		uint64_t len = get_le(op + 5, 4), e;
