@@ -32,10 +32,12 @@ static void linux_options(const struct e820_table *map, const char *cmdline)
 		FUZZ_CHECK(user.nr_named <= E820_USER_MAX_NAMED, "%u named", user.nr_named);
 		for (unsigned int i = 0; i < user.nr_named; i++)
 			FUZZ_CHECK(strlen(user.named[i].name) < E820_USER_NAME_LEN, "name");
-		if (user.userdef) {
+		/* The user map may end up empty ("memmap=1P%" removes
+		 * everything): Linux's sanitize only refuses fewer than two
+		 * entries before dropping the empty ones, so the kernel goes on
+		 * with no map, and so does p2msim. */
+		if (user.userdef)
 			fuzz_check_sanitized(&t);
-			FUZZ_CHECK(t.nr >= 1, "user map is empty");
-		}
 		FUZZ_CHECK(e820_print(fuzz_null(), &t, E820_FMT_MEMMAP, NULL, &err) == 0, "print");
 		FUZZ_CHECK(e820_print(fuzz_null(), &t, E820_FMT_LINUX, "user", &err) == 0, "print");
 	}
