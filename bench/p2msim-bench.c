@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "p2m/p2m.h"
+#include "setup/setup.h"
 
 #define GiB_PFNS (1ULL << 18)
 #define TiB_PFNS (1ULL << 28)
@@ -351,11 +352,111 @@ static void bench_rss_16t(void)
 	printf("peak_rss_16T_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 }
 
+
+/* --- simulate_16T_vs_16G, simulate_16T_peak_rss_mib ---------------------------------- */
+
+/* A 16 GiB host and a 16 TiB one (the 768 GiB EPYC shape with MMIO windows
+ * up to 7 TiB, scaled: RAM in eight nodes spread over 16 TiB, reserved
+ * windows between them), both booting the same dom0. */
+static const char map_16g[] =
+	"0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n0xf0000-0xfffff reserved\n"
+	"0x100000-0xbffdffff usable\n0xbffe0000-0xbfffffff reserved\n"
+	"0xfec00000-0xfec00fff reserved\n0xfee00000-0xfeefffff reserved\n"
+	"0x100000000-0x43fffffff usable\n";
+
+static char *map_16t(void)
+{
+	char *map = malloc(1 << 16), *p;
+
+	if (!map)
+		die("malloc", NULL);
+	/* the same first 17 GiB as the small host, then seven more nodes */
+	p = map + sprintf(map, "%s", map_16g);
+	for (unsigned long long node = 1; node < 8; node++) {
+		unsigned long long base = node << 41;	/* every 2 TiB */
+
+		/* an MMIO window below each node, 96 GiB of RAM with a small hole */
+		p += sprintf(p, "%#llx-%#llx reserved\n%#llx-%#llx usable\n%#llx-%#llx reserved\n"
+			     "%#llx-%#llx usable\n", base - (64ULL << 30), base - 1, base,
+			     base + (48ULL << 30) - 1, base + (48ULL << 30),
+			     base + (48ULL << 30) + 0x1fff, base + (48ULL << 30) + 0x2000,
+			     base + (96ULL << 30) - 1);
+	}
+	sprintf(p, "0xfd00000000-0xffffffffff reserved\n");
+	return map;
+}
+
+static double simulate_once(const char *path)
+{
+	struct simulation_options o;
+	struct simulation sim;
+	struct p2msim_err err;
+	double t0 = now(), t;
+
+	simulation_options_init(&o);
+	o.e820_path = path;
+	o.kernel = "6.12";
+	o.dom0_mem = "8G,max:8G";
+	if (simulation_run(&o, &sim, &err) < 0)
+		die("simulate", &err);
+	t = now() - t0;
+	simulation_free(&sim);
+	return t;
+}
+
+static void write_map(char *path, const char *map)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		die("temp map", NULL);
+	close(fd);
+}
+
+static void bench_simulate_16t(void)
+{
+	char small[] = "/tmp/p2msim-bench-XXXXXX", big[] = "/tmp/p2msim-bench-XXXXXX";
+	char *map = map_16t();
+	double best_s = 1e9, best_b = 1e9;
+	struct rusage ru;
+	int status;
+	pid_t pid;
+
+	write_map(small, map_16g);
+	write_map(big, map);
+	free(map);
+	/* RSS first, in a child of a still small process. */
+	pid = fork();
+	if (pid < 0)
+		die("fork", NULL);
+	if (pid == 0) {
+		simulate_once(big);
+		_exit(0);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("16T child", NULL);
+	for (int round = 0; round < 3; round++) {
+		double s = simulate_once(small), b = simulate_once(big);
+
+		if (s < best_s)
+			best_s = s;
+		if (b < best_b)
+			best_b = b;
+	}
+	printf("simulate_16T_vs_16G: %.2f\n", best_b / best_s);
+	fprintf(stderr, "  (dom0_mem=8G,max:8G, kernel 6.12: 16 GiB host %.0f ms, 16 TiB host %.0f ms)\n",
+		best_s * 1e3, best_b * 1e3);
+	printf("simulate_16T_peak_rss_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
+	unlink(small);
+	unlink(big);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
 	static const struct { const char *name; void (*fn)(void); } benches[] = {
 		{ "rss", bench_rss_16t },	/* first: a small parent to fork from */
+		{ "simulate", bench_simulate_16t },
 		{ "lookup", bench_lookup },
 		{ "runs", bench_runs_16t },
 		{ "identity", bench_identity_1t },

@@ -65,6 +65,8 @@ struct hv_ops {
 	void (*close)(struct hv *hv);
 
 	/* --- memory maps ---------------------------------------------------- */
+	/* (sim: *@out is overwritten as by e820_table_copy(); the caller
+	 * frees it with e820_table_free().) */
 	/* XENMEM_machine_memory_map (privileged). */
 	int (*machine_memory_map)(struct hv *hv, struct e820_table *out,
 				  struct p2msim_err *err);
@@ -207,8 +209,48 @@ int hv_sim_limit_free(struct hv *hv, uint64_t pages);
 unsigned long hv_sim_op_count(const struct hv *hv);
 /* Consistency: no frame owned twice or leaked, tot_pages per domain equals
  * the frames it owns, M2P of every owned frame names a pfn of its owner
- * or is unset. */
+ * or is unset (the sim cannot know a domain's pfns: it checks that no pfn
+ * is named by two frames of one domain; hv_sim_check_p2m() checks the M2P
+ * against the guest's P2M). */
 int hv_sim_check(struct hv *hv, struct p2msim_err *err);
+
+/* --- more sim controls (added by the sim backend) --- */
+
+/* Forget every pending hv_sim_inject() rule. */
+void hv_sim_inject_clear(struct hv *hv);
+/* The domain whose guest-side calls these are: what HV_DOMID_SELF means,
+ * and whose max order applies to XENMEM extents (default 0). */
+int hv_sim_set_current(struct hv *hv, hv_domid_t domid);
+/* Machine frames: RAM frames in all, free ones now. */
+uint64_t hv_sim_total_pages(const struct hv *hv);
+uint64_t hv_sim_free_pages(const struct hv *hv);
+/* Who owns machine frame @mfn: 0 and *@owner (a domid, or 0x7ff2 =
+ * DOMID_XEN), -ENOENT when it is free, -EINVAL when it is not RAM. */
+int hv_sim_frame_owner(const struct hv *hv, uint64_t mfn, hv_domid_t *owner);
+
+/*
+ * Frames a guest model keeps outside the frame store, typically its P2M
+ * pages (which the engine numbers itself): map_frames() of @domid asks
+ * @fn first and serves the 4096 bytes it writes to @page, read-only; @fn
+ * returns -ENOENT for a frame it does not hold.  NULL removes the hook.
+ */
+typedef int (*hv_frame_reader_fn)(void *ctx, uint64_t mfn, void *page);
+int hv_sim_set_frame_reader(struct hv *hv, hv_domid_t domid, hv_frame_reader_fn fn,
+			    void *ctx);
+/* The usual reader: the pages of @p2m (leaves, mid_mfn and top_mfn pages,
+ * shared ones included) as the toolstack maps them, packed to the guest
+ * width (p2m_read_frame).  @p2m must outlive the hook; NULL removes it. */
+struct p2m;
+int hv_sim_attach_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m);
+
+/* M2P[@mfn] for p2m_check_m2p(): @hv is the struct hv *; ~0 when unset or
+ * not a frame. */
+uint64_t hv_sim_m2p_lookup(void *hv, uint64_t mfn);
+/* The guest's P2M and the hypervisor agree: every pfn entry of @p2m names
+ * a frame @domid owns whose M2P names that pfn back, and there are exactly
+ * tot_pages of them (so no owned frame is missing from the P2M). */
+int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
+		     struct p2msim_err *err);
 
 /* --- the xen backend ------------------------------------------------------------------ */
 

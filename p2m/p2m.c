@@ -846,12 +846,12 @@ static struct p2m_mid *fill_shared_mid(const struct p2m *p, enum p2m_fill fill)
  * a part of one is written into a private copy. */
 static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 		      uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t rs,
-		      uint64_t mfn, struct p2msim_err *err)
+		      uint64_t mfn, bool share, struct p2msim_err *err)
 {
 	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
 	struct p2m_leaf *shared = fill_shared_leaf(p, fill), *leaf;
 
-	if (shared && s == base && e == base + p->per_leaf) {
+	if (share && shared && s == base && e == base + p->per_leaf) {
 		leaf_share(p, mid, m, shared);
 		return 0;
 	}
@@ -869,14 +869,14 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 
 /* Fill [s, e) inside top slot @t. */
 static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
-		     enum p2m_fill fill, uint64_t rs, uint64_t mfn,
+		     enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
 		     struct p2msim_err *err)
 {
 	uint64_t base = p2m_mid_base(p, t);
 	struct p2m_mid *shared = fill_shared_mid(p, fill), *mid;
 	int rc = 0;
 
-	if (shared && s == base && e == base + p2m_mid_span(p)) {
+	if (share && shared && s == base && e == base + p2m_mid_span(p)) {
 		mid_share(p, t, shared);
 		return 0;
 	}
@@ -896,7 +896,7 @@ static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 
 		if (lend > e)
 			lend = e;
-		rc = range_leaf(p, mid, m, pfn, lend, fill, rs, mfn, err);
+		rc = range_leaf(p, mid, m, pfn, lend, fill, rs, mfn, share, err);
 		pfn = lend;
 	}
 	if (p->cfg.compact)
@@ -905,7 +905,7 @@ static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 }
 
 static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
-			 uint64_t mfn, uint64_t *nr_set, struct p2msim_err *err)
+			 uint64_t mfn, bool share, uint64_t *nr_set, struct p2msim_err *err)
 {
 	for (uint64_t pfn = s; pfn < e;) {
 		uint64_t t = p2m_top_index(p, pfn);
@@ -914,7 +914,7 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
 
 		if (mend > e)
 			mend = e;
-		rc = range_mid(p, t, pfn, mend, fill, s, mfn, err);
+		rc = range_mid(p, t, pfn, mend, fill, s, mfn, share, err);
 		if (rc < 0)
 			return rc;
 		*nr_set += mend - pfn;
@@ -1037,21 +1037,37 @@ int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
 				      "MFN run %#llx + %#llx does not fit a %u-bit frame value",
 				      (unsigned long long)mfn, (unsigned long long)(e - s),
 				      p->g->value_bits);
-	rc = range_minimal(p, s, e, fill, mfn, &done, err);
+	rc = range_minimal(p, s, e, fill, mfn, true, &done, err);
 	if (nr_set)
 		*nr_set = done;
 	return rc;
 }
 
-int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
-		   struct p2msim_err *err)
+int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
+			  uint64_t mfn, struct p2msim_err *err)
+{
+	uint64_t done = 0;
+
+	if (s >= e)
+		return 0;
+	if (e > p2m_capacity(p))
+		return p2msim_err_set(err, -ERANGE,
+				      "range [%#llx, %#llx) is beyond the P2M's %#llx pfns",
+				      (unsigned long long)s, (unsigned long long)e,
+				      (unsigned long long)p2m_capacity(p));
+	return range_minimal(p, s, e, fill, mfn, false, &done, err);
+}
+
+/* Private leaves holding list[0, n); leaves are charged to @leaf_src. */
+static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src leaf_src,
+		 struct p2msim_err *err)
 {
 	enum p2m_src saved = p->cur_src;
 	int rc = 0;
 
 	if (n > p2m_capacity(p))
 		return p2msim_err_set(err, -ERANGE,
-				      "builder list of %#llx pfns is beyond the P2M's %#llx",
+				      "list of %#llx pfns is beyond the P2M's %#llx",
 				      (unsigned long long)n, (unsigned long long)p2m_capacity(p));
 	for (uint64_t pfn = 0; pfn < n; pfn += p->per_leaf) {
 		uint64_t t = p2m_top_index(p, pfn);
@@ -1063,8 +1079,7 @@ int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
 			rc = err ? err->code : -ENOMEM;
 			break;
 		}
-		/* The leaf is the builder's page, not a kernel allocation. */
-		p->cur_src = P2M_SRC_BUILDER;
+		p->cur_src = leaf_src;
 		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
 			leaf_share(p, mid, m, p->missing);
 		leaf = leaf_private(p, mid, m, err);
@@ -1078,6 +1093,18 @@ int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
 	}
 	p->cur_src = saved;
 	return rc;
+}
+
+int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
+		   struct p2msim_err *err)
+{
+	/* The leaves are the builder's pages, not a kernel allocation. */
+	return graft(p, list, n, P2M_SRC_BUILDER, err);
+}
+
+int p2m_load_list(struct p2m *p, const uint64_t *list, uint64_t n, struct p2msim_err *err)
+{
+	return graft(p, list, n, p->cur_src, err);
 }
 
 /* --- accounting ----------------------------------------------------------------- */

@@ -231,6 +231,17 @@ int p2m_set_range(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
 int p2m_graft_list(struct p2m *p2m, const uint64_t *list, uint64_t n,
 		   struct p2msim_err *err);
 
+/* Copy list[0, n) into private leaves charged to the current source (the
+ * modern kernel's copy_page() of the early list into the new one).  Use
+ * p2m_compact() afterwards to share the uniform ones. */
+int p2m_load_list(struct p2m *p2m, const uint64_t *list, uint64_t n, struct p2msim_err *err);
+
+/* What p2m_set() for every pfn of [s, e) does, in time proportional to the
+ * leaves: shared pages holding a different kind are copied, never
+ * replaced wholesale (xen_inv_extra_mem() on a modern kernel). */
+int p2m_set_range_pfnwise(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
+			  uint64_t mfn, struct p2msim_err *err);
+
 /* Fold every uniform private leaf and mid back to the shared page.
  * Returns the number of pages freed. */
 uint64_t p2m_compact(struct p2m *p2m);

@@ -16,7 +16,9 @@
  * without the quirk, on small extents, every pfn agrees with a lookup in
  * both lists.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memmem */
+#endif
 #include "debugfs-dump/dump.h"
 #include "tests/fuzz/fuzz.h"
 

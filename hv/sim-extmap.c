@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv/sim-extmap.c - an ordered map of frame extents (a treap).
+ *
+ * Keys are extent starts.  The tree is a binary search tree on the key and
+ * a heap on a pseudo-random priority, which keeps it balanced in
+ * expectation without rotations bookkeeping: insertion splits the tree at
+ * the new key and merges the three parts back; removal merges the node's
+ * children.  The priorities come from a per-map xorshift generator with a
+ * fixed seed, so runs are reproducible.  Recursion depth is the tree
+ * height, O(log n) in expectation.
+ */
+#include <stdlib.h>
+
+#include "hv/sim-internal.h"
+
+static uint32_t xm_rand(struct xm *m)
+{
+	uint64_t x = m->seed;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	m->seed = x;
+	return (uint32_t)(x >> 32);
+}
+
+void xm_init(struct xm *m, uint64_t seed)
+{
+	m->root = NULL;
+	m->count = 0;
+	m->seed = seed ? seed : 0x9e3779b97f4a7c15ULL;
+}
+
+static void free_tree(struct xm_node *n)
+{
+	while (n) {
+		struct xm_node *r = n->r;
+
+		free_tree(n->l);
+		free(n);
+		n = r;
+	}
+}
+
+void xm_fini(struct xm *m)
+{
+	free_tree(m->root);
+	m->root = NULL;
+	m->count = 0;
+}
+
+struct xm_node *xm_node_new(struct xm *m, uint64_t start, uint64_t end, uint32_t owner,
+			    uint64_t m2p)
+{
+	struct xm_node *n = malloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->start = start;
+	n->end = end;
+	n->owner = owner;
+	n->m2p = m2p;
+	n->prio = xm_rand(m);
+	n->l = n->r = NULL;
+	return n;
+}
+
+/* Split t into keys < key (*a) and keys >= key (*b). */
+static void split(struct xm_node *t, uint64_t key, struct xm_node **a, struct xm_node **b)
+{
+	if (!t) {
+		*a = *b = NULL;
+	} else if (t->start < key) {
+		split(t->r, key, &t->r, b);
+		*a = t;
+	} else {
+		split(t->l, key, a, &t->l);
+		*b = t;
+	}
+}
+
+/* Every key of a is below every key of b. */
+static struct xm_node *merge(struct xm_node *a, struct xm_node *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (a->prio > b->prio) {
+		a->r = merge(a->r, b);
+		return a;
+	}
+	b->l = merge(a, b->l);
+	return b;
+}
+
+void xm_insert(struct xm *m, struct xm_node *n)
+{
+	struct xm_node *a, *b;
+
+	n->l = n->r = NULL;
+	split(m->root, n->start, &a, &b);
+	m->root = merge(merge(a, n), b);
+	m->count++;
+}
+
+struct xm_node *xm_remove(struct xm *m, uint64_t start)
+{
+	struct xm_node **link = &m->root;
+
+	while (*link) {
+		struct xm_node *n = *link;
+
+		if (start < n->start) {
+			link = &n->l;
+		} else if (start > n->start) {
+			link = &n->r;
+		} else {
+			*link = merge(n->l, n->r);
+			n->l = n->r = NULL;
+			m->count--;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+struct xm_node *xm_find_le(const struct xm *m, uint64_t key)
+{
+	struct xm_node *n = m->root, *best = NULL;
+
+	while (n) {
+		if (n->start <= key) {
+			best = n;
+			n = n->r;
+		} else {
+			n = n->l;
+		}
+	}
+	return best;
+}
+
+struct xm_node *xm_find_lt(const struct xm *m, uint64_t key)
+{
+	return key ? xm_find_le(m, key - 1) : NULL;
+}
+
+struct xm_node *xm_find_ge(const struct xm *m, uint64_t key)
+{
+	struct xm_node *n = m->root, *best = NULL;
+
+	while (n) {
+		if (n->start >= key) {
+			best = n;
+			n = n->l;
+		} else {
+			n = n->r;
+		}
+	}
+	return best;
+}
+
+struct xm_node *xm_last(const struct xm *m)
+{
+	struct xm_node *n = m->root;
+
+	while (n && n->r)
+		n = n->r;
+	return n;
+}
+
+struct xm_node *xm_lookup(const struct xm *m, uint64_t key)
+{
+	struct xm_node *n = xm_find_le(m, key);
+
+	return n && key < n->end ? n : NULL;
+}

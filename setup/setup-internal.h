@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* setup/setup-internal.h - helpers the kernel models share. */
+#ifndef P2MSIM_SETUP_INTERNAL_H
+#define P2MSIM_SETUP_INTERNAL_H
+
+#include "setup/e820.h"
+#include "setup/setup.h"
+
+#define PAGE_SHIFT_4K 12
+#define PFN_DOWN(x) ((x) >> PAGE_SHIFT_4K)
+#define PFN_UP(x) (((x) + 0xfffULL) >> PAGE_SHIFT_4K)
+#define PFN_PHYS(x) ((uint64_t)(x) << PAGE_SHIFT_4K)
+#define ISA_START_ADDRESS 0xa0000ULL
+#define ISA_END_ADDRESS 0x100000ULL
+#define EXTRA_MEM_RATIO 10
+
+int setup_log(struct setup_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
+		   const char *header, const struct e820_table *t, const char *who);
+int setup_crash(struct setup_result *res, struct p2msim_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n,
+		    struct p2msim_err *err);
+int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n,
+		    struct p2msim_err *err);
+bool setup_in_extra(const struct setup_result *res, uint64_t pfn);
+
+bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t size);
+uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
+int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
+			  struct hv *hv, uint64_t mem_end, struct e820_table *map,
+			  struct p2msim_err *err);
+int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
+			const char *cmdline, struct p2msim_err *err);
+
+/* A boot on the three-level tree (2.6.39 - 3.17): what the tree-era models
+ * share (setup-tree.c, setup-release.c). */
+struct tree {
+	const struct setup_input *in;
+	const struct kernel_model *km;
+	const struct p2m_geometry *g;
+	struct hv *hv;
+	struct setup_result *res;
+	struct p2msim_err *err;
+	struct p2m *p;
+	struct e820_table map;		/* the map Xen gave, trimmed in place */
+	struct e820_table raw;		/* map_raw: as Xen gave it */
+	uint64_t max_domain_pages;	/* MAX_DOMAIN_PAGES */
+	uint64_t max_pfn, mem_end;
+	uint64_t extra_start;		/* xen_extra_mem_start, bytes */
+	uint64_t max_p2m_pfn;
+};
+
+int tree_oom(struct tree *t);
+int tree_brk_crash(struct tree *t, const struct p2msim_err *perr);
+int tree_new(struct tree *t);
+int tree_read_memory_map(struct tree *t);
+uint64_t tree_get_max_pages(struct tree *t, bool dom0_only);
+void tree_invalidate(struct tree *t, uint64_t s, uint64_t e_incl);
+int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total);
+void tree_publish(struct tree *t);
+int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+	     struct p2msim_err *err, int (*setup_fn)(struct tree *t));
+
+int setup_run_tree(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		   struct p2msim_err *err);
+int setup_run_release(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		      struct p2msim_err *err);
+int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		     struct p2msim_err *err);
+
+#endif

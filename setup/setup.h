@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup/setup.h - kernel models: what a Linux PV guest's xen_memory_setup()
+ * and P2M build do with a memory map, era by era.
+ *
+ * A kernel version selects behaviours from one table (setup/model.c):
+ * each behaviour carries the version that introduced it and, if gone, the
+ * version that removed it, so "--kernel 4.19" gets exactly what 4.19 did.
+ * The algorithms read those behaviours, never version numbers.
+ *
+ * setup_run() boots the guest's memory setup against a hypervisor (hv.h):
+ * it reads the memory map and reservation from it, releases and remaps
+ * frames through it, and leaves the resulting P2M on the engine (p2m.h),
+ * with every line the kernel would have printed.
+ */
+#ifndef P2MSIM_SETUP_H
+#define P2MSIM_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hv/hv.h"
+#include "p2m/p2m.h"
+#include "setup/e820.h"
+#include "util/err.h"
+
+/* --- kernel behaviours ---------------------------------------------------- */
+
+enum kernel_behaviour {
+	KB_IDENTITY_P2M,	/* 1-1 identity frames for holes and non-RAM */
+	KB_TREE_P2M,		/* three-level P2M tree in brk (until the linear list) */
+	KB_LINEAR_P2M,		/* virtually mapped linear list with shared pages */
+	KB_MID_IDENTITY,	/* shared identity mid page */
+	KB_EXTRA_ABOVE_4G,	/* dom0 extra region starts at 4 GiB at least */
+	KB_RELEASE_GAPS,	/* 2.6.39: release only E820 gaps, identity on the raw map */
+	KB_RELEASE_AREAS,	/* 3.2: release the RAM under every 1-1 area, round outward */
+	KB_FREEING_TWO_SPACES,	/* "Freeing  %lx-%lx pfn range" (3.2-3.4) */
+	KB_POPULATE_BACK,	/* 3.5: released pages are populated back above nr_pages */
+	KB_QUIET_ZERO_COUNTS,	/* 3.5: "Released"/"Set" only when non-zero */
+	KB_IGNORE_UNUSABLE,	/* dom0: UNUSABLE is RAM */
+	KB_REMAP,		/* RAM under holes is remapped above nr_pages */
+	KB_DISCARD_EXTRA_RAM,	/* RAM beyond the extra space is dropped, not UNUSABLE */
+	KB_512GB_LIMIT,		/* xen_512gb_limit / CONFIG_XEN_512GB for domU */
+	KB_KSTRTOBOOL_TF,	/* kstrtobool() reads t/T/f/F too (xen_512gb_limit=foo is off) */
+	KB_P2M_LIMIT,		/* the p2m VA area covers the memory-hotplug limit */
+	KB_KERNEL_CONFLICT,	/* BUG when the kernel image is not E820 RAM */
+	KB_PT_CONFLICT,		/* BUG when Xen's page tables are not E820 RAM */
+	KB_INITRD_MOVE,		/* an initrd outside E820 RAM is moved */
+	KB_MAX_PFN_LAST,	/* shared_info max_pfn = last populated pfn, not the list size */
+	KB_MAX_PFN_ALIGNED,	/* ... re-aligned to a leaf when the list grows */
+	KB_IBFT_RESERVE,	/* dom0 reserves [0x80000, 0x100000) for iBFT (CONFIG_ISCSI_IBFT_FIND) */
+	KB_E820_EARLY_CHECKS,	/* conflict checks before the walk; start_info checked too */
+	KB_NVS_SWAP,		/* a conflicting ACPI NVS range is swapped with RAM */
+	KB_NVS_SWAP_ADDR_FIX,	/* ... keeping its page offset right */
+	KB_NONRAM_REMAP_LOG,	/* "Remapped %u non-RAM page(s)" */
+	KB_BALLOON_SUBTRACT_RELEASED,	/* balloon: pages released at setup are not current */
+	KB_BALLOON_XSA300,	/* balloon: 4 retries, limited to available memory */
+	KB_BALLOON_KTHREAD,	/* balloon: a kthread rather than a workqueue */
+	KB_BALLOON_EXTRA_UNPOPULATED,	/* balloon: extra regions go to unpopulated-alloc */
+	KB_E820_NAMES_2610,	/* dmesg E820 type names of 2.6.x ("(usable)") */
+	KB_E820_RESERVED_KERN_USABLE,	/* type 128 printed as "usable" */
+	KB_NR_BEHAVIOURS
+};
+
+struct kernel_behaviour_row {
+	enum kernel_behaviour id;
+	const char *name;	/* short name for --show summary */
+	const char *since;	/* first version with it */
+	const char *until;	/* first version without it, or NULL */
+	const char *source;	/* the commit or log that dates it */
+};
+
+/* The behaviour table itself, for documentation and tests. */
+const struct kernel_behaviour_row *kernel_behaviours(size_t *nr);
+
+/* Build options that change the outcome (defaults: Debian's). */
+struct kernel_config {
+	bool iscsi_ibft_find;		/* CONFIG_ISCSI_IBFT_FIND (y) */
+	bool xen_512gb;			/* CONFIG_XEN_512GB (y) */
+	bool balloon_hotplug;		/* CONFIG_XEN_BALLOON_MEMORY_HOTPLUG (y) */
+	uint64_t hotplug_limit_gib;	/* CONFIG_XEN_MEMORY_HOTPLUG_LIMIT (512) */
+	uint64_t max_domain_gib;	/* CONFIG_XEN_MAX_DOMAIN_MEMORY (128), tree era */
+	bool amd_mem_encrypt;		/* CONFIG_AMD_MEM_ENCRYPT (y): a 4 MiB .init.scratch
+					 * section follows _end in the loaded image */
+};
+
+void kernel_config_init(struct kernel_config *kc);
+/* "NAME=y|n|NUMBER", NAME with or without CONFIG_. */
+int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p2msim_err *err);
+
+/* Algorithm families; a version outside every family is refused. */
+enum kernel_family {
+	KERNEL_FAMILY_TREE_2639,	/* 2.6.39 - 3.1: identity + release of gaps */
+	KERNEL_FAMILY_TREE_RELEASE,	/* 3.2 - 3.17: release + populate back, tree */
+	KERNEL_FAMILY_LINEAR,		/* 3.19 and later: linear list, remap */
+};
+
+struct kernel_model {
+	char version[48];		/* as given */
+	unsigned int major, minor, patch;
+	enum kernel_family family;
+	bool has[KB_NR_BEHAVIOURS];
+	struct kernel_config config;
+	/* Where xen_remap_memory() BUGs when a remap target is not mapped:
+	 * "kernel BUG at arch/x86/xen/setup.c:LINE!" (0: line unknown). */
+	unsigned int remap_bug_line;
+	/* Debian's build of this series, for the assumed boot layout. */
+	uint64_t image_end_pfn;		/* _end of the kernel image, as a pfn */
+	uint64_t pt_pages;		/* Xen's initial page tables for it */
+};
+
+#define KERNEL_DEFAULT_VERSION "6.1"
+
+/* Resolve a version string ("6.1", "4.19.86-1.pvops.qubes.x86_64",
+ * "2.6.39") into a model.  -EINVAL for a malformed version, -ENOTSUP for
+ * one no family models (3.2 - 3.18), with the reason. */
+int kernel_model_init(struct kernel_model *km, const char *version,
+		      const struct kernel_config *kc, struct p2msim_err *err);
+static inline bool kernel_has(const struct kernel_model *km, enum kernel_behaviour b)
+{
+	return km->has[b];
+}
+
+/* --- the boot layout ---------------------------------------------------------- */
+
+/* Where Xen's domain builder put things, in guest pfns ([start, end)). */
+struct setup_layout {
+	bool known;			/* read from a Xen boot log */
+	uint64_t kernel_start, kernel_end;	/* what Xen loaded: _text to the image's end */
+	uint64_t initrd_start, initrd_end;
+	uint64_t start_info, start_info_end;
+	uint64_t pt_start, pt_end;	/* initial page tables */
+	uint64_t p2m_start, p2m_end;	/* the builder's mfn_list, if in the map */
+};
+
+/* The layout a Debian boot of this kernel under Xen 4.17 has. */
+void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
+			  uint64_t nr_pages);
+
+/* --- running a kernel's memory setup --------------------------------------------- */
+
+#define SETUP_MAX_EXTRA 128		/* XEN_EXTRA_MEM_MAX_REGIONS */
+
+struct setup_extra {
+	uint64_t start, n;		/* pfns */
+};
+
+struct setup_input {
+	const struct kernel_model *model;
+	bool dom0;
+	enum p2m_arch arch;
+	hv_domid_t domid;		/* the guest, in the hv */
+	uint64_t nr_pages;		/* xen_start_info->nr_pages */
+	const uint64_t *mfn_list;	/* the builder's list: nr_pages MFNs */
+	const char *cmdline;		/* the kernel's command line */
+	struct setup_layout layout;
+};
+
+struct setup_result {
+	struct p2m *p2m;
+	struct e820_table e820;		/* the kernel's E820 as printed ("Xen:") */
+	struct e820_table user_e820;	/* after mem=/memmap=, if any */
+	struct e820_user user;
+	uint64_t nr_pages;		/* xen_start_info->nr_pages */
+	uint64_t ini_nr_pages;		/* after the 512 GiB / MAX_DOMAIN_PAGES limit */
+	uint64_t max_pages;		/* the limit xen_memory_setup used */
+	uint64_t released, remapped, remapped_nonram, identity_set;
+	uint64_t p2m_size;		/* xen_p2m_size, or the tree's MAX_DOMAIN_PAGES */
+	uint64_t max_pfn;		/* shared_info.arch.max_pfn */
+	uint64_t kernel_max_pfn;	/* max_pfn of the kernel's E820 (balloon limit) */
+	uint64_t vm_size;		/* p2m virtual area, bytes (linear list) */
+	struct setup_extra extra[SETUP_MAX_EXTRA];
+	unsigned int nr_extra;
+	char **log;			/* what the kernel prints, in order */
+	size_t nr_log, alloc_log;
+	char model_version[48];
+	bool crashed;			/* the kernel stopped (BUG, panic) */
+	bool layout_assumed;
+};
+
+void setup_result_init(struct setup_result *res);
+void setup_result_free(struct setup_result *res);
+
+/*
+ * Run the model's memory setup for the guest @in describes.  On success 0.
+ * When the real kernel would stop (BUG, panic) the result holds the log up
+ * to that point, res->crashed is set and -EFAULT returns with the kernel's
+ * own words in @err.  Other errors (-ENOMEM, a hypervisor failure the
+ * kernel cannot meet, bad input) return their code.
+ */
+int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+	      struct p2msim_err *err);
+
+/* --- a whole simulation ---------------------------------------------------------------- */
+
+/*
+ * Everything between "a machine map and some options" and "a booted
+ * guest's P2M": where the map comes from, how many pages the domain gets
+ * (dom0_mem= as Xen computes it, or given), the in-memory Xen holding the
+ * machine frames, the domain it builds, and the kernel model's run.
+ */
+struct simulation_options {
+	const char *e820_path;		/* NULL: this machine's /sys/firmware/memmap or
+					 * the default example; "none": no memory map
+					 * (a domU gets -ENOSYS) */
+	unsigned int map_index;		/* which map of a file with several (0: the first) */
+	const char *example;		/* a built-in example (simulation_examples()) */
+	const char *xen_log_path;	/* Xen's boot log: map, dom0_mem, nr_pages, layout */
+	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
+	struct kernel_config kconfig;
+	bool domu;
+	bool domu_set;			/* domu given on the command line */
+	enum p2m_arch arch;
+	const char *dom0_mem;		/* Xen's dom0_mem= value */
+	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
+	const char *cmdline;		/* the guest kernel's command line */
+	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
+	struct setup_layout layout;	/* used when layout.known */
+};
+
+void simulation_options_init(struct simulation_options *o);
+
+struct simulation {
+	struct kernel_model model;
+	char *source;			/* where the map came from, for messages */
+	const char *example;		/* the example used, or NULL */
+	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */
+	bool dom0;
+	enum p2m_arch arch;
+	struct hv *hv;
+	hv_domid_t domid;
+	uint64_t nr_pages, max_pages;
+	struct setup_layout layout;
+	struct setup_result res;
+	char notes[4][160];		/* assumptions the simulation made */
+	unsigned int nr_notes;
+};
+
+struct simulation_example {
+	const char *name;
+	const char *what;
+};
+const struct simulation_example *simulation_examples(size_t *nr);
+
+/* 0 on success, -EFAULT when the kernel would stop (sim->res has the log),
+ * other negative errors for bad input (message "FILE:LINE: ..." where the
+ * input is a file). */
+int simulation_run(const struct simulation_options *o, struct simulation *sim,
+		   struct p2msim_err *err);
+void simulation_free(struct simulation *sim);
+/* Re-read what the guest published since the boot (shared_info.max_pfn
+ * moves when a balloon hot-plugs memory). */
+void simulation_refresh(struct simulation *sim);
+
+/* Pictures of the pfn space: the E820 and the P2M as labelled bars whose
+ * widths grow with the log of each range's size (identity and remapped
+ * ranges marked), as text wrapped at @columns, or as an SVG document. */
+int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int columns,
+		       struct p2msim_err *err);
+int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
+
+/* The JSON result of PRODUCT §6 (a json_object *, to be put by the
+ * caller with json_object_put()).  NULL when out of memory. */
+struct json_object;
+struct json_object *simulation_to_json(const struct simulation *sim);
+
+#endif

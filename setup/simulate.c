@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup/simulate.c - one whole simulation: read the map, work out the
+ * domain's pages as Xen does, build the domain on the in-memory Xen, run
+ * the kernel model, and describe the result as JSON.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "debugfs-dump/dump.h"
+#include "setup/setup-internal.h"
+#include "setup/xen-opts.h"
+#include "setup/xenlog.h"
+
+#define SYSFS_MEMMAP "/sys/firmware/memmap"
+
+/* --- built-in examples ------------------------------------------------------------ */
+
+struct example {
+	const char *name, *what;
+	const char *kernel;
+	bool domu;
+	const char *dom0_mem;
+	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem */
+	const char *map;		/* plain table: START +SIZE TYPE */
+};
+
+static const struct example examples[] = {
+	{ "seed", "the 1-1 series' example (REF §10 map S): RAM to 1029 MiB, ACPI, "
+		  "a gap, reserved 1200-1300 MiB, RAM from 2001 MiB; dom0, dom0_mem=max:3G,1G",
+	  "2.6.39", false, "max:3G,1G", 0x40000, 0xC0000,
+	  "0x0 +1029M usable\n"
+	  "1029M +1M ACPI data\n"
+	  "1200M +100M reserved\n"
+	  "2001M +303M usable\n" },
+	{ "pc-2G", "QEMU pc with 2 GiB under Xen 4.17 (the lab's baseline), "
+		   "dom0_mem=512M,max:512M",
+	  "6.1", false, "512M,max:512M", 0, 0,
+	  "0x0000000000000000-0x000000000009fbff usable\n"
+	  "0x000000000009fc00-0x000000000009ffff reserved\n"
+	  "0x00000000000f0000-0x00000000000fffff reserved\n"
+	  "0x0000000000100000-0x000000007ffdffff usable\n"
+	  "0x000000007ffe0000-0x000000007fffffff reserved\n"
+	  "0x00000000fec00000-0x00000000fec00fff reserved\n"
+	  "0x00000000fee00000-0x00000000feefffff reserved\n"
+	  "0x00000000fffc0000-0x00000000ffffffff reserved\n"
+	  "0x000000fd00000000-0x000000ffffffffff reserved\n" },
+	{ "pc-5G", "QEMU pc with 5 GiB (PCI hole below 4 GiB), dom0_mem=4G,max:4G",
+	  "6.1", false, "4G,max:4G", 0, 0,
+	  "0x0000000000000000-0x000000000009fbff usable\n"
+	  "0x000000000009fc00-0x000000000009ffff reserved\n"
+	  "0x00000000000f0000-0x00000000000fffff reserved\n"
+	  "0x0000000000100000-0x00000000bffdffff usable\n"
+	  "0x00000000bffe0000-0x00000000bfffffff reserved\n"
+	  "0x00000000fec00000-0x00000000fec00fff reserved\n"
+	  "0x00000000fee00000-0x00000000feefffff reserved\n"
+	  "0x00000000fffc0000-0x00000000ffffffff reserved\n"
+	  "0x0000000100000000-0x000000017fffffff usable\n"
+	  "0x000000fd00000000-0x000000ffffffffff reserved\n" },
+	{ "domu-2G", "a PV domU with a 2 GiB map and 1 GiB of pages (REF §10 row 15)",
+	  "6.1", true, NULL, 0x40000, 0,
+	  "0x0 +2G usable\n" },
+};
+
+const struct simulation_example *simulation_examples(size_t *nr)
+{
+	static struct simulation_example list[sizeof(examples) / sizeof(examples[0])];
+
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++)
+		list[i] = (struct simulation_example){ examples[i].name, examples[i].what };
+	*nr = sizeof(examples) / sizeof(examples[0]);
+	return list;
+}
+
+static const struct example *find_example(const char *name)
+{
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++)
+		if (!strcmp(examples[i].name, name))
+			return &examples[i];
+	return NULL;
+}
+
+void simulation_options_init(struct simulation_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	kernel_config_init(&o->kconfig);
+	o->arch = P2M_ARCH_X86_64;
+}
+
+static void note(struct simulation *sim, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct simulation *sim, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sim->nr_notes == sizeof(sim->notes) / sizeof(sim->notes[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sim->notes[sim->nr_notes++], sizeof(sim->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* --- the map ------------------------------------------------------------------------- */
+
+static int take_map(struct simulation *sim, struct e820_doc *doc, unsigned int index,
+		    struct p2msim_err *err)
+{
+	const struct e820_map *m;
+
+	if (doc->nr_maps == 0)
+		return p2msim_err_set(err, -EINVAL, "%s: no memory map found", sim->source);
+	if (index >= doc->nr_maps)
+		return p2msim_err_set(err, -EINVAL, "%s: --map %u, but the file has %zu map(s) "
+				      "(0 to %zu)", sim->source, index, doc->nr_maps, doc->nr_maps - 1);
+	m = &doc->maps[index];
+	if (m->table.nr == 0)
+		return p2msim_err_set(err, -EINVAL, "%s:%u: the map is empty", sim->source,
+				      m->header_line);
+	return e820_table_copy(&sim->machine, &m->table) < 0 ?
+	       p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+}
+
+static int read_map(const struct simulation_options *o, const struct example *ex,
+		    const struct xenlog *xlog, struct simulation *sim, bool *no_map,
+		    struct p2msim_err *err)
+{
+	struct e820_doc doc = { 0 };
+	struct stat st;
+	int rc;
+
+	*no_map = false;
+	if (o->e820_path && !strcmp(o->e820_path, "none")) {
+		*no_map = true;
+		sim->source = strdup("no memory map");
+		return sim->source ? 0 : p2msim_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (o->e820_path) {
+		sim->source = strdup(o->e820_path);
+		rc = e820_parse_file(o->e820_path, &doc, err);
+	} else if (xlog && xlog->e820.nr) {
+		sim->source = strdup(xlog->name);
+		note(sim, "machine map: Xen's \"%s\" (dom0 also sees the IO-APIC and local APIC "
+		     "pages Xen reserves later)", xlog->e820_header ? xlog->e820_header : "RAM map");
+		rc = e820_table_copy(&sim->machine, &xlog->e820) < 0 ?
+		     p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		if (!sim->source)
+			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
+		return rc;
+	} else if (ex) {
+		sim->source = strdup(ex->name);
+		rc = e820_parse_buffer(ex->name, ex->map, strlen(ex->map), &doc, err);
+	} else if (stat(SYSFS_MEMMAP, &st) == 0 &&
+		   e820_parse_file(SYSFS_MEMMAP, &doc, NULL) == 0 && doc.nr_maps) {
+		sim->source = strdup(SYSFS_MEMMAP);
+		note(sim, "input: this machine's %s", SYSFS_MEMMAP);
+		rc = 0;
+	} else {
+		e820_doc_free(&doc);
+		memset(&doc, 0, sizeof(doc));
+		ex = find_example("seed");
+		sim->example = ex->name;
+		sim->source = strdup(ex->name);
+		note(sim, "input: %s is not readable, using the built-in seed example", SYSFS_MEMMAP);
+		rc = e820_parse_buffer(ex->name, ex->map, strlen(ex->map), &doc, err);
+	}
+	if (!sim->source)
+		rc = p2msim_err_set(err, -ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = take_map(sim, &doc, o->map_index, err);
+	e820_doc_free(&doc);
+	return rc;
+}
+
+/* --- pages --------------------------------------------------------------------------- */
+
+static int dom0_pages(const struct simulation_options *o, const struct example *ex,
+		      const struct xenlog *xlog, struct simulation *sim, struct p2msim_err *err)
+{
+	struct dom0_mem dm;
+	struct e820_table xen_map;
+	uint64_t mem_limit = 0, availmem = 0;
+	const char *spec = o->dom0_mem ? o->dom0_mem : NULL;
+	int rc;
+
+	if (o->nr_pages) {
+		sim->nr_pages = o->nr_pages;
+		sim->max_pages = o->max_pages ? o->max_pages : 0xffffffffULL;
+		return 0;
+	}
+	dom0_mem_init(&dm);
+	if (o->xen_cmdline && (rc = dom0_mem_from_xen_cmdline(o->xen_cmdline, &dm, err)) < 0)
+		return rc;
+	if (!o->xen_cmdline && !spec && xlog && xlog->dom0_mem.seen)
+		dm = xlog->dom0_mem;
+	/* What Xen actually gave dom0 beats any estimate of its rules. */
+	if (!spec && xlog && xenlog_dom0_nr_pages(xlog, &sim->nr_pages) == 0) {
+		uint64_t nr = sim->nr_pages, max = 0xffffffffULL;
+
+		if (dm.max.set && dom0_mem_compute(&dm, &sim->machine, &nr, &max, NULL) == 0 &&
+		    max == UINT64_MAX)
+			max = 0xffffffffULL;
+		sim->max_pages = o->max_pages ? o->max_pages : dm.max.set ? max : 0xffffffffULL;
+		note(sim, "nr_pages from Xen's \"Dom0 alloc.\" line");
+		return 0;
+	}
+	if (!spec && !dm.seen && ex && ex->nr_pages) {
+		sim->nr_pages = ex->nr_pages;
+		sim->max_pages = o->max_pages ? o->max_pages : ex->max_pages;
+		return 0;
+	}
+	if (!spec && !dm.seen && ex)
+		spec = ex->dom0_mem;
+	if (spec && (rc = dom0_mem_apply(&dm, spec, err)) < 0)
+		return rc;
+	/* Xen's own mem=/availmem= shrink what it can give dom0, not the
+	 * machine map dom0 reads. */
+	e820_table_init(&xen_map);
+	if (e820_table_copy(&xen_map, &sim->machine) < 0)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	if (o->xen_cmdline)
+		xen_cmdline_mem_limits(o->xen_cmdline, &mem_limit, &availmem);
+	rc = 0;
+	if (mem_limit || availmem)
+		rc = xen_clip_mem(&xen_map, mem_limit, availmem, NULL, err);
+	if (rc == 0)
+		rc = dom0_mem_compute(&dm, &xen_map, &sim->nr_pages, &sim->max_pages, err);
+	e820_table_free(&xen_map);
+	if (rc < 0)
+		return rc;
+	if (o->max_pages)
+		sim->max_pages = o->max_pages;
+	/* Xen keeps "no max:" as UINT_MAX pages, which dom0 reads back. */
+	if (sim->max_pages == UINT64_MAX)
+		sim->max_pages = 0xffffffffULL;
+	if (!dm.avail_pages)
+		note(sim, "dom0_mem: Xen's free memory estimated as all E820 RAM");
+	return 0;
+}
+
+static int domu_pages(const struct simulation_options *o, const struct example *ex,
+		      struct simulation *sim, bool no_map, struct p2msim_err *err)
+{
+	uint64_t ram = no_map ? 0 : e820_total(&sim->machine, E820_TYPE_RAM) >> 12;
+
+	sim->nr_pages = o->nr_pages ? o->nr_pages : ex && ex->nr_pages ? ex->nr_pages : ram;
+	if (!sim->nr_pages)
+		return p2msim_err_set(err, -EINVAL, "a domU without a memory map needs --nr-pages");
+	sim->max_pages = o->max_pages ? o->max_pages :
+			 ex && ex->max_pages ? ex->max_pages :
+			 ram > sim->nr_pages ? ram : sim->nr_pages;
+	return 0;
+}
+
+/* Xen's VIRTUAL MEMORY ARRANGEMENT in guest pfns: the kernel is mapped
+ * from __START_KERNEL_map. */
+#define START_KERNEL_MAP 0xffffffff80000000ULL
+
+static bool va_pfns(const struct xenlog_range *r, uint64_t *s, uint64_t *e)
+{
+	if (!r->set || r->start < START_KERNEL_MAP || r->end < r->start)
+		return false;
+	*s = (r->start - START_KERNEL_MAP) >> 12;
+	*e = (r->end - START_KERNEL_MAP + 0xfff) >> 12;
+	return true;
+}
+
+static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
+{
+	memset(lay, 0, sizeof(*lay));
+	if (!va_pfns(&xlog->v_kernel, &lay->kernel_start, &lay->kernel_end) ||
+	    !va_pfns(&xlog->v_start_info, &lay->start_info, &lay->start_info_end) ||
+	    !va_pfns(&xlog->v_page_tables, &lay->pt_start, &lay->pt_end))
+		return false;
+	lay->known = true;
+	if (!va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end) && xlog->initrd.set) {
+		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
+		 * 0x8000 in every lab boot. */
+		lay->initrd_start = 0x8000;
+		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+	}
+	return true;
+}
+
+/* --- the hypervisor and the domain ------------------------------------------------------ */
+
+static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
+{
+	struct hv_sim_config cfg = { 0 };
+	struct e820_table synthetic;
+	int rc;
+
+	e820_table_init(&synthetic);
+	if (sim->dom0) {
+		cfg.machine = &sim->machine;
+	} else {
+		/* A host with room for the domain and then some. */
+		uint64_t pages = sim->nr_pages + (sim->nr_pages >> 2) + 65536;
+
+		if (e820_add(&synthetic, 1ULL << 20, pages << 12, E820_TYPE_RAM) < 0) {
+			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		cfg.machine = &synthetic;
+	}
+	rc = hv_sim_open(&sim->hv, &cfg, err);
+	if (rc < 0)
+		goto out;
+	sim->domid = sim->dom0 ? 0 : 1;
+	rc = hv_sim_build_domain(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
+				 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_list, err);
+	if (rc == 0 && !sim->dom0 && !no_map)
+		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
+out:
+	e820_table_free(&synthetic);
+	return rc;
+}
+
+int simulation_run(const struct simulation_options *o, struct simulation *sim,
+		   struct p2msim_err *err)
+{
+	const struct example *ex = NULL;
+	struct setup_input in = { 0 };
+	struct xenlog xlog;
+	bool have_log = false;
+	uint64_t *mfn_list = NULL;
+	bool no_map = false;
+	int rc;
+
+	memset(sim, 0, sizeof(*sim));
+	e820_table_init(&sim->machine);
+	setup_result_init(&sim->res);
+	if (o->example && !(ex = find_example(o->example)))
+		return p2msim_err_set(err, -EINVAL, "unknown example '%s' (see --example list)",
+				      o->example);
+	sim->example = ex ? ex->name : NULL;
+	rc = kernel_model_init(&sim->model, o->kernel ? o->kernel : ex ? ex->kernel :
+			       KERNEL_DEFAULT_VERSION, &o->kconfig, err);
+	if (rc < 0)
+		return rc;
+	if (o->xen_log_path) {
+		rc = xenlog_parse_file(o->xen_log_path, &xlog, err);
+		if (rc < 0)
+			goto out;
+		have_log = true;
+	}
+	rc = read_map(o, ex, have_log ? &xlog : NULL, sim, &no_map, err);
+	if (rc < 0)
+		goto out;
+	if (!ex && sim->example)
+		ex = find_example(sim->example);
+	sim->dom0 = o->domu_set ? !o->domu : !(ex && ex->domu);
+	sim->arch = o->arch;
+	if (sim->dom0 && no_map) {
+		rc = p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
+				    "(--e820 none is for a domU)");
+		goto out;
+	}
+	rc = sim->dom0 ? dom0_pages(o, ex, have_log ? &xlog : NULL, sim, err) :
+			 domu_pages(o, ex, sim, no_map, err);
+	if (rc < 0)
+		goto out;
+	rc = build(sim, no_map, &mfn_list, err);
+	if (rc < 0)
+		goto out;
+	if (o->layout.known) {
+		sim->layout = o->layout;
+	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {
+		note(sim, "boot layout from Xen's log");
+	} else {
+		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
+		note(sim, "boot layout assumed (no Xen log): kernel pfn %#llx-%#llx, page tables "
+		     "%#llx-%#llx, initrd %#llx-%#llx", (unsigned long long)sim->layout.kernel_start,
+		     (unsigned long long)sim->layout.kernel_end,
+		     (unsigned long long)sim->layout.pt_start,
+		     (unsigned long long)sim->layout.pt_end,
+		     (unsigned long long)sim->layout.initrd_start,
+		     (unsigned long long)sim->layout.initrd_end);
+		sim->res.layout_assumed = true;
+	}
+	in.model = &sim->model;
+	in.dom0 = sim->dom0;
+	in.arch = sim->arch;
+	in.domid = sim->domid;
+	in.nr_pages = sim->nr_pages;
+	in.mfn_list = mfn_list;
+	in.cmdline = o->cmdline;
+	in.layout = sim->layout;
+	rc = setup_run(&in, sim->hv, &sim->res, err);
+out:
+	free(mfn_list);
+	if (have_log)
+		xenlog_free(&xlog);
+	return rc;
+}
+
+void simulation_refresh(struct simulation *sim)
+{
+	struct hv_p2m_info info;
+
+	if (sim->hv && hv_p2m_info(sim->hv, sim->domid, &info, NULL) == 0 && info.max_pfn)
+		sim->res.max_pfn = info.max_pfn;
+}
+
+void simulation_free(struct simulation *sim)
+{
+	setup_result_free(&sim->res);
+	hv_close(sim->hv);
+	e820_table_free(&sim->machine);
+	free(sim->source);
+	memset(sim, 0, sizeof(*sim));
+}
+
+/* --- JSON ------------------------------------------------------------------------------- */
+
+static int add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	struct json_object *n = json_object_new_uint64(v);
+
+	return n ? json_object_object_add(o, key, n) : -1;
+}
+
+static struct json_object *range(uint64_t start, uint64_t end, const char *type)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o || add_u64(o, "start", start) < 0 || add_u64(o, "end", end) < 0 ||
+	    (type && json_object_object_add(o, "type", json_object_new_string(type)) < 0)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *runs_json(const struct simulation *sim)
+{
+	struct dump_runs runs;
+	struct json_object *a = NULL;
+
+	dump_runs_init(&runs);
+	if (!sim->res.p2m)
+		a = json_object_new_array();
+	else if (dump_runs_from_p2m(&runs, sim->res.p2m, 0, sim->res.p2m_size, NULL) == 0)
+		(void)dump_runs_to_json(&runs, &a, NULL);
+	dump_runs_free(&runs);
+	return a;
+}
+
+static struct json_object *tree_json(const struct simulation *sim)
+{
+	struct json_object *o = json_object_new_object();
+	struct p2m_stats st = { 0 };
+
+	if (!o)
+		return NULL;
+	if (sim->res.p2m)
+		p2m_get_stats(sim->res.p2m, &st);
+	if (add_u64(o, "top", st.top) < 0 || add_u64(o, "mid", st.mid) < 0 ||
+	    add_u64(o, "leaf", st.leaf) < 0 || add_u64(o, "shared", st.shared) < 0 ||
+	    add_u64(o, "private", st.private_pages + st.mirror) < 0 ||
+	    add_u64(o, "brk", st.brk_used) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct json_object *simulation_to_json(const struct simulation *sim)
+{
+	const struct setup_result *res = &sim->res;
+	struct json_object *o = json_object_new_object(), *a, *log;
+
+	if (!o)
+		return NULL;
+	if (json_object_object_add(o, "kernel", json_object_new_string(sim->model.version)) < 0 ||
+	    json_object_object_add(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
+	    add_u64(o, "nr_pages", sim->nr_pages) < 0 ||
+	    add_u64(o, "max_pages", sim->max_pages) < 0 ||
+	    json_object_object_add(o, "e820", e820_table_to_json(&res->e820)) < 0 ||
+	    add_u64(o, "released", res->released) < 0 ||
+	    add_u64(o, "remapped", res->remapped) < 0 ||
+	    add_u64(o, "identity_set", res->identity_set) < 0 ||
+	    add_u64(o, "p2m_size", res->p2m_size) < 0 ||
+	    add_u64(o, "max_pfn", res->max_pfn) < 0 ||
+	    json_object_object_add(o, "runs", runs_json(sim)) < 0)
+		goto fail;
+	a = json_object_new_array();
+	if (!a || json_object_object_add(o, "extra", a) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < res->nr_extra; i++)
+		if (res->extra[i].n &&
+		    json_object_array_add(a, range(res->extra[i].start,
+						   res->extra[i].start + res->extra[i].n, NULL)) < 0)
+			goto fail;
+	if (json_object_object_add(o, "tree", tree_json(sim)) < 0)
+		goto fail;
+	log = json_object_new_array();
+	if (!log || json_object_object_add(o, "log", log) < 0)
+		goto fail;
+	for (size_t i = 0; i < res->nr_log; i++)
+		if (json_object_array_add(log, json_object_new_string(res->log[i])) < 0)
+			goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}

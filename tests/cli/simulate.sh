@@ -1,0 +1,108 @@
+#!/bin/sh
+# tests/cli/simulate.sh - "p2msim simulate" and "p2msim dump" from the
+# outside: what they print, exit statuses, and one-line errors (PRODUCT §6).
+set -u
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+P2MSIM="$top_builddir/p2msim"
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# run STATUS ARGS...: run p2msim, check the exit status
+run() {
+	want_rc=$1; shift
+	"$P2MSIM" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq "$want_rc" ] || fail "p2msim $*: exit $rc, expected $want_rc ($(head -3 "$tmp/err"))"
+}
+
+has() { grep -qF -- "$1" "$tmp/out" || fail "output lacks '$1'"; }
+err_is_one_line() {
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$1: expected one error line, got: $(cat "$tmp/err")"
+	grep -q '^p2msim: ' "$tmp/err" || fail "$1: error does not start with 'p2msim: '"
+}
+
+# the seed example: REF §10 rows 1 and 4 through the command line
+run 0 simulate --example seed --show log,dump
+has "Set 248832 page(s) to 1-1 mapping."
+has " [0x40500->0x7d100] identity"
+has " [0x80000->0x1ffffff] level top"
+[ "$(grep -c '^ \[0x' "$tmp/out")" -eq 11 ] || fail "seed: the 2.6.39 dump has 11 lines"
+
+# dump = simulate --show dump
+run 0 dump --example seed --kernel 6.1 --kconfig XEN_BALLOON_MEMORY_HOTPLUG=n
+printf ' [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n' >"$tmp/want"
+cmp -s "$tmp/want" "$tmp/out" || { fail "modern seed dump (REF row 12)"; diff -u "$tmp/want" "$tmp/out"; }
+
+# JSON: one object with the contract's keys, readable by p2msim diff, and
+# its runs agree with the run list
+run 0 simulate --example pc-2G --json
+cp "$tmp/out" "$tmp/a.json"
+for key in kernel domain nr_pages max_pages e820 released remapped identity_set p2m_size \
+	   max_pfn runs extra tree log; do
+	grep -q "\"$key\":" "$tmp/a.json" || fail "JSON lacks \"$key\""
+done
+run 0 simulate --example pc-2G --show runs
+cp "$tmp/out" "$tmp/a.runs"
+run 0 diff "$tmp/a.json" "$tmp/a.runs"
+# the modern debugfs dump differs from the semantic runs only by its quirk
+run 0 dump --example pc-2G
+cp "$tmp/out" "$tmp/a.dump"
+run 0 diff "$tmp/a.dump" "$tmp/a.runs"
+
+# the checkers
+run 0 simulate --example pc-5G --check --show summary
+has "check: P2M, M2P and hypervisor invariants hold"
+has "remapped 262273"
+
+# ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
+run 0 simulate --example pc-2G --balloon 384m,512m --check
+has "balloon: target 98304 pages, current 98304, max_pages 98560, state done"
+has "over [0, max_pfn): pfn 98304, identity 97, missing 32768, foreign 0"
+has "balloon: target 131072 pages, current 131072, max_pages 131328, state done"
+has "check: P2M, M2P and hypervisor invariants hold"
+run 0 simulate --example pc-2G --balloon 384m --json
+grep -Eq '"target_pages": ?98304' "$tmp/out" || fail "--balloon --json: no step"
+run 1 simulate --example pc-2G --balloon 64m
+err_is_one_line "--balloon below dom0's minimum"
+
+# pictures
+run 0 simulate --example pc-5G --show diagram --svg "$tmp/p.svg"
+has "remap"
+grep -q '<svg ' "$tmp/p.svg" || fail "--svg wrote no SVG"
+
+# a kernel that stops: its words, exit 1
+run 1 simulate --example pc-2G --cmdline mem=384M
+grep -q 'kernel BUG at arch/x86/xen/setup.c:314!' "$tmp/err" || fail "mem=384M: no BUG line"
+grep -q 'Failed to update kernel mapping' "$tmp/out" || fail "mem=384M: no WARN line in the log"
+
+# bad input: one line, exit 1; usage: exit 2
+run 1 simulate --e820 "$tmp/does-not-exist"
+err_is_one_line "missing file"
+printf 'BIOS-e820: [mem 0x0000000000000000-0xzzzz] usable\n' >"$tmp/bad.txt"
+run 1 simulate --e820 "$tmp/bad.txt"
+err_is_one_line "malformed line"
+grep -q 'bad.txt:1:' "$tmp/err" || fail "malformed line: no FILE:LINE"
+run 1 simulate --example seed --nr-pages 0
+err_is_one_line "--nr-pages 0"
+run 1 simulate --example seed --kernel 3.18
+err_is_one_line "--kernel 3.18"
+run 1 simulate --example nope
+err_is_one_line "--example nope"
+run 2 simulate --frobnicate
+run 2 simulate --show nonsense
+run 2 simulate --kconfig NOPE=y
+run 0 simulate --help
+has "--kernel VER"
+run 0 simulate --example list
+has "seed"
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all simulate CLI checks passed"
