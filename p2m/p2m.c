@@ -74,15 +74,31 @@
  *
  * THIS MODEL
  *
- * struct p2m is one guest's tree; nothing is global.  The top level may
- * span several pages so that a modern dom0 can map identity far above its
- * RAM (2^36 pfns and more); the 2.6.39 policy keeps its single top page and
- * 512 GiB limit.  Private pages carry small counters (how many entries are
- * missing / identity, how many slots point at shared leaves) so that
- * uniformity tests, compaction and the lower-bound accounting cost nothing
- * per pfn.  Range operations touch only the boundary leaves and mids; run
- * iteration (iter.c) visits shared pages in one step each, so its cost is
- * the number of runs plus the private pages, never the number of pfns.
+ * struct p2m is one guest's tree; nothing is global.  As in the kernel,
+ * top[t][m][i] is the value of a pfn: top[t] points at a mid's array of leaf
+ * pointers and each of those at a leaf's array of values, so the common
+ * lookup, p2m_lookup(), is inline and chases three pointers.  The page
+ * headers (counters, owner, machine frame) sit beside those arrays: a mid's
+ * in front of its slot array, a leaf's in the table at the start of the 2
+ * MiB arena chunk its page lives in (arena.c), found from the page's
+ * address alone.
+ *
+ *   top[t] ----> [hdr|slot 0 .. slot 511]         mid page
+ *                        |
+ *                        v
+ *   arena chunk: [hdr table][leaf page][leaf page]...   e[0] .. e[511]
+ *
+ * The top level may span several pages so that a modern dom0 can map
+ * identity far above its RAM (2^36 pfns and more); the 2.6.39 policy keeps
+ * its single top page and 512 GiB limit.  Private pages carry small counters
+ * (how many entries are missing / identity, how many slots point at shared
+ * leaves) so that uniformity tests, compaction and the lower-bound
+ * accounting cost nothing per pfn.  Range operations touch only the
+ * boundary leaves and mids; run iteration (iter.c) visits shared pages in
+ * one step each, so its cost is the number of runs plus the private pages,
+ * never the number of pfns.  Kernel-era differences (INVALID vs identity
+ * fill of a copied identity leaf, the 2.6.39 range walk, mid_identity) are
+ * fields of struct p2m_config that the kernel models set.
  */
 #include <errno.h>
 #include <stdlib.h>

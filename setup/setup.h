@@ -212,6 +212,8 @@ struct simulation_options {
 	struct kernel_config kconfig;
 	bool domu;
 	bool domu_set;			/* domu given on the command line */
+	bool e820_host;			/* domU: the map is the host's, made the domain's
+					 * by libxl's e820_host (current libxl rules) */
 	enum p2m_arch arch;
 	const char *dom0_mem;		/* Xen's dom0_mem= value */
 	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */

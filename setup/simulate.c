@@ -145,11 +145,16 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		sim->source = strdup(o->e820_path);
 		rc = e820_parse_file(o->e820_path, &doc, err);
 	} else if (xlog && xlog->e820.nr) {
+		unsigned int added = 0;
+
+		/* What XENMEM_machine_memory_map returns: Xen's map plus the
+		 * MMIO ranges Xen keeps from dom0 (setup/xen-machine-map.c). */
 		sim->source = strdup(xlog->name);
-		note(sim, "machine map: Xen's \"%s\" (dom0 also sees the IO-APIC and local APIC "
-		     "pages Xen reserves later)", xlog->e820_header ? xlog->e820_header : "RAM map");
-		rc = e820_table_copy(&sim->machine, &xlog->e820) < 0 ?
-		     p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		rc = xenlog_machine_map(xlog, &sim->machine, &added, err);
+		if (rc == 0)
+			note(sim, "machine map: Xen's \"%s\" and %u range(s) Xen keeps from dom0%s",
+			     xlog->e820_header ? xlog->e820_header : "RAM map", added,
+			     xlog->platform.nr_ioapics ? "" : " (the log names no IO-APIC)");
 		if (!sim->source)
 			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 		return rc;
@@ -288,6 +293,31 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 	return true;
 }
 
+/* libxl e820_host=1: the guest's map is the host's, RAM cut to its
+ * memory with the rest at 4 GiB (xen_libxl_e820_host). */
+static int apply_e820_host(struct simulation *sim, bool no_map, struct p2msim_err *err)
+{
+	struct xen_libxl_e820_opts lo = {
+		.target_kb = sim->nr_pages * 4, .max_kb = sim->max_pages * 4,
+		.slack_kb = 0, .era = XEN_LIBXL_E820_MODERN,
+	};
+	struct e820_table guest;
+	int rc;
+
+	if (sim->dom0 || no_map)
+		return p2msim_err_set(err, -EINVAL, "--e820-host needs --domu and the host's map");
+	e820_table_init(&guest);
+	rc = xen_libxl_e820_host(&sim->machine, &lo, &guest, err);
+	if (rc == 0) {
+		e820_table_free(&sim->machine);
+		sim->machine = guest;
+		note(sim, "domU map: libxl e820_host of %s", sim->source);
+	} else {
+		e820_table_free(&guest);
+	}
+	return rc;
+}
+
 /* --- the hypervisor and the domain ------------------------------------------------------ */
 
 static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
@@ -364,6 +394,8 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	}
 	rc = sim->dom0 ? dom0_pages(o, ex, have_log ? &xlog : NULL, sim, err) :
 			 domu_pages(o, ex, sim, no_map, err);
+	if (rc == 0 && o->e820_host)
+		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
 	rc = build(sim, no_map, &mfn_list, err);

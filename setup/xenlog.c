@@ -129,6 +129,70 @@ static struct xenlog_range *virt_field(struct xenlog *log, const char *c, size_t
 	return NULL;
 }
 
+/* The hex number after the first @key in @c ("0x" optional). */
+static bool hex_after(const char *c, const char *key, uint64_t *v)
+{
+	const char *p = strstr(c, key);
+
+	return p && scan_hex_opt0x(skip_blanks(p + strlen(key)), v) > 0;
+}
+
+/*
+ * Lines about the MMIO Xen keeps from dom0 (see xenlog.h).  Returns true
+ * when @c was one of them; *rc is -E2BIG when a list is full.  A line of
+ * the right kind that cannot be read is skipped: these facts only refine
+ * the machine map.
+ */
+static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
+{
+	uint64_t v;
+
+	if (!strncmp(c, "CPU Vendor: ", 12)) {
+		const char *p = skip_blanks(c + 12), *f;
+
+		if (!pf->vendor) {
+			if (!strncmp(p, "AMD", 3))
+				pf->vendor = XEN_CPU_AMD;
+			else if (!strncmp(p, "Intel", 5))
+				pf->vendor = XEN_CPU_INTEL;
+			else if (!strncmp(p, "Hygon", 5))
+				pf->vendor = XEN_CPU_HYGON;
+			else
+				pf->vendor = XEN_CPU_OTHER;
+			f = strstr(p, "Family ");
+			if (f && e820_scan_u64(f + 7, 10, &v) > 0 && v < 0x10000)
+				pf->family = (unsigned int)v;
+		}
+		return true;
+	}
+	if (!strncmp(c, "ACPI: Local APIC address ", 25)) {
+		if (!pf->lapic_set && hex_after(c, "address", &v)) {
+			pf->lapic = v;
+			pf->lapic_set = true;
+		}
+		return true;
+	}
+	if ((!strncmp(c, "IOAPIC[", 7) && strstr(c, "address ")) ||
+	    !strncmp(c, "ACPI: IOAPIC (", 14)) {
+		if (hex_after(c, !strncmp(c, "IOAPIC[", 7) ? "address " : "address[", &v))
+			*rc = xen_platform_add_ioapic(pf, v);
+		return true;
+	}
+	if (!strncmp(c, "ACPI: HPET id: ", 15)) {
+		if (!pf->hpet_set && hex_after(c, "base:", &v)) {
+			pf->hpet = v;
+			pf->hpet_set = true;
+		}
+		return true;
+	}
+	if (strstr(c, "dmaru->address = ") || strstr(c, "drhd->address = ")) {
+		if (hex_after(c, "->address = ", &v))
+			*rc = xen_platform_add_drhd(pf, v);
+		return true;
+	}
+	return false;
+}
+
 enum section { SEC_NONE, SEC_PHYS, SEC_VIRT };
 
 static int parse_lines(const char *name, const char *buf, size_t len, struct xenlog *log,
@@ -276,6 +340,9 @@ static int parse_lines(const char *name, const char *buf, size_t len, struct xen
 
 			if (e820_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
 				log->dom0_max_vcpus = (unsigned int)v;
+		} else if (platform_line(c, &log->platform, &rc)) {
+			if (rc == -E2BIG)
+				rc = lerr(name, l.line, err, "too many IO-APICs or IOMMUs", c);
 		} else if (!strncmp(c, "Dom0 memory clipped to ", 23)) {
 			uint64_t v;
 
@@ -313,6 +380,7 @@ int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xe
 	memset(log, 0, sizeof(*log));
 	e820_table_init(&log->e820);
 	dom0_mem_init(&log->dom0_mem);
+	xen_platform_init(&log->platform);
 	name = name ? name : "<input>";
 	log->name = strdup(name);
 	if (!log->name)
@@ -357,6 +425,9 @@ int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xe
 		}
 		e820_doc_free(&doc);
 	}
+
+	if (log->xen_version)
+		(void)xen_platform_set_version(&log->platform, log->xen_version);
 
 	/* dom0_mem: the built-in command line first, then the given one */
 	if (log->builtin_cmdline) {
@@ -428,6 +499,7 @@ void xenlog_free(struct xenlog *log)
 	memset(log, 0, sizeof(*log));
 	e820_table_init(&log->e820);
 	dom0_mem_init(&log->dom0_mem);
+	xen_platform_init(&log->platform);
 }
 
 int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)

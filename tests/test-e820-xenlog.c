@@ -245,7 +245,353 @@ static void test_bad_logs(void)
 			-ENOENT);
 }
 
+/* --- XENMEM_machine_memory_map -------------------------------------------------- */
+
+/* The lab's Xen names its CPU, local APIC, IO-APIC and HPET; dom0 read
+ * Xen's 7 entries plus the IO-APIC page and the MSI window (xctest). */
+static void test_lab_log_names_the_platform_and_gives_dom0s_machine_map(void)
+{
+	struct xenlog log;
+	struct e820_table m;
+	unsigned int added = 0;
+	struct p2msim_err err;
+
+	load("xen-lab", "pc-2G-dom0-512M--xl-dmesg.txt", &log);
+	CU_ASSERT_EQUAL(log.platform.xen_major, 4);
+	CU_ASSERT_EQUAL(log.platform.xen_minor, 17);
+	CU_ASSERT_EQUAL(log.platform.vendor, XEN_CPU_AMD);
+	CU_ASSERT_EQUAL(log.platform.family, 15);
+	CU_ASSERT_TRUE(log.platform.lapic_set);
+	CU_ASSERT_EQUAL(log.platform.lapic, 0xfee00000);
+	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 1);	/* ACPI and IOAPIC[0] lines agree */
+	CU_ASSERT_EQUAL(log.platform.ioapic[0], 0xfec00000);
+	CU_ASSERT_TRUE(log.platform.hpet_set);
+	CU_ASSERT_EQUAL(log.platform.hpet, 0xfed00000);
+	CU_ASSERT_EQUAL(log.platform.nr_drhd, 0);
+	e820_table_init(&m);
+	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, &added, &err), 0);
+	CU_ASSERT_EQUAL(added, 2);
+	ASSERT_TABLE(&m, { 0, 0x9fc00, E820_TYPE_RAM },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		     { 0x100000, 0x7fee0000, E820_TYPE_RAM },
+		     { 0x7ffe0000, 0x20000, E820_TYPE_RESERVED },
+		     { 0xfec00000, 0x1000, E820_TYPE_RESERVED },
+		     { 0xfee00000, 0x100000, E820_TYPE_RESERVED },
+		     { 0xfffc0000, 0x40000, E820_TYPE_RESERVED },
+		     { 0xfd00000000ULL, 0x300000000ULL, E820_TYPE_RESERVED });
+	e820_table_free(&m);
+	xenlog_free(&log);
+}
+
+static void build_map(const struct ent *e, size_t n, const struct xen_platform *pf,
+		      struct e820_table *out)
+{
+	struct e820_table x;
+	struct p2msim_err err;
+
+	table_of(&x, e, n);
+	e820_table_init(out);
+	CU_ASSERT_EQUAL_FATAL(xen_machine_map(&x, pf, out, NULL, &err), 0);
+	e820_table_free(&x);
+}
+
+static const struct ent small_pc[] = {
+	{ 0, 0x9fc00, E820_TYPE_RAM },
+	{ 0xf0000, 0x10000, E820_TYPE_RESERVED },
+	{ 0x100000, 0x7ff00000, E820_TYPE_RAM },
+	{ 0xfffc0000, 0x40000, E820_TYPE_RESERVED },
+	{ 0x100000000ULL, 0x40000000, E820_TYPE_RAM },
+};
+
+/* Xen 4.1 keeps only the local APIC page and the IO-APIC pages (corpus
+ * 001: fec00000 and fee00000, 4 KiB each, in dom0's map). */
+static void test_xen41_denies_only_the_apic_pages(void)
+{
+	struct xen_platform pf;
+	struct e820_table m;
+
+	xen_platform_init(&pf);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.1.5-pre"), 0);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0);
+	pf.vendor = XEN_CPU_INTEL;
+	build_map(small_pc, 5, &pf, &m);
+	ASSERT_TABLE(&m, small_pc[0], small_pc[1], small_pc[2],
+		     { 0xfec00000, 0x1000, E820_TYPE_RESERVED },
+		     { 0xfee00000, 0x1000, E820_TYPE_RESERVED }, small_pc[3], small_pc[4]);
+	e820_table_free(&m);
+}
+
+/* Corpus 001, the one Xen 4.1 dom0 pair: above 1 MiB, where the 3.8
+ * kernel edits nothing, dom0 printed Xen's map plus the IO-APIC page and
+ * the local APIC page alone (the IO-APIC's address is not in the excerpt:
+ * 0xfec00000, as on every PC of that time). */
+static void test_xen41_machine_map_is_corpus_001s_dom0_map(void)
+{
+	struct xenlog log;
+	struct e820_doc doc;
+	struct e820_table m, a, b;
+	struct p2msim_err err;
+
+	load("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt", &log);
+	CU_ASSERT_EQUAL(log.platform.xen_major, 4);
+	CU_ASSERT_EQUAL(log.platform.xen_minor, 1);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&log.platform, 0xfec00000), 0);
+	e820_table_init(&m);
+	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, NULL, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(e820_parse_file(data_path("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"),
+					      &doc, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 2);
+	e820_table_init(&a);
+	e820_table_init(&b);
+	for (size_t i = 0; i < m.nr; i++)
+		if (m.entries[i].addr >= 0x100000)
+			CU_ASSERT_EQUAL(e820_add(&a, m.entries[i].addr, m.entries[i].size,
+						 m.entries[i].type), 0);
+	for (size_t i = 0; i < doc.maps[1].table.nr; i++) {
+		const struct e820_entry *e = &doc.maps[1].table.entries[i];
+
+		if (e->addr >= 0x100000)
+			CU_ASSERT_EQUAL(e820_add(&b, e->addr, e->size, e->type), 0);
+	}
+	CU_ASSERT_EQUAL(a.nr, 20);
+	CU_ASSERT_TRUE(e820_table_equal(&a, &b));
+	e820_table_free(&a);
+	e820_table_free(&b);
+	e820_table_free(&m);
+	e820_doc_free(&doc);
+	xenlog_free(&log);
+}
+
+/* Neighbouring IO-APIC pages make one entry (corpus 003: fec00000-fec01fff);
+ * VT-d register pages are denied one page each (corpus 005: fed90000-fed91fff). */
+static void test_adjacent_denied_pages_make_one_entry(void)
+{
+	struct xen_platform pf;
+	struct e820_table m;
+
+	xen_platform_init(&pf);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.13.0-rc"), 0);
+	pf.vendor = XEN_CPU_INTEL;
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec01000), 0);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0);	/* once */
+	CU_ASSERT_EQUAL(xen_platform_add_drhd(&pf, 0xfed91000), 0);
+	CU_ASSERT_EQUAL(xen_platform_add_drhd(&pf, 0xfed90000), 0);
+	CU_ASSERT_EQUAL(pf.nr_ioapics, 2);
+	build_map(small_pc, 5, &pf, &m);
+	ASSERT_TABLE(&m, small_pc[0], small_pc[1], small_pc[2],
+		     { 0xfec00000, 0x2000, E820_TYPE_RESERVED },
+		     { 0xfed90000, 0x2000, E820_TYPE_RESERVED },
+		     { 0xfee00000, 0x100000, E820_TYPE_RESERVED }, small_pc[3], small_pc[4]);
+	e820_table_free(&m);
+}
+
+/* Xen 4.21 dropped the MSI window: the local APIC page is left. */
+static void test_xen421_denies_the_lapic_page_without_the_msi_window(void)
+{
+	struct xen_platform pf;
+	struct e820_table m;
+
+	xen_platform_init(&pf);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.21.0"), 0);
+	build_map(small_pc, 5, &pf, &m);
+	ASSERT_TABLE(&m, small_pc[0], small_pc[1], small_pc[2],
+		     { 0xfee00000, 0x1000, E820_TYPE_RESERVED }, small_pc[3], small_pc[4]);
+	e820_table_free(&m);
+}
+
+/* The AMD HyperTransport range fd00000000-ffffffffff shows in a gap only
+ * when dom0 may use frames above it, i.e. with more than 40 address bits;
+ * from Xen 4.16 family 0x17+ has it at the top of the address space,
+ * where it never shows. */
+static void test_amd_hypertransport_range(void)
+{
+	static const struct ent big[] = {
+		{ 0, 0x9fc00, E820_TYPE_RAM },
+		{ 0x100000, 0x7ff00000, E820_TYPE_RAM },
+		{ 0xfffc0000, 0x40000, E820_TYPE_RESERVED },
+		{ 0x100000000ULL, 0x40000000, E820_TYPE_RAM },
+		{ 0x10000000000ULL, 0x40000000, E820_TYPE_RAM },
+	};
+	struct xen_platform pf;
+	struct e820_table m;
+
+	xen_platform_init(&pf);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.17.7"), 0);
+	pf.vendor = XEN_CPU_AMD;
+	pf.family = 0x10;
+	pf.paddr_bits = 48;
+	build_map(big, 5, &pf, &m);
+	ASSERT_TABLE(&m, big[0], big[1], { 0xfee00000, 0x100000, E820_TYPE_RESERVED }, big[2],
+		     big[3], { 0xfd00000000ULL, 0x300000000ULL, E820_TYPE_RESERVED }, big[4]);
+	e820_table_free(&m);
+
+	pf.family = 0x19;	/* Zen: at 2^48 - 12 GiB, above everything */
+	build_map(big, 5, &pf, &m);
+	CU_ASSERT_EQUAL(m.nr, 6);
+	e820_table_free(&m);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.15.1"), 0);	/* still below 1 TiB */
+	build_map(big, 5, &pf, &m);
+	CU_ASSERT_EQUAL(m.nr, 7);
+	e820_table_free(&m);
+
+	/* 40 address bits: the range is the top of dom0's space (lab, 015) */
+	pf.family = 0xf;
+	pf.paddr_bits = 40;
+	build_map(small_pc, 5, &pf, &m);
+	CU_ASSERT_EQUAL(m.nr, 6);
+	e820_table_free(&m);
+	pf.vendor = XEN_CPU_INTEL;	/* never on Intel */
+	pf.paddr_bits = 48;
+	build_map(big, 5, &pf, &m);
+	CU_ASSERT_EQUAL(m.nr, 6);
+	e820_table_free(&m);
+}
+
+/* The HPET is kept from dom0 only when its ACPI table asks (flags that
+ * Xen does not print); AMD-Vi register blocks are 16 KiB. */
+static void test_hpet_protection_and_amd_iommu_blocks(void)
+{
+	struct xen_platform pf;
+	struct e820_table m;
+
+	xen_platform_init(&pf);
+	pf.hpet_set = true;
+	pf.hpet = 0xfed00000;
+	CU_ASSERT_EQUAL(xen_platform_add_amd_iommu(&pf, 0xfeb80000), 0);
+	build_map(small_pc, 5, &pf, &m);
+	ASSERT_TABLE(&m, small_pc[0], small_pc[1], small_pc[2],
+		     { 0xfeb80000, 0x4000, E820_TYPE_RESERVED },
+		     { 0xfee00000, 0x100000, E820_TYPE_RESERVED }, small_pc[3], small_pc[4]);
+	e820_table_free(&m);
+	pf.hpet_protect = XEN_HPET_PROTECT_64K;
+	build_map(small_pc, 5, &pf, &m);
+	CU_ASSERT_EQUAL(m.nr, 8);
+	CU_ASSERT_EQUAL(m.entries[4].addr, 0xfed00000);
+	CU_ASSERT_EQUAL(m.entries[4].size, 0x10000);
+	e820_table_free(&m);
+}
+
+static void test_platform_lines_of_other_logs(void)
+{
+	static const char vtd[] =
+		"(XEN) Xen version 4.14.0 (x)\n"
+		"(XEN) CPU Vendor: Intel, Family 6 (0x6), Model 42 (0x2a), Stepping 7\n"
+		"(XEN) [VT-D]Host address width 39\n"
+		"(XEN) [VT-D]found ACPI_DMAR_DRHD:\n"
+		"(XEN) [VT-D]  dmaru->address = fed90000\n"
+		"(XEN) [VT-D]drhd->address = fed90000 iommu->reg = ffff82c00021d000\n"
+		"(XEN) [VT-D]found ACPI_DMAR_DRHD:\n"
+		"(XEN) [VT-D]  dmaru->address = fed91000\n"
+		"(XEN) ACPI: IOAPIC (id[0x02] address[0xfec00000] gsi_base[0])\n"
+		"(XEN) IOAPIC[0]: apic_id 2, version 32, address 0xfec00000, GSI 0-23\n"
+		"(XEN) IOAPIC[1]: apic_id 3, version 32, address 0xfec01000, GSI 24-47\n"
+		"[    0.000000] ACPI: IOAPIC (id[0x09] address[0xfec40000] gsi_base[48])\n";
+	struct xenlog log;
+	struct p2msim_err err;
+
+	CU_ASSERT_EQUAL_FATAL(xenlog_parse_buffer("v.log", vtd, sizeof(vtd) - 1, &log, &err), 0);
+	CU_ASSERT_EQUAL(log.platform.vendor, XEN_CPU_INTEL);
+	CU_ASSERT_EQUAL(log.platform.family, 6);
+	CU_ASSERT_EQUAL(log.platform.xen_minor, 14);
+	CU_ASSERT_EQUAL(log.platform.nr_drhd, 2);
+	CU_ASSERT_EQUAL(log.platform.drhd[1], 0xfed91000);
+	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 2);	/* dom0's own line is not Xen's */
+	CU_ASSERT_EQUAL(log.platform.ioapic[1], 0xfec01000);
+	CU_ASSERT_FALSE(log.platform.lapic_set);
+	xenlog_free(&log);
+
+	/* corpus 007 and 015 print the CPU; 015 is Xen 4.16.1 */
+	load("e820", "007-simply-nuc-amd-phoenix-64g-efi-xen418-dom0-6.8.txt", &log);
+	CU_ASSERT_EQUAL(log.platform.vendor, XEN_CPU_AMD);
+	CU_ASSERT_EQUAL(log.platform.family, 25);
+	CU_ASSERT_EQUAL(log.platform.xen_major, 0);	/* no version line in the excerpt */
+	xenlog_free(&log);
+	load("e820", "015-pcengines-apu2-coreboot-xen4161-dlme-dom0-5.8.txt", &log);
+	CU_ASSERT_EQUAL(log.platform.family, 22);
+	CU_ASSERT_EQUAL(log.platform.xen_minor, 16);
+	xenlog_free(&log);
+}
+
+/* --- libxl e820_host ------------------------------------------------------------------- */
+
+/* Corpus 048 (xen.git 364fab04's commit message): the host map, memory
+ * 1 GiB, maxmem 2 GiB, the 8 MiB slack of 2011's libxl, Xen 4.1's
+ * IO-APIC and local APIC pages; before the commit the RAM islands between
+ * the ACPI ranges vanish, after it they are UNUSABLE.  The guest kernel
+ * then adds the ISA range and merges the two reserved neighbours. */
+static void test_libxl_e820_host_of_corpus_048(void)
+{
+	struct xenlog log;
+	struct e820_table m, g;
+	struct xen_libxl_e820_opts o = { 1 * GiB / KiB, 2 * GiB / KiB, 8 * MiB / KiB,
+					 XEN_LIBXL_E820_2011 };
+	struct p2msim_err err;
+
+	load("e820", "048-intel-host-pv-domU-e820host-libxl-commit-2011-set-1-1.txt", &log);
+	CU_ASSERT_EQUAL(xen_platform_set_version(&log.platform, "4.1"), 0);
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&log.platform, 0xfec00000), 0);
+	e820_table_init(&m);
+	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, NULL, &err), 0);
+	e820_table_init(&g);
+	CU_ASSERT_EQUAL_FATAL(xen_libxl_e820_host(&m, &o, &g, &err), 0);
+	ASSERT_TABLE(&g, { 0, 0x40000000, E820_TYPE_RAM },
+		     { 0x40000000, 0x9cf66000 - 0x40000000, E820_TYPE_UNUSABLE },
+		     { 0x9cf66000, 0x19c000, E820_TYPE_NVS },
+		     { 0x9d102000, 0x25bb000, E820_TYPE_UNUSABLE },
+		     { 0x9f6bd000, 0x2000, E820_TYPE_RESERVED },
+		     { 0x9f6bf000, 0x55000, E820_TYPE_UNUSABLE },
+		     { 0x9f714000, 0xab000, E820_TYPE_NVS },
+		     { 0x9f7bf000, 0x21000, E820_TYPE_UNUSABLE },
+		     { 0x9f7e0000, 0x1f000, E820_TYPE_ACPI },
+		     { 0x9f7ff000, 0x1000, E820_TYPE_UNUSABLE },
+		     { 0x9f800000, 0x800000, E820_TYPE_RESERVED },
+		     { 0xa0000000, 0x10000000, E820_TYPE_RESERVED },
+		     { 0xfc000000, 0x1000000, E820_TYPE_RESERVED },
+		     { 0xfec00000, 0x1000, E820_TYPE_RESERVED },
+		     { 0xfee00000, 0x1000, E820_TYPE_RESERVED },
+		     { 0xffe00000, 0x200000, E820_TYPE_RESERVED },
+		     { 0x100000000ULL, 1 * GiB + 8 * MiB, E820_TYPE_RAM });
+	e820_table_free(&g);
+
+	o.era = XEN_LIBXL_E820_2011_DROP_ISLANDS;
+	e820_table_init(&g);
+	CU_ASSERT_EQUAL_FATAL(xen_libxl_e820_host(&m, &o, &g, &err), 0);
+	CU_ASSERT_EQUAL(g.nr, 13);
+	CU_ASSERT_EQUAL(g.entries[3].addr, 0x9f6bd000);
+	e820_table_free(&g);
+
+	/* 2011's libxl refuses memory == maxmem without slack; today's puts
+	 * RAM cut at the first non-RAM entry at 4 GiB */
+	o.era = XEN_LIBXL_E820_2011;
+	o.target_kb = o.max_kb = 4 * GiB / KiB;
+	o.slack_kb = 0;
+	e820_table_init(&g);
+	CU_ASSERT_EQUAL(xen_libxl_e820_host(&m, &o, &g, &err), -EINVAL);
+	o.era = XEN_LIBXL_E820_MODERN;
+	CU_ASSERT_EQUAL_FATAL(xen_libxl_e820_host(&m, &o, &g, &err), 0);
+	CU_ASSERT_EQUAL(g.entries[0].size, 0x9cf66000);
+	CU_ASSERT_EQUAL(g.nr, 16);		/* no UNUSABLE fill: RAM reaches the NVS */
+	CU_ASSERT_EQUAL(g.entries[15].addr, 0x100000000ULL);
+	CU_ASSERT_EQUAL(g.entries[15].size, 4 * GiB - 0x9cf66000);
+	e820_table_free(&g);
+	e820_table_free(&m);
+	xenlog_free(&log);
+}
+
 static const struct test_case xenlog_cases[] = {
+	{ "lab_log_names_the_platform_and_gives_dom0s_machine_map",
+	  test_lab_log_names_the_platform_and_gives_dom0s_machine_map },
+	{ "xen41_denies_only_the_apic_pages", test_xen41_denies_only_the_apic_pages },
+	{ "xen41_machine_map_is_corpus_001s_dom0_map",
+	  test_xen41_machine_map_is_corpus_001s_dom0_map },
+	{ "adjacent_denied_pages_make_one_entry", test_adjacent_denied_pages_make_one_entry },
+	{ "xen421_denies_the_lapic_page_without_the_msi_window",
+	  test_xen421_denies_the_lapic_page_without_the_msi_window },
+	{ "amd_hypertransport_range", test_amd_hypertransport_range },
+	{ "hpet_protection_and_amd_iommu_blocks", test_hpet_protection_and_amd_iommu_blocks },
+	{ "platform_lines_of_other_logs", test_platform_lines_of_other_logs },
+	{ "libxl_e820_host_of_corpus_048", test_libxl_e820_host_of_corpus_048 },
 	{ "lab_log_gives_map_cmdline_and_layout", test_lab_log_gives_map_cmdline_and_layout },
 	{ "dom0_mem_rules_reproduce_dom0_alloc_lines",
 	  test_dom0_mem_rules_reproduce_dom0_alloc_lines },

@@ -26,6 +26,8 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/setup.h"
+#include "setup/xenlog.h"
+#include "tests/fidelity.h"
 #include "tests/testutil.h"
 
 #define MAX_CASES 128
@@ -39,67 +41,16 @@ struct fcase {
 	bool passed;
 };
 
-static const char *srcdir(void)
-{
-	const char *d = getenv("top_srcdir");
 
-	return d ? d : ".";
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
 
 static char *case_file(const struct fcase *c, const char *file, size_t *len)
 {
 	char path[2048];
 
 	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
-	return slurp(path, len);
+	return fidelity_slurp(path, len);
 }
 
-static void why(struct fcase *c, const char *fmt, ...)
-{
-	size_t n = strlen(c->why);
-	va_list ap;
-
-	if (n + 4 >= sizeof(c->why))
-		return;
-	if (n)
-		strcat(c->why, "; ");
-	va_start(ap, fmt);
-	vsnprintf(c->why + strlen(c->why), sizeof(c->why) - strlen(c->why), fmt, ap);
-	va_end(ap);
-}
 
 /* The value of "key=" in variant.txt, up to the next blank. */
 static bool variant_value(const char *variant, const char *key, char *out, size_t len)
@@ -179,6 +130,10 @@ static size_t grep_lines(const char *text, const char *needle, char lines[][160]
 	return n;
 }
 
+/* Does @line (up to its end or a newline) read exactly as @fmt, one
+ * %llu in it?  sscanf alone would accept a longer line ("Remapped 0
+ * non-RAM page(s)" for "Remapped %llu page(s)"). */
+
 static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 {
 	for (const char *p = text; p && *p;) {
@@ -186,7 +141,7 @@ static bool count_in(const char *text, const char *fmt, unsigned long long *v)
 		const char *line = strchr(p, ']');
 
 		line = line && (!nl || line < nl) ? line + 2 : p;
-		if (sscanf(line, fmt, v) == 1)
+		if (fidelity_line_is(line, fmt, v))
 			return true;
 		p = nl ? nl + 1 : NULL;
 	}
@@ -198,7 +153,7 @@ static uint64_t model_count(const struct simulation *sim, const char *fmt)
 	unsigned long long v;
 
 	for (size_t i = 0; i < sim->res.nr_log; i++)
-		if (sscanf(sim->res.log[i], fmt, &v) == 1)
+		if (fidelity_line_is(sim->res.log[i], fmt, &v))
 			return v;
 	return ~0ULL;
 }
@@ -212,12 +167,12 @@ static void compare_e820(struct fcase *c, const char *dmesg, const struct simula
 		if (!strncmp(sim->res.log[i], "Xen: [mem ", 10))
 			snprintf(have[nh++], sizeof(have[0]), "%s", sim->res.log[i]);
 	if (nw != nh) {
-		why(c, "%zu Xen: lines, the kernel printed %zu", nh, nw);
+		fidelity_why(c->why, sizeof(c->why), "%zu Xen: lines, the kernel printed %zu", nh, nw);
 		return;
 	}
 	for (size_t i = 0; i < nw; i++)
 		if (strcmp(want[i], have[i])) {
-			why(c, "E820 line %zu: model '%s', kernel '%s'", i + 1, have[i], want[i]);
+			fidelity_why(c->why, sizeof(c->why), "E820 line %zu: model '%s', kernel '%s'", i + 1, have[i], want[i]);
 			return;
 		}
 }
@@ -234,11 +189,11 @@ static void compare_counts(struct fcase *c, const char *dmesg, const struct simu
 
 		if (!count_in(dmesg, fmts[i], &want)) {
 			if (have != ~0ULL)
-				why(c, "model prints '%s' (%" PRIu64 "), the kernel did not", fmts[i], have);
+				fidelity_why(c->why, sizeof(c->why), "model prints '%s' (%" PRIu64 "), the kernel did not", fmts[i], have);
 			continue;
 		}
 		if (have != want)
-			why(c, "'%s': model %" PRIu64 ", kernel %llu", fmts[i], have, want);
+			fidelity_why(c->why, sizeof(c->why), "'%s': model %" PRIu64 ", kernel %llu", fmts[i], have, want);
 	}
 }
 
@@ -258,14 +213,14 @@ static void compare_p2m(struct fcase *c, const struct simulation *sim)
 	dump_runs_init(&real);
 	dump_runs_init(&model);
 	if (!(mp = strstr(text, "max_pfn=")) || sscanf(mp, "max_pfn=%llx", &max_pfn) != 1) {
-		why(c, "dom0-p2m.txt has no max_pfn");
+		fidelity_why(c->why, sizeof(c->why), "dom0-p2m.txt has no max_pfn");
 		goto out;
 	}
 	if (sim->res.max_pfn != max_pfn)
-		why(c, "max_pfn: model %#" PRIx64 ", kernel %#llx", sim->res.max_pfn, max_pfn);
+		fidelity_why(c->why, sizeof(c->why), "max_pfn: model %#" PRIx64 ", kernel %#llx", sim->res.max_pfn, max_pfn);
 	if (dump_parse(&real, text, len, c->name, DUMP_FMT_LAB, &err) < 0 ||
 	    dump_runs_from_p2m(&model, sim->res.p2m, 0, max_pfn, &err) < 0) {
-		why(c, "%s", err.msg);
+		fidelity_why(c->why, sizeof(c->why), "%s", err.msg);
 		goto out;
 	}
 	dump_diff_opts_init(&o);
@@ -274,11 +229,11 @@ static void compare_p2m(struct fcase *c, const struct simulation *sim)
 	o.range_start = 0;
 	o.range_end = max_pfn;
 	if (dump_diff_runs(&d, &real, &model, &o, &err) < 0) {
-		why(c, "%s", err.msg);
+		fidelity_why(c->why, sizeof(c->why), "%s", err.msg);
 		goto out;
 	}
 	if (d.pages)
-		why(c, "P2M: %" PRIu64 " pfn(s) differ in %zu range(s), first [%#" PRIx64 ", %#" PRIx64
+		fidelity_why(c->why, sizeof(c->why), "P2M: %" PRIu64 " pfn(s) differ in %zu range(s), first [%#" PRIx64 ", %#" PRIx64
 		    ") kernel %s, model %s", d.pages, d.nr, d.ranges[0].start, d.ranges[0].end,
 		    dump_type_name(d.ranges[0].type_a), dump_type_name(d.ranges[0].type_b));
 out:
@@ -290,7 +245,7 @@ out:
 
 static bool has_entries(const char *path)
 {
-	char *text = slurp(path, NULL);
+	char *text = fidelity_slurp(path, NULL);
 	bool any = false;
 
 	for (const char *p = text; p && *p && !any;) {
@@ -300,6 +255,21 @@ static bool has_entries(const char *path)
 	}
 	free(text);
 	return any;
+}
+
+/* Xen's whole boot log (it names the IO-APICs and the CPU), else the
+ * serial console's Xen lines, else the memory lines alone. */
+static bool xen_log(const struct fcase *c, char *path, size_t len)
+{
+	static const char *const names[] = { "xl-dmesg.txt", "xen-console.txt", "xl-dmesg-mem.txt" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, len, "%s/%s", c->dir, names[i]);
+		if (stat(path, &st) == 0)
+			return true;
+	}
+	return false;
 }
 
 static void run_case(struct fcase *c)
@@ -329,8 +299,7 @@ static void run_case(struct fcase *c)
 	snprintf(e820, sizeof(e820), "%s/machine-e820.txt", c->dir);
 	if (has_entries(e820))
 		o.e820_path = e820;
-	snprintf(xlog, sizeof(xlog), "%s/xl-dmesg-mem.txt", c->dir);
-	if (!o.e820_path)
+	if (!o.e820_path && xen_log(c, xlog, sizeof(xlog)))
 		o.xen_log_path = xlog;
 	if (!xencmd && variant_value(variant, "dom0_mem", dom0_mem + 9, sizeof(dom0_mem) - 9))
 		o.xen_cmdline = dom0_mem;
@@ -362,12 +331,12 @@ static void run_case(struct fcase *c)
 
 		said = said ? said + strlen("would stop here: ") : err.msg;
 		if (rc != -EFAULT)
-			why(c, "the kernel stopped, the model did not (%s)", rc ? err.msg : "ran to the end");
+			fidelity_why(c->why, sizeof(c->why), "the kernel stopped, the model did not (%s)", rc ? err.msg : "ran to the end");
 		else if (strncmp(words, said, strcspn(words, "\r\n")))
-			why(c, "model stopped with '%s', the kernel with '%.*s'", err.msg,
+			fidelity_why(c->why, sizeof(c->why), "model stopped with '%s', the kernel with '%.*s'", err.msg,
 			    (int)strcspn(words, "\r\n"), words);
 	} else if (rc < 0) {
-		why(c, "model failed: %s", err.msg);
+		fidelity_why(c->why, sizeof(c->why), "model failed: %s", err.msg);
 	} else {
 		if (dmesg) {
 			compare_e820(c, dmesg, &sim);
@@ -395,7 +364,7 @@ static size_t find_cases(struct fcase *cases, size_t max)
 		struct dirent **ents;
 		int k;
 
-		snprintf(base, sizeof(base), "%s/tests/data/fidelity/%s", srcdir(), groups[g]);
+		snprintf(base, sizeof(base), "%s/tests/data/fidelity/%s", fidelity_srcdir(), groups[g]);
 		k = scandir(base, &ents, NULL, alphasort);
 		for (int i = 0; i < k; i++) {
 			char dir[768], sub[900];
@@ -429,19 +398,6 @@ next:
 }
 
 /* tests/KNOWN-DIFFERENCES: "case-name  reason" per line, # comments. */
-static bool known_difference(const char *known, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (const char *p = known; p && *p;) {
-		const char *nl = strchr(p, '\n');
-
-		if (*p != '#' && !strncmp(p, name, len) && (p[len] == ' ' || p[len] == '\t'))
-			return true;
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
-}
 
 static void test_fidelity_lab_captures(void)
 {
@@ -450,15 +406,15 @@ static void test_fidelity_lab_captures(void)
 	char *known;
 	size_t n = find_cases(cases, MAX_CASES), passed = 0, skipped = 0;
 
-	snprintf(path, sizeof(path), "%s/tests/KNOWN-DIFFERENCES", srcdir());
-	known = slurp(path, NULL);
+	snprintf(path, sizeof(path), "%s/tests/KNOWN-DIFFERENCES", fidelity_srcdir());
+	known = fidelity_slurp(path, NULL);
 	CU_ASSERT_FATAL(n >= 20);
 	printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		bool listed;
 
 		run_case(&cases[i]);
-		listed = known_difference(known, cases[i].name);
+		listed = fidelity_known(known, cases[i].name);
 		if (cases[i].skipped) {
 			skipped++;
 			printf("    SKIP %-44s %s\n", cases[i].name, cases[i].why);
@@ -476,8 +432,53 @@ static void test_fidelity_lab_captures(void)
 	free(known);
 }
 
+/*
+ * XENMEM_machine_memory_map: the map every capture's probe read from Xen
+ * (machine-e820.txt) is what setup/xen-machine-map.c makes of the same
+ * boot's Xen log -- Xen's printed E820 plus the IO-APIC and MSI ranges it
+ * keeps from dom0.  Captures whose probe got no map are left out.
+ */
+static void test_fidelity_machine_map_from_xen_log(void)
+{
+	static struct fcase cases[MAX_CASES];
+	size_t n = find_cases(cases, MAX_CASES), checked = 0;
+
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		struct fcase *c = &cases[i];
+		char e820[1100], xlog[1100];
+		struct xenlog log;
+		struct e820_doc doc = { 0 };
+		struct e820_table built;
+		struct p2msim_err err = { 0 };
+		bool same;
+
+		snprintf(e820, sizeof(e820), "%s/machine-e820.txt", c->dir);
+		if (!has_entries(e820) || !xen_log(c, xlog, sizeof(xlog)))
+			continue;
+		e820_table_init(&built);
+		CU_ASSERT_EQUAL_FATAL(xenlog_parse_file(xlog, &log, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(e820_parse_file(e820, &doc, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &built, NULL, &err), 0);
+		same = e820_table_equal(&built, &doc.maps[0].table);
+		printf("    %s %-44s %zu entries from %zu in Xen's map\n", same ? "PASS" : "FAIL",
+		       c->name, built.nr, log.e820.nr);
+		if (!same) {
+			e820_print(stdout, &built, E820_FMT_TABLE, NULL, NULL);
+			CU_FAIL("the machine map built from Xen's log is not the one dom0 read");
+		}
+		checked++;
+		e820_table_free(&built);
+		e820_doc_free(&doc);
+		xenlog_free(&log);
+	}
+	printf("    %zu machine maps checked\n", checked);
+	CU_ASSERT(checked >= 20);
+}
+
 static const struct test_case cases[] = {
 	{ "fidelity_lab_captures", test_fidelity_lab_captures },
+	{ "fidelity_machine_map_from_xen_log", test_fidelity_machine_map_from_xen_log },
 	{ NULL, NULL },
 };
 

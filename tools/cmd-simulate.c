@@ -26,6 +26,7 @@ enum show {
 	SHOW_TREE = 1u << 4,
 	SHOW_SUMMARY = 1u << 5,
 	SHOW_DIAGRAM = 1u << 6,
+	SHOW_MACHINE = 1u << 7,
 };
 
 static const struct {
@@ -34,7 +35,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
-	{ "diagram", SHOW_DIAGRAM },
+	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -60,6 +61,8 @@ static void usage(FILE *f, const char *cmd)
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
 "  --domu               a PV domU instead of dom0\n"
+"  --e820-host          (domU) the --e820 map is the host's; libxl's e820_host makes\n"
+"                       it the guest's, with --nr-pages as memory, --max-pages as maxmem\n"
 "  --arch x86_64|x86_32\n"
 "  --dom0-mem SPEC      Xen's dom0_mem= value\n"
 "  --nr-pages N         the domain's initial pages (overrides dom0_mem)\n"
@@ -67,7 +70,8 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary,diagram (default: %s)\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine\n"
+"                       (default: %s); machine: the map the guest received\n"
 "  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (PRODUCT §6) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
@@ -408,7 +412,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 {
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -428,6 +432,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
+		{ "e820-host", no_argument, NULL, OPT_E820HOST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -508,7 +513,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary,diagram, not '%s'", optarg);
+						  "summary,diagram,machine, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
@@ -521,6 +526,9 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			break;
 		case OPT_BALLOON:
 			balloon = optarg;
+			break;
+		case OPT_E820HOST:
+			o.e820_host = true;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -551,6 +559,11 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		tool_fail(&err);
 		simulation_free(&sim);
 		return EXIT_FAIL;
+	}
+	if (show & SHOW_MACHINE) {
+		printf("%s memory map (%s):\n", sim.dom0 ? "machine" : "domain",
+		       sim.dom0 ? "XENMEM_machine_memory_map" : "XENMEM_memory_map");
+		e820_print_xen(stdout, &sim.machine);
 	}
 	if (show & SHOW_E820)
 		print_e820(&sim);

@@ -70,6 +70,17 @@ grep -Eq '"target_pages": ?98304' "$tmp/out" || fail "--balloon --json: no step"
 run 1 simulate --example pc-2G --balloon 64m
 err_is_one_line "--balloon below dom0's minimum"
 
+# the map the guest received; libxl e820_host for a domU
+run 0 simulate --example pc-2G --show machine
+has "machine memory map (XENMEM_machine_memory_map):"
+has " [00000000fee00000, 00000000feefffff] (reserved)"
+printf '0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n0x100000-0xbfffffff usable\n0xc0000000-0xdfffffff reserved\n0x100000000-0x43fffffff usable\n' >"$tmp/host.txt"
+run 0 simulate --e820 "$tmp/host.txt" --domu --e820-host --nr-pages 0x80000 --max-pages 0x100000 --show machine,log
+has " [0000000080000000, 00000000bfffffff] (unusable)"
+has "Xen: [mem 0x0000000100000000-0x000000017fffffff] usable"
+run 1 simulate --e820 "$tmp/host.txt" --e820-host
+err_is_one_line "--e820-host without --domu"
+
 # pictures
 run 0 simulate --example pc-5G --show diagram --svg "$tmp/p.svg"
 has "remap"
