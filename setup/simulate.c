@@ -320,6 +320,26 @@ static int apply_e820_host(struct simulation *sim, bool no_map, struct p2msim_er
 
 /* --- the hypervisor and the domain ------------------------------------------------------ */
 
+/* What libxl writes for a new domU and `xl mem-set` reads back (dom0's
+ * are made on the first mem-set): static-max and target in KiB. */
+static int domu_xenstore(struct simulation *sim, struct p2msim_err *err)
+{
+	static const char *const leaf[] = { "static-max", "target" };
+	uint64_t pages[] = { sim->max_pages, sim->nr_pages };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[64], value[32];
+		int rc;
+
+		snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", sim->domid, leaf[i]);
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)pages[i] * 4);
+		rc = hv_xs_write(sim->hv, path, value, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
 {
 	struct hv_sim_config cfg = { 0 };
@@ -347,6 +367,8 @@ static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struc
 				 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_list, err);
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
+	if (rc == 0 && !sim->dom0)
+		rc = domu_xenstore(sim, err);
 out:
 	e820_table_free(&synthetic);
 	return rc;
