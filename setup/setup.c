@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/hv.h"
 #include "setup/setup-internal.h"
 
 void setup_result_init(struct setup_result *res)
@@ -317,5 +318,8 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	 * not the answer; nor is a bare -ENOMEM from a log call */
 	if (res->log_lost)
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory keeping the kernel's log");
+	/* likewise a hypercall that failed for lack of our memory, not Xen's */
+	else if (hv_sim_out_of_memory(hv))
+		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
 	return rc;
 }
