@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,15 +82,28 @@ static struct {
 	bool armed, fired;
 	enum fault_mode mode;
 	unsigned long calls, fail_at;
+	bool trace;		/* this sweep matches P2MSIM_FAULTS_SWEEP */
+	unsigned int paused;	/* fault_pause() depth */
 } fs;
 
 static bool should_fail(void)
 {
-	if (!fs.armed)
+	if (!fs.armed || fs.paused)
 		return false;
 	fs.calls++;
 	if (fs.fail_at && (fs.calls == fs.fail_at ||
 			   (fs.mode == FAULT_FROM && fs.calls > fs.fail_at))) {
+		/* P2MSIM_FAULTS_BACKTRACE=K (and P2MSIM_FAULTS_SWEEP=part of
+		 * a sweep's name): where call K is, to debug a finding; resolve
+		 * the addresses with addr2line -f -e tests/test-faults */
+		const char *bt = getenv("P2MSIM_FAULTS_BACKTRACE");
+
+		if (bt && fs.trace && strtoul(bt, NULL, 0) == fs.calls) {
+			void *frames[32];
+
+			fprintf(stderr, "faults: call %lu fails here:\n", fs.calls);
+			backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+		}
 		fs.fired = true;
 		errno = ENOMEM;
 		return true;
@@ -115,6 +129,17 @@ unsigned long fault_disarm(void)
 bool fault_fired(void)
 {
 	return fs.fired;
+}
+
+void fault_pause(void)
+{
+	fs.paused++;
+}
+
+void fault_resume(void)
+{
+	if (fs.paused)
+		fs.paused--;
 }
 
 /* --- live blocks: an open-addressing set of pointers ------------------------- */
@@ -352,7 +377,17 @@ unsigned long fault_sweep(const char *name, fault_op op, void *ctx, const int *o
 	struct fault_sweep_result r = { 0, 0, 0, 0 };
 	struct p2msim_err err;
 	size_t live0 = fault_live();
+	const char *only = getenv("P2MSIM_FAULTS_SWEEP");
 	int rc, rc0;
+
+	/* P2MSIM_FAULTS_SWEEP=part of a name: only the sweeps it names run
+	 * (to debug one finding); "make check" does not set it */
+	fs.trace = !only || strstr(name, only);
+	if (!fs.trace) {
+		if (res)
+			*res = r;
+		return 0;
+	}
 
 	/* a clean run: counts the calls; it succeeds, or fails with one of
 	 * the codes allowed (an input that is meant to be refused) */

@@ -18,6 +18,10 @@
  * that each run ends cleanly: success, or the operation's own error with a
  * message; nothing allocated through the wrappers left live; and, in an
  * AddressSanitizer build, no leak anywhere (LeakSanitizer, once a sweep).
+ *
+ * To debug a finding: P2MSIM_FAULTS_SWEEP=TEXT runs only the sweeps whose
+ * name contains TEXT, and P2MSIM_FAULTS_BACKTRACE=K prints a backtrace of
+ * call K (resolve it with addr2line -f -e tests/test-faults).
  */
 #ifndef P2MSIM_TESTS_FAULTS_H
 #define P2MSIM_TESTS_FAULTS_H
@@ -38,6 +42,11 @@ void fault_arm(unsigned long k, enum fault_mode mode);
 unsigned long fault_disarm(void);
 /* Did the armed failure happen? */
 bool fault_fired(void);
+/* Checks an operation makes of its own state (p2m_check, hv_sim_check)
+ * allocate too: between fault_pause() and fault_resume() calls are neither
+ * counted nor failed (they are still tracked as live blocks). */
+void fault_pause(void);
+void fault_resume(void);
 /* Blocks allocated through the wrappers and not freed yet. */
 size_t fault_live(void);
 /* Run LeakSanitizer now (AddressSanitizer builds): 0 when no leak, or
