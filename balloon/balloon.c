@@ -958,10 +958,17 @@ static enum bp_state reserve_additional_memory(struct balloon *b, struct balloon
 	for (uint64_t pfn = start; pfn < start + pages; pfn++) {
 		struct p2msim_err perr;
 
-		if (p2m_set(b->cfg.p2m, pfn, b->invalid, &perr) < 0) {
+		int r = p2m_set(b->cfg.p2m, pfn, b->invalid, &perr);
+
+		if (r < 0) {
 			/* The pfns done so far stay INVALID: the kernel does not
 			 * restore identity there. */
 			note_p2m_growth(b, &before, 0, false);
+			/* -ENOMEM is our memory, not the kernel failing */
+			if (r == -ENOMEM) {
+				*fatal = p2msim_err_set(err, r, "balloon: %s", perr.msg);
+				return BP_ECANCELED;
+			}
 			blog(b, "xen:balloon: set_phys_to_machine() failed, no memory added");
 			return BP_ECANCELED;
 		}
@@ -1070,6 +1077,10 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 		/* Workqueue era (before 5.15): each run starts from BP_DONE. */
 		b->state = BP_DONE;
 	}
+	/* a hypercall that failed for lack of our memory, not Xen's: the
+	 * driver's reaction to it would not be the kernel's */
+	if (hv_sim_out_of_memory(b->cfg.hv))
+		return p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
 	if (fatal < 0)
 		return fatal;
 	update_schedule(b);

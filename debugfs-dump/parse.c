@@ -544,6 +544,10 @@ int dump_parse(struct dump_runs *r, const char *buf, size_t len, const char *nam
 	return rc;
 }
 
+/* Dumps cost a line per run: even a badly fragmented P2M is a few MiB.
+ * Endless input (/dev/zero, a pipe that never ends) stops here. */
+#define DUMP_INPUT_MAX ((size_t)64 << 20)
+
 int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 		    struct p2msim_err *err)
 {
@@ -579,6 +583,11 @@ int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 		len += got;
 		if (got == 0)
 			break;
+		if (len > DUMP_INPUT_MAX) {
+			rc = p2msim_err_set(err, -EFBIG, "%s: input larger than %zu MiB; not a P2M "
+					    "description", path, DUMP_INPUT_MAX >> 20);
+			goto out;
+		}
 	}
 	if (ferror(f)) {
 		rc = p2msim_err_set(err, errno ? -errno : -EIO, "%s: %s", path,

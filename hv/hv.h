@@ -255,6 +255,12 @@ int hv_sim_check(struct hv *hv, struct p2msim_err *err);
 
 /* --- more sim controls (added by the sim backend) --- */
 
+/* The sim ran out of memory of its own (not Xen's heap) since it was
+ * opened: an operation failed with -ENOMEM, or lost a write, where Xen
+ * would not have, so a guest's result from then on is not Xen's.  Setup
+ * and balloon runs report -ENOMEM when this is set.  False for other
+ * backends. */
+bool hv_sim_out_of_memory(const struct hv *hv);
 /* Forget every pending hv_sim_inject() rule. */
 void hv_sim_inject_clear(struct hv *hv);
 /* The domain whose guest-side calls these are: what HV_DOMID_SELF means,

@@ -158,6 +158,11 @@ struct hv_sim {
 
 	struct sim_xs_node *xs;
 	size_t nr_xs, alloc_xs;
+
+	/* The sim itself ran out of memory (not Xen's heap): an operation
+	 * failed, or lost what a guest wrote, as Xen would not have; what
+	 * follows is no longer a simulation of Xen (hv_sim_out_of_memory). */
+	bool host_oom;
 };
 
 static inline struct hv_sim *hv_sim_of(struct hv *hv)

@@ -75,6 +75,13 @@ static const struct hv_ops sim_ops;
 
 /* --- small helpers ------------------------------------------------------------- */
 
+/* Our own allocation failed: remembered, -ENOMEM to the caller. */
+static int sim_oom(struct hv_sim *s)
+{
+	s->host_oom = true;
+	return -ENOMEM;
+}
+
 static unsigned int floor_log2(uint64_t x)
 {
 	unsigned int r = 0;
@@ -219,6 +226,11 @@ void hv_sim_inject_clear(struct hv *hv)
 		hv_sim_of(hv)->nr_rules = 0;
 }
 
+bool hv_sim_out_of_memory(const struct hv *hv)
+{
+	return hv && hv->ops == &sim_ops && ((const struct hv_sim *)(const void *)hv)->host_oom;
+}
+
 unsigned long hv_sim_op_count(const struct hv *hv)
 {
 	return hv && hv->ops == &sim_ops ? ((const struct hv_sim *)(const void *)hv)->op_count : 0;
@@ -257,7 +269,7 @@ static int page_grow(struct hv_sim *s)
 	struct sim_page **ob = s->buckets;
 
 	if (!nb)
-		return -ENOMEM;
+		return sim_oom(s);
 	s->buckets = nb;
 	s->nr_buckets = n;
 	for (size_t i = 0; i < old; i++) {
@@ -286,8 +298,10 @@ static struct sim_page *page_get(struct hv_sim *s, uint64_t mfn)
 	if (s->nr_pages >= s->nr_buckets && page_grow(s) < 0)
 		return NULL;
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		sim_oom(s);
 		return NULL;
+	}
 	p->mfn = mfn;
 	b = page_bucket(s, mfn);
 	p->next = s->buckets[b];
@@ -359,7 +373,7 @@ static int free_add(struct hv_sim *s, uint64_t start, uint64_t end)
 		struct xm_node *n = xm_node_new(&s->free, start, end, 0, SIM_NO_M2P);
 
 		if (!n)
-			return -ENOMEM;
+			return sim_oom(s);
 		xm_insert(&s->free, n);
 	}
 	s->nr_free += end - start;
@@ -378,7 +392,7 @@ static int free_take(struct hv_sim *s, uint64_t start, uint64_t end)
 		struct xm_node *tail = xm_node_new(&s->free, end, n->end, 0, SIM_NO_M2P);
 
 		if (!tail)
-			return -ENOMEM;
+			return sim_oom(s);
 		n->end = start;
 		xm_insert(&s->free, tail);
 	} else if (n->start < start) {
@@ -448,13 +462,14 @@ static struct xm_node *own_coalesce(struct hv_sim *s, struct xm_node *n)
 	return n;
 }
 
+
 static int own_insert(struct hv_sim *s, uint64_t start, uint64_t end, uint32_t owner,
 		      uint64_t m2p)
 {
 	struct xm_node *n = xm_node_new(&s->owned, start, end, owner, m2p);
 
 	if (!n)
-		return -ENOMEM;
+		return sim_oom(s);
 	xm_insert(&s->owned, n);
 	own_coalesce(s, n);
 	return 0;
@@ -470,7 +485,7 @@ static int own_split(struct hv_sim *s, uint64_t x)
 		return 0;
 	tail = xm_node_new(&s->owned, x, n->end, n->owner, node_m2p(n, x));
 	if (!tail)
-		return -ENOMEM;
+		return sim_oom(s);
 	n->end = x;
 	xm_insert(&s->owned, tail);
 	return 0;
@@ -479,23 +494,29 @@ static int own_split(struct hv_sim *s, uint64_t x)
 /* --- allocation and release ---------------------------------------------------------- */
 
 /* Give @owner a 2^order block from the top of free memory, with M2P
- * m2p, m2p + 1, ... (or unset). */
+ * m2p, m2p + 1, ... (or unset).  -ENOMEM when Xen's heap has no such
+ * block, or (s->host_oom set) when we have no memory: the owned node is
+ * made before the free map changes, so a failure leaves both as they
+ * were. */
 static int frames_alloc(struct hv_sim *s, unsigned int order, uint32_t owner, uint64_t m2p,
 			uint64_t *mfn)
 {
 	uint64_t n = 1ULL << order, a;
+	struct xm_node *node;
 	int rc;
 
 	if (n > s->free_limit || !free_find_block(s, order, &a))
 		return -ENOMEM;
+	node = xm_node_new(&s->owned, a, a + n, owner, m2p);
+	if (!node)
+		return sim_oom(s);
 	rc = free_take(s, a, a + n);
-	if (rc < 0)
-		return rc;
-	rc = own_insert(s, a, a + n, owner, m2p);
 	if (rc < 0) {
-		free_add(s, a, a + n);
+		free(node);
 		return rc;
 	}
+	xm_insert(&s->owned, node);
+	own_coalesce(s, node);
 	if (s->free_limit != UINT64_MAX)
 		s->free_limit -= n;
 	*mfn = a;
@@ -692,13 +713,13 @@ static int domain_new(struct hv_sim *s, hv_domid_t domid, struct sim_domain **ou
 		struct sim_domain **nd = realloc(s->doms, n * sizeof(*nd));
 
 		if (!nd)
-			return p2msim_err_set(err, -ENOMEM, "sim: out of memory");
+			return p2msim_err_set(err, sim_oom(s), "sim: out of memory");
 		s->doms = nd;
 		s->alloc_doms = n;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return p2msim_err_set(err, -ENOMEM, "sim: out of memory");
+		return p2msim_err_set(err, sim_oom(s), "sim: out of memory");
 	/* shared_info comes from Xen's own heap, not the domain's pages. */
 	rc = frames_alloc(s, 0, SIM_OWNER_XEN, SIM_NO_M2P, &si);
 	if (rc < 0) {
@@ -776,7 +797,7 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 				      domid, nr_pages, s->nr_free);
 	list = malloc((nr_pages ? nr_pages : 1) * sizeof(*list));
 	if (!list)
-		return p2msim_err_set(err, -ENOMEM, "build d%u: out of memory", domid);
+		return p2msim_err_set(err, sim_oom(s), "build d%u: out of memory", domid);
 	rc = domain_new(s, domid, &d, err);
 	if (rc < 0) {
 		free(list);
@@ -801,7 +822,8 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 			order = floor_log2(left);
 			if (order > last_order)
 				order = last_order;
-			while ((rc = frames_alloc(s, order, domid, pfn, &mfn)) == -ENOMEM && order)
+			while ((rc = frames_alloc(s, order, domid, pfn, &mfn)) == -ENOMEM && order &&
+			       !s->host_oom)
 				order--;
 			if (rc == 0)
 				last_order = order;
@@ -810,7 +832,7 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 			order = superpages && left >= (1ULL << DOMU_SUPERPAGE_ORDER) ?
 				DOMU_SUPERPAGE_ORDER : 0;
 			rc = frames_alloc(s, order, domid, pfn, &mfn);
-			if (rc == -ENOMEM && order) {
+			if (rc == -ENOMEM && order && !s->host_oom) {
 				superpages = false;
 				continue;
 			}
@@ -818,6 +840,8 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 		if (rc < 0) {
 			domain_free(s, d);
 			free(list);
+			if (s->host_oom)
+				return p2msim_err_set(err, rc, "build d%u: out of memory", domid);
 			return p2msim_err_set(err, rc, "build d%u: not enough RAM for %" PRIu64
 					      " pages (%" PRIu64 " allocated)", domid, nr_pages, pfn);
 		}
@@ -1328,7 +1352,7 @@ static int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns,
 		m->backed = calloc(nr, sizeof(*m->backed));
 	}
 	if (!m || !buf || !m->mfns || !m->backed) {
-		rc = p2msim_err_set(err, -ENOMEM, "map_frames(d%u): out of memory", d->domid);
+		rc = p2msim_err_set(err, sim_oom(s), "map_frames(d%u): out of memory", d->domid);
 		goto fail;
 	}
 	for (size_t i = 0; i < nr; i++) {
@@ -1463,7 +1487,7 @@ static int sim_xs_read(struct hv *hv, const char *path, char **value, struct p2m
 		return rc;
 	abs = xs_abs_path(s, path);
 	if (!abs)
-		return p2msim_err_set(err, -ENOMEM, "xs_read: out of memory");
+		return p2msim_err_set(err, sim_oom(s), "xs_read: out of memory");
 	x = xs_find(s, abs);
 	if (!x) {
 		rc = p2msim_err_set(err, -ENOENT, "xs_read %s: no such node", abs);
@@ -1473,7 +1497,7 @@ static int sim_xs_read(struct hv *hv, const char *path, char **value, struct p2m
 	free(abs);
 	*value = strdup(x->value);
 	if (!*value)
-		return p2msim_err_set(err, -ENOMEM, "xs_read: out of memory");
+		return p2msim_err_set(err, sim_oom(s), "xs_read: out of memory");
 	return 0;
 }
 
@@ -1515,7 +1539,7 @@ static int sim_xs_write(struct hv *hv, const char *path, const char *value,
 nomem:
 	free(abs);
 	free(v);
-	return p2msim_err_set(err, -ENOMEM, "xs_write: out of memory");
+	return p2msim_err_set(err, sim_oom(s), "xs_write: out of memory");
 }
 
 /* --- what a toolstack checks ------------------------------------------------------------------ */

@@ -1003,6 +1003,19 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 		pfn = lend;
 	}
 out:
+	/* Every other operation folds as it goes; fold what this one made
+	 * uniform in the 1 GiB slots it touched. */
+	if (p->cfg.compact)
+		for (uint64_t pfn = s & ~(span - 1); pfn < e; pfn += span) {
+			uint64_t t = p2m_top_index(p, pfn);
+			struct p2m_mid *mid = p2m_top_mid(p, t);
+
+			if (p2m_mid_is_shared(mid))
+				continue;
+			for (unsigned int m = 0; m < p->per_mid; m++)
+				fold_leaf(p, mid, m);
+			fold_mid(p, t);
+		}
 	p->cur_src = saved;
 	return rc;
 }

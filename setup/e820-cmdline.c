@@ -366,7 +366,15 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 	if (rc)
 		return rc;
 
-	if (user->userdef && e820_sanitize(t) < 0)
+	if (!user->userdef)
+		return 0;
+	rc = e820_sanitize(t);
+	/* out of memory is ours, not the user's */
+	if (rc == -ENOMEM || rc == -E2BIG)
+		return p2msim_err_set(err, rc, "sanitizing the user map: %s",
+				      rc == -ENOMEM ? "out of memory"
+						    : "more entries than p2msim accepts");
+	if (rc < 0)
 		return p2msim_err_set(err, -EINVAL,
 				      "Invalid user supplied memory map (the kernel panics: "
 				      "fewer than two entries or an entry past 2^64)");

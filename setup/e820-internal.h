@@ -28,7 +28,7 @@ uint64_t e820_kstrtoull(const char *s, const char **end);
  * overflow. */
 int e820_scan_u64(const char *s, unsigned int base, uint64_t *v);
 
-/* Read a whole file descriptor (at most 256 MiB). */
+/* Read a whole file descriptor (at most 64 MiB). */
 int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err);
 
 /* Logical lines of a log as the E820 parser sees them: quoted-printable

@@ -63,7 +63,7 @@
 
 #define LINE_MAX_LEN	(64 * 1024)		/* one physical line */
 #define LOGICAL_MAX_LEN	(256 * 1024)		/* after joins */
-#define INPUT_MAX_LEN	((size_t)256 << 20)	/* whole input */
+#define INPUT_MAX_LEN	((size_t)64 << 20)	/* whole input: maps, not archives */
 #define MAX_JOINS	2			/* hard-wrap continuation lines */
 
 /* --- small string helpers ------------------------------------------------ */
@@ -1255,6 +1255,27 @@ static int try_continue(struct parser *p, unsigned int line, struct line_info *l
 	return 0;
 }
 
+/* Step over whitespace-only lines, which classify() ignores, without the
+ * line machinery: a file of nothing but newlines is otherwise the slowest
+ * input there is (tens of ns a line).  Over-long lines are left to
+ * next_phys() to refuse. */
+static void skip_blank_lines(struct parser *p)
+{
+	size_t i = p->pos;
+
+	while (i < p->len) {
+		size_t j = i;
+
+		while (j < p->len && j - i <= LINE_MAX_LEN && e820_is_space(p->buf[j]))
+			j++;
+		if (j >= p->len || p->buf[j] != '\n' || j - i > LINE_MAX_LEN)
+			break;
+		i = j + 1;
+		p->lineno++;
+	}
+	p->pos = i;
+}
+
 static int parse_text(struct parser *p)
 {
 	unsigned int line;
@@ -1264,6 +1285,7 @@ static int parse_text(struct parser *p)
 		struct line_info li;
 		struct stripped st;
 
+		skip_blank_lines(p);
 		rc = read_logical(p, &line);
 		if (rc <= 0)
 			break;
@@ -1681,6 +1703,7 @@ int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2
 		ssize_t n;
 
 		if (len == cap) {
+			size_t ncap;
 			char *nb;
 
 			if (cap > INPUT_MAX_LEN) {
@@ -1688,13 +1711,15 @@ int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2
 				return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
 						      name, INPUT_MAX_LEN >> 20);
 			}
-			nb = realloc(buf, cap * 2);
+			/* one byte past the limit is enough to know */
+			ncap = cap * 2 > INPUT_MAX_LEN + 1 ? INPUT_MAX_LEN + 1 : cap * 2;
+			nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
 				return p2msim_err_set(err, -ENOMEM, "out of memory");
 			}
 			buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0) {

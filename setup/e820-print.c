@@ -242,14 +242,19 @@ int e820_print(FILE *f, const struct e820_table *t, enum e820_format fmt, const 
 	case E820_FMT_MEMMAP:
 		print_memmap(f, t);
 		return 0;
-	case E820_FMT_JSON:
+	case E820_FMT_JSON: {
+		const char *text;
+
 		j = e820_table_to_json(t);
 		if (!j)
 			return p2msim_err_set(err, -ENOMEM, "out of memory");
-		fprintf(f, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_SPACED));
+		text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_SPACED);
+		if (text)
+			fprintf(f, "%s\n", text);
 		json_object_put(j);
-		return 0;
+		return text ? 0 : p2msim_err_set(err, -ENOMEM, "out of memory");
+	}
 	}
 	return p2msim_err_set(err, -EINVAL, "unknown output format %d", (int)fmt);
 }

@@ -27,6 +27,9 @@ int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n,
 		    struct p2msim_err *err);
 bool setup_in_extra(const struct setup_result *res, uint64_t pfn);
 
+/* e820__update_table() as the kernel calls it: "nothing to do" (-1) and
+ * "too many entries" (-E2BIG) are ignored; -ENOMEM is ours to report. */
+int setup_sanitize(struct e820_table *t);
 bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t size);
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
 int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,

@@ -171,7 +171,8 @@ static int prepare_map(struct linear *l)
 		    e820_add(&l->map, IBFT_START, IBFT_END - IBFT_START, E820_TYPE_RESERVED) < 0)
 			return oom(l);
 	}
-	(void)e820_sanitize(&l->map);
+	if (setup_sanitize(&l->map) < 0)
+		return oom(l);
 	return 0;
 }
 
@@ -208,7 +209,8 @@ static int swap_with_ram(struct linear *l, size_t idx)
 		swap->size = swap_size;
 		if (e820_add(&l->map, new_addr, size, type) < 0)
 			return oom(l);
-		(void)e820_sanitize(&l->map);
+		if (setup_sanitize(&l->map) < 0)
+			return oom(l);
 		return 0;
 	}
 	return setup_crash(l->res, l->err,
@@ -747,7 +749,8 @@ static int memory_setup(struct linear *l)
 	if (e820_add(&l->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
 		return oom(l);
-	(void)e820_sanitize(&l->res->e820);
+	if (setup_sanitize(&l->res->e820) < 0)
+		return oom(l);
 	if (!kernel_has(l->km, KB_E820_EARLY_CHECKS) && (rc = check_layout(l)) < 0)
 		return rc;
 	if ((rc = check_initrd(l)) < 0)

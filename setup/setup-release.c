@@ -185,7 +185,8 @@ static int memory_setup(struct tree *t)
 		for (size_t i = 0; i < t->map.nr; i++)
 			if (t->map.entries[i].type == E820_TYPE_UNUSABLE)
 				t->map.entries[i].type = E820_TYPE_RAM;
-	(void)e820_sanitize(&t->map);
+	if (setup_sanitize(&t->map) < 0)
+		return tree_oom(t);
 	max_pages = tree_get_max_pages(t, true);
 	t->res->max_pages = max_pages;
 	if (max_pages > t->max_pfn)
@@ -210,7 +211,8 @@ static int memory_setup(struct tree *t)
 	if (e820_add(&t->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
 		return tree_oom(t);
-	(void)e820_sanitize(&t->res->e820);
+	if (setup_sanitize(&t->res->e820) < 0)
+		return tree_oom(t);
 	return setup_log_e820(t->res, t->km, "BIOS-provided physical RAM map:", &t->res->e820, "Xen");
 }
 

@@ -121,7 +121,8 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 		      E820_TYPE_RESERVED);
 	if (rc < 0)
 		return tree_oom(t);
-	(void)e820_sanitize(&t->res->e820);
+	if (setup_sanitize(&t->res->e820) < 0)
+		return tree_oom(t);
 	return 0;
 }
 
@@ -210,7 +211,8 @@ static int add_extra_mem(struct tree *t, uint64_t pages)
 		return 0;
 	if (e820_add(&t->res->e820, t->extra_start, size, E820_TYPE_RAM) < 0)
 		return tree_oom(t);
-	(void)e820_sanitize(&t->res->e820);
+	if (setup_sanitize(&t->res->e820) < 0)
+		return tree_oom(t);
 	t->max_p2m_pfn = PFN_DOWN(t->extra_start + size);
 	/* 2.6.39 runs to xen_max_p2m_pfn inclusive, one pfn too many. */
 	tree_invalidate(t, PFN_DOWN(t->extra_start), t->max_p2m_pfn);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/hv.h"
 #include "setup/setup-internal.h"
 
 void setup_result_init(struct setup_result *res)
@@ -33,6 +34,15 @@ void setup_result_free(struct setup_result *res)
 
 /* --- the log ------------------------------------------------------------------------ */
 
+/* Most log calls cannot stop the model when memory runs out, so the loss
+ * is remembered and setup_run() reports it: a result is never missing a
+ * line without saying so. */
+static int log_lost(struct setup_result *res)
+{
+	res->log_lost = true;
+	return -ENOMEM;
+}
+
 static int log_push(struct setup_result *res, char *line)
 {
 	if (res->nr_log == res->alloc_log) {
@@ -41,7 +51,7 @@ static int log_push(struct setup_result *res, char *line)
 
 		if (!log) {
 			free(line);
-			return -ENOMEM;
+			return log_lost(res);
 		}
 		res->log = log;
 		res->alloc_log = n;
@@ -60,7 +70,7 @@ int setup_log(struct setup_result *res, const char *fmt, ...)
 	n = vasprintf(&line, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return -ENOMEM;
+		return log_lost(res);
 	return log_push(res, line);
 }
 
@@ -74,7 +84,9 @@ static int log_text(struct setup_result *res, const char *text, size_t len)
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char *line = strndup(p, n);
 
-		if (!line || log_push(res, line) < 0)
+		if (!line)
+			return log_lost(res);
+		if (log_push(res, line) < 0)
 			return -ENOMEM;
 		p += n + (nl ? 1 : 0);
 	}
@@ -90,7 +102,7 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	int rc;
 
 	if (!f)
-		return -ENOMEM;
+		return log_lost(res);
 	fprintf(f, "%s\n", header);
 	if (kernel_has(km, KB_E820_NAMES_2610))
 		e820_print_linux_old(f, t, who);
@@ -100,7 +112,7 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
 	if (fclose(f) != 0) {
 		free(text);
-		return -ENOMEM;
+		return log_lost(res);
 	}
 	rc = log_text(res, text, len);
 	free(text);
@@ -183,6 +195,11 @@ bool setup_in_extra(const struct setup_result *res, uint64_t pfn)
 }
 
 /* --- E820 questions ---------------------------------------------------------------------- */
+
+int setup_sanitize(struct e820_table *t)
+{
+	return e820_sanitize(t) == -ENOMEM ? -ENOMEM : 0;
+}
 
 /* xen_is_e820_reserved(): is [start, start + size) not entirely inside
  * one RAM entry? */
@@ -271,15 +288,9 @@ int setup_read_memory_map(struct setup_result *res, const struct setup_input *in
 
 /* --- running ---------------------------------------------------------------------------- */
 
-int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
-	      struct p2msim_err *err)
+static int run_family(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+		      struct p2msim_err *err)
 {
-	if (!in->model)
-		return p2msim_err_set(err, -EINVAL, "no kernel model");
-	if (in->nr_pages == 0)
-		return p2msim_err_set(err, -EINVAL, "a guest needs at least one page (nr_pages 0)");
-	snprintf(res->model_version, sizeof(res->model_version), "%s", in->model->version);
-	res->nr_pages = in->nr_pages;
 	switch (in->model->family) {
 	case KERNEL_FAMILY_TREE_2639:
 		return setup_run_tree(in, hv, res, err);
@@ -289,4 +300,26 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	default:
 		return setup_run_linear(in, hv, res, err);
 	}
+}
+
+int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
+	      struct p2msim_err *err)
+{
+	int rc;
+
+	if (!in->model)
+		return p2msim_err_set(err, -EINVAL, "no kernel model");
+	if (in->nr_pages == 0)
+		return p2msim_err_set(err, -EINVAL, "a guest needs at least one page (nr_pages 0)");
+	snprintf(res->model_version, sizeof(res->model_version), "%s", in->model->version);
+	res->nr_pages = in->nr_pages;
+	rc = run_family(in, hv, res, err);
+	/* a success, or a kernel stop, with a line missing from its log is
+	 * not the answer; nor is a bare -ENOMEM from a log call */
+	if (res->log_lost)
+		rc = p2msim_err_set(err, -ENOMEM, "out of memory keeping the kernel's log");
+	/* likewise a hypercall that failed for lack of our memory, not Xen's */
+	else if (hv_sim_out_of_memory(hv))
+		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	return rc;
 }

@@ -177,6 +177,7 @@ struct setup_result {
 	size_t nr_log, alloc_log;
 	char model_version[48];
 	bool crashed;			/* the kernel stopped (BUG, panic) */
+	bool log_lost;			/* a log line could not be kept (no memory) */
 	bool layout_assumed;
 };
 

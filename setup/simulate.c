@@ -320,6 +320,26 @@ static int apply_e820_host(struct simulation *sim, bool no_map, struct p2msim_er
 
 /* --- the hypervisor and the domain ------------------------------------------------------ */
 
+/* What libxl writes for a new domU and `xl mem-set` reads back (dom0's
+ * are made on the first mem-set): static-max and target in KiB. */
+static int domu_xenstore(struct simulation *sim, struct p2msim_err *err)
+{
+	static const char *const leaf[] = { "static-max", "target" };
+	uint64_t pages[] = { sim->max_pages, sim->nr_pages };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[64], value[32];
+		int rc;
+
+		snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", sim->domid, leaf[i]);
+		snprintf(value, sizeof(value), "%llu", (unsigned long long)pages[i] * 4);
+		rc = hv_xs_write(sim->hv, path, value, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
 {
 	struct hv_sim_config cfg = { 0 };
@@ -347,6 +367,8 @@ static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struc
 				 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_list, err);
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
+	if (rc == 0 && !sim->dom0)
+		rc = domu_xenstore(sim, err);
 out:
 	e820_table_free(&synthetic);
 	return rc;
@@ -451,11 +473,36 @@ void simulation_free(struct simulation *sim)
 
 /* --- JSON ------------------------------------------------------------------------------- */
 
+/*
+ * json-c adds a NULL value as JSON null, and leaves the value with the
+ * caller when the add fails: these take @v in every case and fail when a
+ * constructor before them did, so a result is whole or not at all.
+ */
+static int put(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v)
+		return -1;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int push(struct json_object *a, struct json_object *v)
+{
+	if (!v)
+		return -1;
+	if (json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
 static int add_u64(struct json_object *o, const char *key, uint64_t v)
 {
-	struct json_object *n = json_object_new_uint64(v);
-
-	return n ? json_object_object_add(o, key, n) : -1;
+	return put(o, key, json_object_new_uint64(v));
 }
 
 static struct json_object *range(uint64_t start, uint64_t end, const char *type)
@@ -463,7 +510,7 @@ static struct json_object *range(uint64_t start, uint64_t end, const char *type)
 	struct json_object *o = json_object_new_object();
 
 	if (!o || add_u64(o, "start", start) < 0 || add_u64(o, "end", end) < 0 ||
-	    (type && json_object_object_add(o, "type", json_object_new_string(type)) < 0)) {
+	    (type && put(o, "type", json_object_new_string(type)) < 0)) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -510,33 +557,33 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 
 	if (!o)
 		return NULL;
-	if (json_object_object_add(o, "kernel", json_object_new_string(sim->model.version)) < 0 ||
-	    json_object_object_add(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
+	if (put(o, "kernel", json_object_new_string(sim->model.version)) < 0 ||
+	    put(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
 	    add_u64(o, "nr_pages", sim->nr_pages) < 0 ||
 	    add_u64(o, "max_pages", sim->max_pages) < 0 ||
-	    json_object_object_add(o, "e820", e820_table_to_json(&res->e820)) < 0 ||
+	    put(o, "e820", e820_table_to_json(&res->e820)) < 0 ||
 	    add_u64(o, "released", res->released) < 0 ||
 	    add_u64(o, "remapped", res->remapped) < 0 ||
 	    add_u64(o, "identity_set", res->identity_set) < 0 ||
 	    add_u64(o, "p2m_size", res->p2m_size) < 0 ||
 	    add_u64(o, "max_pfn", res->max_pfn) < 0 ||
-	    json_object_object_add(o, "runs", runs_json(sim)) < 0)
+	    put(o, "runs", runs_json(sim)) < 0)
 		goto fail;
 	a = json_object_new_array();
-	if (!a || json_object_object_add(o, "extra", a) < 0)
+	if (put(o, "extra", a) < 0)
 		goto fail;
 	for (unsigned int i = 0; i < res->nr_extra; i++)
 		if (res->extra[i].n &&
-		    json_object_array_add(a, range(res->extra[i].start,
-						   res->extra[i].start + res->extra[i].n, NULL)) < 0)
+		    push(a, range(res->extra[i].start, res->extra[i].start + res->extra[i].n,
+				  NULL)) < 0)
 			goto fail;
-	if (json_object_object_add(o, "tree", tree_json(sim)) < 0)
+	if (put(o, "tree", tree_json(sim)) < 0)
 		goto fail;
 	log = json_object_new_array();
-	if (!log || json_object_object_add(o, "log", log) < 0)
+	if (put(o, "log", log) < 0)
 		goto fail;
 	for (size_t i = 0; i < res->nr_log; i++)
-		if (json_object_array_add(log, json_object_new_string(res->log[i])) < 0)
+		if (push(log, json_object_new_string(res->log[i])) < 0)
 			goto fail;
 	return o;
 fail:

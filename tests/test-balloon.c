@@ -1159,6 +1159,44 @@ static void test_cheese_612_hotplugs_1g_at_4g(void)
 	cheese_balloon_1536m("6.12", 0x140000, 393216, 524288, 393216, 1026);
 }
 
+/* A simulated domU has the memory/target and static-max its toolstack
+ * wrote, so `xl mem-set` works on it in every family (it failed with
+ * "Cannot get target memory info" before). */
+static void test_simulated_domu_can_be_ballooned(void)
+{
+	static const char *const kernels[] = { "2.6.39", "3.2", "6.1", "6.12" };
+
+	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+		struct simulation_options o;
+		struct simulation sim;
+		struct p2msim_err err = { 0 };
+		struct balloon *b = NULL;
+		struct balloon_result res;
+		struct balloon_xl_result xl;
+		struct hv_domain_info info;
+
+		simulation_options_init(&o);
+		o.example = "domu-2G";
+		o.kernel = kernels[i];
+		assert_ok(simulation_run(&o, &sim, &err), &err);
+		assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+		assert_ok(balloon_mem_set_and_run(b, "900m", 0, &xl, &res, &err), &err);
+		CU_ASSERT_TRUE(res.reached);
+		CU_ASSERT_EQUAL(xl.static_max_kib, sim.max_pages * 4);
+		CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 230400);
+		assert_ok(hv_domain_info(sim.hv, sim.domid, &info, &err), &err);
+		CU_ASSERT_EQUAL(info.tot_pages, 230400);
+		/* above static-max: refused as libxl refuses it */
+		CU_ASSERT_EQUAL(balloon_mem_set_and_run(b, "3000m", 0, NULL, &res, &err), -EINVAL);
+		assert_ok(p2m_check(sim.res.p2m, &err), &err);
+		assert_ok(p2m_check_m2p(sim.res.p2m, hv_sim_m2p_lookup, sim.hv, &err), &err);
+		assert_ok(hv_sim_check(sim.hv, &err), &err);
+		assert_ok(hv_sim_check_p2m(sim.hv, sim.domid, sim.res.p2m, &err), &err);
+		balloon_free(b);
+		simulation_free(&sim);
+	}
+}
+
 static const struct test_case capture_cases[] = {
 	{ "cheese_61_balloons_up_into_the_extra_regions",
 	  test_cheese_61_balloons_up_into_the_extra_regions },
@@ -1224,6 +1262,7 @@ static const struct test_case target_cases[] = {
 	{ "xl_refuses_what_libxl_refuses", test_xl_refuses_what_libxl_refuses },
 	{ "unlimited_dom0_gets_xens_unsigned_int_static_max",
 	  test_unlimited_dom0_gets_xens_unsigned_int_static_max },
+	{ "simulated_domu_can_be_ballooned", test_simulated_domu_can_be_ballooned },
 	{ NULL, NULL }
 };
 
