@@ -183,6 +183,17 @@ void p2m_config_init(struct p2m_config *cfg, enum p2m_arch arch, uint64_t nr_pfn
 	cfg->range_mode = P2M_RANGE_MINIMAL;
 }
 
+void p2m_config_rules_2639(struct p2m_config *cfg)
+{
+	cfg->top_pages = 1;
+	cfg->mid_identity = false;
+	cfg->cow_identity_fill = false;
+	cfg->invalid_into_identity = true;
+	cfg->identity_into_missing = true;
+	cfg->beyond_is_identity = false;
+	cfg->range_mode = P2M_RANGE_2639;
+}
+
 /* --- pages ---------------------------------------------------------------- */
 
 int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err)

@@ -123,6 +123,11 @@ struct p2m_config {
 
 /* Fill @cfg with the modern (3.19+) defaults for @arch and @nr_pfns. */
 void p2m_config_init(struct p2m_config *cfg, enum p2m_arch arch, uint64_t nr_pfns);
+/* Switch @cfg to the tree rules of 2.6.39: one top page, no shared identity
+ * mid, INVALID-filled leaves, the set_phys_to_machine swaps between the
+ * shared pages, identity nowhere past the end, the 2.6.39 range pattern.
+ * Leaves arch, size, brk and compaction as they are. */
+void p2m_config_rules_2639(struct p2m_config *cfg);
 
 struct p2m;
 

@@ -49,14 +49,12 @@ int tree_new(struct tree *t)
 	int rc;
 
 	p2m_config_init(&cfg, t->in->arch, 0);
-	cfg.top_pages = 1;
-	cfg.mid_identity = kernel_has(t->km, KB_MID_IDENTITY);
-	cfg.cow_identity_fill = false;		/* alloc_p2m fills INVALID */
-	cfg.invalid_into_identity = true;
-	cfg.identity_into_missing = true;
-	cfg.beyond_is_identity = false;
+	p2m_config_rules_2639(&cfg);		/* alloc_p2m fills INVALID */
 	/* 3.14+ shares an identity mid and allocates only the ends */
-	cfg.range_mode = cfg.mid_identity ? P2M_RANGE_MINIMAL : P2M_RANGE_2639;
+	if (kernel_has(t->km, KB_MID_IDENTITY)) {
+		cfg.mid_identity = true;
+		cfg.range_mode = P2M_RANGE_MINIMAL;
+	}
 	cfg.brk_pages = brk_pool(t->max_domain_pages) + (kernel_has(t->km, KB_POPULATE_BACK) ? 3 : 0);
 	cfg.shared_from_brk = true;
 	rc = p2m_new(&t->p, &cfg, &perr);

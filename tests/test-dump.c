@@ -33,13 +33,7 @@ static struct p2m *new_2639(void)
 	struct p2m *p = NULL;
 
 	p2m_config_init(&cfg, P2M_ARCH_X86_64, 0);
-	cfg.top_pages = 1;
-	cfg.mid_identity = false;
-	cfg.cow_identity_fill = false;
-	cfg.invalid_into_identity = true;
-	cfg.identity_into_missing = true;
-	cfg.beyond_is_identity = false;
-	cfg.range_mode = P2M_RANGE_2639;
+	p2m_config_rules_2639(&cfg);
 	cfg.shared_from_brk = true;
 	CU_ASSERT_EQUAL_FATAL(p2m_new(&p, &cfg, NULL), 0);
 	return p;

@@ -488,13 +488,7 @@ static int op_p2m(void *ctx, struct p2msim_err *err)
 	p2m_config_init(&cfg, w->arch, w->nr_pfns);
 	cfg.compact = w->compact;
 	if (w->old) {
-		cfg.top_pages = 1;
-		cfg.mid_identity = false;
-		cfg.cow_identity_fill = false;
-		cfg.invalid_into_identity = true;
-		cfg.identity_into_missing = true;
-		cfg.beyond_is_identity = false;
-		cfg.range_mode = P2M_RANGE_2639;
+		p2m_config_rules_2639(&cfg);
 		cfg.brk_pages = 64;
 		cfg.shared_from_brk = true;
 	}

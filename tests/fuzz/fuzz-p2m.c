@@ -153,14 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.compact = conf & 2;
 	if (old) {
 		/* 2.6.39: one top page covers 512 GiB (x86-64) */
-		if (cfg.nr_pfns <= (1ULL << 27))
-			cfg.top_pages = 1;
-		cfg.mid_identity = false;
-		cfg.cow_identity_fill = false;
-		cfg.invalid_into_identity = true;
-		cfg.identity_into_missing = true;
-		cfg.beyond_is_identity = false;
-		cfg.range_mode = P2M_RANGE_2639;
+		p2m_config_rules_2639(&cfg);
+		if (cfg.nr_pfns > (1ULL << 27))
+			cfg.top_pages = 0;
 	}
 	if (conf & 32)
 		cfg.mid_identity = false;
