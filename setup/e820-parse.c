@@ -1816,7 +1816,8 @@ static int parse_sysfs(const char *path, struct e820_doc *doc, struct p2msim_err
 		}
 		ids[nids++] = id;
 	}
-	qsort(ids, nids, sizeof(*ids), cmp_ulong);
+	if (nids)		/* qsort wants an array, even of nothing */
+		qsort(ids, nids, sizeof(*ids), cmp_ulong);
 	doc->name = strdup(path);
 	m = doc->name ? doc_new_map(doc, NULL, 0, 1, "sysfs") : NULL;
 	if (!m) {
