@@ -5,6 +5,7 @@
  * the kernel model, and describe the result as JSON.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,8 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 }
 
 /* --- pages --------------------------------------------------------------------------- */
+
+#define XEN_MAX_DOMAIN_PAGES 0xffffffffULL	/* unsigned int in struct domain */
 
 static int dom0_pages(const struct simulation_options *o, const struct example *ex,
 		      const struct xenlog *xlog, struct simulation *sim, struct p2msim_err *err)
@@ -388,6 +391,13 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	memset(sim, 0, sizeof(*sim));
 	e820_table_init(&sim->machine);
 	setup_result_init(&sim->res);
+	/* Xen keeps a domain's tot_pages and max_pages in 32 bits */
+	if (o->nr_pages > XEN_MAX_DOMAIN_PAGES || o->max_pages > XEN_MAX_DOMAIN_PAGES)
+		return p2msim_err_set(err, -EINVAL,
+				      "%s %#" PRIx64 " is more than a Xen domain can hold (%#llx pages)",
+				      o->nr_pages > XEN_MAX_DOMAIN_PAGES ? "nr_pages" : "max_pages",
+				      o->nr_pages > XEN_MAX_DOMAIN_PAGES ? o->nr_pages : o->max_pages,
+				      XEN_MAX_DOMAIN_PAGES);
 	if (o->example && !(ex = find_example(o->example)))
 		return p2msim_err_set(err, -EINVAL, "unknown example '%s' (see --example list)",
 				      o->example);

@@ -372,6 +372,30 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 	return EXIT_OK;
 }
 
+/* Every target of a --balloon list reads as xl mem-set reads it: refused
+ * before the boot is simulated, not after its output. */
+static int check_balloon_targets(const char *list, struct p2msim_err *err)
+{
+	const char *t = list;
+
+	do {
+		const char *comma = strchr(t, ',');
+		size_t n = comma ? (size_t)(comma - t) : strlen(t);
+		char one[64];
+		uint64_t kib;
+
+		if (n >= sizeof(one))
+			return p2msim_err_set(err, -EINVAL, "--balloon: target '%.*s…' is too long",
+					      20, t);
+		memcpy(one, t, n);
+		one[n] = '\0';
+		if (balloon_xl_parse_mem(one, &kib, err) < 0)
+			return -EINVAL;
+		t = comma ? comma + 1 : NULL;
+	} while (t);
+	return 0;
+}
+
 /* Text: after the boot's output, each balloon step's lines and the P2M. */
 static int print_balloon_steps(struct simulation *sim, const char *balloon, unsigned int show,
 			       struct p2msim_err *err)
@@ -525,6 +549,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			svg = optarg;
 			break;
 		case OPT_BALLOON:
+			if (check_balloon_targets(optarg, &err) < 0)
+				return tool_fail(&err);
 			balloon = optarg;
 			break;
 		case OPT_E820HOST:

@@ -131,6 +131,16 @@ expect 2 diff --max-pfn -1 a b
 expect 2 diff --modern-quirk=maybe a b
 expect 2 diff --arch sparc a b
 
+# absurd sizes on the simulate command line
+expect 1 simulate --example pc-2G --nr-pages 0
+expect 1 simulate --example pc-2G --nr-pages 99999999999999999999
+expect 1 simulate --example pc-2G --max-pages 0x10000000000000
+expect 1 simulate --example pc-2G --dom0-mem 16E
+expect 1 simulate --example pc-2G --xen-cmdline dom0_mem=16E
+expect 1 simulate --example pc-2G --dom0-mem max:16E,min:32E
+expect 1 simulate --example pc-2G --balloon 16E
+expect 1 simulate --example pc-2G --kernel 99999999999999999999.1
+
 # absurd numbers in input
 printf 'BIOS-e820: [mem 0x0000000000000000-0xffffffffffffffffff] usable\n' >"$tmp/wide"
 expect 1 e820 "$tmp/wide"
