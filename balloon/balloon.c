@@ -56,7 +56,7 @@
 
 #include "balloon/balloon.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "setup/setup.h"
 
 #define PAGE_SHIFT 12

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "hv/hv.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 
 #define SIM_NO_M2P	UINT64_MAX	/* M2P entry unset (INVALID_M2P_ENTRY) */
 #define SIM_OWNER_XEN	0x7ff2u		/* DOMID_XEN: frames Xen keeps */

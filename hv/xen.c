@@ -58,7 +58,7 @@
 #include <xentoollog.h>
 
 #include "hv/hv.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 
 /* Exported by libxenctrl since 4.x but declared only in its private
  * xc_private.h (REF §8). */

@@ -3,7 +3,7 @@
 #ifndef P2MSIM_SETUP_INTERNAL_H
 #define P2MSIM_SETUP_INTERNAL_H
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "setup/setup.h"
 
 #define PAGE_SHIFT_4K 12

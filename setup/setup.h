@@ -23,7 +23,7 @@
 
 #include "hv/hv.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "util/err.h"
 
 /* --- kernel behaviours ---------------------------------------------------- */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "tests/testutil.h"
 
 #define KiB (1ULL << 10)

@@ -27,7 +27,7 @@
 #include "hv/hv.h"
 #include "hv/sim-internal.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "setup/setup.h"
 #include "tests/testutil.h"
 

@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "setup/xen-opts.h"
+#include "xen/dom0-mem.h"
 #include "tests/e820-testutil.h"
 
 #define PAGES(bytes) ((bytes) >> 12)

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "setup/xenlog.h"
+#include "xen/xenlog.h"
 #include "tests/e820-testutil.h"
 
 static void load(const char *sub, const char *file, struct xenlog *log)

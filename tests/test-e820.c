@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "setup/e820-internal.h"
+#include "e820/e820-internal.h"
 #include "tests/e820-testutil.h"
 
 enum { RAM = E820_TYPE_RAM, RES = E820_TYPE_RESERVED, ACPI = E820_TYPE_ACPI,

@@ -40,9 +40,9 @@
 #include "hv/hv.h"
 #include "p2m/p2m.h"
 #include "setup/setup.h"
-#include "setup/e820.h"
-#include "setup/xen-opts.h"
-#include "setup/xenlog.h"
+#include "e820/e820.h"
+#include "xen/dom0-mem.h"
+#include "xen/xenlog.h"
 #include "tests/faults.h"
 #include "tests/testutil.h"
 

@@ -10,7 +10,7 @@
  * so a reader sees which lines are predictions and which were given.
  *
  * The input is built as the real boot built it: for dom0, Xen's printed
- * map turned into XENMEM_machine_memory_map (setup/xen-machine-map.c), the
+ * map turned into XENMEM_machine_memory_map (xen/machine-map.c), the
  * dom0_mem of Xen's command line, nr_pages and the layout from Xen's
  * "Dom0 alloc." and arrangement lines, the kernel's command line; for a
  * domU with e820_host, libxl's transformation of the host map.  The model
@@ -53,9 +53,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "setup/e820-internal.h"
+#include "e820/e820-internal.h"
 #include "setup/setup.h"
-#include "setup/xenlog.h"
+#include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
 

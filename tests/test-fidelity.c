@@ -26,7 +26,7 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/setup.h"
-#include "setup/xenlog.h"
+#include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
 
@@ -434,7 +434,7 @@ static void test_fidelity_lab_captures(void)
 
 /*
  * XENMEM_machine_memory_map: the map every capture's probe read from Xen
- * (machine-e820.txt) is what setup/xen-machine-map.c makes of the same
+ * (machine-e820.txt) is what xen/machine-map.c makes of the same
  * boot's Xen log -- Xen's printed E820 plus the IO-APIC and MSI ranges it
  * keeps from dom0.  Captures whose probe got no map are left out.
  */

@@ -20,7 +20,7 @@
 #include "hv/hv.h"
 #include "hv/sim-internal.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "tests/testutil.h"
 
 #define MiB (1ULL << 20)

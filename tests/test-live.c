@@ -32,7 +32,7 @@
 #include "live/live-internal.h"
 #include "live/live.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "setup/setup.h"
 #include "tests/testutil.h"
 

@@ -3,7 +3,7 @@
  * tools/cmd-e820.c - "p2msim e820": read a memory map from any log or file,
  * optionally sanitize it or apply mem=/memmap=, and print it in one of the
  * formats kernels, Xen and the kernel's interfaces use.  Option parsing and
- * printing only; the work is in setup/e820*.c.
+ * printing only; the work is in e820/e820*.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "tools/p2msim.h"
 
 static void usage(FILE *f)

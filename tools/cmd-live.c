@@ -18,7 +18,7 @@
 #include "hv/hv.h"
 #include "live/live.h"
 #include "p2m/p2m.h"
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "tools/p2msim.h"
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tools/cmd-simulate.c - "p2msim simulate" and "p2msim dump": parse the
- * options, run a simulation (setup/simulate.c), print the parts asked for.
+ * options, run a simulation (sim/simulate.c), print the parts asked for.
  */
 #include <errno.h>
 #include <getopt.h>

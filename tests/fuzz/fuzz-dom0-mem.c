@@ -12,7 +12,7 @@
  * the memory available; a maximum reservation fits Xen's unsigned int
  * unless there is none (UINT64_MAX).
  */
-#include "setup/xen-opts.h"
+#include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
 static void compute(struct dom0_mem *dm, const struct e820_table *map, uint64_t avail,

@@ -11,7 +11,7 @@
  * seen (userdef) the map is sanitized; named reservations stay within
  * their table; Xen's clipping leaves no RAM above mem=.
  */
-#include "setup/xen-opts.h"
+#include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
 static void linux_options(const struct e820_table *map, const char *cmdline)

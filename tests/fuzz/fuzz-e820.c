@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "setup/xen-opts.h"
+#include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
 static const enum e820_format formats[] = {

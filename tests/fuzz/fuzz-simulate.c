@@ -35,7 +35,7 @@
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
 #include "setup/setup.h"
-#include "setup/xen-opts.h"
+#include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_PAGES_FUZZED (1ULL << 18)	/* 1 GiB */

@@ -15,8 +15,8 @@
  * memory available; the machine map is Xen's map plus the reported
  * number of RESERVED entries, with the same bytes of every other type.
  */
-#include "setup/xen-opts.h"
-#include "setup/xenlog.h"
+#include "xen/dom0-mem.h"
+#include "xen/xenlog.h"
 #include "tests/fuzz/fuzz.h"
 
 static void check_range(const struct xenlog_range *r, const char *what)

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/e820.c - the E820 table, Linux's and Xen's sanitize, range edits
+ * e820/e820.c - the E820 table, Linux's and Xen's sanitize, range edits
  * and type names.
  *
  * The table mimics the kernel's fixed array: entries beyond nr keep their
- * last contents (see setup/e820.h).  The range edits loop over nr as it
+ * last contents (see e820/e820.h).  The range edits loop over nr as it
  * grows, like the kernel's loops, so pieces they append are visited too.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/e820.h"
-#include "setup/e820-internal.h"
+#include "e820/e820.h"
+#include "e820/e820-internal.h"
 
 void e820_table_init(struct e820_table *t)
 {

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/xen-machine-map.c - the memory maps a PV guest is handed: what
+ * xen/machine-map.c - the memory maps a PV guest is handed: what
  * XENMEM_machine_memory_map gives dom0 (Xen's E820 plus RESERVED entries
  * for the MMIO Xen keeps to itself), and what libxl's e820_host makes of
  * that map for a domU.  Rules read from xen/arch/x86/mm.c,
  * xen/arch/x86/dom0_build.c, the VT-d and AMD-Vi hwdom_init code and
- * tools/libs/light/libxl_x86.c; see setup/xenlog.h for the summary.
+ * tools/libs/light/libxl_x86.c; see xen/xenlog.h for the summary.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/xenlog.h"
+#include "xen/xenlog.h"
 
 #define PAGE_SHIFT 12
 #define PFN_DOWN(a) ((a) >> PAGE_SHIFT)
@@ -77,7 +77,7 @@ int xen_platform_set_version(struct xen_platform *pf, const char *version)
 }
 
 /* Xen major.minor at least a.b; an unknown version counts as 4.17, the
- * Xen of the project's lab (and of setup/xen-opts.h's rules). */
+ * Xen of the project's lab (and of xen/dom0-mem.h's rules). */
 static bool xen_at_least(const struct xen_platform *pf, unsigned int a, unsigned int b)
 {
 	unsigned int major = pf->xen_major ? pf->xen_major : 4;

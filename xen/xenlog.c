@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/xenlog.c - reading Xen's boot log; see setup/xenlog.h for the lines.
+ * xen/xenlog.c - reading Xen's boot log; see xen/xenlog.h for the lines.
  *
  * The log goes through the E820 reader's line handling (quoted-printable,
  * mail quoting, console timestamps, "(XEN)") and its map parser, so a
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "setup/e820-internal.h"
-#include "setup/xenlog.h"
+#include "e820/e820-internal.h"
+#include "xen/xenlog.h"
 
 #define PAGE_SIZE 4096ULL
 #define MAX_CMDLINE_CONT 4	/* wrapped command-line lines joined */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/e820-parse.c - reading E820 maps from whatever people paste.
+ * e820/e820-parse.c - reading E820 maps from whatever people paste.
  *
  * Input is a log, a mail, a table, JSON, /proc/iomem or a
  * /sys/firmware/memmap directory.  Text is read line by line:
@@ -58,8 +58,8 @@
 
 #include <json-c/json.h>
 
-#include "setup/e820.h"
-#include "setup/e820-internal.h"
+#include "e820/e820.h"
+#include "e820/e820-internal.h"
 
 #define LINE_MAX_LEN	(64 * 1024)		/* one physical line */
 #define LOGICAL_MAX_LEN	(256 * 1024)		/* after joins */
@@ -1910,7 +1910,7 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 	return rc;
 }
 
-/* --- a line reader for other log parsers (setup/xenlog.c) ----------------- */
+/* --- a line reader for other log parsers (xen/xenlog.c) ----------------- */
 
 struct e820_text {
 	struct parser p;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/dom0-mem.c - Xen's dom0_mem=, mem= and availmem=.
+ * xen/dom0-mem.c - Xen's dom0_mem=, mem= and availmem=.
  *
  * Rules implemented (read from xen-project/xen; the sizes and percentages
  * from docs/misc/xen-command-line.pandoc, "dom0_mem (x86)"):
@@ -48,8 +48,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "setup/e820-internal.h"
-#include "setup/xen-opts.h"
+#include "e820/e820-internal.h"
+#include "xen/dom0-mem.h"
 
 #define PAGE_SHIFT 12
 #define XEN_E820MAX 1024

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/xen-opts.h - Xen's own memory options: dom0_mem= (how many pages
+ * xen/dom0-mem.h - Xen's own memory options: dom0_mem= (how many pages
  * dom0 starts with and how far it may balloon), and mem=/availmem= (how Xen
- * clips its own E820 map).  Rules of Xen 4.17, see setup/dom0-mem.c.
+ * clips its own E820 map).  Rules of Xen 4.17, see xen/dom0-mem.c.
  */
-#ifndef P2MSIM_SETUP_XEN_OPTS_H
-#define P2MSIM_SETUP_XEN_OPTS_H
+#ifndef P2MSIM_XEN_DOM0_MEM_H
+#define P2MSIM_XEN_DOM0_MEM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "util/err.h"
 
 /* One dom0_mem amount (Xen's struct memsize): [-][<size>+][<frac>%]. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/e820-print.c - writing E820 tables the ways kernels, Xen and the
+ * e820/e820-print.c - writing E820 tables the ways kernels, Xen and the
  * kernel's own interfaces print them.
  *
  * Formats (verified against the sources, see the comments at each):
@@ -16,7 +16,7 @@
 
 #include <json-c/json.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 
 static uint64_t last_byte(const struct e820_entry *e)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/xenlog.h - reading Xen's boot log (`xl dmesg`, a serial console, a
+ * xen/xenlog.h - reading Xen's boot log (`xl dmesg`, a serial console, a
  * mail quoting either): Xen's E820, its command line and dom0_mem, and what
  * the PV dom0 builder printed about dom0's layout.
  *
@@ -31,14 +31,14 @@
  * The first occurrence of each counts (every distinct IO-APIC and DRHD).
  * Ranges are as printed: B is exclusive (one past the last byte).
  */
-#ifndef P2MSIM_SETUP_XENLOG_H
-#define P2MSIM_SETUP_XENLOG_H
+#ifndef P2MSIM_XEN_XENLOG_H
+#define P2MSIM_XEN_XENLOG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "setup/e820.h"
-#include "setup/xen-opts.h"
+#include "e820/e820.h"
+#include "xen/dom0-mem.h"
 #include "util/err.h"
 
 struct xenlog_range {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/simulate.c - one whole simulation: read the map, work out the
+ * sim/simulate.c - one whole simulation: read the map, work out the
  * domain's pages as Xen does, build the domain on the in-memory Xen, run
  * the kernel model, and describe the result as JSON.
  */
@@ -16,8 +16,8 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/setup-internal.h"
-#include "setup/xen-opts.h"
-#include "setup/xenlog.h"
+#include "xen/dom0-mem.h"
+#include "xen/xenlog.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -149,7 +149,7 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		unsigned int added = 0;
 
 		/* What XENMEM_machine_memory_map returns: Xen's map plus the
-		 * MMIO ranges Xen keeps from dom0 (setup/xen-machine-map.c). */
+		 * MMIO ranges Xen keeps from dom0 (xen/machine-map.c). */
 		sim->source = strdup(xlog->name);
 		rc = xenlog_machine_map(xlog, &sim->machine, &added, err);
 		if (rc == 0)

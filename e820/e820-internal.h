@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* setup/e820-internal.h - helpers shared by the setup/e820*.c files. */
-#ifndef P2MSIM_SETUP_E820_INTERNAL_H
-#define P2MSIM_SETUP_E820_INTERNAL_H
+/* e820/e820-internal.h - helpers shared by the e820/e820*.c files. */
+#ifndef P2MSIM_E820_INTERNAL_H
+#define P2MSIM_E820_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "setup/e820.h"
+#include "e820/e820.h"
 #include "util/text.h"
 
 /* Grow the slot array to at least want slots (new slots zeroed). */

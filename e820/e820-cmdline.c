@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/e820-cmdline.c - the kernel's mem= and memmap= options.
+ * e820/e820-cmdline.c - the kernel's mem= and memmap= options.
  *
  * Linux parses these as early parameters, in command-line order, after the
  * platform's memory setup (xen_memory_setup() for a PV guest) filled and
@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/e820.h"
-#include "setup/e820-internal.h"
+#include "e820/e820.h"
+#include "e820/e820-internal.h"
 
 uint64_t e820_kstrtoull(const char *s, const char **end)
 {

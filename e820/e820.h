@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/e820.h - E820 memory maps: the table, Linux's and Xen's sanitize,
+ * e820/e820.h - E820 memory maps: the table, Linux's and Xen's sanitize,
  * range edits, the kernel's mem=/memmap= options, readers for every format
  * people paste maps in, and writers for the formats kernels and Xen print.
  *
@@ -15,8 +15,8 @@
  * optional struct p2msim_err; parsers put "FILE:LINE: " in front.  Nothing
  * here prints on its own or exits; writers take a FILE * from the caller.
  */
-#ifndef P2MSIM_SETUP_E820_H
-#define P2MSIM_SETUP_E820_H
+#ifndef P2MSIM_E820_E820_H
+#define P2MSIM_E820_E820_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * setup/picture.c - pictures of a simulated guest's pfn space: the E820 on
+ * sim/picture.c - pictures of a simulated guest's pfn space: the E820 on
  * one track, the P2M on another, every range drawn with a width that grows
  * with the logarithm of its size, so a 4 KiB hole and a 1 TiB window both
  * stay visible.  As ASCII bars for a terminal, and as SVG for a browser.
