@@ -10,7 +10,7 @@
  * or owned twice.  Tests make it fail on purpose (hv_sim_inject,
  * hv_sim_limit_free).
  *
- * WHAT IT REPRODUCES (REF §8, Xen's common/memory.c)
+ * WHAT IT REPRODUCES (doc/simulation.md#kernel-model, Xen's common/memory.c)
  *
  *   - Frames are the RAM entries of the machine map, rounded inward to
  *     pages; MFN = address >> 12.  Xen keeps xen_reserved_pages at the top.

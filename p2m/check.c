@@ -91,7 +91,7 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 	if (have == leaf->mfn)
 		return 0;
 	/* A leaf swapped to identity keeps mfn(p2m_missing) until the next
-	 * xen_build_mfn_list_list (REF §2.7). */
+	 * xen_build_mfn_list_list (doc/design-p2m.md#mirror). */
 	if (leaf == p->identity && have == p->missing->mfn)
 		return 0;
 	return BAD("mirror of pfn %#llx says mfn %#llx, the leaf is %#llx",

@@ -41,9 +41,9 @@
  * Writing into a shared page first copies it into a private one
  * (copy-on-write).  The copy of the identity leaf holds identity values in
  * modern kernels; 2.6.39-3.18 filled it with INVALID, dropping the identity
- * meaning of the other entries (REF §2.4; cfg.cow_identity_fill).
+ * meaning of the other entries (doc/design-p2m.md#allocation; cfg.cow_identity_fill).
  *
- * THE WORKED EXAMPLE (the 1-1 series' cover letter, REF §10 map S)
+ * THE WORKED EXAMPLE (the 1-1 series' cover letter, doc/behaviours.md#the-seed-map-s)
  *
  * RAM to 1029 MiB, ACPI to 1030 MiB, a gap, reserved 1200-1300 MiB, a gap,
  * RAM from 2001 MiB; dom0 with 1 GiB of its own (nr_pages 0x40000).  The
@@ -951,7 +951,7 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
 }
 
 /*
- * 2.6.39-3.13 set_phys_range_identity(), step by step (REF §2.5).  The
+ * 2.6.39-3.13 set_phys_range_identity(), step by step (doc/design-p2m.md#identity-range).  The
  * boundary passes allocate from brk; the walk is what __set_phys_to_machine
  * does pfn by pfn, done a leaf at a time: a missing leaf swaps to the
  * identity page, the identity page stays, a private leaf gets values.

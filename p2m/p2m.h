@@ -26,7 +26,7 @@ enum p2m_arch {
 	P2M_ARCH_X86_32,	/* PAE: 1024 x 1024 x 1024, 32-bit frame values */
 };
 
-/* Geometry and frame-value encoding of one architecture (REF §1). */
+/* Geometry and frame-value encoding of one architecture (doc/design-p2m.md#geometry). */
 struct p2m_geometry {
 	enum p2m_arch arch;
 	const char *name;		/* "x86_64" / "x86_32" */
@@ -307,7 +307,7 @@ uint64_t p2m_mirror_span(const struct p2m *p2m);
 int p2m_read_frame(const struct p2m *p2m, uint64_t mfn, uint64_t *buf);
 /* Re-point every mirror slot at the current leaf and mid pages
  * (xen_build_mfn_list_list).  Without it, a leaf swapped to the shared
- * identity page keeps mfn(p2m_missing) in its mirror slot (REF §2.7). */
+ * identity page keeps mfn(p2m_missing) in its mirror slot (doc/design-p2m.md#mirror). */
 int p2m_mirror_rebuild(struct p2m *p2m, struct p2msim_err *err);
 
 /* --- checks ------------------------------------------------------------ */

@@ -33,9 +33,9 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages", NULL },
 	{ KB_RELEASE_AREAS, "release-1-1-areas", "3.2", "3.18",
 	  "David Vrabel's rework: xen_set_identity_and_release() releases the RAM under "
-	  "every 1-1 area and rounds outward (REF §4.2)", NULL },
+	  "every 1-1 area and rounds outward", NULL },
 	{ KB_FREEING_TWO_SPACES, "freeing-two-spaces", "3.2", "3.5",
-	  "'Freeing  %lx-%lx pfn range' with two spaces (REF §4.2)", NULL },
+	  "'Freeing  %lx-%lx pfn range' with two spaces", NULL },
 	{ KB_POPULATE_BACK, "populate-back", "3.5", "3.18",
 	  "xen_populate_chunk(): released pages come back above nr_pages ('Populating ...'); "
 	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)", NULL },
@@ -81,7 +81,7 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "be35d91c8880 'xen: tolerate ACPI NVS memory overlapping with Xen allocated memory'", NULL },
 	{ KB_NVS_SWAP_ADDR_FIX, "nvs-swap-addr-fix", "7.1", NULL,
 	  "28e03f78e69c (May 2026): the swapped entry keeps its page offset; stable "
-	  "kernels may carry it earlier (REF §10 row 31)", NULL },
+	  "kernels may carry it earlier", NULL },
 	{ KB_NONRAM_REMAP_LOG, "nonram-remap", "6.12", NULL,
 	  "d05208cf7f05 'xen: add capability to remap non-RAM pages to different PFNs'", NULL },
 	{ KB_BALLOON_SUBTRACT_RELEASED, "balloon-released", "3.2", NULL,

@@ -276,7 +276,7 @@ int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int colum
 		       struct p2msim_err *err);
 int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
 
-/* The JSON result of PRODUCT §6 (a json_object *, to be put by the
+/* The JSON result of doc/cli-json.md#json (a json_object *, to be put by the
  * caller with json_object_put()).  NULL when out of memory. */
 struct json_object;
 struct json_object *simulation_to_json(const struct simulation *sim);

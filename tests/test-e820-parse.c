@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test-e820-parse.c - reading maps: every map of the corpus
- * (tests/data/e820, copied from ../shared/corpus/e820), the formats and log
- * artefacts of PRODUCT §3, bad input, round trips through every output
+ * (tests/data/e820, copied from a corpus of real machines' logs), the formats and log
+ * artefacts of doc/cli-json.md#input-formats, bad input, round trips through every output
  * format, and sanitize idempotence.
  */
 #include <errno.h>

@@ -69,7 +69,7 @@ static void test_lab_log_gives_map_cmdline_and_layout(void)
 }
 
 /* The dom0_mem rules on Xen's own map give the nr_pages the builder had,
- * which the "Dom0 alloc." line encodes (REF §4; lab and corpus). */
+ * which the "Dom0 alloc." line encodes (doc/simulation.md#xen; lab and corpus). */
 static void test_dom0_mem_rules_reproduce_dom0_alloc_lines(void)
 {
 	static const struct {

@@ -2,7 +2,8 @@
 /*
  * tests/test-p2m.c - the P2M engine, one test per behaviour.
  *
- * REF §10 rows 1-3, 5-7 and 10 at engine level under the 2.6.39 policy,
+ * The tree behaviours of doc/behaviours.md (seed-identity-count to
+ * cow-drops-identity) at engine level under the 2.6.39 policy,
  * the modern copy-on-write behaviour, the mirror as a toolstack reads it,
  * brk exhaustion, run iteration, and a differential test of a million
  * random operations against an interval map.
@@ -82,8 +83,8 @@ static struct p2m *seed_2639(uint64_t *nr_set, struct p2m_stats *before)
 	return p;
 }
 
-/* REF §10 row 1: identity(0x40500, 0x7D100) sets 248832 pfns. */
-static void test_row1_seed_identity_count(void)
+/* doc/behaviours.md#seed-identity-count: identity(0x40500, 0x7D100) sets 248832 pfns. */
+static void test_seed_identity_count(void)
 {
 	struct p2m_stats st;
 	uint64_t n = 0;
@@ -95,8 +96,8 @@ static void test_row1_seed_identity_count(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 2: the call costs four brk pages. */
-static void test_row2_seed_brk_pages(void)
+/* doc/behaviours.md#seed-brk-pages: the call costs four brk pages. */
+static void test_seed_brk_pages(void)
 {
 	struct p2m_stats before, after;
 	uint64_t n;
@@ -118,8 +119,8 @@ static void test_row2_seed_brk_pages(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 3: boundary leaf contents and the identity slots between. */
-static void test_row3_seed_leaf_contents(void)
+/* doc/behaviours.md#seed-boundary-leaves: boundary leaf contents and the identity slots between. */
+static void test_seed_boundary_leaves(void)
 {
 	struct p2m_stats st;
 	uint64_t n;
@@ -139,8 +140,8 @@ static void test_row3_seed_leaf_contents(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 5: lookups after S, never reading the identity page. */
-static void test_row5_seed_lookups(void)
+/* doc/behaviours.md#seed-lookups: lookups after S, never reading the identity page. */
+static void test_seed_lookups(void)
 {
 	struct p2m_stats st;
 	uint64_t n;
@@ -157,8 +158,8 @@ static void test_row5_seed_lookups(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 6: a whole empty 1 GiB costs a mid and a mid_mfn, no leaf. */
-static void test_row6_whole_gib_identity_2639(void)
+/* doc/behaviours.md#whole-gib-identity: a whole empty 1 GiB costs a mid and a mid_mfn, no leaf. */
+static void test_whole_gib_identity_2639(void)
 {
 	struct p2m *p = new_2639(0);
 	struct p2m_stats a, b;
@@ -185,8 +186,8 @@ static void test_row6_whole_gib_identity_2639(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 7: before 3.14, 2 pages for every 1 GiB touched + 2 leaves. */
-static void test_row7_multi_gib_identity_2639(void)
+/* doc/behaviours.md#multi-gib-identity: before 3.14, 2 pages for every 1 GiB touched + 2 leaves. */
+static void test_multi_gib_identity_2639(void)
 {
 	struct p2m *p = new_2639(0);
 	struct p2m_stats a, b;
@@ -201,9 +202,9 @@ static void test_row7_multi_gib_identity_2639(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 10: 2.6.39 alloc_p2m replaces the identity page with an
+/* doc/behaviours.md#cow-drops-identity: 2.6.39 alloc_p2m replaces the identity page with an
  * all-INVALID leaf: the other 511 pfns lose their identity. */
-static void test_row10_2639_cow_drops_identity(void)
+static void test_cow_drops_identity_2639(void)
 {
 	struct p2m_stats st;
 	uint64_t n;
@@ -423,7 +424,8 @@ static void test_mirror_reads_like_the_tree(void)
 	p2m_free(p);
 }
 
-/* The old dump's view of the seed: type runs and level runs (REF row 4). */
+/* The old dump's view of the seed: type runs and level runs
+ * (doc/behaviours.md#old-dump-of-seed). */
 static void test_iter_levels_of_seed(void)
 {
 	static const struct p2m_run want[] = {
@@ -749,14 +751,14 @@ static void test_differential_million_ops(void)
 	CU_ASSERT_EQUAL(differential(seed + 1, 500000, true), 0);
 }
 
-static const struct test_case ref_rows_2639[] = {
-	{ "row1_seed_identity_count", test_row1_seed_identity_count },
-	{ "row2_seed_brk_pages", test_row2_seed_brk_pages },
-	{ "row3_seed_leaf_contents", test_row3_seed_leaf_contents },
-	{ "row5_seed_lookups", test_row5_seed_lookups },
-	{ "row6_whole_gib_identity_2639", test_row6_whole_gib_identity_2639 },
-	{ "row7_multi_gib_identity_2639", test_row7_multi_gib_identity_2639 },
-	{ "row10_2639_cow_drops_identity", test_row10_2639_cow_drops_identity },
+static const struct test_case tree_2639_behaviours[] = {
+	{ "seed_identity_count", test_seed_identity_count },
+	{ "seed_brk_pages", test_seed_brk_pages },
+	{ "seed_boundary_leaves", test_seed_boundary_leaves },
+	{ "seed_lookups", test_seed_lookups },
+	{ "whole_gib_identity_2639", test_whole_gib_identity_2639 },
+	{ "multi_gib_identity_2639", test_multi_gib_identity_2639 },
+	{ "cow_drops_identity_2639", test_cow_drops_identity_2639 },
 	{ "2639_range_at_max_p2m_pfn", test_2639_range_at_max_p2m_pfn },
 	{ "2639_brk_exhausted", test_2639_brk_exhausted },
 	{ "2639_set_noalloc_quirks", test_2639_set_noalloc_quirks },
@@ -783,7 +785,7 @@ static const struct test_case differential_cases[] = {
 };
 
 static const struct test_suite suites[] = {
-	{ "ref_rows_2639", ref_rows_2639 },
+	{ "tree_2639_behaviours", tree_2639_behaviours },
 	{ "modern", modern_cases },
 	{ "differential", differential_cases },
 	{ NULL, NULL },

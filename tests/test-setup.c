@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/test-setup.c - the kernel models, one test per behaviour: REF §10
- * rows 1-4, 8, 9, 11-18, 19 (max_pfn), 31, version selection from the
+ * tests/test-setup.c - the kernel models, one test per behaviour of
+ * doc/behaviours.md (named after its section), version selection from the
  * behaviour table, and the failure modes the kernels have.
  */
 #include <errno.h>
@@ -115,8 +115,9 @@ static void assert_sound(const struct run *r)
 	CU_ASSERT_EQUAL(rc, 0);
 }
 
-/* REF §10 rows 1-4: the seed under 2.6.39, the whole boot. */
-static void test_rows1_4_seed_2639_boot(void)
+/* doc/behaviours.md#seed-identity-count to #old-dump-of-seed: the seed
+ * under 2.6.39, the whole boot. */
+static void test_seed_2639_boot(void)
 {
 	static const char dump[] =
 		" [0x0->0x40000] pfn\n [0x0->0x40000] level entry\n"
@@ -160,8 +161,8 @@ static void test_2639_e820_unusable_and_extra_at_4g(void)
 	done(&r);
 }
 
-/* REF §10 row 8: 2.6.39 rounds identity inward, later kernels outward. */
-static void test_row8_rounding_inward_vs_outward(void)
+/* doc/behaviours.md#identity-rounding: 2.6.39 rounds identity inward, later kernels outward. */
+static void test_identity_rounding_inward_vs_outward(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x3fffffff usable\n";
@@ -181,8 +182,8 @@ static void test_row8_rounding_inward_vs_outward(void)
 	done(&r);
 }
 
-/* REF §10 row 9: a 2.6.39 domU never maps identity below 1 MiB. */
-static void test_row9_2639_domu_no_identity_below_1m(void)
+/* doc/behaviours.md#domu-no-low-identity: a 2.6.39 domU never maps identity below 1 MiB. */
+static void test_domu_no_low_identity_2639(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x3fffffff usable\n";
@@ -195,8 +196,9 @@ static void test_row9_2639_domu_no_identity_below_1m(void)
 	done(&r);
 }
 
-/* REF §10 rows 11 and 12: the seed under a modern kernel, P2M_LIMIT 0. */
-static void test_rows11_12_seed_modern(void)
+/* doc/behaviours.md#modern-seed and #modern-dump-of-seed: the seed under a
+ * modern kernel, P2M_LIMIT 0. */
+static void test_modern_seed(void)
 {
 	static const char dump[] =
 		" [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n"
@@ -226,8 +228,8 @@ static void test_rows11_12_seed_modern(void)
 	done(&r);
 }
 
-/* REF §10 row 13: with memory hotplug the list covers 512 GiB. */
-static void test_row13_p2m_limit_512g(void)
+/* doc/behaviours.md#p2m-limit-512g: with memory hotplug the list covers 512 GiB. */
+static void test_p2m_limit_512g(void)
 {
 	struct run r;
 	char *text;
@@ -242,8 +244,8 @@ static void test_row13_p2m_limit_512g(void)
 	done(&r);
 }
 
-/* REF §10 row 14: RAM under the low hole is remapped above nr_pages. */
-static void test_row14_remap_low_hole(void)
+/* doc/behaviours.md#remap-low-hole: RAM under the low hole is remapped above nr_pages. */
+static void test_remap_low_hole(void)
 {
 	static const char map[] =
 		"0x0 +0x9FC00 usable\n0x9FC00 +0x400 reserved\n0xE0000 +0x20000 reserved\n"
@@ -268,8 +270,8 @@ static void test_row14_remap_low_hole(void)
 	done(&r);
 }
 
-/* REF §10 row 15: a domU's limit is 512 GiB, its map covers static-max. */
-static void test_row15_domu_2g(void)
+/* doc/behaviours.md#domu-2g: a domU's limit is 512 GiB, its map covers static-max. */
+static void test_domu_2g(void)
 {
 	struct run r;
 	char *text;
@@ -284,9 +286,9 @@ static void test_row15_domu_2g(void)
 	done(&r);
 }
 
-/* REF §10 row 16: extra is at most 10x the domain; RAM beyond is dropped
+/* doc/behaviours.md#extra-ratio: extra is at most 10x the domain; RAM beyond is dropped
  * from 4.3 on and marked UNUSABLE before. */
-static void test_row16_extra_ratio_and_discard(void)
+static void test_extra_ratio_and_discard(void)
 {
 	struct run r;
 
@@ -303,8 +305,8 @@ static void test_row16_extra_ratio_and_discard(void)
 	done(&r);
 }
 
-/* REF §10 row 17: the xen_512gb_limit forms, domU only. */
-static void test_row17_512gb_limit_forms(void)
+/* doc/behaviours.md#512gb-limit-forms: the xen_512gb_limit forms, domU only. */
+static void test_512gb_limit_forms(void)
 {
 	static const struct {
 		const char *kernel, *cmdline, *kconfig;
@@ -343,9 +345,9 @@ static void test_row17_512gb_limit_forms(void)
 	}
 }
 
-/* REF §10 row 18: no memory map from Xen gives one RAM entry of
+/* doc/behaviours.md#enosys-single-entry: no memory map from Xen gives one RAM entry of
  * nr_pages plus 8 MiB. */
-static void test_row18_enosys_single_entry(void)
+static void test_enosys_single_entry(void)
 {
 	struct run r;
 
@@ -359,9 +361,9 @@ static void test_row18_enosys_single_entry(void)
 	done(&r);
 }
 
-/* REF §10 row 19 in a boot: remapping beyond max_pfn re-aligns it to a
+/* doc/behaviours.md#max-pfn-last in a boot: remapping beyond max_pfn re-aligns it to a
  * leaf (5.14+); the pc-2G baseline's max_pfn is nr_pages + 97. */
-static void test_row19_max_pfn_last(void)
+static void test_max_pfn_last(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x7ffdffff usable\n";
@@ -407,9 +409,9 @@ static void test_ibft_reservation_by_version(void)
 	}
 }
 
-/* REF §10 row 31 and the 6.12 NVS swap: an ACPI NVS page inside the
+/* doc/behaviours.md#nvs-swap-address: an ACPI NVS page inside the
  * kernel image moves to the top of RAM above nr_pages and keeps its frame. */
-static void test_row31_nvs_swap(void)
+static void test_nvs_swap(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x1ffffff usable\n0x2000800-0x2000fff ACPI NVS\n"
@@ -683,21 +685,21 @@ static void test_behaviour_table_is_dated(void)
 }
 
 static const struct test_case cases[] = {
-	{ "rows1_4_seed_2639_boot", test_rows1_4_seed_2639_boot },
+	{ "seed_2639_boot", test_seed_2639_boot },
 	{ "2639_e820_unusable_and_extra_at_4g", test_2639_e820_unusable_and_extra_at_4g },
 	{ "kernel_releases_and_backports", test_kernel_releases_and_backports },
-	{ "row8_rounding_inward_vs_outward", test_row8_rounding_inward_vs_outward },
-	{ "row9_2639_domu_no_identity_below_1m", test_row9_2639_domu_no_identity_below_1m },
-	{ "rows11_12_seed_modern", test_rows11_12_seed_modern },
-	{ "row13_p2m_limit_512g", test_row13_p2m_limit_512g },
-	{ "row14_remap_low_hole", test_row14_remap_low_hole },
-	{ "row15_domu_2g", test_row15_domu_2g },
-	{ "row16_extra_ratio_and_discard", test_row16_extra_ratio_and_discard },
-	{ "row17_512gb_limit_forms", test_row17_512gb_limit_forms },
-	{ "row18_enosys_single_entry", test_row18_enosys_single_entry },
-	{ "row19_max_pfn_last", test_row19_max_pfn_last },
+	{ "identity_rounding_inward_vs_outward", test_identity_rounding_inward_vs_outward },
+	{ "domu_no_low_identity_2639", test_domu_no_low_identity_2639 },
+	{ "modern_seed", test_modern_seed },
+	{ "p2m_limit_512g", test_p2m_limit_512g },
+	{ "remap_low_hole", test_remap_low_hole },
+	{ "domu_2g", test_domu_2g },
+	{ "extra_ratio_and_discard", test_extra_ratio_and_discard },
+	{ "512gb_limit_forms", test_512gb_limit_forms },
+	{ "enosys_single_entry", test_enosys_single_entry },
+	{ "max_pfn_last", test_max_pfn_last },
 	{ "ibft_reservation_by_version", test_ibft_reservation_by_version },
-	{ "row31_nvs_swap", test_row31_nvs_swap },
+	{ "nvs_swap", test_nvs_swap },
 	{ "mem_below_nr_pages_bugs", test_mem_below_nr_pages_bugs },
 	{ "2639_brk_exhaustion_bugs", test_2639_brk_exhaustion_bugs },
 	{ "x86_32_domu", test_x86_32_domu },

@@ -73,7 +73,7 @@ static void usage(FILE *f, const char *cmd)
 "  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine\n"
 "                       (default: %s); machine: the map the guest received\n"
 "  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
-"  --json               one JSON object (PRODUCT §6) instead\n"
+"  --json               one JSON object (see doc/cli-json.md) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
 "  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
 "                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"

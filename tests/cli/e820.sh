@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/cli/e820.sh - "p2msim e820" from the outside: formats, options, exit
-# statuses and the one-line error messages (PRODUCT §6).
+# statuses and the one-line error messages (doc/cli-json.md#exit-status and #errors).
 set -u
 
 CLI_COMMAND=e820
@@ -39,9 +39,9 @@ same "old user map keeps its who" "user-defined physical RAM map:
  user: 00000000000e0000 - 0000000000100000 (reserved)
  user: 0000000000100000 - 000000007e000000 (usable)"
 
-# REF row 25 through the command line
+# doc/behaviours.md#memmap-exactmap through the command line
 run 0 "$DATA/012-qemu-i440fx-512M-kvm-guest-5.15.txt" --cmdline 'memmap=exactmap,640K@0,255M@1M'
-same "row 25 user map" "user-defined physical RAM map:
+same "memmap-exactmap user map" "user-defined physical RAM map:
 user: [mem 0x0000000000000000-0x000000000009ffff] usable
 user: [mem 0x0000000000100000-0x000000000fffffff] usable"
 
