@@ -78,6 +78,9 @@ void e820_doc_free(struct e820_doc *doc)
 	}
 	free(doc->maps);
 	free(doc->name);
+	for (size_t i = 0; i < doc->nr_warnings; i++)
+		free(doc->warnings[i]);
+	free(doc->warnings);
 	memset(doc, 0, sizeof(*doc));
 }
 
@@ -102,6 +105,43 @@ static bool strict_table(const struct parser *p)
 {
 	return (!p->saw_log && !p->saw_prose) ||
 	       (p->cur && p->cur->kind && !strcmp(p->cur->kind, "table"));
+}
+
+#define MAX_WARNINGS 8
+
+/* A warning about a line that was read all the same; the ones past
+ * MAX_WARNINGS are counted in the last. */
+static int add_warning(struct parser *p, unsigned int line, const char *what)
+{
+	struct e820_doc *doc = p->doc;
+	char msg[P2MSIM_ERR_MSG_MAX], **w;
+
+	if (doc->nr_warnings > MAX_WARNINGS)
+		return 0;
+	if (doc->nr_warnings == MAX_WARNINGS)
+		snprintf(msg, sizeof(msg), "%s: more warnings like these not shown", p->t.name);
+	else
+		snprintf(msg, sizeof(msg), "%s:%u: %s", p->t.name, line, what);
+	w = realloc(doc->warnings, (doc->nr_warnings + 1) * sizeof(*w));
+	if (!w)
+		return perr(p, 0, -ENOMEM, "out of memory");
+	doc->warnings = w;
+	w[doc->nr_warnings] = strdup(msg);
+	if (!w[doc->nr_warnings])
+		return perr(p, 0, -ENOMEM, "out of memory");
+	doc->nr_warnings++;
+	return 0;
+}
+
+static bool in_table(const struct parser *p)
+{
+	return p->cur && p->cur->kind && !strcmp(p->cur->kind, "table");
+}
+
+static void classify(struct parser *p, const char *line, struct line_info *li,
+		     struct stripped *st)
+{
+	ep_classify(line, strict_table(p), in_table(p), li, st);
 }
 
 int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
@@ -153,7 +193,8 @@ int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
 		return perr(p, line, rc, "more than %d entries in one map", E820_MAX_ENTRIES);
 	if (rc)
 		return perr(p, 0, rc, "out of memory");
-	return 0;
+	p->cur->table.entries[p->cur->table.nr - 1].flags = li->flags;
+	return li->warn[0] ? add_warning(p, line, li->warn) : 0;
 }
 
 /* Remember the first line that almost was a map entry, to name it when
@@ -240,7 +281,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 		free(copy);
 		if (rc)
 			return rc;
-		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		classify(p, p->t.lbuf, li, st);
 		return 1;
 	}
 	p->t.hold = p->t.pos;	/* the line read ahead may be given back */
@@ -258,7 +299,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 		return perr(p, 0, -ENOMEM, "out of memory");
 	}
 	ep_strip_ansi(copy);
-	ep_classify(copy, strict_table(p), &nli, &nst);
+	classify(p, copy, &nli, &nst);
 	if (nst.log || nli.kind == L_HEADER || nli.kind == L_ENTRY || nli.kind == L_MEMMAP ||
 	    !*nst.c)
 		goto restore;
@@ -270,7 +311,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 			rc = ep_lbuf_append(&p->t, nst.c, strlen(nst.c), line);
 		if (rc)
 			goto out;
-		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		classify(p, p->t.lbuf, li, st);
 		if (li->kind == L_ENTRY &&
 		    (!want_entry || !p->cur->kind || !strcmp(p->cur->kind, li->kindname))) {
 			rc = 1;
@@ -286,7 +327,7 @@ restore:
 	p->t.llen = olen;
 	p->t.pos = p->t.hold;
 	p->t.lineno = save_line;
-	ep_classify(p->t.lbuf, strict_table(p), li, st);
+	classify(p, p->t.lbuf, li, st);
 	rc = 0;
 out:
 	p->t.hold = SIZE_MAX;
@@ -339,7 +380,7 @@ static int parse_text(struct parser *p)
 			break;
 		ep_strip_ansi(p->t.lbuf);
 		p->t.llen = strlen(p->t.lbuf);
-		ep_classify(p->t.lbuf, strict_table(p), &li, &st);
+		classify(p, p->t.lbuf, &li, &st);
 		if (li.kind == L_BAD) {
 			rc = try_continue(p, line, &li, &st);
 			if (rc)
@@ -445,7 +486,7 @@ int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820
 	doc->name = strdup(p.t.name);
 	if (!doc->name)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	if (ep_looks_like_json(buf, len)) {
+	if (ep_looks_like_json(buf, len) && !ep_is_utf16(buf, len)) {
 		p.t.buf = buf;
 		p.t.len = len;
 		if (len > INPUT_MAX_LEN)
@@ -476,7 +517,7 @@ static int parse_fd(int fd, const char *name, struct e820_doc *doc, struct p2msi
 		ep_text_release(&p.t);
 		return rc;
 	}
-	if (ep_looks_like_json(p.t.buf, p.t.len)) {
+	if (ep_looks_like_json(p.t.buf, p.t.len) && !ep_is_utf16(p.t.buf, p.t.len)) {
 		char *buf;
 		size_t len;
 

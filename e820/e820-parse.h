@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "e820/e820.h"
 #include "e820/e820-internal.h"
@@ -54,7 +55,9 @@ static inline size_t prefix_ci(const char *p, const char *lit)
 
 static inline const char *find_ci(const char *p, const char *lit)
 {
-	for (; *p; p++)
+	const char first[3] = { lower(lit[0]), (char)(lower(lit[0]) - 'a' + 'A'), '\0' };
+
+	for (p = strpbrk(p, first); p; p = strpbrk(p + 1, first))
 		if (prefix_ci(p, lit))
 			return p;
 	return NULL;
@@ -115,6 +118,9 @@ int ep_text_init_fd(struct e820_text *t, const char *name, int fd, struct p2msim
  * of the whole input (at most INPUT_MAX_LEN). */
 int ep_text_slurp(struct e820_text *t, char **buf, size_t *len);
 void ep_text_release(struct e820_text *t);
+/* Does the input start as UTF-16 text (a byte order mark, or NULs between
+ * ASCII bytes)? */
+bool ep_is_utf16(const char *buf, size_t len);
 /* Next physical line [*s, *s + *n) without its newline; *eof at the end. */
 int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof);
 int ep_lbuf_append(struct e820_text *t, const char *s, size_t n, unsigned int line);
@@ -159,6 +165,8 @@ struct line_info {
 	bool has_size;		/* "START +SIZE" */
 	uint32_t type;
 	char why[160];		/* L_BAD / L_FATAL, or a near miss */
+	char warn[160];		/* L_ENTRY: read, but worth a warning */
+	unsigned int flags;	/* E820_ENTRY_* of the entry */
 	bool near_miss;		/* L_OTHER that almost was an entry: why says why
 				 * not (named when no map is found) */
 	size_t hlen;		/* L_HEADER: length of the header text */
@@ -170,6 +178,8 @@ struct ep_line {
 	bool indented;		/* the content was indented */
 	bool strict_table;	/* a plain-table line that does not parse is an
 				 * error rather than something else */
+	bool in_table;		/* the open map is a table: a line starting with
+				 * a number or sign must be a row */
 };
 
 /* One format's recogniser: true when it decided what the line is (an
@@ -183,7 +193,8 @@ struct ep_recogniser {
 
 /* Strip the prefixes of line into *st and classify what is left;
  * strict_table as for struct ep_recogniser. */
-void ep_classify(const char *line, bool strict_table, struct line_info *li, struct stripped *st);
+void ep_classify(const char *line, bool strict_table, bool in_table, struct line_info *li,
+		 struct stripped *st);
 /* Parse the type part of an entry (see e820-formats.c). */
 int ep_parse_type_rest(const char *rest, bool allow_bare, uint32_t *type);
 

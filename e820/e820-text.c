@@ -83,11 +83,45 @@ static int refill(struct e820_text *t)
 	}
 }
 
+bool ep_is_utf16(const char *buf, size_t len)
+{
+	const unsigned char *b = (const unsigned char *)buf;
+
+	if (len >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff)))
+		return true;	/* a byte order mark */
+	/* ASCII text as UTF-16 without a mark: every other byte NUL */
+	return len >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
+}
+
+/* The index of the first binary byte of [b, b + len), or len.  Eight
+ * bytes at a time: a word with no byte below 0x20 needs no closer look
+ * (logs of GiBs are read through here). */
+static size_t first_binary(const char *b, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, b + i, 8);
+		if (!((x - 0x20 * ones) & ~x & highs))
+			continue;
+		for (size_t k = i; k < i + 8; k++)
+			if (binary_byte((unsigned char)b[k]))
+				return k;
+	}
+	for (; i < len; i++)
+		if (binary_byte((unsigned char)b[i]))
+			return i;
+	return len;
+}
+
 /* Next physical line [*s, *s + *n) without its newline; false at the end. */
 int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 {
 	const char *b, *e, *nl;
-	size_t len;
+	size_t len, i;
 	int rc;
 
 	for (;;) {
@@ -103,6 +137,10 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	*eof = t->pos >= t->len;
 	if (*eof)
 		return 0;
+	if (t->lineno == 1 && t->pos == 0 && ep_is_utf16(t->buf, t->len))
+		return ep_err(t, 1, -EINVAL, "UTF-16 text (as Windows editors save \"Unicode\"); "
+			      "p2msim reads UTF-8 or ASCII: convert it, e.g. iconv -f UTF-16 -t "
+			      "UTF-8");
 	if (t->lineno == UINT_MAX)
 		return ep_err(t, t->lineno, -EINVAL, "more than %u lines (the tool's limit)",
 			      UINT_MAX - 1);
@@ -110,11 +148,11 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	if (len > LINE_MAX_LEN)
 		return ep_err(t, t->lineno, -EINVAL,
 			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
-	for (size_t i = 0; i < len; i++)
-		if (binary_byte((unsigned char)b[i]))
-			return ep_err(t, t->lineno, -EINVAL,
-				    "binary data (byte 0x%02x); expected a text memory map",
-				    (unsigned char)b[i]);
+	i = first_binary(b, len);
+	if (i < len)
+		return ep_err(t, t->lineno, -EINVAL,
+			      "binary data (byte 0x%02x); expected a text memory map",
+			      (unsigned char)b[i]);
 	*s = b;
 	*n = len;
 	t->pos += len + (nl ? 1 : 0);
@@ -153,6 +191,17 @@ static void plain_spaces(struct e820_text *t, size_t from)
 {
 	unsigned char *b = (unsigned char *)t->lbuf;
 	size_t r = from, w = from;
+	uint64_t high = 0, x;
+	size_t i = from;
+
+	for (; i + 8 <= t->llen; i += 8) {
+		memcpy(&x, b + i, 8);
+		high |= x;
+	}
+	for (; i < t->llen; i++)
+		high |= b[i];
+	if (!(high & 0x8080808080808080ULL))
+		return;		/* ASCII, as almost every line */
 
 	while (r < t->llen) {
 		size_t skip = 0;
@@ -422,9 +471,11 @@ static size_t quote_len(const char *p)
 /* Strip ANSI colour sequences in place (ESC [ ... letter). */
 void ep_strip_ansi(char *s)
 {
-	char *w = s;
+	char *w = strchr(s, 0x1b);
 
-	for (const char *r = s; *r;) {
+	if (!w)
+		return;		/* no colour code: nothing to do */
+	for (const char *r = w; *r;) {
 		if (*r == 0x1b) {
 			r++;
 			if (*r == '[') {
@@ -461,7 +512,7 @@ void ep_strip_prefixes(const char *line, struct stripped *st)
 			c += n;
 			st->log = changed = true;
 		}
-		if (!strncmp(c, "(XEN)", 5)) {
+		if (c[0] == '(' && !strncmp(c, "(XEN)", 5)) {
 			c = skip_ws(c + 5);
 			st->log = st->xen = changed = true;
 		}
