@@ -27,7 +27,7 @@
  *
  * then update_schedule(): BP_DONE resets delay and retry to 1; an error
  * doubles the delay (at most max_schedule_delay) and after max_retry_count
- * retries turns into BP_ECANCELED with both reset (REF §10 row 29).  The
+ * retries turns into BP_ECANCELED with both reset (doc/behaviours.md#balloon-backoff).  The
  * thread waits 0 s after BP_DONE while credit remains, schedule_delay s
  * after BP_EAGAIN, 1 s after BP_WAIT, and for a new target after
  * BP_ECANCELED.
@@ -949,7 +949,7 @@ static enum bp_state reserve_additional_memory(struct balloon *b, struct balloon
 		blog(b, "xen:balloon: Cannot allocate new System RAM resource");
 		return BP_ECANCELED;
 	}
-	/* REF §5: the P2M's size (P2M_LIMIT) bounds what can be added. */
+	/* doc/simulation.md#balloon: the P2M's size (P2M_LIMIT) bounds what can be added. */
 	if (start + pages > p2m_capacity(b->cfg.p2m)) {
 		blog(b, "xen:balloon: set_phys_to_machine() failed, no memory added");
 		return BP_ECANCELED;

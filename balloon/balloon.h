@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * balloon/balloon.h - a model of Linux's Xen balloon driver
- * (drivers/xen/balloon.c and xen-balloon.c, REF §5) and of the toolstack
+ * (drivers/xen/balloon.c and xen-balloon.c, doc/simulation.md#balloon) and of the toolstack
  * side that drives it (libxl_set_memory_target, i.e. `xl mem-set`).
  *
  * The driver moves a PV guest's pages between the guest and Xen: it
@@ -55,7 +55,7 @@ const char *balloon_state_name(enum bp_state state);	/* "done", "wait", ... */
 #define BALLOON_RETRY_UNLIMITED	0	/* max_retry_count: retry forever */
 #define BALLOON_BATCH		512	/* frames per hypercall: PAGE_SIZE / 8 */
 
-/* balloon_stats, as the kernel keeps it (REF §5). */
+/* balloon_stats, as the kernel keeps it (doc/simulation.md#balloon). */
 struct balloon_stats {
 	uint64_t current_pages;		/* pages the guest holds */
 	uint64_t target_pages;		/* pages it should hold */

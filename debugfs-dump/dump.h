@@ -6,7 +6,7 @@
  *
  *  - Writers that print, byte for byte, what /sys/kernel/debug/xen/mmu/p2m
  *    shows for a P2M held by the engine: the old format (2.6.39-3.18, type
- *    and level lines, REF §6) and the modern one (3.19+, type lines only,
+ *    and level lines, doc/simulation.md#debugfs-dump) and the modern one (3.19+, type lines only,
  *    with the quirk that a shared identity page prints as "missing").  Both
  *    cost O(runs + private pages), never O(pfns).
  *
@@ -190,7 +190,7 @@ enum dump_scope {
 /*
  * The modern debugfs file (3.19+) reads the p2m array, where a leaf backed
  * by the shared identity page holds INVALID, so it prints such leaves as
- * "missing" (REF §6); only identity values in private leaves print as
+ * "missing" (doc/simulation.md#debugfs-dump); only identity values in private leaves print as
  * identity.  Every other source here is semantic: p2msim live dump labels
  * the shared identity page, simulate's run list and JSON say identity, the
  * lab's dom0p2m relabels the page, and the old dump (2.6.39-3.18) tests the

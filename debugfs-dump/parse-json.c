@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * debugfs-dump/parse-json.c - the "runs" array of "p2msim simulate --json"
- * (PRODUCT §6: half-open [start, end) pfn ranges, semantic types), read
+ * (doc/cli-json.md#json: half-open [start, end) pfn ranges, semantic types), read
  * with json-c.
  *
  * json-c keeps no positions for the objects it returns, so a message about

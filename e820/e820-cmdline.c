@@ -10,7 +10,7 @@
  * that fails, and prints the result under "user-defined physical RAM map:".
  *
  * The forms and their quirks (Linux arch/x86/kernel/e820.c parse_memopt,
- * parse_memmap_one, parse_memmap_opt; REF §7):
+ * parse_memmap_one, parse_memmap_opt; doc/simulation.md#map):
  *   mem=nn          remove RAM from nn up; nn == 0 (also "mem=junk") is
  *                   rejected but still sets userdef; mem=nopentium is ignored.
  *   memmap=exactmap empty the table ("exactmapX" counts too: strncmp 8).

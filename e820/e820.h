@@ -9,7 +9,7 @@
  * kernel's fixed-size array would keep them: a slot holds whatever was last
  * written there (zero if never), because e820_sanitize() leaves entries
  * beyond the new count untouched, exactly as Linux's memcpy does.  Only the
- * proposed memmap=nn*align wildcard reads such a stale slot (REF §7).
+ * proposed memmap=nn*align wildcard reads such a stale slot (doc/behaviours.md#memmap-wildcard).
  *
  * Errors are values: functions return 0 or a negative errno and fill an
  * optional struct p2msim_err; parsers put "FILE:LINE: " in front.  Nothing
@@ -25,7 +25,7 @@
 
 #include "util/err.h"
 
-/* E820 types (Linux asm/e820/types.h, REF §7). */
+/* E820 types (Linux asm/e820/types.h, doc/simulation.md#map). */
 enum e820_type {
 	E820_TYPE_RAM = 1,
 	E820_TYPE_RESERVED = 2,
@@ -176,6 +176,8 @@ struct e820_doc {
 		unsigned int header_line;
 		struct e820_table table;
 		char *kind;
+		char *first;	/* a map without a header: its first line as read
+				 * (prefixes removed), to name it by; else NULL */
 	} *maps;
 	char *name;		/* the input's name as used in messages */
 };
@@ -183,7 +185,7 @@ struct e820_doc {
 /*
  * Read every map of a file.  path "-" is stdin; a directory is read as
  * /sys/firmware/memmap (subdirectories 0, 1, ... with start, end, type).
- * Formats are detected per line (see PRODUCT §3): Linux [mem a-b] and old
+ * Formats are detected per line (see doc/cli-json.md#input-formats): Linux [mem a-b] and old
  * a - b (type) with any WHO prefix, Xen [a, b] and a - b, /proc/iomem top
  * level, plain tables (START-END TYPE inclusive, START +SIZE TYPE,
  * START END TYPE inclusive), JSON, a memmap=exactmap command line; under

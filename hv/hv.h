@@ -12,7 +12,7 @@
  * scratch domains, xenstore).
  *
  * Frame numbers are 64-bit.  For a PV domain "gpfn" arguments are pfns and
- * the frames XENMEM hands back are MFNs, as in Xen (REF §8).
+ * the frames XENMEM hands back are MFNs, as in Xen (doc/design-p2m.md#toolstack-view).
  *
  * Every operation returns 0 (or a count, where it says so) or a negative
  * errno, and fills the optional struct p2msim_err with one sentence naming
@@ -46,7 +46,7 @@ struct hv_domain_info {
 	bool dying;
 };
 
-/* shared_info.arch: what a guest publishes about its P2M (REF §3). */
+/* shared_info.arch: what a guest publishes about its P2M (doc/design-p2m.md#shared-info). */
 struct hv_p2m_info {
 	uint64_t max_pfn;			/* entries, i.e. highest pfn + 1 */
 	uint64_t pfn_to_mfn_frame_list_list;	/* MFN of p2m_top_mfn; 0 unset, ~0 invalid */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hv/xen.c - "xen", the real hypervisor through libxenctrl,
- * libxenforeignmemory and libxenstore, from dom0 (REF §8).
+ * libxenforeignmemory and libxenstore, from dom0 (doc/design-p2m.md#toolstack-view).
  *
  * WHAT EACH OPERATION IS
  *
@@ -61,7 +61,7 @@
 #include "e820/e820.h"
 
 /* Exported by libxenctrl since 4.x but declared only in its private
- * xc_private.h (REF §8). */
+ * xc_private.h (doc/design-p2m.md#toolstack-view). */
 int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
 struct xc_mmu;
 struct xc_mmu *xc_alloc_mmu_updates(xc_interface *xch, unsigned int subject);

@@ -2,7 +2,7 @@
 /*
  * live/live.h - p2msim's dom0 face: what a live Xen PV domain's P2M is,
  * whether the kernel models predict it, and what Xen's memory operations
- * do on a scratch domain (PRODUCT §5, §6 "live"; REF §3, §8).
+ * do on a scratch domain (doc/cli-json.md#commands; doc/design-p2m.md#toolstack-view).
  *
  * Everything here works through the hypervisor interface (hv/hv.h), so it
  * runs against the real hypervisor (the xen backend, in dom0) and against
@@ -122,7 +122,7 @@ struct live_p2m {
 };
 
 /*
- * Read the P2M of a PV domain (REF §3, §8).  With the linear list, the
+ * Read the P2M of a PV domain (doc/design-p2m.md#toolstack-view).  With the linear list, the
  * guest's page tables are walked from p2m_cr3 to find each 4 KiB page of
  * the list at p2m_vaddr; with the mirror, frame-list-list -> mid pages ->
  * leaf pages.  When both exist they are compared leaf by leaf.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * live/p2m-read.c - a live PV domain's P2M, read the way a toolstack can
- * (REF §3 "What the toolstack sees", §8 "Reading a PV P2M").
+ * (doc/design-p2m.md#shared-info and #toolstack-view).
  *
  * A 3.19+ Linux guest publishes two views of one table in shared_info.arch:
  *

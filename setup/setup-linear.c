@@ -199,7 +199,7 @@ static int swap_with_ram(struct linear *l, size_t idx)
 					   "maximum value");
 		e->size -= swap_size;
 		/* The new entry keeps the page offset; kernels before 28e03f78e69c
-		 * subtract it instead (REF §10 row 31). */
+		 * subtract it instead (doc/behaviours.md#nvs-swap-address). */
 		new_addr = kernel_has(l->km, KB_NVS_SWAP_ADDR_FIX) ?
 			   end - swap_size + (swap->addr - swap_addr) :
 			   end - swap_size + swap_addr - swap->addr;

@@ -34,7 +34,7 @@ int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 
 /* The brk pool the P2M may draw on: seven one-page arrays, mid and mid_mfn
  * pages for MAX_DOMAIN_PAGES, 6 pages for identity boundaries and the 4
- * pages of the m2p override hash (REF §2.6). */
+ * pages of the m2p override hash (doc/design-p2m.md#brk-budget). */
 static uint64_t brk_pool(uint64_t max_domain_pages)
 {
 	uint64_t mids = max_domain_pages / (512ULL * 512ULL);

@@ -33,7 +33,7 @@ struct example {
 };
 
 static const struct example examples[] = {
-	{ "seed", "the 1-1 series' example (REF §10 map S): RAM to 1029 MiB, ACPI, "
+	{ "seed", "the 1-1 series' example (doc/behaviours.md#the-seed-map-s): RAM to 1029 MiB, ACPI, "
 		  "a gap, reserved 1200-1300 MiB, RAM from 2001 MiB; dom0, dom0_mem=max:3G,1G",
 	  "2.6.39", false, "max:3G,1G", 0x40000, 0xC0000,
 	  "0x0 +1029M usable\n"
@@ -64,7 +64,7 @@ static const struct example examples[] = {
 	  "0x00000000fffc0000-0x00000000ffffffff reserved\n"
 	  "0x0000000100000000-0x000000017fffffff usable\n"
 	  "0x000000fd00000000-0x000000ffffffffff reserved\n" },
-	{ "domu-2G", "a PV domU with a 2 GiB map and 1 GiB of pages (REF §10 row 15)",
+	{ "domu-2G", "a PV domU with a 2 GiB map and 1 GiB of pages (doc/behaviours.md#domu-2g)",
 	  "6.1", true, NULL, 0x40000, 0,
 	  "0x0 +2G usable\n" },
 };
@@ -406,6 +406,10 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 			       KERNEL_DEFAULT_VERSION, &o->kconfig, err);
 	if (rc < 0)
 		return rc;
+	if (sim->model.note[0])
+		note(sim, "%s", sim->model.note);
+	if (sim->model.warning[0])
+		note(sim, "%s", sim->model.warning);
 	if (o->xen_log_path) {
 		rc = xenlog_parse_file(o->xen_log_path, &xlog, err);
 		if (rc < 0)

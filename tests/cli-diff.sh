@@ -50,7 +50,8 @@ run max-pfn 0 --union --max-pfn 0x20061 "$lab" "$lab1g"
 run quiet 1 -q --union "$lab" "$lab1g"
 [ -s "$tmp/out" ] && fail "quiet: printed $(cat "$tmp/out")"
 
-# a modern debugfs dump of the seed (REF §10 row 12) against its semantic runs
+# a modern debugfs dump of the seed (doc/behaviours.md#modern-dump-of-seed)
+# against its semantic runs
 cat >"$tmp/modern" <<'EOF'
  [0x0->0x40000] pfn
  [0x40000->0x40500] missing

@@ -2,8 +2,8 @@
 /*
  * tests/test-balloon.c - the balloon driver model, one test per behaviour.
  *
- * REF §10 rows 28 (xenstore target, target_diff) and 29 (the 2/4/8 s
- * backoff ending in ECANCELED); the lab capture pc-2G-dom0-512M-balloon-
+ * doc/behaviours.md#balloon-xenstore-target (target_diff) and
+ * #balloon-backoff (the 2/4/8 s backoff ending in ECANCELED); the lab capture pc-2G-dom0-512M-balloon-
  * to-384M (after `xl mem-set 0 384m`: ram 98304, missing 32768, identity
  * 97 over [0, max_pfn), max_pages 98560); down-then-up returning to the
  * same counts; 6.1 extra regions; 6.12 hotplug (the 1 GiB block at 4 GiB
@@ -443,12 +443,12 @@ static void test_balloon_down_then_up_returns_to_the_same_counts(void)
 	fx_free(&fx);
 }
 
-/* --- REF §10 rows 28 and 29 --------------------------------------------------------- */
+/* --- doc/behaviours.md#balloon-xenstore-target and #balloon-backoff ---------------- */
 
-/* Row 28: memory/target=524288, static-max=1048576 -> 0x20000 pages,
+/* balloon-xenstore-target: memory/target=524288, static-max=1048576 -> 0x20000 pages,
  * target_diff 0 for PV; HVM subtracts static_max - target at the first
  * event. */
-static void test_row28_xenstore_target_pages_and_target_diff(void)
+static void test_balloon_xenstore_target_pages_and_target_diff(void)
 {
 	struct fx fx;
 	struct p2msim_err err = { 0 };
@@ -532,9 +532,9 @@ static void test_missing_target_key_is_ok_for_dom0(void)
 	fx_free(&fx);
 }
 
-/* Row 29: four EAGAINs in a row with max_retry_count 4: waits of 2, 4 and
+/* balloon-backoff: four EAGAINs in a row with max_retry_count 4: waits of 2, 4 and
  * 8 s between the attempts, then ECANCELED with delay and retry 1. */
-static void test_row29_backoff_2_4_8_then_ecanceled(void)
+static void test_balloon_backoff_2_4_8_then_ecanceled(void)
 {
 	static const uint64_t waits[4] = { 0, 2, 4, 8 };
 	static const enum bp_state states[4] = { BP_EAGAIN, BP_EAGAIN, BP_EAGAIN, BP_ECANCELED };
@@ -896,7 +896,7 @@ static void test_hotplug_rounds_up_to_a_section(void)
 	fx_free(&fx);
 }
 
-/* Beyond the P2M's size nothing can be added (REF §5). */
+/* Beyond the P2M's size nothing can be added (doc/simulation.md#balloon). */
 static void test_hotplug_beyond_the_p2m_fails_cleanly(void)
 {
 	struct fx fx;
@@ -1210,12 +1210,12 @@ static const struct test_case capture_cases[] = {
 };
 
 static const struct test_case ref_cases[] = {
-	{ "row28_xenstore_target_pages_and_target_diff",
-	  test_row28_xenstore_target_pages_and_target_diff },
+	{ "balloon_xenstore_target_pages_and_target_diff",
+	  test_balloon_xenstore_target_pages_and_target_diff },
 	{ "missing_target_key_is_ok_for_dom0", test_missing_target_key_is_ok_for_dom0 },
 	{ "released_pages_lower_current_pages_since_3x",
 	  test_released_pages_lower_current_pages_since_3x },
-	{ "row29_backoff_2_4_8_then_ecanceled", test_row29_backoff_2_4_8_then_ecanceled },
+	{ "balloon_backoff_2_4_8_then_ecanceled", test_balloon_backoff_2_4_8_then_ecanceled },
 	{ "unlimited_retries_cap_the_delay_at_max_schedule_delay",
 	  test_unlimited_retries_cap_the_delay_at_max_schedule_delay },
 	{ NULL, NULL }

@@ -3,7 +3,8 @@
  * tests/test-dump.c - debugfs p2m writers, run lists, parsers and diff, one
  * test per behaviour.
  *
- * REF §10 rows 4, 12, 13 and 14 are built on the engine the way the kernel
+ * The dumps of doc/behaviours.md (old-dump-of-seed, modern-dump-of-seed,
+ * p2m-limit-512g, remap-low-hole) are built on the engine the way the kernel
  * builds them; every text format goes through writer -> parser round trips;
  * the lab captures in tests/data/dump are parsed; diffs are checked on
  * crafted pairs; junk input must give "NAME:LINE: ..." errors, never a crash.
@@ -65,7 +66,7 @@ static void set_one(struct p2m *p, uint64_t pfn, uint64_t v)
 }
 
 /* Seed map S under 2.6.39: dom0 with nr_pages 0x40000 grafted from the
- * builder's list, then identity(0x40500, 0x7D100) (REF §10 rows 1-4). */
+ * builder's list, then identity(0x40500, 0x7D100) (doc/behaviours.md#the-seed-map-s). */
 static struct p2m *seed_2639(void)
 {
 	struct p2m *p = new_2639();
@@ -82,7 +83,8 @@ static struct p2m *seed_2639(void)
 }
 
 /*
- * Seed map S under 3.19+ (REF §3, §4.4, §10 rows 11-13): the early list
+ * Seed map S under 3.19+ (doc/design-p2m.md#linear-list, doc/eras.md#memory-setup,
+ * doc/behaviours.md#modern-seed): the early list
  * holds RAM [0, 0x40000); xen_rebuild_p2m_list reads every pfn at or above
  * the old xen_p2m_size as identity and maps uniform chunks to the shared
  * identity page; xen_inv_extra_mem then writes INVALID over the extra
@@ -208,8 +210,8 @@ static const char ROW4[] =
 	" [0x7d100->0x1ffffff] missing\n"
 	" [0x80000->0x1ffffff] level top\n";
 
-/* REF §10 row 4: the seed's old debugfs file is exactly these 11 lines. */
-static void test_row4_old_dump_of_seed_is_11_lines(void)
+/* doc/behaviours.md#old-dump-of-seed: the seed's old debugfs file is exactly these 11 lines. */
+static void test_old_dump_of_seed_is_11_lines(void)
 {
 	struct p2m *p = seed_2639();
 	char *got = old_text(p, 0x2000000);
@@ -359,9 +361,9 @@ static const char ROW12[] =
 	" [0x7d000->0x7d100] identity\n"
 	" [0x7d100->0xc0000] missing\n";
 
-/* REF §10 row 12: compact identity prints as missing; only the identity
+/* doc/behaviours.md#modern-dump-of-seed: compact identity prints as missing; only the identity
  * values copied into private leaves print as identity. */
-static void test_row12_modern_dump_of_seed(void)
+static void test_modern_dump_of_seed(void)
 {
 	struct p2m *p = seed_modern(0xC0000);
 	char *got = modern_text(p, 0xC0000);
@@ -376,7 +378,7 @@ static void test_row12_modern_dump_of_seed(void)
 
 /* The same P2M built the short way (identity set straight on the list)
  * prints the same file. */
-static void test_row12_modern_dump_direct_identity(void)
+static void test_modern_dump_direct_identity(void)
 {
 	struct p2m *p = new_modern(0xC0000);
 	char *got;
@@ -389,9 +391,9 @@ static void test_row12_modern_dump_direct_identity(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 13: with P2M_LIMIT 512 GiB, xen_p2m_size is 0x8000000 and
+/* doc/behaviours.md#p2m-limit-512g: with P2M_LIMIT 512 GiB, xen_p2m_size is 0x8000000 and
  * the whole shared identity mids above 2 GiB print as missing too. */
-static void test_row13_modern_dump_p2m_limit(void)
+static void test_modern_dump_p2m_limit_512g(void)
 {
 	struct p2m *p = seed_modern(0x8000000);
 	char *got = modern_text(p, 0x8000000);
@@ -413,8 +415,8 @@ static void test_row13_modern_dump_p2m_limit(void)
 	p2m_free(p);
 }
 
-/* REF §10 row 14: 97 pages of the ISA hole remapped above nr_pages. */
-static void test_row14_modern_dump_with_remap(void)
+/* doc/behaviours.md#remap-low-hole: 97 pages of the ISA hole remapped above nr_pages. */
+static void test_modern_dump_remap_low_hole(void)
 {
 	struct p2m *p = new_modern(0xC0000);
 	char *got;
@@ -1226,7 +1228,7 @@ static void test_junk_never_crashes(void)
 }
 
 static const struct test_case old_cases[] = {
-	{ "row4_old_dump_of_seed_is_11_lines", test_row4_old_dump_of_seed_is_11_lines },
+	{ "old_dump_of_seed_is_11_lines", test_old_dump_of_seed_is_11_lines },
 	{ "old_dump_ends_before_last_pfn", test_old_dump_ends_before_last_pfn },
 	{ "old_dump_zero_entries_and_silent_last_run", test_old_dump_zero_entries_and_silent_last_run },
 	{ "old_dump_last_pfn_is_never_classified", test_old_dump_last_pfn_is_never_classified },
@@ -1238,10 +1240,10 @@ static const struct test_case old_cases[] = {
 };
 
 static const struct test_case modern_cases[] = {
-	{ "row12_modern_dump_of_seed", test_row12_modern_dump_of_seed },
-	{ "row12_modern_dump_direct_identity", test_row12_modern_dump_direct_identity },
-	{ "row13_modern_dump_p2m_limit", test_row13_modern_dump_p2m_limit },
-	{ "row14_modern_dump_with_remap", test_row14_modern_dump_with_remap },
+	{ "modern_dump_of_seed", test_modern_dump_of_seed },
+	{ "modern_dump_direct_identity", test_modern_dump_direct_identity },
+	{ "modern_dump_p2m_limit_512g", test_modern_dump_p2m_limit_512g },
+	{ "modern_dump_remap_low_hole", test_modern_dump_remap_low_hole },
 	{ "modern_dump_value_classes", test_modern_dump_value_classes },
 	{ "modern_dump_empty_list", test_modern_dump_empty_list },
 	{ "dumps_of_256T_are_cheap", test_dumps_of_256T_are_cheap },

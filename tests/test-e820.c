@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test-e820.c - the E820 table: sanitize (Linux and Xen), range edits,
- * type names, and the kernel's mem=/memmap= options.  REF §10 rows 22-27.
+ * type names, and the kernel's mem=/memmap= options:
+ * doc/behaviours.md#sanitize-splits-ram to #memmap-wildcard.
  */
 #include <errno.h>
 
@@ -12,9 +13,9 @@ enum { RAM = E820_TYPE_RAM, RES = E820_TYPE_RESERVED, ACPI = E820_TYPE_ACPI,
        NVS = E820_TYPE_NVS, UNUS = E820_TYPE_UNUSABLE, PRAM = E820_TYPE_PRAM,
        SOFT = E820_TYPE_SOFT_RESERVED };
 
-/* --- sanitize (REF §10 rows 22-24) ------------------------------------ */
+/* --- sanitize (doc/behaviours.md#sanitize-splits-ram ...) ----------- */
 
-static void test_row22_sanitize_reserved_inside_ram_splits_it(void)
+static void test_sanitize_reserved_inside_ram_splits_it(void)
 {
 	struct e820_table t;
 
@@ -25,7 +26,7 @@ static void test_row22_sanitize_reserved_inside_ram_splits_it(void)
 	e820_table_free(&t);
 }
 
-static void test_row23_sanitize_merges_ram_but_not_pram(void)
+static void test_sanitize_merges_ram_but_not_pram(void)
 {
 	struct e820_table t;
 
@@ -69,7 +70,7 @@ static void test_sanitize_pram_overlap_splits_at_every_change_point(void)
 	e820_table_free(&t);
 }
 
-static void test_row24_sanitize_single_entry_is_refused(void)
+static void test_sanitize_single_entry_is_refused(void)
 {
 	struct e820_table t;
 
@@ -79,7 +80,7 @@ static void test_row24_sanitize_single_entry_is_refused(void)
 	e820_table_free(&t);
 }
 
-static void test_row24_sanitize_wrapping_entry_is_refused(void)
+static void test_sanitize_wrapping_entry_is_refused(void)
 {
 	struct e820_table t;
 
@@ -259,7 +260,7 @@ static void test_type_parse_every_spelling(void)
 	CU_ASSERT_EQUAL(e820_type_parse("type 99999999999", 16, false, &t), -EINVAL);
 }
 
-/* --- mem= and memmap= (REF §10 rows 25-27) ------------------------------- */
+/* --- mem= and memmap= (doc/behaviours.md#memmap-exactmap ...) ------------ */
 
 static void test_memparse_like_the_kernel(void)
 {
@@ -275,7 +276,7 @@ static void test_memparse_like_the_kernel(void)
 	CU_ASSERT_EQUAL(*end, 'x');
 }
 
-static void test_row25_memmap_exactmap_builds_a_user_map(void)
+static void test_memmap_exactmap_builds_a_user_map(void)
 {
 	struct e820_table t;
 	struct e820_user u;
@@ -301,7 +302,7 @@ static void test_exactmap_with_one_entry_panics(void)
 	e820_table_free(&t);
 }
 
-static void test_row26_memmap_percent_add_loses_to_reserved(void)
+static void test_memmap_percent_add_loses_to_reserved(void)
 {
 	struct e820_table t;
 	struct p2msim_err err;
@@ -395,8 +396,8 @@ static void test_mem_invalid_sets_userdef_without_cutting(void)
 	e820_table_free(&t);
 }
 
-/* REF row 27: the last table entry is RAM ending at 2 GiB */
-static void test_row27_wildcard_reserves_top_of_last_ram(void)
+/* doc/behaviours.md#memmap-wildcard: the last table entry is RAM ending at 2 GiB */
+static void test_wildcard_reserves_top_of_last_ram(void)
 {
 	struct e820_table t;
 	struct e820_user u;
@@ -417,7 +418,7 @@ static void test_row27_wildcard_reserves_top_of_last_ram(void)
 	e820_table_free(&t);
 }
 
-static void test_row27_wildcard_long_name_still_reserves(void)
+static void test_wildcard_long_name_still_reserves(void)
 {
 	struct e820_table t;
 	struct e820_user u;
@@ -438,7 +439,7 @@ static void test_wildcard_on_seed_map_takes_the_highest_ram(void)
 	struct e820_user u;
 	struct p2msim_err err;
 
-	/* REF §10 seed map S: the last RAM entry ends at 2304 MiB */
+	/* doc/behaviours.md#the-seed-map-s: the last RAM entry ends at 2304 MiB */
 	table_of(&t, (struct ent[]){ { 0, 1029 * MiB, RAM }, { 1029 * MiB, 1 * MiB, ACPI },
 				     { 1200 * MiB, 100 * MiB, RES }, { 2001 * MiB, 303 * MiB, RAM } },
 		 4);
@@ -505,16 +506,16 @@ static void test_xen_lab_memmap_reserve_matches_the_kernel(void)
 }
 
 static const struct test_case sanitize_cases[] = {
-	{ "row22_sanitize_reserved_inside_ram_splits_it",
-	  test_row22_sanitize_reserved_inside_ram_splits_it },
-	{ "row23_sanitize_merges_ram_but_not_pram", test_row23_sanitize_merges_ram_but_not_pram },
+	{ "sanitize_reserved_inside_ram_splits_it",
+	  test_sanitize_reserved_inside_ram_splits_it },
+	{ "sanitize_merges_ram_but_not_pram", test_sanitize_merges_ram_but_not_pram },
 	{ "sanitize_never_merges_soft_reserved", test_sanitize_never_merges_soft_reserved },
 	{ "sanitize_xen_merges_pram", test_sanitize_xen_merges_pram },
 	{ "sanitize_pram_overlap_splits_at_every_change_point",
 	  test_sanitize_pram_overlap_splits_at_every_change_point },
-	{ "row24_sanitize_single_entry_is_refused", test_row24_sanitize_single_entry_is_refused },
-	{ "row24_sanitize_wrapping_entry_is_refused",
-	  test_row24_sanitize_wrapping_entry_is_refused },
+	{ "sanitize_single_entry_is_refused", test_sanitize_single_entry_is_refused },
+	{ "sanitize_wrapping_entry_is_refused",
+	  test_sanitize_wrapping_entry_is_refused },
 	{ "sanitize_highest_type_wins_and_gaps_stay", test_sanitize_highest_type_wins_and_gaps_stay },
 	{ "sanitize_keeps_stale_slots_like_the_kernel",
 	  test_sanitize_keeps_stale_slots_like_the_kernel },
@@ -534,17 +535,17 @@ static const struct test_case edit_cases[] = {
 
 static const struct test_case cmdline_cases[] = {
 	{ "memparse_like_the_kernel", test_memparse_like_the_kernel },
-	{ "row25_memmap_exactmap_builds_a_user_map", test_row25_memmap_exactmap_builds_a_user_map },
+	{ "memmap_exactmap_builds_a_user_map", test_memmap_exactmap_builds_a_user_map },
 	{ "exactmap_with_one_entry_panics", test_exactmap_with_one_entry_panics },
-	{ "row26_memmap_percent_add_loses_to_reserved",
-	  test_row26_memmap_percent_add_loses_to_reserved },
+	{ "memmap_percent_add_loses_to_reserved",
+	  test_memmap_percent_add_loses_to_reserved },
 	{ "memmap_percent_forms", test_memmap_percent_forms },
 	{ "memmap_operators_add_their_types", test_memmap_operators_add_their_types },
 	{ "memmap_trailing_junk_still_adds", test_memmap_trailing_junk_still_adds },
 	{ "mem_and_memmap_nn_cut_ram_only", test_mem_and_memmap_nn_cut_ram_only },
 	{ "mem_invalid_sets_userdef_without_cutting", test_mem_invalid_sets_userdef_without_cutting },
-	{ "row27_wildcard_reserves_top_of_last_ram", test_row27_wildcard_reserves_top_of_last_ram },
-	{ "row27_wildcard_long_name_still_reserves", test_row27_wildcard_long_name_still_reserves },
+	{ "wildcard_reserves_top_of_last_ram", test_wildcard_reserves_top_of_last_ram },
+	{ "wildcard_long_name_still_reserves", test_wildcard_long_name_still_reserves },
 	{ "wildcard_on_seed_map_takes_the_highest_ram",
 	  test_wildcard_on_seed_map_takes_the_highest_ram },
 	{ "wildcard_reads_the_stale_slot_past_the_end",

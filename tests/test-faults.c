@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/test-faults.c - allocation-failure sweeps (PRODUCT §7): for each
+ * tests/test-faults.c - allocation-failure sweeps (doc/cli-json.md#bad-input): for each
  * representative operation, fail allocation number k for every k (and
  * every allocation from k on), and require a clean end every time:
  * success, or an error with its message; the P2M invariant checker

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/test-setup.c - the kernel models, one test per behaviour: REF §10
- * rows 1-4, 8, 9, 11-18, 19 (max_pfn), 31, version selection from the
+ * tests/test-setup.c - the kernel models, one test per behaviour of
+ * doc/behaviours.md (named after its section), version selection from the
  * behaviour table, and the failure modes the kernels have.
  */
 #include <errno.h>
@@ -115,8 +115,9 @@ static void assert_sound(const struct run *r)
 	CU_ASSERT_EQUAL(rc, 0);
 }
 
-/* REF §10 rows 1-4: the seed under 2.6.39, the whole boot. */
-static void test_rows1_4_seed_2639_boot(void)
+/* doc/behaviours.md#seed-identity-count to #old-dump-of-seed: the seed
+ * under 2.6.39, the whole boot. */
+static void test_seed_2639_boot(void)
 {
 	static const char dump[] =
 		" [0x0->0x40000] pfn\n [0x0->0x40000] level entry\n"
@@ -160,8 +161,8 @@ static void test_2639_e820_unusable_and_extra_at_4g(void)
 	done(&r);
 }
 
-/* REF §10 row 8: 2.6.39 rounds identity inward, later kernels outward. */
-static void test_row8_rounding_inward_vs_outward(void)
+/* doc/behaviours.md#identity-rounding: 2.6.39 rounds identity inward, later kernels outward. */
+static void test_identity_rounding_inward_vs_outward(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x3fffffff usable\n";
@@ -181,8 +182,8 @@ static void test_row8_rounding_inward_vs_outward(void)
 	done(&r);
 }
 
-/* REF §10 row 9: a 2.6.39 domU never maps identity below 1 MiB. */
-static void test_row9_2639_domu_no_identity_below_1m(void)
+/* doc/behaviours.md#domu-no-low-identity: a 2.6.39 domU never maps identity below 1 MiB. */
+static void test_domu_no_low_identity_2639(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x3fffffff usable\n";
@@ -195,8 +196,9 @@ static void test_row9_2639_domu_no_identity_below_1m(void)
 	done(&r);
 }
 
-/* REF §10 rows 11 and 12: the seed under a modern kernel, P2M_LIMIT 0. */
-static void test_rows11_12_seed_modern(void)
+/* doc/behaviours.md#modern-seed and #modern-dump-of-seed: the seed under a
+ * modern kernel, P2M_LIMIT 0. */
+static void test_modern_seed(void)
 {
 	static const char dump[] =
 		" [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n"
@@ -226,8 +228,8 @@ static void test_rows11_12_seed_modern(void)
 	done(&r);
 }
 
-/* REF §10 row 13: with memory hotplug the list covers 512 GiB. */
-static void test_row13_p2m_limit_512g(void)
+/* doc/behaviours.md#p2m-limit-512g: with memory hotplug the list covers 512 GiB. */
+static void test_p2m_limit_512g(void)
 {
 	struct run r;
 	char *text;
@@ -242,8 +244,8 @@ static void test_row13_p2m_limit_512g(void)
 	done(&r);
 }
 
-/* REF §10 row 14: RAM under the low hole is remapped above nr_pages. */
-static void test_row14_remap_low_hole(void)
+/* doc/behaviours.md#remap-low-hole: RAM under the low hole is remapped above nr_pages. */
+static void test_remap_low_hole(void)
 {
 	static const char map[] =
 		"0x0 +0x9FC00 usable\n0x9FC00 +0x400 reserved\n0xE0000 +0x20000 reserved\n"
@@ -268,8 +270,8 @@ static void test_row14_remap_low_hole(void)
 	done(&r);
 }
 
-/* REF §10 row 15: a domU's limit is 512 GiB, its map covers static-max. */
-static void test_row15_domu_2g(void)
+/* doc/behaviours.md#domu-2g: a domU's limit is 512 GiB, its map covers static-max. */
+static void test_domu_2g(void)
 {
 	struct run r;
 	char *text;
@@ -284,9 +286,9 @@ static void test_row15_domu_2g(void)
 	done(&r);
 }
 
-/* REF §10 row 16: extra is at most 10x the domain; RAM beyond is dropped
+/* doc/behaviours.md#extra-ratio: extra is at most 10x the domain; RAM beyond is dropped
  * from 4.3 on and marked UNUSABLE before. */
-static void test_row16_extra_ratio_and_discard(void)
+static void test_extra_ratio_and_discard(void)
 {
 	struct run r;
 
@@ -303,8 +305,8 @@ static void test_row16_extra_ratio_and_discard(void)
 	done(&r);
 }
 
-/* REF §10 row 17: the xen_512gb_limit forms, domU only. */
-static void test_row17_512gb_limit_forms(void)
+/* doc/behaviours.md#512gb-limit-forms: the xen_512gb_limit forms, domU only. */
+static void test_512gb_limit_forms(void)
 {
 	static const struct {
 		const char *kernel, *cmdline, *kconfig;
@@ -343,9 +345,9 @@ static void test_row17_512gb_limit_forms(void)
 	}
 }
 
-/* REF §10 row 18: no memory map from Xen gives one RAM entry of
+/* doc/behaviours.md#enosys-single-entry: no memory map from Xen gives one RAM entry of
  * nr_pages plus 8 MiB. */
-static void test_row18_enosys_single_entry(void)
+static void test_enosys_single_entry(void)
 {
 	struct run r;
 
@@ -359,9 +361,9 @@ static void test_row18_enosys_single_entry(void)
 	done(&r);
 }
 
-/* REF §10 row 19 in a boot: remapping beyond max_pfn re-aligns it to a
+/* doc/behaviours.md#max-pfn-last in a boot: remapping beyond max_pfn re-aligns it to a
  * leaf (5.14+); the pc-2G baseline's max_pfn is nr_pages + 97. */
-static void test_row19_max_pfn_last(void)
+static void test_max_pfn_last(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x7ffdffff usable\n";
@@ -407,9 +409,9 @@ static void test_ibft_reservation_by_version(void)
 	}
 }
 
-/* REF §10 row 31 and the 6.12 NVS swap: an ACPI NVS page inside the
+/* doc/behaviours.md#nvs-swap-address: an ACPI NVS page inside the
  * kernel image moves to the top of RAM above nr_pages and keeps its frame. */
-static void test_row31_nvs_swap(void)
+static void test_nvs_swap(void)
 {
 	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0xfffff reserved\n"
 				  "0x100000-0x1ffffff usable\n0x2000800-0x2000fff ACPI NVS\n"
@@ -611,6 +613,61 @@ static void test_kernel_versions(void)
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "6", NULL, NULL), -EINVAL);
 }
 
+/* Releases as users have them: stable backports count, distribution names
+ * resolve to the release they were built from, a release newer than every
+ * row runs the newest rows with a warning naming it. */
+static void test_kernel_releases_and_backports(void)
+{
+	static const struct {
+		const char *given, *release;
+		bool max_pfn_last;
+	} cases[] = {
+		{ "5.10", "5.10", false },
+		{ "5.10.66", "5.10.66", false },
+		{ "5.10.223", "5.10.223", true },
+		{ "Debian 5.10.223-1", "5.10.223", true },
+		{ "5.10.0-32-amd64", "5.10.223", true },
+		{ "Linux version 5.10.0-32-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian "
+		  "10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP "
+		  "Debian 5.10.223-1 (2024-08-10)", "5.10.223", true },
+		{ "6.1.158", "6.1.158", true },
+		{ "6.12.117+deb13-amd64", "6.12.117", true },
+		{ "5.4.147", "5.4.147", false },
+		{ "5.4.148", "5.4.148", true },
+		{ "2.6.39.4", "2.6.39.4", false },
+	};
+	struct kernel_model km;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(kernel_model_init(&km, cases[i].given, NULL, NULL), 0);
+		CU_ASSERT_STRING_EQUAL(km.release, cases[i].release);
+		CU_ASSERT_EQUAL(kernel_has(&km, KB_MAX_PFN_LAST), cases[i].max_pfn_last);
+		CU_ASSERT_STRING_EQUAL(km.warning, "");
+	}
+	/* the Debian build and BUG line rows */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.10.223", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.image_end_pfn, 0x4600);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 0);
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.16.1", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 313);
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "6.1.192", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 314);
+	CU_ASSERT_EQUAL(km.image_end_pfn, 0x4a00);
+	/* an ABI newer than the known one is at least its release; an
+	 * unknown one is the series' first, said in the note */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.10.0-35-amd64", NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(km.release, "5.10.223");
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.note, "at least 5.10.223"));
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.15.0-91-generic", NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(km.release, "5.15");
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.note, "unknown"));
+	/* newer than every row */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "9.99", NULL, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.warning, "9.99"));
+	CU_ASSERT_TRUE(kernel_has(&km, KB_NVS_SWAP));
+	CU_ASSERT_EQUAL(km.family, KERNEL_FAMILY_LINEAR);
+}
+
 /* Every behaviour row names a version and a source. */
 static void test_behaviour_table_is_dated(void)
 {
@@ -628,20 +685,21 @@ static void test_behaviour_table_is_dated(void)
 }
 
 static const struct test_case cases[] = {
-	{ "rows1_4_seed_2639_boot", test_rows1_4_seed_2639_boot },
+	{ "seed_2639_boot", test_seed_2639_boot },
 	{ "2639_e820_unusable_and_extra_at_4g", test_2639_e820_unusable_and_extra_at_4g },
-	{ "row8_rounding_inward_vs_outward", test_row8_rounding_inward_vs_outward },
-	{ "row9_2639_domu_no_identity_below_1m", test_row9_2639_domu_no_identity_below_1m },
-	{ "rows11_12_seed_modern", test_rows11_12_seed_modern },
-	{ "row13_p2m_limit_512g", test_row13_p2m_limit_512g },
-	{ "row14_remap_low_hole", test_row14_remap_low_hole },
-	{ "row15_domu_2g", test_row15_domu_2g },
-	{ "row16_extra_ratio_and_discard", test_row16_extra_ratio_and_discard },
-	{ "row17_512gb_limit_forms", test_row17_512gb_limit_forms },
-	{ "row18_enosys_single_entry", test_row18_enosys_single_entry },
-	{ "row19_max_pfn_last", test_row19_max_pfn_last },
+	{ "kernel_releases_and_backports", test_kernel_releases_and_backports },
+	{ "identity_rounding_inward_vs_outward", test_identity_rounding_inward_vs_outward },
+	{ "domu_no_low_identity_2639", test_domu_no_low_identity_2639 },
+	{ "modern_seed", test_modern_seed },
+	{ "p2m_limit_512g", test_p2m_limit_512g },
+	{ "remap_low_hole", test_remap_low_hole },
+	{ "domu_2g", test_domu_2g },
+	{ "extra_ratio_and_discard", test_extra_ratio_and_discard },
+	{ "512gb_limit_forms", test_512gb_limit_forms },
+	{ "enosys_single_entry", test_enosys_single_entry },
+	{ "max_pfn_last", test_max_pfn_last },
 	{ "ibft_reservation_by_version", test_ibft_reservation_by_version },
-	{ "row31_nvs_swap", test_row31_nvs_swap },
+	{ "nvs_swap", test_nvs_swap },
 	{ "mem_below_nr_pages_bugs", test_mem_below_nr_pages_bugs },
 	{ "2639_brk_exhaustion_bugs", test_2639_brk_exhaustion_bugs },
 	{ "x86_32_domu", test_x86_32_domu },

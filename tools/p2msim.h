@@ -7,7 +7,7 @@
 
 #include "util/err.h"
 
-/* Exit statuses (PRODUCT §6). */
+/* Exit statuses (doc/cli-json.md#exit-status). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,		/* bad input, simulation failure, difference found */

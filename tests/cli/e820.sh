@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/cli/e820.sh - "p2msim e820" from the outside: formats, options, exit
-# statuses and the one-line error messages (PRODUCT §6).
+# statuses and the one-line error messages (doc/cli-json.md#exit-status and #errors).
 set -u
 
 CLI_COMMAND=e820
@@ -27,6 +27,12 @@ run 0 --list-maps "$DATA/001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"
 same "list maps" "0	line 17	xen-old	21 entries	Xen-e820 RAM map:
 1	line 72	linux:Xen	22 entries	e820: BIOS-provided physical RAM map:"
 
+# maps without a header line are named by their first line
+run 0 --list-maps "$top_srcdir/tests/data/pasted/iomem-hard-wrapped.txt"
+same "list maps without a header" "0	line 3	iomem	8 entries	(no header) first line: 00000000-00000fff : Reserved"
+run 0 --list-maps "$top_srcdir/tests/data/pasted/pvh-dom0-memory-map.txt"
+same "list a PVH dom0's map" "0	line 2	xen	3 entries	Dom0 memory map:"
+
 run 0 --e820 "$DATA/015-pcengines-apu2-coreboot-xen4161-dlme-dom0-5.8.txt" --map 1 --format xen --no-header
 head -2 "$tmp/out" >"$tmp/out2"; mv "$tmp/out2" "$tmp/out"
 same "map 1 in xen format" " [0000000000000000, 000000000009efff] (usable)
@@ -39,9 +45,9 @@ same "old user map keeps its who" "user-defined physical RAM map:
  user: 00000000000e0000 - 0000000000100000 (reserved)
  user: 0000000000100000 - 000000007e000000 (usable)"
 
-# REF row 25 through the command line
+# doc/behaviours.md#memmap-exactmap through the command line
 run 0 "$DATA/012-qemu-i440fx-512M-kvm-guest-5.15.txt" --cmdline 'memmap=exactmap,640K@0,255M@1M'
-same "row 25 user map" "user-defined physical RAM map:
+same "memmap-exactmap user map" "user-defined physical RAM map:
 user: [mem 0x0000000000000000-0x000000000009ffff] usable
 user: [mem 0x0000000000100000-0x000000000fffffff] usable"
 

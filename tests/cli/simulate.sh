@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/cli/simulate.sh - "p2msim simulate" and "p2msim dump" from the
-# outside: what they print, exit statuses, and one-line errors (PRODUCT §6).
+# outside: what they print, exit statuses, and one-line errors
+# (doc/cli-json.md#exit-status and #errors).
 set -u
 
 . "${top_srcdir:-.}/tests/cli/lib.sh"
@@ -11,7 +12,8 @@ err_is_one_line() {
 	grep -q '^p2msim: ' "$tmp/err" || fail "$1: error does not start with 'p2msim: '"
 }
 
-# the seed example: REF §10 rows 1 and 4 through the command line
+# the seed example: doc/behaviours.md#seed-identity-count and
+# #old-dump-of-seed through the command line
 run 0 simulate --example seed --show log,dump
 has "Set 248832 page(s) to 1-1 mapping."
 has " [0x40500->0x7d100] identity"
@@ -21,7 +23,7 @@ has " [0x80000->0x1ffffff] level top"
 # dump = simulate --show dump
 run 0 dump --example seed --kernel 6.1 --kconfig XEN_BALLOON_MEMORY_HOTPLUG=n
 printf ' [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n' >"$tmp/want"
-cmp -s "$tmp/want" "$tmp/out" || { fail "modern seed dump (REF row 12)"; diff -u "$tmp/want" "$tmp/out"; }
+cmp -s "$tmp/want" "$tmp/out" || { fail "modern seed dump (modern-dump-of-seed)"; diff -u "$tmp/want" "$tmp/out"; }
 
 # JSON: one object with the contract's keys, readable by p2msim diff, and
 # its runs agree with the run list

@@ -85,7 +85,7 @@ static inline char *fuzz_split_line(const uint8_t *data, size_t size, const uint
 	return fuzz_strndup(data, n);
 }
 
-/* The 1-1 series' example machine (REF §10 map S), for targets whose map
+/* The 1-1 series' example machine (doc/behaviours.md#the-seed-map-s), for targets whose map
  * part does not parse. */
 static inline void fuzz_default_map(struct e820_table *t)
 {
