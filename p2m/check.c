@@ -36,13 +36,37 @@ static int check_shared(const struct p2m *p, struct p2msim_err *err)
 	for (unsigned int i = 0; i < p->per_mid; i++)
 		if (p->mid_missing_mfn[i] != p->missing->mfn)
 			return BAD("mid_missing_mfn slot %u was changed", i);
+	if (!p->linear->shared || p->linear->magic != P2M_MAGIC_LEAF)
+		return BAD("implicit-leaf marker damaged");
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		if (p->linear->e[i] != p->g->invalid)
+			return BAD("implicit-leaf marker entry %u was written", i);
+	return 0;
+}
+
+static int check_implicit(const struct p2m *p, const struct p2m_mid *mid, unsigned int m,
+			  uint64_t nr[P2M_NR_SRCS], uint64_t *implicit, struct p2msim_err *err)
+{
+	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
+	uint64_t v0 = p2m_mid_lin(p, mid)[m];
+
+	if (!p->implicit)
+		return BAD("implicit leaf at pfn %#llx, but implicit leaves are off",
+			   (unsigned long long)base);
+	if (p2m_mid_lsrc(p, mid)[m] >= P2M_NR_SRCS)
+		return BAD("implicit leaf at pfn %#llx has a bad source", (unsigned long long)base);
+	if (!p2m_linear_base_ok(p, v0))
+		return BAD("implicit leaf at pfn %#llx starts at %#llx, which cannot run %u frames",
+			   (unsigned long long)base, (unsigned long long)v0, p->per_leaf);
+	nr[p2m_mid_lsrc(p, mid)[m]]++;
+	(*implicit)++;
 	return 0;
 }
 
 static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t base,
 		      uint64_t nr[P2M_NR_SRCS], struct p2msim_err *err)
 {
-	uint32_t missing = 0, identity = 0;
+	uint32_t missing = 0, identity = 0, breaks = 0;
 	const struct p2m_frame_slot *fs;
 
 	if (leaf->magic != P2M_MAGIC_LEAF || leaf->shared)
@@ -55,6 +79,8 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 	for (unsigned int i = 0; i < p->per_leaf; i++) {
 		uint64_t v = leaf->e[i];
 
+		if (i && v != leaf->e[i - 1] + 1)
+			breaks++;
 		if (v == p->g->invalid) {
 			missing++;
 		} else if (p2m_is_identity_value(p, base + i, v)) {
@@ -72,12 +98,25 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 		return BAD("leaf at pfn %#llx counts %u missing / %u identity, holds %u / %u",
 			   (unsigned long long)base, leaf->nr_missing, leaf->nr_identity,
 			   missing, identity);
-	fs = p2m_frames_find(p, leaf->mfn);
-	if (!fs || fs->page != leaf || fs->kind != P2M_FRAME_LEAF)
-		return BAD("leaf at pfn %#llx is not reachable by its mfn %#llx",
-			   (unsigned long long)base, (unsigned long long)leaf->mfn);
+	if (breaks != leaf->nr_breaks)
+		return BAD("leaf at pfn %#llx counts %u breaks in its runs, holds %u",
+			   (unsigned long long)base, leaf->nr_breaks, breaks);
+	if (p->leaf_frames_positional) {
+		if (leaf->mfn != p2m_leaf_pos_mfn(p, base))
+			return BAD("leaf at pfn %#llx has mfn %#llx, not its place's %#llx",
+				   (unsigned long long)base, (unsigned long long)leaf->mfn,
+				   (unsigned long long)p2m_leaf_pos_mfn(p, base));
+	} else {
+		fs = p2m_frames_find(p, leaf->mfn);
+		if (!fs || fs->page != leaf || fs->kind != P2M_FRAME_LEAF)
+			return BAD("leaf at pfn %#llx is not reachable by its mfn %#llx",
+				   (unsigned long long)base, (unsigned long long)leaf->mfn);
+	}
 	if (p->cfg.compact && p2m_leaf_uniform(p, leaf))
 		return BAD("uniform leaf at pfn %#llx was not compacted", (unsigned long long)base);
+	if (p->cfg.compact && p->implicit && p2m_leaf_linear_base(p, leaf) != p->g->invalid)
+		return BAD("linear leaf at pfn %#llx was not kept implicit",
+			   (unsigned long long)base);
 	nr[leaf->src]++;
 	return 0;
 }
@@ -88,7 +127,7 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 	uint64_t have = mid->mirror[m];
 
-	if (have == leaf->mfn)
+	if (have == p2m_slot_mfn(p, mid, m))
 		return 0;
 	/* A leaf swapped to identity keeps mfn(p2m_missing) until the next
 	 * xen_build_mfn_list_list (doc/design-p2m.md#mirror). */
@@ -96,17 +135,17 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 		return 0;
 	return BAD("mirror of pfn %#llx says mfn %#llx, the leaf is %#llx",
 		   (unsigned long long)(mid->base + ((uint64_t)m << p->g->leaf_shift)),
-		   (unsigned long long)have, (unsigned long long)leaf->mfn);
+		   (unsigned long long)have, (unsigned long long)p2m_slot_mfn(p, mid, m));
 }
 
 static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRCS],
 		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
-		     struct p2msim_err *err)
+		     uint64_t *implicit, struct p2msim_err *err)
 {
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	uint64_t base = p2m_mid_base(p, t);
 	uint32_t missing = 0, identity = 0;
-	int rc;
+	int rc = 0;
 
 	if (mid->magic != P2M_MAGIC_MID || mid->shared)
 		return BAD("top slot %llu is not a mid page", (unsigned long long)t);
@@ -124,7 +163,11 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 			missing++;
 		else if (leaf == p->identity)
 			identity++;
+		else if (leaf == p->linear)
+			rc = check_implicit(p, mid, m, leaves, implicit, err);
 		else if ((rc = check_leaf(p, leaf, p2m_leaf_base(p, t, m), leaves, err)) < 0)
+			return rc;
+		if (rc < 0)
 			return rc;
 		if (mid->mirror && (rc = check_mirror_slot(p, mid, m, err)) < 0)
 			return rc;
@@ -198,6 +241,7 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 {
 	uint64_t leaves[P2M_NR_SRCS] = { 0 }, mids[P2M_NR_SRCS] = { 0 };
 	uint64_t mirrors[P2M_NR_SRCS] = { 0 };
+	uint64_t implicit = 0, in_map;
 	int rc = check_shared(p, err);
 
 	if (rc < 0)
@@ -213,14 +257,22 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 		}
 		if (!mid)
 			return BAD("top slot %llu is NULL", (unsigned long long)t);
-		rc = check_mid(p, t, leaves, mids, mirrors, err);
+		rc = check_mid(p, t, leaves, mids, mirrors, &implicit, err);
 		if (rc < 0)
 			return rc;
 	}
-	if (p->frames.nr != (size_t)(p->allocs - p->frees - p->top_pages - 1))
+	if (implicit != p->nr_implicit)
+		return BAD("%llu implicit leaves found, %llu counted",
+			   (unsigned long long)implicit, (unsigned long long)p->nr_implicit);
+	/* Every live page but the top pages and top_mfn_p is in the frame
+	 * map, except private leaves numbered by place. */
+	in_map = p->allocs - p->frees - p->top_pages - 1;
+	if (p->leaf_frames_positional)
+		for (int s = 0; s < P2M_NR_SRCS; s++)
+			in_map -= p->nr_leaf[s];
+	if (p->frames.nr != (size_t)in_map)
 		return BAD("frame map holds %zu pages, %llu are live",
-			   p->frames.nr,
-			   (unsigned long long)(p->allocs - p->frees - p->top_pages - 1));
+			   p->frames.nr, (unsigned long long)in_map);
 	return check_accounting(p, leaves, mids, mirrors, err);
 }
 
