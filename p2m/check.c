@@ -276,26 +276,104 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 	return check_accounting(p, leaves, mids, mirrors, err);
 }
 
-int p2m_check_m2p(const struct p2m *p, p2m_m2p_fn m2p, void *ctx, struct p2msim_err *err)
+int p2m_frame_runs(const struct p2m *p, p2m_frame_run_fn fn, void *ctx)
 {
-	struct p2m_iter it;
-	struct p2m_run run;
+	uint64_t rs = 0, rm = 0, rn = 0;	/* the run being gathered */
+	int rc;
 
-	p2m_iter_init(&it, p, 0, p2m_capacity(p), 0);
-	while (p2m_iter_next(&it, &run)) {
-		if (run.type != P2M_PFN)
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (p2m_mid_is_shared(mid))
 			continue;
-		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
-			uint64_t mfn = p2m_pfn_to_mfn(p, pfn);
-			uint64_t back = m2p(ctx, mfn);
+		for (unsigned int m = 0; m < p->per_mid; m++) {
+			const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+			uint64_t base = p2m_leaf_base(p, t, m);
 
-			if (back != pfn)
-				return p2msim_err_set(err, -EUCLEAN,
-						      "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
-						      (unsigned long long)pfn,
-						      (unsigned long long)mfn,
-						      (unsigned long long)back);
+			if (p2m_slot_is_linear(p, mid, m)) {
+				uint64_t v0 = p2m_mid_lin(p, mid)[m];
+
+				if (p2m_value_type(p->g, base, v0) != P2M_PFN)
+					continue;
+				if (rn && rs + rn == base && rm + rn == v0) {
+					rn += p->per_leaf;
+					continue;
+				}
+				if (rn && (rc = fn(ctx, rs, rm, rn)) != 0)
+					return rc;
+				rs = base, rm = v0, rn = p->per_leaf;
+				continue;
+			}
+			if (p2m_leaf_is_shared(leaf))
+				continue;
+			for (unsigned int i = 0; i < p->per_leaf; i++) {
+				uint64_t v = leaf->e[i];
+
+				if (p2m_value_type(p->g, base + i, v) != P2M_PFN)
+					continue;
+				if (rn && rs + rn == base + i && rm + rn == v) {
+					rn++;
+					continue;
+				}
+				if (rn && (rc = fn(ctx, rs, rm, rn)) != 0)
+					return rc;
+				rs = base + i, rm = v, rn = 1;
+			}
 		}
 	}
+	return rn ? fn(ctx, rs, rm, rn) : 0;
+}
+
+struct m2p_check {
+	p2m_m2p_run_fn m2p;
+	void *ctx;
+	struct p2msim_err *err;
+};
+
+static int m2p_check_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct m2p_check *c = ctx;
+
+	while (n) {
+		uint64_t len = 1, back = c->m2p(c->ctx, mfn, &len);
+
+		if (back != pfn)
+			return p2msim_err_set(c->err, -EUCLEAN, "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
+					      (unsigned long long)pfn, (unsigned long long)mfn,
+					      (unsigned long long)back);
+		if (len == 0 || len > n)
+			len = len ? n : 1;
+		pfn += len;
+		mfn += len;
+		n -= len;
+	}
 	return 0;
+}
+
+int p2m_check_m2p_runs(const struct p2m *p, p2m_m2p_run_fn m2p, void *ctx,
+		       struct p2msim_err *err)
+{
+	struct m2p_check c = { m2p, ctx, err };
+
+	return p2m_frame_runs(p, m2p_check_run, &c);
+}
+
+struct m2p_one {
+	p2m_m2p_fn m2p;
+	void *ctx;
+};
+
+static uint64_t m2p_one(void *ctx, uint64_t mfn, uint64_t *len)
+{
+	const struct m2p_one *o = ctx;
+
+	*len = 1;
+	return o->m2p(o->ctx, mfn);
+}
+
+int p2m_check_m2p(const struct p2m *p, p2m_m2p_fn m2p, void *ctx, struct p2msim_err *err)
+{
+	struct m2p_one o = { m2p, ctx };
+
+	return p2m_check_m2p_runs(p, m2p_one, &o, err);
 }

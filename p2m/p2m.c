@@ -332,8 +332,12 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 
 	if (p2m_charge(p, src, err) < 0)
 		return NULL;
-	/* slots[], then lin[] and lsrc[] for implicit leaves */
-	mid = calloc(1, sizeof(*mid) + 2 * (size_t)p->per_mid * sizeof(mid->slots[0]) + p->per_mid);
+	/* slots[], then lin[] and lsrc[] for implicit leaves; every caller
+	 * fills the slots, and lin[m] and lsrc[m] are read only once slot m
+	 * is implicit, so only the header is cleared */
+	mid = malloc(sizeof(*mid) + 2 * (size_t)p->per_mid * sizeof(mid->slots[0]) + p->per_mid);
+	if (mid)
+		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
 		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
 		goto undo;

@@ -338,5 +338,17 @@ int p2m_check(const struct p2m *p2m, struct p2msim_err *err);
 typedef uint64_t (*p2m_m2p_fn)(void *ctx, uint64_t mfn);
 int p2m_check_m2p(const struct p2m *p2m, p2m_m2p_fn m2p, void *ctx,
 		  struct p2msim_err *err);
+/* The same a run at a time: @m2p gives the pfn of @mfn and, in *@len (at
+ * least 1), how many frames from @mfn on map to consecutive pfns. */
+typedef uint64_t (*p2m_m2p_run_fn)(void *ctx, uint64_t mfn, uint64_t *len);
+int p2m_check_m2p_runs(const struct p2m *p2m, p2m_m2p_run_fn m2p, void *ctx,
+		       struct p2msim_err *err);
+
+/* Call @fn for every maximal run of PFN entries whose frames follow each
+ * other (pfn -> mfn, pfn + 1 -> mfn + 1, ...), in pfn order, in time
+ * proportional to the runs and private pages; stops at, and returns, the
+ * first non-zero result. */
+typedef int (*p2m_frame_run_fn)(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n);
+int p2m_frame_runs(const struct p2m *p2m, p2m_frame_run_fn fn, void *ctx);
 
 #endif
