@@ -15,8 +15,9 @@
 #include <json-c/json.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup-internal.h"
+#include "sim/sim.h"
 #include "xen/dom0-mem.h"
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
@@ -599,4 +600,12 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 fail:
 	json_object_put(o);
 	return NULL;
+}
+
+int simulation_balloon_new(struct balloon **out, struct simulation *sim,
+			   void (*log)(void *ctx, const char *line), void *log_ctx,
+			   struct p2msim_err *err)
+{
+	return balloon_new_for_boot(out, &sim->model, &sim->res, sim->hv, sim->domid, log,
+				    log_ctx, err);
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
 
 static const char seed_map[] =

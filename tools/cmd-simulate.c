@@ -15,7 +15,7 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tools/p2msim.h"
 
 enum show {
@@ -333,7 +333,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		char *list = strdup(balloon), *tok, *save = NULL;
 
 		steps = json_object_new_array();
-		rc = list && steps ? balloon_new_for_simulation(&b, sim, balloon_line, &out, err) :
+		rc = list && steps ? simulation_balloon_new(&b, sim, balloon_line, &out, err) :
 		     p2msim_err_set(err, -ENOMEM, "out of memory");
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -408,7 +408,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, sim, balloon_line, &out, err);
+	rc = simulation_balloon_new(&b, sim, balloon_line, &out, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_step_info info;
 

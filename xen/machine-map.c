@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 
 #define PAGE_SHIFT 12
