@@ -35,6 +35,14 @@
 #define SIM_OWNER_XEN	0x7ff2u		/* DOMID_XEN: frames Xen keeps */
 #define SIM_PAGE_SIZE	4096u
 
+#define SIM_DOMU_MAX_ORDER	9	/* Xen CONFIG_DOMU_MAX_ORDER */
+#define SIM_CTLDOM_MAX_ORDER	18	/* CONFIG_PAGEALLOC_MAX_ORDER: dom0 is the
+					 * control and hardware domain */
+#define SIM_DOM0_CHUNK_ORDER	15	/* Xen's first dom0 chunk: the order of a
+					 * 64-74 MiB kernel image (+ tables) */
+#define SIM_DOMU_SUPERPAGE_ORDER 9	/* libxc meminit_pv: 2 MiB first */
+#define SIM_MAX_DOMAINS	0x7ff0u		/* DOMID_FIRST_RESERVED */
+
 /* --- the extent map ------------------------------------------------------- */
 
 struct xm_node {
@@ -169,5 +177,63 @@ static inline struct hv_sim *hv_sim_of(struct hv *hv)
 {
 	return (struct hv_sim *)(void *)hv;
 }
+
+/* The M2P of frame @mfn of extent @n. */
+static inline uint64_t sim_node_m2p(const struct xm_node *n, uint64_t mfn)
+{
+	return n->m2p == SIM_NO_M2P ? SIM_NO_M2P : n->m2p + (mfn - n->start);
+}
+
+/* --- between the files of the sim (sim.c lists them) ------------------------- */
+
+extern const struct hv_ops sim_ops;
+
+/* sim.c: domains and helpers */
+int sim_oom(struct hv_sim *s);
+struct sim_domain *sim_find_domain(const struct hv_sim *s, hv_domid_t domid);
+int sim_get_domain(const struct hv_sim *s, const char *op, hv_domid_t domid,
+		   struct sim_domain **d, struct p2msim_err *err);
+unsigned int sim_max_order(const struct hv_sim *s);
+bool sim_is_ram(const struct hv_sim *s, uint64_t mfn);
+
+/* sim-faults.c: every operation enters here; *@partial caps a batch. */
+int sim_enter(struct hv_sim *s, const char *op, size_t *partial, struct p2msim_err *err);
+
+/* sim-frames.c: the free and owned maps */
+int sim_free_add(struct hv_sim *s, uint64_t start, uint64_t end);
+int sim_free_take(struct hv_sim *s, uint64_t start, uint64_t end);
+struct xm_node *sim_own_coalesce(struct hv_sim *s, struct xm_node *n);
+int sim_own_insert(struct hv_sim *s, uint64_t start, uint64_t end, uint32_t owner,
+		   uint64_t m2p);
+int sim_own_split(struct hv_sim *s, uint64_t x);
+int sim_frames_alloc(struct hv_sim *s, unsigned int order, uint32_t owner, uint64_t m2p,
+		     uint64_t *mfn);
+int sim_frames_release(struct hv_sim *s, uint64_t start, uint64_t end);
+
+/* sim-contents.c: frame contents and mappings */
+struct sim_page *sim_page_find(const struct hv_sim *s, uint64_t mfn);
+struct sim_page *sim_page_get(struct hv_sim *s, uint64_t mfn);
+void sim_page_drop_range(struct hv_sim *s, uint64_t start, uint64_t end);
+int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
+		   bool writable, void **addr, struct p2msim_err *err);
+void sim_unmap_frames(struct hv *hv, void *addr, size_t nr);
+
+/* sim-reservation.c */
+int sim_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
+		    uint64_t *pages, struct p2msim_err *err);
+int sim_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages, struct p2msim_err *err);
+long sim_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+			  unsigned int order, struct p2msim_err *err);
+long sim_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+			      unsigned int order, struct p2msim_err *err);
+long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
+			      size_t nr, unsigned int order, struct p2msim_err *err);
+int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+			struct p2msim_err *err);
+int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);
+
+/* sim-xenstore.c */
+int sim_xs_read(struct hv *hv, const char *path, char **value, struct p2msim_err *err);
+int sim_xs_write(struct hv *hv, const char *path, const char *value, struct p2msim_err *err);
 
 #endif

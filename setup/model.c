@@ -19,80 +19,86 @@
 
 static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_IDENTITY_P2M, "identity-p2m", "2.6.39", NULL,
-	  "Konrad Wilk's 1-1 P2M series (IDENTITY_FRAME_BIT, set_phys_range_identity)" },
+	  "Konrad Wilk's 1-1 P2M series (IDENTITY_FRAME_BIT, set_phys_range_identity)", NULL },
 	{ KB_TREE_P2M, "tree-p2m", "2.6.38", "3.19",
-	  "58e05027b530 'xen: convert p2m to a 3 level tree'; replaced by the linear list" },
+	  "58e05027b530 'xen: convert p2m to a 3 level tree'; replaced by the linear list", NULL },
 	{ KB_LINEAR_P2M, "linear-p2m", "3.19", NULL,
-	  "Juergen Gross, 'xen: switch to linear virtual mapped sparse p2m list'" },
+	  "Juergen Gross, 'xen: switch to linear virtual mapped sparse p2m list'", NULL },
 	{ KB_MID_IDENTITY, "mid-identity", "3.14", NULL,
-	  "3cb83e46d032 'x86/xen: compactly store large identity ranges in the p2m'" },
+	  "3cb83e46d032 'x86/xen: compactly store large identity ranges in the p2m'", NULL },
 	{ KB_EXTRA_ABOVE_4G, "extra-above-4g", "2.6.39", "3.0",
 	  "24bdb0b62cc8 'xen: do not create the extra e820 region at an addr lower than 4G'; "
-	  "3.0 starts it at mem_end" },
+	  "3.0 starts it at mem_end", NULL },
 	{ KB_RELEASE_GAPS, "release-gaps", "2.6.39", "3.2",
-	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages" },
+	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages", NULL },
 	{ KB_RELEASE_AREAS, "release-1-1-areas", "3.2", "3.18",
 	  "David Vrabel's rework: xen_set_identity_and_release() releases the RAM under "
-	  "every 1-1 area and rounds outward" },
+	  "every 1-1 area and rounds outward", NULL },
 	{ KB_FREEING_TWO_SPACES, "freeing-two-spaces", "3.2", "3.5",
-	  "'Freeing  %lx-%lx pfn range' with two spaces" },
+	  "'Freeing  %lx-%lx pfn range' with two spaces", NULL },
 	{ KB_POPULATE_BACK, "populate-back", "3.5", "3.18",
 	  "xen_populate_chunk(): released pages come back above nr_pages ('Populating ...'); "
-	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)" },
+	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)", NULL },
 	{ KB_QUIET_ZERO_COUNTS, "quiet-zero-counts", "3.5", "3.18",
-	  "'Released'/'Set' printed only when non-zero; corpus 038 (3.2) prints zeros" },
+	  "'Released'/'Set' printed only when non-zero; corpus 038 (3.2) prints zeros", NULL },
 	{ KB_IGNORE_UNUSABLE, "ignore-unusable", "3.13", NULL,
-	  "xen_ignore_unusable: 'Xen won't allow a 1:1 mapping to be created to UNUSABLE'" },
+	  "xen_ignore_unusable: 'Xen won't allow a 1:1 mapping to be created to UNUSABLE'", NULL },
 	{ KB_REMAP, "remap", "3.18", NULL,
 	  "4fbb67e3c87b 'xen/setup: Remap Xen Identity Mapped RAM'; dated from logs: the "
-	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back" },
+	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back", NULL },
 	{ KB_DISCARD_EXTRA_RAM, "discard-extra-ram", "4.3", NULL,
 	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation'; "
-	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does" },
+	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does", NULL },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
-	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'" },
+	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'", NULL },
 	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
 	  "Jagdish Gediya, 'lib/kstrtox.c: Add \"false\"/\"true\" support to kstrtobool()' "
-	  "(April 2022)" },
+	  "(April 2022)", NULL },
 	{ KB_P2M_LIMIT, "p2m-limit", "4.3", NULL,
-	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)" },
+	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)", NULL },
 	{ KB_KERNEL_CONFLICT, "kernel-conflict-bug", "4.3", NULL,
-	  "808fdb71936c 'xen: check for kernel memory conflicting with memory layout'" },
+	  "808fdb71936c 'xen: check for kernel memory conflicting with memory layout'", NULL },
 	{ KB_PT_CONFLICT, "pt-conflict-bug", "4.3", NULL,
-	  "xen_pt_check_e820 (same series)" },
+	  "xen_pt_check_e820 (same series)", NULL },
 	{ KB_INITRD_MOVE, "initrd-move", "4.3", NULL,
-	  "xen_find_free_area + 'initrd moved from ... to ...' (same series)" },
+	  "xen_find_free_area + 'initrd moved from ... to ...' (same series)", NULL },
 	{ KB_MAX_PFN_LAST, "max-pfn-last", "5.12", NULL,
-	  "98dd166ea3a3 'x86/xen/p2m: hint at the last populated P2M entry' (early 2021)" },
-	{ KB_MAX_PFN_ALIGNED, "max-pfn-aligned", "5.14", NULL,
-	  "'x86/xen: fix max_pfn in shared_info' (July 2021): ALIGN(pfn + 1, P2M_PER_PAGE)" },
+	  "98dd166ea3a3 'x86/xen/p2m: hint at the last populated P2M entry' (early 2021); "
+	  "a stable backport: 4b511d5bfa74, which fixes it, was queued for 4.4.y, 4.14.y, "
+	  "5.4.y, 5.10.y and 5.14.y in September 2021, so those series had it by then "
+	  "(earliest releases not found; 5.10.223 has it: Xen 4.14 lab boots)",
+	  "5.10.67 5.4.148 4.14.247 4.4.284" },
+	{ KB_MAX_PFN_ALIGNED, "max-pfn-aligned", "5.15", NULL,
+	  "4b511d5bfa74 'xen: fix setting of max_pfn in shared_info' (5.15 merge window): "
+	  "ALIGN(pfn + 1, P2M_PER_PAGE); stable review series of 16-20 September 2021",
+	  "5.14.6 5.10.67 5.4.148 4.14.247 4.4.284" },
 	{ KB_IBFT_RESERVE, "ibft-reserve", "6.5", NULL,
 	  "Ross Lagerwall, 'iscsi_ibft: Fix finding the iBFT under Xen Dom 0' (May 2023); "
-	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots" },
+	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots", NULL },
 	{ KB_E820_EARLY_CHECKS, "e820-early-checks", "6.12", NULL,
-	  "'xen: move checks for e820 conflicts further up', xen_chk_is_e820_usable" },
+	  "'xen: move checks for e820 conflicts further up', xen_chk_is_e820_usable", NULL },
 	{ KB_NVS_SWAP, "nvs-swap", "6.12", NULL,
-	  "be35d91c8880 'xen: tolerate ACPI NVS memory overlapping with Xen allocated memory'" },
+	  "be35d91c8880 'xen: tolerate ACPI NVS memory overlapping with Xen allocated memory'", NULL },
 	{ KB_NVS_SWAP_ADDR_FIX, "nvs-swap-addr-fix", "7.1", NULL,
 	  "28e03f78e69c (May 2026): the swapped entry keeps its page offset; stable "
-	  "kernels may carry it earlier" },
+	  "kernels may carry it earlier", NULL },
 	{ KB_NONRAM_REMAP_LOG, "nonram-remap", "6.12", NULL,
-	  "d05208cf7f05 'xen: add capability to remap non-RAM pages to different PFNs'" },
+	  "d05208cf7f05 'xen: add capability to remap non-RAM pages to different PFNs'", NULL },
 	{ KB_BALLOON_SUBTRACT_RELEASED, "balloon-released", "3.2", NULL,
-	  "'xen/balloon: account for pages released during memory setup'" },
+	  "'xen/balloon: account for pages released during memory setup'", NULL },
 	{ KB_BALLOON_XSA300, "balloon-xsa300", "5.5", NULL,
 	  "XSA-300 (Dec 2019): max_retry_count 4 and a si_mem_available() limit; also in "
-	  "stable kernels (version approximate)" },
+	  "stable kernels (version approximate)", NULL },
 	{ KB_BALLOON_KTHREAD, "balloon-kthread", "5.15", NULL,
-	  "'xen/balloon: use a kernel thread instead a workqueue' (version approximate)" },
+	  "'xen/balloon: use a kernel thread instead a workqueue' (version approximate)", NULL },
 	{ KB_BALLOON_EXTRA_UNPOPULATED, "balloon-unpopulated", "6.10", NULL,
 	  "a6aa4eb994ee 'xen/x86: add extra pages to unpopulated-alloc if available' (also "
-	  "6.9.y stable), with CONFIG_XEN_UNPOPULATED_ALLOC as Debian builds" },
+	  "6.9.y stable), with CONFIG_XEN_UNPOPULATED_ALLOC as Debian builds", NULL },
 	{ KB_E820_NAMES_2610, "e820-old-format", "2.6.0", "3.4",
 	  "e820_print_map ' Xen: a - b (usable)'; the [mem a-b] format is in corpus 001 "
-	  "(3.8) but not 038 (3.2)" },
+	  "(3.8) but not 038 (3.2)", NULL },
 	{ KB_E820_RESERVED_KERN_USABLE, "reserved-kern-usable", "2.6.38", "6.10",
-	  "E820_TYPE_RESERVED_KERN printed as usable until its removal" },
+	  "E820_TYPE_RESERVED_KERN printed as usable until its removal", NULL },
 };
 
 const struct kernel_behaviour_row *kernel_behaviours(size_t *nr)
@@ -103,39 +109,56 @@ const struct kernel_behaviour_row *kernel_behaviours(size_t *nr)
 
 /* --- versions ------------------------------------------------------------------ */
 
+/*
+ * A kernel release: the mainline version it belongs to (2.6.39, 5.10) and
+ * its stable level (2.6.39.4 -> 4, 5.10.223 -> 223; 0 for the series'
+ * first release).  Releases of 3.0 and later name the mainline version
+ * with two numbers, 2.6 ones with three.
+ */
 struct kver {
-	unsigned int v[3];
+	unsigned int v[3];	/* mainline: 2.6.39 -> {2, 6, 39}, 5.10 -> {5, 10, 0} */
+	unsigned int stable;
 };
 
-/* "6.1", "6.1.0-56-amd64", "linux-4.19.86-1.pvops", "2.6.39.4": the first
- * two or three dot-separated numbers; anything after them is a suffix. */
-static int kver_parse(const char *s, struct kver *out)
+static const char *scan_num(const char *p, unsigned int *out)
 {
-	const char *p = s;
-	int n = 0;
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	while (isdigit((unsigned char)*p)) {
+		v = v * 10 + (unsigned long)(*p++ - '0');
+		if (v > 100000)
+			return NULL;
+	}
+	*out = (unsigned int)v;
+	return p;
+}
+
+/* "X.Y[.Z[.W]]" at @p; *end after the last number.  -EINVAL without two. */
+static int kver_scan(const char *p, struct kver *out, const char **end)
+{
+	unsigned int n[4] = { 0 };
+	int k = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!strncmp(p, "linux-", 6))
-		p += 6;
-	while (n < 3 && isdigit((unsigned char)*p)) {
-		unsigned long v = 0;
-
-		while (isdigit((unsigned char)*p)) {
-			v = v * 10 + (unsigned long)(*p++ - '0');
-			if (v > 100000)
-				return -EINVAL;
-		}
-		out->v[n++] = (unsigned int)v;
+	while (k < 4 && (p = scan_num(p, &n[k])) != NULL) {
+		k++;
 		if (*p != '.' || !isdigit((unsigned char)p[1]))
 			break;
 		p++;
 	}
-	if (n < 2)
+	if (k < 2 || !p)
 		return -EINVAL;
-	/* 2.6.x: the third number is the release (2.6.39), later ones patch
-	 * levels (6.1.192): only 2.x kernels compare all three. */
-	if (out->v[0] >= 3)
-		out->v[2] = 0;
+	*end = p;
+	out->v[0] = n[0];
+	out->v[1] = n[1];
+	if (n[0] < 3) {
+		out->v[2] = n[2];
+		out->stable = n[3];
+	} else {
+		out->stable = n[2];
+	}
 	return 0;
 }
 
@@ -147,15 +170,141 @@ static int kver_cmp(const struct kver *a, const struct kver *b)
 	return 0;
 }
 
-static bool kver_in(const struct kver *v, const char *since, const char *until)
+static bool kver_same_series(const struct kver *a, const struct kver *b)
+{
+	return kver_cmp(a, b) == 0;
+}
+
+static int kver_parse_plain(const char *s, struct kver *out)
+{
+	const char *end;
+
+	return kver_scan(s, out, &end);
+}
+
+/*
+ * Distribution builds name a series and an ABI, not the stable release
+ * (Debian's "5.10.0-32-amd64", Ubuntu's "5.15.0-91-generic"); the release
+ * is in the "Linux version" line ("Debian 5.10.223-1").  The ABIs seen in
+ * real boots, so that the uname form alone resolves too.
+ */
+static const struct kernel_distro_abi {
+	const char *abi;	/* "5.10.0-32" */
+	const char *release;	/* the upstream release it was built from */
+	const char *source;
+} distro_abis[] = {
+	{ "5.10.0-32", "5.10.223",
+	  "Debian 11 linux-image-5.10.0-32-amd64: 'Debian 5.10.223-1' (Xen 4.14 lab boots)" },
+	{ "6.1.0-56", "6.1.192",
+	  "Debian 12 linux-image-6.1.0-56-amd64: 'Debian 6.1.192-2' (Xen 4.17 lab boots)" },
+};
+
+/* "X.Y.0-N" followed by "-", "." or the end: a distribution's ABI name. */
+static bool distro_abi(const char *s, const struct kver *v, const char *end, unsigned int *abi)
+{
+	const char *p;
+
+	(void)s;
+	if (v->v[0] < 3 || v->stable != 0 || end[0] != '-' || !isdigit((unsigned char)end[1]))
+		return false;
+	if (end[-1] != '0' || end[-2] != '.')
+		return false;	/* "5.10-3": no third number */
+	p = scan_num(end + 1, abi);
+	return p && (*p == '-' || *p == '.' || *p == '\0');
+}
+
+/*
+ * Resolve @s: "5.10.223", "6.1", "2.6.39.4", "6.12.117+deb13-amd64",
+ * "4.19.86-1.pvops.qubes.x86_64", "linux-4.19.86", "Debian 5.10.223-1",
+ * "5.10.0-32-amd64", or a whole "Linux version ..." line (its "Debian
+ * X.Y.Z-N" wins over its uname release).  @note gets what was assumed.
+ */
+static int kver_resolve(const char *s, struct kver *out, char *note, size_t note_len)
+{
+	const char *deb = NULL, *p = s, *end;
+	unsigned int abi;
+	int rc;
+
+	note[0] = '\0';
+	/* the build's "#1 SMP Debian 5.10.223-1", not its compiler's "(Debian
+	 * 10.2.1-6)": the last one */
+	for (const char *q = strstr(s, "Debian "); q; q = strstr(q + 1, "Debian "))
+		if (isdigit((unsigned char)q[7]))
+			deb = q;
+	if (deb && kver_scan(deb + 7, out, &end) == 0)
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!strncmp(p, "Linux version ", 14))
+		p += 14;
+	if (!strncmp(p, "linux-", 6))
+		p += 6;
+	rc = kver_scan(p, out, &end);
+	if (rc < 0)
+		return rc;
+	if (distro_abi(p, out, end, &abi)) {
+		const struct kernel_distro_abi *best = NULL;
+		unsigned int best_abi = 0;
+
+		for (size_t i = 0; i < sizeof(distro_abis) / sizeof(distro_abis[0]); i++) {
+			struct kver rv, av;
+			const char *e;
+			unsigned int n;
+
+			if (kver_scan(distro_abis[i].abi, &av, &e) < 0 || !kver_same_series(&av, out) ||
+			    e[0] != '-' || !scan_num(e + 1, &n) || n > abi || (best && n < best_abi))
+				continue;
+			if (kver_parse_plain(distro_abis[i].release, &rv) < 0)
+				continue;
+			best = &distro_abis[i];
+			best_abi = n;
+		}
+		if (best) {
+			struct kver rv;
+
+			kver_parse_plain(best->release, &rv);
+			out->stable = rv.stable;
+			if (best_abi != abi)
+				snprintf(note, note_len, "kernel %.*s: a distribution ABI; taken as at least "
+					 "%s (the release of ABI %s)", (int)strcspn(p, " "), p,
+					 best->release, best->abi);
+		} else {
+			snprintf(note, note_len, "kernel %.*s: a distribution ABI whose stable release "
+				 "is unknown; taken as %u.%u (give the release, e.g. the \"Debian "
+				 "%u.%u.N-M\" of its Linux version line)", (int)strcspn(p, " "), p,
+				 out->v[0], out->v[1], out->v[0], out->v[1]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does release @v have a behaviour introduced in @since (mainline) and
+ * backported to the stable releases @stable ("5.10.67 5.4.148": from
+ * 5.10.67 on in 5.10.y, ...), removed in @until?
+ */
+static bool kver_in(const struct kver *v, const char *since, const char *until,
+		    const char *stable)
 {
 	struct kver s, u;
 
-	if (kver_parse(since, &s) < 0 || kver_cmp(v, &s) < 0)
+	if (until && kver_parse_plain(until, &u) == 0 && kver_cmp(v, &u) >= 0)
 		return false;
-	if (until && kver_parse(until, &u) == 0 && kver_cmp(v, &u) >= 0)
-		return false;
-	return true;
+	if (kver_parse_plain(since, &s) == 0 && kver_cmp(v, &s) >= 0)
+		return true;
+	for (const char *p = stable; p && *p;) {
+		struct kver b;
+		const char *end;
+
+		while (*p == ' ')
+			p++;
+		if (kver_scan(p, &b, &end) < 0)
+			break;
+		if (kver_same_series(v, &b) && v->stable >= b.stable)
+			return true;
+		p = end;
+	}
+	return false;
 }
 
 /* --- build options ----------------------------------------------------------------- */
@@ -235,53 +384,125 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 	return 0;
 }
 
+/* --- builds ---------------------------------------------------------------------- */
+
+/*
+ * Facts of Debian's amd64 builds that the assumed boot layout needs (no
+ * Xen log to read them from): where the image ends (Xen's "Dom0 kernel:
+ * ... paddr 0x1000000 -> END") and how many page tables Xen builds for it
+ * ("Page tables:").  A release takes the newest row at or below it.
+ */
+static const struct kernel_build_row {
+	const char *since;
+	uint64_t image_end_pfn;
+	uint64_t pt_pages;
+	const char *source;
+} builds[] = {
+	{ "5.10", 0x4600, 0x27, "Debian 5.10.223-1 under Xen 4.14: paddr 0x1000000 -> 0x4600000, "
+	  "page tables ffffffff84601000->ffffffff84628000" },
+	{ "6.1", 0x4a00, 0x29, "Debian 6.1.192-2 under Xen 4.17: paddr 0x1000000 -> 0x4a00000" },
+	{ "6.12", 0x4200, 0x25, "Debian 6.12.117-1 under Xen 4.17 and 4.20: paddr 0x1000000 -> "
+	  "0x4200000, page tables ffffffff84201000->ffffffff84226000" },
+};
+
+/*
+ * Where xen_remap_memory() BUGs ("kernel BUG at arch/x86/xen/setup.c:LINE!")
+ * when a remap target is not mapped: the line moves with every change to
+ * setup.c, so only the releases a real log shows are known.
+ */
+static const struct kernel_bug_line_row {
+	const char *since, *until;
+	unsigned int line;
+	const char *source;
+} remap_bug_lines[] = {
+	{ "5.16", "5.17", 313, "a 5.16.1 dom0 booted with mem=2048M (public report)" },
+	{ "6.1", "6.2", 314, "Debian 6.1.192 (lab capture pc-2G-dom0-linux-mem384M)" },
+};
+
+/* The newest version any table names: a release beyond it is simulated
+ * with the newest behaviours, and said so. */
+static void newest_known(struct kver *newest)
+{
+	struct kver v;
+
+	memset(newest, 0, sizeof(*newest));
+	for (size_t i = 0; i < KB_NR_BEHAVIOURS; i++) {
+		if (kver_parse_plain(behaviours[i].since, &v) == 0 && kver_cmp(&v, newest) > 0)
+			*newest = v;
+		if (behaviours[i].until && kver_parse_plain(behaviours[i].until, &v) == 0 &&
+		    kver_cmp(&v, newest) > 0)
+			*newest = v;
+	}
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++)
+		if (kver_parse_plain(builds[i].since, &v) == 0 && kver_cmp(&v, newest) > 0)
+			*newest = v;
+}
+
 /* --- models ---------------------------------------------------------------------- */
 
 int kernel_model_init(struct kernel_model *km, const char *version,
 		      const struct kernel_config *kc, struct p2msim_err *err)
 {
-	static const struct kver tree_from = { { 2, 6, 39 } }, tree_to = { { 3, 2, 0 } };
-	static const struct kver release_to = { { 3, 18, 0 } }, linear_from = { { 3, 19, 0 } };
-	struct kver v;
+	struct kver v, newest;
+	const struct kernel_build_row *build = &builds[0];
 
 	memset(km, 0, sizeof(*km));
-	if (!version || kver_parse(version, &v) < 0)
+	if (!version || kver_resolve(version, &v, km->note, sizeof(km->note)) < 0)
 		return p2msim_err_set(err, -EINVAL,
-				      "--kernel '%s': expected a version such as 2.6.39, 4.19, 6.1 "
-				      "or 6.12.21", version ? version : "");
+				      "--kernel '%s': expected a release such as 2.6.39, 4.19, 6.1, "
+				      "5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1'",
+				      version ? version : "");
 	snprintf(km->version, sizeof(km->version), "%s", version);
 	km->major = v.v[0];
 	km->minor = v.v[1];
-	km->patch = v.v[2];
-	if (kver_cmp(&v, &tree_from) >= 0 && kver_cmp(&v, &tree_to) < 0) {
-		km->family = KERNEL_FAMILY_TREE_2639;
-	} else if (kver_cmp(&v, &tree_to) >= 0 && kver_cmp(&v, &release_to) < 0) {
-		km->family = KERNEL_FAMILY_TREE_RELEASE;
-	} else if (kver_cmp(&v, &linear_from) >= 0) {
-		km->family = KERNEL_FAMILY_LINEAR;
-	} else if (kver_cmp(&v, &tree_from) < 0) {
+	km->patch = v.v[0] < 3 ? v.v[2] : v.stable;
+	if (v.v[0] < 3)
+		snprintf(km->release, sizeof(km->release), "%u.%u.%u%s%.0u", v.v[0], v.v[1], v.v[2],
+			 v.stable ? "." : "", v.stable);
+	else
+		snprintf(km->release, sizeof(km->release), "%u.%u%s%.0u", v.v[0], v.v[1],
+			 v.stable ? "." : "", v.stable);
+	newest_known(&newest);
+	if (kver_cmp(&v, &newest) > 0) {
+		snprintf(km->warning, sizeof(km->warning), "kernel %s is newer than every row of "
+			 "the behaviour table (newest: %u.%u): simulated with the newest behaviours",
+			 km->release, newest.v[0], newest.v[1]);
+		v = newest;
+	}
+	for (int i = 0; i < KB_NR_BEHAVIOURS; i++)
+		km->has[behaviours[i].id] = kver_in(&v, behaviours[i].since, behaviours[i].until,
+						    behaviours[i].stable);
+	/* The families follow from the rows: the P2M's shape and what
+	 * happens to the RAM under 1-1 areas. */
+	if (!km->has[KB_IDENTITY_P2M]) {
 		return p2msim_err_set(err, -ENOTSUP,
 				      "kernel %s predates the 1-1 P2M (2.6.39): not modelled", version);
-	} else {
+	} else if (km->has[KB_LINEAR_P2M]) {
+		km->family = KERNEL_FAMILY_LINEAR;
+	} else if (km->has[KB_REMAP]) {
 		return p2msim_err_set(err, -ENOTSUP,
 				      "kernel %s remaps RAM under holes on the three-level tree (3.18 "
 				      "only), which p2msim does not model (modelled: 2.6.39-3.17, 3.19 "
 				      "and later)", version);
+	} else if (km->has[KB_RELEASE_AREAS]) {
+		km->family = KERNEL_FAMILY_TREE_RELEASE;
+	} else {
+		km->family = KERNEL_FAMILY_TREE_2639;
 	}
-	for (int i = 0; i < KB_NR_BEHAVIOURS; i++)
-		km->has[behaviours[i].id] = kver_in(&v, behaviours[i].since, behaviours[i].until);
 	if (kc)
 		km->config = *kc;
 	else
 		kernel_config_init(&km->config);
 	if (!km->config.iscsi_ibft_find)
 		km->has[KB_IBFT_RESERVE] = false;
-	/* Debian 6.1.x: "kernel BUG at arch/x86/xen/setup.c:314!" (lab capture
-	 * pc-2G-dom0-linux-mem384M). */
-	km->remap_bug_line = km->major == 6 && km->minor == 1 ? 314 : 0;
-	/* Xen loads Debian's images to 74 MiB (6.1) and 66 MiB (6.12). */
-	km->image_end_pfn = km->major == 6 && km->minor >= 12 ? 0x4200 : 0x4a00;
-	km->pt_pages = km->major == 6 && km->minor >= 12 ? 0x25 : 0x29;
+	for (size_t i = 0; i < sizeof(remap_bug_lines) / sizeof(remap_bug_lines[0]); i++)
+		if (kver_in(&v, remap_bug_lines[i].since, remap_bug_lines[i].until, NULL))
+			km->remap_bug_line = remap_bug_lines[i].line;
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++)
+		if (kver_in(&v, builds[i].since, NULL, NULL))
+			build = &builds[i];
+	km->image_end_pfn = build->image_end_pfn;
+	km->pt_pages = build->pt_pages;
 	return 0;
 }
 

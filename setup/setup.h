@@ -70,6 +70,8 @@ struct kernel_behaviour_row {
 	const char *since;	/* first version with it */
 	const char *until;	/* first version without it, or NULL */
 	const char *source;	/* the commit or log that dates it */
+	const char *stable;	/* stable releases that got it, the first of each
+				 * series: "5.10.67 5.4.148" (NULL: none known) */
 };
 
 /* The behaviour table itself, for documentation and tests. */
@@ -99,7 +101,11 @@ enum kernel_family {
 
 struct kernel_model {
 	char version[48];		/* as given */
-	unsigned int major, minor, patch;
+	char release[32];		/* what it resolved to: "5.10.223", "2.6.39.4" */
+	char note[200];			/* what was assumed resolving it, or "" */
+	char warning[200];		/* a release newer than every row, or "" */
+	unsigned int major, minor, patch;	/* patch: the stable level (2.6: the third
+						 * number) */
 	enum kernel_family family;
 	bool has[KB_NR_BEHAVIOURS];
 	struct kernel_config config;
@@ -113,9 +119,15 @@ struct kernel_model {
 
 #define KERNEL_DEFAULT_VERSION "6.1"
 
-/* Resolve a version string ("6.1", "4.19.86-1.pvops.qubes.x86_64",
- * "2.6.39") into a model.  -EINVAL for a malformed version, -ENOTSUP for
- * one no family models (3.2 - 3.18), with the reason. */
+/* Resolve a release into a model: a mainline version ("6.1", "2.6.39", the
+ * series' first release), a stable release ("5.10.223", "2.6.39.4"), a
+ * distribution's ("6.12.117+deb13-amd64", "4.19.86-1.pvops.qubes.x86_64",
+ * the ABI name "5.10.0-32-amd64", "Debian 5.10.223-1") or a whole "Linux
+ * version" line.  Stable releases get the backports the table lists.
+ * -EINVAL for a malformed version, -ENOTSUP for one no family models
+ * (before 2.6.39, 3.18), with the reason.  km->note says what was assumed
+ * (an ABI whose release is not known), km->warning when the release is
+ * newer than every row (the newest behaviours are used). */
 int kernel_model_init(struct kernel_model *km, const char *version,
 		      const struct kernel_config *kc, struct p2msim_err *err);
 static inline bool kernel_has(const struct kernel_model *km, enum kernel_behaviour b)

@@ -64,7 +64,7 @@ struct simulation {
 	uint64_t nr_pages, max_pages;
 	struct setup_layout layout;
 	struct setup_result res;
-	char notes[4][160];		/* assumptions the simulation made */
+	char notes[8][240];		/* assumptions the simulation made */
 	unsigned int nr_notes;
 };
 

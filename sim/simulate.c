@@ -407,6 +407,10 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 			       KERNEL_DEFAULT_VERSION, &o->kconfig, err);
 	if (rc < 0)
 		return rc;
+	if (sim->model.note[0])
+		note(sim, "%s", sim->model.note);
+	if (sim->model.warning[0])
+		note(sim, "%s", sim->model.warning);
 	if (o->xen_log_path) {
 		rc = xenlog_parse_file(o->xen_log_path, &xlog, err);
 		if (rc < 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "xen/machine-map.h"
+#include "xen/model.h"
 #include "xen/xenlog.h"
 #include "tests/e820-testutil.h"
 
@@ -580,6 +581,37 @@ static void test_libxl_e820_host_of_corpus_048(void)
 	xenlog_free(&log);
 }
 
+/* The Xen table: releases and stable backports choose the behaviours;
+ * unknown versions are refused with the known ones, newer ones warned. */
+static void test_xen_versions_choose_behaviours(void)
+{
+	struct xen_model xm;
+	struct p2msim_err err = { 0 };
+
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.17.7", NULL), 0);
+	CU_ASSERT_TRUE(xen_has(&xm, XB_DENY_MSI_WINDOW));
+	CU_ASSERT_TRUE(xen_has(&xm, XB_HT_HOLE_DYNAMIC));
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.14.6 (Debian 4.14.6-1)", NULL), 0);
+	CU_ASSERT_FALSE(xen_has(&xm, XB_HT_HOLE_DYNAMIC));
+	CU_ASSERT_TRUE(xen_has(&xm, XB_LOG_XEN_KERNEL_COMPAT32));
+	/* 4.20.0 still denies the window; 4.20.1 got the backport */
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.20.0", NULL), 0);
+	CU_ASSERT_TRUE(xen_has(&xm, XB_DENY_MSI_WINDOW));
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.20.5-pre", NULL), 0);
+	CU_ASSERT_FALSE(xen_has(&xm, XB_DENY_MSI_WINDOW));
+	CU_ASSERT_TRUE(xen_has(&xm, XB_DENY_LAPIC_PAGE_ONLY));
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.18.4", NULL), 0);
+	CU_ASSERT_TRUE(xen_has(&xm, XB_DENY_MSI_WINDOW));
+	CU_ASSERT_STRING_EQUAL(xm.warning, "");
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "4.99", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xm.warning, "4.99"));
+	CU_ASSERT_TRUE(xen_has(&xm, XB_DENY_LAPIC_PAGE_ONLY));
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "xen", &err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "4.14"));
+	CU_ASSERT_EQUAL(xen_model_init(&xm, "2.0", &err), -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "known: 3.3"));
+}
+
 static const struct test_case xenlog_cases[] = {
 	{ "lab_log_names_the_platform_and_gives_dom0s_machine_map",
 	  test_lab_log_names_the_platform_and_gives_dom0s_machine_map },
@@ -602,6 +634,7 @@ static const struct test_case xenlog_cases[] = {
 	{ "corpus_mail_logs", test_corpus_mail_logs },
 	{ "default_sized_dom0_nr_pages_from_the_log", test_default_sized_dom0_nr_pages_from_the_log },
 	{ "bad_logs", test_bad_logs },
+	{ "xen_versions_choose_behaviours", test_xen_versions_choose_behaviours },
 	{ NULL, NULL },
 };
 

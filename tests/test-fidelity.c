@@ -34,7 +34,7 @@
 #define VA_KERNEL_BASE 0xffffffff80000000ULL
 
 struct fcase {
-	char name[512];
+	char name[720];
 	char dir[1024];
 	char why[1024];		/* what did not match */
 	bool skipped;
@@ -272,6 +272,32 @@ static bool xen_log(const struct fcase *c, char *path, size_t len)
 	return false;
 }
 
+/*
+ * The other eras' captures run with their stable release ("5.10.223"), as
+ * the dom0's "Linux version" line or the variant's Debian version names it.
+ */
+static void release_of(const struct fcase *c, const char *variant, char *kernel, size_t len)
+{
+	char *dmesg = case_file(c, "dom0-dmesg-mem.txt", NULL);
+	const char *lv = dmesg ? strstr(dmesg, "Linux version ") : NULL;
+	char given[256] = "";
+	struct kernel_model km;
+
+	if (strncmp(c->name, "eras/", 5))
+		goto out;
+	if (lv)
+		snprintf(given, sizeof(given), "%.*s", (int)strcspn(lv, "\n"), lv);
+	else if (!variant_value(variant, "kernel_debian", given + 7, sizeof(given) - 7) ||
+		 !strcmp(given + 7, "unknown"))
+		variant_value(variant, "kernel_version", given, sizeof(given));
+	else
+		memcpy(given, "Debian ", 7);
+	if (kernel_model_init(&km, given, NULL, NULL) == 0)
+		snprintf(kernel, len, "%s", km.release);
+out:
+	free(dmesg);
+}
+
 static void run_case(struct fcase *c)
 {
 	char *variant = case_file(c, "variant.txt", NULL);
@@ -293,6 +319,7 @@ static void run_case(struct fcase *c)
 	}
 	simulation_options_init(&o);
 	variant_value(variant, "kernel_option", kernel, sizeof(kernel));
+	release_of(c, variant, kernel, sizeof(kernel));
 	o.kernel = kernel;
 	/* The map the hypervisor gave dom0; when the capture has none (the
 	 * probe failed, dom0 died), Xen's own printed map. */
@@ -354,45 +381,76 @@ out:
 	free(kcmd);
 }
 
+static size_t add_case(struct fcase *cases, size_t n, size_t max, const char *dir,
+		       const char *name)
+{
+	if (n < max) {
+		snprintf(cases[n].dir, sizeof(cases[n].dir), "%s", dir);
+		snprintf(cases[n].name, sizeof(cases[n].name), "%s", name);
+		n++;
+	}
+	return n;
+}
+
+/* The directories under @base (sorted), each as @fn(dir, name). */
+static size_t scan_dir(const char *base, const char *prefix, struct fcase *cases, size_t n,
+		       size_t max, size_t (*fn)(struct fcase *, size_t, size_t, const char *,
+						const char *))
+{
+	struct dirent **ents;
+	int k = scandir(base, &ents, NULL, alphasort);
+
+	for (int i = 0; i < k; i++) {
+		char dir[768], name[600];
+
+		if (ents[i]->d_name[0] != '.') {
+			snprintf(dir, sizeof(dir), "%s/%s", base, ents[i]->d_name);
+			snprintf(name, sizeof(name), "%s/%s", prefix, ents[i]->d_name);
+			n = fn(cases, n, max, dir, name);
+		}
+		free(ents[i]);
+	}
+	if (k > 0)
+		free(ents);
+	return n;
+}
+
+/* lab/VARIANT; cheese/VARIANT/k6.1 and k6.12 */
+static size_t add_variant(struct fcase *cases, size_t n, size_t max, const char *dir,
+			  const char *name)
+{
+	static const char *const kernels[] = { "k6.1", "k6.12" };
+	char sub[900], subname[700];
+	struct stat st;
+
+	snprintf(sub, sizeof(sub), "%s/k6.1", dir);
+	if (stat(sub, &st) != 0)
+		return add_case(cases, n, max, dir, name);
+	for (int kk = 0; kk < 2; kk++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dir, kernels[kk]);
+		snprintf(subname, sizeof(subname), "%s/%s", name, kernels[kk]);
+		n = add_case(cases, n, max, sub, subname);
+	}
+	return n;
+}
+
+/* eras/XEN-LINUX/VARIANT */
+static size_t add_era(struct fcase *cases, size_t n, size_t max, const char *dir,
+		      const char *name)
+{
+	return scan_dir(dir, name, cases, n, max, add_case);
+}
+
 static size_t find_cases(struct fcase *cases, size_t max)
 {
-	static const char *const groups[] = { "lab", "cheese" };
+	static const char *const groups[] = { "lab", "cheese", "eras" };
 	size_t n = 0;
 
-	for (size_t g = 0; g < 2; g++) {
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		char base[512];
-		struct dirent **ents;
-		int k;
 
 		snprintf(base, sizeof(base), "%s/tests/data/fidelity/%s", fidelity_srcdir(), groups[g]);
-		k = scandir(base, &ents, NULL, alphasort);
-		for (int i = 0; i < k; i++) {
-			char dir[768], sub[900];
-			struct stat st;
-
-			if (ents[i]->d_name[0] == '.')
-				goto next;
-			snprintf(dir, sizeof(dir), "%s/%s", base, ents[i]->d_name);
-			snprintf(sub, sizeof(sub), "%s/k6.1", dir);
-			if (stat(sub, &st) == 0) {
-				static const char *const kernels[] = { "k6.1", "k6.12" };
-
-				for (int kk = 0; kk < 2 && n < max; kk++, n++) {
-					snprintf(cases[n].dir, sizeof(cases[n].dir), "%s/%s", dir, kernels[kk]);
-					snprintf(cases[n].name, sizeof(cases[n].name), "%s/%s/%s",
-						 groups[g], ents[i]->d_name, kernels[kk]);
-				}
-			} else if (n < max) {
-				snprintf(cases[n].dir, sizeof(cases[n].dir), "%s", dir);
-				snprintf(cases[n].name, sizeof(cases[n].name), "%s/%s", groups[g],
-					 ents[i]->d_name);
-				n++;
-			}
-next:
-			free(ents[i]);
-		}
-		if (k > 0)
-			free(ents);
+		n = scan_dir(base, groups[g], cases, n, max, g == 2 ? add_era : add_variant);
 	}
 	return n;
 }

@@ -613,6 +613,61 @@ static void test_kernel_versions(void)
 	CU_ASSERT_EQUAL(kernel_model_init(&km, "6", NULL, NULL), -EINVAL);
 }
 
+/* Releases as users have them: stable backports count, distribution names
+ * resolve to the release they were built from, a release newer than every
+ * row runs the newest rows with a warning naming it. */
+static void test_kernel_releases_and_backports(void)
+{
+	static const struct {
+		const char *given, *release;
+		bool max_pfn_last;
+	} cases[] = {
+		{ "5.10", "5.10", false },
+		{ "5.10.66", "5.10.66", false },
+		{ "5.10.223", "5.10.223", true },
+		{ "Debian 5.10.223-1", "5.10.223", true },
+		{ "5.10.0-32-amd64", "5.10.223", true },
+		{ "Linux version 5.10.0-32-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian "
+		  "10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP "
+		  "Debian 5.10.223-1 (2024-08-10)", "5.10.223", true },
+		{ "6.1.158", "6.1.158", true },
+		{ "6.12.117+deb13-amd64", "6.12.117", true },
+		{ "5.4.147", "5.4.147", false },
+		{ "5.4.148", "5.4.148", true },
+		{ "2.6.39.4", "2.6.39.4", false },
+	};
+	struct kernel_model km;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(kernel_model_init(&km, cases[i].given, NULL, NULL), 0);
+		CU_ASSERT_STRING_EQUAL(km.release, cases[i].release);
+		CU_ASSERT_EQUAL(kernel_has(&km, KB_MAX_PFN_LAST), cases[i].max_pfn_last);
+		CU_ASSERT_STRING_EQUAL(km.warning, "");
+	}
+	/* the Debian build and BUG line rows */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.10.223", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.image_end_pfn, 0x4600);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 0);
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.16.1", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 313);
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "6.1.192", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(km.remap_bug_line, 314);
+	CU_ASSERT_EQUAL(km.image_end_pfn, 0x4a00);
+	/* an ABI newer than the known one is at least its release; an
+	 * unknown one is the series' first, said in the note */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.10.0-35-amd64", NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(km.release, "5.10.223");
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.note, "at least 5.10.223"));
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "5.15.0-91-generic", NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(km.release, "5.15");
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.note, "unknown"));
+	/* newer than every row */
+	CU_ASSERT_EQUAL(kernel_model_init(&km, "9.99", NULL, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(km.warning, "9.99"));
+	CU_ASSERT_TRUE(kernel_has(&km, KB_NVS_SWAP));
+	CU_ASSERT_EQUAL(km.family, KERNEL_FAMILY_LINEAR);
+}
+
 /* Every behaviour row names a version and a source. */
 static void test_behaviour_table_is_dated(void)
 {
@@ -632,6 +687,7 @@ static void test_behaviour_table_is_dated(void)
 static const struct test_case cases[] = {
 	{ "seed_2639_boot", test_seed_2639_boot },
 	{ "2639_e820_unusable_and_extra_at_4g", test_2639_e820_unusable_and_extra_at_4g },
+	{ "kernel_releases_and_backports", test_kernel_releases_and_backports },
 	{ "identity_rounding_inward_vs_outward", test_identity_rounding_inward_vs_outward },
 	{ "domu_no_low_identity_2639", test_domu_no_low_identity_2639 },
 	{ "modern_seed", test_modern_seed },

@@ -139,10 +139,14 @@ static void print_behaviours(void)
 	const struct kernel_behaviour_row *rows = kernel_behaviours(&nr);
 
 	printf("Kernel behaviours and the versions that have them (p2msim models 2.6.39-3.17 "
-	       "and 3.19+):\n");
-	for (size_t i = 0; i < nr; i++)
+	       "and 3.19+);\nsince/until are mainline versions, stable the first release of each "
+	       "stable series that got it:\n");
+	printf("  %-22s %-7s %-7s %s\n", "behaviour", "since", "until", "stable / source");
+	for (size_t i = 0; i < nr; i++) {
 		printf("  %-22s %-7s %-7s %s\n", rows[i].name, rows[i].since,
-		       rows[i].until ? rows[i].until : "-", rows[i].source);
+		       rows[i].until ? rows[i].until : "-", rows[i].stable ? rows[i].stable : "-");
+		printf("  %-38s %s\n", "", rows[i].source);
+	}
 }
 
 static void print_log(const struct simulation *sim)
@@ -567,6 +571,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		return tool_usage(cmd, "unexpected argument '%s'", argv[optind]);
 
 	rc = simulation_run(&o, &sim, &err);
+	if (sim.model.warning[0])
+		tool_error("warning: %s", sim.model.warning);
 	if (rc < 0 && !sim.res.crashed) {
 		simulation_free(&sim);
 		return tool_fail(&err);

@@ -8,10 +8,12 @@
  * tools/libs/light/libxl_x86.c; see xen/xenlog.h for the summary.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xen/machine-map.h"
+#include "xen/model.h"
 #include "xen/xenlog.h"
 
 #define PAGE_SHIFT 12
@@ -74,22 +76,24 @@ int xen_platform_set_version(struct xen_platform *pf, const char *version)
 		return -EINVAL;
 	pf->xen_major = (unsigned int)major;
 	pf->xen_minor = (unsigned int)minor;
+	pf->xen_patch = 0;
+	if (*end == '.' && end[1] >= '0' && end[1] <= '9')
+		pf->xen_patch = (unsigned int)strtoul(end + 1, NULL, 10) % 1000;
 	return 0;
 }
 
-/* Xen major.minor at least a.b; an unknown version counts as 4.17, the
- * Xen of the project's lab (and of xen/dom0-mem.h's rules). */
-static bool xen_at_least(const struct xen_platform *pf, unsigned int a, unsigned int b)
+/* The behaviours of pf's Xen; an unknown version has those of
+ * XEN_DEFAULT_VERSION, the Xen of the project's lab. */
+static void platform_model(const struct xen_platform *pf, struct xen_model *xm)
 {
-	unsigned int major = pf->xen_major ? pf->xen_major : 4;
-	unsigned int minor = pf->xen_major ? pf->xen_minor : 17;
+	char v[32];
 
-	return major > a || (major == a && minor >= b);
-}
-
-static bool xen_before(const struct xen_platform *pf, unsigned int a, unsigned int b)
-{
-	return !xen_at_least(pf, a, b);
+	if (pf->xen_major)
+		snprintf(v, sizeof(v), "%u.%u.%u", pf->xen_major, pf->xen_minor, pf->xen_patch);
+	else
+		snprintf(v, sizeof(v), "%s", XEN_DEFAULT_VERSION);
+	if (xen_model_init(xm, v, NULL) < 0)
+		(void)xen_model_init(xm, XEN_DEFAULT_VERSION, NULL);
 }
 
 /* --- dom0's iomem permissions ------------------------------------------------------------ */
@@ -128,16 +132,12 @@ static int cmp_range(const void *a, const void *b)
 }
 
 /*
- * The frames the hardware domain is denied, by the rules of pf's Xen.
- * Xen 4.1 (corpus 001, and its construct_dom0) denies only the local APIC
- * and IO-APIC pages; the 4.4 dom0 builder also has the MSI window and the
- * AMD HyperTransport range, so both are taken to come with 4.2 (no capture
- * in between dates them closer).  The MSI window went in 4.21 (Roger Pau
- * Monne, Feb 2025: the local APIC page is denied on its own).  Jan
- * Beulich's "x86/AMD: make HT range dynamic for Fam17 and up" (June 2021,
- * 4.16) moved the HT range to the top of the physical address space.
+ * The frames the hardware domain is denied, by the rules of pf's Xen
+ * (xen/model.c dates each): the local APIC and IO-APIC pages, the MSI
+ * window, the AMD HyperTransport range, HPET and IOMMU registers.
  */
-static int denied_ranges(const struct xen_platform *pf, unsigned int paddr_bits, struct ranges *d)
+static int denied_ranges(const struct xen_platform *pf, const struct xen_model *xm,
+			 unsigned int paddr_bits, struct ranges *d)
 {
 	uint64_t lapic = pf->lapic_set ? pf->lapic : APIC_DEFAULT_BASE;
 	int rc = 0;
@@ -146,14 +146,14 @@ static int denied_ranges(const struct xen_platform *pf, unsigned int paddr_bits,
 		rc |= ranges_add(d, PFN_DOWN(lapic), PFN_DOWN(lapic));
 	for (unsigned int i = 0; i < pf->nr_ioapics; i++)
 		rc |= ranges_add(d, PFN_DOWN(pf->ioapic[i]), PFN_DOWN(pf->ioapic[i]));
-	if (xen_at_least(pf, 4, 2) && xen_before(pf, 4, 21))
+	if (xen_has(xm, XB_DENY_MSI_WINDOW))
 		rc |= ranges_add(d, PFN_DOWN(MSI_WINDOW_START), PFN_DOWN(MSI_WINDOW_END));
-	if ((pf->vendor == XEN_CPU_AMD || pf->vendor == XEN_CPU_HYGON) && xen_at_least(pf, 4, 2)) {
+	if ((pf->vendor == XEN_CPU_AMD || pf->vendor == XEN_CPU_HYGON) &&
+	    xen_has(xm, XB_DENY_HT_HOLE)) {
 		unsigned int bits = 40;
 		uint64_t top;
 
-		/* Family 0x17+: below 2^paddr_bits (from 4.16); before, 1 TiB. */
-		if (xen_at_least(pf, 4, 16) && pf->family >= 0x17)
+		if (xen_has(xm, XB_HT_HOLE_DYNAMIC) && pf->family >= 0x17)
 			bits = paddr_bits;
 		top = PFN_DOWN(1ULL << bits);
 		rc |= ranges_add(d, top - PFN_DOWN(HT_SIZE), top - 1);
@@ -230,6 +230,7 @@ int xen_machine_map(const struct e820_table *xen_e820, const struct xen_platform
 {
 	struct ranges denied = { 0 }, permitted = { 0 };
 	struct walk w = { 0 };
+	struct xen_model xm;
 	unsigned int bits = pf->paddr_bits ? pf->paddr_bits : DEFAULT_PADDR_BITS;
 	uint64_t top;
 	int rc;
@@ -237,16 +238,16 @@ int xen_machine_map(const struct e820_table *xen_e820, const struct xen_platform
 	if (bits < 32 || bits > 52)
 		return p2msim_err_set(err, -EINVAL, "paddr_bits %u is not a physical address width",
 				      bits);
-	/* Xen 4.1 permits every frame; later Xen the frames below 2^paddr_bits. */
-	top = xen_before(pf, 4, 2) ? ~0ULL : PFN_DOWN(1ULL << bits) - 1;
-	rc = denied_ranges(pf, bits, &denied);
+	platform_model(pf, &xm);
+	top = xen_has(&xm, XB_IOMEM_BELOW_PADDR_BITS) ? PFN_DOWN(1ULL << bits) - 1 : ~0ULL;
+	rc = denied_ranges(pf, &xm, bits, &denied);
 	if (rc == 0)
 		rc = permitted_ranges(&denied, top, &permitted);
 	if (rc < 0)
 		goto out;
 	w.out = out;
 	w.paddr_bits = bits;
-	w.check_bits = !xen_before(pf, 4, 2);
+	w.check_bits = xen_has(&xm, XB_IOMEM_BELOW_PADDR_BITS);
 	for (size_t i = 0; i < xen_e820->nr && !w.rc; i++) {
 		const struct e820_entry *en = &xen_e820->entries[i];
 		uint64_t s = PFN_DOWN(en->addr);

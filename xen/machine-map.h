@@ -44,6 +44,7 @@ enum xen_hpet_protect {
  */
 struct xen_platform {
 	unsigned int xen_major, xen_minor;	/* 0.0: unknown (4.17's rules) */
+	unsigned int xen_patch;			/* 4.20.5 -> 5 (stable backports) */
 	enum xen_cpu_vendor vendor;
 	unsigned int family;			/* CPU family; 0: unknown */
 	unsigned int paddr_bits;		/* 0: unknown (40 assumed) */
@@ -66,7 +67,8 @@ void xen_platform_init(struct xen_platform *pf);
 int xen_platform_add_ioapic(struct xen_platform *pf, uint64_t addr);
 int xen_platform_add_drhd(struct xen_platform *pf, uint64_t addr);
 int xen_platform_add_amd_iommu(struct xen_platform *pf, uint64_t addr);
-/* "4.17.7", "4.1.5-pre", "4.14-unstable" -> major, minor; -EINVAL if not. */
+/* "4.17.7", "4.1.5-pre", "4.14-unstable" -> major, minor, patch; -EINVAL
+ * if not. */
 int xen_platform_set_version(struct xen_platform *pf, const char *version);
 
 /* --- what a guest is given as its memory map -------------------------------------- */

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e820/e820-text.c - the lines of a log or mail as the map readers see
+ * them; xen/xenlog.c reads Xen's boot log through the same reader.
+ *
+ *  1. Physical lines.  A NUL or other binary control byte, or a line
+ *     longer than LINE_MAX_LEN, is an error: real maps never contain them,
+ *     and silently skipping would hide a broken capture.
+ *  2. Quoted-printable.  A mail body is decoded ("=3D", soft line breaks
+ *     "=" at the end of a line) when the input shows it is one: an "=3D"
+ *     anywhere, or a line ending in "=20"/"=09".  Without those, only a map
+ *     line that ends in "=" is joined with the next line.
+ *  3. Prefixes are peeled off, repeatedly: "> " quoting, "[    0.000000]"
+ *     and other console timestamps, "(XEN)", journalctl's
+ *     "May 02 08:02:43 host kernel:", dmesg -x "kern  :info  :", "<6>".
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e820/e820-parse.h"
+
+int ep_err(const struct e820_text *t, unsigned int line, int code, const char *fmt, ...)
+{
+	char msg[P2MSIM_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		return p2msim_err_set(t->err, code, "%s:%u: %s", t->name, line, msg);
+	return p2msim_err_set(t->err, code, "%s: %s", t->name, msg);
+}
+
+/* --- physical and logical lines ------------------------------------------ */
+
+static bool binary_byte(unsigned char c)
+{
+	/* Tabs, CR, FF and ESC (colour codes in console logs) are text. */
+	return c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != 0x1b && c != '\v';
+}
+
+/* Next physical line [*s, *s + *n) without its newline; false at the end. */
+int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
+{
+	const char *b = t->buf + t->pos, *e = t->buf + t->len, *nl;
+	size_t len;
+
+	*eof = t->pos >= t->len;
+	if (*eof)
+		return 0;
+	nl = memchr(b, '\n', (size_t)(e - b));
+	len = nl ? (size_t)(nl - b) : (size_t)(e - b);
+	if (len > LINE_MAX_LEN)
+		return ep_err(t, t->lineno, -EINVAL,
+			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
+	for (size_t i = 0; i < len; i++)
+		if (binary_byte((unsigned char)b[i]))
+			return ep_err(t, t->lineno, -EINVAL,
+				    "binary data (byte 0x%02x); expected a text memory map",
+				    (unsigned char)b[i]);
+	*s = b;
+	*n = len;
+	t->pos += len + (nl ? 1 : 0);
+	t->lineno++;
+	return 0;
+}
+
+int ep_lbuf_append(struct e820_text *t, const char *s, size_t n, unsigned int line)
+{
+	if (t->llen + n + 1 > LOGICAL_MAX_LEN)
+		return ep_err(t, line, -EINVAL, "joined line longer than %d bytes", LOGICAL_MAX_LEN);
+	if (t->llen + n + 1 > t->lcap) {
+		size_t cap = t->lcap ? t->lcap : 256;
+		char *nb;
+
+		while (cap < t->llen + n + 1)
+			cap *= 2;
+		nb = realloc(t->lbuf, cap);
+		if (!nb)
+			return ep_err(t, 0, -ENOMEM, "out of memory");
+		t->lbuf = nb;
+		t->lcap = cap;
+	}
+	memcpy(t->lbuf + t->llen, s, n);
+	t->llen += n;
+	t->lbuf[t->llen] = '\0';
+	return 0;
+}
+
+/* Append a physical line, decoding quoted-printable escapes in QP mode.
+ * Sets *soft when the line ended in a QP soft line break. */
+int ep_lbuf_append_line(struct e820_text *t, const char *s, size_t n, unsigned int line,
+			bool *soft)
+{
+	int rc;
+
+	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t') && !t->qp)
+		n--;
+	*soft = false;
+	if (!t->qp)
+		return ep_lbuf_append(t, s, n, line);
+	while (n && s[n - 1] == '\r')
+		n--;
+	if (n && s[n - 1] == '=') {
+		*soft = true;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '=' && i + 2 < n && text_hexval(s[i + 1]) >= 0 &&
+		    text_hexval(s[i + 2]) >= 0) {
+			c = (char)(text_hexval(s[i + 1]) * 16 + text_hexval(s[i + 2]));
+			i += 2;
+			if (binary_byte((unsigned char)c) || !c)
+				c = ' ';
+		}
+		rc = ep_lbuf_append(t, &c, 1, line);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Read the next logical line into lbuf; *line is its first line number.
+ * Returns 1 when a line was read, 0 at the end, < 0 on error. */
+int ep_read_logical(struct e820_text *t, unsigned int *line)
+{
+	const char *s;
+	size_t n;
+	bool eof, soft;
+	int rc;
+
+	t->llen = 0;
+	if (t->lbuf)
+		t->lbuf[0] = '\0';
+	*line = t->lineno;
+	rc = ep_next_phys(t, &s, &n, &eof);
+	if (rc)
+		return rc;
+	if (eof)
+		return 0;
+	rc = ep_lbuf_append_line(t, s, n, *line, &soft);
+	if (rc)
+		return rc;
+	if (!t->lbuf)
+		rc = ep_lbuf_append(t, "", 0, *line);
+	while (!rc && soft) {
+		rc = ep_next_phys(t, &s, &n, &eof);
+		if (rc || eof)
+			break;
+		rc = ep_lbuf_append_line(t, s, n, *line, &soft);
+	}
+	return rc ? rc : 1;
+}
+
+
+/* Step over whitespace-only lines, which classify() ignores, without the
+ * line machinery: a file of nothing but newlines is otherwise the slowest
+ * input there is (tens of ns a line).  Over-long lines are left to
+ * ep_next_phys() to refuse. */
+void ep_skip_blank_lines(struct e820_text *t)
+{
+	size_t i = t->pos;
+
+	while (i < t->len) {
+		size_t j = i;
+
+		while (j < t->len && j - i <= LINE_MAX_LEN && e820_is_space(t->buf[j]))
+			j++;
+		if (j >= t->len || t->buf[j] != '\n' || j - i > LINE_MAX_LEN)
+			break;
+		i = j + 1;
+		t->lineno++;
+	}
+	t->pos = i;
+}
+
+/* --- prefixes ------------------------------------------------------------ */
+
+/* "HH:MM:SS" (hours may be one digit: checked from the second digit) */
+static bool is_time(const char *q)
+{
+	return is_digit(q[0]) && is_digit(q[1]) && q[2] == ':' && is_digit(q[3]) &&
+	       is_digit(q[4]) && q[5] == ':' && is_digit(q[6]) && is_digit(q[7]);
+}
+
+/* A console timestamp "[...]" at p: dmesg "[ 12.345]", "[2022-01-18
+ * 10:00:00]", dmesg -T "[Wed Oct 15 21:07:12 2025]", Xen "[0000001b...]".
+ * Returns its length including trailing blanks, or 0. */
+static size_t timestamp_len(const char *p)
+{
+	const char *q = p + 1, *close;
+	size_t n;
+	bool has_time = false, all_hex = true, dmesg = true, seen_dot = false, seen_digit = false;
+
+	if (*p != '[')
+		return 0;
+	close = strchr(q, ']');
+	if (!close || close - q > 64 || close == q)
+		return 0;
+	n = (size_t)(close - q);
+	for (size_t i = 0; i < n; i++) {
+		char c = q[i];
+
+		if (c == ',' || c == '[')
+			return 0;
+		if (i + 8 <= n && is_time(q + i))
+			has_time = true;
+		if (text_hexval(c) < 0)
+			all_hex = false;
+		if (is_digit(c))
+			seen_digit = true;
+		else if (c == '.' && seen_digit && !seen_dot)
+			seen_dot = true;
+		else if (c != ' ')
+			dmesg = false;
+	}
+	if (!(has_time || (all_hex && n >= 8) || (dmesg && seen_dot)))
+		return 0;
+	if (!strncmp(q, "mem ", 4) || !strncmp(q, "gap ", 4))
+		return 0;
+	return (size_t)(skip_ws(close + 1) - p);
+}
+
+/* journalctl "May 02 08:02:43 host prog: " or ISO "2025-05-02T08:02:43+0200
+ * host prog: "; syslog-style month names in any language. */
+static size_t journal_len(const char *p)
+{
+	const char *q = p;
+	size_t wl;
+
+	/* first word: month name, or an ISO timestamp */
+	wl = strcspn(q, " \t");
+	if (!wl || wl > 40)
+		return 0;
+	if (memchr(q, 'T', wl) && memchr(q, ':', wl) && is_digit(q[0])) {
+		q = skip_ws(q + wl);
+	} else {
+		if (wl > 12)
+			return 0;
+		for (size_t i = 0; i < wl; i++)
+			if (is_digit(q[i]) || q[i] == ':' || q[i] == '[' || q[i] == '(')
+				return 0;
+		q = skip_ws(q + wl);
+		if (!is_digit(q[0]))
+			return 0;
+		q += is_digit(q[1]) ? 2 : 1;
+		if (!e820_is_space(*q))
+			return 0;
+		q = skip_ws(q);
+		if (!(is_digit(q[0]) && is_digit(q[1]) && q[2] == ':' && is_digit(q[3]) &&
+		      is_digit(q[4]) && q[5] == ':' && is_digit(q[6]) && is_digit(q[7])))
+			return 0;
+		q += 8;
+		while (is_digit(*q) || *q == '.')
+			q++;
+		if (!e820_is_space(*q))
+			return 0;
+		q = skip_ws(q);
+	}
+	/* host */
+	wl = strcspn(q, " \t");
+	if (!wl || wl > 64 || q[wl - 1] == ':')
+		return 0;
+	q = skip_ws(q + wl);
+	/* program: "kernel:", "xen[123]:" */
+	wl = strcspn(q, " \t");
+	if (wl < 2 || wl > 64 || q[wl - 1] != ':')
+		return 0;
+	return (size_t)(skip_ws(q + wl) - p);
+}
+
+/* dmesg -x "kern  :info  : " */
+static size_t dmesg_x_len(const char *p)
+{
+	const char *q = p;
+
+	if (!(q[0] >= 'a' && q[0] <= 'z'))
+		return 0;
+	while (*q >= 'a' && *q <= 'z')
+		q++;
+	q = skip_ws(q);
+	if (*q++ != ':')
+		return 0;
+	if (!(*q >= 'a' && *q <= 'z'))
+		return 0;
+	while (*q >= 'a' && *q <= 'z')
+		q++;
+	q = skip_ws(q);
+	if (*q != ':' || !e820_is_space(q[1]))
+		return 0;
+	return (size_t)(skip_ws(q + 1) - p);
+}
+
+static size_t quote_len(const char *p)
+{
+	const char *q = skip_ws(p);
+
+	if (*q != '>')
+		return 0;
+	while (*q == '>') {
+		q++;
+		if (*q == ' ' || *q == '\t')
+			q++;
+		q = (*skip_ws(q) == '>') ? skip_ws(q) : q;
+	}
+	return (size_t)(q - p);
+}
+
+/* Strip ANSI colour sequences in place (ESC [ ... letter). */
+void ep_strip_ansi(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r;) {
+		if (*r == 0x1b) {
+			r++;
+			if (*r == '[') {
+				r++;
+				while (*r && !((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
+					r++;
+				if (*r)
+					r++;
+			}
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+void ep_strip_prefixes(const char *line, struct stripped *st)
+{
+	const char *c = line;
+	size_t n;
+	bool changed = true;
+
+	st->log = st->xen = false;
+	c += quote_len(c);
+	st->indented = e820_is_space(*c);
+	c = skip_ws(c);
+	while (changed) {
+		changed = false;
+		if (c[0] == '<' && is_digit(c[1]) && c[2] == '>') {
+			c = skip_ws(c + 3);
+			st->log = changed = true;
+		}
+		if ((n = timestamp_len(c))) {
+			c += n;
+			st->log = changed = true;
+		}
+		if (!strncmp(c, "(XEN)", 5)) {
+			c = skip_ws(c + 5);
+			st->log = st->xen = changed = true;
+		}
+		if (!changed && (n = journal_len(c))) {
+			c += n;
+			st->log = changed = true;
+		}
+		if (!changed && (n = dmesg_x_len(c))) {
+			c += n;
+			st->log = changed = true;
+		}
+	}
+	st->c = c;
+}
+
+/* --- classifying one line ------------------------------------------------ */
+
+static bool detect_qp(const char *buf, size_t len)
+{
+	const char *e = buf + len;
+
+	for (const char *s = buf; s < e;) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		const char *le = nl ? nl : e;
+		size_t n = (size_t)(le - s);
+
+		while (n && s[n - 1] == '\r')
+			n--;
+		if (n && s[0] != '#') {
+			for (size_t i = 0; i + 3 <= n; i++)
+				if (!memcmp(s + i, "=3D", 3))
+					return true;
+			if (n >= 3 && (!memcmp(s + n - 3, "=20", 3) || !memcmp(s + n - 3, "=09", 3)))
+				return true;
+		}
+		s = nl ? nl + 1 : e;
+	}
+	return false;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+void ep_text_init(struct e820_text *t, const char *name, const char *buf, size_t len,
+		  struct p2msim_err *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->name = name ? name : "<input>";
+	t->buf = buf;
+	t->len = len;
+	t->err = err;
+	t->lineno = 1;
+	t->qp = detect_qp(buf, len);
+}
+
+/* --- whole files ---------------------------------------------------------- */
+
+int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			size_t ncap;
+			char *nb;
+
+			if (cap > INPUT_MAX_LEN) {
+				free(buf);
+				return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
+						      name, INPUT_MAX_LEN >> 20);
+			}
+			/* one byte past the limit is enough to know */
+			ncap = cap * 2 > INPUT_MAX_LEN + 1 ? INPUT_MAX_LEN + 1 : cap * 2;
+			nb = realloc(buf, ncap);
+			if (!nb) {
+				free(buf);
+				return p2msim_err_set(err, -ENOMEM, "out of memory");
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+
+			free(buf);
+			return p2msim_err_set(err, -e, "%s: %s", name, strerror(e));
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+
+/* --- a line reader for other log parsers (xen/xenlog.c) ----------------- */
+
+int e820_text_open(struct e820_text **out, const char *name, const char *buf, size_t len,
+		   struct p2msim_err *err)
+{
+	struct e820_text *t;
+
+	*out = NULL;
+	if (len > INPUT_MAX_LEN)
+		return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
+				      name ? name : "<input>", INPUT_MAX_LEN >> 20);
+	t = malloc(sizeof(*t));
+	if (!t)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	ep_text_init(t, name, buf, len, err);
+	*out = t;
+	return 0;
+}
+
+int e820_text_next(struct e820_text *t, struct e820_text_line *l)
+{
+	struct stripped st;
+	int rc = ep_read_logical(t, &l->line);
+
+	if (rc <= 0)
+		return rc;
+	ep_strip_ansi(t->lbuf);
+	ep_strip_prefixes(t->lbuf, &st);
+	l->content = st.c;
+	l->log = st.log;
+	l->xen = st.xen;
+	return 1;
+}
+
+void e820_text_close(struct e820_text *t)
+{
+	if (!t)
+		return;
+	free(t->lbuf);
+	free(t);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv/sim-check.c - invariants of the in-memory Xen and of a guest P2M
+ * against it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/sim-internal.h"
+
+#include "p2m/p2m.h"
+
+/* --- checks ----------------------------------------------------------------------------------- */
+
+struct m2p_span {
+	uint64_t pfn, len, mfn;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct m2p_span *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* No pfn of @d is named by two of its frames. */
+static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
+			    struct p2msim_err *err)
+{
+	struct m2p_span *v;
+	size_t n = 0, k = 0;
+	int rc = 0;
+
+	for (const struct xm_node *x = xm_first(&s->owned); x; x = xm_next(&s->owned, x))
+		if (x->owner == d->domid && x->m2p != SIM_NO_M2P)
+			n++;
+	if (!n)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return p2msim_err_set(err, -ENOMEM, "sim check: out of memory");
+	for (const struct xm_node *x = xm_first(&s->owned); x; x = xm_next(&s->owned, x))
+		if (x->owner == d->domid && x->m2p != SIM_NO_M2P)
+			v[k++] = (struct m2p_span){ x->m2p, x->end - x->start, x->start };
+	qsort(v, n, sizeof(*v), cmp_span);
+	for (size_t i = 1; i < n; i++)
+		if (v[i].pfn < v[i - 1].pfn + v[i - 1].len) {
+			rc = p2msim_err_set(err, -EUCLEAN,
+					    "sim check: d%u: pfn %#" PRIx64 " is named by mfn %#" PRIx64 " and mfn %#" PRIx64,
+					    d->domid, v[i].pfn,
+					    v[i - 1].mfn + (v[i].pfn - v[i - 1].pfn), v[i].mfn);
+			break;
+		}
+	free(v);
+	return rc;
+}
+
+int hv_sim_check(struct hv *hv, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	const struct xm_node *f, *o, *prev = NULL;
+	bool prev_free = false;
+	uint64_t free_sum = 0, owned_sum = 0;
+	size_t ri = 0;
+	int rc;
+
+	if (!hv || hv->ops != &sim_ops)
+		return p2msim_err_set(err, -EINVAL, "hv_sim_check: not a sim hypervisor");
+	/* Walk both maps in address order: each extent is non-empty, in RAM,
+	 * after the previous one of either map. */
+	f = xm_first(&s->free);
+	o = xm_first(&s->owned);
+	while (f || o) {
+		bool take_free = f && (!o || f->start < o->start);
+		const struct xm_node *x = take_free ? f : o;
+
+		if (x->start >= x->end)
+			return p2msim_err_set(err, -EUCLEAN, "sim check: empty extent at %#" PRIx64,
+					      x->start);
+		if (prev && x->start < prev->end)
+			return p2msim_err_set(err, -EUCLEAN,
+					      "sim check: frames %#" PRIx64 "-%#" PRIx64 " are in two extents (owned twice or owned and free)",
+					      x->start, (prev->end < x->end ? prev->end : x->end) - 1);
+		while (ri < s->nr_ram && s->ram[ri].end <= x->start)
+			ri++;
+		if (ri == s->nr_ram || x->start < s->ram[ri].start || x->end > s->ram[ri].end)
+			return p2msim_err_set(err, -EUCLEAN,
+					      "sim check: extent %#" PRIx64 "-%#" PRIx64 " is not machine RAM",
+					      x->start, x->end - 1);
+		if (take_free) {
+			if (prev && prev_free && prev->end == x->start)
+				return p2msim_err_set(err, -EUCLEAN,
+						      "sim check: free extents at %#" PRIx64 " not merged",
+						      x->start);
+			free_sum += x->end - x->start;
+			f = xm_next(&s->free, f);
+		} else {
+			if (x->owner != SIM_OWNER_XEN && !sim_find_domain(s, x->owner))
+				return p2msim_err_set(err, -EUCLEAN,
+						      "sim check: frames %#" PRIx64 "-%#" PRIx64 " belong to d%u, which does not exist",
+						      x->start, x->end - 1, x->owner);
+			owned_sum += x->end - x->start;
+			o = xm_next(&s->owned, o);
+		}
+		prev = x;
+		prev_free = take_free;
+	}
+	if (free_sum != s->nr_free)
+		return p2msim_err_set(err, -EUCLEAN, "sim check: %" PRIu64 " free frames counted, %" PRIu64 " recorded",
+				      free_sum, s->nr_free);
+	if (free_sum + owned_sum != s->total_frames)
+		return p2msim_err_set(err, -EUCLEAN,
+				      "sim check: %" PRIu64 " free + %" PRIu64 " owned frames != %" PRIu64 " RAM frames (a frame leaked)",
+				      free_sum, owned_sum, s->total_frames);
+	for (size_t i = 0; i < s->nr_doms; i++) {
+		const struct sim_domain *d = s->doms[i];
+		uint64_t mine = 0;
+		const struct xm_node *si = xm_lookup(&s->owned, d->shared_info_mfn);
+
+		for (const struct xm_node *x = xm_first(&s->owned); x; x = xm_next(&s->owned, x))
+			if (x->owner == d->domid)
+				mine += x->end - x->start;
+		if (mine != d->tot_pages)
+			return p2msim_err_set(err, -EUCLEAN,
+					      "sim check: d%u owns %" PRIu64 " frames but tot_pages is %" PRIu64,
+					      d->domid, mine, d->tot_pages);
+		if (!si || si->owner != SIM_OWNER_XEN)
+			return p2msim_err_set(err, -EUCLEAN, "sim check: d%u's shared_info frame is not Xen's",
+					      d->domid);
+		rc = check_m2p_unique(s, d, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
+		     struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	const struct sim_domain *d;
+	struct p2m_iter it;
+	struct p2m_run run;
+	uint64_t named = 0;
+
+	if (!hv || hv->ops != &sim_ops)
+		return p2msim_err_set(err, -EINVAL, "hv_sim_check_p2m: not a sim hypervisor");
+	d = sim_find_domain(s, domid);
+	if (!d)
+		return p2msim_err_set(err, -ESRCH, "hv_sim_check_p2m: no domain %u", domid);
+	p2m_iter_init(&it, p2m, 0, p2m_capacity(p2m), 0);
+	while (p2m_iter_next(&it, &run)) {
+		if (run.type != P2M_PFN)
+			continue;
+		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
+			uint64_t mfn = p2m_pfn_to_mfn(p2m, pfn);
+			const struct xm_node *n = xm_lookup(&s->owned, mfn);
+
+			if (!n || n->owner != d->domid)
+				return p2msim_err_set(err, -EUCLEAN,
+						      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 ", a frame %s",
+						      d->domid, pfn, mfn,
+						      !n ? (sim_is_ram(s, mfn) ? "that is free" : "that is not RAM")
+							 : "of another domain");
+			if (sim_node_m2p(n, mfn) != pfn)
+				return p2msim_err_set(err, -EUCLEAN,
+						      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 " but M2P says pfn %#" PRIx64,
+						      d->domid, pfn, mfn, sim_node_m2p(n, mfn));
+			named++;
+		}
+	}
+	if (named != d->tot_pages)
+		return p2msim_err_set(err, -EUCLEAN,
+				      "P2M/hv: d%u has %" PRIu64 " pfn entries but owns %" PRIu64 " frames (%s)",
+				      d->domid, named, d->tot_pages,
+				      named < d->tot_pages ? "frames leaked out of the P2M" : "impossible");
+	return 0;
+}

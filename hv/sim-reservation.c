@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv/sim-reservation.c - the XENMEM reservation operations of the in-memory
+ * Xen (populate_physmap, increase/decrease_reservation, max_pages) and its
+ * M2P (machphys_update, the M2P lookup).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/sim-internal.h"
+
+/* --- reservations ------------------------------------------------------------------------ */
+
+int sim_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
+		    uint64_t *pages, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	int rc = sim_enter(s, "reservation", NULL, err);
+
+	if (rc < 0)
+		return rc;
+	rc = sim_get_domain(s, "reservation", domid, &d, err);
+	if (rc < 0)
+		return rc;
+	*pages = which == HV_RESV_CURRENT ? d->tot_pages : d->max_pages;
+	return 0;
+}
+
+int sim_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages,
+		      struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	int rc = sim_enter(s, "set_max_pages", NULL, err);
+
+	if (rc < 0)
+		return rc;
+	rc = sim_get_domain(s, "set_max_pages", domid, &d, err);
+	if (rc < 0)
+		return rc;
+	/* Xen dropped the new_max >= tot_pages check: a domain above its new
+	 * limit keeps its pages but cannot grow until it shrinks. */
+	d->max_pages = pages;
+	return 0;
+}
+
+/* Room for @n more pages under max_pages. */
+static bool under_max(const struct sim_domain *d, uint64_t n)
+{
+	return d->max_pages == HV_UNLIMITED ||
+	       (d->tot_pages <= d->max_pages && n <= d->max_pages - d->tot_pages);
+}
+
+/* The result of a batch: the count, or the -errno (already recorded) of
+ * the first extent when none was done. */
+static long batch_result(size_t done, int why)
+{
+	return done || !why ? (long)done : why;
+}
+
+static long alloc_extents(struct hv *hv, const char *op, hv_domid_t domid, uint64_t *frames,
+			  size_t nr, unsigned int order, bool with_gpfn, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	size_t partial, limit, i;
+	int rc = sim_enter(s, op, &partial, err), why = 0;
+
+	if (rc < 0)
+		return rc;
+	rc = sim_get_domain(s, op, domid, &d, err);
+	if (rc < 0)
+		return rc;
+	if (nr == 0)
+		return 0;
+	if (!frames)
+		return p2msim_err_set(err, -EFAULT, "%s(d%u): no extent list", op, d->domid);
+	if (order > sim_max_order(s))
+		return p2msim_err_set(err, -EINVAL, "%s(d%u): order %u above the caller's max order %u",
+				      op, d->domid, order, sim_max_order(s));
+	limit = partial && partial < nr ? partial : nr;
+	for (i = 0; i < limit; i++) {
+		uint64_t mfn, gpfn = with_gpfn ? frames[i] : SIM_NO_M2P;
+
+		if (!under_max(d, 1ULL << order)) {
+			why = p2msim_err_set(err, -E2BIG, "%s(d%u): over-allocation: %" PRIu64 " + %llu > max_pages %" PRIu64,
+					     op, d->domid, d->tot_pages, 1ULL << order, d->max_pages);
+			break;
+		}
+		if (with_gpfn && gpfn > UINT64_MAX - (1ULL << order)) {
+			why = p2msim_err_set(err, -EINVAL, "%s(d%u): gpfn %#" PRIx64 " out of range",
+					     op, d->domid, gpfn);
+			break;
+		}
+		rc = sim_frames_alloc(s, order, d->domid, gpfn, &mfn);
+		if (rc < 0) {
+			why = p2msim_err_set(err, rc, "%s(d%u): could not allocate order=%u extent (%zu of %zu)",
+					     op, d->domid, order, i, nr);
+			break;
+		}
+		d->tot_pages += 1ULL << order;
+		frames[i] = mfn;
+	}
+	if (i == limit && limit < nr)
+		why = p2msim_err_set(err, -EAGAIN, "%s(d%u): injected partial success, %zu of %zu extents",
+				     op, d->domid, limit, nr);
+	return batch_result(i, why);
+}
+
+long sim_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+			  unsigned int order, struct p2msim_err *err)
+{
+	return alloc_extents(hv, "populate_physmap", domid, frames, nr, order, true, err);
+}
+
+long sim_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames,
+			      size_t nr, unsigned int order, struct p2msim_err *err)
+{
+	return alloc_extents(hv, "increase_reservation", domid, frames, nr, order, false, err);
+}
+
+long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
+			      size_t nr, unsigned int order, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	size_t partial, limit, i;
+	int rc = sim_enter(s, "decrease_reservation", &partial, err), why = 0;
+
+	if (rc < 0)
+		return rc;
+	rc = sim_get_domain(s, "decrease_reservation", domid, &d, err);
+	if (rc < 0)
+		return rc;
+	if (nr == 0)
+		return 0;
+	if (!frames)
+		return p2msim_err_set(err, -EFAULT, "decrease_reservation(d%u): no extent list",
+				      d->domid);
+	if (order > sim_max_order(s))
+		return p2msim_err_set(err, -EINVAL,
+				      "decrease_reservation(d%u): order %u above the caller's max order %u",
+				      d->domid, order, sim_max_order(s));
+	limit = partial && partial < nr ? partial : nr;
+	for (i = 0; i < limit; i++) {
+		for (uint64_t j = 0; j < (1ULL << order); j++) {
+			uint64_t mfn = frames[i] + j;
+			const struct xm_node *n;
+
+			if (frames[i] > UINT64_MAX - j || !sim_is_ram(s, mfn)) {
+				why = p2msim_err_set(err, -EINVAL,
+						     "decrease_reservation(d%u): page number %#" PRIx64 " invalid",
+						     d->domid, frames[i] + j);
+				break;
+			}
+			n = xm_lookup(&s->owned, mfn);
+			if (!n || n->owner != d->domid) {
+				why = p2msim_err_set(err, -ENXIO,
+						     "decrease_reservation(d%u): bad page free: mfn %#" PRIx64 " is not the domain's",
+						     d->domid, mfn);
+				break;
+			}
+			rc = sim_frames_release(s, mfn, mfn + 1);
+			if (rc < 0) {
+				why = p2msim_err_set(err, rc, "decrease_reservation(d%u): out of memory",
+						     d->domid);
+				break;
+			}
+			d->tot_pages--;
+		}
+		if (why)
+			break;
+	}
+	if (!why && limit < nr)
+		why = p2msim_err_set(err, -EAGAIN,
+				     "decrease_reservation(d%u): injected partial success, %zu of %zu extents",
+				     d->domid, limit, nr);
+	return batch_result(i, why);
+}
+
+/* --- M2P ------------------------------------------------------------------------------------ */
+
+int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+			struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	struct xm_node *n;
+	int rc = sim_enter(s, "machphys_update", NULL, err);
+
+	if (rc < 0)
+		return rc;
+	rc = sim_get_domain(s, "machphys_update", domid, &d, err);
+	if (rc < 0)
+		return rc;
+	n = xm_lookup(&s->owned, mfn);
+	if (!n || n->owner != d->domid)
+		return p2msim_err_set(err, -EINVAL,
+				      "machphys_update(d%u): mfn %#" PRIx64 " is not the domain's",
+				      d->domid, mfn);
+	if (sim_node_m2p(n, mfn) == pfn)
+		return 0;
+	rc = sim_own_split(s, mfn);
+	if (rc == 0)
+		rc = sim_own_split(s, mfn + 1);
+	if (rc < 0)
+		return p2msim_err_set(err, rc, "machphys_update(d%u): out of memory", d->domid);
+	n = xm_lookup(&s->owned, mfn);
+	n->m2p = pfn;
+	sim_own_coalesce(s, n);
+	return 0;
+}
+
+static uint64_t m2p_of(const struct hv_sim *s, uint64_t mfn)
+{
+	const struct xm_node *n = xm_lookup(&s->owned, mfn);
+
+	return n ? sim_node_m2p(n, mfn) : SIM_NO_M2P;
+}
+
+int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+
+	if (!s->nr_ram || mfn >= s->ram[s->nr_ram - 1].end)
+		return p2msim_err_set(err, -EINVAL, "m2p: mfn %#" PRIx64 " beyond the machine",
+				      mfn);
+	*pfn = m2p_of(s, mfn);
+	return 0;
+}
+
+uint64_t hv_sim_m2p_lookup(void *hv, uint64_t mfn)
+{
+	struct hv *h = hv;
+
+	if (!h || h->ops != &sim_ops)
+		return SIM_NO_M2P;
+	return m2p_of(hv_sim_of(h), mfn);
+}
