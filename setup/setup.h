@@ -135,6 +135,17 @@ static inline bool kernel_has(const struct kernel_model *km, enum kernel_behavio
 	return km->has[b];
 }
 
+/* What the family's algorithm is, in a few words ("2.6.39 tree", "linear
+ * P2M list"), for summaries. */
+const char *kernel_family_name(enum kernel_family family);
+
+/* Print the E820 entries of @t as this kernel's e820 printout does, each
+ * line tagged @who ("Xen", "user"): the 2.6 "who: a - b (type)" format or
+ * the "who: [mem a-b] type" one, with the type names of its era (type 128
+ * is "usable" until 6.10).  No header line. */
+void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_table *t,
+		      const char *who);
+
 /* --- the boot layout ---------------------------------------------------------- */
 
 /* Where Xen's domain builder put things, in guest pfns ([start, end)). */

@@ -91,6 +91,15 @@ int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int colum
 		       struct p2msim_err *err);
 int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
 
+/* The kernel's E820 as that kernel prints it ("Xen" lines), then, when
+ * mem=/memmap= made one, "user-defined physical RAM map:" and its "user"
+ * lines: the same printer as the boot log's, so the two always agree. */
+void simulation_print_e820(FILE *f, const struct simulation *sim);
+/* The guest's debugfs p2m file in its kernel's format (the tree's old
+ * format with level lines, or the linear list's); nothing when the kernel
+ * stopped before it had a P2M. */
+int simulation_print_dump(FILE *f, const struct simulation *sim, struct p2msim_err *err);
+
 /* The balloon of the booted guest (balloon_new_for_boot() on its model,
  * result and hypervisor); @sim must outlive it, @log may be NULL. */
 int simulation_balloon_new(struct balloon **out, struct simulation *sim,
