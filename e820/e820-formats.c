@@ -462,15 +462,16 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 			li->kind = L_ENTRY;
 			return true;
 		}
-		if (!l->strict_table) {
-			li->kind = L_OTHER;
-			return true;
-		}
 		if (rc == -ENODATA)
 			set_bad(li, L_BAD, "the entry has no type (expected 'START-END TYPE', "
 				"'START +SIZE TYPE' or 'START END TYPE')%s", "");
 		else
 			set_bad(li, L_BAD, "unknown memory type '%.40s'", skip_ws(tmp));
+		if (!l->strict_table) {
+			/* numbers in prose or a diagram: remembered, not an error */
+			li->kind = L_OTHER;
+			li->near_miss = true;
+		}
 	}
 	return true;
 overflow:
@@ -543,13 +544,23 @@ bad:
 	return true;
 }
 
-/* "... RAM map:" with a few words before it. */
+/* "... RAM map:" with a few words before it; Xen's "Dom0 memory map:"
+ * (a PVH dom0's map under dom0=verbose). */
 static bool try_header(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
 	const char *r = find_ci(c, "RAM map"), *q;
 	unsigned int words = 1;
 
+	if (!strncmp(c, "Dom", 3) && is_digit(c[3])) {
+		for (q = c + 3; is_digit(*q); q++)
+			;
+		if (!strcmp(q, " memory map:")) {
+			li->kind = L_HEADER;
+			li->hlen = strlen(c);
+			return true;
+		}
+	}
 	if (!r || r - c > 64)
 		return false;
 	for (q = c; q < r; q++)
@@ -574,12 +585,107 @@ static bool is_noise(const char *c)
 	       strstr(c, "out of order E820 entry") != NULL;
 }
 
+/* An HVM guest's console prefix in Xen's log: "HVM4: " (Xen < 4.7) or
+ * "(d4) ".  Returns its length (with the blanks after it), or 0. */
+static size_t hvm_prefix_len(const char *c)
+{
+	const char *q;
+
+	if (!strncmp(c, "HVM", 3) && is_digit(c[3])) {
+		for (q = c + 3; is_digit(*q); q++)
+			;
+		if (*q == ':')
+			return (size_t)(skip_ws(q + 1) - c);
+	} else if (c[0] == '(' && c[1] == 'd' && is_digit(c[2])) {
+		for (q = c + 2; is_digit(*q); q++)
+			;
+		if (*q == ')')
+			return (size_t)(skip_ws(q + 1) - c);
+	}
+	return 0;
+}
+
+/*
+ * SeaBIOS's map, as an HVM guest's firmware prints it (hvmloader passes it
+ * on; Xen's log shows it as "(XEN) HVM4: ..."): a header "e820 map has N
+ * items:" and "  I: START - END = TYPE NAME" with the end exclusive and
+ * the type as a number.
+ */
+static bool try_seabios(const struct ep_line *l, struct line_info *li)
+{
+	size_t pl = hvm_prefix_len(l->c);
+	const char *c = l->c + pl, *q;
+	uint64_t a, b, t;
+	int n;
+
+	if (!strncmp(c, "e820 map has ", 13)) {
+		for (q = c + 13; is_digit(*q); q++)
+			;
+		if (q == c + 13 || strcmp(q, " items:"))
+			return false;
+		li->kind = L_HEADER;
+		li->hlen = strlen(l->c);
+		return true;
+	}
+	q = c;
+	while (is_digit(*q))
+		q++;
+	if (q == c || q[0] != ':' || !e820_is_space(q[1]))
+		return false;
+	q = skip_ws(q + 1);
+	n = ep_scan_hex(q, false, &a);
+	if (n != 16 || strncmp(q + n, " - ", 3))
+		return false;
+	q += n + 3;
+	n = ep_scan_hex(q, false, &b);
+	if (n != 16 || strncmp(q + n, " = ", 3))
+		return false;
+	q += n + 3;
+	snprintf(li->kindname, sizeof(li->kindname), "seabios%s%.*s", pl ? ":" : "",
+		 (int)(pl ? strcspn(l->c, ":) \t") + (l->c[0] == '(') : 0), l->c);
+	n = e820_scan_u64(q, 10, &t);
+	if (n <= 0 || t > UINT32_MAX || (q[n] && !e820_is_space(q[n]))) {
+		set_bad(li, L_BAD, "expected 'I: START - END = TYPE NAME' (SeaBIOS)%s", "");
+		return true;
+	}
+	li->start = a;
+	li->end = b;
+	li->inclusive = false;
+	li->type = (uint32_t)t;
+	li->kind = L_ENTRY;
+	return true;
+}
+
 /* "memmap=exactmap ...": a kernel command line that rebuilds the map. */
 static bool try_memmap(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
+
 	if (strncmp(c, "memmap=exactmap", 15))
 		return false;
+	/* every memmap= value a list of "exactmap" or sizes: quoted prose
+	 * ("memmap=exactmap memmap=X#Y") is not a command line */
+	for (const char *q = c; *q; q = skip_ws(q)) {
+		size_t n = strcspn(q, " \t");
+		const char *v = q + 7, *end = q + n;
+
+		while (!strncmp(q, "memmap=", 7) && v < end) {
+			size_t k = 0;
+
+			while (v + k < end && v[k] != ',')
+				k++;
+			if (!is_digit(*v) && strncmp(v, "exactmap", 8)) {
+				snprintf(li->why, sizeof(li->why),
+					 "'%.*s' is not a memmap= option the kernel reads",
+					 (int)(n < 40 ? n : 40), q);
+				li->kind = L_OTHER;
+				li->near_miss = true;
+				return true;
+			}
+			v += k + 1;
+		}
+		q = end;
+	}
 	li->kind = L_MEMMAP;
 	return true;
 }
@@ -591,6 +697,7 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
  */
 static const struct ep_recogniser recognisers[] = {
 	{ "header", false, try_header },
+	{ "seabios", false, try_seabios },
 	{ "memmap", true, try_memmap },
 	{ "linux", false, try_linux },
 	{ "xen", false, try_xen },

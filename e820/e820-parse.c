@@ -72,6 +72,7 @@ void e820_doc_free(struct e820_doc *doc)
 	for (size_t i = 0; i < doc->nr_maps; i++) {
 		free(doc->maps[i].header);
 		free(doc->maps[i].kind);
+		free(doc->maps[i].first);
 		e820_table_free(&doc->maps[i].table);
 	}
 	free(doc->maps);
@@ -94,10 +95,12 @@ int ep_close_map(struct parser *p)
 /* --- entries and maps ---------------------------------------------------- */
 
 /* A plain-table line that does not parse is an error, not something
- * else, until the input shows it is a log, and inside a table. */
+ * else, inside a table and in an input that has shown nothing but table
+ * rows so far; in a log or a mail it is numbers in prose or a diagram. */
 static bool strict_table(const struct parser *p)
 {
-	return !p->saw_log || (p->cur && p->cur->kind && !strcmp(p->cur->kind, "table"));
+	return (!p->saw_log && !p->saw_prose) ||
+	       (p->cur && p->cur->kind && !strcmp(p->cur->kind, "table"));
 }
 
 int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
@@ -152,6 +155,20 @@ int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
 	return 0;
 }
 
+/* Remember the first line that almost was a map entry, to name it when
+ * no map is found at all. */
+static void note_near_miss(struct parser *p, unsigned int line, const char *text,
+			   const char *why)
+{
+	size_t n = strlen(text);
+
+	if (p->near_line)
+		return;
+	p->near_line = line;
+	snprintf(p->near, sizeof(p->near), "line %u '%.48s%s': %s", line, text,
+		 n > 48 ? "..." : "", why);
+}
+
 /* A memmap=exactmap ... line: the table the kernel would build from it. */
 static int add_memmap(struct parser *p, const char *c, unsigned int line)
 {
@@ -168,30 +185,48 @@ static int add_memmap(struct parser *p, const char *c, unsigned int line)
 	rc = e820_apply_cmdline(&p->cur->table, c, NULL, &e);
 	for (size_t i = 0; i < p->cur->table.nr; i++)
 		p->cur->table.entries[i].line = line;
-	if (rc)
+	if (rc == -ENOMEM || (rc && p->cur->table.nr))
 		return perr(p, line, rc, "%s", e.msg);
-	if (!p->cur->table.nr)
-		return perr(p, line, -EINVAL, "this memmap= line describes no memory");
+	if (!p->cur->table.nr) {
+		/* "memmap=exactmap" quoted in prose: no map, named if none is found */
+		struct e820_map *m = &p->doc->maps[--p->doc->nr_maps];
+
+		free(m->kind);
+		free(m->header);
+		free(m->first);
+		e820_table_free(&m->table);
+		p->cur = NULL;
+		note_near_miss(p, line, c, "this memmap= line describes no memory");
+		return 0;
+	}
 	p->cur = NULL;
 	return 0;
 }
 
-/* Try to complete a cut entry line with the next line(s). */
-static int try_continue(struct parser *p, unsigned int line, struct line_info *li,
-			struct stripped *st)
+/*
+ * Join the next physical line to the logical line in lbuf when it is a
+ * hard-wrapped continuation: it carries no log prefix of its own and is
+ * not itself a header, an entry or blank.  Mail clients wrap at a blank
+ * (join with one) and list archives cut anywhere (join without), so both
+ * are tried, without first.  want_entry: keep the join only if it makes an
+ * entry of the open map's kind, else leave everything as it was.  Returns
+ * 1 when joined (li, st reclassified), 0 when not, < 0 on error.
+ */
+static int join_next(struct parser *p, unsigned int line, bool want_entry, struct line_info *li,
+		     struct stripped *st)
 {
-	for (int joins = 0; joins < MAX_JOINS && (li->kind == L_BAD); joins++) {
-		size_t save_pos = p->t.pos;
-		unsigned int save_line = p->t.lineno;
-		const char *s;
-		size_t n;
-		bool eof, soft_join, dummy;
-		char *copy;
-		struct stripped nst;
-		struct line_info nli;
-		int rc;
+	size_t save_pos = p->t.pos, olen = p->t.llen;
+	unsigned int save_line = p->t.lineno;
+	const char *s;
+	size_t n;
+	bool eof, dummy;
+	char *copy, *orig = NULL;
+	struct stripped nst;
+	struct line_info nli;
+	int rc;
 
-		soft_join = p->t.llen && p->t.lbuf[p->t.llen - 1] == '=';
+	if (p->t.llen && p->t.lbuf[p->t.llen - 1] == '=' && !want_entry) {
+		/* a soft line break outside a quoted-printable body */
 		rc = ep_next_phys(&p->t, &s, &n, &eof);
 		if (rc || eof)
 			return rc;
@@ -199,30 +234,88 @@ static int try_continue(struct parser *p, unsigned int line, struct line_info *l
 		if (!copy)
 			return perr(p, 0, -ENOMEM, "out of memory");
 		ep_strip_ansi(copy);
-		if (!soft_join) {
-			/* a hard-wrapped continuation carries no log prefix of its own
-			 * and is not itself a header or an entry */
-			ep_classify(copy, strict_table(p), &nli, &nst);
-			if (nst.log || nli.kind == L_HEADER || nli.kind == L_ENTRY ||
-			    nli.kind == L_MEMMAP || !*nst.c) {
-				free(copy);
-				p->t.pos = save_pos;
-				p->t.lineno = save_line;
-				return 0;
-			}
-			rc = ep_lbuf_append(&p->t, " ", 1, line);
-			if (!rc)
-				rc = ep_lbuf_append(&p->t, nst.c, strlen(nst.c), line);
-		} else {
-			p->t.lbuf[--p->t.llen] = '\0';
-			rc = ep_lbuf_append_line(&p->t, copy, strlen(copy), line, &dummy);
-		}
+		p->t.lbuf[--p->t.llen] = '\0';
+		rc = ep_lbuf_append_line(&p->t, copy, strlen(copy), line, &dummy);
 		free(copy);
 		if (rc)
 			return rc;
 		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		return 1;
+	}
+	rc = ep_next_phys(&p->t, &s, &n, &eof);
+	if (rc || eof)
+		return rc;
+	copy = xstrndup(s, n);
+	orig = xstrndup(p->t.lbuf, p->t.llen);
+	if (!copy || !orig) {
+		free(copy);
+		free(orig);
+		return perr(p, 0, -ENOMEM, "out of memory");
+	}
+	ep_strip_ansi(copy);
+	ep_classify(copy, strict_table(p), &nli, &nst);
+	if (nst.log || nli.kind == L_HEADER || nli.kind == L_ENTRY || nli.kind == L_MEMMAP ||
+	    !*nst.c)
+		goto restore;
+	for (int blank = 0; blank < 2; blank++) {
+		p->t.llen = olen;
+		p->t.lbuf[olen] = '\0';
+		rc = blank ? ep_lbuf_append(&p->t, " ", 1, line) : 0;
+		if (!rc)
+			rc = ep_lbuf_append(&p->t, nst.c, strlen(nst.c), line);
+		if (rc)
+			goto out;
+		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		if (li->kind == L_ENTRY &&
+		    (!want_entry || !p->cur->kind || !strcmp(p->cur->kind, li->kindname))) {
+			rc = 1;
+			goto out;
+		}
+	}
+	if (!want_entry) {
+		rc = 1;		/* the joined-with-a-blank line, to join on or report */
+		goto out;
+	}
+restore:
+	memcpy(p->t.lbuf, orig, olen + 1);
+	p->t.llen = olen;
+	p->t.pos = save_pos;
+	p->t.lineno = save_line;
+	ep_classify(p->t.lbuf, strict_table(p), li, st);
+	rc = 0;
+out:
+	free(copy);
+	free(orig);
+	return rc;
+}
+
+/* Try to complete a cut entry line with the next line(s). */
+static int try_continue(struct parser *p, unsigned int line, struct line_info *li,
+			struct stripped *st)
+{
+	for (int joins = 0; joins < MAX_JOINS && li->kind == L_BAD; joins++) {
+		int rc = join_next(p, line, false, li, st);
+
+		if (rc <= 0)
+			return rc;
 	}
 	return 0;
+}
+
+/* A line inside an open map that is not an entry: the first part of an
+ * entry that a mail client or archive wrapped?  A continuation belongs to
+ * the entry before it rather than ending the map. */
+static int try_rejoin(struct parser *p, unsigned int line, struct line_info *li,
+		      struct stripped *st)
+{
+	int rc;
+
+	if (!p->cur || !*st->c)
+		return 0;
+	if (li->kind != L_OTHER && !(li->kind == L_IGNORE && li->kindname[0]))
+		return 0;
+	rc = join_next(p, line, true, li, st);
+	return rc < 0 ? rc : 0;
 }
 
 static int parse_text(struct parser *p)
@@ -245,6 +338,10 @@ static int parse_text(struct parser *p)
 			rc = try_continue(p, line, &li, &st);
 			if (rc)
 				return rc;
+		} else {
+			rc = try_rejoin(p, line, &li, &st);
+			if (rc)
+				return rc;
 		}
 		if (st.log)
 			p->saw_log = true;
@@ -255,6 +352,9 @@ static int parse_text(struct parser *p)
 		case L_OTHER:
 			if (li.kindname[0] == 'l' || li.kindname[0] == 'x')
 				p->saw_log = true;
+			if (li.near_miss)
+				note_near_miss(p, line, st.c, li.why);
+			p->saw_prose = true;
 			if (p->cur && p->cur->table.nr) {
 				rc = ep_close_map(p);
 				if (rc)
@@ -276,6 +376,11 @@ static int parse_text(struct parser *p)
 			rc = ep_add_entry(p, &li, line);
 			if (rc)
 				return rc;
+			if (!p->cur->header && !p->cur->first) {
+				p->cur->first = strdup(st.c);
+				if (!p->cur->first)
+					return perr(p, 0, -ENOMEM, "out of memory");
+			}
 			break;
 		case L_MEMMAP:
 			rc = add_memmap(p, st.c, line);
@@ -336,7 +441,13 @@ int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820
 	if (rc)
 		goto fail;
 	if (!doc->nr_maps) {
-		rc = perr(&p, 0, -ENOENT, "no memory map found");
+		if (p.near_line)
+			rc = perr(&p, 0, -ENOENT, "no memory map found; the nearest was %s", p.near);
+		else
+			rc = perr(&p, 0, -ENOENT, "no memory map found in %u lines (looked for E820 "
+				  "lines of Linux, Xen and firmware logs, /proc/iomem, GRUB lsmmap, "
+				  "START-END TYPE tables, JSON, memmap=exactmap)",
+				  p.t.lineno ? p.t.lineno - 1 : 0);
 		goto fail;
 	}
 	return 0;

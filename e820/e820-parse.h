@@ -140,7 +140,9 @@ struct line_info {
 	bool inclusive;
 	bool has_size;		/* "START +SIZE" */
 	uint32_t type;
-	char why[160];		/* L_BAD / L_FATAL */
+	char why[160];		/* L_BAD / L_FATAL, or a near miss */
+	bool near_miss;		/* L_OTHER that almost was an entry: why says why
+				 * not (named when no map is found) */
 	size_t hlen;		/* L_HEADER: length of the header text */
 };
 
@@ -173,6 +175,10 @@ struct parser {
 	struct e820_text t;
 	struct e820_doc *doc;
 	bool saw_log;			/* a log line was seen: loose table rules */
+
+	bool saw_prose;			/* an other line was seen: loose table rules */
+	unsigned int near_line;		/* the first near miss, 0 if none */
+	char near[256];			/* its text and why */
 
 	struct e820_map *cur;		/* map receiving entries, or NULL */
 	bool cur_open_header;		/* cur has a header and no entry yet */

@@ -91,18 +91,54 @@ int ep_lbuf_append(struct e820_text *t, const char *s, size_t n, unsigned int li
 	return 0;
 }
 
+/*
+ * Non-breaking and other fixed-width spaces become plain spaces in
+ * lbuf[from, llen): mail clients put U+00A0 where a log had blanks (Gmail
+ * after "(XEN)"), as UTF-8 or, in a Latin-1 body, as the byte 0xa0.
+ */
+static void plain_spaces(struct e820_text *t, size_t from)
+{
+	unsigned char *b = (unsigned char *)t->lbuf;
+	size_t r = from, w = from;
+
+	while (r < t->llen) {
+		size_t skip = 0;
+
+		if (b[r] == 0xc2 && r + 1 < t->llen && b[r + 1] == 0xa0)
+			skip = 2;			/* U+00A0 */
+		else if (b[r] == 0xe2 && r + 2 < t->llen && b[r + 1] == 0x80 &&
+			 (b[r + 2] == 0x87 || b[r + 2] == 0xaf))
+			skip = 3;			/* U+2007, U+202F */
+		else if (b[r] == 0xa0 && (r == 0 || b[r - 1] < 0x80))
+			skip = 1;			/* Latin-1 NBSP */
+		if (skip) {
+			b[w++] = ' ';
+			r += skip;
+		} else {
+			b[w++] = b[r++];
+		}
+	}
+	t->llen = w;
+	b[w] = '\0';
+}
+
 /* Append a physical line, decoding quoted-printable escapes in QP mode.
  * Sets *soft when the line ended in a QP soft line break. */
 int ep_lbuf_append_line(struct e820_text *t, const char *s, size_t n, unsigned int line,
 			bool *soft)
 {
+	size_t from = t->llen;
 	int rc;
 
 	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t') && !t->qp)
 		n--;
 	*soft = false;
-	if (!t->qp)
-		return ep_lbuf_append(t, s, n, line);
+	if (!t->qp) {
+		rc = ep_lbuf_append(t, s, n, line);
+		if (!rc && t->lbuf)
+			plain_spaces(t, from);
+		return rc;
+	}
 	while (n && s[n - 1] == '\r')
 		n--;
 	if (n && s[n - 1] == '=') {
@@ -123,6 +159,8 @@ int ep_lbuf_append_line(struct e820_text *t, const char *s, size_t n, unsigned i
 		if (rc)
 			return rc;
 	}
+	if (t->lbuf)
+		plain_spaces(t, from);
 	return 0;
 }
 
@@ -155,7 +193,12 @@ int ep_read_logical(struct e820_text *t, unsigned int *line)
 			break;
 		rc = ep_lbuf_append_line(t, s, n, *line, &soft);
 	}
-	return rc ? rc : 1;
+	if (rc)
+		return rc;
+	/* a decoded "=20" at the end of a mail line is not part of the entry */
+	while (t->llen && e820_is_space(t->lbuf[t->llen - 1]))
+		t->lbuf[--t->llen] = '\0';
+	return 1;
 }
 
 

@@ -176,6 +176,8 @@ struct e820_doc {
 		unsigned int header_line;
 		struct e820_table table;
 		char *kind;
+		char *first;	/* a map without a header: its first line as read
+				 * (prefixes removed), to name it by; else NULL */
 	} *maps;
 	char *name;		/* the input's name as used in messages */
 };

@@ -94,6 +94,31 @@ int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t p
 	return hv->ops->machphys_update(hv, domid, mfn, pfn, err);
 }
 
+uint64_t hv_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+				  uint64_t n, int *rc, struct p2msim_err *err)
+{
+	uint64_t i;
+
+	*rc = 0;
+	if (HAS(hv, machphys_update_range))
+		return hv->ops->machphys_update_range(hv, domid, mfn, pfn, n, rc, err);
+	for (i = 0; i < n; i++) {
+		*rc = hv_machphys_update(hv, domid, mfn + i, pfn + i, err);
+		if (*rc < 0)
+			break;
+	}
+	return i;
+}
+
+int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
+	       struct p2msim_err *err)
+{
+	*len = 1;
+	if (HAS(hv, m2p_run))
+		return hv->ops->m2p_run(hv, mfn, pfn, len, err);
+	return hv_m2p(hv, mfn, pfn, err);
+}
+
 int hv_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err)
 {
 	if (!HAS(hv, m2p))

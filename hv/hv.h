@@ -130,6 +130,17 @@ struct hv_ops {
 			       struct p2msim_err *err);
 	/* Read M2P[@mfn] (the machphys mapping every PV guest has). */
 	int (*m2p)(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);
+	/* Optional: machphys_update for @mfn + i -> @pfn + i, i < @n, one
+	 * operation each as far as anything can tell, done in one step;
+	 * returns how many succeeded, *@rc the error of the one that did not.
+	 * Without it hv_machphys_update_range() makes the calls one by one. */
+	uint64_t (*machphys_update_range)(struct hv *hv, hv_domid_t domid, uint64_t mfn,
+					  uint64_t pfn, uint64_t n, int *rc,
+					  struct p2msim_err *err);
+	/* Optional: M2P[@mfn] and, in *@len, how many frames from @mfn on map
+	 * to consecutive pfns (without it, hv_m2p_run() says 1). */
+	int (*m2p_run)(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
+		       struct p2msim_err *err);
 
 	/* --- domains ---------------------------------------------------------------- */
 	int (*domain_info)(struct hv *hv, hv_domid_t domid, struct hv_domain_info *info,
@@ -199,6 +210,13 @@ long hv_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *fr
 int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 		       struct p2msim_err *err);
 int hv_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);
+/* hv_machphys_update() for mfn + i -> pfn + i, i < n, stopping at the first
+ * failure: returns how many were done, *@rc 0 or that failure's error. */
+uint64_t hv_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+				  uint64_t n, int *rc, struct p2msim_err *err);
+/* hv_m2p() and how many frames from @mfn on continue the mapping (>= 1). */
+int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
+	       struct p2msim_err *err);
 int hv_domain_info(struct hv *hv, hv_domid_t domid, struct hv_domain_info *info,
 		   struct p2msim_err *err);
 int hv_p2m_info(struct hv *hv, hv_domid_t domid, struct hv_p2m_info *info, struct p2msim_err *err);
@@ -228,10 +246,21 @@ struct hv_sim_config {
 
 int hv_sim_open(struct hv **out, const struct hv_sim_config *cfg, struct p2msim_err *err);
 
+/* A stretch of the builder's mfn_list: pfns [pfn, pfn + nr) are backed by
+ * machine frames [mfn, mfn + nr). */
+struct hv_extent {
+	uint64_t pfn, mfn, nr;
+};
+
 /* The domain builder: create a PV domain with @nr_pages frames and limit
- * @max_pages, like Xen's dom0 builder (domid 0) or libxl for a domU.  The
- * frames backing pfns [0, nr_pages) are returned in a malloc'ed array
- * (*@mfn_list, the builder's mfn_list), with M2P set for each. */
+ * @max_pages, like Xen's dom0 builder (domid 0) or libxl for a domU, with
+ * M2P set for each frame.  The builder's mfn_list comes back as extents in
+ * pfn order, a malloc'ed array of *@nr_ext (Xen hands out aligned chunks,
+ * so a 16 TiB dom0 is some 16 thousand extents). */
+int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pages,
+				uint64_t max_pages, unsigned int guest_width,
+				struct hv_extent **ext, size_t *nr_ext, struct p2msim_err *err);
+/* The same, with the list one MFN per pfn (*@mfn_list, malloc'ed). */
 int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages,
 			uint64_t max_pages, unsigned int guest_width,
 			uint64_t **mfn_list, struct p2msim_err *err);

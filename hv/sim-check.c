@@ -138,45 +138,62 @@ int hv_sim_check(struct hv *hv, struct p2msim_err *err)
 	return 0;
 }
 
+struct p2m_vs_hv {
+	const struct hv_sim *s;
+	const struct sim_domain *d;
+	uint64_t named;
+	struct p2msim_err *err;
+};
+
+/* pfns [pfn, pfn + n) -> mfns [mfn, mfn + n): owned by the domain, with
+ * the M2P pointing back, an owned extent at a time. */
+static int check_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct p2m_vs_hv *c = ctx;
+	const struct sim_domain *d = c->d;
+
+	while (n) {
+		const struct xm_node *x = xm_lookup(&c->s->owned, mfn);
+		uint64_t len;
+
+		if (!x || x->owner != d->domid)
+			return p2msim_err_set(c->err, -EUCLEAN,
+					      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 ", a frame %s",
+					      d->domid, pfn, mfn,
+					      !x ? (sim_is_ram(c->s, mfn) ? "that is free" : "that is not RAM")
+						 : "of another domain");
+		if (sim_node_m2p(x, mfn) != pfn)
+			return p2msim_err_set(c->err, -EUCLEAN,
+					      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 " but M2P says pfn %#" PRIx64,
+					      d->domid, pfn, mfn, sim_node_m2p(x, mfn));
+		len = x->end - mfn < n ? x->end - mfn : n;
+		c->named += len;
+		pfn += len;
+		mfn += len;
+		n -= len;
+	}
+	return 0;
+}
+
 int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
 		     struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
-	const struct sim_domain *d;
-	struct p2m_iter it;
-	struct p2m_run run;
-	uint64_t named = 0;
+	struct p2m_vs_hv c = { .s = s, .err = err };
+	int rc;
 
 	if (!hv || hv->ops != &sim_ops)
 		return p2msim_err_set(err, -EINVAL, "hv_sim_check_p2m: not a sim hypervisor");
-	d = sim_find_domain(s, domid);
-	if (!d)
+	c.d = sim_find_domain(s, domid);
+	if (!c.d)
 		return p2msim_err_set(err, -ESRCH, "hv_sim_check_p2m: no domain %u", domid);
-	p2m_iter_init(&it, p2m, 0, p2m_capacity(p2m), 0);
-	while (p2m_iter_next(&it, &run)) {
-		if (run.type != P2M_PFN)
-			continue;
-		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
-			uint64_t mfn = p2m_pfn_to_mfn(p2m, pfn);
-			const struct xm_node *n = xm_lookup(&s->owned, mfn);
-
-			if (!n || n->owner != d->domid)
-				return p2msim_err_set(err, -EUCLEAN,
-						      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 ", a frame %s",
-						      d->domid, pfn, mfn,
-						      !n ? (sim_is_ram(s, mfn) ? "that is free" : "that is not RAM")
-							 : "of another domain");
-			if (sim_node_m2p(n, mfn) != pfn)
-				return p2msim_err_set(err, -EUCLEAN,
-						      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 " but M2P says pfn %#" PRIx64,
-						      d->domid, pfn, mfn, sim_node_m2p(n, mfn));
-			named++;
-		}
-	}
-	if (named != d->tot_pages)
+	rc = p2m_frame_runs(p2m, check_frame_run, &c);
+	if (rc)
+		return rc;
+	if (c.named != c.d->tot_pages)
 		return p2msim_err_set(err, -EUCLEAN,
 				      "P2M/hv: d%u has %" PRIu64 " pfn entries but owns %" PRIu64 " frames (%s)",
-				      d->domid, named, d->tot_pages,
-				      named < d->tot_pages ? "frames leaked out of the P2M" : "impossible");
+				      c.d->domid, c.named, c.d->tot_pages,
+				      c.named < c.d->tot_pages ? "frames leaked out of the P2M" : "impossible");
 	return 0;
 }

@@ -231,6 +231,10 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 			struct p2msim_err *err);
 int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);
+int sim_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
+		struct p2msim_err *err);
+uint64_t sim_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+				   uint64_t n, int *rc, struct p2msim_err *err);
 
 /* sim-xenstore.c */
 int sim_xs_read(struct hv *hv, const char *path, char **value, struct p2msim_err *err);

@@ -216,6 +216,62 @@ int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t 
 	return 0;
 }
 
+/*
+ * A run of machphys updates in one step: split the owned extents at both
+ * ends, give every extent in between its part of the run, merge.  Each
+ * frame is still one operation: the op count advances by the number done
+ * and, while a fault rule is armed, the frames go one by one through
+ * sim_machphys_update() so that the rule fires on the frame it names.
+ */
+uint64_t sim_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
+				   uint64_t n, int *rc, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d;
+	struct xm_node *x;
+	uint64_t i, end;
+
+	*rc = 0;
+	if (s->nr_rules || n < 2 || mfn > UINT64_MAX - n || pfn > UINT64_MAX - n) {
+		for (i = 0; i < n; i++)
+			if ((*rc = sim_machphys_update(hv, domid, mfn + i, pfn + i, err)) < 0)
+				break;
+		return i;
+	}
+	*rc = sim_get_domain(s, "machphys_update", domid, &d, err);
+	if (*rc < 0) {
+		s->op_count++;		/* the first update was made, and failed */
+		return 0;
+	}
+	/* the frames the domain owns from @mfn on, without a gap */
+	end = mfn;
+	for (x = xm_lookup(&s->owned, mfn); x && x->owner == d->domid && end < mfn + n;
+	     x = xm_find_ge(&s->owned, x->end)) {
+		if (x->start > end)
+			break;
+		end = x->end < mfn + n ? x->end : mfn + n;
+	}
+	if (end > mfn) {
+		if ((*rc = sim_own_split(s, mfn)) < 0 || (*rc = sim_own_split(s, end)) < 0) {
+			p2msim_err_set(err, *rc, "machphys_update(d%u): out of memory", d->domid);
+			return 0;
+		}
+		for (x = xm_lookup(&s->owned, mfn); x && x->start < end;) {
+			uint64_t next = x->end;
+
+			x->m2p = pfn + (x->start - mfn);
+			x = sim_own_coalesce(s, x);
+			x = xm_find_ge(&s->owned, x->end > next ? x->end : next);
+		}
+		s->op_count += end - mfn;
+	}
+	if (end == mfn + n)
+		return n;
+	/* the frame that is not the domain's fails as a single update would */
+	*rc = sim_machphys_update(hv, domid, end, pfn + (end - mfn), err);
+	return end - mfn + (*rc == 0);
+}
+
 static uint64_t m2p_of(const struct hv_sim *s, uint64_t mfn)
 {
 	const struct xm_node *n = xm_lookup(&s->owned, mfn);
@@ -231,6 +287,22 @@ int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err)
 		return p2msim_err_set(err, -EINVAL, "m2p: mfn %#" PRIx64 " beyond the machine",
 				      mfn);
 	*pfn = m2p_of(s, mfn);
+	return 0;
+}
+
+int sim_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
+		struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	const struct xm_node *n;
+	int rc = sim_m2p(hv, mfn, pfn, err);
+
+	*len = 1;
+	if (rc < 0)
+		return rc;
+	n = xm_lookup(&s->owned, mfn);
+	if (n && n->m2p != SIM_NO_M2P)
+		*len = n->end - mfn;
 	return 0;
 }
 

@@ -356,17 +356,44 @@ static int domain_free(struct hv_sim *s, struct sim_domain *d)
 	return 0;
 }
 
-int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint64_t max_pages,
-			unsigned int guest_width, uint64_t **mfn_list, struct p2msim_err *err)
+/* Append [pfn, pfn + n) -> [mfn, mfn + n) to the extent list, merging with
+ * the last extent when it continues it. */
+static int extent_add(struct hv_extent **ext, size_t *nr, size_t *alloc, uint64_t pfn,
+		      uint64_t mfn, uint64_t n)
+{
+	if (*nr && (*ext)[*nr - 1].pfn + (*ext)[*nr - 1].nr == pfn &&
+	    (*ext)[*nr - 1].mfn + (*ext)[*nr - 1].nr == mfn) {
+		(*ext)[*nr - 1].nr += n;
+		return 0;
+	}
+	if (*nr == *alloc) {
+		size_t want = *alloc ? 2 * *alloc : 64;
+		struct hv_extent *e = realloc(*ext, want * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		*ext = e;
+		*alloc = want;
+	}
+	(*ext)[(*nr)++] = (struct hv_extent){ pfn, mfn, n };
+	return 0;
+}
+
+int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pages,
+				uint64_t max_pages, unsigned int guest_width,
+				struct hv_extent **ext, size_t *nr_ext, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_domain *d;
-	uint64_t *list, pfn = 0;
+	struct hv_extent *list = NULL;
+	size_t nr = 0, alloc = 0;
+	uint64_t pfn = 0;
 	unsigned int last_order = SIM_CTLDOM_MAX_ORDER;
 	bool superpages = true;
 	int rc;
 
-	*mfn_list = NULL;
+	*ext = NULL;
+	*nr_ext = 0;
 	if (!hv || hv->ops != &sim_ops)
 		return p2msim_err_set(err, -EINVAL, "hv_sim_build_domain: not a sim hypervisor");
 	if (domid >= SIM_MAX_DOMAINS || sim_find_domain(s, domid))
@@ -376,18 +403,13 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 	if (guest_width != 4 && guest_width != 8)
 		return p2msim_err_set(err, -EINVAL, "build d%u: guest width %u (want 4 or 8)",
 				      domid, guest_width);
-	if (nr_pages > s->nr_free || nr_pages > SIZE_MAX / sizeof(*list))
+	if (nr_pages > s->nr_free)
 		return p2msim_err_set(err, -ENOMEM,
 				      "build d%u: %" PRIu64 " pages wanted, %" PRIu64 " free",
 				      domid, nr_pages, s->nr_free);
-	list = malloc((nr_pages ? nr_pages : 1) * sizeof(*list));
-	if (!list)
-		return p2msim_err_set(err, sim_oom(s), "build d%u: out of memory", domid);
 	rc = domain_new(s, domid, &d, err);
-	if (rc < 0) {
-		free(list);
+	if (rc < 0)
 		return rc;
-	}
 	d->guest_width = guest_width;
 	while (pfn < nr_pages) {
 		uint64_t left = nr_pages - pfn, mfn;
@@ -422,20 +444,56 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 				continue;
 			}
 		}
+		if (rc == 0 && extent_add(&list, &nr, &alloc, pfn, mfn, 1ULL << order) < 0)
+			rc = sim_oom(s);
 		if (rc < 0) {
 			domain_free(s, d);
 			free(list);
 			if (s->host_oom)
-				return p2msim_err_set(err, rc, "build d%u: out of memory", domid);
+				return p2msim_err_set(err, rc, "build d%u: out of memory after %" PRIu64
+						      " of %" PRIu64 " pages (%zu extents)", domid, pfn,
+						      nr_pages, nr);
 			return p2msim_err_set(err, rc, "build d%u: not enough RAM for %" PRIu64
 					      " pages (%" PRIu64 " allocated)", domid, nr_pages, pfn);
 		}
-		for (uint64_t j = 0; j < (1ULL << order); j++)
-			list[pfn + j] = mfn + j;
 		pfn += 1ULL << order;
 		d->tot_pages += 1ULL << order;
 	}
 	d->max_pages = max_pages;
+	*ext = list;
+	*nr_ext = nr;
+	return 0;
+}
+
+int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint64_t max_pages,
+			unsigned int guest_width, uint64_t **mfn_list, struct p2msim_err *err)
+{
+	struct hv_extent *ext;
+	size_t nr_ext;
+	uint64_t *list;
+	int rc;
+
+	*mfn_list = NULL;
+	if (nr_pages > SIZE_MAX / sizeof(*list))
+		return p2msim_err_set(err, -ENOMEM, "build d%u: a list of %" PRIu64
+				      " MFNs is too large for this machine", domid, nr_pages);
+	rc = hv_sim_build_domain_extents(hv, domid, nr_pages, max_pages, guest_width, &ext,
+					 &nr_ext, err);
+	if (rc < 0)
+		return rc;
+	list = malloc((nr_pages ? nr_pages : 1) * sizeof(*list));
+	if (!list) {
+		free(ext);
+		domain_free(hv_sim_of(hv), sim_find_domain(hv_sim_of(hv), domid));
+		return p2msim_err_set(err, sim_oom(hv_sim_of(hv)),
+				      "build d%u: the builder's list of %" PRIu64 " MFNs (%" PRIu64
+				      " MiB) does not fit in the memory available", domid, nr_pages,
+				      (nr_pages * sizeof(*list)) >> 20);
+	}
+	for (size_t i = 0; i < nr_ext; i++)
+		for (uint64_t j = 0; j < ext[i].nr; j++)
+			list[ext[i].pfn + j] = ext[i].mfn + j;
+	free(ext);
 	*mfn_list = list;
 	return 0;
 }
@@ -687,6 +745,8 @@ const struct hv_ops sim_ops = {
 	.decrease_reservation = sim_decrease_reservation,
 	.machphys_update = sim_machphys_update,
 	.m2p = sim_m2p,
+	.machphys_update_range = sim_machphys_update_range,
+	.m2p_run = sim_m2p_run,
 	.domain_info = sim_domain_info,
 	.p2m_info = sim_p2m_info,
 	.set_p2m_info = sim_set_p2m_info,

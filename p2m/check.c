@@ -36,13 +36,37 @@ static int check_shared(const struct p2m *p, struct p2msim_err *err)
 	for (unsigned int i = 0; i < p->per_mid; i++)
 		if (p->mid_missing_mfn[i] != p->missing->mfn)
 			return BAD("mid_missing_mfn slot %u was changed", i);
+	if (!p->linear->shared || p->linear->magic != P2M_MAGIC_LEAF)
+		return BAD("implicit-leaf marker damaged");
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		if (p->linear->e[i] != p->g->invalid)
+			return BAD("implicit-leaf marker entry %u was written", i);
+	return 0;
+}
+
+static int check_implicit(const struct p2m *p, const struct p2m_mid *mid, unsigned int m,
+			  uint64_t nr[P2M_NR_SRCS], uint64_t *implicit, struct p2msim_err *err)
+{
+	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
+	uint64_t v0 = p2m_mid_lin(p, mid)[m];
+
+	if (!p->implicit)
+		return BAD("implicit leaf at pfn %#llx, but implicit leaves are off",
+			   (unsigned long long)base);
+	if (p2m_mid_lsrc(p, mid)[m] >= P2M_NR_SRCS)
+		return BAD("implicit leaf at pfn %#llx has a bad source", (unsigned long long)base);
+	if (!p2m_linear_base_ok(p, v0))
+		return BAD("implicit leaf at pfn %#llx starts at %#llx, which cannot run %u frames",
+			   (unsigned long long)base, (unsigned long long)v0, p->per_leaf);
+	nr[p2m_mid_lsrc(p, mid)[m]]++;
+	(*implicit)++;
 	return 0;
 }
 
 static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t base,
 		      uint64_t nr[P2M_NR_SRCS], struct p2msim_err *err)
 {
-	uint32_t missing = 0, identity = 0;
+	uint32_t missing = 0, identity = 0, breaks = 0;
 	const struct p2m_frame_slot *fs;
 
 	if (leaf->magic != P2M_MAGIC_LEAF || leaf->shared)
@@ -55,6 +79,8 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 	for (unsigned int i = 0; i < p->per_leaf; i++) {
 		uint64_t v = leaf->e[i];
 
+		if (i && v != leaf->e[i - 1] + 1)
+			breaks++;
 		if (v == p->g->invalid) {
 			missing++;
 		} else if (p2m_is_identity_value(p, base + i, v)) {
@@ -72,12 +98,25 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 		return BAD("leaf at pfn %#llx counts %u missing / %u identity, holds %u / %u",
 			   (unsigned long long)base, leaf->nr_missing, leaf->nr_identity,
 			   missing, identity);
-	fs = p2m_frames_find(p, leaf->mfn);
-	if (!fs || fs->page != leaf || fs->kind != P2M_FRAME_LEAF)
-		return BAD("leaf at pfn %#llx is not reachable by its mfn %#llx",
-			   (unsigned long long)base, (unsigned long long)leaf->mfn);
+	if (breaks != leaf->nr_breaks)
+		return BAD("leaf at pfn %#llx counts %u breaks in its runs, holds %u",
+			   (unsigned long long)base, leaf->nr_breaks, breaks);
+	if (p->leaf_frames_positional) {
+		if (leaf->mfn != p2m_leaf_pos_mfn(p, base))
+			return BAD("leaf at pfn %#llx has mfn %#llx, not its place's %#llx",
+				   (unsigned long long)base, (unsigned long long)leaf->mfn,
+				   (unsigned long long)p2m_leaf_pos_mfn(p, base));
+	} else {
+		fs = p2m_frames_find(p, leaf->mfn);
+		if (!fs || fs->page != leaf || fs->kind != P2M_FRAME_LEAF)
+			return BAD("leaf at pfn %#llx is not reachable by its mfn %#llx",
+				   (unsigned long long)base, (unsigned long long)leaf->mfn);
+	}
 	if (p->cfg.compact && p2m_leaf_uniform(p, leaf))
 		return BAD("uniform leaf at pfn %#llx was not compacted", (unsigned long long)base);
+	if (p->cfg.compact && p->implicit && p2m_leaf_linear_base(p, leaf) != p->g->invalid)
+		return BAD("linear leaf at pfn %#llx was not kept implicit",
+			   (unsigned long long)base);
 	nr[leaf->src]++;
 	return 0;
 }
@@ -88,7 +127,7 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 	uint64_t have = mid->mirror[m];
 
-	if (have == leaf->mfn)
+	if (have == p2m_slot_mfn(p, mid, m))
 		return 0;
 	/* A leaf swapped to identity keeps mfn(p2m_missing) until the next
 	 * xen_build_mfn_list_list (doc/design-p2m.md#mirror). */
@@ -96,17 +135,17 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 		return 0;
 	return BAD("mirror of pfn %#llx says mfn %#llx, the leaf is %#llx",
 		   (unsigned long long)(mid->base + ((uint64_t)m << p->g->leaf_shift)),
-		   (unsigned long long)have, (unsigned long long)leaf->mfn);
+		   (unsigned long long)have, (unsigned long long)p2m_slot_mfn(p, mid, m));
 }
 
 static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRCS],
 		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
-		     struct p2msim_err *err)
+		     uint64_t *implicit, struct p2msim_err *err)
 {
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	uint64_t base = p2m_mid_base(p, t);
 	uint32_t missing = 0, identity = 0;
-	int rc;
+	int rc = 0;
 
 	if (mid->magic != P2M_MAGIC_MID || mid->shared)
 		return BAD("top slot %llu is not a mid page", (unsigned long long)t);
@@ -124,7 +163,11 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 			missing++;
 		else if (leaf == p->identity)
 			identity++;
+		else if (leaf == p->linear)
+			rc = check_implicit(p, mid, m, leaves, implicit, err);
 		else if ((rc = check_leaf(p, leaf, p2m_leaf_base(p, t, m), leaves, err)) < 0)
+			return rc;
+		if (rc < 0)
 			return rc;
 		if (mid->mirror && (rc = check_mirror_slot(p, mid, m, err)) < 0)
 			return rc;
@@ -198,6 +241,7 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 {
 	uint64_t leaves[P2M_NR_SRCS] = { 0 }, mids[P2M_NR_SRCS] = { 0 };
 	uint64_t mirrors[P2M_NR_SRCS] = { 0 };
+	uint64_t implicit = 0, in_map;
 	int rc = check_shared(p, err);
 
 	if (rc < 0)
@@ -213,37 +257,123 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 		}
 		if (!mid)
 			return BAD("top slot %llu is NULL", (unsigned long long)t);
-		rc = check_mid(p, t, leaves, mids, mirrors, err);
+		rc = check_mid(p, t, leaves, mids, mirrors, &implicit, err);
 		if (rc < 0)
 			return rc;
 	}
-	if (p->frames.nr != (size_t)(p->allocs - p->frees - p->top_pages - 1))
+	if (implicit != p->nr_implicit)
+		return BAD("%llu implicit leaves found, %llu counted",
+			   (unsigned long long)implicit, (unsigned long long)p->nr_implicit);
+	/* Every live page but the top pages and top_mfn_p is in the frame
+	 * map, except private leaves numbered by place. */
+	in_map = p->allocs - p->frees - p->top_pages - 1;
+	if (p->leaf_frames_positional)
+		for (int s = 0; s < P2M_NR_SRCS; s++)
+			in_map -= p->nr_leaf[s];
+	if (p->frames.nr != (size_t)in_map)
 		return BAD("frame map holds %zu pages, %llu are live",
-			   p->frames.nr,
-			   (unsigned long long)(p->allocs - p->frees - p->top_pages - 1));
+			   p->frames.nr, (unsigned long long)in_map);
 	return check_accounting(p, leaves, mids, mirrors, err);
+}
+
+int p2m_frame_runs(const struct p2m *p, p2m_frame_run_fn fn, void *ctx)
+{
+	uint64_t rs = 0, rm = 0, rn = 0;	/* the run being gathered */
+	int rc;
+
+	for (uint64_t t = 0; t < p->v.nr_top; t++) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (p2m_mid_is_shared(mid))
+			continue;
+		for (unsigned int m = 0; m < p->per_mid; m++) {
+			const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+			uint64_t base = p2m_leaf_base(p, t, m);
+
+			if (p2m_slot_is_linear(p, mid, m)) {
+				uint64_t v0 = p2m_mid_lin(p, mid)[m];
+
+				if (p2m_value_type(p->g, base, v0) != P2M_PFN)
+					continue;
+				if (rn && rs + rn == base && rm + rn == v0) {
+					rn += p->per_leaf;
+					continue;
+				}
+				if (rn && (rc = fn(ctx, rs, rm, rn)) != 0)
+					return rc;
+				rs = base, rm = v0, rn = p->per_leaf;
+				continue;
+			}
+			if (p2m_leaf_is_shared(leaf))
+				continue;
+			for (unsigned int i = 0; i < p->per_leaf; i++) {
+				uint64_t v = leaf->e[i];
+
+				if (p2m_value_type(p->g, base + i, v) != P2M_PFN)
+					continue;
+				if (rn && rs + rn == base + i && rm + rn == v) {
+					rn++;
+					continue;
+				}
+				if (rn && (rc = fn(ctx, rs, rm, rn)) != 0)
+					return rc;
+				rs = base + i, rm = v, rn = 1;
+			}
+		}
+	}
+	return rn ? fn(ctx, rs, rm, rn) : 0;
+}
+
+struct m2p_check {
+	p2m_m2p_run_fn m2p;
+	void *ctx;
+	struct p2msim_err *err;
+};
+
+static int m2p_check_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct m2p_check *c = ctx;
+
+	while (n) {
+		uint64_t len = 1, back = c->m2p(c->ctx, mfn, &len);
+
+		if (back != pfn)
+			return p2msim_err_set(c->err, -EUCLEAN, "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
+					      (unsigned long long)pfn, (unsigned long long)mfn,
+					      (unsigned long long)back);
+		if (len == 0 || len > n)
+			len = len ? n : 1;
+		pfn += len;
+		mfn += len;
+		n -= len;
+	}
+	return 0;
+}
+
+int p2m_check_m2p_runs(const struct p2m *p, p2m_m2p_run_fn m2p, void *ctx,
+		       struct p2msim_err *err)
+{
+	struct m2p_check c = { m2p, ctx, err };
+
+	return p2m_frame_runs(p, m2p_check_run, &c);
+}
+
+struct m2p_one {
+	p2m_m2p_fn m2p;
+	void *ctx;
+};
+
+static uint64_t m2p_one(void *ctx, uint64_t mfn, uint64_t *len)
+{
+	const struct m2p_one *o = ctx;
+
+	*len = 1;
+	return o->m2p(o->ctx, mfn);
 }
 
 int p2m_check_m2p(const struct p2m *p, p2m_m2p_fn m2p, void *ctx, struct p2msim_err *err)
 {
-	struct p2m_iter it;
-	struct p2m_run run;
+	struct m2p_one o = { m2p, ctx };
 
-	p2m_iter_init(&it, p, 0, p2m_capacity(p), 0);
-	while (p2m_iter_next(&it, &run)) {
-		if (run.type != P2M_PFN)
-			continue;
-		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
-			uint64_t mfn = p2m_pfn_to_mfn(p, pfn);
-			uint64_t back = m2p(ctx, mfn);
-
-			if (back != pfn)
-				return p2msim_err_set(err, -EUCLEAN,
-						      "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
-						      (unsigned long long)pfn,
-						      (unsigned long long)mfn,
-						      (unsigned long long)back);
-		}
-	}
-	return 0;
+	return p2m_check_m2p_runs(p, m2p_one, &o, err);
 }

@@ -3,8 +3,8 @@
  * p2m/iter.c - runs of equal type over a pfn range.
  *
  * The iterator looks at one "block" at a time: a whole shared mid (1 GiB on
- * x86-64) in one step, a shared leaf in one step, or a stretch of equal
- * entries inside a private leaf.  Consecutive blocks of the same type (and,
+ * x86-64) in one step, a shared leaf or an implicit linear leaf in one
+ * step, or a stretch of equal entries inside a private leaf.  Consecutive blocks of the same type (and,
  * on request, the same level) merge into one run, so the cost is the number
  * of runs plus the private pages visited, never the number of pfns.
  */
@@ -56,6 +56,18 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 		return;
 	}
 	i = p2m_index(p, pfn);
+	if (leaf == p->linear) {
+		/* One kind of frame throughout; only a zero entry stands out. */
+		uint64_t v = p2m_mid_lin(p, mid)[m] + i;
+
+		b->type = entry_type(p, flags, pfn, v);
+		b->level = P2M_LEVEL_LEAF;
+		b->end = base + p->per_leaf;
+		/* (a zero can only be the first value: the run never wraps) */
+		if ((flags & P2M_ITER_ZERO_ABNORMAL) && v == 0)
+			b->end = pfn + 1;
+		return;
+	}
 	b->type = entry_type(p, flags, pfn, leaf->e[i]);
 	b->level = P2M_LEVEL_LEAF;
 	/* Scan only as far as the caller looks. */

@@ -12,6 +12,10 @@
  *
  * top_mfn_p[] holds the kernel's virtual pointers to the same mid_mfn pages;
  * here that is mid->mirror, and the page is only accounted for.
+ *
+ * Without frame ops, private leaf pages are numbered by their place
+ * (p2m_leaf_pos_mfn) and found by arithmetic, not through the frame map:
+ * an implicit leaf has no page here to index.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -215,7 +219,7 @@ int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err
 	 * records leaves as it installs them. */
 	for (unsigned int i = 0; i < p->per_mid; i++)
 		mid->mirror[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
-				 p->missing->mfn : p2m_slot_leaf(mid, i)->mfn;
+				 p->missing->mfn : p2m_slot_mfn(p, mid, i);
 	return 0;
 }
 
@@ -228,9 +232,8 @@ void p2m_mirror_detach(struct p2m *p, struct p2m_mid *mid)
 
 void p2m_mirror_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int mididx)
 {
-	(void)p;
 	if (mid->mirror)
-		mid->mirror[mididx] = p2m_slot_leaf(mid, mididx)->mfn;
+		mid->mirror[mididx] = p2m_slot_mfn(p, mid, mididx);
 }
 
 void p2m_mirror_set_top(struct p2m *p, uint64_t topidx)
@@ -271,11 +274,35 @@ uint64_t p2m_mirror_span(const struct p2m *p)
 	return p->mirror_entries << p->v.mid_span_shift;
 }
 
+/* The private leaf page number @idx (in pfn order), where frames are
+ * positional: a page of values or an implicit leaf.  A slot that holds a
+ * shared page has no private page behind that frame. */
+static int read_leaf_frame(const struct p2m *p, uint64_t idx, uint64_t *buf)
+{
+	uint64_t pfn = idx << p->v.leaf_shift;
+	const struct p2m_mid *mid = p2m_top_mid(p, p2m_top_index(p, pfn));
+	unsigned int m = p2m_mid_index(p, pfn);
+	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+
+	if (p2m_slot_is_linear(p, mid, m)) {
+		for (unsigned int i = 0; i < p->per_leaf; i++)
+			buf[i] = p2m_mid_lin(p, mid)[m] + i;
+		return 0;
+	}
+	if (p2m_mid_is_shared(mid) || p2m_leaf_is_shared(leaf))
+		return -ENOENT;
+	memcpy(buf, leaf->e, (size_t)p->per_leaf * sizeof(*buf));
+	return 0;
+}
+
 int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)
 {
 	const struct p2m_frame_slot *slot = p2m_frames_find(p, mfn);
 	unsigned int n;
 
+	if (!slot && p->leaf_frames_positional && mfn >= p->leaf_frame_base &&
+	    mfn - p->leaf_frame_base < (p->v.nr_top << p->g->mid_shift))
+		return read_leaf_frame(p, mfn - p->leaf_frame_base, buf);
 	if (!slot)
 		return -ENOENT;
 	switch (slot->kind) {

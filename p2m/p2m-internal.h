@@ -18,16 +18,19 @@
 /*
  * The header of a leaf page.  The page itself, e[], holds 1 << leaf_shift
  * frame values and lives in an arena chunk (arena.c) whose header table
- * holds this struct.  Private leaves keep two counters so that "is this
- * leaf uniform?" costs nothing: how many entries are INVALID and how many
- * are IDENTITY_FRAME of their own pfn.
+ * holds this struct.  Private leaves keep three counters so that "is this
+ * leaf uniform?" and "is it linear?" cost nothing: how many entries are
+ * INVALID, how many are IDENTITY_FRAME of their own pfn, and how many
+ * entries do not continue the one before (e[i] != e[i - 1] + 1).
  */
 struct p2m_leaf {
 	uint32_t magic;
-	uint8_t shared;			/* one of the shared leaves */
+	uint8_t shared;			/* one of the shared leaves (or the
+					 * implicit-leaf marker) */
 	uint8_t src;			/* enum p2m_src (private pages) */
 	uint32_t nr_missing;
 	uint32_t nr_identity;
+	uint32_t nr_breaks;
 	uint64_t base;			/* first pfn (private leaves) */
 	uint64_t mfn;			/* machine frame of this page */
 	uint64_t *e;			/* the page */
@@ -54,6 +57,10 @@ struct p2m_arena {
  * point at the shared missing and identity leaves.  @mirror is the mid_mfn
  * page of the MFN mirror (the toolstack's view of this mid), present for
  * private mids inside the mirror's span.
+ *
+ * slots[] is followed by two arrays for implicit leaves (p2m_mid_lin(),
+ * p2m_mid_lsrc()): where slot m points at the linear marker, lin[m] is the
+ * value of the leaf's first pfn and lsrc[m] the source it was charged to.
  */
 struct p2m_mid {
 	uint32_t magic;
@@ -106,6 +113,13 @@ struct p2m {
 	/* Shared read-only pages: compared by address, never written. */
 	struct p2m_leaf *missing;
 	struct p2m_leaf *identity;
+	/* Not a page: the marker implicit leaves point at (p2m.c). */
+	struct p2m_leaf *linear;
+	bool implicit;			/* implicit leaves may be formed */
+	bool leaf_frames_positional;	/* leaf page frames follow from their
+					 * place (no frame ops): see p2m.c */
+	uint64_t leaf_frame_base;	/* frame of the leaf page of pfn 0 */
+	uint64_t nr_implicit;		/* private leaves kept implicit */
 	struct p2m_mid *mid_missing;
 	struct p2m_mid *mid_identity;	/* NULL without the 3.14+ policy */
 
@@ -207,6 +221,50 @@ static inline bool p2m_is_identity_value(const struct p2m *p, uint64_t pfn, uint
 	return v == p2m_identity_frame(p->g, pfn);
 }
 
+/* --- implicit linear leaves --------------------------------------------- */
+static inline uint64_t *p2m_mid_lin(const struct p2m *p, const struct p2m_mid *mid)
+{
+	return (uint64_t *)(void *)(mid->slots + p->per_mid);
+}
+
+static inline uint8_t *p2m_mid_lsrc(const struct p2m *p, const struct p2m_mid *mid)
+{
+	return (uint8_t *)(void *)(mid->slots + 2 * (size_t)p->per_mid);
+}
+
+static inline bool p2m_slot_is_linear(const struct p2m *p, const struct p2m_mid *mid,
+				      unsigned int m)
+{
+	return mid->slots[m] == p->linear->e;
+}
+
+/* Can a leaf whose first value is @v0 be kept implicit?  Its values
+ * v0 .. v0 + n - 1 must all be frames of one kind (PFN or FOREIGN): no
+ * INVALID, no identity bit, no carry into a flag bit. */
+static inline bool p2m_linear_base_ok(const struct p2m *p, uint64_t v0)
+{
+	uint64_t last = v0 + p->per_leaf - 1, flags = p->g->foreign_bit | p->g->identity_bit;
+
+	return !(v0 & p->g->identity_bit) && last > v0 && last < p->g->invalid &&
+	       (v0 & flags) == (last & flags);
+}
+
+/* The machine frame of the leaf page of pfn @leaf_base when frames are
+ * positional. */
+static inline uint64_t p2m_leaf_pos_mfn(const struct p2m *p, uint64_t leaf_base)
+{
+	return p->leaf_frame_base + (leaf_base >> p->v.leaf_shift);
+}
+
+/* The machine frame of the page behind mid slot @m (shared pages too). */
+static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *mid,
+				    unsigned int m)
+{
+	if (p2m_slot_is_linear(p, mid, m))
+		return p2m_leaf_pos_mfn(p, mid->base + ((uint64_t)m << p->v.leaf_shift));
+	return p2m_slot_leaf(mid, m)->mfn;
+}
+
 /* --- page life cycle (p2m.c) --------------------------------------------- */
 int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err);
 int p2m_charge(struct p2m *p, enum p2m_src src, struct p2msim_err *err);
@@ -231,6 +289,9 @@ void p2m_frames_del(struct p2m *p, uint64_t mfn);
 const struct p2m_frame_slot *p2m_frames_find(const struct p2m *p, uint64_t mfn);
 
 /* --- uniformity, shared by compaction, stats and checks ------------------ */
+/* A private page leaf that could be kept implicit: its first value, or
+ * the invalid value. */
+uint64_t p2m_leaf_linear_base(const struct p2m *p, const struct p2m_leaf *leaf);
 /* The shared leaf a private leaf could be replaced with, or NULL. */
 struct p2m_leaf *p2m_leaf_uniform(const struct p2m *p, const struct p2m_leaf *leaf);
 /* The shared mid a private mid could be replaced with, or NULL. */

@@ -99,6 +99,44 @@
  * never the number of pfns.  Kernel-era differences (INVALID vs identity
  * fill of a copied identity leaf, the 2.6.39 range walk, mid_identity) are
  * fields of struct p2m_config that the kernel models set.
+ *
+ * IMPLICIT LINEAR LEAVES
+ *
+ * Xen builds dom0 from large contiguous chunks, so almost every leaf of a
+ * big guest is a linear run: entry i holds v0 + i, one kind of frame
+ * throughout.  Such a leaf is still a private page of the kernel (charged,
+ * counted, given a frame, listed in the mirror), but here it is kept as
+ * its first value alone: the mid slot points at a marker leaf, p->linear,
+ * that no kernel page stands behind, and the value sits in an array laid
+ * after the mid's slots:
+ *
+ *   mid page: [hdr | slot 0 .. slot 511 | lin 0 .. lin 511 | lsrc 0 .. 511]
+ *                     |      |                 |
+ *                     |      +--> p->linear    +-- v0 of leaf 1: pfn base+i
+ *                     v          (marker)          reads v0 + i, no page
+ *                 leaf page e[0..511] (materialised leaf)
+ *
+ * A lookup that meets the marker adds the index to lin[m]: arithmetic on
+ * a cache line of the mid, where a materialised leaf costs a load from a
+ * page of its own.  The forms change only the storage, never what the
+ * kernel or the toolstack sees:
+ *
+ *   - a range fill of a whole leaf with a linear MFN run, a builder list
+ *     whose leaf is a run, and (with compaction) a private leaf whose
+ *     writes made it a run again become implicit;
+ *   - a write that breaks the run, or any operation that needs the values,
+ *     materialises the leaf: a page of values with the same source and
+ *     frame (copy-on-write, as for the shared pages, but nothing is
+ *     charged: the kernel's page existed all along);
+ *   - freeing it is freeing the kernel page it stands for.
+ *
+ * Private leaves count how many entries do not continue the one before, so
+ * that "is this leaf a run?" costs nothing when compaction asks.  An
+ * implicit leaf has no page here for the frame map to index, so without
+ * frame ops (the synthetic numbering) private leaf pages get frames by
+ * their place, leaf_frame_base + pfn / 512, and p2m_read_frame() finds
+ * them by arithmetic.  cfg.materialise turns implicit leaves off, to
+ * measure and test the other form.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -121,8 +159,8 @@ static const struct p2m_geometry geometries[] = {
 	},
 };
 
-/* The engine can describe at most this many pfns (2^40 = 4 PiB of x86-64
- * address space); the top array then takes 32 MiB. */
+/* The engine can describe at most this many pfns (2^42 pfns = 16 PiB of
+ * x86-64 address space); the top array then takes 128 MiB. */
 #define P2M_MAX_PFN_SHIFT 42
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)
@@ -234,7 +272,9 @@ void p2m_uncharge(struct p2m *p, enum p2m_src src, uint64_t mfn)
 		p->cfg.frames->free(p->cfg.frames_ctx, mfn);
 }
 
-static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
+/* A leaf page for pfns from @base (a private one) or a shared one. */
+static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, uint64_t base, bool shared,
+				   struct p2msim_err *err)
 {
 	struct p2m_leaf *leaf;
 	uint64_t mfn;
@@ -246,18 +286,24 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, struct p2msi
 		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
 		goto undo;
 	}
-	if (p2m_page_frame(p, &mfn, err) < 0)
-		goto undo_free;
-	if (p2m_frames_add(p, mfn, P2M_FRAME_LEAF, leaf) < 0) {
-		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M leaf");
-		if (p->cfg.frames)
-			p->cfg.frames->free(p->cfg.frames_ctx, mfn);
-		goto undo_free;
+	if (!shared && p->leaf_frames_positional) {
+		mfn = p2m_leaf_pos_mfn(p, base);
+	} else {
+		if (p2m_page_frame(p, &mfn, err) < 0)
+			goto undo_free;
+		if (p2m_frames_add(p, mfn, P2M_FRAME_LEAF, leaf) < 0) {
+			p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M leaf");
+			if (p->cfg.frames)
+				p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+			goto undo_free;
+		}
 	}
 	leaf->magic = P2M_MAGIC_LEAF;
 	leaf->shared = 0;
 	leaf->src = src;
 	leaf->mfn = mfn;
+	leaf->base = base;
+	leaf->nr_breaks = 0;
 	p->nr_leaf[src]++;
 	return leaf;
 
@@ -272,7 +318,8 @@ undo:
 
 static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
 {
-	p2m_frames_del(p, leaf->mfn);
+	if (!p->leaf_frames_positional)
+		p2m_frames_del(p, leaf->mfn);
 	p->nr_leaf[leaf->src]--;
 	p2m_uncharge(p, leaf->src, leaf->mfn);
 	p2m_arena_put(p, leaf);
@@ -285,7 +332,12 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 
 	if (p2m_charge(p, src, err) < 0)
 		return NULL;
-	mid = calloc(1, sizeof(*mid) + (size_t)p->per_mid * sizeof(mid->slots[0]));
+	/* slots[], then lin[] and lsrc[] for implicit leaves; every caller
+	 * fills the slots, and lin[m] and lsrc[m] are read only once slot m
+	 * is implicit, so only the header is cleared */
+	mid = malloc(sizeof(*mid) + 2 * (size_t)p->per_mid * sizeof(mid->slots[0]) + p->per_mid);
+	if (mid)
+		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
 		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
 		goto undo;
@@ -323,11 +375,23 @@ static void mid_release(struct p2m *p, struct p2m_mid *mid)
 	free(mid);
 }
 
+/* The kernel frees the private page of implicit leaf @m. */
+static void linear_release(struct p2m *p, struct p2m_mid *mid, unsigned int m)
+{
+	enum p2m_src src = p2m_mid_lsrc(p, mid)[m];
+
+	p->nr_leaf[src]--;
+	p->nr_implicit--;
+	p2m_uncharge(p, src, p2m_slot_mfn(p, mid, m));
+}
+
 /* Free a private mid and every private leaf under it. */
 static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 {
 	for (unsigned int i = 0; i < p->per_mid; i++)
-		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, i)))
+		if (p2m_slot_is_linear(p, mid, i))
+			linear_release(p, mid, i);
+		else if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, i)))
 			leaf_release(p, p2m_slot_leaf(mid, i));
 	mid_release(p, mid);
 }
@@ -336,7 +400,7 @@ static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 
 static struct p2m_leaf *shared_leaf_new(struct p2m *p, struct p2msim_err *err)
 {
-	struct p2m_leaf *leaf = leaf_alloc(p, p->cur_src, err);
+	struct p2m_leaf *leaf = leaf_alloc(p, p->cur_src, 0, true, err);
 
 	if (!leaf)
 		return NULL;
@@ -349,6 +413,30 @@ static struct p2m_leaf *shared_leaf_new(struct p2m *p, struct p2msim_err *err)
 		leaf->e[i] = p->g->invalid;
 	leaf->nr_missing = p->per_leaf;
 	leaf->nr_identity = 0;
+	leaf->nr_breaks = p->per_leaf - 1;
+	return leaf;
+}
+
+/* The marker implicit leaves point at: no kernel page, so neither
+ * charged nor given a frame; its entries are never read. */
+static struct p2m_leaf *linear_marker_new(struct p2m *p, struct p2msim_err *err)
+{
+	struct p2m_leaf *leaf = p2m_arena_get(p);
+
+	if (!leaf) {
+		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
+		return NULL;
+	}
+	leaf->magic = P2M_MAGIC_LEAF;
+	leaf->shared = 1;
+	leaf->src = P2M_SRC_HEAP;
+	leaf->base = 0;
+	leaf->mfn = 0;
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		leaf->e[i] = p->g->invalid;
+	leaf->nr_missing = 0;
+	leaf->nr_identity = 0;
+	leaf->nr_breaks = 0;
 	return leaf;
 }
 
@@ -465,7 +553,17 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 	rc = size_top(p, err);
 	if (rc < 0)
 		goto fail;
+	/* Leaf pages numbered by place: the lower half of the frame numbers,
+	 * far below the synthetic frames counting down from the top. */
+	p->leaf_frame_base = (p->g->max_mfn + 1) / 2;
+	p->leaf_frames_positional = !cfg->frames &&
+		(p->v.nr_top << p->g->mid_shift) <= p->leaf_frame_base / 2;
+	p->implicit = p->leaf_frames_positional && !cfg->materialise;
 	rc = -ENOMEM;
+	p->linear = linear_marker_new(p, err);
+	if (!p->linear)
+		goto fail;
+	p->v.linear = p->linear->e;
 	p->missing = shared_leaf_new(p, err);
 	if (!p->missing)
 		goto fail;
@@ -564,6 +662,8 @@ uint64_t p2m_get(const struct p2m *p, uint64_t pfn)
 	/* The identity page holds INVALID: its address is the information. */
 	if (leaf == p->v.identity)
 		return p2m_identity_frame(p->g, pfn);
+	if (leaf == p->v.linear)
+		return p2m_mid_lin(p, p2m_top_mid(p, t))[p2m_mid_index(p, pfn)] + p2m_index(p, pfn);
 	return leaf[p2m_index(p, pfn)];
 }
 
@@ -592,13 +692,23 @@ static void leaf_count(const struct p2m *p, struct p2m_leaf *leaf, uint64_t pfn,
 		leaf->nr_identity += delta;
 }
 
+/* Does entry @i not continue entry i - 1?  (0 for the first and past
+ * the last.) */
+static inline uint32_t leaf_break_at(const struct p2m *p, const struct p2m_leaf *leaf,
+				     unsigned int i)
+{
+	return i > 0 && i < p->per_leaf && leaf->e[i] != leaf->e[i - 1] + 1;
+}
+
 static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
 			      unsigned int idx, uint64_t v)
 {
 	uint64_t pfn = leaf->base + idx;
 
 	leaf_count(p, leaf, pfn, leaf->e[idx], -1);
+	leaf->nr_breaks -= leaf_break_at(p, leaf, idx) + leaf_break_at(p, leaf, idx + 1);
 	leaf->e[idx] = v;
+	leaf->nr_breaks += leaf_break_at(p, leaf, idx) + leaf_break_at(p, leaf, idx + 1);
 	leaf_count(p, leaf, pfn, v, +1);
 }
 
@@ -651,6 +761,69 @@ static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err 
 	return mid;
 }
 
+/* Implicit leaf @m as a page of values: the same kernel page (source,
+ * frame), stored another way; nothing is charged. */
+static struct p2m_leaf *leaf_materialise(struct p2m *p, struct p2m_mid *mid, unsigned int m,
+					 struct p2msim_err *err)
+{
+	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
+	uint64_t v0 = p2m_mid_lin(p, mid)[m];
+	struct p2m_leaf *leaf = p2m_arena_get(p);
+
+	if (!leaf) {
+		p2msim_err_set(err, -ENOMEM,
+			       "out of memory materialising the P2M leaf of pfn %#llx "
+			       "(a page of this machine's memory for 2 MiB of the guest's)",
+			       (unsigned long long)base);
+		return NULL;
+	}
+	leaf->magic = P2M_MAGIC_LEAF;
+	leaf->shared = 0;
+	leaf->src = p2m_mid_lsrc(p, mid)[m];
+	leaf->base = base;
+	leaf->mfn = p2m_leaf_pos_mfn(p, base);
+	for (unsigned int i = 0; i < p->per_leaf; i++)
+		leaf->e[i] = v0 + i;
+	leaf->nr_missing = 0;
+	leaf->nr_identity = 0;
+	leaf->nr_breaks = 0;
+	p->nr_implicit--;
+	mid_set_slot(p, mid, m, leaf, false);	/* same frame: the mirror stands */
+	return leaf;
+}
+
+/* Slot @m becomes an implicit leaf whose first value is @v0: a new
+ * private page where the slot was shared, the same page kept another way
+ * where it was private. */
+static int leaf_set_linear(struct p2m *p, struct p2m_mid *mid, unsigned int m, uint64_t v0,
+			   struct p2msim_err *err)
+{
+	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
+	enum p2m_src src;
+
+	if (p2m_slot_is_linear(p, mid, m)) {
+		p2m_mid_lin(p, mid)[m] = v0;
+		return 0;
+	}
+	if (p2m_leaf_is_shared(old)) {
+		int rc = p2m_charge(p, p->cur_src, err);
+
+		if (rc < 0)
+			return rc;
+		src = p->cur_src;
+		p->nr_leaf[src]++;
+	} else {
+		src = old->src;
+	}
+	p2m_mid_lin(p, mid)[m] = v0;
+	p2m_mid_lsrc(p, mid)[m] = (uint8_t)src;
+	p->nr_implicit++;
+	mid_set_slot(p, mid, m, p->linear, true);
+	if (!p2m_leaf_is_shared(old))
+		p2m_arena_put(p, old);
+	return 0;
+}
+
 /* Mid slot @m as a private leaf, copying a shared leaf if needed. */
 static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 				     struct p2msim_err *err)
@@ -658,12 +831,13 @@ static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigne
 	struct p2m_leaf *shared = p2m_slot_leaf(mid, m), *leaf;
 	bool identity;
 
+	if (p2m_slot_is_linear(p, mid, m))
+		return leaf_materialise(p, mid, m, err);
 	if (!p2m_leaf_is_shared(shared))
 		return shared;
-	leaf = leaf_alloc(p, p->cur_src, err);
+	leaf = leaf_alloc(p, p->cur_src, mid->base + ((uint64_t)m << p->g->leaf_shift), false, err);
 	if (!leaf)
 		return NULL;
-	leaf->base = mid->base + ((uint64_t)m << p->g->leaf_shift);
 	/* modern: a copy of identity keeps identity values; 2.6.39-3.18
 	 * alloc_p2m filled every new leaf with INVALID. */
 	identity = shared == p->identity && p->cfg.cow_identity_fill;
@@ -671,6 +845,8 @@ static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigne
 		leaf->e[i] = identity ? p2m_identity_frame(p->g, leaf->base + i) : p->g->invalid;
 	leaf->nr_missing = identity ? 0 : p->per_leaf;
 	leaf->nr_identity = identity ? p->per_leaf : 0;
+	/* identity values continue each other; INVALID ones do not */
+	leaf->nr_breaks = identity ? 0 : p->per_leaf - 1;
 	mid_set_slot(p, mid, m, leaf, true);
 	return leaf;
 }
@@ -683,6 +859,8 @@ static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 
 	if (old == shared)
 		return;
+	if (p2m_slot_is_linear(p, mid, m))
+		linear_release(p, mid, m);
 	mid_set_slot(p, mid, m, shared, true);
 	if (!p2m_leaf_is_shared(old))
 		leaf_release(p, old);
@@ -701,6 +879,14 @@ static void mid_share(struct p2m *p, uint64_t t, struct p2m_mid *shared)
 }
 
 /* --- compaction -------------------------------------------------------------- */
+
+uint64_t p2m_leaf_linear_base(const struct p2m *p, const struct p2m_leaf *leaf)
+{
+	if (leaf->nr_breaks || leaf->nr_missing || leaf->nr_identity ||
+	    !p2m_linear_base_ok(p, leaf->e[0]))
+		return p->g->invalid;
+	return leaf->e[0];
+}
 
 struct p2m_leaf *p2m_leaf_uniform(const struct p2m *p, const struct p2m_leaf *leaf)
 {
@@ -724,11 +910,15 @@ static void fold_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m)
 {
 	struct p2m_leaf *leaf = p2m_slot_leaf(mid, m), *shared;
 
+	uint64_t v0;
+
 	if (p2m_leaf_is_shared(leaf))
 		return;
 	shared = p2m_leaf_uniform(p, leaf);
 	if (shared)
 		leaf_share(p, mid, m, shared);
+	else if (p->implicit && (v0 = p2m_leaf_linear_base(p, leaf)) != p->g->invalid)
+		(void)leaf_set_linear(p, mid, m, v0, NULL);	/* no charge: cannot fail */
 }
 
 static void fold_mid(struct p2m *p, uint64_t t)
@@ -791,6 +981,15 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 			return true;
 		}
 		return false;
+	}
+	if (leaf == p->linear) {
+		/* The kernel's page exists: a write that keeps the run costs
+		 * nothing, one that breaks it needs the values here. */
+		if (v == p2m_mid_lin(p, mid)[m] + p2m_index(p, pfn))
+			return true;
+		leaf = leaf_materialise(p, mid, m, NULL);
+		if (!leaf)
+			return false;	/* p2m_set() says why */
 	}
 	leaf_write(p, leaf, p2m_index(p, pfn), v);
 	if (p->cfg.compact) {
@@ -884,6 +1083,10 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 	}
 	if (shared && p2m_slot_leaf(mid, m) == shared)
 		return 0;
+	/* A whole leaf of a linear run is kept implicit. */
+	if (fill == P2M_FILL_MFN && p->implicit && s == base && e == base + p->per_leaf &&
+	    p2m_linear_base_ok(p, mfn + (s - rs)))
+		return leaf_set_linear(p, mid, m, mfn + (s - rs), err);
 	leaf = leaf_private(p, mid, m, err);
 	if (!leaf)
 		return err ? err->code : -ENOMEM;
@@ -1005,6 +1208,10 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 
 		if (lend > e)
 			lend = e;
+		if (leaf == p->linear && !(leaf = leaf_materialise(p, mid, m, err))) {
+			rc = err ? err->code : -ENOMEM;
+			goto out;
+		}
 		if (leaf == p->missing)
 			mid_set_slot(p, mid, m, p->identity, false);
 		else if (!p2m_leaf_is_shared(leaf))
@@ -1085,6 +1292,17 @@ int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill f
 	return range_minimal(p, s, e, fill, mfn, false, &done, err);
 }
 
+/* Does list[pfn, pfn + per_leaf) lie inside [0, n) and form one run? */
+static bool list_is_linear(const struct p2m *p, const uint64_t *list, uint64_t pfn, uint64_t n)
+{
+	if (n - pfn < p->per_leaf || !p2m_linear_base_ok(p, list[pfn]))
+		return false;
+	for (unsigned int i = 1; i < p->per_leaf; i++)
+		if (list[pfn + i] != list[pfn] + i)
+			return false;
+	return true;
+}
+
 /* Private leaves holding list[0, n); leaves are charged to @leaf_src. */
 static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src leaf_src,
 		 struct p2msim_err *err)
@@ -1107,8 +1325,15 @@ static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src l
 			break;
 		}
 		p->cur_src = leaf_src;
-		if (!p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
+		if (p2m_slot_is_linear(p, mid, m) || !p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
 			leaf_share(p, mid, m, p->missing);
+		if (p->implicit && list_is_linear(p, list, pfn, n)) {
+			rc = leaf_set_linear(p, mid, m, list[pfn], err);
+			p->cur_src = saved;
+			if (rc < 0)
+				break;
+			continue;
+		}
 		leaf = leaf_private(p, mid, m, err);
 		p->cur_src = saved;
 		if (!leaf) {
@@ -1170,6 +1395,7 @@ void p2m_get_stats(const struct p2m *p, struct p2m_stats *st)
 	for (int s = 0; s < P2M_NR_SRCS; s++) {
 		st->mid += p->nr_mid[s];
 		st->leaf += p->nr_leaf[s];
+		st->implicit = p->nr_implicit;
 		st->mirror += p->nr_mirror[s];
 		st->by_src[s] = p->nr_mid[s] + p->nr_leaf[s] + p->nr_mirror[s] + p->nr_top_src[s];
 	}

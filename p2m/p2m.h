@@ -112,7 +112,13 @@ struct p2m_config {
 	bool beyond_is_identity;	/* modern __pfn_to_mfn: pfns past the
 					 * end read as identity */
 	bool compact;			/* fold uniform private pages back to
-					 * shared ones after every operation */
+					 * shared ones, and linear private leaves
+					 * back to implicit ones, after every
+					 * operation */
+	bool materialise;		/* keep every private leaf as a page of
+					 * values: no implicit linear leaves (the
+					 * representation only; nothing a kernel
+					 * or toolstack sees changes) */
 	enum p2m_range_mode range_mode;
 	uint64_t brk_pages;		/* size of the brk pool; 0 = no brk */
 	bool shared_from_brk;		/* shared pages, top and mirror roots
@@ -171,6 +177,9 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn);
 struct p2m_view {
 	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries */
 	const uint64_t *identity;	/* entries of the shared identity leaf */
+	const uint64_t *linear;		/* stands for an implicit linear leaf,
+					 * whose first value is slot [m] of the
+					 * array after the mid's slots */
 	uint64_t nr_top;
 	uint64_t leaf_mask, mid_mask;
 	unsigned int leaf_shift, mid_span_shift;
@@ -182,13 +191,20 @@ static inline uint64_t p2m_lookup_geometry(const struct p2m_view *v, const struc
 					   unsigned int mid_shift)
 {
 	uint64_t t = pfn >> (leaf_shift + mid_shift);
+	unsigned int m = (pfn >> leaf_shift) & ((1u << mid_shift) - 1);
+	uint64_t *const *slots;
 	const uint64_t *leaf;
 
 	if (t >= v->nr_top)
 		return p2m_get(p2m, pfn);
-	leaf = v->top[t][(pfn >> leaf_shift) & ((1u << mid_shift) - 1)];
+	slots = v->top[t];
+	leaf = slots[m];
 	if (leaf == v->identity)
 		return pfn | v->identity_bit;
+	/* An implicit leaf is arithmetic: its first value plus the index. */
+	if (leaf == v->linear)
+		return ((const uint64_t *)(const void *)(slots + (1u << mid_shift)))[m] +
+		       (pfn & ((1u << leaf_shift) - 1));
 	return leaf[pfn & ((1u << leaf_shift) - 1)];
 }
 
@@ -283,6 +299,7 @@ struct p2m_stats {
 	uint64_t top;			/* top pages */
 	uint64_t mid;			/* private mid pages */
 	uint64_t leaf;			/* private leaf pages */
+	uint64_t implicit;		/* of which kept as implicit linear leaves */
 	uint64_t mirror;		/* top_mfn, top_mfn_p, mid_mfn pages */
 	uint64_t shared;		/* shared read-only pages in use */
 	uint64_t private_pages;		/* top + mid + leaf */
@@ -321,5 +338,17 @@ int p2m_check(const struct p2m *p2m, struct p2msim_err *err);
 typedef uint64_t (*p2m_m2p_fn)(void *ctx, uint64_t mfn);
 int p2m_check_m2p(const struct p2m *p2m, p2m_m2p_fn m2p, void *ctx,
 		  struct p2msim_err *err);
+/* The same a run at a time: @m2p gives the pfn of @mfn and, in *@len (at
+ * least 1), how many frames from @mfn on map to consecutive pfns. */
+typedef uint64_t (*p2m_m2p_run_fn)(void *ctx, uint64_t mfn, uint64_t *len);
+int p2m_check_m2p_runs(const struct p2m *p2m, p2m_m2p_run_fn m2p, void *ctx,
+		       struct p2msim_err *err);
+
+/* Call @fn for every maximal run of PFN entries whose frames follow each
+ * other (pfn -> mfn, pfn + 1 -> mfn + 1, ...), in pfn order, in time
+ * proportional to the runs and private pages; stops at, and returns, the
+ * first non-zero result. */
+typedef int (*p2m_frame_run_fn)(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n);
+int p2m_frame_runs(const struct p2m *p2m, p2m_frame_run_fn fn, void *ctx);
 
 #endif

@@ -20,8 +20,12 @@
  *    counts as identity); the extra regions are invalidated pfn by pfn;
  *    the queued frames are remapped; shared_info tells the toolstack.
  *
- * Here phase 1 runs on a plain array, as the kernel's does, and phase 2
- * on the P2M engine.
+ * Here phase 1 runs on the early list kept as runs (struct early: a
+ * stretch of MFNs, identity or missing; the builder hands out aligned
+ * chunks, so a 16 TiB dom0 is a few thousand runs, not 4G entries), and
+ * phase 2 on the P2M engine, a run at a time.  Every loop the kernel makes
+ * pfn by pfn is made here a run at a time with the same outcome: the same
+ * values, the same log lines, the same pfn where it stops.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,11 +39,32 @@
 #define PMD_SIZE (2ULL << 20)
 #define P2M_VADDR 0xffffc90000000000ULL	/* where Debian's 6.x vmalloc puts the list */
 
-/* One xen_remap_buf: frames queued for the pfns from @target. */
+/* One xen_remap_buf: frames queued for the pfns from @target, as the
+ * pieces [first, first + nr) of linear->pieces. */
 struct remap_chunk {
 	uint64_t target;
 	uint64_t size;
-	size_t first;		/* index into linear->mfns */
+	size_t first, nr;
+};
+
+/* n values from @v: v, v + 1, ... (or n times INVALID). */
+struct remap_piece {
+	uint64_t v, n;
+	bool invalid;
+};
+
+/* The early list: runs tiling [0, early_size). */
+enum early_kind { EARLY_MFN, EARLY_IDENTITY, EARLY_MISSING };
+
+struct early_run {
+	uint64_t start, end;
+	uint64_t v0;			/* EARLY_MFN: the MFN of start */
+	enum early_kind kind;
+};
+
+struct early {
+	struct early_run *r;
+	size_t nr, alloc;
 };
 
 struct nonram_remap {
@@ -55,7 +80,7 @@ struct linear {
 	struct p2msim_err *err;
 
 	struct e820_table map;		/* xen_e820_table */
-	uint64_t *list;			/* the early P2M: xen_p2m_addr */
+	struct early list;		/* the early P2M: xen_p2m_addr */
 	uint64_t early_size;		/* xen_p2m_size before the move */
 	uint64_t ini;			/* ini_nr_pages */
 	uint64_t mem_end;
@@ -65,8 +90,8 @@ struct linear {
 
 	struct remap_chunk *chunks;
 	size_t nr_chunks, alloc_chunks;
-	uint64_t *mfns;
-	size_t nr_mfns, alloc_mfns;
+	struct remap_piece *pieces;
+	size_t nr_pieces, alloc_pieces;
 
 	struct nonram_remap nonram[NR_NONRAM_REMAP];
 	unsigned int nr_nonram;
@@ -77,31 +102,128 @@ static int oom(struct linear *l)
 	return p2msim_err_set(l->err, -ENOMEM, "out of memory in the kernel model");
 }
 
+/* --- the early list as runs ---------------------------------------------------- */
+
+/* The run holding @pfn (< early_size). */
+static size_t early_find(const struct early *el, uint64_t pfn)
+{
+	size_t lo = 0, hi = el->nr;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (el->r[mid].start <= pfn)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int early_reserve(struct early *el, size_t more)
+{
+	while (el->nr + more > el->alloc) {
+		size_t n = el->alloc ? 2 * el->alloc : 64;
+		struct early_run *r = realloc(el->r, n * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		el->r = r;
+		el->alloc = n;
+	}
+	return 0;
+}
+
+static int early_append(struct early *el, uint64_t s, uint64_t e, enum early_kind kind,
+			uint64_t v0)
+{
+	struct early_run *last = el->nr ? &el->r[el->nr - 1] : NULL;
+
+	if (s >= e)
+		return 0;
+	if (last && last->end == s && last->kind == kind &&
+	    (kind != EARLY_MFN || last->v0 + (s - last->start) == v0)) {
+		last->end = e;
+		return 0;
+	}
+	if (early_reserve(el, 1) < 0)
+		return -ENOMEM;
+	el->r[el->nr++] = (struct early_run){ s, e, v0, kind };
+	return 0;
+}
+
+/* Make [s, e) (inside the list) one run of @kind. */
+static int early_assign(struct early *el, uint64_t s, uint64_t e, enum early_kind kind)
+{
+	size_t i, j;
+	struct early_run head, tail;
+
+	if (s >= e)
+		return 0;
+	if (early_reserve(el, 2) < 0)
+		return -ENOMEM;
+	i = early_find(el, s);
+	j = early_find(el, e - 1);
+	head = el->r[i];
+	tail = el->r[j];
+	/* runs i..j become: head's part before s, [s, e), tail's part from e */
+	{
+		struct early_run repl[3];
+		size_t n = 0;
+
+		if (head.start < s)
+			repl[n++] = (struct early_run){ head.start, s, head.v0, head.kind };
+		repl[n++] = (struct early_run){ s, e, 0, kind };
+		if (tail.end > e)
+			repl[n++] = (struct early_run){ e, tail.end,
+							tail.kind == EARLY_MFN ?
+							tail.v0 + (e - tail.start) : 0, tail.kind };
+		memmove(&el->r[i + n], &el->r[j + 1], (el->nr - j - 1) * sizeof(el->r[0]));
+		memcpy(&el->r[i], repl, n * sizeof(repl[0]));
+		el->nr = el->nr - (j + 1 - i) + n;
+	}
+	return 0;
+}
+
+/* The value of @pfn in the early list, as the kernel's array holds it. */
+static uint64_t early_value(const struct linear *l, uint64_t pfn)
+{
+	const struct early_run *r = &l->list.r[early_find(&l->list, pfn)];
+
+	switch (r->kind) {
+	case EARLY_MFN:
+		return r->v0 + (pfn - r->start);
+	case EARLY_IDENTITY:
+		return p2m_identity_frame(l->g, pfn);
+	case EARLY_MISSING:
+	default:
+		return l->g->invalid;
+	}
+}
+
 static uint64_t pfn_to_mfn_early(const struct linear *l, uint64_t pfn)
 {
 	uint64_t v;
 
 	if (pfn >= l->early_size)
 		return p2m_identity_frame(l->g, pfn) & ~l->g->identity_bit;
-	v = l->list[pfn];
+	v = early_value(l, pfn);
 	if (v == l->g->invalid)
 		return v;
 	return v & ~(l->g->identity_bit | l->g->foreign_bit);
 }
 
 /* set_phys_range_identity() on the early list: only [s, xen_p2m_size). */
-static uint64_t early_identity(struct linear *l, uint64_t s, uint64_t e)
+static int early_identity(struct linear *l, uint64_t s, uint64_t e)
 {
-	uint64_t pfn;
-
 	if (s >= l->early_size || s > e)
 		return 0;
 	if (e > l->early_size)
 		e = l->early_size;
-	for (pfn = s; pfn < e; pfn++)
-		l->list[pfn] = p2m_identity_frame(l->g, pfn);
+	if (early_assign(&l->list, s, e, EARLY_IDENTITY) < 0)
+		return oom(l);
 	l->res->identity_set += e - s;
-	return e - s;
+	return 0;
 }
 
 /* --- step 1: limits and the memory map --------------------------------------- */
@@ -462,8 +584,29 @@ static uint64_t find_pfn_range(const struct linear *l, uint64_t *min_pfn)
 	return 0;
 }
 
+static int add_piece(struct linear *l, uint64_t v, uint64_t n, bool invalid)
+{
+	if (l->nr_pieces == l->alloc_pieces) {
+		size_t k = l->alloc_pieces ? l->alloc_pieces * 2 : 64;
+		struct remap_piece *p = realloc(l->pieces, k * sizeof(*p));
+
+		if (!p)
+			return oom(l);
+		l->pieces = p;
+		l->alloc_pieces = k;
+	}
+	l->pieces[l->nr_pieces++] = (struct remap_piece){ v, n, invalid };
+	return 0;
+}
+
+/* Queue the frames of pfns [src, src + size) for @target: what
+ * pfn_to_mfn() gives for each, a run of the early list at a time. */
 static int queue_chunk(struct linear *l, uint64_t target, uint64_t src, uint64_t size)
 {
+	size_t first = l->nr_pieces;
+	uint64_t pfn = src, end = src + size;
+	int rc;
+
 	if (l->nr_chunks == l->alloc_chunks) {
 		size_t n = l->alloc_chunks ? l->alloc_chunks * 2 : 64;
 		struct remap_chunk *c = realloc(l->chunks, n * sizeof(*c));
@@ -473,18 +616,20 @@ static int queue_chunk(struct linear *l, uint64_t target, uint64_t src, uint64_t
 		l->chunks = c;
 		l->alloc_chunks = n;
 	}
-	while (l->nr_mfns + size > l->alloc_mfns) {
-		size_t n = l->alloc_mfns ? l->alloc_mfns * 2 : 4096;
-		uint64_t *m = realloc(l->mfns, n * sizeof(*m));
+	while (pfn < end) {
+		uint64_t stop = end, v = pfn_to_mfn_early(l, pfn);
 
-		if (!m)
-			return oom(l);
-		l->mfns = m;
-		l->alloc_mfns = n;
+		if (pfn < l->early_size) {
+			const struct early_run *r = &l->list.r[early_find(&l->list, pfn)];
+
+			stop = r->end < end ? r->end : end;
+		}
+		rc = add_piece(l, v, stop - pfn, v == l->g->invalid);
+		if (rc < 0)
+			return rc;
+		pfn = stop;
 	}
-	l->chunks[l->nr_chunks++] = (struct remap_chunk){ target, size, l->nr_mfns };
-	for (uint64_t i = 0; i < size; i++)
-		l->mfns[l->nr_mfns++] = pfn_to_mfn_early(l, src + i);
+	l->chunks[l->nr_chunks++] = (struct remap_chunk){ target, size, first, l->nr_pieces - first };
 	return 0;
 }
 
@@ -496,8 +641,7 @@ static int identity_and_remap(struct linear *l, uint64_t start, uint64_t size, u
 
 	if (rc < 0)
 		return rc;
-	early_identity(l, start, start + size);
-	return 0;
+	return early_identity(l, start, start + size);
 }
 
 /* xen_set_identity_and_release_chunk(): the fallback. */
@@ -519,10 +663,10 @@ static int identity_and_release(struct linear *l, uint64_t start, uint64_t end)
 			break;
 		}
 		l->res->released++;
-		l->list[pfn] = l->g->invalid;
+		/* the kernel writes INVALID here; early_identity() below
+		 * overwrites it with identity before anything reads it */
 	}
-	early_identity(l, start, end);
-	return 0;
+	return early_identity(l, start, end);
 }
 
 /* xen_set_identity_and_remap_chunk() for one remap area. */
@@ -536,10 +680,8 @@ static int identity_area(struct linear *l, uint64_t start, uint64_t end, uint64_
 	while (i < n) {
 		uint64_t cur = start + i, left = n - i, size = left, room;
 
-		if (cur >= l->ini) {
-			early_identity(l, cur, cur + size);
-			break;
-		}
+		if (cur >= l->ini)
+			return early_identity(l, cur, cur + size);
 		if (cur + size > l->ini)
 			size = l->ini - cur;
 		room = find_pfn_range(l, remap_pfn);
@@ -604,7 +746,14 @@ static int build_list(struct linear *l)
 		return p2msim_err_set(l->err, rc, "%s", perr.msg);
 	/* xen_rebuild_p2m_list(): copy the early list, everything past it is
 	 * identity, uniform leaves and mids become the shared pages. */
-	rc = p2m_load_list(l->res->p2m, l->list, l->early_size, &perr);
+	for (size_t i = 0; i < l->list.nr && rc == 0; i++) {
+		const struct early_run *r = &l->list.r[i];
+
+		if (r->kind != EARLY_MISSING)
+			rc = p2m_set_range(l->res->p2m, r->start, r->end,
+					   r->kind == EARLY_MFN ? P2M_FILL_MFN : P2M_FILL_IDENTITY,
+					   r->v0, NULL, &perr);
+	}
 	if (rc == 0 && l->early_size < l->max_p2m_pfn)
 		rc = p2m_set_range(l->res->p2m, l->early_size, l->max_p2m_pfn,
 				   P2M_FILL_IDENTITY, 0, NULL, &perr);
@@ -629,6 +778,97 @@ static int build_list(struct linear *l)
 	return rc < 0 ? p2msim_err_set(l->err, rc, "%s", perr.msg) : 0;
 }
 
+static int m2p_failed(struct linear *l, uint64_t pfn, uint64_t mfn)
+{
+	setup_log(l->res, "WARNING: Failed to set m2p mapping for mfn=%llu pfn=%llu",
+		  (unsigned long long)mfn, (unsigned long long)pfn);
+	return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
+			   "(arch/x86/xen/setup.c)");
+}
+
+/* set_p2m() for pfns [pfn, pfn + n) (all inside the list) with v, v + 1,
+ * ...: the same values and the same xen_p2m_last_pfn as pfn by pfn, where
+ * every leaf still shared takes an allocation, the first pfn written into
+ * it triggering it. */
+static bool set_p2m_run(struct linear *l, uint64_t pfn, uint64_t n, uint64_t v)
+{
+	struct p2m *p = l->res->p2m;
+	uint64_t per = 1ULL << l->g->leaf_shift, trigger = 0;
+	bool alloc = false;
+	struct p2m_iter it;
+	struct p2m_run run;
+
+	if (!n)
+		return true;
+	p2m_iter_init(&it, p, pfn, pfn + n, P2M_ITER_SPLIT_LEVELS);
+	while (p2m_iter_next(&it, &run))
+		if (run.level != P2M_LEVEL_LEAF) {
+			uint64_t last_leaf = (run.end - 1) & ~(per - 1);
+
+			trigger = last_leaf > pfn ? last_leaf : pfn;
+			alloc = true;
+		}
+	if (p2m_set_range_pfnwise(p, pfn, pfn + n, P2M_FILL_MFN, v, NULL) < 0)
+		return false;
+	if (alloc && trigger >= l->last_pfn)
+		l->last_pfn = kernel_has(l->km, KB_MAX_PFN_ALIGNED) ? (trigger + per) & ~(per - 1) :
+			      trigger;
+	return true;
+}
+
+/* One pfn of xen_remap_memory(): set_phys_to_machine, the M2P, the
+ * kernel mapping; negative when the kernel stops there. */
+static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
+{
+	if (!set_p2m(l, pfn, mfn)) {
+		setup_log(l->res, "WARNING: Failed to set p2m mapping for pfn=%llu mfn=%llu",
+			  (unsigned long long)pfn, (unsigned long long)mfn);
+		return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
+				   "(arch/x86/xen/setup.c)");
+	}
+	if (hv_machphys_update(l->hv, l->in->domid, mfn, pfn, NULL) < 0)
+		return m2p_failed(l, pfn, mfn);
+	/* update_va_mapping fails for a pfn the kernel did not map, e.g.
+	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1). */
+	if (pfn >= l->res->kernel_max_pfn) {
+		setup_log(l->res, "------------[ cut here ]------------");
+		setup_log(l->res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
+			  (unsigned long long)mfn, (unsigned long long)pfn);
+		if (l->km->remap_bug_line)
+			return setup_crash(l->res, l->err, "kernel BUG at arch/x86/xen/setup.c:%u!",
+					   l->km->remap_bug_line);
+		return setup_crash(l->res, l->err,
+				   "kernel BUG in xen_remap_memory (arch/x86/xen/setup.c)");
+	}
+	return 0;
+}
+
+/* A run of remap_one(): the pfns that cannot fail in one step (inside the
+ * list, below the kernel's mapping), the M2P first so that a refused
+ * frame stops the run where the kernel would stop.  Returns the pfns
+ * remapped, or a negative error when the kernel stopped. */
+static int64_t remap_run(struct linear *l, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	uint64_t cap = p2m_capacity(l->res->p2m), lim, easy, done;
+	int rc;
+
+	lim = cap < l->res->kernel_max_pfn ? cap : l->res->kernel_max_pfn;
+	easy = pfn < lim ? (n < lim - pfn ? n : lim - pfn) : 0;
+	done = hv_machphys_update_range(l->hv, l->in->domid, mfn, pfn, easy, &rc, NULL);
+	/* the pfn whose M2P update failed had its P2M entry set first */
+	if (!set_p2m_run(l, pfn, done + (done < easy), mfn)) {
+		rc = remap_one(l, pfn, mfn);	/* out of our memory: say where */
+		return rc < 0 ? rc : 1;
+	}
+	if (done < easy)
+		return m2p_failed(l, pfn + done, mfn + done);
+	if (easy < n) {
+		rc = remap_one(l, pfn + easy, mfn + easy);
+		return rc < 0 ? rc : (int64_t)easy + 1;
+	}
+	return (int64_t)easy;
+}
+
 /* xen_remap_memory(): the queued frames go to their new pfns. */
 static int remap_memory(struct linear *l)
 {
@@ -637,37 +877,27 @@ static int remap_memory(struct linear *l)
 
 	for (size_t c = 0; c < l->nr_chunks; c++) {
 		const struct remap_chunk *ch = &l->chunks[c];
+		uint64_t pfn = ch->target;
 
-		for (uint64_t i = 0; i < ch->size; i++) {
-			uint64_t pfn = ch->target + i, mfn = l->mfns[ch->first + i];
+		for (size_t k = ch->first; k < ch->first + ch->nr; k++) {
+			const struct remap_piece *pc = &l->pieces[k];
 
-			if (!set_p2m(l, pfn, mfn)) {
-				setup_log(l->res, "WARNING: Failed to set p2m mapping for pfn=%llu mfn=%llu",
-					  (unsigned long long)pfn, (unsigned long long)mfn);
-				return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
-						   "(arch/x86/xen/setup.c)");
+			if (pc->invalid) {
+				/* INVALID has no M2P to set: the first one stops */
+				for (uint64_t i = 0; i < pc->n; i++, pfn++, remapped++)
+					if ((rc = remap_one(l, pfn, pc->v)) < 0)
+						return rc;
+				continue;
 			}
-			if (hv_machphys_update(l->hv, l->in->domid, mfn, pfn, NULL) < 0) {
-				setup_log(l->res, "WARNING: Failed to set m2p mapping for mfn=%llu pfn=%llu",
-					  (unsigned long long)mfn, (unsigned long long)pfn);
-				return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
-						   "(arch/x86/xen/setup.c)");
+			for (uint64_t i = 0; i < pc->n;) {
+				int64_t got = remap_run(l, pfn, pc->v + i, pc->n - i);
+
+				if (got < 0)
+					return (int)got;
+				i += (uint64_t)got;
+				pfn += (uint64_t)got;
+				remapped += (uint64_t)got;
 			}
-			/* update_va_mapping fails for a pfn the kernel did not map,
-			 * e.g. above a mem= limit (lab capture
-			 * pc-2G-dom0-linux-mem384M, 6.1). */
-			if (pfn >= l->res->kernel_max_pfn) {
-				setup_log(l->res, "------------[ cut here ]------------");
-				setup_log(l->res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
-					  (unsigned long long)mfn, (unsigned long long)pfn);
-				if (l->km->remap_bug_line)
-					return setup_crash(l->res, l->err,
-							   "kernel BUG at arch/x86/xen/setup.c:%u!",
-							   l->km->remap_bug_line);
-				return setup_crash(l->res, l->err,
-						   "kernel BUG in xen_remap_memory (arch/x86/xen/setup.c)");
-			}
-			remapped++;
 		}
 		rc = setup_extra_del(l->res, ch->target, ch->size, l->err);
 		if (rc < 0)
@@ -745,7 +975,8 @@ static int memory_setup(struct linear *l)
 	if ((rc = walk_chunks(l, extra_pages, &end_addr)) < 0)
 		return rc;
 	/* "in case PCI BARs are located here": a no-op past the early list */
-	early_identity(l, end_addr >> PAGE_SHIFT_4K, ~0ULL);
+	if ((rc = early_identity(l, end_addr >> PAGE_SHIFT_4K, ~0ULL)) < 0)
+		return rc;
 	if (e820_add(&l->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
 		return oom(l);
@@ -772,6 +1003,39 @@ static int pagetable_init(struct linear *l)
 	return publish(l);
 }
 
+/* The builder's list, extents or one MFN per pfn, padded to a whole leaf
+ * with INVALID. */
+static int early_from_builder(struct linear *l, const struct setup_input *in)
+{
+	int rc = 0;
+
+	if (in->mfn_list) {
+		for (uint64_t pfn = 0; pfn < in->nr_pages && rc == 0; pfn++)
+			rc = early_append(&l->list, pfn, pfn + 1,
+					  in->mfn_list[pfn] == l->g->invalid ? EARLY_MISSING : EARLY_MFN,
+					  in->mfn_list[pfn]);
+	} else {
+		uint64_t pfn = 0;
+
+		for (size_t i = 0; i < in->nr_mfn_ext && rc == 0; i++) {
+			const struct hv_extent *x = &in->mfn_ext[i];
+			uint64_t end = x->pfn + x->nr < in->nr_pages ? x->pfn + x->nr : in->nr_pages;
+
+			if (x->pfn < pfn || x->pfn >= in->nr_pages)
+				continue;	/* out of order or past nr_pages: not the list */
+			rc = early_append(&l->list, pfn, x->pfn, EARLY_MISSING, 0);
+			if (rc == 0)
+				rc = early_append(&l->list, x->pfn, end, EARLY_MFN, x->mfn);
+			pfn = end;
+		}
+		if (rc == 0)
+			rc = early_append(&l->list, pfn, in->nr_pages, EARLY_MISSING, 0);
+	}
+	if (rc == 0)
+		rc = early_append(&l->list, in->nr_pages, l->early_size, EARLY_MISSING, 0);
+	return rc < 0 ? oom(l) : 0;
+}
+
 int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		     struct p2msim_err *err)
 {
@@ -791,13 +1055,9 @@ int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_r
 	 * to a whole leaf with INVALID. */
 	l.early_size = (in->nr_pages + per_leaf - 1) / per_leaf * per_leaf;
 	l.max_p2m_pfn = l.early_size;
-	l.list = malloc(l.early_size * sizeof(*l.list));
-	if (!l.list) {
-		rc = oom(&l);
+	rc = early_from_builder(&l, in);
+	if (rc < 0)
 		goto out;
-	}
-	for (uint64_t pfn = 0; pfn < l.early_size; pfn++)
-		l.list[pfn] = pfn < in->nr_pages ? in->mfn_list[pfn] : l.g->invalid;
 
 	rc = memory_setup(&l);
 	if (rc == 0)
@@ -805,9 +1065,9 @@ int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_r
 	if (rc == 0)
 		rc = pagetable_init(&l);
 out:
-	free(l.list);
+	free(l.list.r);
 	free(l.chunks);
-	free(l.mfns);
+	free(l.pieces);
 	e820_table_free(&l.map);
 	return rc;
 }

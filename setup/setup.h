@@ -176,7 +176,9 @@ struct setup_input {
 	enum p2m_arch arch;
 	hv_domid_t domid;		/* the guest, in the hv */
 	uint64_t nr_pages;		/* xen_start_info->nr_pages */
-	const uint64_t *mfn_list;	/* the builder's list: nr_pages MFNs */
+	const uint64_t *mfn_list;	/* the builder's list: nr_pages MFNs, or */
+	const struct hv_extent *mfn_ext;	/* the same as extents in pfn order */
+	size_t nr_mfn_ext;
 	const char *cmdline;		/* the kernel's command line */
 	struct setup_layout layout;
 };

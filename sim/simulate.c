@@ -344,7 +344,8 @@ static int domu_xenstore(struct simulation *sim, struct p2msim_err *err)
 	return 0;
 }
 
-static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struct p2msim_err *err)
+static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext, size_t *nr_ext,
+		 struct p2msim_err *err)
 {
 	struct hv_sim_config cfg = { 0 };
 	struct e820_table synthetic;
@@ -367,8 +368,8 @@ static int build(struct simulation *sim, bool no_map, uint64_t **mfn_list, struc
 	if (rc < 0)
 		goto out;
 	sim->domid = sim->dom0 ? 0 : 1;
-	rc = hv_sim_build_domain(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
-				 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_list, err);
+	rc = hv_sim_build_domain_extents(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
+					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext, err);
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
 	if (rc == 0 && !sim->dom0)
@@ -385,7 +386,8 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	struct setup_input in = { 0 };
 	struct xenlog xlog;
 	bool have_log = false;
-	uint64_t *mfn_list = NULL;
+	struct hv_extent *mfn_ext = NULL;
+	size_t nr_ext = 0;
 	bool no_map = false;
 	int rc;
 
@@ -435,7 +437,7 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
-	rc = build(sim, no_map, &mfn_list, err);
+	rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
 	if (rc < 0)
 		goto out;
 	if (o->layout.known) {
@@ -458,12 +460,13 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.arch = sim->arch;
 	in.domid = sim->domid;
 	in.nr_pages = sim->nr_pages;
-	in.mfn_list = mfn_list;
+	in.mfn_ext = mfn_ext;
+	in.nr_mfn_ext = nr_ext;
 	in.cmdline = o->cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
 out:
-	free(mfn_list);
+	free(mfn_ext);
 	if (have_log)
 		xenlog_free(&xlog);
 	return rc;

@@ -490,6 +490,131 @@ static void test_memmap_command_line_as_input(void)
 	e820_doc_free(&doc);
 }
 
+/* --- pasted mails and logs (tests/data/pasted) ---------------------------- */
+
+static void parse_pasted(const char *file, struct e820_doc *doc)
+{
+	struct p2msim_err err;
+	int rc = e820_parse_file(data_path("pasted", file), doc, &err);
+
+	if (rc)
+		fprintf(stderr, "\n%s: %s\n", file, err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+static void test_pasted_qp_nonbreaking_space_after_the_prefix(void)
+{
+	struct e820_doc doc;
+
+	/* =C2=A0 (Gmail) and a literal U+00A0 read as blanks */
+	parse_pasted("gmail-qp-nbsp.eml", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	ASSERT_TABLE(&doc.maps[0].table, { 0, 0x9fc00, E820_TYPE_RAM },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		     { 0x100000, 0xbff00000, E820_TYPE_RAM },
+		     { 4 * GiB, 0x140000000ULL, E820_TYPE_RAM });
+	e820_doc_free(&doc);
+	parse_pasted("utf8-nbsp.txt", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	CU_ASSERT_EQUAL(doc.maps[0].table.nr, 4);
+	CU_ASSERT_EQUAL(e820_total(&doc.maps[0].table, E820_TYPE_RAM), 0x9fc00 + 0xbff00000 +
+			0x140000000ULL);
+	e820_doc_free(&doc);
+}
+
+static void test_pasted_iomem_trailing_qp_blank_keeps_unknown_types(void)
+{
+	struct e820_doc doc;
+
+	parse_pasted("iomem-qp-trailing-20.eml", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	ASSERT_TABLE(&doc.maps[0].table, { 0, 0x1000, E820_TYPE_RESERVED },
+		     { 0x1000, 0x9ec00, E820_TYPE_RAM }, { 0x9fc00, 0x400, E820_TYPE_RESERVED },
+		     { 0xf0000, 0x10000, E820_TYPE_RESERVED }, { 0x100000, 0xbff00000, E820_TYPE_RAM },
+		     { 0xc0000000, 0x1000000, E820_TYPE_RESERVED },
+		     { 4 * GiB, 0x140000000ULL, E820_TYPE_RAM });
+	e820_doc_free(&doc);
+}
+
+static void test_pasted_hard_wrapped_entry_stays_in_its_map(void)
+{
+	struct e820_doc doc;
+
+	/* cut in a number and in a word: one map, RAM above 4 GiB kept */
+	parse_pasted("iomem-hard-wrapped.txt", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	CU_ASSERT_EQUAL(doc.maps[0].table.nr, 8);
+	CU_ASSERT_EQUAL(doc.maps[0].table.entries[4].addr, 0x100000);
+	CU_ASSERT_EQUAL(doc.maps[0].table.entries[4].size, 0xbff00000);
+	CU_ASSERT_EQUAL(doc.maps[0].table.entries[4].line, 7);
+	CU_ASSERT_EQUAL(e820_total(&doc.maps[0].table, E820_TYPE_RAM),
+			0x9ec00 + 0xbff00000 + 0x180000000ULL);
+	e820_doc_free(&doc);
+
+	parse_pasted("xen-hard-wrapped.txt", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	ASSERT_TABLE(&doc.maps[0].table, { 0, 0x9fc00, E820_TYPE_RAM },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		     { 0x100000, 0xbff00000, E820_TYPE_RAM },
+		     { 0xfec00000, 0x1000, E820_TYPE_RESERVED },
+		     { 4 * GiB, 0x140000000ULL, E820_TYPE_RAM });
+	e820_doc_free(&doc);
+}
+
+static void test_pasted_diagram_and_prose_are_no_map(void)
+{
+	struct e820_doc doc;
+	struct p2msim_err err;
+	const char *path = data_path("pasted", "ascii-diagram.eml");
+	char want[4200];
+
+	CU_ASSERT_EQUAL(e820_parse_file(path, &doc, &err), -ENOENT);
+	snprintf(want, sizeof(want), "%s: no memory map found; the nearest was line 7 '0", path);
+	CU_ASSERT_EQUAL(strncmp(err.msg, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown memory type"));
+	CU_ASSERT_EQUAL(doc.nr_maps, 0);
+
+	/* quoted memmap= prose alone: named, not an error of its own */
+	EXPECT_ERROR("> Could you not boot with\n> memmap=exactmap memmap=X#Y\n", -ENOENT,
+		     "t.txt: ", "nearest was line 2 'memmap=exactmap memmap=X#Y': "
+		     "'memmap=X#Y' is not a memmap= option");
+	EXPECT_ERROR("memmap=exactmap is what you want\n", -ENOENT, "t.txt: ",
+		     "describes no memory");
+	EXPECT_ERROR("hello\nworld\n", -ENOENT, "t.txt: ", "no memory map found in 2 lines");
+}
+
+static void test_pasted_hvmloader_seabios_map(void)
+{
+	struct e820_doc doc;
+
+	parse_pasted("hvmloader-seabios.txt", &doc);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 1);
+	CU_ASSERT_STRING_EQUAL(doc.maps[0].kind, "seabios:HVM4");
+	CU_ASSERT_STRING_EQUAL(doc.maps[0].header, "HVM4: e820 map has 6 items:");
+	ASSERT_TABLE(&doc.maps[0].table, { 0, 0x9fc00, E820_TYPE_RAM },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		     { 0x100000, 0xeff00000, E820_TYPE_RAM },
+		     { 0xfc000000, 0x4000000, E820_TYPE_RESERVED },
+		     { 4 * GiB, 0x10000000, E820_TYPE_RAM });
+	e820_doc_free(&doc);
+}
+
+static void test_pasted_maps_are_named_by_header_or_first_line(void)
+{
+	struct e820_doc doc;
+
+	parse_pasted("pvh-dom0-memory-map.txt", &doc);
+	CU_ASSERT_STRING_EQUAL(doc.maps[0].header, "Dom0 memory map:");
+	CU_ASSERT_PTR_NULL(doc.maps[0].first);
+	CU_ASSERT_EQUAL(doc.maps[0].table.nr, 3);
+	e820_doc_free(&doc);
+	parse_pasted("iomem-hard-wrapped.txt", &doc);
+	CU_ASSERT_PTR_NULL(doc.maps[0].header);
+	CU_ASSERT_STRING_EQUAL(doc.maps[0].first, "00000000-00000fff : Reserved");
+	CU_ASSERT_EQUAL(doc.maps[0].header_line, 3);
+	e820_doc_free(&doc);
+}
+
 /* --- bad input: one clear FILE:LINE error each ------------------------- */
 
 static void expect_error(const char *text, size_t len, int code, const char *prefix,
@@ -797,6 +922,20 @@ static const struct test_case format_cases[] = {
 	{ NULL, NULL },
 };
 
+static const struct test_case pasted_cases[] = {
+	{ "pasted_qp_nonbreaking_space_after_the_prefix",
+	  test_pasted_qp_nonbreaking_space_after_the_prefix },
+	{ "pasted_iomem_trailing_qp_blank_keeps_unknown_types",
+	  test_pasted_iomem_trailing_qp_blank_keeps_unknown_types },
+	{ "pasted_hard_wrapped_entry_stays_in_its_map",
+	  test_pasted_hard_wrapped_entry_stays_in_its_map },
+	{ "pasted_diagram_and_prose_are_no_map", test_pasted_diagram_and_prose_are_no_map },
+	{ "pasted_hvmloader_seabios_map", test_pasted_hvmloader_seabios_map },
+	{ "pasted_maps_are_named_by_header_or_first_line",
+	  test_pasted_maps_are_named_by_header_or_first_line },
+	{ NULL, NULL },
+};
+
 static const struct test_case bad_cases[] = {
 	{ "bad_unknown_type_in_a_map_line", test_bad_unknown_type_in_a_map_line },
 	{ "bad_end_before_start", test_bad_end_before_start },
@@ -821,6 +960,7 @@ static const struct test_case roundtrip_cases[] = {
 static const struct test_suite suites[] = {
 	{ "corpus", corpus_cases },
 	{ "formats", format_cases },
+	{ "pasted", pasted_cases },
 	{ "bad_input", bad_cases },
 	{ "round_trip", roundtrip_cases },
 	{ NULL, NULL },

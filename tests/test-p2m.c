@@ -326,6 +326,120 @@ static void test_range_mfn_run(void)
 	p2m_free(p);
 }
 
+static void assert_mirror_matches(const struct p2m *p);
+
+/* Whole leaves of a linear run are kept as their first value: private
+ * pages of the kernel all the same (counted, charged, in the mirror). */
+static void test_linear_run_whole_leaves_are_implicit(void)
+{
+	struct p2m *p = new_modern(1ULL << 20, false);
+	struct p2m_stats st;
+	uint64_t buf[512];
+	const struct p2m_mid *mid;
+
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x1FF, 0x1601, P2M_FILL_MFN, 0x7000, NULL, NULL), 0);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.leaf, 12);		/* 10 whole + 2 boundary leaves */
+	CU_ASSERT_EQUAL(st.implicit, 10);
+	mid = p2m_top_mid(p, 0);
+	CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 1));
+	CU_ASSERT_FALSE(p2m_slot_is_linear(p, mid, 0));
+	CU_ASSERT_EQUAL(p2m_get(p, 0x200), 0x7001);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x3FF), 0x7200);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x1600), 0x8401);
+	/* the toolstack reads the implicit leaf's page through the mirror */
+	CU_ASSERT_EQUAL(p2m_read_frame(p, mid->mirror[1], buf), 0);
+	CU_ASSERT_EQUAL(buf[0], 0x7001);
+	CU_ASSERT_EQUAL(buf[511], 0x7200);
+	assert_mirror_matches(p);
+	assert_check(p);
+	p2m_free(p);
+}
+
+/* A write that breaks the run gives the leaf its values; the kernel page,
+ * its frame and the accounting stay.  Writing the run back and compacting
+ * keeps it implicit again; with compaction on that happens at once. */
+static void test_write_breaks_and_reforms_implicit_leaf(void)
+{
+	for (int compact = 0; compact < 2; compact++) {
+		struct p2m *p = new_modern(1ULL << 20, compact);
+		const struct p2m_mid *mid;
+		struct p2m_stats before, st;
+		uint64_t mfn;
+
+		CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x600, P2M_FILL_MFN, 0x9000, NULL, NULL), 0);
+		mid = p2m_top_mid(p, 0);
+		mfn = mid->mirror[2];
+		p2m_get_stats(p, &before);
+		CU_ASSERT_EQUAL(before.implicit, 1);
+		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x9050));	/* keeps the run */
+		CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 2));
+		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x12345));	/* breaks it */
+		CU_ASSERT_FALSE(p2m_slot_is_linear(p, mid, 2));
+		CU_ASSERT_EQUAL(p2m_get(p, 0x450), 0x12345);
+		CU_ASSERT_EQUAL(p2m_get(p, 0x451), 0x9051);
+		CU_ASSERT_EQUAL(mid->mirror[2], mfn);
+		p2m_get_stats(p, &st);
+		CU_ASSERT_EQUAL(st.leaf, before.leaf);
+		CU_ASSERT_EQUAL(st.implicit, 0);
+		CU_ASSERT_EQUAL(st.allocs, before.allocs);
+		CU_ASSERT_EQUAL(st.frees, before.frees);
+		assert_check(p);
+		CU_ASSERT_EQUAL(p2m_set(p, 0x450, 0x9050, NULL), 0);
+		if (!compact)
+			CU_ASSERT_EQUAL(p2m_compact(p), 0);	/* no page is freed */
+		CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 2));
+		CU_ASSERT_EQUAL(mid->mirror[2], mfn);
+		p2m_get_stats(p, &st);
+		CU_ASSERT_EQUAL(st.implicit, 1);
+		CU_ASSERT_EQUAL(st.allocs, before.allocs);
+		/* gone the kernel's way: freed, counted */
+		CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x600, P2M_FILL_MISSING, 0, NULL, NULL), 0);
+		p2m_get_stats(p, &st);
+		CU_ASSERT_EQUAL(st.implicit, 0);
+		CU_ASSERT_EQUAL(st.frees, before.frees + 1 + (compact ? 2 : 0));
+		assert_mirror_matches(p);
+		assert_check(p);
+		p2m_free(p);
+	}
+}
+
+/* materialise: the same content, every private leaf a page of values;
+ * a run that crosses a flag bit or would wrap is never implicit. */
+static void test_materialise_and_unfit_runs(void)
+{
+	struct p2m_config cfg;
+	struct p2m *p = NULL;
+	struct p2m_stats st;
+
+	p2m_config_init(&cfg, P2M_ARCH_X86_64, 1ULL << 20);
+	cfg.materialise = true;
+	CU_ASSERT_EQUAL_FATAL(p2m_new(&p, &cfg, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x800, P2M_FILL_MFN, 0x9000, NULL, NULL), 0);
+	p2m_compact(p);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.leaf, 2);
+	CU_ASSERT_EQUAL(st.implicit, 0);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x7FF), 0x93FF);
+	assert_check(p);
+	p2m_free(p);
+
+	p = new_modern(1ULL << 20, true);
+	/* foreign frames written one by one form a run too (compaction keeps
+	 * it implicit); a run that would carry into the foreign bit does not */
+	for (uint64_t pfn = 0x400; pfn < 0x600; pfn++)
+		CU_ASSERT_EQUAL(p2m_set(p, pfn, (1ULL << 63) | (5 + pfn), NULL), 0);
+	for (uint64_t pfn = 0x600; pfn < 0x800; pfn++)
+		CU_ASSERT_EQUAL(p2m_set(p, pfn, (1ULL << 63) | ((1ULL << 62) - 0x100 + (pfn - 0x600)),
+					NULL), 0);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.implicit, 1);
+	CU_ASSERT_EQUAL(st.leaf, 2);
+	CU_ASSERT_EQUAL(p2m_type_at(p, 0x5FF), P2M_FOREIGN);
+	assert_check(p);
+	p2m_free(p);
+}
+
 /* The 2.6.39 top page ends at 512 GiB and a range reaching it is refused
  * whole (a9b5bff66b2a came in 3.14). */
 static void test_2639_range_at_max_p2m_pfn(void)
@@ -651,7 +765,7 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 	struct rng r = { seed };
 	struct ref_map m;
 	struct p2m *p = new_modern(SPACE, compact);
-	uint64_t hot[8];
+	uint64_t hot[8], most_implicit = 0;
 	int failed = 0;
 
 	if (!p || ref_init(&m, SPACE) < 0)
@@ -667,9 +781,16 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 		if (e > SPACE)
 			e = SPACE;
 		if (kind < 4) {
-			/* a single entry: RAM, foreign, INVALID or identity */
+			/* a single entry: RAM, foreign, INVALID or identity; half
+			 * the RAM writes continue the entry before (re-forming a
+			 * run that an earlier write broke) */
 			uint64_t v = kind == 0 ? mfn : kind == 1 ? (mfn | (1ULL << 63)) :
 				     kind == 2 ? INVALID : ID(s);
+
+			if (kind == 0 && s && (mfn & 1) && ref_value(&m, s - 1) != INVALID &&
+			    ref_type(&m.iv[ref_find(&m, s - 1)]) == P2M_PFN &&
+			    ref_value(&m, s - 1) + 1 < (1ULL << 62))
+				v = ref_value(&m, s - 1) + 1;
 
 			rc = p2m_set(p, s, v, &err);
 			ref_assign(&m, s, s + 1, kind == 2 ? REF_MISSING :
@@ -708,6 +829,8 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 				failed = 1;
 			}
 			p2m_get_stats(p, &st);
+			if (st.implicit > most_implicit)
+				most_implicit = st.implicit;
 			if (compact && st.private_pages != st.lower_bound) {
 				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
 					": %" PRIu64 " private pages, lower bound %" PRIu64 "\n",
@@ -715,6 +838,10 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 				failed = 1;
 			}
 		}
+	}
+	if (!failed && most_implicit == 0) {
+		fprintf(stderr, "\n    seed %#" PRIx64 ": no implicit leaf was ever formed\n", seed);
+		failed = 1;
 	}
 	if (!failed) {
 		assert_mirror_matches(p);
@@ -772,6 +899,9 @@ static const struct test_case modern_cases[] = {
 	{ "range_touches_only_boundaries", test_range_touches_only_boundaries },
 	{ "range_terabyte_identity_is_cheap", test_range_terabyte_identity_is_cheap },
 	{ "range_mfn_run", test_range_mfn_run },
+	{ "linear_run_whole_leaves_are_implicit", test_linear_run_whole_leaves_are_implicit },
+	{ "write_breaks_and_reforms_implicit_leaf", test_write_breaks_and_reforms_implicit_leaf },
+	{ "materialise_and_unfit_runs", test_materialise_and_unfit_runs },
 	{ "mirror_reads_like_the_tree", test_mirror_reads_like_the_tree },
 	{ "x86_32_geometry", test_x86_32_geometry },
 	{ "capacity_2_36", test_capacity_2_36 },

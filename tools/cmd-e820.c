@@ -59,8 +59,14 @@ static void list_maps(const struct e820_doc *doc)
 	for (size_t i = 0; i < doc->nr_maps; i++) {
 		const struct e820_map *m = &doc->maps[i];
 
-		printf("%zu\tline %u\t%s\t%zu entries\t%s\n", i, m->header_line,
-		       m->kind ? m->kind : "?", m->table.nr, m->header ? m->header : "-");
+		printf("%zu\tline %u\t%s\t%zu entries\t", i, m->header_line,
+		       m->kind ? m->kind : "?", m->table.nr);
+		if (m->header)
+			printf("%s\n", m->header);
+		else if (m->first)
+			printf("(no header) first line: %s\n", m->first);
+		else
+			printf("(no header)\n");
 	}
 }
 

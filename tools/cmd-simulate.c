@@ -220,11 +220,12 @@ static void print_summary(const struct simulation *sim)
 		printf("note: %s\n", sim->notes[i]);
 }
 
-static uint64_t m2p_of(void *ctx, uint64_t mfn)
+static uint64_t m2p_of(void *ctx, uint64_t mfn, uint64_t *len)
 {
 	uint64_t pfn = ~0ULL;
 
-	hv_m2p(ctx, mfn, &pfn, NULL);
+	if (hv_m2p_run(ctx, mfn, &pfn, len, NULL) < 0)
+		*len = 1;
 	return pfn;
 }
 
@@ -236,7 +237,7 @@ static int run_checks(const struct simulation *sim, struct p2msim_err *err)
 		return 0;
 	rc = p2m_check(sim->res.p2m, err);
 	if (rc == 0)
-		rc = p2m_check_m2p(sim->res.p2m, m2p_of, sim->hv, err);
+		rc = p2m_check_m2p_runs(sim->res.p2m, m2p_of, sim->hv, err);
 	if (rc == 0)
 		rc = hv_sim_check(sim->hv, err);
 	return rc;

@@ -27,6 +27,12 @@ run 0 --list-maps "$DATA/001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"
 same "list maps" "0	line 17	xen-old	21 entries	Xen-e820 RAM map:
 1	line 72	linux:Xen	22 entries	e820: BIOS-provided physical RAM map:"
 
+# maps without a header line are named by their first line
+run 0 --list-maps "$top_srcdir/tests/data/pasted/iomem-hard-wrapped.txt"
+same "list maps without a header" "0	line 3	iomem	8 entries	(no header) first line: 00000000-00000fff : Reserved"
+run 0 --list-maps "$top_srcdir/tests/data/pasted/pvh-dom0-memory-map.txt"
+same "list a PVH dom0's map" "0	line 2	xen	3 entries	Dom0 memory map:"
+
 run 0 --e820 "$DATA/015-pcengines-apu2-coreboot-xen4161-dlme-dom0-5.8.txt" --map 1 --format xen --no-header
 head -2 "$tmp/out" >"$tmp/out2"; mv "$tmp/out2" "$tmp/out"
 same "map 1 in xen format" " [0000000000000000, 000000000009efff] (usable)

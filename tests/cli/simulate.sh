@@ -57,6 +57,18 @@ run 0 simulate --example pc-5G --check --show summary
 has "check: P2M, M2P and hypervisor invariants hold"
 has "remapped 262273"
 
+# a 16 TiB host, dom0 with all its RAM (no dom0_mem): the builder's chunks,
+# the early list, remapping and the checks go a run at a time, so this fits
+# in 1 GiB of address space and a second or so (doc/design-p2m.md)
+printf '0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n0xf0000-0xfffff reserved\n0x100000-0xbffdffff usable\n0xbffe0000-0xbfffffff reserved\n0xfec00000-0xfec00fff reserved\n0xfee00000-0xfeefffff reserved\n0x100000000-0xfffffffffff usable\n' >"$tmp/16t.e820"
+(ulimit -v 1048576 && "$P2MSIM" simulate --e820 "$tmp/16t.e820" --show summary --check) >"$tmp/out" 2>"$tmp/err" ||
+	fail "16 TiB full dom0 under a 1 GiB limit: $(head -3 "$tmp/err")"
+has "pages: nr_pages 0xfffb7f7f"
+has "over [0, max_pfn): pfn 4294672255, identity 262273, missing 32768, foreign 0"
+has "check: P2M, M2P and hypervisor invariants hold"
+run 0 simulate --e820 "$tmp/16t.e820" --check --json
+grep -Eq '"nr_pages": ?4294672255' "$tmp/out" || fail "16 TiB --json: nr_pages"
+
 # ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
 run 0 simulate --example pc-2G --balloon 384m,512m --check
 has "balloon: target 98304 pages, current 98304, max_pages 98560, state done"

@@ -9,7 +9,9 @@
  * Configuration: bit 0 x86_32, bit 1 compaction, bit 2 the 2.6.39 rules
  * (one top page when it fits, no identity mid, 2.6.39 write quirks and
  * range mode), bit 3 a brk pool, bit 4 shared pages from brk, bit 5 no
- * identity mid.
+ * identity mid, bit 6 every leaf materialised (no implicit linear leaves).
+ * A RAM write with bit 1 of its fifth byte continues the entry before it,
+ * so that runs broken by other writes form again.
  *
  * Properties: p2m_check passes after every operation, failed ones
  * included; errors are the documented ones (-ERANGE past the capacity,
@@ -159,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (conf & 32)
 		cfg.mid_identity = false;
+	cfg.materialise = conf & 64;
 	if (use_brk) {
 		cfg.brk_pages = 1 + data[3];
 		cfg.shared_from_brk = conf & 16;
@@ -201,6 +204,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0: case 1: case 2: case 3: {
 			uint64_t v = op[0] % 13 == 0 ? mfn : op[0] % 13 == 1 ? p2m_foreign_frame(g, mfn) :
 				     op[0] % 13 == 2 ? g->invalid : p2m_identity_frame(g, s);
+
+			if (op[0] % 13 == 0 && (op[4] & 2) && s > 0 && s <= cap &&
+			    p2m_type_at(p, s - 1) == P2M_PFN && p2m_get(p, s - 1) < g->max_mfn)
+				v = p2m_get(p, s - 1) + 1;
 
 			rc = p2m_set(p, s, v, &err);
 			if (s >= cap)
