@@ -25,6 +25,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "util/err.h"
+#include "xen/model.h"
 
 /* --- kernel behaviours ---------------------------------------------------- */
 
