@@ -184,6 +184,20 @@ struct setup_input {
 	struct setup_layout layout;
 };
 
+/* Why a kernel stopped (res->crashed), in the machine's terms: the check
+ * that stopped it, the pfns it was looking at and what was in the way. */
+struct setup_stop {
+	enum kernel_behaviour check;	/* the behaviour whose check stopped it;
+					 * KB_NR_BEHAVIOURS when none names it */
+	char what[24];			/* "kernel", "page table", "xen_start_info",
+					 * "initrd", "remap", "nvs-swap", "brk" */
+	uint64_t start, end;		/* the pfns checked or remapped, [start, end) */
+	uint64_t bad_pfn;		/* the first of them that failed the check */
+	bool have_entry;		/* the E820 entry covering bad_pfn (else a gap) */
+	struct e820_entry entry;
+	uint64_t limit_pfn;		/* the end of what the kernel maps (remap BUG) */
+};
+
 struct setup_result {
 	struct p2m *p2m;
 	struct e820_table e820;		/* the kernel's E820 as printed ("Xen:") */
@@ -203,6 +217,7 @@ struct setup_result {
 	size_t nr_log, alloc_log;
 	char model_version[48];
 	bool crashed;			/* the kernel stopped (BUG, panic) */
+	struct setup_stop stop;		/* why, when crashed */
 	bool log_lost;			/* a log line could not be kept (no memory) */
 	bool layout_assumed;
 };
