@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "xen/machine-map.h"
 #include "xen/model.h"
 #include "xen/xenlog.h"
 #include "tests/e820-testutil.h"
