@@ -159,9 +159,9 @@ static const struct p2m_geometry geometries[] = {
 	},
 };
 
-/* The engine can describe at most this many pfns (2^42 pfns = 16 PiB of
- * x86-64 address space); the top array then takes 128 MiB. */
-#define P2M_MAX_PFN_SHIFT 42
+/* The engine describes at most the pfns of 52-bit physical addresses, what
+ * x86-64 can address (2^40 pfns = 4 PiB); the top array then takes 32 MiB. */
+#define P2M_MAX_PFN_SHIFT 40
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)
 {
@@ -283,7 +283,9 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, uint64_t bas
 		return NULL;
 	leaf = p2m_arena_get(p);
 	if (!leaf) {
-		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
+		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M leaf page (%llu of "
+			       "%u KiB held)", (unsigned long long)p->arena.nr_chunks *
+			       (P2M_CHUNK_SIZE / (p->per_leaf * 8)), p->per_leaf * 8 / 1024);
 		goto undo;
 	}
 	if (!shared && p->leaf_frames_positional) {
@@ -339,7 +341,10 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 	if (mid)
 		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
-		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
+		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M mid page (%llu held, "
+			       "one for each %llu GiB of pfns in use)",
+			       (unsigned long long)(p->nr_mid[0] + p->nr_mid[1] + p->nr_mid[2]),
+			       (unsigned long long)(p2m_mid_span(p) >> 18));
 		goto undo;
 	}
 	if (p2m_page_frame(p, &mfn, err) < 0)
@@ -493,7 +498,8 @@ static int size_top(struct p2m *p, struct p2msim_err *err)
 			return p2msim_err_set(err, -EINVAL, "a P2M needs at least one pfn");
 		if (cfg->nr_pfns > (1ULL << P2M_MAX_PFN_SHIFT))
 			return p2msim_err_set(err, -E2BIG,
-					      "P2M of %#llx pfns is larger than the engine's %#llx",
+					      "a P2M of %#llx pfns reaches beyond 52-bit physical "
+					      "addresses (%#llx pfns), more than x86-64 can address",
 					      (unsigned long long)cfg->nr_pfns,
 					      1ULL << P2M_MAX_PFN_SHIFT);
 		p->v.nr_top = (cfg->nr_pfns + span - 1) / span;
@@ -510,7 +516,11 @@ static int top_new(struct p2m *p, struct p2msim_err *err)
 	p->v.top = calloc(p->v.nr_top, sizeof(p->v.top[0]));
 	p->top_mfns = calloc(p->top_pages, sizeof(p->top_mfns[0]));
 	if (!p->v.top || !p->top_mfns)
-		return p2msim_err_set(err, -ENOMEM, "out of memory allocating the P2M top level");
+		return p2msim_err_set(err, -ENOMEM, "no memory for the P2M's top level: %llu slots "
+				      "(%llu KiB) for %#llx pfns",
+				      (unsigned long long)p->v.nr_top,
+				      (unsigned long long)((p->v.nr_top * sizeof(p->v.top[0])) >> 10),
+				      (unsigned long long)p2m_capacity(p));
 	for (uint64_t i = 0; i < p->v.nr_top; i++)
 		p->v.top[i] = p->mid_missing->slots;
 	for (unsigned int i = 0; i < p->top_pages; i++) {

@@ -352,5 +352,11 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	/* likewise a hypercall that failed for lack of our memory, not Xen's */
 	else if (hv_sim_out_of_memory(hv))
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", in->dom0 ? "dom0" : "domU",
+				  (unsigned long long)in->nr_pages,
+				  (unsigned long long)((in->nr_pages + (1ULL << 18) - 1) >> 18));
 	return rc;
 }
