@@ -288,53 +288,18 @@ int setup_read_memory_map(struct setup_result *res, const struct setup_input *in
 
 /* --- running ---------------------------------------------------------------------------- */
 
-/* The tree kernels read the builder's list only below MAX_DOMAIN_PAGES,
- * at most the 512 GiB of their one top page. */
-#define TREE_LIST_MAX (1ULL << 27)
-
-/* The builder's list one MFN per pfn, for the models that walk it so: the
- * part a tree kernel can read (the rest of a larger domain's list is
- * never read; tree_run() stops at MAX_DOMAIN_PAGES). */
-static int expand_list(const struct setup_input *in, uint64_t **list, struct p2msim_err *err)
-{
-	uint64_t n = in->nr_pages < TREE_LIST_MAX ? in->nr_pages : TREE_LIST_MAX;
-	uint64_t *l;
-
-	*list = NULL;
-	if (!(l = malloc((n ? n : 1) * sizeof(*l))))
-		return p2msim_err_set(err, -ENOMEM, "the builder's list of %llu MFNs (%llu MiB) "
-				      "does not fit in the memory available",
-				      (unsigned long long)n, (unsigned long long)((n * sizeof(*l)) >> 20));
-	for (uint64_t pfn = 0; pfn < n; pfn++)
-		l[pfn] = ~0ULL;
-	for (size_t i = 0; i < in->nr_mfn_ext; i++)
-		for (uint64_t j = 0; j < in->mfn_ext[i].nr && in->mfn_ext[i].pfn + j < n; j++)
-			l[in->mfn_ext[i].pfn + j] = in->mfn_ext[i].mfn + j;
-	*list = l;
-	return 0;
-}
-
 static int run_family(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		      struct p2msim_err *err)
 {
-	struct setup_input flat;
-	uint64_t *list = NULL;
-	int rc;
-
-	if (in->model->family == KERNEL_FAMILY_LINEAR)
+	switch (in->model->family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return setup_run_tree(in, hv, res, err);
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return setup_run_release(in, hv, res, err);
+	case KERNEL_FAMILY_LINEAR:
+	default:
 		return setup_run_linear(in, hv, res, err);
-	if (!in->mfn_list) {
-		rc = expand_list(in, &list, err);
-		if (rc < 0)
-			return rc;
-		flat = *in;
-		flat.mfn_list = list;
-		in = &flat;
 	}
-	rc = in->model->family == KERNEL_FAMILY_TREE_2639 ? setup_run_tree(in, hv, res, err) :
-	     setup_run_release(in, hv, res, err);
-	free(list);
-	return rc;
 }
 
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
