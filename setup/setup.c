@@ -19,6 +19,7 @@ void setup_result_init(struct setup_result *res)
 	e820_table_init(&res->e820);
 	e820_table_init(&res->user_e820);
 	res->user.mem_limit = ~0ULL;
+	res->stop.check = KB_NR_BEHAVIOURS;
 }
 
 void setup_result_free(struct setup_result *res)
@@ -216,6 +217,45 @@ bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t si
 	return true;
 }
 
+/* Record why the kernel is about to stop: @check looked at pfns [start,
+ * end); with @map, the first of them outside RAM and the entry there. */
+void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const char *what,
+		   uint64_t start, uint64_t end, const struct e820_table *map)
+{
+	struct setup_stop *st = &res->stop;
+	uint64_t cur = start << 12;
+
+	memset(st, 0, sizeof(*st));
+	st->check = check;
+	snprintf(st->what, sizeof(st->what), "%s", what);
+	st->start = start;
+	st->end = end;
+	st->bad_pfn = start;
+	if (!map)
+		return;
+	for (bool moved = true; moved && cur < (end << 12);) {
+		moved = false;
+		for (size_t i = 0; i < map->nr; i++) {
+			const struct e820_entry *e = &map->entries[i];
+
+			if (e->type == E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+				cur = e->addr + e->size;
+				moved = true;
+			}
+		}
+	}
+	st->bad_pfn = cur >> 12;
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct e820_entry *e = &map->entries[i];
+
+		if (e->type != E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+			st->have_entry = true;
+			st->entry = *e;
+			break;
+		}
+	}
+}
+
 /* e820__end_of_ram_pfn(): the end of the highest RAM entry, in pfns. */
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t)
 {
@@ -311,7 +351,8 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 		return p2msim_err_set(err, -EINVAL, "no kernel model");
 	if (in->nr_pages == 0)
 		return p2msim_err_set(err, -EINVAL, "a guest needs at least one page (nr_pages 0)");
-	snprintf(res->model_version, sizeof(res->model_version), "%s", in->model->version);
+	snprintf(res->model_version, sizeof(res->model_version), "%s",
+		 in->model->release[0] ? in->model->release : in->model->version);
 	res->nr_pages = in->nr_pages;
 	rc = run_family(in, hv, res, err);
 	/* a success, or a kernel stop, with a line missing from its log is

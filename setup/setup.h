@@ -25,6 +25,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "util/err.h"
+#include "xen/model.h"
 
 /* --- kernel behaviours ---------------------------------------------------- */
 
@@ -172,6 +173,20 @@ struct setup_input {
 	struct setup_layout layout;
 };
 
+/* Why a kernel stopped (res->crashed), in the machine's terms: the check
+ * that stopped it, the pfns it was looking at and what was in the way. */
+struct setup_stop {
+	enum kernel_behaviour check;	/* the behaviour whose check stopped it;
+					 * KB_NR_BEHAVIOURS when none names it */
+	char what[24];			/* "kernel", "page table", "xen_start_info",
+					 * "initrd", "remap", "nvs-swap", "brk" */
+	uint64_t start, end;		/* the pfns checked or remapped, [start, end) */
+	uint64_t bad_pfn;		/* the first of them that failed the check */
+	bool have_entry;		/* the E820 entry covering bad_pfn (else a gap) */
+	struct e820_entry entry;
+	uint64_t limit_pfn;		/* the end of what the kernel maps (remap BUG) */
+};
+
 struct setup_result {
 	struct p2m *p2m;
 	struct e820_table e820;		/* the kernel's E820 as printed ("Xen:") */
@@ -191,6 +206,7 @@ struct setup_result {
 	size_t nr_log, alloc_log;
 	char model_version[48];
 	bool crashed;			/* the kernel stopped (BUG, panic) */
+	struct setup_stop stop;		/* why, when crashed */
 	bool log_lost;			/* a log line could not be kept (no memory) */
 	bool layout_assumed;
 };
@@ -221,9 +237,18 @@ struct simulation_options {
 					 * the default example; "none": no memory map
 					 * (a domU gets -ENOSYS) */
 	unsigned int map_index;		/* which map of a file with several (0: the first) */
+	bool map_set;			/* map_index was given (refused with a Xen log
+					 * and no e820_path) */
 	const char *example;		/* a built-in example (simulation_examples()) */
-	const char *xen_log_path;	/* Xen's boot log: map, dom0_mem, nr_pages, layout */
-	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
+	const char *xen_log_path;	/* a boot log: Xen's lines give the map, dom0_mem,
+					 * nr_pages, the layout and Xen's version; the
+					 * dom0's "Linux version" and "Command line"
+					 * lines the kernel and its command line (unless
+					 * given); with several boots, the last complete */
+	const char *kernel;		/* NULL: the log's, the example's, else
+					 * KERNEL_DEFAULT_VERSION */
+	const char *xen;		/* Xen's version: NULL: the log's, else
+					 * XEN_DEFAULT_VERSION */
 	struct kernel_config kconfig;
 	bool domu;
 	bool domu_set;			/* domu given on the command line */
@@ -241,6 +266,7 @@ void simulation_options_init(struct simulation_options *o);
 
 struct simulation {
 	struct kernel_model model;
+	struct xen_model xen;
 	char *source;			/* where the map came from, for messages */
 	const char *example;		/* the example used, or NULL */
 	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */
