@@ -28,7 +28,9 @@ P2MSIM="$bindir/p2msim"
 
 # the man page
 man="$mandir/man1/p2msim.1"
-grep -q '^\.TH P2MSIM 1' "$man" 2>/dev/null || fail "no man page at $man"
+[ -f "$man" ] || man=$man.gz	# as packages install it
+{ [ "${man%.gz}" = "$man" ] && cat "$man" || gzip -dc "$man"; } 2>/dev/null |
+	grep -q '^\.TH P2MSIM 1' || fail "no man page at $mandir/man1/p2msim.1"
 
 # the bash completion: loads, and completes a command and an option
 comp="$bashcompdir/p2msim"
