@@ -26,9 +26,11 @@ int tree_oom(struct tree *t)
 /* extend_brk() BUG()s when the reservation is used up. */
 int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 {
-	if (perr->code == -ENOSPC)
+	if (perr->code == -ENOSPC) {
+		setup_stop_at(t->res, KB_TREE_P2M, "brk", 0, 0, NULL);
 		return setup_crash(t->res, t->err,
 				   "kernel BUG at arch/x86/kernel/setup.c (extend_brk): %s", perr->msg);
+	}
 	return p2msim_err_set(t->err, perr->code, "%s", perr->msg);
 }
 

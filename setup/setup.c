@@ -19,6 +19,7 @@ void setup_result_init(struct setup_result *res)
 	e820_table_init(&res->e820);
 	e820_table_init(&res->user_e820);
 	res->user.mem_limit = ~0ULL;
+	res->stop.check = KB_NR_BEHAVIOURS;
 }
 
 void setup_result_free(struct setup_result *res)
@@ -93,6 +94,30 @@ static int log_text(struct setup_result *res, const char *text, size_t len)
 	return 0;
 }
 
+const char *kernel_family_name(enum kernel_family family)
+{
+	switch (family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return "2.6.39 tree";
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return "tree, release and populate back";
+	case KERNEL_FAMILY_LINEAR:
+		return "linear P2M list";
+	}
+	return "?";
+}
+
+void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_table *t,
+		      const char *who)
+{
+	if (kernel_has(km, KB_E820_NAMES_2610))
+		e820_print_linux_old(f, t, who);
+	else
+		e820_print_linux_style(f, t, who,
+				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
+				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+}
+
 int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 		   const char *header, const struct e820_table *t, const char *who)
 {
@@ -104,12 +129,7 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	if (!f)
 		return log_lost(res);
 	fprintf(f, "%s\n", header);
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(f, t, who);
-	else
-		e820_print_linux_style(f, t, who,
-				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
-				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+	setup_print_e820(f, km, t, who);
 	if (fclose(f) != 0) {
 		free(text);
 		return log_lost(res);
@@ -214,6 +234,45 @@ bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t si
 			return false;
 	}
 	return true;
+}
+
+/* Record why the kernel is about to stop: @check looked at pfns [start,
+ * end); with @map, the first of them outside RAM and the entry there. */
+void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const char *what,
+		   uint64_t start, uint64_t end, const struct e820_table *map)
+{
+	struct setup_stop *st = &res->stop;
+	uint64_t cur = start << 12;
+
+	memset(st, 0, sizeof(*st));
+	st->check = check;
+	snprintf(st->what, sizeof(st->what), "%s", what);
+	st->start = start;
+	st->end = end;
+	st->bad_pfn = start;
+	if (!map)
+		return;
+	for (bool moved = true; moved && cur < (end << 12);) {
+		moved = false;
+		for (size_t i = 0; i < map->nr; i++) {
+			const struct e820_entry *e = &map->entries[i];
+
+			if (e->type == E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+				cur = e->addr + e->size;
+				moved = true;
+			}
+		}
+	}
+	st->bad_pfn = cur >> 12;
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct e820_entry *e = &map->entries[i];
+
+		if (e->type != E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+			st->have_entry = true;
+			st->entry = *e;
+			break;
+		}
+	}
 }
 
 /* e820__end_of_ram_pfn(): the end of the highest RAM entry, in pfns. */

@@ -15,7 +15,7 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tools/p2msim.h"
 
 enum show {
@@ -182,32 +182,6 @@ static void print_log(const struct simulation *sim)
 		printf("%s\n", sim->res.log[i]);
 }
 
-static void print_e820(const struct simulation *sim)
-{
-	const struct kernel_model *km = &sim->model;
-
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(stdout, &sim->res.e820, "Xen");
-	else
-		e820_print_linux(stdout, &sim->res.e820, "Xen");
-	if (sim->res.user.userdef) {
-		printf("user-defined physical RAM map:\n");
-		if (kernel_has(km, KB_E820_NAMES_2610))
-			e820_print_linux_old(stdout, &sim->res.user_e820, "user");
-		else
-			e820_print_linux(stdout, &sim->res.user_e820, "user");
-	}
-}
-
-static int print_dump(const struct simulation *sim, struct p2msim_err *err)
-{
-	if (!sim->res.p2m)
-		return 0;
-	if (kernel_has(&sim->model, KB_TREE_P2M))
-		return dump_write_old(stdout, sim->res.p2m, sim->res.p2m_size, err);
-	return dump_write_modern(stdout, sim->res.p2m, sim->res.p2m_size, err);
-}
-
 static int print_runs(const struct simulation *sim, struct p2msim_err *err)
 {
 	struct dump_runs runs;
@@ -251,9 +225,7 @@ static void print_summary(const struct simulation *sim)
 	       strcmp(sim->model.release, sim->model.version) ? " [" : "",
 	       strcmp(sim->model.release, sim->model.version) ? sim->model.version : "",
 	       strcmp(sim->model.release, sim->model.version) ? "]" : "",
-	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
-	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
-	       "linear P2M list",
+	       kernel_family_name(sim->model.family),
 	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
 	       sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
@@ -368,7 +340,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		char *list = strdup(balloon), *tok, *save = NULL;
 
 		steps = json_object_new_array();
-		rc = list && steps ? balloon_new_for_simulation(&b, sim, balloon_line, &out, err) :
+		rc = list && steps ? simulation_balloon_new(&b, sim, balloon_line, &out, err) :
 		     p2msim_err_set(err, -ENOMEM, "out of memory");
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -443,7 +415,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, sim, balloon_line, &out, err);
+	rc = simulation_balloon_new(&b, sim, balloon_line, &out, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_step_info info;
 
@@ -453,7 +425,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 			break;
 		printf("balloon: target %" PRIu64 " pages, current %" PRIu64 ", max_pages %" PRIu64
 		       ", state %s\n", info.target_pages, info.current_pages, info.max_pages, info.state);
-		if ((show & SHOW_DUMP) && (rc = print_dump(sim, err)) < 0)
+		if ((show & SHOW_DUMP) && (rc = simulation_print_dump(stdout, sim, err)) < 0)
 			break;
 		if ((show & SHOW_RUNS) && (rc = print_runs(sim, err)) < 0)
 			break;
@@ -640,8 +612,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		e820_print_xen(stdout, &sim.machine);
 	}
 	if (show & SHOW_E820)
-		print_e820(&sim);
-	if ((show & SHOW_DUMP) && print_dump(&sim, &err) < 0)
+		simulation_print_e820(stdout, &sim);
+	if ((show & SHOW_DUMP) && simulation_print_dump(stdout, &sim, &err) < 0)
 		goto fail;
 	if ((show & SHOW_RUNS) && print_runs(&sim, &err) < 0)
 		goto fail;
