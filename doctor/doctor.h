@@ -91,7 +91,7 @@ int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outco
 
 /* --- reproduce, explain, fix ------------------------------------------------------- */
 
-#include "setup/setup.h"
+#include "sim/sim.h"
 
 struct doctor_options {
 	const char *kernel;		/* NULL: the log's "Linux version", else 6.1 */
