@@ -382,7 +382,8 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 		return p2msim_err_set(err, -EINVAL, "no kernel model");
 	if (in->nr_pages == 0)
 		return p2msim_err_set(err, -EINVAL, "a guest needs at least one page (nr_pages 0)");
-	snprintf(res->model_version, sizeof(res->model_version), "%s", in->model->version);
+	snprintf(res->model_version, sizeof(res->model_version), "%s",
+		 in->model->release[0] ? in->model->release : in->model->version);
 	res->nr_pages = in->nr_pages;
 	rc = run_family(in, hv, res, err);
 	/* a success, or a kernel stop, with a line missing from its log is

@@ -25,6 +25,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "util/err.h"
+#include "xen/model.h"
 
 /* --- kernel behaviours ---------------------------------------------------- */
 
@@ -236,9 +237,18 @@ struct simulation_options {
 					 * the default example; "none": no memory map
 					 * (a domU gets -ENOSYS) */
 	unsigned int map_index;		/* which map of a file with several (0: the first) */
+	bool map_set;			/* map_index was given (refused with a Xen log
+					 * and no e820_path) */
 	const char *example;		/* a built-in example (simulation_examples()) */
-	const char *xen_log_path;	/* Xen's boot log: map, dom0_mem, nr_pages, layout */
-	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
+	const char *xen_log_path;	/* a boot log: Xen's lines give the map, dom0_mem,
+					 * nr_pages, the layout and Xen's version; the
+					 * dom0's "Linux version" and "Command line"
+					 * lines the kernel and its command line (unless
+					 * given); with several boots, the last complete */
+	const char *kernel;		/* NULL: the log's, the example's, else
+					 * KERNEL_DEFAULT_VERSION */
+	const char *xen;		/* Xen's version: NULL: the log's, else
+					 * XEN_DEFAULT_VERSION */
 	struct kernel_config kconfig;
 	bool domu;
 	bool domu_set;			/* domu given on the command line */
@@ -256,6 +266,7 @@ void simulation_options_init(struct simulation_options *o);
 
 struct simulation {
 	struct kernel_model model;
+	struct xen_model xen;
 	char *source;			/* where the map came from, for messages */
 	const char *example;		/* the example used, or NULL */
 	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */

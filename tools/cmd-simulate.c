@@ -54,11 +54,17 @@ static void usage(FILE *f, const char *cmd)
 "                       'p2msim e820 --list-maps')\n"
 "  --example NAME       a built-in example ('--example list' lists them); it carries\n"
 "                       its own options, which the command line overrides\n"
-"  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
-"                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
+"  --xen-log FILE       a boot log (serial console, xl dmesg + dmesg, a mail): Xen's\n"
+"                       map when no --e820, dom0_mem, dom0's pages, where Xen put\n"
+"                       the kernel, Xen's version; the dom0's Linux version and\n"
+"                       Command line lines when --kernel/--cmdline are not given;\n"
+"                       the last complete boot of several\n"
 "Guest:\n"
-"  --kernel VER         kernel version (default %s): 2.6.39-3.17, 3.19 and later;\n"
+"  --kernel VER         kernel release (default %s): 2.6.39-3.17, 3.19 and later,\n"
+"                       as 6.1, 5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1';\n"
 "                       '--kernel list' shows each behaviour and its versions\n"
+"  --xen VER            Xen's version (default: the log's, else %s);\n"
+"                       '--xen list' shows Xen's behaviours\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
@@ -87,7 +93,7 @@ static void usage(FILE *f, const char *cmd)
 "  -h, --help\n"
 "\n"
 "Exit status: 0 done, 1 bad input or the kernel would stop, 2 usage.\n",
-		cmd, KERNEL_DEFAULT_VERSION, strcmp(cmd, "dump") ? "log,summary" : "dump");
+		cmd, KERNEL_DEFAULT_VERSION, XEN_DEFAULT_VERSION, strcmp(cmd, "dump") ? "log,summary" : "dump");
 }
 
 static int parse_show(const char *list, unsigned int *show)
@@ -152,6 +158,27 @@ static void print_behaviours(void)
 		       rows[i].until ? rows[i].until : "-", rows[i].stable ? rows[i].stable : "-");
 		printf("  %-38s %s\n", "", rows[i].source);
 	}
+}
+
+static void print_xen_behaviours(void)
+{
+	size_t nr, nk;
+	const struct xen_behaviour_row *rows = xen_behaviours(&nr);
+	const char *const *known = xen_known_versions(&nk);
+
+	printf("Xen behaviours and the releases that have them (default Xen %s); since/until are\n"
+	       "releases of the master branch, stable the first release of each stable branch that\n"
+	       "got it:\n", XEN_DEFAULT_VERSION);
+	printf("  %-24s %-6s %-6s %s\n", "behaviour", "since", "until", "stable / source");
+	for (size_t i = 0; i < nr; i++) {
+		printf("  %-24s %-6s %-6s %s\n", rows[i].name, rows[i].since,
+		       rows[i].until ? rows[i].until : "-", rows[i].stable ? rows[i].stable : "-");
+		printf("  %-38s %s\n", "", rows[i].source);
+	}
+	printf("Checked against boots of Xen");
+	for (size_t i = 0; i < nk; i++)
+		printf("%s %s", i ? "," : "", known[i]);
+	printf("\n");
 }
 
 static void print_log(const struct simulation *sim)
@@ -225,7 +252,10 @@ static void print_summary(const struct simulation *sim)
 	struct p2m_iter it;
 	struct p2m_run run;
 
-	printf("kernel %s (%s), %s, %s, map from %s\n", sim->model.version,
+	printf("kernel %s%s%s%s (%s), %s, %s, map from %s\n", sim->model.release,
+	       strcmp(sim->model.release, sim->model.version) ? " [" : "",
+	       strcmp(sim->model.release, sim->model.version) ? sim->model.version : "",
+	       strcmp(sim->model.release, sim->model.version) ? "]" : "",
 	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
 	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
 	       "linear P2M list",
@@ -468,7 +498,7 @@ static int print_matrix(const char *cmd, struct simulation_options *o, bool othe
 
 static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int show)
 {
-	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
+	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_XEN, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
 	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST,
 	       OPT_MATRIX };
@@ -478,6 +508,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "example", required_argument, NULL, OPT_EXAMPLE },
 		{ "xen-log", required_argument, NULL, OPT_XENLOG },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "xen", required_argument, NULL, OPT_XEN },
 		{ "kconfig", required_argument, NULL, OPT_KCONFIG },
 		{ "domu", no_argument, NULL, OPT_DOMU },
 		{ "arch", required_argument, NULL, OPT_ARCH },
@@ -520,6 +551,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 				return tool_usage(cmd, "--map takes a map index (0 = the first), not '%s'",
 						  optarg);
 			o.map_index = (unsigned int)map;
+			o.map_set = true;
 			break;
 		case OPT_EXAMPLE:
 			if (!strcmp(optarg, "list")) {
@@ -537,6 +569,13 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 				return EXIT_OK;
 			}
 			o.kernel = optarg;
+			break;
+		case OPT_XEN:
+			if (!strcmp(optarg, "list")) {
+				print_xen_behaviours();
+				return EXIT_OK;
+			}
+			o.xen = optarg;
 			break;
 		case OPT_KCONFIG:
 			if (kernel_config_set(&o.kconfig, optarg, &err) < 0)
@@ -610,6 +649,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	rc = simulation_run(&o, &sim, &err);
 	if (sim.model.warning[0])
 		tool_error("warning: %s", sim.model.warning);
+	if (sim.xen.warning[0])
+		tool_error("warning: %s", sim.xen.warning);
 	if (rc < 0 && !sim.res.crashed) {
 		simulation_free(&sim);
 		return tool_fail(&err);

@@ -156,6 +156,23 @@ int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xe
 			struct p2msim_err *err);
 void xenlog_free(struct xenlog *log);
 
+/* The whole file (or "-": stdin) as a NUL-terminated buffer (free() it). */
+int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_err *err);
+
+/*
+ * The Xen boots a log holds: each starts at a "Xen version" line (or at
+ * the first Xen line of a log cut before it).  A boot is complete when it
+ * has Xen's RAM map and got as far as building dom0 or panicking.  At most
+ * @max are kept (the last ones); *nr says how many.
+ */
+struct xenlog_boot {
+	unsigned int first_line;	/* physical line of its first Xen line */
+	bool has_map;
+	bool has_dom0_or_panic;
+};
+int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
+		 size_t max, size_t *nr, struct p2msim_err *err);
+
 /*
  * dom0's nr_pages as the builder had it, from the "Dom0 alloc." line: the
  * pages still to allocate plus the first chunk plus the pages of an initrd

@@ -111,4 +111,39 @@ has "--kernel VER"
 run 0 simulate --example list
 has "seed"
 
+# eras: releases as users have them, Xen's version, whole boot logs
+eras="${top_srcdir:-.}/tests/data/fidelity/eras"
+for k in 5.10.223 6.1.158 5.10.0-32-amd64 6.12.117+deb13-amd64 'Debian 5.10.223-1'; do
+	run 0 simulate --example pc-2G --kernel "$k" --show summary
+done
+has "kernel 5.10.223 [Debian 5.10.223-1]"
+run 0 simulate --example pc-2G --kernel 9.99 --show summary
+grep -q "warning: kernel 9.99 is newer" "$tmp/err" || fail "--kernel 9.99: no warning naming it"
+run 0 simulate --example pc-2G --xen 4.99 --show summary
+grep -q "warning: Xen 4.99 is newer" "$tmp/err" || fail "--xen 4.99: no warning naming it"
+run 1 simulate --example pc-2G --xen foo
+err_is_one_line "--xen foo"
+grep -q "known: .*4.14.*4.20" "$tmp/err" || fail "--xen foo: the known versions are not listed"
+run 0 simulate --xen list
+has "deny-lapic-page-only"
+has "4.20.1 4.19.2 4.18.5"
+run 0 simulate --kernel list
+has "5.10.67 5.4.148"
+# the dom0's half of a serial console: kernel and command line, Xen 4.20's
+# LAPIC-only range
+run 0 simulate --xen-log "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" --show log,summary
+has "kernel 6.12.117 [Linux version 6.12.117+deb13-amd64"
+has 'kernel command line from the dom0'"'"'s "Command line" line'
+has "Xen: [mem 0x00000000fee00000-0x00000000fee00fff] reserved"
+run 1 simulate --xen-log "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" --map 1
+err_is_one_line "--map with --xen-log"
+# two boots in one file: the last complete one, said in a note
+cat "$eras/xen4.14-linux5.10/pc-5G-dom0-4G/boot-log.txt" \
+    "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" >"$tmp/two.txt"
+sed -n '1,60p' "$eras/xen4.14-linux5.10/q35-3G-dom0-512M/boot-log.txt" >>"$tmp/two.txt"
+run 0 simulate --xen-log "$tmp/two.txt" --show summary
+has "holds 3 Xen boots; the last complete one"
+has "kernel 6.12.117"
+has "max_pfn 0x20080"
+
 cli_done "p2msim simulate and dump command lines"

@@ -574,7 +574,9 @@ static int cmd_scratch(int argc, char **argv)
 		.max_evtchn_port = 1023,
 		.max_grant_frames = -1,
 		.max_maptrack_frames = -1,
+#ifdef XEN_DOMCTL_GRANT_version		/* Xen 4.17 and later; 4.14 has no grant_opts */
 		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+#endif
 	};
 	unsigned long hold = 600, pages = 256;
 	uint32_t domid = 0;
