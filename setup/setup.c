@@ -94,6 +94,30 @@ static int log_text(struct setup_result *res, const char *text, size_t len)
 	return 0;
 }
 
+const char *kernel_family_name(enum kernel_family family)
+{
+	switch (family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return "2.6.39 tree";
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return "tree, release and populate back";
+	case KERNEL_FAMILY_LINEAR:
+		return "linear P2M list";
+	}
+	return "?";
+}
+
+void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_table *t,
+		      const char *who)
+{
+	if (kernel_has(km, KB_E820_NAMES_2610))
+		e820_print_linux_old(f, t, who);
+	else
+		e820_print_linux_style(f, t, who,
+				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
+				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+}
+
 int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 		   const char *header, const struct e820_table *t, const char *who)
 {
@@ -105,12 +129,7 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	if (!f)
 		return log_lost(res);
 	fprintf(f, "%s\n", header);
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(f, t, who);
-	else
-		e820_print_linux_style(f, t, who,
-				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
-				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+	setup_print_e820(f, km, t, who);
 	if (fclose(f) != 0) {
 		free(text);
 		return log_lost(res);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/setup-internal.h"
+#include "sim/sim.h"
 
 /* One stretch of pfns where neither the E820 type nor the P2M type changes. */
 struct segment {

@@ -16,8 +16,9 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/kernlog.h"
-#include "setup/setup-internal.h"
+#include "sim/sim.h"
 #include "xen/dom0-mem.h"
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
@@ -721,4 +722,30 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 fail:
 	json_object_put(o);
 	return NULL;
+}
+
+int simulation_balloon_new(struct balloon **out, struct simulation *sim,
+			   void (*log)(void *ctx, const char *line), void *log_ctx,
+			   struct p2msim_err *err)
+{
+	return balloon_new_for_boot(out, &sim->model, &sim->res, sim->hv, sim->domid, log,
+				    log_ctx, err);
+}
+
+void simulation_print_e820(FILE *f, const struct simulation *sim)
+{
+	setup_print_e820(f, &sim->model, &sim->res.e820, "Xen");
+	if (sim->res.user.userdef) {
+		fprintf(f, "user-defined physical RAM map:\n");
+		setup_print_e820(f, &sim->model, &sim->res.user_e820, "user");
+	}
+}
+
+int simulation_print_dump(FILE *f, const struct simulation *sim, struct p2msim_err *err)
+{
+	if (!sim->res.p2m)
+		return 0;
+	if (kernel_has(&sim->model, KB_TREE_P2M))
+		return dump_write_old(f, sim->res.p2m, sim->res.p2m_size, err);
+	return dump_write_modern(f, sim->res.p2m, sim->res.p2m_size, err);
 }

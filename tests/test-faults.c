@@ -39,7 +39,7 @@
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
 #include "p2m/p2m.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "e820/e820.h"
 #include "xen/dom0-mem.h"
 #include "xen/xenlog.h"
@@ -842,7 +842,7 @@ static int sim_balloon(const struct sim_case *c, struct simulation *sim, uint64_
 {
 	struct balloon *b = NULL;
 	char list[64], *tok, *save = NULL;
-	int rc = balloon_new_for_simulation(&b, sim, hash_line, h, err);
+	int rc = simulation_balloon_new(&b, sim, hash_line, h, err);
 
 	snprintf(list, sizeof(list), "%s", c->balloon);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
@@ -1179,7 +1179,7 @@ static int hc_balloon(struct hc_case *c, struct p2msim_err *err)
 	o.dom0_mem = c->dom0_mem;
 	rc = simulation_run(&o, &sim, err);
 	if (!rc)
-		rc = balloon_new_for_simulation(&bl, &sim, quiet, NULL, err);
+		rc = simulation_balloon_new(&bl, &sim, quiet, NULL, err);
 	if (!rc)
 		rc = frames_outside_p2m(sim.hv, sim.domid, sim.res.p2m, &lost0, err);
 	if (rc) {

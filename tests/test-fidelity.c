@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"

@@ -13,7 +13,7 @@
 
 #include "debugfs-dump/dump.h"
 #include "setup/kernlog.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
 
 static const char seed_map[] =

@@ -15,8 +15,8 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
 #include "doctor/doctor.h"
+#include "sim/sim.h"
 #include "tools/p2msim.h"
 
 enum show {
@@ -84,8 +84,8 @@ static void usage(FILE *f, const char *cmd)
 "  --json               one JSON object (see doc/cli-json.md) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
 "  --matrix             instead, one line per kernel of --kernel A,B,... (default: every\n"
-"                       release the behaviour table names): boots?, Remapped, max_pfn,\n"
-"                       p2m area, failure\n"
+"                       release the behaviour table names) and Xen of --xen X,Y,...:\n"
+"                       boots?, Remapped, max_pfn, p2m area, failure\n"
 "  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
 "                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
 "                       the balloon driver until it is reached or gives up, and show\n"
@@ -187,32 +187,6 @@ static void print_log(const struct simulation *sim)
 		printf("%s\n", sim->res.log[i]);
 }
 
-static void print_e820(const struct simulation *sim)
-{
-	const struct kernel_model *km = &sim->model;
-
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(stdout, &sim->res.e820, "Xen");
-	else
-		e820_print_linux(stdout, &sim->res.e820, "Xen");
-	if (sim->res.user.userdef) {
-		printf("user-defined physical RAM map:\n");
-		if (kernel_has(km, KB_E820_NAMES_2610))
-			e820_print_linux_old(stdout, &sim->res.user_e820, "user");
-		else
-			e820_print_linux(stdout, &sim->res.user_e820, "user");
-	}
-}
-
-static int print_dump(const struct simulation *sim, struct p2msim_err *err)
-{
-	if (!sim->res.p2m)
-		return 0;
-	if (kernel_has(&sim->model, KB_TREE_P2M))
-		return dump_write_old(stdout, sim->res.p2m, sim->res.p2m_size, err);
-	return dump_write_modern(stdout, sim->res.p2m, sim->res.p2m_size, err);
-}
-
 static int print_runs(const struct simulation *sim, struct p2msim_err *err)
 {
 	struct dump_runs runs;
@@ -256,9 +230,7 @@ static void print_summary(const struct simulation *sim)
 	       strcmp(sim->model.release, sim->model.version) ? " [" : "",
 	       strcmp(sim->model.release, sim->model.version) ? sim->model.version : "",
 	       strcmp(sim->model.release, sim->model.version) ? "]" : "",
-	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
-	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
-	       "linear P2M list",
+	       kernel_family_name(sim->model.family),
 	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
 	       sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
@@ -373,7 +345,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		char *list = strdup(balloon), *tok, *save = NULL;
 
 		steps = json_object_new_array();
-		rc = list && steps ? balloon_new_for_simulation(&b, sim, balloon_line, &out, err) :
+		rc = list && steps ? simulation_balloon_new(&b, sim, balloon_line, &out, err) :
 		     p2msim_err_set(err, -ENOMEM, "out of memory");
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -448,7 +420,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, sim, balloon_line, &out, err);
+	rc = simulation_balloon_new(&b, sim, balloon_line, &out, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_step_info info;
 
@@ -458,7 +430,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 			break;
 		printf("balloon: target %" PRIu64 " pages, current %" PRIu64 ", max_pages %" PRIu64
 		       ", state %s\n", info.target_pages, info.current_pages, info.max_pages, info.state);
-		if ((show & SHOW_DUMP) && (rc = print_dump(sim, err)) < 0)
+		if ((show & SHOW_DUMP) && (rc = simulation_print_dump(stdout, sim, err)) < 0)
 			break;
 		if ((show & SHOW_RUNS) && (rc = print_runs(sim, err)) < 0)
 			break;
@@ -477,22 +449,32 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 static int print_matrix(const char *cmd, struct simulation_options *o, bool other_output)
 {
 	struct p2msim_err err = { 0 };
-	const char *list[64];
-	char *kernels = NULL;
-	size_t n = 0;
+	const char *kl[64], *xl[64];
+	char *kernels = NULL, *xens = NULL, *save;
+	size_t nk = 0, nx = 0;
 	int rc;
 
 	if (other_output)
 		return tool_usage(cmd, "--matrix prints its own table (no --json, --svg, "
 				  "--check or --balloon)");
-	if (o->kernel && !(kernels = strdup(o->kernel))) {
+	if ((o->kernel && !(kernels = strdup(o->kernel))) || (o->xen && !(xens = strdup(o->xen)))) {
+		free(kernels);
 		tool_error("out of memory");
 		return EXIT_FAIL;
 	}
-	for (char *p = kernels ? strtok(kernels, ",") : NULL; p && n < 64; p = strtok(NULL, ","))
-		list[n++] = p;
-	rc = doctor_matrix(stdout, o, n ? list : NULL, n, &err);
+	for (char *p = kernels ? strtok_r(kernels, ",", &save) : NULL; p && nk < 64;
+	     p = strtok_r(NULL, ",", &save))
+		kl[nk++] = p;
+	for (char *p = xens ? strtok_r(xens, ",", &save) : NULL; p && nx < 64;
+	     p = strtok_r(NULL, ",", &save))
+		xl[nx++] = p;
+	if (nx == 1) {
+		o->xen = xl[0];
+		nx = 0;
+	}
+	rc = doctor_matrix(stdout, o, nk ? kl : NULL, nk, nx ? xl : NULL, nx, &err);
 	free(kernels);
+	free(xens);
 	return rc < 0 ? tool_fail(&err) : EXIT_OK;
 }
 
@@ -676,8 +658,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		e820_print_xen(stdout, &sim.machine);
 	}
 	if (show & SHOW_E820)
-		print_e820(&sim);
-	if ((show & SHOW_DUMP) && print_dump(&sim, &err) < 0)
+		simulation_print_e820(stdout, &sim);
+	if ((show & SHOW_DUMP) && simulation_print_dump(stdout, &sim, &err) < 0)
 		goto fail;
 	if ((show & SHOW_RUNS) && print_runs(&sim, &err) < 0)
 		goto fail;

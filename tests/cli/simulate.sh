@@ -25,6 +25,17 @@ run 0 dump --example seed --kernel 6.1 --kconfig XEN_BALLOON_MEMORY_HOTPLUG=n
 printf ' [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n' >"$tmp/want"
 cmp -s "$tmp/want" "$tmp/out" || { fail "modern seed dump (modern-dump-of-seed)"; diff -u "$tmp/want" "$tmp/out"; }
 
+# The log and --show e820 print the kernel's map with one printer: an E820
+# type 128 entry is "usable" in both under 6.1 (doc/behaviours.md#reserved-kern-usable),
+# "type 128" in both once the type was removed (6.10).
+printf '0x0 +0x9f000 usable\n0x9f000 +0x1000 reserved\n0x100000 +0x7ff00000 usable\n0x80000000 +0x100000 type 128\n' >"$tmp/t128"
+for k in 6.1:usable 6.12:'type 128'; do
+	run 0 simulate --e820 "$tmp/t128" --kernel "${k%%:*}" --dom0-mem 512M,max:512M --show log,e820
+	want="Xen: [mem 0x0000000080000000-0x00000000800fffff] ${k#*:}"
+	[ "$(grep -cxF -- "$want" "$tmp/out")" -eq 2 ] ||
+		fail "--kernel ${k%%:*} --show log,e820: '$want' in the log and the e820 section: $(grep -F 0x0000000080000000 "$tmp/out")"
+done
+
 # JSON: one object with the contract's keys, readable by p2msim diff, and
 # its runs agree with the run list
 run 0 simulate --example pc-2G --json
