@@ -33,7 +33,7 @@ allowed() {
 
 # Internal headers of another directory still included, to be removed.
 known_internal="xen/xenlog.c:e820/e820-internal.h xen/dom0-mem.c:e820/e820-internal.h"
-known_internal="$known_internal doctor/outcome.c:e820/e820-internal.h setup/kernlog.c:e820/e820-internal.h"
+known_internal="$known_internal doctor/outcome.c:e820/e820-internal.h doctor/doctor.c:e820/e820-internal.h setup/kernlog.c:e820/e820-internal.h"
 
 checked=0
 for dir in util p2m e820 debugfs-dump hv xen setup balloon sim live doctor tools; do
