@@ -169,5 +169,16 @@ run 0 simulate --xen-log "$tmp/two.txt" --show summary
 has "holds 3 Xen boots; the last complete one"
 has "kernel 6.12.117"
 has "max_pfn 0x20080"
+# Xen's own stops, in Xen's words: a 256 MiB host without dom0_mem, and RAM
+# only in pieces under 128 MiB with dom0_mem=128M
+printf '0x0 +640K usable\n1M +255M usable\n' >"$tmp/h256.txt"
+run 1 simulate --e820 "$tmp/h256.txt"
+err_is_one_line "256 MiB host"
+grep -q "Panic on CPU 0: Not enough RAM for domain 0 allocation" "$tmp/err" ||
+	fail "256 MiB host: not Xen's words"
+printf '0x0 +640K usable\n1M +100M usable\n120M +100M usable\n240M +100M usable\n' >"$tmp/pieces.txt"
+run 1 simulate --e820 "$tmp/pieces.txt" --dom0-mem 128M
+grep -q "Panic on CPU 0: Domain 0 allocation is too small for kernel image" "$tmp/err" ||
+	fail "dom0_mem=128M: not Xen's words"
 
 cli_done "p2msim simulate and dump command lines"
