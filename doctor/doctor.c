@@ -260,9 +260,9 @@ static int verdict(struct doctor_report *r)
 	if (r->log.stage != DOCTOR_STAGE_NONE) {
 		r->fails = true;
 		r->stage = r->log.stage;
-	} else if (r->sim.res.crashed) {
+	} else if (r->model.stage != DOCTOR_STAGE_NONE) {
 		r->fails = true;
-		r->stage = DOCTOR_STAGE_KERNEL;
+		r->stage = r->model.stage;
 	}
 	r->reproduced = r->nr_differences == 0 && r->nr_rows > 0;
 	return 0;
@@ -363,6 +363,15 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		}
 	}
 	rc = doctor_outcome_from_lines(r->sim.res.log, r->sim.res.nr_log, &r->model, err);
+	/* Xen's own stop (its dom0 builder's panics): no kernel ran */
+	if (rc == 0 && r->sim_rc == -EFAULT && !r->sim.res.crashed) {
+		const char *w = strstr(e.msg, "Panic on CPU 0: ");
+
+		r->model.stage = DOCTOR_STAGE_XEN;
+		snprintf(r->model.failure, sizeof(r->model.failure), "%.*s",
+			 (int)sizeof(r->model.failure) - 1, w ? w + strlen("Panic on CPU 0: ") : e.msg);
+		snprintf(r->sim_error, sizeof(r->sim_error), "%s", e.msg);
+	}
 	if (rc == 0)
 		rc = compare(r);
 	if (rc == -ENOMEM)
