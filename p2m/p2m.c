@@ -159,8 +159,11 @@ static const struct p2m_geometry geometries[] = {
 	},
 };
 
-/* The engine can describe at most this many pfns (2^42 pfns = 16 PiB of
- * x86-64 address space); the top array then takes 128 MiB. */
+/* The engine describes at most 2^42 pfns: 2^54 bytes (16 PiB) of
+ * pseudo-physical space with 4 KiB pages on either architecture.  The top
+ * array then has one 8-byte slot per mid: 2^24 slots (128 MiB) on x86-64,
+ * whose mids span 2^18 pfns, and 2^22 slots (32 MiB) on x86-32, whose mids
+ * span 2^20; the guest's own top pages it stands for number 2^15 and 2^12. */
 #define P2M_MAX_PFN_SHIFT 42
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)
