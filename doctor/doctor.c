@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "doctor/doctor-internal.h"
-#include "e820/e820-internal.h"
+#include "setup/kernlog.h"
 #include "xen/xenlog.h"
 
 void doctor_options_init(struct doctor_options *o)
@@ -45,19 +45,6 @@ static int oom(struct p2msim_err *err)
 
 /* --- the input ------------------------------------------------------------------------- */
 
-static int read_input(const char *path, char **buf, size_t *len, struct p2msim_err *err)
-{
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	int rc;
-
-	if (fd < 0)
-		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	rc = e820_read_fd(fd, strcmp(path, "-") ? path : "<stdin>", buf, len, err);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	return rc;
-}
-
 /* stdin is read once; the simulations read the log again from a copy. */
 static int spool(const char *buf, size_t len, char *path, size_t size, struct p2msim_err *err)
 {
@@ -81,55 +68,6 @@ static int spool(const char *buf, size_t len, char *path, size_t size, struct p2
 	}
 	close(fd);
 	return 0;
-}
-
-/*
- * The dom0's inputs in its half of the log: the release of its last
- * "Linux version" line and the "Command line:" after it.
- */
-static int dom0_inputs(const char *name, const char *buf, size_t len, char *release,
-		       size_t rlen, unsigned int *rline, char **cmdline, struct p2msim_err *err)
-{
-	struct e820_text *t;
-	struct e820_text_line l;
-	int rc;
-
-	*release = '\0';
-	*rline = 0;
-	*cmdline = NULL;
-	rc = e820_text_open(&t, name, buf, len, err);
-	if (rc < 0)
-		return rc;
-	while ((rc = e820_text_next(t, &l)) > 0) {
-		const char *s = l.content;
-
-		if (l.xen)
-			continue;
-		if (!strncmp(s, "Linux version ", 14)) {
-			size_t n = strcspn(s + 14, " \r\n");
-
-			snprintf(release, rlen, "%.*s", (int)n, s + 14);
-			*rline = l.line;
-			free(*cmdline);
-			*cmdline = NULL;
-		} else if (*rline && !*cmdline && !strncmp(s, "Command line: ", 14)) {
-			size_t n = strlen(s + 14);
-
-			while (n && (s[14 + n - 1] == ' ' || s[14 + n - 1] == '\r'))
-				n--;
-			*cmdline = strndup(s + 14, n);
-			if (!*cmdline) {
-				rc = oom(err);
-				break;
-			}
-		}
-	}
-	e820_text_close(t);
-	if (rc < 0) {
-		free(*cmdline);
-		*cmdline = NULL;
-	}
-	return rc < 0 ? rc : 0;
 }
 
 /* What kind of log this is, as one-line errors. */
@@ -313,6 +251,8 @@ void doctor_sim_options(const struct doctor_report *r, const struct doctor_optio
 	so->e820_path = o->e820_path;
 	so->kernel = r->kernel;
 	so->cmdline = r->kernel_cmdline;
+	so->xen_cmdline = NULL;
+	so->xen = r->xen[0] ? r->xen : NULL;
 	so->kconfig = o->kconfig;
 }
 
@@ -346,8 +286,9 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	char spooled[4096] = "", *buf = NULL;
 	const char *log_path = path, *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len = 0;
-	unsigned int rline = 0, last_line;
-	char *log_cmdline = NULL;
+	unsigned int last_line;
+	struct kernlog kl;
+	bool have_kl = false;
 	int rc, xrc;
 
 	memset(r, 0, sizeof(*r));
@@ -356,7 +297,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	r->name = strdup(name);
 	if (!r->name)
 		return oom(err);
-	rc = read_input(path, &buf, &len, err);
+	rc = xenlog_read_file(path, &buf, &len, err);
 	if (rc < 0)
 		return rc;
 	last_line = 0;
@@ -373,11 +314,13 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		goto out;
 	}
 	rc = check_log(name, &r->log, xrc, &xl, last_line, o->e820_path != NULL, err);
-	if (rc == 0 && xrc == 0) {
+	if (rc == 0 && o->xen)
+		snprintf(r->xen, sizeof(r->xen), "%s", o->xen);
+	else if (rc == 0 && xrc == 0) {
 		xen_version(r, &xl);
-		if (xl.cmdline && !(r->xen_cmdline = strdup(xl.cmdline)))
-			rc = oom(err);
 	}
+	if (rc == 0 && xrc == 0 && xl.cmdline && !(r->xen_cmdline = strdup(xl.cmdline)))
+		rc = oom(err);
 	if (xrc == 0)
 		xenlog_free(&xl);
 	if (rc < 0)
@@ -390,29 +333,37 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		}
 	}
 
-	rc = dom0_inputs(name, buf, len, r->kernel, sizeof(r->kernel), &rline, &log_cmdline, err);
+	/* the dom0's inputs: its release and command line (setup/kernlog.h) */
+	rc = kernlog_parse_buffer(name, buf, len, &kl, err);
 	if (rc < 0)
 		goto out;
-	if (o->kernel) {
-		snprintf(r->kernel, sizeof(r->kernel), "%s", o->kernel);
-	} else if (r->kernel[0]) {
-		doctor_note(r, "kernel %s from the log's 'Linux version' line %u", r->kernel, rline);
+	have_kl = true;
+	if (o->kernel || kl.version_line) {
+		struct kernel_model km;
+
+		rc = kernel_model_init(&km, o->kernel ? o->kernel : kl.version_line, &o->kconfig, err);
+		if (rc < 0)
+			goto out;
+		snprintf(r->kernel, sizeof(r->kernel), "%s", km.release);
+		if (!o->kernel)
+			doctor_note(r, "kernel %s from the log's 'Linux version' line %u", r->kernel,
+				    kl.version_lineno);
 	} else {
 		snprintf(r->kernel, sizeof(r->kernel), "%s", KERNEL_DEFAULT_VERSION);
 		doctor_note(r, "the log names no kernel (no 'Linux version' line): %s assumed; "
 			    "give --kernel", KERNEL_DEFAULT_VERSION);
 	}
+	if (kl.nr_version_lines > 1)
+		doctor_note(r, "the log holds %u boots: the last one is read",
+			    kl.nr_version_lines);
 	if (o->cmdline) {
 		r->kernel_cmdline = strdup(o->cmdline);
-	} else if (log_cmdline) {
-		r->kernel_cmdline = log_cmdline;
-		log_cmdline = NULL;
-		doctor_note(r, "kernel command line from the log's 'Command line:' after line %u",
-			    rline);
+	} else if (kl.cmdline) {
+		r->kernel_cmdline = strdup(kl.cmdline);
+		doctor_note(r, "kernel command line from the log's line %u", kl.cmdline_lineno);
 	} else {
 		r->kernel_cmdline = strdup("");
-		if (!rline)
-			doctor_note(r, "the log holds no kernel command line: none assumed");
+		doctor_note(r, "the log holds no kernel command line: none assumed");
 	}
 	if (!r->kernel_cmdline) {
 		rc = oom(err);
@@ -455,7 +406,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 out:
 	if (spooled[0])
 		unlink(spooled);
-	free(log_cmdline);
+	if (have_kl)
+		kernlog_free(&kl);
 	free(buf);
 	return rc;
 }

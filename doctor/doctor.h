@@ -98,6 +98,7 @@ struct doctor_options {
 	const char *cmdline;		/* NULL: the log's kernel "Command line:" */
 	const char *xen_cmdline;	/* NULL: the log's Xen "Command line:" */
 	const char *e820_path;		/* a machine map instead of Xen's printed one */
+	const char *xen;		/* Xen's version, NULL: the log's (else 4.17) */
 	struct kernel_config kconfig;
 	bool no_fixes;			/* skip the search (--why, --matrix only) */
 };
@@ -189,12 +190,17 @@ int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline,
  * until), oldest first, from the first modelled one. */
 size_t doctor_kernel_releases(const char **out, size_t max);
 
+/* The Xen releases the Xen behaviour table names, oldest first. */
+size_t doctor_xen_releases(const char **out, size_t max);
+
 /*
  * One simulation per kernel in @kernels (NULL: doctor_kernel_releases())
- * on the machine @base describes (its kernel field is replaced), printed
- * as one table: kernel, boots?, Remapped, max_pfn, p2m area, failure.
+ * and Xen in @xens (NULL: the one @base names or its log's) on the
+ * machine @base describes, printed as one table: kernel, Xen, boots?,
+ * Remapped, max_pfn, p2m area, failure.
  */
 int doctor_matrix(FILE *f, const struct simulation_options *base, const char *const *kernels,
-		  size_t nr_kernels, struct p2msim_err *err);
+		  size_t nr_kernels, const char *const *xens, size_t nr_xens,
+		  struct p2msim_err *err);
 
 #endif

@@ -84,7 +84,7 @@ static void explain_conflict(struct doctor_report *r, const struct setup_stop *s
 		 "the %s memory Xen's domain builder placed at pfns %#" PRIx64 "-%#" PRIx64
 		 " is not all RAM in the dom0's E820: pfn %#" PRIx64 " lies in %s. Kernel %s "
 		 "checks this and stops: %s.%s",
-		 st->what, st->start, st->end - 1, st->bad_pfn, entry, km->version, check, hint);
+		 st->what, st->start, st->end - 1, st->bad_pfn, entry, km->release, check, hint);
 }
 
 static void explain_remap(struct doctor_report *r, const struct setup_stop *st)
@@ -106,7 +106,7 @@ static void explain_remap(struct doctor_report *r, const struct setup_stop *st)
 		 "pfns only below %#" PRIx64 " (%s), so pfn %#" PRIx64 " has no kernel mapping "
 		 "and kernel %s BUGs: %s.",
 		 res->ini_nr_pages, st->start, st->end - 1, st->limit_pfn, why, st->bad_pfn,
-		 r->sim.model.version, check);
+		 r->sim.model.release, check);
 }
 
 static void explain_stop(struct doctor_report *r)
@@ -136,10 +136,10 @@ static void explain_stop(struct doctor_report *r)
 		snprintf(r->cause, sizeof(r->cause),
 			 "the three-level P2M of kernel %s takes its pages from the brk "
 			 "reservation, and the identity ranges of this map use it up: %s.",
-			 r->sim.model.version, check);
+			 r->sim.model.release, check);
 	} else {
 		snprintf(r->cause, sizeof(r->cause), "kernel %s stops: %s",
-			 r->sim.model.version, words[0] ? words : "(no words)");
+			 r->sim.model.release, words[0] ? words : "(no words)");
 	}
 }
 

@@ -5,7 +5,8 @@
  *
  * Candidates, by the size of the change (the cost): dropping one kernel
  * option (mem=, memmap=, xen_512gb_limit); a larger kernel mem=; dropping
- * dom0_mem's max: or another dom0_mem= size; then the nearest kernel
+ * dom0_mem's max: or another dom0_mem= size; the nearest Xen releases
+ * of the Xen table up and down; then the nearest kernel
  * releases up and down that the behaviour table names (nearer first).  Each is a whole
  * simulation of the same machine; only those that boot are kept, at most
  * DOCTOR_MAX_FIXES, cheapest first.
@@ -22,6 +23,7 @@
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
+	char xen[16];			/* "": the report's */
 	unsigned int cost;
 	unsigned int group;		/* of one group only the cheapest that boots */
 	bool booted;
@@ -365,7 +367,7 @@ static int kernel_releases(struct search *s)
 
 			changes(cur, list[i], what, sizeof(what));
 			rc = add(s, release_cost(&x, &me, false), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (newer: %s)", cur->version, list[i], what);
+				 "kernel %s -> %s (newer: %s)", cur->release, list[i], what);
 			if (rc < 0)
 				return rc;
 		}
@@ -383,9 +385,44 @@ static int kernel_releases(struct search *s)
 
 			changes(cur, list[i], what, sizeof(what));
 			rc = add(s, release_cost(&x, &me, true), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (older: %s)", cur->version, list[i], what);
+				 "kernel %s -> %s (older: %s)", cur->release, list[i], what);
 			if (rc < 0)
 				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The Xen releases the Xen table names, nearest first each way. */
+static int xen_releases(struct search *s)
+{
+	const char *list[2 * XB_NR_BEHAVIOURS];
+	size_t n = doctor_xen_releases(list, 2 * XB_NR_BEHAVIOURS);
+	struct xen_model cur;
+	int rc;
+
+	if (xen_model_init(&cur, s->r->xen[0] ? s->r->xen : XEN_DEFAULT_VERSION, NULL) < 0)
+		return 0;
+	for (int down = 0; down < 2; down++) {
+		unsigned int k = 0;
+
+		s->group++;
+		for (size_t j = 0; j < n; j++) {
+			size_t i = down ? n - 1 - j : j;
+			struct xen_model x;
+			bool newer;
+
+			if (xen_model_init(&x, list[i], NULL) < 0 ||
+			    (x.major == cur.major && x.minor == cur.minor))
+				continue;
+			newer = x.major > cur.major || (x.major == cur.major && x.minor > cur.minor);
+			if (newer == (bool)down)
+				continue;
+			rc = add(s, 26 + 2 * k++ + (unsigned int)down, s->r->kernel, NULL, NULL, NULL,
+				 "Xen %s -> %s", cur.version, list[i]);
+			if (rc < 0)
+				return rc;
+			snprintf(s->c[s->nr - 1].xen, sizeof(s->c[0].xen), "%s", list[i]);
 		}
 	}
 	return 0;
@@ -408,6 +445,8 @@ static bool boots(struct search *s, const struct cand *c)
 
 	doctor_sim_options(s->r, s->o, s->log_path, &so);
 	so.kernel = c->kernel;
+	if (c->xen[0])
+		so.xen = c->xen;
 	if (c->kcmd)
 		so.cmdline = c->kcmd;
 	if (c->xcmd) {
@@ -429,7 +468,7 @@ static int keep(struct doctor_report *r, struct cand *c)
 	snprintf(f->change, sizeof(f->change), "%s", c->change);
 	f->cost = c->cost;
 	snprintf(f->kernel, sizeof(f->kernel), "%s", c->kernel);
-	snprintf(f->xen, sizeof(f->xen), "%s", r->xen);
+	snprintf(f->xen, sizeof(f->xen), "%s", c->xen[0] ? c->xen : r->xen);
 	f->kernel_cmdline = c->kcmd ? c->kcmd : strdup(r->kernel_cmdline ? r->kernel_cmdline : "");
 	f->xen_cmdline = c->xcmd ? c->xcmd : r->xen_cmdline ? strdup(r->xen_cmdline) : NULL;
 	f->dom0_mem = c->dom0_mem;
@@ -455,6 +494,8 @@ int doctor_search_fixes(struct doctor_report *r, const struct doctor_options *o,
 	rc = kernel_options(&s);
 	if (rc == 0)
 		rc = xen_options(&s);
+	if (rc == 0)
+		rc = xen_releases(&s);
 	if (rc == 0)
 		rc = kernel_releases(&s);
 	if (rc == 0) {

@@ -12,15 +12,32 @@
 #include "debugfs-dump/dump.h"
 #include "doctor/doctor-internal.h"
 
-/* The entry of @t holding pfn, or NULL. */
-static const struct e820_entry *entry_at(const struct e820_table *t, uint64_t pfn)
+/* The first non-RAM entry of @t overlapping pfns [s, e), or NULL; *gap
+ * says whether some of the range is in no entry at all. */
+static const struct e820_entry *nonram_in(const struct e820_table *t, uint64_t s, uint64_t e,
+					  bool *gap)
 {
-	uint64_t a = pfn << 12;
+	const struct e820_entry *best = NULL;
+	uint64_t a = s << 12, b = e << 12, cur = a;
 
-	for (size_t i = 0; i < t->nr; i++)
-		if (t->entries[i].addr <= a && a < t->entries[i].addr + t->entries[i].size)
-			return &t->entries[i];
-	return NULL;
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct e820_entry *x = &t->entries[i];
+
+		if (x->type != E820_TYPE_RAM && x->addr < b && a < x->addr + x->size &&
+		    (!best || x->addr < best->addr))
+			best = x;
+	}
+	/* covered from a to b by entries of any type? */
+	for (bool moved = true; moved && cur < b;) {
+		moved = false;
+		for (size_t i = 0; i < t->nr; i++)
+			if (t->entries[i].addr <= cur && cur < t->entries[i].addr + t->entries[i].size) {
+				cur = t->entries[i].addr + t->entries[i].size;
+				moved = true;
+			}
+	}
+	*gap = cur < b;
+	return best;
 }
 
 static bool in_extra(const struct setup_result *res, uint64_t pfn)
@@ -44,24 +61,23 @@ static void why_identity(const struct simulation *sim, const struct dump_run *ru
 			 size_t len)
 {
 	const struct setup_result *res = &sim->res;
-	const struct e820_entry *e = entry_at(&sim->machine, run->start);
+	bool gap = false;
+	const struct e820_entry *e = nonram_in(&sim->machine, run->start, run->end, &gap);
+	const char *below = run->start >= res->ini_nr_pages ? "" : res->released ?
+			    "; the RAM frames under it were released" :
+			    "; the RAM frames under it were remapped above nr_pages";
 	char ent[128];
 
 	if (run->start >= res->p2m_size) {
 		snprintf(buf, len, "beyond the P2M's end (%#" PRIx64 "): reads as identity",
 			 res->p2m_size);
-	} else if (e && e->type != E820_TYPE_RAM) {
+	} else if (e) {
 		entry_text(e, ent, sizeof(ent));
-		snprintf(buf, len, "1-1 (rule identity-p2m): machine E820 entry %s is not RAM; %s",
-			 ent, run->start < res->ini_nr_pages ?
-			 (res->released ? "the RAM frames under it were released" :
-			  "the RAM frames under it were remapped above nr_pages") :
-			 "above nr_pages, nothing to remap");
-	} else if (!e) {
+		snprintf(buf, len, "1-1 (rule identity-p2m): machine E820 entry %s%s: not RAM, "
+			 "rounded out to whole pages%s", ent, gap ? " and holes" : "", below);
+	} else if (gap) {
 		snprintf(buf, len, "1-1 (rule identity-p2m): a hole of the machine E820 map%s",
-			 run->start < res->ini_nr_pages ?
-			 (res->released ? "; the RAM frames under it were released" :
-			  "; the RAM frames under it were remapped above nr_pages") : "");
+			 below);
 	} else if (run->start >= res->kernel_max_pfn) {
 		snprintf(buf, len, "1-1 (rule identity-p2m): past the end of the kernel's E820 "
 			 "RAM (pfn %#" PRIx64 ")", res->kernel_max_pfn);

@@ -347,49 +347,18 @@ int setup_read_memory_map(struct setup_result *res, const struct setup_input *in
 
 /* --- running ---------------------------------------------------------------------------- */
 
-/* The builder's list one MFN per pfn, for the models that walk it so
- * (the tree kernels, which cannot map more than 512 GiB anyway). */
-static int expand_list(const struct setup_input *in, uint64_t **list, struct p2msim_err *err)
-{
-	uint64_t *l;
-
-	*list = NULL;
-	if (in->nr_pages > SIZE_MAX / sizeof(*l) ||
-	    !(l = malloc((in->nr_pages ? in->nr_pages : 1) * sizeof(*l))))
-		return p2msim_err_set(err, -ENOMEM, "the builder's list of %llu MFNs (%llu MiB) "
-				      "does not fit in the memory available",
-				      (unsigned long long)in->nr_pages,
-				      (unsigned long long)((in->nr_pages * sizeof(*l)) >> 20));
-	for (uint64_t pfn = 0; pfn < in->nr_pages; pfn++)
-		l[pfn] = ~0ULL;
-	for (size_t i = 0; i < in->nr_mfn_ext; i++)
-		for (uint64_t j = 0; j < in->mfn_ext[i].nr && in->mfn_ext[i].pfn + j < in->nr_pages; j++)
-			l[in->mfn_ext[i].pfn + j] = in->mfn_ext[i].mfn + j;
-	*list = l;
-	return 0;
-}
-
 static int run_family(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		      struct p2msim_err *err)
 {
-	struct setup_input flat;
-	uint64_t *list = NULL;
-	int rc;
-
-	if (in->model->family == KERNEL_FAMILY_LINEAR)
+	switch (in->model->family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return setup_run_tree(in, hv, res, err);
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return setup_run_release(in, hv, res, err);
+	case KERNEL_FAMILY_LINEAR:
+	default:
 		return setup_run_linear(in, hv, res, err);
-	if (!in->mfn_list) {
-		rc = expand_list(in, &list, err);
-		if (rc < 0)
-			return rc;
-		flat = *in;
-		flat.mfn_list = list;
-		in = &flat;
 	}
-	rc = in->model->family == KERNEL_FAMILY_TREE_2639 ? setup_run_tree(in, hv, res, err) :
-	     setup_run_release(in, hv, res, err);
-	free(list);
-	return rc;
 }
 
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
@@ -412,5 +381,11 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	/* likewise a hypercall that failed for lack of our memory, not Xen's */
 	else if (hv_sim_out_of_memory(hv))
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", in->dom0 ? "dom0" : "domU",
+				  (unsigned long long)in->nr_pages,
+				  (unsigned long long)((in->nr_pages + (1ULL << 18) - 1) >> 18));
 	return rc;
 }

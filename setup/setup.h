@@ -113,7 +113,10 @@ struct kernel_model {
 	/* Where xen_remap_memory() BUGs when a remap target is not mapped:
 	 * "kernel BUG at arch/x86/xen/setup.c:LINE!" (0: line unknown). */
 	unsigned int remap_bug_line;
-	/* Debian's build of this series, for the assumed boot layout. */
+	/* Debian's build of this series, for the assumed boot layout
+	 * (build_known: a row of the build table covers this release; before
+	 * them, the oldest row's numbers stand in). */
+	bool build_known;
 	uint64_t image_end_pfn;		/* _end of the kernel image, as a pfn */
 	uint64_t pt_pages;		/* Xen's initial page tables for it */
 };

@@ -383,6 +383,71 @@ out:
 	return rc;
 }
 
+/* --- Xen's own stops ------------------------------------------------------------------- */
+
+#define DOM0_CHUNK_ORDER 15		/* a Debian kernel's v_end - v_start: 128 MiB */
+#define ASSUMED_INITRD_PAGES 0x2000	/* as setup_layout_default() assumes */
+
+static unsigned int order_of(uint64_t pages)
+{
+	unsigned int order = 0;
+
+	while (order < 63 && (1ULL << order) < pages)
+		order++;
+	return order;
+}
+
+/*
+ * The PV dom0 builder's checks before and while it allocates (pv/
+ * dom0_build.c): the first chunk, of the order of the kernel's virtual
+ * footprint, plus an initrd handed over in place must fit in nr_pages
+ * ("Domain 0 allocation is too small for kernel image"); the chunk must
+ * be found ("Not enough RAM for domain 0 allocation"); then the rest
+ * ("Not enough RAM for DOM0 reservation").  Xen panics with these words.
+ */
+static int xen_panic(const struct simulation *sim, struct p2msim_err *err, const char *words)
+{
+	return p2msim_err_set(err, -EFAULT, "Xen %s would stop here: Panic on CPU 0: %s",
+			      sim->xen.version, words);
+}
+
+static int dom0_too_small(const struct simulation *sim, const struct xenlog *xlog,
+			  struct p2msim_err *err)
+{
+	uint64_t chunk = 1ULL << DOM0_CHUNK_ORDER, initrd = ASSUMED_INITRD_PAGES;
+
+	if (!sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS))
+		return 0;
+	if (xlog && xlog->alloc.set && xlog->alloc.end > xlog->alloc.start)
+		chunk = 1ULL << order_of((xlog->alloc.end - xlog->alloc.start) >> 12);
+	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
+		chunk = 1ULL << order_of((xlog->v_total.end - xlog->v_total.start + 0xfff) >> 12);
+	else if (!sim->model.build_known)
+		return 0;	/* the image's size is not known */
+	if (xlog && xlog->initrd.set)
+		initrd = xlog->initrd.end > xlog->initrd.start ?
+			 (xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12 : 0;
+	else if (xlog)
+		initrd = 0;
+	if (chunk + initrd > sim->nr_pages)
+		return xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
+	return 0;
+}
+
+/* A dom0 build that ran out of Xen's free memory, in Xen's words. */
+static int dom0_build_failed(const struct simulation *sim, int rc, struct p2msim_err *err)
+{
+	const char *p;
+	unsigned long long allocated;
+
+	if (rc != -ENOMEM || !sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS) || !err ||
+	    !strstr(err->msg, "not enough RAM") || !(p = strstr(err->msg, "(")) ||
+	    sscanf(p, "(%llu allocated)", &allocated) != 1)
+		return rc;
+	return xen_panic(sim, err, allocated ? "Not enough RAM for DOM0 reservation" :
+				   "Not enough RAM for domain 0 allocation");
+}
+
 /* --- the boot log -------------------------------------------------------------------- */
 
 /* The byte offset of physical line @line (1-based) of @buf. */
@@ -550,9 +615,13 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
-	rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
-	if (rc < 0)
+	rc = dom0_too_small(sim, have_log ? &xlog : NULL, err);
+	if (rc == 0)
+		rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
+	if (rc < 0) {
+		rc = dom0_build_failed(sim, rc, err);
 		goto out;
+	}
 	if (o->layout.known) {
 		sim->layout = o->layout;
 	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {

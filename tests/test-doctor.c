@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "doctor/doctor.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
@@ -331,7 +333,62 @@ static void test_unreadable_logs_say_what_they_found(void)
 	}
 }
 
+/* The JSON object has exactly the keys of the contract, with their types. */
+static void test_json_keys_exactly(void)
+{
+	static const char *const top[] = { "boot", "stage", "cause", "reproduced", "differences",
+					   "fixes", NULL };
+	static const char *const fix[] = { "change", "xen", "kernel", "xen_cmdline",
+					   "kernel_cmdline", "boot", NULL };
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	struct json_object *j, *v, *f;
+	size_t n = 0;
+
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-2G-dom0-linux-mem384M.console"), &o, &r,
+					 &err), 0);
+	j = doctor_to_json(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(json_object_object_length(j), 6);
+	for (n = 0; top[n]; n++)
+		CU_ASSERT(json_object_object_get_ex(j, top[n], NULL));
+	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) &&
+		  !strcmp(json_object_get_string(v), "fails"));
+	CU_ASSERT(json_object_object_get_ex(j, "stage", &v) &&
+		  !strcmp(json_object_get_string(v), "kernel"));
+	CU_ASSERT(json_object_object_get_ex(j, "reproduced", &v) &&
+		  json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v));
+	CU_ASSERT(json_object_object_get_ex(j, "differences", &v) &&
+		  json_object_array_length(v) == 0);
+	CU_ASSERT_FATAL(json_object_object_get_ex(j, "fixes", &v) &&
+			json_object_array_length(v) >= 1);
+	f = json_object_array_get_idx(v, 0);
+	CU_ASSERT_EQUAL(json_object_object_length(f), 6);
+	for (n = 0; fix[n]; n++)
+		CU_ASSERT(json_object_object_get_ex(f, fix[n], NULL));
+	CU_ASSERT(json_object_object_get_ex(f, "xen", &v) && !strcmp(json_object_get_string(v), "4.17"));
+	CU_ASSERT(json_object_object_get_ex(f, "kernel_cmdline", &v) &&
+		  !strstr(json_object_get_string(v), "mem=384M"));
+	CU_ASSERT(json_object_object_get_ex(f, "xen_cmdline", &v) &&
+		  strstr(json_object_get_string(v), "dom0_mem=512M,max:512M"));
+	json_object_put(j);
+	doctor_report_free(&r);
+
+	/* a good boot: "ok", stage null, no fixes */
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-5G-dom0-4G.console"), &o, &r, &err), 0);
+	j = doctor_to_json(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT(json_object_object_get_ex(j, "stage", &v) && v == NULL);
+	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) && !strcmp(json_object_get_string(v), "ok"));
+	CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
+	json_object_put(j);
+	doctor_report_free(&r);
+}
+
 static const struct test_case doctor_tests[] = {
+	{ "json_keys_exactly", test_json_keys_exactly },
 	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
 	{ "boot_ok_has_no_fix", test_boot_ok_has_no_fix },
 	{ "edited_outcome_is_a_difference", test_edited_outcome_is_a_difference },

@@ -25,6 +25,8 @@ static void usage(FILE *f)
 	      "Input (what the log says, unless given):\n"
 	      "  --kernel VER         the dom0 kernel (default: the log's 'Linux version', else 6.1);\n"
 	      "                       with --matrix a list A,B,... of releases\n"
+	      "  --xen VER            Xen's version (default: the log's 'Xen version', else 4.17);\n"
+	      "                       with --matrix a list X,Y,...\n"
 	      "  --cmdline STR        the kernel's command line (default: the log's)\n"
 	      "  --xen-cmdline STR    Xen's command line (default: the log's)\n"
 	      "  --e820 FILE          the machine map, instead of the one Xen printed\n"
@@ -35,20 +37,30 @@ static void usage(FILE *f)
 	      "  --why                for each identity, remapped and missing run of the simulated\n"
 	      "                       P2M, the rule and the E820 entry or option that made it\n"
 	      "  --matrix             the same machine under every kernel release the behaviour\n"
-	      "                       table names (or --kernel A,B,...): boots?, Remapped, max_pfn,\n"
-	      "                       p2m area, failure\n"
+	      "                       table names (or --kernel A,B,...) and Xen (--xen X,Y,...):\n"
+	      "                       boots?, Remapped, max_pfn, p2m area, failure\n"
 	      "  -h, --help\n"
 	      "\n"
-	      "Exit status: 0 the boot is fine (or was fixed nowhere to be needed), 1 it fails\n"
-	      "or the log cannot be read, 2 usage.\n", f);
+	      "Exit status: 0 the boot is fine, 1 it fails or the log cannot be read, 2 usage.\n", f);
 }
 
-static int run_matrix(const char *log, const struct doctor_options *d, char *kernels)
+static size_t split(char *list, const char **out, size_t max)
+{
+	char *save;
+	size_t n = 0;
+
+	for (char *p = list ? strtok_r(list, ",", &save) : NULL; p && n < max;
+	     p = strtok_r(NULL, ",", &save))
+		out[n++] = p;
+	return n;
+}
+
+static int run_matrix(const char *log, const struct doctor_options *d, char *kernels, char *xens)
 {
 	struct simulation_options so;
 	struct p2msim_err err = { 0 };
-	const char *list[64];
-	size_t n = 0;
+	const char *kl[64], *xl[64];
+	size_t nk = split(kernels, kl, 64), nx = split(xens, xl, 64);
 
 	simulation_options_init(&so);
 	so.xen_log_path = log;
@@ -56,9 +68,11 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 	so.cmdline = d->cmdline;
 	so.xen_cmdline = d->xen_cmdline;
 	so.kconfig = d->kconfig;
-	for (char *p = kernels ? strtok(kernels, ",") : NULL; p && n < 64; p = strtok(NULL, ","))
-		list[n++] = p;
-	if (doctor_matrix(stdout, &so, n ? list : NULL, n, &err) < 0)
+	if (nx == 1) {
+		so.xen = xl[0];
+		nx = 0;
+	}
+	if (doctor_matrix(stdout, &so, nk ? kl : NULL, nk, nx ? xl : NULL, nx, &err) < 0)
 		return tool_fail(&err);
 	return EXIT_OK;
 }
@@ -66,9 +80,10 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 int cmd_doctor(int argc, char *argv[])
 {
 	enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_XENCMD, OPT_E820, OPT_KCONFIG, OPT_JSON,
-	       OPT_WHY, OPT_MATRIX };
+	       OPT_WHY, OPT_MATRIX, OPT_XEN };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "xen", required_argument, NULL, OPT_XEN },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "xen-cmdline", required_argument, NULL, OPT_XENCMD },
 		{ "e820", required_argument, NULL, OPT_E820 },
@@ -83,7 +98,7 @@ int cmd_doctor(int argc, char *argv[])
 	struct doctor_report r;
 	struct p2msim_err err = { 0 };
 	bool json = false, why = false, matrix = false;
-	char *kernels = NULL;
+	char *kernels = NULL, *xens = NULL;
 	int c, rc;
 
 	doctor_options_init(&d);
@@ -92,6 +107,9 @@ int cmd_doctor(int argc, char *argv[])
 		switch (c) {
 		case OPT_KERNEL:
 			d.kernel = kernels = optarg;
+			break;
+		case OPT_XEN:
+			d.xen = xens = optarg;
 			break;
 		case OPT_CMDLINE:
 			d.cmdline = optarg;
@@ -126,10 +144,10 @@ int cmd_doctor(int argc, char *argv[])
 		return tool_usage("doctor", optind == argc ? "a LOG is needed" : "one LOG only");
 	if (matrix && (json || why))
 		return tool_usage("doctor", "--matrix prints its own table (no --json or --why)");
-	if (matrix && kernels && strchr(kernels, ','))
-		d.kernel = NULL;
 	if (matrix)
-		return run_matrix(argv[optind], &d, kernels && strchr(kernels, ',') ? kernels : NULL);
+		return run_matrix(argv[optind], &d, kernels, xens);
+	if ((kernels && strchr(kernels, ',')) || (xens && strchr(xens, ',')))
+		return tool_usage("doctor", "lists of kernels or Xens are for --matrix");
 
 	rc = doctor_run(argv[optind], &d, &r, &err);
 	if (rc < 0) {

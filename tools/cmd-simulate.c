@@ -15,6 +15,7 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
+#include "doctor/doctor.h"
 #include "sim/sim.h"
 #include "tools/p2msim.h"
 
@@ -27,6 +28,7 @@ enum show {
 	SHOW_SUMMARY = 1u << 5,
 	SHOW_DIAGRAM = 1u << 6,
 	SHOW_MACHINE = 1u << 7,
+	SHOW_WHY = 1u << 8,
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
-	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE },
+	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE }, { "why", SHOW_WHY },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -76,11 +78,14 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine,why\n"
 "                       (default: %s); machine: the map the guest received\n"
 "  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (see doc/cli-json.md) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
+"  --matrix             instead, one line per kernel of --kernel A,B,... (default: every\n"
+"                       release the behaviour table names) and Xen of --xen X,Y,...:\n"
+"                       boots?, Remapped, max_pfn, p2m area, failure\n"
 "  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
 "                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
 "                       the balloon driver until it is reached or gives up, and show\n"
@@ -439,11 +444,46 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 	return rc;
 }
 
+/* --matrix: the machine under each kernel of --kernel A,B,... (or every
+ * release the behaviour table names). */
+static int print_matrix(const char *cmd, struct simulation_options *o, bool other_output)
+{
+	struct p2msim_err err = { 0 };
+	const char *kl[64], *xl[64];
+	char *kernels = NULL, *xens = NULL, *save;
+	size_t nk = 0, nx = 0;
+	int rc;
+
+	if (other_output)
+		return tool_usage(cmd, "--matrix prints its own table (no --json, --svg, "
+				  "--check or --balloon)");
+	if ((o->kernel && !(kernels = strdup(o->kernel))) || (o->xen && !(xens = strdup(o->xen)))) {
+		free(kernels);
+		tool_error("out of memory");
+		return EXIT_FAIL;
+	}
+	for (char *p = kernels ? strtok_r(kernels, ",", &save) : NULL; p && nk < 64;
+	     p = strtok_r(NULL, ",", &save))
+		kl[nk++] = p;
+	for (char *p = xens ? strtok_r(xens, ",", &save) : NULL; p && nx < 64;
+	     p = strtok_r(NULL, ",", &save))
+		xl[nx++] = p;
+	if (nx == 1) {
+		o->xen = xl[0];
+		nx = 0;
+	}
+	rc = doctor_matrix(stdout, o, nk ? kl : NULL, nk, nx ? xl : NULL, nx, &err);
+	free(kernels);
+	free(xens);
+	return rc < 0 ? tool_fail(&err) : EXIT_OK;
+}
+
 static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int show)
 {
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_XEN, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST,
+	       OPT_MATRIX };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -465,13 +505,14 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
 		{ "e820-host", no_argument, NULL, OPT_E820HOST },
+		{ "matrix", no_argument, NULL, OPT_MATRIX },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct simulation_options o;
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
-	bool json = false, check = false;
+	bool json = false, check = false, matrix = false;
 	const char *svg = NULL, *balloon = NULL;
 	unsigned long map;
 	char *end;
@@ -553,7 +594,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary,diagram,machine, not '%s'", optarg);
+						  "summary,diagram,machine,why, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
@@ -572,6 +613,9 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_E820HOST:
 			o.e820_host = true;
 			break;
+		case OPT_MATRIX:
+			matrix = true;
+			break;
 		case 'h':
 			usage(stdout, cmd);
 			return EXIT_OK;
@@ -581,6 +625,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	}
 	if (optind < argc)
 		return tool_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (matrix)
+		return print_matrix(cmd, &o, json || balloon || svg || check);
 
 	rc = simulation_run(&o, &sim, &err);
 	if (sim.model.warning[0])
@@ -622,6 +668,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	if (show & SHOW_SUMMARY)
 		print_summary(&sim);
 	if ((show & SHOW_DIAGRAM) && simulation_diagram(stdout, &sim, 120, &err) < 0)
+		goto fail;
+	if ((show & SHOW_WHY) && doctor_why(stdout, &sim, o.cmdline, &err) < 0)
 		goto fail;
 	if (svg && write_svg(svg, &sim, &err) < 0)
 		goto fail;

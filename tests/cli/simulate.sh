@@ -68,6 +68,19 @@ has "over [0, max_pfn): pfn 4294672255, identity 262273, missing 32768, foreign 
 has "check: P2M, M2P and hypervisor invariants hold"
 run 0 simulate --e820 "$tmp/16t.e820" --check --json
 grep -Eq '"nr_pages": ?4294672255' "$tmp/out" || fail "16 TiB --json: nr_pages"
+# the tree kernels graft the builder's extents and release gaps a run at a
+# time: the same host under 2.6.39 and 3.2 (each maps what its limit allows)
+for k in 2.6.39 3.2; do
+	(ulimit -v 1048576 && "$P2MSIM" simulate --kernel $k --e820 "$tmp/16t.e820" --show summary \
+		--check) >"$tmp/out" 2>"$tmp/err" || fail "16 TiB full dom0, $k: $(head -3 "$tmp/err")"
+	has "check: P2M, M2P and hypervisor invariants hold"
+done
+# with too little memory the one error line says what did not fit
+(ulimit -v 100000 && "$P2MSIM" simulate --e820 "$tmp/16t.e820") >"$tmp/out" 2>"$tmp/err" &&
+	fail "16 TiB full dom0 in 100 MB of address space succeeded"
+err_is_one_line "16 TiB full dom0 in 100 MB"
+grep -q 'a dom0 of 4294672255 pages (16383 GiB) does not fit in the memory' "$tmp/err" ||
+	fail "16 TiB in 100 MB: $(cat "$tmp/err")"
 
 # ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
 run 0 simulate --example pc-2G --balloon 384m,512m --check
@@ -156,5 +169,16 @@ run 0 simulate --xen-log "$tmp/two.txt" --show summary
 has "holds 3 Xen boots; the last complete one"
 has "kernel 6.12.117"
 has "max_pfn 0x20080"
+# Xen's own stops, in Xen's words: a 256 MiB host without dom0_mem, and RAM
+# only in pieces under 128 MiB with dom0_mem=128M
+printf '0x0 +640K usable\n1M +255M usable\n' >"$tmp/h256.txt"
+run 1 simulate --e820 "$tmp/h256.txt"
+err_is_one_line "256 MiB host"
+grep -q "Panic on CPU 0: Not enough RAM for domain 0 allocation" "$tmp/err" ||
+	fail "256 MiB host: not Xen's words"
+printf '0x0 +640K usable\n1M +100M usable\n120M +100M usable\n240M +100M usable\n' >"$tmp/pieces.txt"
+run 1 simulate --e820 "$tmp/pieces.txt" --dom0-mem 128M
+grep -q "Panic on CPU 0: Domain 0 allocation is too small for kernel image" "$tmp/err" ||
+	fail "dom0_mem=128M: not Xen's words"
 
 cli_done "p2msim simulate and dump command lines"
