@@ -59,7 +59,7 @@ has "remapped 262273"
 
 # a 16 TiB host, dom0 with all its RAM (no dom0_mem): the builder's chunks,
 # the early list, remapping and the checks go a run at a time, so this fits
-# in 1 GiB of address space and a second or so (doc/design-p2m.md)
+# in 1 GiB of address space and a second or so (doc/design-p2m.md#implicit-leaves)
 printf '0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n0xf0000-0xfffff reserved\n0x100000-0xbffdffff usable\n0xbffe0000-0xbfffffff reserved\n0xfec00000-0xfec00fff reserved\n0xfee00000-0xfeefffff reserved\n0x100000000-0xfffffffffff usable\n' >"$tmp/16t.e820"
 (ulimit -v 1048576 && "$P2MSIM" simulate --e820 "$tmp/16t.e820" --show summary --check) >"$tmp/out" 2>"$tmp/err" ||
 	fail "16 TiB full dom0 under a 1 GiB limit: $(head -3 "$tmp/err")"
