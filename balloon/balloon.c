@@ -434,9 +434,10 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	return 0;
 }
 
-int balloon_new_for_simulation(struct balloon **out, struct simulation *sim,
-			       void (*log)(void *ctx, const char *line), void *log_ctx,
-			       struct p2msim_err *err)
+int balloon_new_for_boot(struct balloon **out, const struct kernel_model *km,
+			 struct setup_result *res, struct hv *hv, hv_domid_t domid,
+			 void (*log)(void *ctx, const char *line), void *log_ctx,
+			 struct p2msim_err *err)
 {
 	struct balloon_region extra[SETUP_MAX_EXTRA];
 	struct balloon_config cfg = { 0 };
@@ -445,25 +446,25 @@ int balloon_new_for_simulation(struct balloon **out, struct simulation *sim,
 	int rc;
 
 	*out = NULL;
-	if (!sim->res.p2m || sim->res.crashed)
+	if (!res->p2m || res->crashed)
 		return p2msim_err_set(err, -EINVAL, "balloon: the guest did not boot");
 	pol = malloc(sizeof(*pol));
 	if (!pol)
 		return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
-	balloon_policy_from_model(pol, &sim->model);
-	for (unsigned int i = 0; i < sim->res.nr_extra; i++)
-		extra[i] = (struct balloon_region){ sim->res.extra[i].start, sim->res.extra[i].n };
+	balloon_policy_from_model(pol, km);
+	for (unsigned int i = 0; i < res->nr_extra; i++)
+		extra[i] = (struct balloon_region){ res->extra[i].start, res->extra[i].n };
 	cfg.policy = pol;
-	cfg.hv = sim->hv;
-	cfg.domid = sim->domid;
-	cfg.p2m = sim->res.p2m;
+	cfg.hv = hv;
+	cfg.domid = domid;
+	cfg.p2m = res->p2m;
 	cfg.pv = true;
-	cfg.nr_pages = sim->res.nr_pages;
-	cfg.released_pages = sim->res.released;
-	cfg.max_pfn = sim->res.kernel_max_pfn;
+	cfg.nr_pages = res->nr_pages;
+	cfg.released_pages = res->released;
+	cfg.max_pfn = res->kernel_max_pfn;
 	cfg.extra = extra;
-	cfg.nr_extra = sim->res.nr_extra;
-	cfg.e820 = &sim->res.user_e820;
+	cfg.nr_extra = res->nr_extra;
+	cfg.e820 = &res->user_e820;
 	cfg.log = log;
 	cfg.log_ctx = log_ctx;
 	rc = balloon_new(&b, &cfg, err);

@@ -167,15 +167,19 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 void balloon_free(struct balloon *b);
 
 /*
- * The balloon of a simulated guest once its memory setup ran
- * (setup/setup.h simulation_run): the model's policy, nr_pages, released
- * pages, the kernel's max_pfn, its extra regions and E820, its P2M and
- * hypervisor.  @sim must outlive the balloon; @log may be NULL.
+ * The balloon of a guest once a kernel model's memory setup ran
+ * (setup/setup.h setup_run): the model's policy, nr_pages, released pages,
+ * the kernel's max_pfn, its extra regions and E820 (from @res), its P2M and
+ * the hypervisor @hv holding domain @domid.  @res and @hv must outlive the
+ * balloon; @log may be NULL.  sim/sim.h's simulation_balloon_new() does
+ * this for a whole simulation.
  */
-struct simulation;
-int balloon_new_for_simulation(struct balloon **out, struct simulation *sim,
-			       void (*log)(void *ctx, const char *line), void *log_ctx,
-			       struct p2msim_err *err);
+struct kernel_model;
+struct setup_result;
+int balloon_new_for_boot(struct balloon **out, const struct kernel_model *km,
+			 struct setup_result *res, struct hv *hv, hv_domid_t domid,
+			 void (*log)(void *ctx, const char *line), void *log_ctx,
+			 struct p2msim_err *err);
 
 const struct balloon_stats *balloon_get_stats(const struct balloon *b);
 enum bp_state balloon_state(const struct balloon *b);

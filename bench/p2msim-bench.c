@@ -24,7 +24,7 @@
 
 #include "hv/hv.h"
 #include "p2m/p2m.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 
 #define GiB_PFNS (1ULL << 18)
 #define TiB_PFNS (1ULL << 28)

@@ -89,4 +89,118 @@ int doctor_outcome_parse(const char *name, const char *buf, size_t len,
 int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outcome *o,
 			      struct p2msim_err *err);
 
+/* --- reproduce, explain, fix ------------------------------------------------------- */
+
+#include "sim/sim.h"
+
+struct doctor_options {
+	const char *kernel;		/* NULL: the log's "Linux version", else 6.1 */
+	const char *cmdline;		/* NULL: the log's kernel "Command line:" */
+	const char *xen_cmdline;	/* NULL: the log's Xen "Command line:" */
+	const char *e820_path;		/* a machine map instead of Xen's printed one */
+	const char *xen;		/* Xen's version, NULL: the log's (else 4.17) */
+	struct kernel_config kconfig;
+	bool no_fixes;			/* skip the search (--why, --matrix only) */
+};
+
+void doctor_options_init(struct doctor_options *o);
+
+/* One row of the agreement table. */
+struct doctor_row {
+	char what[48];
+	char log[DOCTOR_TEXT_MAX];
+	char model[DOCTOR_TEXT_MAX];
+	unsigned int line;		/* the log's line, 0: none */
+	bool agree;
+};
+
+#define DOCTOR_MAX_FIXES 5
+#define DOCTOR_MAX_NOTES 8
+
+/* A change of the options a user controls, verified by a simulation. */
+struct doctor_fix {
+	char change[DOCTOR_TEXT_MAX];	/* "kernel: remove mem=384M" */
+	unsigned int cost;		/* the size of the change; fixes sort by it */
+	char kernel[48];		/* the kernel release it runs */
+	char xen[16];			/* the Xen version ("4.17"), "" when unknown */
+	char *xen_cmdline;		/* the whole new Xen command line */
+	char *kernel_cmdline;		/* the whole new kernel command line */
+	char *dom0_mem;			/* the dom0_mem= value it sets, or NULL */
+};
+
+struct doctor_report {
+	char *name;
+	/* what the boot was run with, and where each came from */
+	char kernel[48];
+	char *kernel_cmdline, *xen_cmdline;
+	char xen[16];
+	char notes[DOCTOR_MAX_NOTES][DOCTOR_TEXT_MAX];
+	unsigned int nr_notes;
+	/* the log against the simulation */
+	struct doctor_outcome log, model;
+	struct simulation sim;
+	bool sim_ran;
+	int sim_rc;			/* 0, -EFAULT (the kernel stops) or an error */
+	char sim_error[P2MSIM_ERR_MSG_MAX];
+	struct doctor_row *rows;
+	size_t nr_rows, alloc_rows;
+	unsigned int nr_differences;
+	bool reproduced;
+	/* the verdict */
+	bool fails;
+	enum doctor_stage stage;
+	char cause[1024];
+	/* the fixes */
+	bool searched;
+	struct doctor_fix fixes[DOCTOR_MAX_FIXES];
+	unsigned int nr_fixes;
+	unsigned int nr_tried;		/* simulations the search ran */
+};
+
+/*
+ * Read the log at @path ("-": stdin), reproduce its boot, compare, explain
+ * and (unless o->no_fixes) search for fixes.  Errors (one line each): a
+ * file with no boot in it, a log cut before Xen printed its map, the log
+ * of a PVH dom0 or an HVM guest, unreadable input.  A boot that fails is
+ * not an error: it is the report's verdict.
+ */
+int doctor_run(const char *path, const struct doctor_options *o, struct doctor_report *r,
+	       struct p2msim_err *err);
+void doctor_report_free(struct doctor_report *r);
+
+/* The report as text: the agreement table, the verdict and cause, the
+ * fixes.  0 or -EIO. */
+int doctor_print(FILE *f, const struct doctor_report *r);
+
+/* The JSON of `p2msim doctor --json` (put with json_object_put()); NULL
+ * when out of memory. */
+struct json_object;
+struct json_object *doctor_to_json(const struct doctor_report *r);
+
+/* --- why each run of the P2M is what it is ------------------------------------------- */
+
+/* For each identity, remapped or missing run of the simulated P2M, the rule
+ * and the E820 entry or option that made it.  0, -ENOMEM or -EIO. */
+int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline,
+	       struct p2msim_err *err);
+
+/* --- the same machine under other kernels and Xens ------------------------------------ */
+
+/* The kernel releases the behaviour table names (each row's since and
+ * until), oldest first, from the first modelled one. */
+size_t doctor_kernel_releases(const char **out, size_t max);
+
+/* The Xen releases the Xen behaviour table names, oldest first. */
+size_t doctor_xen_releases(const char **out, size_t max);
+
+/*
+ * One simulation per kernel in @kernels (NULL: doctor_kernel_releases())
+ * and Xen in @xens (NULL: the one @base names or its log's) on the
+ * machine @base describes, printed as one table: kernel, Xen, boots?,
+ * Remapped, max_pfn, p2m area, failure.
+ */
+int doctor_matrix(FILE *f, const struct simulation_options *base, const char *const *kernels,
+		  size_t nr_kernels, const char *const *xens, size_t nr_xens,
+		  struct p2msim_err *err);
+
 #endif

@@ -300,9 +300,15 @@ int sim_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
 	*len = 1;
 	if (rc < 0)
 		return rc;
+	/* the extent's frames continue each other (or are all unset); frames
+	 * no domain owns are unset up to the next owned extent */
 	n = xm_lookup(&s->owned, mfn);
-	if (n && n->m2p != SIM_NO_M2P)
+	if (n) {
 		*len = n->end - mfn;
+	} else {
+		n = xm_find_ge(&s->owned, mfn);
+		*len = (n ? n->start : s->ram[s->nr_ram - 1].end) - mfn;
+	}
 	return 0;
 }
 

@@ -154,6 +154,12 @@ static int build_ram(struct hv_sim *s, struct p2msim_err *err)
 
 		if (e->type != E820_TYPE_RAM)
 			continue;
+		/* x86-64 addresses 52 bits of physical memory. */
+		if (e->size > (1ULL << 52) || e->addr > (1ULL << 52) - e->size)
+			return p2msim_err_set(err, -EINVAL, "sim: RAM [%#" PRIx64 ", %#" PRIx64
+					      ") reaches beyond 52-bit physical addresses, more than "
+					      "x86-64 can address", e->addr,
+					      e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size);
 		/* Page-aligned inward: a partial page is not a frame. */
 		start = e->addr / SIM_PAGE_SIZE + (e->addr % SIM_PAGE_SIZE != 0);
 		end = (e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size) /

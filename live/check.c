@@ -580,7 +580,7 @@ static int balloon_model(struct live_check *c, const char *steps, struct p2msim_
 
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, &c->sim, NULL, NULL, err);
+	rc = simulation_balloon_new(&b, &c->sim, NULL, NULL, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_result res;
 

@@ -32,7 +32,7 @@
 
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "util/err.h"
 
 struct json_object;

@@ -513,7 +513,7 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 	list = strdup(x->o->balloon);
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, &sim, NULL, NULL, err);
+	rc = simulation_balloon_new(&b, &sim, NULL, NULL, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_result br;
 

@@ -159,9 +159,9 @@ static const struct p2m_geometry geometries[] = {
 	},
 };
 
-/* The engine can describe at most this many pfns (2^42 pfns = 16 PiB of
- * x86-64 address space); the top array then takes 128 MiB. */
-#define P2M_MAX_PFN_SHIFT 42
+/* The engine describes at most the pfns of 52-bit physical addresses, what
+ * x86-64 can address (2^40 pfns = 4 PiB); the top array then takes 32 MiB. */
+#define P2M_MAX_PFN_SHIFT 40
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)
 {
@@ -283,7 +283,9 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, uint64_t bas
 		return NULL;
 	leaf = p2m_arena_get(p);
 	if (!leaf) {
-		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M leaf");
+		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M leaf page (%llu of "
+			       "%u KiB held)", (unsigned long long)p->arena.nr_chunks *
+			       (P2M_CHUNK_SIZE / (p->per_leaf * 8)), p->per_leaf * 8 / 1024);
 		goto undo;
 	}
 	if (!shared && p->leaf_frames_positional) {
@@ -339,7 +341,10 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 	if (mid)
 		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
-		p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mid page");
+		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M mid page (%llu held, "
+			       "one for each %llu GiB of pfns in use)",
+			       (unsigned long long)(p->nr_mid[0] + p->nr_mid[1] + p->nr_mid[2]),
+			       (unsigned long long)(p2m_mid_span(p) >> 18));
 		goto undo;
 	}
 	if (p2m_page_frame(p, &mfn, err) < 0)
@@ -493,7 +498,8 @@ static int size_top(struct p2m *p, struct p2msim_err *err)
 			return p2msim_err_set(err, -EINVAL, "a P2M needs at least one pfn");
 		if (cfg->nr_pfns > (1ULL << P2M_MAX_PFN_SHIFT))
 			return p2msim_err_set(err, -E2BIG,
-					      "P2M of %#llx pfns is larger than the engine's %#llx",
+					      "a P2M of %#llx pfns reaches beyond 52-bit physical "
+					      "addresses (%#llx pfns), more than x86-64 can address",
 					      (unsigned long long)cfg->nr_pfns,
 					      1ULL << P2M_MAX_PFN_SHIFT);
 		p->v.nr_top = (cfg->nr_pfns + span - 1) / span;
@@ -510,7 +516,11 @@ static int top_new(struct p2m *p, struct p2msim_err *err)
 	p->v.top = calloc(p->v.nr_top, sizeof(p->v.top[0]));
 	p->top_mfns = calloc(p->top_pages, sizeof(p->top_mfns[0]));
 	if (!p->v.top || !p->top_mfns)
-		return p2msim_err_set(err, -ENOMEM, "out of memory allocating the P2M top level");
+		return p2msim_err_set(err, -ENOMEM, "no memory for the P2M's top level: %llu slots "
+				      "(%llu KiB) for %#llx pfns",
+				      (unsigned long long)p->v.nr_top,
+				      (unsigned long long)((p->v.nr_top * sizeof(p->v.top[0])) >> 10),
+				      (unsigned long long)p2m_capacity(p));
 	for (uint64_t i = 0; i < p->v.nr_top; i++)
 		p->v.top[i] = p->mid_missing->slots;
 	for (unsigned int i = 0; i < p->top_pages; i++) {
@@ -1292,22 +1302,65 @@ int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill f
 	return range_minimal(p, s, e, fill, mfn, false, &done, err);
 }
 
-/* Does list[pfn, pfn + per_leaf) lie inside [0, n) and form one run? */
-static bool list_is_linear(const struct p2m *p, const uint64_t *list, uint64_t pfn, uint64_t n)
+/* Where graft() reads the builder's list: one MFN per pfn, or runs. */
+struct graft_src {
+	const uint64_t *list;
+	const struct p2m_frame_run *runs;
+	size_t nr_runs, cur;		/* runs in pfn order; the one last used */
+	uint64_t n;			/* pfns [0, n) */
+};
+
+/* The run holding @pfn, or NULL (pfns only grow from call to call). */
+static const struct p2m_frame_run *src_run(struct graft_src *s, uint64_t pfn)
 {
-	if (n - pfn < p->per_leaf || !p2m_linear_base_ok(p, list[pfn]))
-		return false;
-	for (unsigned int i = 1; i < p->per_leaf; i++)
-		if (list[pfn + i] != list[pfn] + i)
-			return false;
-	return true;
+	while (s->cur < s->nr_runs && s->runs[s->cur].pfn + s->runs[s->cur].n <= pfn)
+		s->cur++;
+	if (s->cur < s->nr_runs && s->runs[s->cur].pfn <= pfn)
+		return &s->runs[s->cur];
+	return NULL;
 }
 
-/* Private leaves holding list[0, n); leaves are charged to @leaf_src. */
-static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src leaf_src,
+static uint64_t src_value(const struct p2m *p, struct graft_src *s, uint64_t pfn)
+{
+	const struct p2m_frame_run *r;
+
+	if (pfn >= s->n)
+		return p->g->invalid;
+	if (s->list)
+		return s->list[pfn];
+	r = src_run(s, pfn);
+	return r ? r->mfn + (pfn - r->pfn) : p->g->invalid;
+}
+
+/* Is the leaf from @pfn inside [0, n) and one run?  Its first value in
+ * *@v0. */
+static bool src_leaf_linear(const struct p2m *p, struct graft_src *s, uint64_t pfn, uint64_t *v0)
+{
+	const struct p2m_frame_run *r;
+
+	if (s->n - pfn < p->per_leaf)
+		return false;
+	if (s->list) {
+		for (unsigned int i = 1; i < p->per_leaf; i++)
+			if (s->list[pfn + i] != s->list[pfn] + i)
+				return false;
+		*v0 = s->list[pfn];
+	} else {
+		r = src_run(s, pfn);
+		if (!r || r->pfn + r->n < pfn + p->per_leaf)
+			return false;
+		*v0 = r->mfn + (pfn - r->pfn);
+	}
+	return p2m_linear_base_ok(p, *v0);
+}
+
+/* Private leaves holding the list over [0, n); leaves are charged to
+ * @leaf_src. */
+static int graft(struct p2m *p, struct graft_src *s, enum p2m_src leaf_src,
 		 struct p2msim_err *err)
 {
 	enum p2m_src saved = p->cur_src;
+	uint64_t n = s->n, v0;
 	int rc = 0;
 
 	if (n > p2m_capacity(p))
@@ -1327,8 +1380,8 @@ static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src l
 		p->cur_src = leaf_src;
 		if (p2m_slot_is_linear(p, mid, m) || !p2m_leaf_is_shared(p2m_slot_leaf(mid, m)))
 			leaf_share(p, mid, m, p->missing);
-		if (p->implicit && list_is_linear(p, list, pfn, n)) {
-			rc = leaf_set_linear(p, mid, m, list[pfn], err);
+		if (p->implicit && src_leaf_linear(p, s, pfn, &v0)) {
+			rc = leaf_set_linear(p, mid, m, v0, err);
 			p->cur_src = saved;
 			if (rc < 0)
 				break;
@@ -1341,22 +1394,34 @@ static int graft(struct p2m *p, const uint64_t *list, uint64_t n, enum p2m_src l
 			break;
 		}
 		for (unsigned int i = 0; i < p->per_leaf; i++)
-			leaf_write(p, leaf, i, pfn + i < n ? list[pfn + i] : p->g->invalid);
+			leaf_write(p, leaf, i, src_value(p, s, pfn + i));
 	}
 	p->cur_src = saved;
 	return rc;
 }
 
+int p2m_graft_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr_runs, uint64_t n,
+		   struct p2msim_err *err)
+{
+	struct graft_src s = { .runs = runs, .nr_runs = nr_runs, .n = n };
+
+	return graft(p, &s, P2M_SRC_BUILDER, err);
+}
+
 int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
 		   struct p2msim_err *err)
 {
+	struct graft_src s = { .list = list, .n = n };
+
 	/* The leaves are the builder's pages, not a kernel allocation. */
-	return graft(p, list, n, P2M_SRC_BUILDER, err);
+	return graft(p, &s, P2M_SRC_BUILDER, err);
 }
 
 int p2m_load_list(struct p2m *p, const uint64_t *list, uint64_t n, struct p2msim_err *err)
 {
-	return graft(p, list, n, p->cur_src, err);
+	struct graft_src s = { .list = list, .n = n };
+
+	return graft(p, &s, p->cur_src, err);
 }
 
 /* --- accounting ----------------------------------------------------------------- */

@@ -252,6 +252,14 @@ int p2m_set_range(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
 int p2m_graft_list(struct p2m *p2m, const uint64_t *list, uint64_t n,
 		   struct p2msim_err *err);
 
+/* The same list given as runs: pfns [pfn, pfn + n) hold mfn, mfn + 1, ...
+ * (runs in pfn order; pfns of [0, n) in no run are INVALID). */
+struct p2m_frame_run {
+	uint64_t pfn, mfn, n;
+};
+int p2m_graft_runs(struct p2m *p2m, const struct p2m_frame_run *runs, size_t nr_runs,
+		   uint64_t n, struct p2msim_err *err);
+
 /* Copy list[0, n) into private leaves charged to the current source (the
  * modern kernel's copy_page() of the early list into the new one).  Use
  * p2m_compact() afterwards to share the uniform ones. */

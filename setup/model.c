@@ -499,8 +499,10 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 		if (kver_in(&v, remap_bug_lines[i].since, remap_bug_lines[i].until, NULL))
 			km->remap_bug_line = remap_bug_lines[i].line;
 	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++)
-		if (kver_in(&v, builds[i].since, NULL, NULL))
+		if (kver_in(&v, builds[i].since, NULL, NULL)) {
 			build = &builds[i];
+			km->build_known = true;
+		}
 	km->image_end_pfn = build->image_end_pfn;
 	km->pt_pages = build->pt_pages;
 	return 0;

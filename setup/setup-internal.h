@@ -31,6 +31,8 @@ bool setup_in_extra(const struct setup_result *res, uint64_t pfn);
  * "too many entries" (-E2BIG) are ignored; -ENOMEM is ours to report. */
 int setup_sanitize(struct e820_table *t);
 bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t size);
+void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const char *what,
+		   uint64_t start, uint64_t end, const struct e820_table *map);
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
 int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
 			  struct hv *hv, uint64_t mem_end, struct e820_table *map,

@@ -315,10 +315,13 @@ static int swap_with_ram(struct linear *l, size_t idx)
 
 		if (e->type != E820_TYPE_RAM || e->size < swap_size || end - swap_size < l->mem_end)
 			continue;
-		if (l->nr_nonram == NR_NONRAM_REMAP)
+		if (l->nr_nonram == NR_NONRAM_REMAP) {
+			setup_stop_at(l->res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
+				      PFN_UP(swap->addr + swap->size), NULL);
 			return setup_crash(l->res, l->err,
 					   "Number of required E820 entry remapping actions exceed "
 					   "maximum value");
+		}
 		e->size -= swap_size;
 		/* The new entry keeps the page offset; kernels before 28e03f78e69c
 		 * subtract it instead (doc/behaviours.md#nvs-swap-address). */
@@ -335,6 +338,8 @@ static int swap_with_ram(struct linear *l, size_t idx)
 			return oom(l);
 		return 0;
 	}
+	setup_stop_at(l->res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
+		      PFN_UP(swap->addr + swap->size), NULL);
 	return setup_crash(l->res, l->err,
 			   "No suitable area found for required E820 entry remapping action");
 }
@@ -342,7 +347,7 @@ static int swap_with_ram(struct linear *l, size_t idx)
 /* xen_chk_is_e820_usable(): 6.12 first moves a conflicting ACPI NVS range
  * out of the way; anything else that is not RAM stops the kernel. */
 static int check_usable(struct linear *l, uint64_t start_pfn, uint64_t end_pfn,
-			const char *component)
+			const char *component, enum kernel_behaviour check)
 {
 	uint64_t start = PFN_PHYS(start_pfn), size = PFN_PHYS(end_pfn - start_pfn);
 	int rc;
@@ -365,6 +370,7 @@ static int check_usable(struct linear *l, uint64_t start_pfn, uint64_t end_pfn,
 	}
 	if (!setup_e820_reserved(&l->map, start, size))
 		return 0;
+	setup_stop_at(l->res, check, component, start_pfn, end_pfn, &l->map);
 	return setup_crash(l->res, l->err, "Xen hypervisor allocated %s memory conflicts with E820 map",
 			   component);
 }
@@ -384,17 +390,18 @@ static int check_layout(struct linear *l)
 
 		if (l->km->config.amd_mem_encrypt && end > lay->kernel_start + 0x400)
 			end -= 0x400;
-		rc = check_usable(l, lay->kernel_start, end, "kernel");
+		rc = check_usable(l, lay->kernel_start, end, "kernel", KB_KERNEL_CONFLICT);
 		if (rc < 0)
 			return rc;
 	}
 	if (kernel_has(l->km, KB_E820_EARLY_CHECKS)) {
-		rc = check_usable(l, lay->start_info, lay->start_info_end, "xen_start_info");
+		rc = check_usable(l, lay->start_info, lay->start_info_end, "xen_start_info",
+				  KB_E820_EARLY_CHECKS);
 		if (rc < 0)
 			return rc;
 	}
 	if (kernel_has(l->km, KB_PT_CONFLICT))
-		return check_usable(l, lay->pt_start, lay->pt_end, "page table");
+		return check_usable(l, lay->pt_start, lay->pt_end, "page table", KB_PT_CONFLICT);
 	return 0;
 }
 
@@ -553,9 +560,12 @@ static int check_initrd(struct linear *l)
 	if (!kernel_has(l->km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
 		return 0;
 	to = find_free_area(l, size);
-	if (!to)
+	if (!to) {
+		setup_stop_at(l->res, KB_INITRD_MOVE, "initrd", lay->initrd_start, lay->initrd_end,
+			      &l->map);
 		return setup_crash(l->res, l->err,
 				   "Can't find new memory area for initrd needed due to E820 map conflict");
+	}
 	return setup_log(l->res, "initrd moved from [mem %#010llx-%#010llx] to [mem %#010llx-%#010llx]",
 			 (unsigned long long)start, (unsigned long long)(start + size),
 			 (unsigned long long)to, (unsigned long long)(to + size));
@@ -831,6 +841,8 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 	/* update_va_mapping fails for a pfn the kernel did not map, e.g.
 	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1). */
 	if (pfn >= l->res->kernel_max_pfn) {
+		setup_stop_at(l->res, KB_REMAP, "remap", pfn, pfn + 1, NULL);
+		l->res->stop.limit_pfn = l->res->kernel_max_pfn;
 		setup_log(l->res, "------------[ cut here ]------------");
 		setup_log(l->res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
 			  (unsigned long long)mfn, (unsigned long long)pfn);
@@ -892,8 +904,14 @@ static int remap_memory(struct linear *l)
 			for (uint64_t i = 0; i < pc->n;) {
 				int64_t got = remap_run(l, pfn, pc->v + i, pc->n - i);
 
-				if (got < 0)
+				if (got < 0) {
+					/* the stop names the whole remap target */
+					if (l->res->stop.check == KB_REMAP) {
+						l->res->stop.start = ch->target;
+						l->res->stop.end = ch->target + ch->size;
+					}
 					return (int)got;
+				}
 				i += (uint64_t)got;
 				pfn += (uint64_t)got;
 				remapped += (uint64_t)got;

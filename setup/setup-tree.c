@@ -26,9 +26,11 @@ int tree_oom(struct tree *t)
 /* extend_brk() BUG()s when the reservation is used up. */
 int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 {
-	if (perr->code == -ENOSPC)
+	if (perr->code == -ENOSPC) {
+		setup_stop_at(t->res, KB_TREE_P2M, "brk", 0, 0, NULL);
 		return setup_crash(t->res, t->err,
 				   "kernel BUG at arch/x86/kernel/setup.c (extend_brk): %s", perr->msg);
+	}
 	return p2msim_err_set(t->err, perr->code, "%s", perr->msg);
 }
 
@@ -64,7 +66,21 @@ int tree_new(struct tree *t)
 	/* xen_build_dynamic_phys_to_machine(): mids from brk pointing into the
 	 * builder's list; xen_build_mfn_list_list() adds their mid_mfn pages. */
 	p2m_set_alloc_src(t->p, P2M_SRC_BRK);
-	rc = p2m_graft_list(t->p, t->in->mfn_list, t->max_pfn, &perr);
+	if (t->in->mfn_list) {
+		rc = p2m_graft_list(t->p, t->in->mfn_list, t->max_pfn, &perr);
+	} else {
+		/* struct hv_extent and struct p2m_frame_run say the same */
+		struct p2m_frame_run *runs = malloc((t->in->nr_mfn_ext ? t->in->nr_mfn_ext : 1) *
+						    sizeof(*runs));
+
+		if (!runs)
+			return tree_oom(t);
+		for (size_t i = 0; i < t->in->nr_mfn_ext; i++)
+			runs[i] = (struct p2m_frame_run){ t->in->mfn_ext[i].pfn, t->in->mfn_ext[i].mfn,
+							  t->in->mfn_ext[i].nr };
+		rc = p2m_graft_runs(t->p, runs, t->in->nr_mfn_ext, t->max_pfn, &perr);
+		free(runs);
+	}
 	if (rc < 0)
 		return tree_brk_crash(t, &perr);
 	return 0;
@@ -136,28 +152,69 @@ uint64_t tree_get_max_pages(struct tree *t, bool dom0_only)
 	return max_pages < t->max_domain_pages ? max_pages : t->max_domain_pages;
 }
 
-/* xen_release_chunk(): give back the frames of one gap. */
+/* One pfn of xen_release_chunk(): give its frame back if the M2P names
+ * the pfn. */
+static void release_pfn(struct tree *t, uint64_t pfn, uint64_t start, uint64_t end, uint64_t *len)
+{
+	uint64_t mfn = p2m_pfn_to_mfn(t->p, pfn), back;
+	long done;
+
+	if (mfn == t->g->invalid || hv_m2p(t->hv, mfn, &back, NULL) < 0 || back != pfn)
+		return;
+	done = hv_decrease_reservation(t->hv, t->in->domid, &mfn, 1, 0, NULL);
+	if (done != 1) {
+		setup_log(t->res, "WARNING: Failed to release memory %llx-%llx err=%ld",
+			  (unsigned long long)start, (unsigned long long)end, done);
+		return;
+	}
+	p2m_set_noalloc(t->p, pfn, t->g->invalid);
+	(*len)++;
+}
+
+/* pfns [s, e) that read as identity, frame = pfn: only a frame whose M2P
+ * is its own number can go, so walk the M2P a run at a time. */
+static void release_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t start,
+			     uint64_t end, uint64_t *len)
+{
+	for (uint64_t mfn = s; mfn < e;) {
+		uint64_t back, n;
+
+		if (hv_m2p_run(t->hv, mfn, &back, &n, NULL) < 0)
+			return;		/* beyond the machine: so is the rest */
+		if (n > e - mfn)
+			n = e - mfn;
+		if (back == mfn)
+			for (uint64_t k = 0; k < n; k++)
+				release_pfn(t, mfn + k, start, end, len);
+		mfn += n ? n : 1;
+	}
+}
+
+/* xen_release_chunk(): give back the frames of one gap, pfn by pfn as the
+ * kernel does, a run at a time where the P2M is missing or shared. */
 static uint64_t release_chunk(struct tree *t, uint64_t start_addr, uint64_t end_addr)
 {
 	uint64_t start = PFN_UP(start_addr), end = PFN_DOWN(end_addr), len = 0;
+	uint64_t cap = p2m_capacity(t->p), stop = end < cap ? end : cap;
+	struct p2m_iter it;
+	struct p2m_run run;
 
 	if (end <= start)
 		return 0;
-	for (uint64_t pfn = start; pfn < end; pfn++) {
-		uint64_t mfn = p2m_pfn_to_mfn(t->p, pfn), back;
-		long done;
-
-		if (mfn == t->g->invalid || hv_m2p(t->hv, mfn, &back, NULL) < 0 || back != pfn)
+	p2m_iter_init(&it, t->p, start, stop, P2M_ITER_SPLIT_LEVELS);
+	while (p2m_iter_next(&it, &run)) {
+		if (run.type == P2M_MISSING)
 			continue;
-		done = hv_decrease_reservation(t->hv, t->in->domid, &mfn, 1, 0, NULL);
-		if (done != 1) {
-			setup_log(t->res, "WARNING: Failed to release memory %llx-%llx err=%ld",
-				  (unsigned long long)start, (unsigned long long)end, done);
+		if (run.type == P2M_IDENTITY && run.level != P2M_LEVEL_LEAF) {
+			release_identity(t, run.start, run.end, start, end, &len);
 			continue;
 		}
-		p2m_set_noalloc(t->p, pfn, t->g->invalid);
-		len++;
+		for (uint64_t pfn = run.start; pfn < run.end; pfn++)
+			release_pfn(t, pfn, start, end, &len);
 	}
+	/* past the P2M a pfn reads as identity or as missing */
+	if (end > cap && p2m_type_at(t->p, cap > start ? cap : start) == P2M_IDENTITY)
+		release_identity(t, cap > start ? cap : start, end, start, end, &len);
 	setup_log(t->res, "xen_release_chunk: looking at area pfn %llx-%llx: %llu pages freed",
 		  (unsigned long long)start, (unsigned long long)end, (unsigned long long)len);
 	return len;

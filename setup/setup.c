@@ -19,6 +19,7 @@ void setup_result_init(struct setup_result *res)
 	e820_table_init(&res->e820);
 	e820_table_init(&res->user_e820);
 	res->user.mem_limit = ~0ULL;
+	res->stop.check = KB_NR_BEHAVIOURS;
 }
 
 void setup_result_free(struct setup_result *res)
@@ -93,6 +94,30 @@ static int log_text(struct setup_result *res, const char *text, size_t len)
 	return 0;
 }
 
+const char *kernel_family_name(enum kernel_family family)
+{
+	switch (family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return "2.6.39 tree";
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return "tree, release and populate back";
+	case KERNEL_FAMILY_LINEAR:
+		return "linear P2M list";
+	}
+	return "?";
+}
+
+void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_table *t,
+		      const char *who)
+{
+	if (kernel_has(km, KB_E820_NAMES_2610))
+		e820_print_linux_old(f, t, who);
+	else
+		e820_print_linux_style(f, t, who,
+				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
+				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+}
+
 int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 		   const char *header, const struct e820_table *t, const char *who)
 {
@@ -104,12 +129,7 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	if (!f)
 		return log_lost(res);
 	fprintf(f, "%s\n", header);
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(f, t, who);
-	else
-		e820_print_linux_style(f, t, who,
-				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
-				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+	setup_print_e820(f, km, t, who);
 	if (fclose(f) != 0) {
 		free(text);
 		return log_lost(res);
@@ -216,6 +236,45 @@ bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t si
 	return true;
 }
 
+/* Record why the kernel is about to stop: @check looked at pfns [start,
+ * end); with @map, the first of them outside RAM and the entry there. */
+void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const char *what,
+		   uint64_t start, uint64_t end, const struct e820_table *map)
+{
+	struct setup_stop *st = &res->stop;
+	uint64_t cur = start << 12;
+
+	memset(st, 0, sizeof(*st));
+	st->check = check;
+	snprintf(st->what, sizeof(st->what), "%s", what);
+	st->start = start;
+	st->end = end;
+	st->bad_pfn = start;
+	if (!map)
+		return;
+	for (bool moved = true; moved && cur < (end << 12);) {
+		moved = false;
+		for (size_t i = 0; i < map->nr; i++) {
+			const struct e820_entry *e = &map->entries[i];
+
+			if (e->type == E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+				cur = e->addr + e->size;
+				moved = true;
+			}
+		}
+	}
+	st->bad_pfn = cur >> 12;
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct e820_entry *e = &map->entries[i];
+
+		if (e->type != E820_TYPE_RAM && e->addr <= cur && cur < e->addr + e->size) {
+			st->have_entry = true;
+			st->entry = *e;
+			break;
+		}
+	}
+}
+
 /* e820__end_of_ram_pfn(): the end of the highest RAM entry, in pfns. */
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t)
 {
@@ -288,49 +347,18 @@ int setup_read_memory_map(struct setup_result *res, const struct setup_input *in
 
 /* --- running ---------------------------------------------------------------------------- */
 
-/* The builder's list one MFN per pfn, for the models that walk it so
- * (the tree kernels, which cannot map more than 512 GiB anyway). */
-static int expand_list(const struct setup_input *in, uint64_t **list, struct p2msim_err *err)
-{
-	uint64_t *l;
-
-	*list = NULL;
-	if (in->nr_pages > SIZE_MAX / sizeof(*l) ||
-	    !(l = malloc((in->nr_pages ? in->nr_pages : 1) * sizeof(*l))))
-		return p2msim_err_set(err, -ENOMEM, "the builder's list of %llu MFNs (%llu MiB) "
-				      "does not fit in the memory available",
-				      (unsigned long long)in->nr_pages,
-				      (unsigned long long)((in->nr_pages * sizeof(*l)) >> 20));
-	for (uint64_t pfn = 0; pfn < in->nr_pages; pfn++)
-		l[pfn] = ~0ULL;
-	for (size_t i = 0; i < in->nr_mfn_ext; i++)
-		for (uint64_t j = 0; j < in->mfn_ext[i].nr && in->mfn_ext[i].pfn + j < in->nr_pages; j++)
-			l[in->mfn_ext[i].pfn + j] = in->mfn_ext[i].mfn + j;
-	*list = l;
-	return 0;
-}
-
 static int run_family(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		      struct p2msim_err *err)
 {
-	struct setup_input flat;
-	uint64_t *list = NULL;
-	int rc;
-
-	if (in->model->family == KERNEL_FAMILY_LINEAR)
+	switch (in->model->family) {
+	case KERNEL_FAMILY_TREE_2639:
+		return setup_run_tree(in, hv, res, err);
+	case KERNEL_FAMILY_TREE_RELEASE:
+		return setup_run_release(in, hv, res, err);
+	case KERNEL_FAMILY_LINEAR:
+	default:
 		return setup_run_linear(in, hv, res, err);
-	if (!in->mfn_list) {
-		rc = expand_list(in, &list, err);
-		if (rc < 0)
-			return rc;
-		flat = *in;
-		flat.mfn_list = list;
-		in = &flat;
 	}
-	rc = in->model->family == KERNEL_FAMILY_TREE_2639 ? setup_run_tree(in, hv, res, err) :
-	     setup_run_release(in, hv, res, err);
-	free(list);
-	return rc;
 }
 
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
@@ -342,7 +370,8 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 		return p2msim_err_set(err, -EINVAL, "no kernel model");
 	if (in->nr_pages == 0)
 		return p2msim_err_set(err, -EINVAL, "a guest needs at least one page (nr_pages 0)");
-	snprintf(res->model_version, sizeof(res->model_version), "%s", in->model->version);
+	snprintf(res->model_version, sizeof(res->model_version), "%s",
+		 in->model->release[0] ? in->model->release : in->model->version);
 	res->nr_pages = in->nr_pages;
 	rc = run_family(in, hv, res, err);
 	/* a success, or a kernel stop, with a line missing from its log is
@@ -352,5 +381,11 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 	/* likewise a hypercall that failed for lack of our memory, not Xen's */
 	else if (hv_sim_out_of_memory(hv))
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", in->dom0 ? "dom0" : "domU",
+				  (unsigned long long)in->nr_pages,
+				  (unsigned long long)((in->nr_pages + (1ULL << 18) - 1) >> 18));
 	return rc;
 }

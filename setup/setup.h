@@ -25,6 +25,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "util/err.h"
+#include "xen/model.h"
 
 /* --- kernel behaviours ---------------------------------------------------- */
 
@@ -112,7 +113,10 @@ struct kernel_model {
 	/* Where xen_remap_memory() BUGs when a remap target is not mapped:
 	 * "kernel BUG at arch/x86/xen/setup.c:LINE!" (0: line unknown). */
 	unsigned int remap_bug_line;
-	/* Debian's build of this series, for the assumed boot layout. */
+	/* Debian's build of this series, for the assumed boot layout
+	 * (build_known: a row of the build table covers this release; before
+	 * them, the oldest row's numbers stand in). */
+	bool build_known;
 	uint64_t image_end_pfn;		/* _end of the kernel image, as a pfn */
 	uint64_t pt_pages;		/* Xen's initial page tables for it */
 };
@@ -134,6 +138,17 @@ static inline bool kernel_has(const struct kernel_model *km, enum kernel_behavio
 {
 	return km->has[b];
 }
+
+/* What the family's algorithm is, in a few words ("2.6.39 tree", "linear
+ * P2M list"), for summaries. */
+const char *kernel_family_name(enum kernel_family family);
+
+/* Print the E820 entries of @t as this kernel's e820 printout does, each
+ * line tagged @who ("Xen", "user"): the 2.6 "who: a - b (type)" format or
+ * the "who: [mem a-b] type" one, with the type names of its era (type 128
+ * is "usable" until 6.10).  No header line. */
+void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_table *t,
+		      const char *who);
 
 /* --- the boot layout ---------------------------------------------------------- */
 
@@ -172,6 +187,20 @@ struct setup_input {
 	struct setup_layout layout;
 };
 
+/* Why a kernel stopped (res->crashed), in the machine's terms: the check
+ * that stopped it, the pfns it was looking at and what was in the way. */
+struct setup_stop {
+	enum kernel_behaviour check;	/* the behaviour whose check stopped it;
+					 * KB_NR_BEHAVIOURS when none names it */
+	char what[24];			/* "kernel", "page table", "xen_start_info",
+					 * "initrd", "remap", "nvs-swap", "brk" */
+	uint64_t start, end;		/* the pfns checked or remapped, [start, end) */
+	uint64_t bad_pfn;		/* the first of them that failed the check */
+	bool have_entry;		/* the E820 entry covering bad_pfn (else a gap) */
+	struct e820_entry entry;
+	uint64_t limit_pfn;		/* the end of what the kernel maps (remap BUG) */
+};
+
 struct setup_result {
 	struct p2m *p2m;
 	struct e820_table e820;		/* the kernel's E820 as printed ("Xen:") */
@@ -191,6 +220,7 @@ struct setup_result {
 	size_t nr_log, alloc_log;
 	char model_version[48];
 	bool crashed;			/* the kernel stopped (BUG, panic) */
+	struct setup_stop stop;		/* why, when crashed */
 	bool log_lost;			/* a log line could not be kept (no memory) */
 	bool layout_assumed;
 };
@@ -207,80 +237,5 @@ void setup_result_free(struct setup_result *res);
  */
 int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 	      struct p2msim_err *err);
-
-/* --- a whole simulation ---------------------------------------------------------------- */
-
-/*
- * Everything between "a machine map and some options" and "a booted
- * guest's P2M": where the map comes from, how many pages the domain gets
- * (dom0_mem= as Xen computes it, or given), the in-memory Xen holding the
- * machine frames, the domain it builds, and the kernel model's run.
- */
-struct simulation_options {
-	const char *e820_path;		/* NULL: this machine's /sys/firmware/memmap or
-					 * the default example; "none": no memory map
-					 * (a domU gets -ENOSYS) */
-	unsigned int map_index;		/* which map of a file with several (0: the first) */
-	const char *example;		/* a built-in example (simulation_examples()) */
-	const char *xen_log_path;	/* Xen's boot log: map, dom0_mem, nr_pages, layout */
-	const char *kernel;		/* NULL: the example's, else KERNEL_DEFAULT_VERSION */
-	struct kernel_config kconfig;
-	bool domu;
-	bool domu_set;			/* domu given on the command line */
-	bool e820_host;			/* domU: the map is the host's, made the domain's
-					 * by libxl's e820_host (current libxl rules) */
-	enum p2m_arch arch;
-	const char *dom0_mem;		/* Xen's dom0_mem= value */
-	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
-	const char *cmdline;		/* the guest kernel's command line */
-	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
-	struct setup_layout layout;	/* used when layout.known */
-};
-
-void simulation_options_init(struct simulation_options *o);
-
-struct simulation {
-	struct kernel_model model;
-	char *source;			/* where the map came from, for messages */
-	const char *example;		/* the example used, or NULL */
-	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */
-	bool dom0;
-	enum p2m_arch arch;
-	struct hv *hv;
-	hv_domid_t domid;
-	uint64_t nr_pages, max_pages;
-	struct setup_layout layout;
-	struct setup_result res;
-	char notes[8][240];		/* assumptions the simulation made */
-	unsigned int nr_notes;
-};
-
-struct simulation_example {
-	const char *name;
-	const char *what;
-};
-const struct simulation_example *simulation_examples(size_t *nr);
-
-/* 0 on success, -EFAULT when the kernel would stop (sim->res has the log),
- * other negative errors for bad input (message "FILE:LINE: ..." where the
- * input is a file). */
-int simulation_run(const struct simulation_options *o, struct simulation *sim,
-		   struct p2msim_err *err);
-void simulation_free(struct simulation *sim);
-/* Re-read what the guest published since the boot (shared_info.max_pfn
- * moves when a balloon hot-plugs memory). */
-void simulation_refresh(struct simulation *sim);
-
-/* Pictures of the pfn space: the E820 and the P2M as labelled bars whose
- * widths grow with the log of each range's size (identity and remapped
- * ranges marked), as text wrapped at @columns, or as an SVG document. */
-int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int columns,
-		       struct p2msim_err *err);
-int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err);
-
-/* The JSON result of doc/cli-json.md#json (a json_object *, to be put by the
- * caller with json_object_put()).  NULL when out of memory. */
-struct json_object;
-struct json_object *simulation_to_json(const struct simulation *sim);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "setup/setup-internal.h"
+#include "sim/sim.h"
 
 /* One stretch of pfns where neither the E820 type nor the P2M type changes. */
 struct segment {
@@ -223,7 +223,7 @@ int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int colum
 	if (columns < 40)
 		columns = 40;
 	fprintf(f, "pfn space of %s under %s, [0, %#" PRIx64 "); widths grow with log2(size)\n",
-		sim->dom0 ? "dom0" : "the domU", sim->model.version, picture_limit(sim));
+		sim->dom0 ? "dom0" : "the domU", sim->model.release, picture_limit(sim));
 	while (from < sg.nr) {
 		unsigned int used = 8;
 		size_t to = from;
@@ -284,8 +284,8 @@ int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err
 		"<text x=\"4\" y=\"14\" font-size=\"12\">pfn space of %s under kernel %s "
 		"(widths grow with log2 of the size; hover for ranges)</text>\n"
 		"<text x=\"4\" y=\"52\">E820</text><text x=\"4\" y=\"102\">P2M</text>\n",
-		x + 40 > 760 ? x + 40 : 760, sim->dom0 ? "dom0" : "domU", sim->model.version,
-		sim->dom0 ? "dom0" : "the domU", sim->model.version);
+		x + 40 > 760 ? x + 40 : 760, sim->dom0 ? "dom0" : "domU", sim->model.release,
+		sim->dom0 ? "dom0" : "the domU", sim->model.release);
 	x = 40;
 	for (size_t i = 0; i < sg.nr; i++) {
 		const struct segment *s = &sg.s[i];

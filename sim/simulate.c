@@ -15,8 +15,10 @@
 #include <json-c/json.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup-internal.h"
+#include "setup/kernlog.h"
+#include "sim/sim.h"
 #include "xen/dom0-mem.h"
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
@@ -145,6 +147,9 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 	if (o->e820_path) {
 		sim->source = strdup(o->e820_path);
 		rc = e820_parse_file(o->e820_path, &doc, err);
+	} else if (xlog && o->map_set) {
+		return p2msim_err_set(err, -EINVAL, "--map selects a map of --e820 FILE; with "
+				      "--xen-log alone the map is Xen's last RAM map of %s", xlog->name);
 	} else if (xlog && xlog->e820.nr) {
 		unsigned int added = 0;
 
@@ -378,12 +383,169 @@ out:
 	return rc;
 }
 
+/* --- Xen's own stops ------------------------------------------------------------------- */
+
+#define DOM0_CHUNK_ORDER 15		/* a Debian kernel's v_end - v_start: 128 MiB */
+#define ASSUMED_INITRD_PAGES 0x2000	/* as setup_layout_default() assumes */
+
+static unsigned int order_of(uint64_t pages)
+{
+	unsigned int order = 0;
+
+	while (order < 63 && (1ULL << order) < pages)
+		order++;
+	return order;
+}
+
+/*
+ * The PV dom0 builder's checks before and while it allocates (pv/
+ * dom0_build.c): the first chunk, of the order of the kernel's virtual
+ * footprint, plus an initrd handed over in place must fit in nr_pages
+ * ("Domain 0 allocation is too small for kernel image"); the chunk must
+ * be found ("Not enough RAM for domain 0 allocation"); then the rest
+ * ("Not enough RAM for DOM0 reservation").  Xen panics with these words.
+ */
+static int xen_panic(const struct simulation *sim, struct p2msim_err *err, const char *words)
+{
+	return p2msim_err_set(err, -EFAULT, "Xen %s would stop here: Panic on CPU 0: %s",
+			      sim->xen.version, words);
+}
+
+static int dom0_too_small(const struct simulation *sim, const struct xenlog *xlog,
+			  struct p2msim_err *err)
+{
+	uint64_t chunk = 1ULL << DOM0_CHUNK_ORDER, initrd = ASSUMED_INITRD_PAGES;
+
+	if (!sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS))
+		return 0;
+	if (xlog && xlog->alloc.set && xlog->alloc.end > xlog->alloc.start)
+		chunk = 1ULL << order_of((xlog->alloc.end - xlog->alloc.start) >> 12);
+	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
+		chunk = 1ULL << order_of((xlog->v_total.end - xlog->v_total.start + 0xfff) >> 12);
+	else if (!sim->model.build_known)
+		return 0;	/* the image's size is not known */
+	if (xlog && xlog->initrd.set)
+		initrd = xlog->initrd.end > xlog->initrd.start ?
+			 (xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12 : 0;
+	else if (xlog)
+		initrd = 0;
+	if (chunk + initrd > sim->nr_pages)
+		return xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
+	return 0;
+}
+
+/* A dom0 build that ran out of Xen's free memory, in Xen's words. */
+static int dom0_build_failed(const struct simulation *sim, int rc, struct p2msim_err *err)
+{
+	const char *p;
+	unsigned long long allocated;
+
+	if (rc != -ENOMEM || !sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS) || !err ||
+	    !strstr(err->msg, "not enough RAM") || !(p = strstr(err->msg, "(")) ||
+	    sscanf(p, "(%llu allocated)", &allocated) != 1)
+		return rc;
+	return xen_panic(sim, err, allocated ? "Not enough RAM for DOM0 reservation" :
+				   "Not enough RAM for domain 0 allocation");
+}
+
+/* --- the boot log -------------------------------------------------------------------- */
+
+/* The byte offset of physical line @line (1-based) of @buf. */
+static size_t line_offset(const char *buf, size_t len, unsigned int line)
+{
+	size_t off = 0;
+
+	for (unsigned int l = 1; l < line && off < len; off++)
+		if (buf[off] == '\n')
+			l++;
+	return off;
+}
+
+#define MAX_BOOTS 64
+
+/*
+ * Read a boot log: Xen's half (xen/xenlog.h) and the dom0's (setup/
+ * kernlog.h), of the last complete boot when the file holds several (a
+ * serial console kept across reboots, two pastes in one mail): the lines
+ * before it are blanked and those after it cut, so FILE:LINE stays right.
+ */
+static int read_boot_log(const struct simulation_options *o, struct simulation *sim,
+			 struct xenlog *xlog, struct kernlog *klog, struct p2msim_err *err)
+{
+	const char *name = strcmp(o->xen_log_path, "-") ? o->xen_log_path : "<stdin>";
+	struct xenlog_boot *boots = calloc(MAX_BOOTS, sizeof(*boots));
+	char *buf = NULL;
+	size_t len = 0, nr = 0, pick;
+	int rc;
+
+	if (!boots)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	rc = xenlog_read_file(o->xen_log_path, &buf, &len, err);
+	if (rc == 0)
+		rc = xenlog_boots(name, buf, len, boots, MAX_BOOTS, &nr, err);
+	if (rc == 0 && nr > 1) {
+		size_t start, end = len;
+
+		for (pick = nr; pick-- > 0;)
+			if (boots[pick].has_map && boots[pick].has_dom0_or_panic)
+				break;
+		if (pick >= nr)
+			pick = nr - 1;
+		start = line_offset(buf, len, boots[pick].first_line);
+		if (pick + 1 < nr)
+			end = line_offset(buf, len, boots[pick + 1].first_line);
+		for (size_t i = 0; i < start; i++)
+			if (buf[i] != '\n')
+				buf[i] = ' ';
+		len = end;
+		note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
+		     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+	}
+	if (rc == 0)
+		rc = xenlog_parse_buffer(name, buf, len, xlog, err);
+	if (rc == 0) {
+		rc = kernlog_parse_buffer(name, buf, len, klog, err);
+		if (rc < 0)
+			xenlog_free(xlog);
+	}
+	free(buf);
+	free(boots);
+	return rc;
+}
+
+/* Xen's version: given, the log's, or XEN_DEFAULT_VERSION; it decides the
+ * machine map built from Xen's log (xen/machine-map.c). */
+static int xen_from(const struct simulation_options *o, struct xenlog *xlog,
+		    struct simulation *sim, struct p2msim_err *err)
+{
+	const char *v = o->xen ? o->xen : xlog && xlog->xen_version ? xlog->xen_version :
+			XEN_DEFAULT_VERSION;
+	int rc = xen_model_init(&sim->xen, v, o->xen ? err : NULL);
+
+	if (rc < 0 && o->xen)
+		return rc;
+	if (rc < 0) {
+		note(sim, "Xen version '%s' of the log is not one p2msim knows: Xen %s's rules used",
+		     v, XEN_DEFAULT_VERSION);
+		rc = xen_model_init(&sim->xen, XEN_DEFAULT_VERSION, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (sim->xen.warning[0])
+		note(sim, "%s", sim->xen.warning);
+	if (xlog && o->xen)
+		(void)xen_platform_set_version(&xlog->platform, o->xen);
+	return 0;
+}
+
 int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		   struct p2msim_err *err)
 {
 	const struct example *ex = NULL;
 	struct setup_input in = { 0 };
 	struct xenlog xlog;
+	struct kernlog klog;
+	const char *kernel, *cmdline;
 	bool have_log = false;
 	struct hv_extent *mfn_ext = NULL;
 	size_t nr_ext = 0;
@@ -404,20 +566,37 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		return p2msim_err_set(err, -EINVAL, "unknown example '%s' (see --example list)",
 				      o->example);
 	sim->example = ex ? ex->name : NULL;
-	rc = kernel_model_init(&sim->model, o->kernel ? o->kernel : ex ? ex->kernel :
-			       KERNEL_DEFAULT_VERSION, &o->kconfig, err);
-	if (rc < 0)
-		return rc;
-	if (sim->model.note[0])
-		note(sim, "%s", sim->model.note);
-	if (sim->model.warning[0])
-		note(sim, "%s", sim->model.warning);
 	if (o->xen_log_path) {
-		rc = xenlog_parse_file(o->xen_log_path, &xlog, err);
+		rc = read_boot_log(o, sim, &xlog, &klog, err);
 		if (rc < 0)
-			goto out;
+			return rc;
 		have_log = true;
 	}
+	kernel = o->kernel ? o->kernel : ex ? ex->kernel : KERNEL_DEFAULT_VERSION;
+	if (!o->kernel && have_log && klog.version_line) {
+		kernel = klog.version_line;
+		note(sim, "kernel from the dom0's \"Linux version\" line (%s:%u)", xlog.name,
+		     klog.version_lineno);
+	} else if (!o->kernel && have_log && !ex) {
+		note(sim, "kernel %s assumed: the log has no dom0 \"Linux version\" line", kernel);
+	}
+	cmdline = o->cmdline;
+	if (!cmdline && have_log && klog.cmdline) {
+		cmdline = klog.cmdline;
+		note(sim, "kernel command line from the dom0's \"Command line\" line (%s:%u)",
+		     xlog.name, klog.cmdline_lineno);
+	}
+	rc = kernel_model_init(&sim->model, kernel, &o->kconfig, err);
+	if (rc == 0 && sim->model.note[0])
+		note(sim, "%s", sim->model.note);
+	if (rc == 0 && sim->model.warning[0])
+		note(sim, "%s", sim->model.warning);
+	if (rc == 0)
+		rc = xen_from(o, have_log ? &xlog : NULL, sim, err);
+	if (rc < 0)
+		goto out;
+	if (have_log && xlog.dom0_type == XENLOG_DOM0_PVH)
+		note(sim, "the log's dom0 is PVH; simulated as a PV dom0 on Xen's machine map");
 	rc = read_map(o, ex, have_log ? &xlog : NULL, sim, &no_map, err);
 	if (rc < 0)
 		goto out;
@@ -436,9 +615,13 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
-	rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
-	if (rc < 0)
+	rc = dom0_too_small(sim, have_log ? &xlog : NULL, err);
+	if (rc == 0)
+		rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
+	if (rc < 0) {
+		rc = dom0_build_failed(sim, rc, err);
 		goto out;
+	}
 	if (o->layout.known) {
 		sim->layout = o->layout;
 	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {
@@ -461,13 +644,15 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.nr_pages = sim->nr_pages;
 	in.mfn_ext = mfn_ext;
 	in.nr_mfn_ext = nr_ext;
-	in.cmdline = o->cmdline;
+	in.cmdline = cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
 out:
 	free(mfn_ext);
-	if (have_log)
+	if (have_log) {
 		xenlog_free(&xlog);
+		kernlog_free(&klog);
+	}
 	return rc;
 }
 
@@ -574,7 +759,7 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 
 	if (!o)
 		return NULL;
-	if (put(o, "kernel", json_object_new_string(sim->model.version)) < 0 ||
+	if (put(o, "kernel", json_object_new_string(sim->model.release)) < 0 ||
 	    put(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
 	    add_u64(o, "nr_pages", sim->nr_pages) < 0 ||
 	    add_u64(o, "max_pages", sim->max_pages) < 0 ||
@@ -606,4 +791,30 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 fail:
 	json_object_put(o);
 	return NULL;
+}
+
+int simulation_balloon_new(struct balloon **out, struct simulation *sim,
+			   void (*log)(void *ctx, const char *line), void *log_ctx,
+			   struct p2msim_err *err)
+{
+	return balloon_new_for_boot(out, &sim->model, &sim->res, sim->hv, sim->domid, log,
+				    log_ctx, err);
+}
+
+void simulation_print_e820(FILE *f, const struct simulation *sim)
+{
+	setup_print_e820(f, &sim->model, &sim->res.e820, "Xen");
+	if (sim->res.user.userdef) {
+		fprintf(f, "user-defined physical RAM map:\n");
+		setup_print_e820(f, &sim->model, &sim->res.user_e820, "user");
+	}
+}
+
+int simulation_print_dump(FILE *f, const struct simulation *sim, struct p2msim_err *err)
+{
+	if (!sim->res.p2m)
+		return 0;
+	if (kernel_has(&sim->model, KB_TREE_P2M))
+		return dump_write_old(f, sim->res.p2m, sim->res.p2m_size, err);
+	return dump_write_modern(f, sim->res.p2m, sim->res.p2m_size, err);
 }

@@ -28,7 +28,7 @@
 #include "hv/sim-internal.h"
 #include "p2m/p2m.h"
 #include "e820/e820.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
 
 #define MiB (1ULL << 20)
@@ -319,7 +319,7 @@ static void test_capture_384m_through_the_61_model(void)
 	assert_ok(hv_sim_check(sim.hv, &err), &err);
 	assert_ok(hv_sim_check_p2m(sim.hv, sim.domid, sim.res.p2m, &err), &err);
 
-	assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+	assert_ok(simulation_balloon_new(&b, &sim, NULL, NULL, &err), &err);
 	assert_ok(balloon_mem_set_and_run(b, "384m", 0, NULL, &res, &err), &err);
 	CU_ASSERT_TRUE(res.reached);
 	assert_ok(hv_p2m_info(sim.hv, sim.domid, &si, &err), &err);
@@ -1128,7 +1128,7 @@ static void cheese_balloon_1536m(const char *kernel, uint64_t max_pfn, uint64_t 
 	o.xen_cmdline = "dom0_mem=512M,max:2G";
 	o.cmdline = "console=hvc0 earlyprintk=xen loglevel=7 panic=-1 rdinit=/init";
 	assert_ok(simulation_run(&o, &sim, &err), &err);
-	assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+	assert_ok(simulation_balloon_new(&b, &sim, NULL, NULL, &err), &err);
 	assert_ok(balloon_mem_set_and_run(b, "1536m", 0, NULL, &res, &err), &err);
 	CU_ASSERT_TRUE(res.reached);
 	assert_ok(hv_p2m_info(sim.hv, sim.domid, &si, &err), &err);
@@ -1179,7 +1179,7 @@ static void test_simulated_domu_can_be_ballooned(void)
 		o.example = "domu-2G";
 		o.kernel = kernels[i];
 		assert_ok(simulation_run(&o, &sim, &err), &err);
-		assert_ok(balloon_new_for_simulation(&b, &sim, NULL, NULL, &err), &err);
+		assert_ok(simulation_balloon_new(&b, &sim, NULL, NULL, &err), &err);
 		assert_ok(balloon_mem_set_and_run(b, "900m", 0, &xl, &res, &err), &err);
 		CU_ASSERT_TRUE(res.reached);
 		CU_ASSERT_EQUAL(xl.static_max_kib, sim.max_pages * 4);

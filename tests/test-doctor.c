@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "doctor/doctor.h"
 #include "tests/fidelity.h"
@@ -143,6 +146,256 @@ static void test_outcome_broken_e820_line(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "t.log:2: "));
 }
 
+/* --- reproduce, explain, fix ------------------------------------------------------------ */
+
+static char *path_of(const char *file)
+{
+	static char path[1024];
+	const char *top = getenv("top_srcdir");
+
+	snprintf(path, sizeof(path), "%s/tests/data/doctor/%s", top ? top : ".", file);
+	return path;
+}
+
+/* The fix, simulated on its own: the same log, its kernel and command lines. */
+static bool fix_boots(const char *file, const struct doctor_fix *f)
+{
+	struct simulation_options so;
+	struct simulation sim;
+	bool ok;
+
+	simulation_options_init(&so);
+	so.xen_log_path = path_of(file);
+	so.kernel = f->kernel;
+	so.cmdline = f->kernel_cmdline;
+	if (f->dom0_mem) {
+		so.xen_cmdline = f->xen_cmdline;
+		so.dom0_mem = f->dom0_mem;
+	}
+	ok = simulation_run(&so, &sim, NULL) == 0 && !sim.res.crashed;
+	simulation_free(&sim);
+	return ok;
+}
+
+struct failing_boot {
+	const char *file, *kernel;	/* kernel: what the lab ran, when the log does not say */
+	const char *cause[3];		/* words the cause must hold */
+	const char *first_fix;		/* words of the cheapest fix */
+};
+
+/* Every failing dom0 boot of the lab: reproduced line for line, a cause in
+ * the machine's terms, and fixes each of which boots when simulated alone. */
+static void test_failing_boots_get_cause_and_fix(void)
+{
+	static const struct failing_boot boots[] = {
+		{ "lab-pc-2G-dom0-linux-mem384M.console", NULL,
+		  { "xen_remap_memory", "'mem=384M' on the kernel command line", "pfn 0x20000" },
+		  "drop mem=384M" },
+		{ "cheese-nvs-in-kernel-k6.1.console", "6.1",
+		  { "pfn 0x2000 lies in E820 entry [mem 0x0000000002000000-0x0000000002000fff] ACPI NVS",
+		    "kernel-conflict-bug", "since 6.12" },
+		  "kernel 6.1 -> 6.12" },
+		{ "cheese-reserved-in-kernel-k6.1.console", "6.1",
+		  { "pfn 0x2000 lies in E820 entry [mem 0x0000000002000000-0x0000000002000fff] reserved",
+		    "kernel-conflict-bug", "since 4.3" },
+		  "kernel 6.1 -> 3.19" },
+		{ "cheese-reserved-in-kernel-k6.12.console", "6.12",
+		  { "E820 entry [mem 0x0000000002000000-0x0000000002000fff] reserved",
+		    "Kernel 6.12 checks", NULL },
+		  "kernel 6.12 -> 3.19" },
+		{ "cheese-every-64M-20holes-k6.1.console", "6.1",
+		  { "pfn 0x3fff lies in a hole of the E820 map", "kernel memory", NULL },
+		  "kernel 6.1 -> 3.19" },
+		{ "eras-xen4.14-linux5.10-every-64M-20holes.console", "5.10",
+		  { "pfn 0x3fff lies in a hole", "Kernel 5.10 checks", NULL },
+		  "kernel 5.10 -> 3.19" },
+		{ "eras-xen4.14-linux5.10-nvs-in-kernel.console", "5.10",
+		  { "ACPI NVS", "Kernels since 6.12 move", NULL },
+		  "kernel 5.10 -> 6.12" },
+	};
+
+	for (size_t i = 0; i < sizeof(boots) / sizeof(boots[0]); i++) {
+		const struct failing_boot *b = &boots[i];
+		struct doctor_options o;
+		struct doctor_report r;
+		struct p2msim_err err = { 0 };
+		int rc;
+
+		doctor_options_init(&o);
+		o.kernel = b->kernel;
+		rc = doctor_run(path_of(b->file), &o, &r, &err);
+		printf("\n    %s: %s\n", b->file, rc ? err.msg : r.cause);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		CU_ASSERT(r.fails);
+		CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_KERNEL);
+		CU_ASSERT(r.reproduced);
+		CU_ASSERT_EQUAL(r.nr_differences, 0);
+		for (size_t k = 0; k < 3 && b->cause[k]; k++)
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, b->cause[k]));
+		CU_ASSERT(r.searched);
+		CU_ASSERT(r.nr_fixes >= 1 && r.nr_fixes <= DOCTOR_MAX_FIXES);
+		if (r.nr_fixes)
+			CU_ASSERT_PTR_NOT_NULL(strstr(r.fixes[0].change, b->first_fix));
+		for (unsigned int k = 0; k < r.nr_fixes; k++) {
+			CU_ASSERT(fix_boots(b->file, &r.fixes[k]));
+			if (k)
+				CU_ASSERT(r.fixes[k - 1].cost <= r.fixes[k].cost);
+		}
+		doctor_report_free(&r);
+	}
+}
+
+/* A boot that came up: every outcome line agrees, no cause, no fix. */
+static void test_boot_ok_has_no_fix(void)
+{
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-5G-dom0-4G.console"), &o, &r, &err), 0);
+	CU_ASSERT_FALSE(r.fails);
+	CU_ASSERT(r.reproduced);
+	CU_ASSERT_EQUAL(r.nr_rows, 4);
+	CU_ASSERT_EQUAL(r.nr_fixes, 0);
+	CU_ASSERT_FALSE(r.searched);
+	CU_ASSERT_STRING_EQUAL(r.cause, "");
+	doctor_report_free(&r);
+}
+
+/* The log is never an input for its outcome: a Remapped count edited in
+ * the log shows as a difference, the simulation keeps its own. */
+static void test_edited_outcome_is_a_difference(void)
+{
+	size_t len = 0;
+	char *buf = data("lab-pc-5G-dom0-4G.console", &len);
+	char *p = strstr(buf, "Remapped 262273 page(s)"), tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_FATAL(fd >= 0);
+	memcpy(p, "Remapped 262272", 15);
+	CU_ASSERT_EQUAL(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT_FALSE(r.reproduced);
+	CU_ASSERT_EQUAL(r.nr_differences, 1);
+	for (size_t i = 0; i < r.nr_rows; i++)
+		if (!strcmp(r.rows[i].what, "Remapped")) {
+			CU_ASSERT_STRING_EQUAL(r.rows[i].log, "262272 page(s)");
+			CU_ASSERT_STRING_EQUAL(r.rows[i].model, "262273 page(s)");
+			CU_ASSERT_FALSE(r.rows[i].agree);
+		}
+	doctor_report_free(&r);
+	unlink(tmp);
+	free(buf);
+}
+
+/* Logs doctor cannot read say what they found, in one line. */
+static void test_unreadable_logs_say_what_they_found(void)
+{
+	static const struct { const char *text, *words; } cases[] = {
+		{ "hello\nworld\n", "no boot in it" },
+		{ "(XEN) Xen version 4.17.7 (x)\n(XEN) Command line: dom0_mem=1G\n",
+		  "cut before Xen printed its memory map" },
+		{ "[    0.000000] Linux version 6.1.0 (x)\n"
+		  "[    0.000000] Hypervisor detected: Xen HVM\n", "HVM guest" },
+		{ "(XEN) Xen-e820 RAM map:\n(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+		  "(XEN)  [0000000000100000, 000000007fffffff] (usable)\n"
+		  "(XEN) *** Building a PVH Dom0 ***\n", "a PVH dom0" },
+		{ "[    0.000000] Linux version 6.1.0 (x)\n[    0.000000] Released 0 page(s)\n",
+		  "only the dom0's half" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+		int fd = mkstemp(tmp);
+		struct doctor_options o;
+		struct doctor_report r;
+		struct p2msim_err err = { 0 };
+
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(write(fd, cases[i].text, strlen(cases[i].text)),
+				(ssize_t)strlen(cases[i].text));
+		close(fd);
+		doctor_options_init(&o);
+		CU_ASSERT(doctor_run(tmp, &o, &r, &err) < 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].words));
+		CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+		if (!strstr(err.msg, cases[i].words))
+			printf("\n    got: %s\n", err.msg);
+		doctor_report_free(&r);
+		unlink(tmp);
+	}
+}
+
+/* The JSON object has exactly the keys of the contract, with their types. */
+static void test_json_keys_exactly(void)
+{
+	static const char *const top[] = { "boot", "stage", "cause", "reproduced", "differences",
+					   "fixes", NULL };
+	static const char *const fix[] = { "change", "xen", "kernel", "xen_cmdline",
+					   "kernel_cmdline", "boot", NULL };
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	struct json_object *j, *v, *f;
+	size_t n = 0;
+
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-2G-dom0-linux-mem384M.console"), &o, &r,
+					 &err), 0);
+	j = doctor_to_json(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(json_object_object_length(j), 6);
+	for (n = 0; top[n]; n++)
+		CU_ASSERT(json_object_object_get_ex(j, top[n], NULL));
+	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) &&
+		  !strcmp(json_object_get_string(v), "fails"));
+	CU_ASSERT(json_object_object_get_ex(j, "stage", &v) &&
+		  !strcmp(json_object_get_string(v), "kernel"));
+	CU_ASSERT(json_object_object_get_ex(j, "reproduced", &v) &&
+		  json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v));
+	CU_ASSERT(json_object_object_get_ex(j, "differences", &v) &&
+		  json_object_array_length(v) == 0);
+	CU_ASSERT_FATAL(json_object_object_get_ex(j, "fixes", &v) &&
+			json_object_array_length(v) >= 1);
+	f = json_object_array_get_idx(v, 0);
+	CU_ASSERT_EQUAL(json_object_object_length(f), 6);
+	for (n = 0; fix[n]; n++)
+		CU_ASSERT(json_object_object_get_ex(f, fix[n], NULL));
+	CU_ASSERT(json_object_object_get_ex(f, "xen", &v) && !strcmp(json_object_get_string(v), "4.17"));
+	CU_ASSERT(json_object_object_get_ex(f, "kernel_cmdline", &v) &&
+		  !strstr(json_object_get_string(v), "mem=384M"));
+	CU_ASSERT(json_object_object_get_ex(f, "xen_cmdline", &v) &&
+		  strstr(json_object_get_string(v), "dom0_mem=512M,max:512M"));
+	json_object_put(j);
+	doctor_report_free(&r);
+
+	/* a good boot: "ok", stage null, no fixes */
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-5G-dom0-4G.console"), &o, &r, &err), 0);
+	j = doctor_to_json(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT(json_object_object_get_ex(j, "stage", &v) && v == NULL);
+	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) && !strcmp(json_object_get_string(v), "ok"));
+	CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
+	json_object_put(j);
+	doctor_report_free(&r);
+}
+
+static const struct test_case doctor_tests[] = {
+	{ "json_keys_exactly", test_json_keys_exactly },
+	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
+	{ "boot_ok_has_no_fix", test_boot_ok_has_no_fix },
+	{ "edited_outcome_is_a_difference", test_edited_outcome_is_a_difference },
+	{ "unreadable_logs_say_what_they_found", test_unreadable_logs_say_what_they_found },
+	{ NULL, NULL },
+};
+
 static const struct test_case outcome_tests[] = {
 	{ "outcome_remap_bug_with_lines", test_outcome_remap_bug },
 	{ "outcome_early_conflict_on_xen_console", test_outcome_early_conflict },
@@ -157,6 +410,7 @@ int main(int argc, char **argv)
 {
 	static const struct test_suite suites[] = {
 		{ "outcome", outcome_tests },
+		{ "doctor", doctor_tests },
 		{ NULL, NULL },
 	};
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "xen/machine-map.h"
 #include "xen/model.h"
 #include "xen/xenlog.h"
 #include "tests/e820-testutil.h"

@@ -39,7 +39,7 @@
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
 #include "p2m/p2m.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "e820/e820.h"
 #include "xen/dom0-mem.h"
 #include "xen/xenlog.h"
@@ -842,7 +842,7 @@ static int sim_balloon(const struct sim_case *c, struct simulation *sim, uint64_
 {
 	struct balloon *b = NULL;
 	char list[64], *tok, *save = NULL;
-	int rc = balloon_new_for_simulation(&b, sim, hash_line, h, err);
+	int rc = simulation_balloon_new(&b, sim, hash_line, h, err);
 
 	snprintf(list, sizeof(list), "%s", c->balloon);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
@@ -929,8 +929,10 @@ static const struct sim_case sim_cases[] = {
 	{ "corpus 038 (3.2 domU)", NULL, "e820/038-opteron6128-host-pv-domU-2056M-xen412-3.2.txt",
 	  "3.2", NULL, true, 0x8000, NULL, 0 },
 	/* 3.19+: linear list, remap, extra regions */
-	{ "pc-2G (6.1 dom0)", "pc-2G", NULL, NULL, "64M,max:64M", false, 0, NULL, 0 },
-	{ "pc-5G (6.12 dom0)", "pc-5G", NULL, "6.12", "64M,max:4G", false, 0, NULL, 0 },
+	/* Xen does not build a dom0 smaller than a Debian 6.x image's first
+	 * chunk (128 MiB) and its initrd: "Domain 0 allocation is too small" */
+	{ "pc-2G (6.1 dom0)", "pc-2G", NULL, NULL, "160M,max:160M", false, 0, NULL, 0 },
+	{ "pc-5G (6.12 dom0)", "pc-5G", NULL, "6.12", "160M,max:4G", false, 0, NULL, 0 },
 	{ "corpus 003 (4.19 dom0)", NULL,
 	  "e820/003-fujitsu-su310m1-xeon6242-128g-xen413-dom0-4.12.txt", "4.19", "64M,max:128M",
 	  false, 0, NULL, 0 },
@@ -1179,7 +1181,7 @@ static int hc_balloon(struct hc_case *c, struct p2msim_err *err)
 	o.dom0_mem = c->dom0_mem;
 	rc = simulation_run(&o, &sim, err);
 	if (!rc)
-		rc = balloon_new_for_simulation(&bl, &sim, quiet, NULL, err);
+		rc = simulation_balloon_new(&bl, &sim, quiet, NULL, err);
 	if (!rc)
 		rc = frames_outside_p2m(sim.hv, sim.domid, sim.res.p2m, &lost0, err);
 	if (rc) {

@@ -54,7 +54,8 @@
 #include <unistd.h>
 
 #include "e820/e820-internal.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"

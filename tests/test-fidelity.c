@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
@@ -298,7 +298,13 @@ out:
 	free(dmesg);
 }
 
-static void run_case(struct fcase *c)
+/*
+ * Run one capture: with the inputs the lab recorded (the machine map, the
+ * command lines, the kernel release), or -- @from_log -- from its boot log
+ * alone (boot-log.txt: Xen's lines and the dom0's "Linux version" and
+ * "Command line" lines), with no other option.
+ */
+static void run_case(struct fcase *c, bool from_log)
 {
 	char *variant = case_file(c, "variant.txt", NULL);
 	char *dmesg = case_file(c, "dom0-dmesg-mem.txt", NULL);
@@ -318,6 +324,18 @@ static void run_case(struct fcase *c)
 		goto out;
 	}
 	simulation_options_init(&o);
+	if (from_log) {
+		struct stat st;
+
+		snprintf(xlog, sizeof(xlog), "%s/boot-log.txt", c->dir);
+		if (stat(xlog, &st) != 0) {
+			c->skipped = true;
+			snprintf(c->why, sizeof(c->why), "no serial console was captured");
+			goto out;
+		}
+		o.xen_log_path = xlog;
+		goto run;
+	}
 	variant_value(variant, "kernel_option", kernel, sizeof(kernel));
 	release_of(c, variant, kernel, sizeof(kernel));
 	o.kernel = kernel;
@@ -348,6 +366,7 @@ static void run_case(struct fcase *c)
 		o.cmdline = kcmd;
 	}
 	read_layout(c, &o.layout);
+run:
 	rc = simulation_run(&o, &sim, &err);
 	if (crash && (strstr(crash, "conflicts with E820 map") || strstr(crash, "kernel BUG at"))) {
 		const char *words = strstr(crash, "Xen hypervisor allocated");
@@ -457,7 +476,7 @@ static size_t find_cases(struct fcase *cases, size_t max)
 
 /* tests/KNOWN-DIFFERENCES: "case-name  reason" per line, # comments. */
 
-static void test_fidelity_lab_captures(void)
+static void run_all(bool from_log)
 {
 	static struct fcase cases[MAX_CASES];
 	char path[512];
@@ -471,8 +490,14 @@ static void test_fidelity_lab_captures(void)
 	for (size_t i = 0; i < n; i++) {
 		bool listed;
 
-		run_case(&cases[i]);
+		run_case(&cases[i], from_log);
 		listed = fidelity_known(known, cases[i].name);
+		if (from_log) {
+			char logname[760];
+
+			snprintf(logname, sizeof(logname), "%s (log)", cases[i].name);
+			listed = fidelity_known(known, logname);
+		}
 		if (cases[i].skipped) {
 			skipped++;
 			printf("    SKIP %-44s %s\n", cases[i].name, cases[i].why);
@@ -488,6 +513,18 @@ static void test_fidelity_lab_captures(void)
 	}
 	printf("    %zu of %zu captures match, %zu outside the models\n", passed, n - skipped, skipped);
 	free(known);
+}
+
+static void test_fidelity_lab_captures(void)
+{
+	run_all(false);
+}
+
+/* Every capture again, from its boot log alone: the kernel release and
+ * command line come from the dom0's lines, the rest from Xen's. */
+static void test_fidelity_from_boot_logs_alone(void)
+{
+	run_all(true);
 }
 
 /*
@@ -536,6 +573,7 @@ static void test_fidelity_machine_map_from_xen_log(void)
 
 static const struct test_case cases[] = {
 	{ "fidelity_lab_captures", test_fidelity_lab_captures },
+	{ "fidelity_from_boot_logs_alone", test_fidelity_from_boot_logs_alone },
 	{ "fidelity_machine_map_from_xen_log", test_fidelity_machine_map_from_xen_log },
 	{ NULL, NULL },
 };

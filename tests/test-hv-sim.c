@@ -119,6 +119,33 @@ static void test_frames_are_ram_pages_rounded_inward(void)
 	e820_table_free(&map);
 }
 
+/* x86-64 addresses 52 bits: RAM past them is refused when the machine is
+ * opened, with a sentence that says so. */
+static void test_ram_beyond_52_bits_is_refused(void)
+{
+	struct e820_table map;
+	struct hv_sim_config cfg = { 0 };
+	struct p2msim_err err = { 0 };
+	struct hv *hv = NULL;
+
+	e820_table_init(&map);
+	e820_add(&map, 0x100000, 0x10000, E820_TYPE_RAM);
+	e820_add(&map, (1ULL << 52) - 0x1000, 0x2000, E820_TYPE_RAM);
+	cfg.machine = &map;
+	CU_ASSERT_EQUAL(hv_sim_open(&hv, &cfg, &err), -EINVAL);
+	CU_ASSERT_PTR_NULL(hv);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "beyond 52-bit physical addresses"));
+	e820_table_free(&map);
+	/* up to the last 52-bit page is fine */
+	e820_table_init(&map);
+	e820_add(&map, (1ULL << 52) - 0x2000, 0x2000, E820_TYPE_RAM);
+	cfg.machine = &map;
+	assert_ok(hv_sim_open(&hv, &cfg, &err), &err);
+	CU_ASSERT_EQUAL(hv_sim_total_pages(hv), 2);
+	hv_close(hv);
+	e820_table_free(&map);
+}
+
 static void test_default_machine_is_4g_from_1m(void)
 {
 	struct hv *hv = NULL;
@@ -872,6 +899,7 @@ static void test_random_operations_match_a_per_frame_reference(void)
 static const struct test_case machine_cases[] = {
 	{ "frames_are_ram_pages_rounded_inward", test_frames_are_ram_pages_rounded_inward },
 	{ "default_machine_is_4g_from_1m", test_default_machine_is_4g_from_1m },
+	{ "ram_beyond_52_bits_is_refused", test_ram_beyond_52_bits_is_refused },
 	{ "machine_map_is_returned_as_given", test_machine_map_is_returned_as_given },
 	{ "xen_keeps_reserved_pages_at_the_top", test_xen_keeps_reserved_pages_at_the_top },
 	{ "hundreds_of_gib_cost_extents_not_frames", test_hundreds_of_gib_cost_extents_not_frames },

@@ -33,7 +33,7 @@
 #include "live/live.h"
 #include "p2m/p2m.h"
 #include "e820/e820.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
 
 #define INV UINT64_MAX

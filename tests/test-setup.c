@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "debugfs-dump/dump.h"
-#include "setup/setup.h"
+#include "setup/kernlog.h"
+#include "sim/sim.h"
 #include "tests/testutil.h"
 
 static const char seed_map[] =
@@ -668,6 +669,41 @@ static void test_kernel_releases_and_backports(void)
 	CU_ASSERT_EQUAL(km.family, KERNEL_FAMILY_LINEAR);
 }
 
+/* The dom0 half of a log: the last boot's Linux version and command line;
+ * Xen's own "Command line:" and the dom0's outcome lines are not inputs. */
+static void test_kernlog_reads_the_dom0_inputs(void)
+{
+	static const char log[] =
+		"(XEN) Command line: dom0_mem=512M,max:512M\n"
+		"[    0.000000] Linux version 6.1.0-56-amd64 (x) #1 SMP Debian 6.1.192-2 (2026)\n"
+		"[    0.000000] Command line: mem=384M\n"
+		"(XEN) Xen version 4.20.5-pre (Debian 4.20.4)\n"
+		"(XEN) Command line: dom0_mem=1G\n"
+		"[    0.000000] Linux version 5.10.0-32-amd64 (x) #1 SMP Debian 5.10.223-1 (2024)\n"
+		"[    0.000000] Command line: console=hvc0 xen_512gb_limit=0\n"
+		"[    0.000000] Xen: [mem 0x0000000000000000-0x000000000009efff] usable\n"
+		"[    0.000000] Released 0 page(s)\n"
+		"[    0.500000] Kernel command line: console=hvc0 xen_512gb_limit=0 extra\n"
+		"[    0.742498] Remapped 97 page(s)\n";
+	struct kernlog kl;
+	struct kernel_model km;
+
+	CU_ASSERT_EQUAL_FATAL(kernlog_parse_buffer("log", log, sizeof(log) - 1, &kl, NULL), 0);
+	CU_ASSERT_EQUAL(kl.nr_version_lines, 2);
+	CU_ASSERT_EQUAL(kl.version_lineno, 6);
+	CU_ASSERT_STRING_EQUAL(kl.cmdline, "console=hvc0 xen_512gb_limit=0");
+	CU_ASSERT_EQUAL(kl.cmdline_lineno, 7);
+	CU_ASSERT_EQUAL(kl.nr_outcome_lines, 3);
+	CU_ASSERT_EQUAL(kernel_model_init(&km, kl.version_line, NULL, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(km.release, "5.10.223");
+	kernlog_free(&kl);
+	CU_ASSERT_TRUE(kernlog_is_outcome("Xen: [mem 0x0000000000000000-0x000000000009efff] usable"));
+	CU_ASSERT_TRUE(kernlog_is_outcome("Remapped 0 non-RAM page(s)"));
+	CU_ASSERT_TRUE(kernlog_is_outcome("kernel BUG at arch/x86/xen/setup.c:314!"));
+	CU_ASSERT_FALSE(kernlog_is_outcome("Command line: mem=384M"));
+	CU_ASSERT_FALSE(kernlog_is_outcome("Linux version 6.1.0-56-amd64"));
+}
+
 /* Every behaviour row names a version and a source. */
 static void test_behaviour_table_is_dated(void)
 {
@@ -688,6 +724,7 @@ static const struct test_case cases[] = {
 	{ "seed_2639_boot", test_seed_2639_boot },
 	{ "2639_e820_unusable_and_extra_at_4g", test_2639_e820_unusable_and_extra_at_4g },
 	{ "kernel_releases_and_backports", test_kernel_releases_and_backports },
+	{ "kernlog_reads_the_dom0_inputs", test_kernlog_reads_the_dom0_inputs },
 	{ "identity_rounding_inward_vs_outward", test_identity_rounding_inward_vs_outward },
 	{ "domu_no_low_identity_2639", test_domu_no_low_identity_2639 },
 	{ "modern_seed", test_modern_seed },

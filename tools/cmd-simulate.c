@@ -15,7 +15,8 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
+#include "doctor/doctor.h"
+#include "sim/sim.h"
 #include "tools/p2msim.h"
 
 enum show {
@@ -27,6 +28,7 @@ enum show {
 	SHOW_SUMMARY = 1u << 5,
 	SHOW_DIAGRAM = 1u << 6,
 	SHOW_MACHINE = 1u << 7,
+	SHOW_WHY = 1u << 8,
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
 } show_names[] = {
 	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
 	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
-	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE },
+	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE }, { "why", SHOW_WHY },
 };
 
 static void usage(FILE *f, const char *cmd)
@@ -52,11 +54,17 @@ static void usage(FILE *f, const char *cmd)
 "                       'p2msim e820 --list-maps')\n"
 "  --example NAME       a built-in example ('--example list' lists them); it carries\n"
 "                       its own options, which the command line overrides\n"
-"  --xen-log FILE       Xen's boot log (xl dmesg, serial console): its map when no\n"
-"                       --e820, dom0_mem, dom0's pages and where Xen put the kernel\n"
+"  --xen-log FILE       a boot log (serial console, xl dmesg + dmesg, a mail): Xen's\n"
+"                       map when no --e820, dom0_mem, dom0's pages, where Xen put\n"
+"                       the kernel, Xen's version; the dom0's Linux version and\n"
+"                       Command line lines when --kernel/--cmdline are not given;\n"
+"                       the last complete boot of several\n"
 "Guest:\n"
-"  --kernel VER         kernel version (default %s): 2.6.39-3.17, 3.19 and later;\n"
+"  --kernel VER         kernel release (default %s): 2.6.39-3.17, 3.19 and later,\n"
+"                       as 6.1, 5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1';\n"
 "                       '--kernel list' shows each behaviour and its versions\n"
+"  --xen VER            Xen's version (default: the log's, else %s);\n"
+"                       '--xen list' shows Xen's behaviours\n"
 "  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
 "                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
 "                       (Debian's defaults)\n"
@@ -70,11 +78,14 @@ static void usage(FILE *f, const char *cmd)
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine\n"
+"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine,why\n"
 "                       (default: %s); machine: the map the guest received\n"
 "  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
 "  --json               one JSON object (see doc/cli-json.md) instead\n"
 "  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
+"  --matrix             instead, one line per kernel of --kernel A,B,... (default: every\n"
+"                       release the behaviour table names) and Xen of --xen X,Y,...:\n"
+"                       boots?, Remapped, max_pfn, p2m area, failure\n"
 "  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
 "                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
 "                       the balloon driver until it is reached or gives up, and show\n"
@@ -82,7 +93,7 @@ static void usage(FILE *f, const char *cmd)
 "  -h, --help\n"
 "\n"
 "Exit status: 0 done, 1 bad input or the kernel would stop, 2 usage.\n",
-		cmd, KERNEL_DEFAULT_VERSION, strcmp(cmd, "dump") ? "log,summary" : "dump");
+		cmd, KERNEL_DEFAULT_VERSION, XEN_DEFAULT_VERSION, strcmp(cmd, "dump") ? "log,summary" : "dump");
 }
 
 static int parse_show(const char *list, unsigned int *show)
@@ -149,36 +160,31 @@ static void print_behaviours(void)
 	}
 }
 
+static void print_xen_behaviours(void)
+{
+	size_t nr, nk;
+	const struct xen_behaviour_row *rows = xen_behaviours(&nr);
+	const char *const *known = xen_known_versions(&nk);
+
+	printf("Xen behaviours and the releases that have them (default Xen %s); since/until are\n"
+	       "releases of the master branch, stable the first release of each stable branch that\n"
+	       "got it:\n", XEN_DEFAULT_VERSION);
+	printf("  %-24s %-6s %-6s %s\n", "behaviour", "since", "until", "stable / source");
+	for (size_t i = 0; i < nr; i++) {
+		printf("  %-24s %-6s %-6s %s\n", rows[i].name, rows[i].since,
+		       rows[i].until ? rows[i].until : "-", rows[i].stable ? rows[i].stable : "-");
+		printf("  %-38s %s\n", "", rows[i].source);
+	}
+	printf("Checked against boots of Xen");
+	for (size_t i = 0; i < nk; i++)
+		printf("%s %s", i ? "," : "", known[i]);
+	printf("\n");
+}
+
 static void print_log(const struct simulation *sim)
 {
 	for (size_t i = 0; i < sim->res.nr_log; i++)
 		printf("%s\n", sim->res.log[i]);
-}
-
-static void print_e820(const struct simulation *sim)
-{
-	const struct kernel_model *km = &sim->model;
-
-	if (kernel_has(km, KB_E820_NAMES_2610))
-		e820_print_linux_old(stdout, &sim->res.e820, "Xen");
-	else
-		e820_print_linux(stdout, &sim->res.e820, "Xen");
-	if (sim->res.user.userdef) {
-		printf("user-defined physical RAM map:\n");
-		if (kernel_has(km, KB_E820_NAMES_2610))
-			e820_print_linux_old(stdout, &sim->res.user_e820, "user");
-		else
-			e820_print_linux(stdout, &sim->res.user_e820, "user");
-	}
-}
-
-static int print_dump(const struct simulation *sim, struct p2msim_err *err)
-{
-	if (!sim->res.p2m)
-		return 0;
-	if (kernel_has(&sim->model, KB_TREE_P2M))
-		return dump_write_old(stdout, sim->res.p2m, sim->res.p2m_size, err);
-	return dump_write_modern(stdout, sim->res.p2m, sim->res.p2m_size, err);
 }
 
 static int print_runs(const struct simulation *sim, struct p2msim_err *err)
@@ -220,10 +226,11 @@ static void print_summary(const struct simulation *sim)
 	struct p2m_iter it;
 	struct p2m_run run;
 
-	printf("kernel %s (%s), %s, %s, map from %s\n", sim->model.version,
-	       sim->model.family == KERNEL_FAMILY_TREE_2639 ? "2.6.39 tree" :
-	       sim->model.family == KERNEL_FAMILY_TREE_RELEASE ? "tree, release and populate back" :
-	       "linear P2M list",
+	printf("kernel %s%s%s%s (%s), %s, %s, map from %s\n", sim->model.release,
+	       strcmp(sim->model.release, sim->model.version) ? " [" : "",
+	       strcmp(sim->model.release, sim->model.version) ? sim->model.version : "",
+	       strcmp(sim->model.release, sim->model.version) ? "]" : "",
+	       kernel_family_name(sim->model.family),
 	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
 	       sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
@@ -338,7 +345,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		char *list = strdup(balloon), *tok, *save = NULL;
 
 		steps = json_object_new_array();
-		rc = list && steps ? balloon_new_for_simulation(&b, sim, balloon_line, &out, err) :
+		rc = list && steps ? simulation_balloon_new(&b, sim, balloon_line, &out, err) :
 		     p2msim_err_set(err, -ENOMEM, "out of memory");
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -413,7 +420,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 
 	if (!list)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = balloon_new_for_simulation(&b, sim, balloon_line, &out, err);
+	rc = simulation_balloon_new(&b, sim, balloon_line, &out, err);
 	for (tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
 		struct balloon_step_info info;
 
@@ -423,7 +430,7 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 			break;
 		printf("balloon: target %" PRIu64 " pages, current %" PRIu64 ", max_pages %" PRIu64
 		       ", state %s\n", info.target_pages, info.current_pages, info.max_pages, info.state);
-		if ((show & SHOW_DUMP) && (rc = print_dump(sim, err)) < 0)
+		if ((show & SHOW_DUMP) && (rc = simulation_print_dump(stdout, sim, err)) < 0)
 			break;
 		if ((show & SHOW_RUNS) && (rc = print_runs(sim, err)) < 0)
 			break;
@@ -437,17 +444,53 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 	return rc;
 }
 
+/* --matrix: the machine under each kernel of --kernel A,B,... (or every
+ * release the behaviour table names). */
+static int print_matrix(const char *cmd, struct simulation_options *o, bool other_output)
+{
+	struct p2msim_err err = { 0 };
+	const char *kl[64], *xl[64];
+	char *kernels = NULL, *xens = NULL, *save;
+	size_t nk = 0, nx = 0;
+	int rc;
+
+	if (other_output)
+		return tool_usage(cmd, "--matrix prints its own table (no --json, --svg, "
+				  "--check or --balloon)");
+	if ((o->kernel && !(kernels = strdup(o->kernel))) || (o->xen && !(xens = strdup(o->xen)))) {
+		free(kernels);
+		tool_error("out of memory");
+		return EXIT_FAIL;
+	}
+	for (char *p = kernels ? strtok_r(kernels, ",", &save) : NULL; p && nk < 64;
+	     p = strtok_r(NULL, ",", &save))
+		kl[nk++] = p;
+	for (char *p = xens ? strtok_r(xens, ",", &save) : NULL; p && nx < 64;
+	     p = strtok_r(NULL, ",", &save))
+		xl[nx++] = p;
+	if (nx == 1) {
+		o->xen = xl[0];
+		nx = 0;
+	}
+	rc = doctor_matrix(stdout, o, nk ? kl : NULL, nk, nx ? xl : NULL, nx, &err);
+	free(kernels);
+	free(xens);
+	return rc < 0 ? tool_fail(&err) : EXIT_OK;
+}
+
 static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int show)
 {
-	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_KCONFIG,
+	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_XEN, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST };
+	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST,
+	       OPT_MATRIX };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "example", required_argument, NULL, OPT_EXAMPLE },
 		{ "xen-log", required_argument, NULL, OPT_XENLOG },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "xen", required_argument, NULL, OPT_XEN },
 		{ "kconfig", required_argument, NULL, OPT_KCONFIG },
 		{ "domu", no_argument, NULL, OPT_DOMU },
 		{ "arch", required_argument, NULL, OPT_ARCH },
@@ -462,13 +505,14 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
 		{ "e820-host", no_argument, NULL, OPT_E820HOST },
+		{ "matrix", no_argument, NULL, OPT_MATRIX },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct simulation_options o;
 	struct simulation sim;
 	struct p2msim_err err = { 0 };
-	bool json = false, check = false;
+	bool json = false, check = false, matrix = false;
 	const char *svg = NULL, *balloon = NULL;
 	unsigned long map;
 	char *end;
@@ -489,6 +533,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 				return tool_usage(cmd, "--map takes a map index (0 = the first), not '%s'",
 						  optarg);
 			o.map_index = (unsigned int)map;
+			o.map_set = true;
 			break;
 		case OPT_EXAMPLE:
 			if (!strcmp(optarg, "list")) {
@@ -506,6 +551,13 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 				return EXIT_OK;
 			}
 			o.kernel = optarg;
+			break;
+		case OPT_XEN:
+			if (!strcmp(optarg, "list")) {
+				print_xen_behaviours();
+				return EXIT_OK;
+			}
+			o.xen = optarg;
 			break;
 		case OPT_KCONFIG:
 			if (kernel_config_set(&o.kconfig, optarg, &err) < 0)
@@ -542,7 +594,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
 				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary,diagram,machine, not '%s'", optarg);
+						  "summary,diagram,machine,why, not '%s'", optarg);
 			break;
 		case OPT_JSON:
 			json = true;
@@ -561,6 +613,9 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		case OPT_E820HOST:
 			o.e820_host = true;
 			break;
+		case OPT_MATRIX:
+			matrix = true;
+			break;
 		case 'h':
 			usage(stdout, cmd);
 			return EXIT_OK;
@@ -570,10 +625,14 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	}
 	if (optind < argc)
 		return tool_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (matrix)
+		return print_matrix(cmd, &o, json || balloon || svg || check);
 
 	rc = simulation_run(&o, &sim, &err);
 	if (sim.model.warning[0])
 		tool_error("warning: %s", sim.model.warning);
+	if (sim.xen.warning[0])
+		tool_error("warning: %s", sim.xen.warning);
 	if (rc < 0 && !sim.res.crashed) {
 		simulation_free(&sim);
 		return tool_fail(&err);
@@ -599,8 +658,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		e820_print_xen(stdout, &sim.machine);
 	}
 	if (show & SHOW_E820)
-		print_e820(&sim);
-	if ((show & SHOW_DUMP) && print_dump(&sim, &err) < 0)
+		simulation_print_e820(stdout, &sim);
+	if ((show & SHOW_DUMP) && simulation_print_dump(stdout, &sim, &err) < 0)
 		goto fail;
 	if ((show & SHOW_RUNS) && print_runs(&sim, &err) < 0)
 		goto fail;
@@ -609,6 +668,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	if (show & SHOW_SUMMARY)
 		print_summary(&sim);
 	if ((show & SHOW_DIAGRAM) && simulation_diagram(stdout, &sim, 120, &err) < 0)
+		goto fail;
+	if ((show & SHOW_WHY) && doctor_why(stdout, &sim, o.cmdline, &err) < 0)
 		goto fail;
 	if (svg && write_svg(svg, &sim, &err) < 0)
 		goto fail;

@@ -36,5 +36,6 @@ int cmd_dump(int argc, char *argv[]);
 int cmd_e820(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_live(int argc, char *argv[]);
+int cmd_doctor(int argc, char *argv[]);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xen/machine-map.h"
 #include "xen/model.h"
 #include "xen/xenlog.h"
 

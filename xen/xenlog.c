@@ -361,10 +361,15 @@ static int parse_lines(const char *name, const char *buf, size_t len, struct xen
 	return rc < 0 ? rc : 0;
 }
 
+/* Xen's own map: not the e820-verbose "Initial" one unless asked, and
+ * never the "Dom0 memory map:" Xen prints for a PVH dom0 (what the dom0
+ * gets, not what the machine has). */
 static bool is_xen_map(const struct e820_map *m, bool initial)
 {
 	bool is_initial = m->header && !strncmp(m->header, "Initial", 7);
 
+	if (m->header && strstr(m->header, "Dom0 memory map"))
+		return false;
 	return m->kind && (!strcmp(m->kind, "xen") || !strcmp(m->kind, "xen-old")) &&
 	       is_initial == initial;
 }
@@ -460,14 +465,11 @@ fail:
 	return rc;
 }
 
-int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
+int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_err *err)
 {
 	const char *name = path;
-	char *buf;
-	size_t len;
 	int fd, rc;
 
-	memset(log, 0, sizeof(*log));
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 		name = "<stdin>";
@@ -477,12 +479,68 @@ int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *e
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
 					      strerror(errno));
 	}
-	rc = e820_read_fd(fd, name, &buf, &len, err);
+	rc = e820_read_fd(fd, name, buf, len, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
+	return rc;
+}
+
+int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
+		 size_t max, size_t *nr, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	struct e820_text_line l;
+	struct xenlog_boot *b = NULL;
+	int rc;
+
+	*nr = 0;
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
 	if (rc)
 		return rc;
-	rc = xenlog_parse_buffer(name, buf, len, log, err);
+	while ((rc = e820_text_next(t, &l)) > 0) {
+		const char *c = l.content;
+
+		rc = 0;
+		if (!l.xen)
+			continue;
+		if (!strncmp(c, "Xen version ", 12) && c[12] >= '0' && c[12] <= '9') {
+			if (*nr == max) {
+				/* keep the newest ones */
+				memmove(boots, boots + 1, (max - 1) * sizeof(*boots));
+				(*nr)--;
+			}
+			b = &boots[(*nr)++];
+			memset(b, 0, sizeof(*b));
+			b->first_line = l.line;
+		} else if (!b && *nr == 0 && max) {
+			/* a log cut before its "Xen version" line */
+			b = &boots[(*nr)++];
+			memset(b, 0, sizeof(*b));
+			b->first_line = l.line;
+		}
+		if (!b)
+			continue;
+		if (strstr(c, "RAM map:"))
+			b->has_map = true;
+		if (strstr(c, "*** Building a PV") || strstr(c, "*** LOADING DOMAIN 0 ***") ||
+		    strstr(c, "Panic on CPU") || strstr(c, "*** Building a PVH"))
+			b->has_dom0_or_panic = true;
+	}
+	e820_text_close(t);
+	return rc < 0 ? rc : 0;
+}
+
+int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(log, 0, sizeof(*log));
+	rc = xenlog_read_file(path, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = xenlog_parse_buffer(strcmp(path, "-") ? path : "<stdin>", buf, len, log, err);
 	free(buf);
 	return rc;
 }

@@ -25,6 +25,17 @@ run 0 dump --example seed --kernel 6.1 --kconfig XEN_BALLOON_MEMORY_HOTPLUG=n
 printf ' [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n' >"$tmp/want"
 cmp -s "$tmp/want" "$tmp/out" || { fail "modern seed dump (modern-dump-of-seed)"; diff -u "$tmp/want" "$tmp/out"; }
 
+# The log and --show e820 print the kernel's map with one printer: an E820
+# type 128 entry is "usable" in both under 6.1 (doc/behaviours.md#reserved-kern-usable),
+# "type 128" in both once the type was removed (6.10).
+printf '0x0 +0x9f000 usable\n0x9f000 +0x1000 reserved\n0x100000 +0x7ff00000 usable\n0x80000000 +0x100000 type 128\n' >"$tmp/t128"
+for k in 6.1:usable 6.12:'type 128'; do
+	run 0 simulate --e820 "$tmp/t128" --kernel "${k%%:*}" --dom0-mem 512M,max:512M --show log,e820
+	want="Xen: [mem 0x0000000080000000-0x00000000800fffff] ${k#*:}"
+	[ "$(grep -cxF -- "$want" "$tmp/out")" -eq 2 ] ||
+		fail "--kernel ${k%%:*} --show log,e820: '$want' in the log and the e820 section: $(grep -F 0x0000000080000000 "$tmp/out")"
+done
+
 # JSON: one object with the contract's keys, readable by p2msim diff, and
 # its runs agree with the run list
 run 0 simulate --example pc-2G --json
@@ -57,6 +68,19 @@ has "over [0, max_pfn): pfn 4294672255, identity 262273, missing 32768, foreign 
 has "check: P2M, M2P and hypervisor invariants hold"
 run 0 simulate --e820 "$tmp/16t.e820" --check --json
 grep -Eq '"nr_pages": ?4294672255' "$tmp/out" || fail "16 TiB --json: nr_pages"
+# the tree kernels graft the builder's extents and release gaps a run at a
+# time: the same host under 2.6.39 and 3.2 (each maps what its limit allows)
+for k in 2.6.39 3.2; do
+	(ulimit -v 1048576 && "$P2MSIM" simulate --kernel $k --e820 "$tmp/16t.e820" --show summary \
+		--check) >"$tmp/out" 2>"$tmp/err" || fail "16 TiB full dom0, $k: $(head -3 "$tmp/err")"
+	has "check: P2M, M2P and hypervisor invariants hold"
+done
+# with too little memory the one error line says what did not fit
+(ulimit -v 100000 && "$P2MSIM" simulate --e820 "$tmp/16t.e820") >"$tmp/out" 2>"$tmp/err" &&
+	fail "16 TiB full dom0 in 100 MB of address space succeeded"
+err_is_one_line "16 TiB full dom0 in 100 MB"
+grep -q 'a dom0 of 4294672255 pages (16383 GiB) does not fit in the memory' "$tmp/err" ||
+	fail "16 TiB in 100 MB: $(cat "$tmp/err")"
 
 # ballooning as xl mem-set does: the lab capture pc-2G-dom0-512M-balloon-to-384M
 run 0 simulate --example pc-2G --balloon 384m,512m --check
@@ -110,5 +134,51 @@ run 0 simulate --help
 has "--kernel VER"
 run 0 simulate --example list
 has "seed"
+
+# eras: releases as users have them, Xen's version, whole boot logs
+eras="${top_srcdir:-.}/tests/data/fidelity/eras"
+for k in 5.10.223 6.1.158 5.10.0-32-amd64 6.12.117+deb13-amd64 'Debian 5.10.223-1'; do
+	run 0 simulate --example pc-2G --kernel "$k" --show summary
+done
+has "kernel 5.10.223 [Debian 5.10.223-1]"
+run 0 simulate --example pc-2G --kernel 9.99 --show summary
+grep -q "warning: kernel 9.99 is newer" "$tmp/err" || fail "--kernel 9.99: no warning naming it"
+run 0 simulate --example pc-2G --xen 4.99 --show summary
+grep -q "warning: Xen 4.99 is newer" "$tmp/err" || fail "--xen 4.99: no warning naming it"
+run 1 simulate --example pc-2G --xen foo
+err_is_one_line "--xen foo"
+grep -q "known: .*4.14.*4.20" "$tmp/err" || fail "--xen foo: the known versions are not listed"
+run 0 simulate --xen list
+has "deny-lapic-page-only"
+has "4.20.1 4.19.2 4.18.5"
+run 0 simulate --kernel list
+has "5.10.67 5.4.148"
+# the dom0's half of a serial console: kernel and command line, Xen 4.20's
+# LAPIC-only range
+run 0 simulate --xen-log "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" --show log,summary
+has "kernel 6.12.117 [Linux version 6.12.117+deb13-amd64"
+has 'kernel command line from the dom0'"'"'s "Command line" line'
+has "Xen: [mem 0x00000000fee00000-0x00000000fee00fff] reserved"
+run 1 simulate --xen-log "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" --map 1
+err_is_one_line "--map with --xen-log"
+# two boots in one file: the last complete one, said in a note
+cat "$eras/xen4.14-linux5.10/pc-5G-dom0-4G/boot-log.txt" \
+    "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt" >"$tmp/two.txt"
+sed -n '1,60p' "$eras/xen4.14-linux5.10/q35-3G-dom0-512M/boot-log.txt" >>"$tmp/two.txt"
+run 0 simulate --xen-log "$tmp/two.txt" --show summary
+has "holds 3 Xen boots; the last complete one"
+has "kernel 6.12.117"
+has "max_pfn 0x20080"
+# Xen's own stops, in Xen's words: a 256 MiB host without dom0_mem, and RAM
+# only in pieces under 128 MiB with dom0_mem=128M
+printf '0x0 +640K usable\n1M +255M usable\n' >"$tmp/h256.txt"
+run 1 simulate --e820 "$tmp/h256.txt"
+err_is_one_line "256 MiB host"
+grep -q "Panic on CPU 0: Not enough RAM for domain 0 allocation" "$tmp/err" ||
+	fail "256 MiB host: not Xen's words"
+printf '0x0 +640K usable\n1M +100M usable\n120M +100M usable\n240M +100M usable\n' >"$tmp/pieces.txt"
+run 1 simulate --e820 "$tmp/pieces.txt" --dom0-mem 128M
+grep -q "Panic on CPU 0: Domain 0 allocation is too small for kernel image" "$tmp/err" ||
+	fail "dom0_mem=128M: not Xen's words"
 
 cli_done "p2msim simulate and dump command lines"

@@ -34,7 +34,7 @@
 #include "balloon/balloon.h"
 #include "debugfs-dump/dump.h"
 #include "hv/hv.h"
-#include "setup/setup.h"
+#include "sim/sim.h"
 #include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -94,7 +94,7 @@ static void balloon(struct simulation *sim, const char *target)
 	if (balloon_xl_parse_mem(target, &kib, NULL) || kib / 4 > MAX_PAGES_FUZZED)
 		return;
 	p2msim_err_clear(&err);
-	rc = balloon_new_for_simulation(&b, sim, no_log, NULL, &err);
+	rc = simulation_balloon_new(&b, sim, no_log, NULL, &err);
 	if (rc) {
 		FUZZ_CHECK_ERR(rc, err);
 		return;

@@ -16,6 +16,7 @@
  * number of RESERVED entries, with the same bytes of every other type.
  */
 #include "xen/dom0-mem.h"
+#include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup/kernlog.c - the dom0 half of a boot log; see setup/kernlog.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e820/e820-internal.h"
+#include "setup/kernlog.h"
+
+/* The beginnings of the lines a dom0 prints as its memory setup's result
+ * (arch/x86/xen/setup.c, p2m.c, the E820 printers). */
+static const char *const outcome_prefixes[] = {
+	"Xen: [mem ",			/* the kernel's E820, 3.x and later */
+	"Xen: 0",			/* ... 2.6.x: " Xen: 0000000000000000 - ..." */
+	"user: [mem ",			/* after mem=/memmap= */
+	"user: 0",
+	"BIOS-provided physical RAM map",
+	"user-defined physical RAM map",
+	"e820: ",			/* e820__update_table and friends */
+	"Released ",			/* "Released N page(s)" */
+	"Remapped ",			/* "Remapped N page(s)", "... non-RAM page(s)" */
+	"Set ",				/* "Set N page(s) to 1-1 mapping" */
+	"Freeing ",			/* "Freeing  a-b pfn range: N pages freed" */
+	"Populating ",			/* "Populating a-b pfn range: N pages added" */
+	"p2m virtual area at ",
+	"initrd moved from ",
+	"RAMDISK: ",
+	"Xen hypervisor allocated ",	/* "... kernel memory conflicts with E820 map" */
+	"Failed to update kernel mapping",
+	"kernel BUG at ",
+	"xen:balloon: ",
+	"Memory: ",
+};
+
+bool kernlog_is_outcome(const char *content)
+{
+	while (e820_is_space(*content))
+		content++;
+	for (size_t i = 0; i < sizeof(outcome_prefixes) / sizeof(outcome_prefixes[0]); i++)
+		if (!strncmp(content, outcome_prefixes[i], strlen(outcome_prefixes[i])))
+			return true;
+	return false;
+}
+
+static int keep(char **dst, const char *s)
+{
+	size_t n = strlen(s);
+	char *d;
+
+	while (n && e820_is_space(s[n - 1]))
+		n--;
+	d = malloc(n + 1);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static const char *after(const char *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return strncmp(c, lit, n) ? NULL : c + n;
+}
+
+int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
+			 struct p2msim_err *err)
+{
+	struct e820_text *t;
+	struct e820_text_line l;
+	bool kernel_cmdline = false;	/* the cmdline came from "Kernel command line:" */
+	int rc;
+
+	memset(kl, 0, sizeof(*kl));
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
+	if (rc)
+		return rc;
+	while ((rc = e820_text_next(t, &l)) > 0) {
+		const char *c = l.content, *v;
+
+		rc = 0;
+		if (l.xen)
+			continue;
+		while (e820_is_space(*c))
+			c++;
+		if (!*c)
+			continue;
+		kl->nr_lines++;
+		if (kernlog_is_outcome(c)) {
+			kl->nr_outcome_lines++;
+		} else if (!strncmp(c, "Linux version ", 14) && c[14] >= '0' && c[14] <= '9') {
+			/* a new boot: its command line follows */
+			rc = keep(&kl->version_line, c);
+			kl->version_lineno = l.line;
+			kl->nr_version_lines++;
+			free(kl->cmdline);
+			kl->cmdline = NULL;
+			kl->cmdline_lineno = 0;
+		} else if ((v = after(c, "Command line:")) != NULL) {
+			while (e820_is_space(*v))
+				v++;
+			if (!kl->cmdline || kernel_cmdline) {
+				rc = keep(&kl->cmdline, v);
+				kl->cmdline_lineno = l.line;
+				kernel_cmdline = false;
+			}
+		} else if ((v = after(c, "Kernel command line:")) != NULL && !kl->cmdline) {
+			while (e820_is_space(*v))
+				v++;
+			rc = keep(&kl->cmdline, v);
+			kl->cmdline_lineno = l.line;
+			kernel_cmdline = true;
+		}
+		if (rc)
+			break;
+	}
+	e820_text_close(t);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			p2msim_err_set(err, rc, "out of memory");
+		kernlog_free(kl);
+		return rc;
+	}
+	return 0;
+}
+
+void kernlog_free(struct kernlog *kl)
+{
+	free(kl->version_line);
+	free(kl->cmdline);
+	memset(kl, 0, sizeof(*kl));
+}

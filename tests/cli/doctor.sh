@@ -1,0 +1,66 @@
+#!/bin/sh
+# tests/cli/doctor.sh - "p2msim doctor" from the outside: a failing lab
+# boot gets its cause and a fix, a good one exits 0, stdin works, bad logs
+# get one line, --json/--why/--matrix and simulate --show why / --matrix.
+set -u
+
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+
+D="$top_srcdir/tests/data/doctor"
+has() { grep -qF -- "$1" "$tmp/out" || fail "output lacks '$1'"; }
+err_has() {
+	grep -qF -- "$1" "$tmp/err" || fail "error lacks '$1': $(cat "$tmp/err")"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "expected one error line, got: $(cat "$tmp/err")"
+}
+
+# 6.1 with mem= below its pages: reproduced, explained, fixed by dropping mem=
+run 1 doctor "$D/lab-pc-2G-dom0-linux-mem384M.console"
+has "reproduced: 0 difference(s) in 5 compared line(s)"
+has "verdict: the boot fails in the dom0 kernel: kernel BUG at arch/x86/xen/setup.c:314!"
+has "('mem=384M' on the kernel command line)"
+has "  1. kernel command line: drop mem=384M"
+
+# the same from stdin
+"$P2MSIM" doctor - <"$D/lab-pc-2G-dom0-linux-mem384M.console" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] || fail "doctor -: exit status"
+has "  1. kernel command line: drop mem=384M"
+
+# a boot that came up: exit 0, no fix
+run 0 doctor "$D/lab-pc-5G-dom0-4G.console"
+has "verdict: the boot is fine; nothing to fix"
+
+# JSON: the contract's keys
+run 1 doctor --json --kernel 6.1 "$D/cheese-nvs-in-kernel-k6.1.console"
+for key in boot stage cause reproduced differences fixes change xen kernel xen_cmdline \
+	   kernel_cmdline; do
+	grep -q "\"$key\":" "$tmp/out" || fail "JSON lacks \"$key\""
+done
+grep -q '"boot":"fails"' "$tmp/out" || fail "JSON: boot"
+grep -q '"stage":"kernel"' "$tmp/out" || fail "JSON: stage"
+grep -q '"kernel":"6.12"' "$tmp/out" || fail "JSON: the 6.12 fix"
+
+# --why and simulate --show why
+run 0 doctor --why "$D/lab-pc-5G-dom0-4G.console"
+has "remapped (rule remap)"
+run 0 simulate --example pc-5G --show why
+has "[mem 0x00000000bffe0000-0x00000000bfffffff] reserved"
+
+# --matrix on doctor and simulate
+run 0 doctor --matrix --kernel 5.10,6.1,6.12 "$D/cheese-nvs-in-kernel-k6.1.console"
+grep -q '^6.1 .* no .*conflicts with E820 map' "$tmp/out" || fail "matrix: 6.1 fails"
+grep -q '^6.12 .* yes ' "$tmp/out" || fail "matrix: 6.12 boots"
+run 0 simulate --example pc-2G --matrix --kernel 4.19,6.1
+[ "$(grep -c ' yes ' "$tmp/out")" -eq 2 ] || fail "simulate --matrix: two kernels boot"
+
+# logs doctor cannot read: one line saying what was found
+printf 'hello\n' >"$tmp/none.txt"
+run 1 doctor "$tmp/none.txt"
+err_has "no boot in it"
+run 1 doctor "$D/lab-tcg-cpu-max-smap-dom0-crash.txt"
+err_has "cut before Xen printed its memory map"
+run 1 doctor "$tmp/missing.txt"
+err_has "missing.txt"
+run 2 doctor
+run 2 doctor --bogus "$tmp/none.txt"
+
+cli_done "doctor"
