@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "doctor/doctor.h"
 #include "hv/hv.h"
 #include "p2m/p2m.h"
 #include "sim/sim.h"
@@ -559,6 +560,108 @@ static void bench_full_dom0_16t(void)
 	unlink(big);
 }
 
+/* --- matrix_vs_simulations, doctor_4M_log_vs_simulate (doctor/) ------------------------ */
+
+/* Every kernel release the behaviour table names under three Xens on the
+ * 16 TiB host: the matrix against the same simulations run one by one. */
+static void bench_matrix(void)
+{
+	static const char *const xens[] = { "4.14", "4.17", "4.20" };
+	const char *kernels[64];
+	size_t nk = doctor_kernel_releases(kernels, 64);
+	char big[] = "/tmp/p2msim-bench-XXXXXX";
+	char *map = map_16t();
+	struct simulation_options o;
+	struct p2msim_err err = { 0 };
+	double t_matrix, t_sum = 0, t0;
+	FILE *devnull = fopen("/dev/null", "w");
+
+	if (!devnull)
+		die("/dev/null", NULL);
+	write_map(big, map);
+	free(map);
+	simulation_options_init(&o);
+	o.e820_path = big;
+	o.dom0_mem = "8G,max:8G";
+	t0 = now();
+	for (size_t i = 0; i < nk * 3; i++) {
+		struct simulation_options one = o;
+		struct simulation sim;
+
+		one.kernel = kernels[i / 3];
+		one.xen = xens[i % 3];
+		(void)simulation_run(&one, &sim, NULL);	/* a kernel that stops counts too */
+		simulation_free(&sim);
+	}
+	t_sum = now() - t0;
+	t0 = now();
+	if (doctor_matrix(devnull, &o, kernels, nk, xens, 3, &err) < 0)
+		die("matrix", &err);
+	t_matrix = now() - t0;
+	fclose(devnull);
+	printf("matrix_vs_simulations: %.2f\n", t_matrix / t_sum);
+	fprintf(stderr, "  (%zu kernels x 3 Xens on the 16 TiB host: matrix %.0f ms, the same "
+		"simulations one by one %.0f ms)\n", nk, t_matrix * 1e3, t_sum * 1e3);
+	unlink(big);
+}
+
+/* A 4 MiB serial console: the lab's pc-5G boot (Xen 4.17, Debian 6.1, it
+ * comes up) followed by the rest of a long-running dom0's console.  doctor
+ * on it against one simulate of its machine from the same log. */
+static void bench_doctor_log(void)
+{
+	const char *top = getenv("top_srcdir");
+	char src[1024], path[] = "/tmp/p2msim-bench-XXXXXX";
+	FILE *in, *out;
+	char buf[4096];
+	size_t n, total = 0;
+	double best_d = 1e9, best_s = 1e9;
+	int fd;
+
+	snprintf(src, sizeof(src), "%s/tests/data/doctor/lab-pc-5G-dom0-4G.console",
+		 top ? top : P2MSIM_SRCDIR);
+	in = fopen(src, "r");
+	fd = mkstemp(path);
+	if (!in || fd < 0 || !(out = fdopen(fd, "w")))
+		die(src, NULL);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		total += fwrite(buf, 1, n, out);
+	fclose(in);
+	for (unsigned long i = 0; total < (4UL << 20); i++)
+		total += (size_t)fprintf(out, "[%5lu.%06lu] eth0: link up, 1000Mbps, full-duplex, "
+					 "lpa 0x45E1 (%lu)\n", 20 + i / 1000, i % 1000 * 997, i);
+	fclose(out);
+	for (int round = 0; round < 3; round++) {
+		struct doctor_options d;
+		struct doctor_report r;
+		struct simulation_options o;
+		struct simulation sim;
+		struct p2msim_err err = { 0 };
+		double t0 = now(), t;
+
+		doctor_options_init(&d);
+		if (doctor_run(path, &d, &r, &err) < 0 || r.fails)
+			die("doctor", &err);
+		t = now() - t0;
+		doctor_report_free(&r);
+		if (t < best_d)
+			best_d = t;
+		simulation_options_init(&o);
+		o.xen_log_path = path;
+		t0 = now();
+		if (simulation_run(&o, &sim, &err) < 0)
+			die("simulate", &err);
+		t = now() - t0;
+		simulation_free(&sim);
+		if (t < best_s)
+			best_s = t;
+	}
+	printf("doctor_4M_log_vs_simulate: %.2f\n", best_d / best_s);
+	fprintf(stderr, "  (a %zu KiB serial console: doctor %.0f ms, simulate --xen-log %.0f ms)\n",
+		total >> 10, best_d * 1e3, best_s * 1e3);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -570,6 +673,8 @@ int main(int argc, char **argv)
 		{ "runs", bench_runs_16t },
 		{ "identity", bench_identity_1t },
 		{ "private", bench_private_pages },
+		{ "matrix", bench_matrix },
+		{ "doctor", bench_doctor_log },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

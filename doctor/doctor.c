@@ -71,15 +71,14 @@ static int spool(const char *buf, size_t len, char *path, size_t size, struct p2
 }
 
 /* What kind of log this is, as one-line errors. */
-static int check_log(const char *name, const struct doctor_outcome *out, int xrc,
-		     const struct xenlog *xl, unsigned int last_line, bool have_map_file,
-		     struct p2msim_err *err)
+static int check_log(const char *name, const struct doctor_outcome *out, unsigned int last_line,
+		     bool have_map_file, struct p2msim_err *err)
 {
 	if (out->hvm)
 		return p2msim_err_set(err, -EINVAL, "%s:%u: the log of a Linux HVM guest "
 				      "('Hypervisor detected: Xen HVM'): an HVM guest has no P2M; "
 				      "doctor reads PV dom0 boots", name, out->hvm_line);
-	if (xrc == -ENOENT) {
+	if (!out->nr_xen_lines) {
 		if (!out->nr_kernel_lines)
 			return p2msim_err_set(err, -EINVAL, "%s: no boot in it: no Xen line ('(XEN) "
 					      "...') and no dom0 kernel line in %u line(s)", name,
@@ -91,11 +90,11 @@ static int check_log(const char *name, const struct doctor_outcome *out, int xrc
 					      out->nr_kernel_lines);
 		return 0;
 	}
-	if (xl->dom0_type == XENLOG_DOM0_PVH || out->pvh)
+	if (out->pvh)
 		return p2msim_err_set(err, -EINVAL, "%s:%u: a PVH dom0 ('*** Building a PVH Dom0 "
 				      "***'): it has no P2M to set up; doctor reads PV dom0 boots",
 				      name, out->pvh_line);
-	if (!xl->e820.nr && !have_map_file)
+	if (!out->last_xen_map_line && !have_map_file)
 		return p2msim_err_set(err, -EINVAL, "%s: the log is cut before Xen printed its "
 				      "memory map (%u Xen line(s), the last input line is %u)",
 				      name, out->nr_xen_lines, last_line);
@@ -256,24 +255,47 @@ void doctor_sim_options(const struct doctor_report *r, const struct doctor_optio
 	so->kconfig = o->kconfig;
 }
 
-static void xen_version(struct doctor_report *r, const struct xenlog *xl)
-{
-	unsigned int major, minor;
-
-	if (xl->xen_version && sscanf(xl->xen_version, "%u.%u", &major, &minor) == 2)
-		snprintf(r->xen, sizeof(r->xen), "%u.%u", major, minor);
-}
-
 static int verdict(struct doctor_report *r)
 {
 	if (r->log.stage != DOCTOR_STAGE_NONE) {
 		r->fails = true;
 		r->stage = r->log.stage;
-	} else if (r->sim.res.crashed) {
+	} else if (r->model.stage != DOCTOR_STAGE_NONE) {
 		r->fails = true;
-		r->stage = DOCTOR_STAGE_KERNEL;
+		r->stage = r->model.stage;
 	}
 	r->reproduced = r->nr_differences == 0 && r->nr_rows > 0;
+	return 0;
+}
+
+/* The command lines of the boot, for the cause and the fixes: the kernel's
+ * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
+static int command_lines(struct doctor_report *r, const struct doctor_options *o,
+			 const char *name, const char *buf, size_t len, struct p2msim_err *err)
+{
+	struct kernlog kl;
+	struct xenlog xl;
+	int rc = 0;
+
+	if (o->cmdline) {
+		r->kernel_cmdline = strdup(o->cmdline);
+	} else if ((rc = kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
+		r->kernel_cmdline = strdup(kl.cmdline ? kl.cmdline : "");
+		kernlog_free(&kl);
+	}
+	if (rc < 0)
+		return rc;
+	if (o->xen_cmdline) {
+		r->xen_cmdline = strdup(o->xen_cmdline);
+	} else if (r->log.nr_xen_lines && xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+		if (xl.cmdline)
+			r->xen_cmdline = strdup(xl.cmdline);
+		xenlog_free(&xl);
+		if (!r->xen_cmdline)
+			r->xen_cmdline = strdup("");
+	}
+	if (!r->kernel_cmdline || (r->log.nr_xen_lines && !r->xen_cmdline))
+		return oom(err);
 	return 0;
 }
 
@@ -281,15 +303,12 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	       struct p2msim_err *err)
 {
 	struct simulation_options so;
-	struct xenlog xl;
 	struct p2msim_err e = { 0 };
 	char spooled[4096] = "", *buf = NULL;
 	const char *log_path = path, *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len = 0;
 	unsigned int last_line;
-	struct kernlog kl;
-	bool have_kl = false;
-	int rc, xrc;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	doctor_outcome_init(&r->log);
@@ -304,71 +323,10 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	for (size_t i = 0; i < len; i++)
 		last_line += buf[i] == '\n';
 	rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	if (rc == 0)
+		rc = check_log(name, &r->log, last_line, o->e820_path != NULL, err);
 	if (rc < 0)
 		goto out;
-	xrc = xenlog_parse_buffer(name, buf, len, &xl, &e);
-	if (xrc < 0 && xrc != -ENOENT) {
-		if (err)
-			*err = e;
-		rc = xrc;
-		goto out;
-	}
-	rc = check_log(name, &r->log, xrc, &xl, last_line, o->e820_path != NULL, err);
-	if (rc == 0 && o->xen)
-		snprintf(r->xen, sizeof(r->xen), "%s", o->xen);
-	else if (rc == 0 && xrc == 0) {
-		xen_version(r, &xl);
-	}
-	if (rc == 0 && xrc == 0 && xl.cmdline && !(r->xen_cmdline = strdup(xl.cmdline)))
-		rc = oom(err);
-	if (xrc == 0)
-		xenlog_free(&xl);
-	if (rc < 0)
-		goto out;
-	if (o->xen_cmdline) {
-		free(r->xen_cmdline);
-		if (!(r->xen_cmdline = strdup(o->xen_cmdline))) {
-			rc = oom(err);
-			goto out;
-		}
-	}
-
-	/* the dom0's inputs: its release and command line (setup/kernlog.h) */
-	rc = kernlog_parse_buffer(name, buf, len, &kl, err);
-	if (rc < 0)
-		goto out;
-	have_kl = true;
-	if (o->kernel || kl.version_line) {
-		struct kernel_model km;
-
-		rc = kernel_model_init(&km, o->kernel ? o->kernel : kl.version_line, &o->kconfig, err);
-		if (rc < 0)
-			goto out;
-		snprintf(r->kernel, sizeof(r->kernel), "%s", km.release);
-		if (!o->kernel)
-			doctor_note(r, "kernel %s from the log's 'Linux version' line %u", r->kernel,
-				    kl.version_lineno);
-	} else {
-		snprintf(r->kernel, sizeof(r->kernel), "%s", KERNEL_DEFAULT_VERSION);
-		doctor_note(r, "the log names no kernel (no 'Linux version' line): %s assumed; "
-			    "give --kernel", KERNEL_DEFAULT_VERSION);
-	}
-	if (kl.nr_version_lines > 1)
-		doctor_note(r, "the log holds %u boots: the last one is read",
-			    kl.nr_version_lines);
-	if (o->cmdline) {
-		r->kernel_cmdline = strdup(o->cmdline);
-	} else if (kl.cmdline) {
-		r->kernel_cmdline = strdup(kl.cmdline);
-		doctor_note(r, "kernel command line from the log's line %u", kl.cmdline_lineno);
-	} else {
-		r->kernel_cmdline = strdup("");
-		doctor_note(r, "the log holds no kernel command line: none assumed");
-	}
-	if (!r->kernel_cmdline) {
-		rc = oom(err);
-		goto out;
-	}
 	if (!strcmp(path, "-")) {
 		rc = spool(buf, len, spooled, sizeof(spooled), err);
 		if (rc < 0)
@@ -376,11 +334,23 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		log_path = spooled;
 	}
 
-	/* reproduce */
-	doctor_sim_options(r, o, log_path, &so);
-	p2msim_err_clear(&e);
+	/* reproduce: the log's inputs as `simulate --xen-log` reads them */
+	simulation_options_init(&so);
+	so.xen_log_path = log_path;
+	so.e820_path = o->e820_path;
+	so.kernel = o->kernel;
+	so.xen = o->xen;
+	so.cmdline = o->cmdline;
+	so.xen_cmdline = o->xen_cmdline;
+	so.kconfig = o->kconfig;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
+	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
+		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
+	if (r->sim.xen.version[0])
+		snprintf(r->xen, sizeof(r->xen), "%u.%u", r->sim.xen.major, r->sim.xen.minor);
+	for (unsigned int i = 0; i < r->sim.nr_notes; i++)
+		doctor_note(r, "%s", r->sim.notes[i]);
 	if (r->sim_rc < 0 && r->sim_rc != -EFAULT) {
 		snprintf(r->sim_error, sizeof(r->sim_error), "%s", e.msg);
 		/* a simulation that cannot run at all on a boot the log says
@@ -393,12 +363,24 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		}
 	}
 	rc = doctor_outcome_from_lines(r->sim.res.log, r->sim.res.nr_log, &r->model, err);
+	/* Xen's own stop (its dom0 builder's panics): no kernel ran */
+	if (rc == 0 && r->sim_rc == -EFAULT && !r->sim.res.crashed) {
+		const char *w = strstr(e.msg, "Panic on CPU 0: ");
+
+		r->model.stage = DOCTOR_STAGE_XEN;
+		snprintf(r->model.failure, sizeof(r->model.failure), "%.*s",
+			 (int)sizeof(r->model.failure) - 1, w ? w + strlen("Panic on CPU 0: ") : e.msg);
+		snprintf(r->sim_error, sizeof(r->sim_error), "%s", e.msg);
+	}
 	if (rc == 0)
 		rc = compare(r);
 	if (rc == -ENOMEM)
 		rc = oom(err);
 	if (rc == 0)
 		rc = verdict(r);
+	/* the command lines matter to the cause and the fixes only */
+	if (rc == 0 && r->fails)
+		rc = command_lines(r, o, name, buf, len, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)
@@ -406,8 +388,6 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 out:
 	if (spooled[0])
 		unlink(spooled);
-	if (have_kl)
-		kernlog_free(&kl);
 	free(buf);
 	return rc;
 }

@@ -158,6 +158,14 @@ int doctor_explain(struct doctor_report *r, struct p2msim_err *err)
 				    "predicts it does");
 		return 0;
 	}
+	if (r->model.stage == DOCTOR_STAGE_XEN) {
+		snprintf(r->cause, sizeof(r->cause),
+			 "Xen %s's dom0 builder cannot give dom0 its pages (nr_pages %#" PRIx64
+			 ", max_pages %#" PRIx64 ") from this machine's RAM and panics: '%s' "
+			 "(dom0-build-panics, in Xen since 4.0; see --xen list)",
+			 r->sim.xen.version, r->sim.nr_pages, r->sim.max_pages, r->model.failure);
+		return 0;
+	}
 	if (r->sim_rc < 0 && r->sim_rc != -EFAULT) {
 		snprintf(r->cause, sizeof(r->cause), "%s", r->sim_error);
 		return 0;

@@ -485,7 +485,7 @@ int doctor_search_fixes(struct doctor_report *r, const struct doctor_options *o,
 	struct search s = { .r = r, .o = o, .log_path = log_path };
 	int rc;
 
-	if (!r->sim.res.crashed) {
+	if (!r->sim.res.crashed && r->model.stage != DOCTOR_STAGE_XEN) {
 		doctor_note(r, "no fix searched: the simulation does not reproduce the stop, so "
 			    "no change could be verified");
 		return 0;

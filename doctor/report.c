@@ -26,8 +26,9 @@ int doctor_print(FILE *f, const struct doctor_report *r)
 
 	fprintf(f, "boot: %s%s%s, kernel %s\n", r->name, r->xen[0] ? ", Xen " : "", r->xen,
 		r->kernel);
-	fprintf(f, "kernel command line: %s\n", r->kernel_cmdline && *r->kernel_cmdline ?
-		r->kernel_cmdline : "(none)");
+	if (r->kernel_cmdline)
+		fprintf(f, "kernel command line: %s\n", *r->kernel_cmdline ? r->kernel_cmdline :
+			"(none)");
 	if (r->xen_cmdline)
 		fprintf(f, "Xen command line: %s\n", r->xen_cmdline);
 	for (unsigned int i = 0; i < r->nr_notes; i++)

@@ -136,7 +136,7 @@
  * frame ops (the synthetic numbering) private leaf pages get frames by
  * their place, leaf_frame_base + pfn / 512, and p2m_read_frame() finds
  * them by arithmetic.  cfg.materialise turns implicit leaves off, to
- * measure and test the other form.
+ * measure and test the other form (doc/design-p2m.md#implicit-leaves).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -628,8 +628,10 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		note(sim, "boot layout from Xen's log");
 	} else {
 		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
-		note(sim, "boot layout assumed (no Xen log): kernel pfn %#llx-%#llx, page tables "
-		     "%#llx-%#llx, initrd %#llx-%#llx", (unsigned long long)sim->layout.kernel_start,
+		note(sim, "boot layout assumed (%s): kernel pfn %#llx-%#llx, page tables "
+		     "%#llx-%#llx, initrd %#llx-%#llx",
+		     have_log ? "Xen's log has no VIRTUAL MEMORY ARRANGEMENT" : "no Xen log",
+		     (unsigned long long)sim->layout.kernel_start,
 		     (unsigned long long)sim->layout.kernel_end,
 		     (unsigned long long)sim->layout.pt_start,
 		     (unsigned long long)sim->layout.pt_end,

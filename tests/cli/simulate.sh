@@ -59,7 +59,7 @@ has "remapped 262273"
 
 # a 16 TiB host, dom0 with all its RAM (no dom0_mem): the builder's chunks,
 # the early list, remapping and the checks go a run at a time, so this fits
-# in 1 GiB of address space and a second or so (doc/design-p2m.md)
+# in 1 GiB of address space and a second or so (doc/design-p2m.md#implicit-leaves)
 # AddressSanitizer reserves terabytes of shadow address space: no -v limit there
 vlimit=1048576
 [ "${P2MSIM_SANITIZERS:-no}" = yes ] && vlimit=unlimited
