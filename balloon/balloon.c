@@ -63,82 +63,46 @@
 #define WAIT_IDLE 3600		/* BP_DONE / BP_ECANCELED: 3600 * HZ */
 #define STALL_STEPS 1000	/* no-progress iterations before run() stops */
 
-static const struct balloon_policy policies[] = {
-	{
-		.name = "2.6.39",
-		.init_line = "xen/balloon: Initialising balloon driver.",
-		.max_retry_count = BALLOON_RETRY_UNLIMITED,
-		.max_schedule_delay = 32,
-		.legacy_worker = true,
-		.max_pfn_hint = BALLOON_MAX_PFN_KEEP,
-		.section_pages = 32768,
-	},
-	{
-		.name = "6.1",
-		.init_line = "xen:balloon: Initialising balloon driver",
-		.subtract_released = true,
-		.max_retry_count = 4,
-		.max_schedule_delay = 32,
-		.limit_to_available = true,
-		.hotplug = true,
-		.kthread = true,
-		.p2m_generation = true,
-		.max_pfn_hint = BALLOON_MAX_PFN_ALIGNED,
-		.section_pages = 32768,
-	},
-	{
-		.name = "6.12",
-		.init_line = "xen:balloon: Initialising balloon driver",
-		.subtract_released = true,
-		.max_retry_count = 4,
-		.max_schedule_delay = 32,
-		.limit_to_available = true,
-		.hotplug = true,
-		.kthread = true,
-		/* Debian 6.12 (XEN_UNPOPULATED_ALLOC=y) leaves the extra
-		 * regions missing and hot-plugs at 4 GiB (xen-lab NOTES,
-		 * balloon-holes-max2G). */
-		.extra_to_unpopulated = true,
-		.p2m_generation = true,
-		.max_pfn_hint = BALLOON_MAX_PFN_ALIGNED,
-		.section_pages = 32768,
-	},
-};
-
-const struct balloon_policy *balloon_policy_find(const char *kernel)
-{
-	for (size_t i = 0; kernel && i < sizeof(policies) / sizeof(policies[0]); i++)
-		if (!strcmp(policies[i].name, kernel))
-			return &policies[i];
-	return NULL;
-}
-
-/* The balloon's behaviours are rows of the kernel model's one table
- * (setup/model.c, KB_BALLOON_*); the tree families get the old worker,
- * the linear family the 4.x+ one. */
+/* The driver of a kernel, from the kernel model's rows (setup/model.c,
+ * doc/behaviours.md#balloon-released and the balloon-* rows after it): the
+ * tree families run the old worker, the linear family the 4.x+ driver. */
 void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km)
 {
 	bool tree = kernel_has(km, KB_TREE_P2M);
+	bool xsa300 = kernel_has(km, KB_BALLOON_XSA300);
 
-	*pol = *balloon_policy_find(tree ? "2.6.39" : "6.1");
-	pol->name = km->version;
-	if (tree) {
-		/* 3.x's hotplug variant of the old worker is not modelled: the
-		 * target stays clamped to the balloon. */
-		pol->subtract_released = kernel_has(km, KB_BALLOON_SUBTRACT_RELEASED);
-		return;
-	}
-	pol->hotplug = km->config.balloon_hotplug;
-	if (!kernel_has(km, KB_BALLOON_XSA300)) {
-		pol->max_retry_count = BALLOON_RETRY_UNLIMITED;
-		pol->limit_to_available = false;
-	}
-	pol->kthread = kernel_has(km, KB_BALLOON_KTHREAD);
+	memset(pol, 0, sizeof(*pol));
+	snprintf(pol->name, sizeof(pol->name), "%s", km->version);
+	/* 2.6.39-3.x: "xen/balloon: ...", with the full stop. */
+	pol->init_line = tree ? "xen/balloon: Initialising balloon driver." :
+				"xen:balloon: Initialising balloon driver";
+	pol->max_retry_count = xsa300 ? 4 : BALLOON_RETRY_UNLIMITED;
+	pol->max_schedule_delay = 32;
+	pol->limit_to_available = xsa300;
+	/* 3.x's hotplug variant of the old worker is not modelled: the
+	 * target stays clamped to the balloon. */
+	pol->hotplug = !tree && km->config.balloon_hotplug;
 	pol->extra_to_unpopulated = kernel_has(km, KB_BALLOON_EXTRA_UNPOPULATED);
+	pol->subtract_released = kernel_has(km, KB_BALLOON_SUBTRACT_RELEASED);
+	pol->kthread = kernel_has(km, KB_BALLOON_KTHREAD);
+	pol->legacy_worker = tree;
 	pol->p2m_generation = kernel_has(km, KB_LINEAR_P2M);
 	pol->max_pfn_hint = kernel_has(km, KB_MAX_PFN_ALIGNED) ? BALLOON_MAX_PFN_ALIGNED :
 			    kernel_has(km, KB_MAX_PFN_LAST) ? BALLOON_MAX_PFN_RAW :
 			    BALLOON_MAX_PFN_KEEP;
+	pol->section_pages = 32768;
+}
+
+int balloon_policy_for_kernel(struct balloon_policy *pol, const char *version,
+			      struct p2msim_err *err)
+{
+	struct kernel_model km;
+	int rc = kernel_model_init(&km, version, NULL, err);
+
+	if (rc < 0)
+		return rc;
+	balloon_policy_from_model(pol, &km);
+	return 0;
 }
 
 const char *balloon_state_name(enum bp_state state)
@@ -382,7 +346,15 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	if (!b)
 		return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
 	b->cfg = *cfg;
-	b->pol = cfg->policy ? *cfg->policy : *balloon_policy_find("6.1");
+	if (cfg->policy) {
+		b->pol = *cfg->policy;
+	} else {
+		rc = balloon_policy_for_kernel(&b->pol, KERNEL_DEFAULT_VERSION, err);
+		if (rc < 0) {
+			balloon_free(b);
+			return rc;
+		}
+	}
 	b->invalid = p2m_geometry(cfg->p2m)->invalid;
 	b->fail_alloc_after = UINT64_MAX;
 	b->state = BP_DONE;

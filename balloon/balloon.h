@@ -27,7 +27,8 @@
  * reason, and refuses to run further.
  *
  * Kernel-era differences are fields of struct balloon_policy, each with
- * the change that introduced it; balloon_policy_find() gives the presets.
+ * the change that introduced it; balloon_policy_from_model() fills them
+ * from the kernel model's behaviour rows (KB_BALLOON_* and others).
  */
 #ifndef P2MSIM_BALLOON_H
 #define P2MSIM_BALLOON_H
@@ -78,7 +79,7 @@ enum balloon_max_pfn_hint {
 
 /* One kernel era of the driver. */
 struct balloon_policy {
-	const char *name;			/* "6.1" */
+	char name[48];				/* the kernel version: "6.1" */
 	const char *init_line;			/* what balloon_init() prints */
 	/* XSA-300 (Dec 2019): 4; unlimited before. */
 	unsigned long max_retry_count;
@@ -109,8 +110,6 @@ struct balloon_policy {
 	uint64_t section_pages;			/* PAGES_PER_SECTION: 32768 on x86-64 */
 };
 
-/* "2.6.39", "6.1", "6.12" (NULL for anything else). */
-const struct balloon_policy *balloon_policy_find(const char *kernel);
 
 /*
  * The policy of a kernel model (setup/setup.h): the tree families (2.6.39
@@ -121,6 +120,10 @@ const struct balloon_policy *balloon_policy_find(const char *kernel);
  */
 struct kernel_model;
 void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_model *km);
+/* The same for a kernel version as kernel_model_init() reads it, with
+ * Debian's build options; -EINVAL / -ENOTSUP as kernel_model_init(). */
+int balloon_policy_for_kernel(struct balloon_policy *pol, const char *version,
+			      struct p2msim_err *err);
 
 /* A pfn range: xen_extra_mem[] entries, hotplugged blocks. */
 struct balloon_region {
@@ -128,7 +131,7 @@ struct balloon_region {
 };
 
 struct balloon_config {
-	const struct balloon_policy *policy;	/* NULL: "6.1" */
+	const struct balloon_policy *policy;	/* NULL: KERNEL_DEFAULT_VERSION's */
 	struct hv *hv;
 	hv_domid_t domid;		/* hypercalls and xenstore paths use it */
 	struct p2m *p2m;

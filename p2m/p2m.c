@@ -160,7 +160,9 @@ static const struct p2m_geometry geometries[] = {
 };
 
 /* The engine describes at most the pfns of 52-bit physical addresses, what
- * x86-64 can address (2^40 pfns = 4 PiB); the top array then takes 32 MiB. */
+ * x86-64 can address: 2^40 pfns of 4 KiB (4 PiB).  The top array then has
+ * one 8-byte slot per mid: 2^22 slots (32 MiB) on x86-64, whose mids span
+ * 2^18 pfns, 2^20 (8 MiB) on x86-32, whose mids span 2^20 pfns. */
 #define P2M_MAX_PFN_SHIFT 40
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch)

@@ -116,6 +116,7 @@ static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_
 	struct hv_sim_config hcfg = { 0 };
 	struct p2m_config pcfg;
 	struct balloon_config bcfg = { 0 };
+	struct balloon_policy pol;
 	struct hv_p2m_info si = { 0 };
 	struct p2msim_err err = { 0 };
 	uint64_t *list = NULL;
@@ -166,7 +167,8 @@ static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_
 
 	fx->extra.start_pfn = nr + HOLE;
 	fx->extra.n_pfns = max > nr ? max - nr : 0;
-	bcfg.policy = balloon_policy_find(kernel);
+	assert_ok(balloon_policy_for_kernel(&pol, kernel, &err), &err);
+	bcfg.policy = &pol;
 	bcfg.hv = fx->hv;
 	bcfg.domid = 0;
 	bcfg.p2m = fx->p2m;
@@ -492,6 +494,7 @@ static void test_released_pages_lower_current_pages_since_3x(void)
 	struct fx fx;
 	struct p2msim_err err = { 0 };
 	struct balloon_config bcfg = { 0 };
+	struct balloon_policy old;
 	struct balloon *b = NULL;
 
 	fx_dom0(&fx, "6.1", 2 * GiB, 131072, 131072, NULL);
@@ -504,7 +507,8 @@ static void test_released_pages_lower_current_pages_since_3x(void)
 	assert_ok(balloon_new(&b, &bcfg, &err), &err);
 	CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 130072);
 	balloon_free(b);
-	bcfg.policy = balloon_policy_find("2.6.39");
+	assert_ok(balloon_policy_for_kernel(&old, "2.6.39", &err), &err);
+	bcfg.policy = &old;
 	assert_ok(balloon_new(&b, &bcfg, &err), &err);
 	CU_ASSERT_EQUAL(balloon_get_stats(b)->current_pages, 131072);
 	balloon_free(b);
@@ -920,12 +924,13 @@ static void test_without_hotplug_the_target_is_cut(void)
 {
 	struct fx fx;
 	struct p2msim_err err = { 0 };
-	struct balloon_policy pol = *balloon_policy_find("6.12");
+	struct balloon_policy pol;
 	struct balloon_config bcfg = { 0 };
 	struct balloon_result res;
 
 	fx_dom0(&fx, "6.12", 4 * GiB, 131072, 524288, NULL);
 	balloon_free(fx.b);
+	assert_ok(balloon_policy_for_kernel(&pol, "6.12", &err), &err);
 	pol.hotplug = false;
 	bcfg.policy = &pol;
 	bcfg.hv = fx.hv;

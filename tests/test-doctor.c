@@ -387,7 +387,45 @@ static void test_json_keys_exactly(void)
 	doctor_report_free(&r);
 }
 
+/* A machine whose RAM cannot hold dom0: Xen's dom0 builder panics in the
+ * simulation too, a Xen-stage stop; no option change helps. */
+static void test_xen_builder_panic_is_xen_stage(void)
+{
+	static const char text[] =
+		"(XEN) Xen version 4.17.7 (Debian) (x) debug=n\n"
+		"(XEN) Command line: console=com1 dom0_mem=1G,max:1G\n"
+		"(XEN) Xen-e820 RAM map:\n"
+		"(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+		"(XEN)  [00000000000f0000, 00000000000fffff] (reserved)\n"
+		"(XEN)  [0000000000100000, 0000000007ffffff] (usable)\n"
+		"(XEN)  [00000000fffc0000, 00000000ffffffff] (reserved)\n"
+		"(XEN) *** Building a PV Dom0 ***\n"
+		"(XEN) Panic on CPU 0:\n"
+		"(XEN) Domain 0 allocation is too small for kernel image\n";
+	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT(r.fails);
+	CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_EQUAL(r.log.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_EQUAL(r.model.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "dom0 builder"));
+	CU_ASSERT(r.searched);
+	CU_ASSERT_EQUAL(r.nr_fixes, 0);
+	doctor_report_free(&r);
+	unlink(tmp);
+}
+
 static const struct test_case doctor_tests[] = {
+	{ "xen_builder_panic_is_xen_stage", test_xen_builder_panic_is_xen_stage },
 	{ "json_keys_exactly", test_json_keys_exactly },
 	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
 	{ "boot_ok_has_no_fix", test_boot_ok_has_no_fix },
