@@ -130,7 +130,7 @@ static bool wildcard_search(const struct e820_table *t, uint64_t size, uint64_t 
 			    uint64_t *start)
 {
 	for (size_t i = t->nr + 1; i-- > 0;) {
-		struct e820_entry e = { 0, 0, 0, 0 };
+		struct e820_entry e = { 0, 0, 0, 0, 0 };
 		uint64_t s;
 
 		if (i < t->alloc)

@@ -154,14 +154,19 @@ static void finish_type(struct line_info *li, const char *rest, bool known, bool
 static bool try_linux(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
-	const char *m = strstr(c, "[mem"), *q, *w;
+	const char *m = strchr(c, '['), *q, *w;
 	size_t wlen;
 	bool known;
 	uint64_t a, b;
 	int n;
 
 	if (!m)
-		m = strstr(c, "[gap");
+		return false;
+	if (strncmp(m, "[mem", 4)) {
+		const char *g = strstr(m, "[mem");
+
+		m = g ? g : strstr(m, "[gap");
+	}
 	if (!m || m == c)
 		return false;
 	w = m;
@@ -317,20 +322,25 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 	const char *c = l->c;
 	const char *q = c;
 	uint64_t a, b;
-	int n;
+	int n, na;
 
-	n = ep_scan_hex(q, false, &a);
+	na = n = ep_scan_hex(q, false, &a);
 	if (n <= 0 || q[n] != '-')
 		return false;
 	q += n + 1;
 	n = ep_scan_hex(q, false, &b);
 	if (n <= 0 || strncmp(q + n, " : ", 3))
 		return false;
-	q += n + 3;
 	if (l->indented) {
 		li->kind = L_IGNORE;	/* a child resource */
 		return true;
 	}
+	/* the kernel prints at least 8 digits: fewer is a digit lost in a copy */
+	if (na < 8 || n < 8)
+		snprintf(li->warn, sizeof(li->warn), "'%.*s' has %d hex digits where /proc/iomem "
+			 "prints at least 8: a digit may have been lost", na < 8 ? na : n,
+			 na < 8 ? c : q, na < 8 ? na : n);
+	q += n + 3;
 	strcpy(li->kindname, "iomem");
 	li->start = a;
 	li->end = b;
@@ -342,10 +352,14 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 		li->kind = L_ENTRY;
 		return true;
 	}
-	if (parse_type_rest(q, false, &li->type))
+	if (parse_type_rest(q, false, &li->type)) {
 		li->kind = L_IGNORE;	/* PCI Bus, Video ROM, RAM buffer, ... */
-	else
-		li->kind = L_ENTRY;
+		return true;
+	}
+	li->kind = L_ENTRY;
+	/* the 2008 reserve-RAM patch's names: RAM all the same */
+	if (prefix_ci(skip_ws(q), "reserved RAM"))
+		li->flags |= E820_ENTRY_RESERVED_RAM;
 	return true;
 }
 
@@ -408,6 +422,25 @@ static int scan_table_num(const char *s, uint64_t *v, bool *hexish)
 	return n;
 }
 
+/* A line of a table that is not a row: an error inside a table (or for a
+ * signed number, which nothing else starts with), else not a table line. */
+static bool table_malformed(const struct ep_line *l, struct line_info *li)
+{
+	const char *c = l->c;
+
+	if (l->in_table && (is_digit(*c) || *c == '-' || *c == '+')) {
+		set_bad(li, L_BAD, "expected 'START-END TYPE', 'START +SIZE TYPE' or 'START END "
+			"TYPE'%s", "");
+		return true;
+	}
+	if (l->strict_table && (*c == '-' || *c == '+') && is_digit(c[1])) {
+		set_bad(li, L_BAD, "a signed number; expected 'START-END TYPE' with unsigned "
+			"addresses%s", "");
+		return true;
+	}
+	return false;
+}
+
 static bool try_table(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
@@ -418,7 +451,7 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 
 	n = scan_table_num(q, &a, &hx);
 	if (n == 0)
-		return false;
+		return table_malformed(l, li);
 	if (n < 0)
 		goto overflow;
 	q += n;
@@ -431,16 +464,16 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 			q++;
 		}
 	} else {
-		return false;
+		return table_malformed(l, li);
 	}
 	n = scan_table_num(q, &b, &hx2);
 	if (n == 0)
-		return false;
+		return table_malformed(l, li);
 	if (n < 0)
 		goto overflow;
 	q += n;
-	if (*q && !e820_is_space(*q))
-		return false;	/* "2024-05-15 ...", "0x1000-0x1fff]": not a table row */
+	if (*q && !e820_is_space(*q))	/* "2024-05-15 ...", "0x1000-0x1fff]" */
+		return table_malformed(l, li);
 	strcpy(li->kindname, "table");
 	li->start = a;
 	li->end = b;
@@ -504,7 +537,7 @@ static bool try_grub(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b;
 	int n;
 
-	if (strncmp(c, "base_addr = ", 12))
+	if (c[0] != 'b' || strncmp(c, "base_addr = ", 12))
 		return false;
 	strcpy(li->kindname, "grub");
 	q = c + 12;
@@ -549,10 +582,10 @@ bad:
 static bool try_header(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
-	const char *r = find_ci(c, "RAM map"), *q;
+	const char *r, *q;
 	unsigned int words = 1;
 
-	if (!strncmp(c, "Dom", 3) && is_digit(c[3])) {
+	if (c[0] == 'D' && !strncmp(c, "Dom", 3) && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (!strcmp(q, " memory map:")) {
@@ -561,6 +594,9 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 			return true;
 		}
 	}
+	if (!strchr(c, ':'))
+		return false;	/* every header ends in one */
+	r = find_ci(c, "RAM map");
 	if (!r || r - c > 64)
 		return false;
 	for (q = c; q < r; q++)
@@ -581,8 +617,9 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 
 static bool is_noise(const char *c)
 {
-	return !strncmp(c, "e820: update ", 13) || !strncmp(c, "e820: remove ", 13) ||
-	       strstr(c, "out of order E820 entry") != NULL;
+	if (c[0] == 'e' && (!strncmp(c, "e820: update ", 13) || !strncmp(c, "e820: remove ", 13)))
+		return true;
+	return strstr(c, "out of order E820 entry") != NULL;
 }
 
 /* An HVM guest's console prefix in Xen's log: "HVM4: " (Xen < 4.7) or
@@ -591,7 +628,7 @@ static size_t hvm_prefix_len(const char *c)
 {
 	const char *q;
 
-	if (!strncmp(c, "HVM", 3) && is_digit(c[3])) {
+	if (c[0] == 'H' && !strncmp(c, "HVM", 3) && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (*q == ':')
@@ -618,7 +655,7 @@ static bool try_seabios(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b, t;
 	int n;
 
-	if (!strncmp(c, "e820 map has ", 13)) {
+	if (c[0] == 'e' && !strncmp(c, "e820 map has ", 13)) {
 		for (q = c + 13; is_digit(*q); q++)
 			;
 		if (q == c + 13 || strcmp(q, " items:"))
@@ -661,7 +698,7 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
 
-	if (strncmp(c, "memmap=exactmap", 15))
+	if (c[0] != 'm' || strncmp(c, "memmap=exactmap", 15))
 		return false;
 	/* every memmap= value a list of "exactmap" or sizes: quoted prose
 	 * ("memmap=exactmap memmap=X#Y") is not a command line */
@@ -708,7 +745,8 @@ static const struct ep_recogniser recognisers[] = {
 	{ "table", true, try_table },
 };
 
-void ep_classify(const char *line, bool strict_table, struct line_info *li, struct stripped *st)
+void ep_classify(const char *line, bool strict_table, bool in_table, struct line_info *li,
+		 struct stripped *st)
 {
 	struct ep_line l;
 	const char *c;
@@ -728,6 +766,7 @@ void ep_classify(const char *line, bool strict_table, struct line_info *li, stru
 	l.c = c;
 	l.indented = st->indented;
 	l.strict_table = strict_table;
+	l.in_table = in_table;
 	for (size_t i = 0; i < sizeof(recognisers) / sizeof(recognisers[0]); i++) {
 		const struct ep_recogniser *r = &recognisers[i];
 

@@ -43,6 +43,9 @@ struct e820_text_line {
 };
 int e820_text_open(struct e820_text **t, const char *name, const char *buf, size_t len,
 		   struct p2msim_err *err);
+/* The same over a file descriptor, read as a stream (inputs of several
+ * GiB: only a window of them is in memory); fd stays the caller's. */
+int e820_text_open_fd(struct e820_text **t, const char *name, int fd, struct p2msim_err *err);
 /* 1: a line; 0: the end; < 0: an error (in err). */
 int e820_text_next(struct e820_text *t, struct e820_text_line *l);
 void e820_text_close(struct e820_text *t);

@@ -148,14 +148,26 @@ int ep_parse_json(struct parser *p)
 	}
 	root = json_tokener_parse_ex(tok, p->t.buf, (int)p->t.len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    (size_t)tok->char_offset < p->t.len) {
-		size_t off = (size_t)tok->char_offset;
+	    json_tokener_get_parse_end(tok) < p->t.len) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		size_t off = json_tokener_get_parse_end(tok), col = 1;
 		unsigned int line = 1;
-		bool trailing = root && json_tokener_get_error(tok) == json_tokener_success;
+		bool trailing = root && jerr == json_tokener_success;
 
-		for (size_t i = 0; i < off && i < p->t.len; i++)
-			if (p->t.buf[i] == '\n')
+		/* json-c stops at the end of a cut text asking for more: the
+		 * place is just after its last token */
+		if (jerr == json_tokener_continue) {
+			off = p->t.len;
+			while (off && (e820_is_space(p->t.buf[off - 1]) || p->t.buf[off - 1] == '\n'))
+				off--;
+		}
+		for (size_t i = 0; i < off && i < p->t.len; i++) {
+			col++;
+			if (p->t.buf[i] == '\n') {
 				line++;
+				col = 1;
+			}
+		}
 		if (trailing) {
 			const char *r = p->t.buf + off;
 
@@ -164,9 +176,14 @@ int ep_parse_json(struct parser *p)
 			if (r == p->t.buf + p->t.len)
 				goto parsed;
 		}
-		rc = perr(p, line, -EINVAL, "invalid JSON: %s",
-			  trailing ? "text after the JSON value"
-				   : json_tokener_error_desc(json_tokener_get_error(tok)));
+		if (jerr == json_tokener_continue)
+			rc = perr(p, line, -EINVAL, "invalid JSON: unexpected end of the input at "
+				  "column %zu (the text is cut: a value, array or object is not "
+				  "closed)", col);
+		else
+			rc = perr(p, line, -EINVAL, "invalid JSON at column %zu: %s", col,
+				  trailing ? "text after the JSON value"
+					   : json_tokener_error_desc(jerr));
 		goto out;
 	}
 parsed:

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,6 +78,9 @@ void e820_doc_free(struct e820_doc *doc)
 	}
 	free(doc->maps);
 	free(doc->name);
+	for (size_t i = 0; i < doc->nr_warnings; i++)
+		free(doc->warnings[i]);
+	free(doc->warnings);
 	memset(doc, 0, sizeof(*doc));
 }
 
@@ -101,6 +105,43 @@ static bool strict_table(const struct parser *p)
 {
 	return (!p->saw_log && !p->saw_prose) ||
 	       (p->cur && p->cur->kind && !strcmp(p->cur->kind, "table"));
+}
+
+#define MAX_WARNINGS 8
+
+/* A warning about a line that was read all the same; the ones past
+ * MAX_WARNINGS are counted in the last. */
+static int add_warning(struct parser *p, unsigned int line, const char *what)
+{
+	struct e820_doc *doc = p->doc;
+	char msg[P2MSIM_ERR_MSG_MAX], **w;
+
+	if (doc->nr_warnings > MAX_WARNINGS)
+		return 0;
+	if (doc->nr_warnings == MAX_WARNINGS)
+		snprintf(msg, sizeof(msg), "%s: more warnings like these not shown", p->t.name);
+	else
+		snprintf(msg, sizeof(msg), "%s:%u: %s", p->t.name, line, what);
+	w = realloc(doc->warnings, (doc->nr_warnings + 1) * sizeof(*w));
+	if (!w)
+		return perr(p, 0, -ENOMEM, "out of memory");
+	doc->warnings = w;
+	w[doc->nr_warnings] = strdup(msg);
+	if (!w[doc->nr_warnings])
+		return perr(p, 0, -ENOMEM, "out of memory");
+	doc->nr_warnings++;
+	return 0;
+}
+
+static bool in_table(const struct parser *p)
+{
+	return p->cur && p->cur->kind && !strcmp(p->cur->kind, "table");
+}
+
+static void classify(struct parser *p, const char *line, struct line_info *li,
+		     struct stripped *st)
+{
+	ep_classify(line, strict_table(p), in_table(p), li, st);
 }
 
 int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
@@ -152,7 +193,8 @@ int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
 		return perr(p, line, rc, "more than %d entries in one map", E820_MAX_ENTRIES);
 	if (rc)
 		return perr(p, 0, rc, "out of memory");
-	return 0;
+	p->cur->table.entries[p->cur->table.nr - 1].flags = li->flags;
+	return li->warn[0] ? add_warning(p, line, li->warn) : 0;
 }
 
 /* Remember the first line that almost was a map entry, to name it when
@@ -215,7 +257,7 @@ static int add_memmap(struct parser *p, const char *c, unsigned int line)
 static int join_next(struct parser *p, unsigned int line, bool want_entry, struct line_info *li,
 		     struct stripped *st)
 {
-	size_t save_pos = p->t.pos, olen = p->t.llen;
+	size_t olen = p->t.llen;
 	unsigned int save_line = p->t.lineno;
 	const char *s;
 	size_t n;
@@ -239,21 +281,25 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 		free(copy);
 		if (rc)
 			return rc;
-		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		classify(p, p->t.lbuf, li, st);
 		return 1;
 	}
+	p->t.hold = p->t.pos;	/* the line read ahead may be given back */
 	rc = ep_next_phys(&p->t, &s, &n, &eof);
-	if (rc || eof)
+	if (rc || eof) {
+		p->t.hold = SIZE_MAX;
 		return rc;
+	}
 	copy = xstrndup(s, n);
 	orig = xstrndup(p->t.lbuf, p->t.llen);
 	if (!copy || !orig) {
 		free(copy);
 		free(orig);
+		p->t.hold = SIZE_MAX;
 		return perr(p, 0, -ENOMEM, "out of memory");
 	}
 	ep_strip_ansi(copy);
-	ep_classify(copy, strict_table(p), &nli, &nst);
+	classify(p, copy, &nli, &nst);
 	if (nst.log || nli.kind == L_HEADER || nli.kind == L_ENTRY || nli.kind == L_MEMMAP ||
 	    !*nst.c)
 		goto restore;
@@ -265,7 +311,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 			rc = ep_lbuf_append(&p->t, nst.c, strlen(nst.c), line);
 		if (rc)
 			goto out;
-		ep_classify(p->t.lbuf, strict_table(p), li, st);
+		classify(p, p->t.lbuf, li, st);
 		if (li->kind == L_ENTRY &&
 		    (!want_entry || !p->cur->kind || !strcmp(p->cur->kind, li->kindname))) {
 			rc = 1;
@@ -279,11 +325,12 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 restore:
 	memcpy(p->t.lbuf, orig, olen + 1);
 	p->t.llen = olen;
-	p->t.pos = save_pos;
+	p->t.pos = p->t.hold;
 	p->t.lineno = save_line;
-	ep_classify(p->t.lbuf, strict_table(p), li, st);
+	classify(p, p->t.lbuf, li, st);
 	rc = 0;
 out:
+	p->t.hold = SIZE_MAX;
 	free(copy);
 	free(orig);
 	return rc;
@@ -333,7 +380,7 @@ static int parse_text(struct parser *p)
 			break;
 		ep_strip_ansi(p->t.lbuf);
 		p->t.llen = strlen(p->t.lbuf);
-		ep_classify(p->t.lbuf, strict_table(p), &li, &st);
+		classify(p, p->t.lbuf, &li, &st);
 		if (li.kind == L_BAD) {
 			rc = try_continue(p, line, &li, &st);
 			if (rc)
@@ -406,6 +453,25 @@ static int parse_text(struct parser *p)
 
 /* --- entry points -------------------------------------------------------- */
 
+/* The end of a parse: no map at all is an error that says what was
+ * looked for, or names the line that came nearest. */
+static int finish_doc(struct parser *p, int rc)
+{
+	ep_text_release(&p->t);
+	if (!rc && !p->doc->nr_maps) {
+		if (p->near_line)
+			rc = perr(p, 0, -ENOENT, "no memory map found; the nearest was %s", p->near);
+		else
+			rc = perr(p, 0, -ENOENT, "no memory map found in %u lines (looked for E820 "
+				  "lines of Linux, Xen and firmware logs, /proc/iomem, GRUB lsmmap, "
+				  "START-END TYPE tables, JSON, memmap=exactmap)",
+				  p->t.lineno ? p->t.lineno - 1 : 0);
+	}
+	if (rc)
+		e820_doc_free(p->doc);
+	return rc;
+}
+
 int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820_doc *doc,
 		      struct p2msim_err *err)
 {
@@ -420,50 +486,61 @@ int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820
 	doc->name = strdup(p.t.name);
 	if (!doc->name)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	if (len > INPUT_MAX_LEN) {
-		rc = perr(&p, 0, -EINVAL, "input larger than %zu MiB", INPUT_MAX_LEN >> 20);
-		goto fail;
-	}
-	if (ep_looks_like_json(buf, len)) {
+	if (ep_looks_like_json(buf, len) && !ep_is_utf16(buf, len)) {
 		p.t.buf = buf;
 		p.t.len = len;
-		if (memchr(buf, '\0', len)) {
+		if (len > INPUT_MAX_LEN)
+			rc = perr(&p, 0, -EINVAL, "JSON input larger than %zu MiB (the tool's limit)",
+				  INPUT_MAX_LEN >> 20);
+		else if (memchr(buf, '\0', len))
 			rc = perr(&p, 0, -EINVAL, "binary data (NUL byte) in JSON input");
-			goto fail;
-		}
-		rc = ep_parse_json(&p);
+		else
+			rc = ep_parse_json(&p);
 	} else {
 		ep_text_init(&p.t, name, buf, len, err);
 		rc = parse_text(&p);
 	}
-	free(p.t.lbuf);
-	p.t.lbuf = NULL;
-	if (rc)
-		goto fail;
-	if (!doc->nr_maps) {
-		if (p.near_line)
-			rc = perr(&p, 0, -ENOENT, "no memory map found; the nearest was %s", p.near);
-		else
-			rc = perr(&p, 0, -ENOENT, "no memory map found in %u lines (looked for E820 "
-				  "lines of Linux, Xen and firmware logs, /proc/iomem, GRUB lsmmap, "
-				  "START-END TYPE tables, JSON, memmap=exactmap)",
-				  p.t.lineno ? p.t.lineno - 1 : 0);
-		goto fail;
+	return finish_doc(&p, rc);
+}
+
+/* A file read as a stream: a serial capture of several GiB keeps only its
+ * maps in memory.  JSON is read whole. */
+static int parse_fd(int fd, const char *name, struct e820_doc *doc, struct p2msim_err *err)
+{
+	struct parser p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.doc = doc;
+	rc = ep_text_init_fd(&p.t, name, fd, err);
+	if (rc) {
+		ep_text_release(&p.t);
+		return rc;
 	}
-	return 0;
-fail:
-	free(p.t.lbuf);
-	p.t.lbuf = NULL;
-	e820_doc_free(doc);
-	return rc;
+	if (ep_looks_like_json(p.t.buf, p.t.len) && !ep_is_utf16(p.t.buf, p.t.len)) {
+		char *buf;
+		size_t len;
+
+		rc = ep_text_slurp(&p.t, &buf, &len);
+		ep_text_release(&p.t);
+		if (rc)
+			return rc;
+		rc = e820_parse_buffer(name, buf, len, doc, err);
+		free(buf);
+		return rc;
+	}
+	doc->name = strdup(name);
+	if (!doc->name) {
+		ep_text_release(&p.t);
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	}
+	return finish_doc(&p, parse_text(&p));
 }
 
 int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *err)
 {
 	const char *name = path;
 	struct stat stbuf;
-	char *buf;
-	size_t len;
 	int fd, rc;
 
 	memset(doc, 0, sizeof(*doc));
@@ -478,12 +555,8 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
 					      path, strerror(errno));
 	}
-	rc = e820_read_fd(fd, name, &buf, &len, err);
+	rc = parse_fd(fd, name, doc, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (rc)
-		return rc;
-	rc = e820_parse_buffer(name, buf, len, doc, err);
-	free(buf);
 	return rc;
 }

@@ -13,13 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "e820/e820.h"
 #include "e820/e820-internal.h"
 
 #define LINE_MAX_LEN	(64 * 1024)		/* one physical line */
 #define LOGICAL_MAX_LEN	(256 * 1024)		/* after joins */
-#define INPUT_MAX_LEN	((size_t)64 << 20)	/* whole input: maps, not archives */
+#define INPUT_MAX_LEN	((size_t)64 << 20)	/* an input read whole: JSON, a buffer */
+#define STREAM_MAX_LEN	((uint64_t)16 << 30)	/* a file read as a stream */
+#define WINDOW_LEN	((size_t)4 << 20)	/* a stream's window; quoted-printable
+						 * is detected in its first fill */
 #define MAX_JOINS	2			/* hard-wrap continuation lines */
 
 /* --- small string helpers ------------------------------------------------ */
@@ -51,7 +55,9 @@ static inline size_t prefix_ci(const char *p, const char *lit)
 
 static inline const char *find_ci(const char *p, const char *lit)
 {
-	for (; *p; p++)
+	const char first[3] = { lower(lit[0]), (char)(lower(lit[0]) - 'a' + 'A'), '\0' };
+
+	for (p = strpbrk(p, first); p; p = strpbrk(p + 1, first))
 		if (prefix_ci(p, lit))
 			return p;
 	return NULL;
@@ -73,14 +79,22 @@ int ep_scan_hex(const char *s, bool allow_0x, uint64_t *v);
 
 /* --- the text reader (e820-text.c) --------------------------------------- */
 
-/* Physical lines of a buffer joined into logical ones (quoted-printable
- * soft breaks decoded); the current logical line is lbuf. */
+/* Physical lines of a buffer or a stream joined into logical ones
+ * (quoted-printable soft breaks decoded); the current logical line is
+ * lbuf.  A stream is read through a window: buf/len are the window, and
+ * only the current line (and one line read ahead, from hold) stays in it. */
 struct e820_text {
 	const char *name;
 	const char *buf;
 	size_t len;
 	struct p2msim_err *err;
 	bool qp;			/* quoted-printable body */
+
+	int fd;				/* a stream, or -1: buf is the whole input */
+	char *win;			/* a stream's window (buf == win) */
+	bool at_eof;			/* nothing more to read */
+	uint64_t total;			/* bytes read from the stream */
+	size_t hold;			/* keep the window from here, or SIZE_MAX */
 
 	size_t pos;			/* next physical line */
 	unsigned int lineno;		/* its number, 1-based */
@@ -97,6 +111,16 @@ int ep_err(const struct e820_text *t, unsigned int line, int code, const char *f
 /* Set up t over buf (quoted-printable detected from the whole input). */
 void ep_text_init(struct e820_text *t, const char *name, const char *buf, size_t len,
 		  struct p2msim_err *err);
+/* Set up t over a stream and fill its window (quoted-printable detected
+ * there); t->fd stays the caller's.  0 or an error. */
+int ep_text_init_fd(struct e820_text *t, const char *name, int fd, struct p2msim_err *err);
+/* The rest of a stream after its first window, for JSON: a malloc'ed copy
+ * of the whole input (at most INPUT_MAX_LEN). */
+int ep_text_slurp(struct e820_text *t, char **buf, size_t *len);
+void ep_text_release(struct e820_text *t);
+/* Does the input start as UTF-16 text (a byte order mark, or NULs between
+ * ASCII bytes)? */
+bool ep_is_utf16(const char *buf, size_t len);
 /* Next physical line [*s, *s + *n) without its newline; *eof at the end. */
 int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof);
 int ep_lbuf_append(struct e820_text *t, const char *s, size_t n, unsigned int line);
@@ -141,6 +165,8 @@ struct line_info {
 	bool has_size;		/* "START +SIZE" */
 	uint32_t type;
 	char why[160];		/* L_BAD / L_FATAL, or a near miss */
+	char warn[160];		/* L_ENTRY: read, but worth a warning */
+	unsigned int flags;	/* E820_ENTRY_* of the entry */
 	bool near_miss;		/* L_OTHER that almost was an entry: why says why
 				 * not (named when no map is found) */
 	size_t hlen;		/* L_HEADER: length of the header text */
@@ -152,6 +178,8 @@ struct ep_line {
 	bool indented;		/* the content was indented */
 	bool strict_table;	/* a plain-table line that does not parse is an
 				 * error rather than something else */
+	bool in_table;		/* the open map is a table: a line starting with
+				 * a number or sign must be a row */
 };
 
 /* One format's recogniser: true when it decided what the line is (an
@@ -165,7 +193,8 @@ struct ep_recogniser {
 
 /* Strip the prefixes of line into *st and classify what is left;
  * strict_table as for struct ep_recogniser. */
-void ep_classify(const char *line, bool strict_table, struct line_info *li, struct stripped *st);
+void ep_classify(const char *line, bool strict_table, bool in_table, struct line_info *li,
+		 struct stripped *st);
 /* Parse the type part of an entry (see e820-formats.c). */
 int ep_parse_type_rest(const char *rest, bool allow_bare, uint32_t *type);
 

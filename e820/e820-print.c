@@ -86,8 +86,11 @@ static void print_table(FILE *f, const struct e820_table *t)
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *e = &t->entries[i];
 
-		fprintf(f, "0x%016" PRIx64 "-0x%016" PRIx64 " %s\n", e->addr, last_byte(e),
-			e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name)));
+		fprintf(f, "0x%016" PRIx64 "-0x%016" PRIx64 " %s%s\n", e->addr, last_byte(e),
+			e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name)),
+			e->flags & E820_ENTRY_RESERVED_RAM ?
+			"  # /proc/iomem \"reserved RAM\": RAM the kernel set aside, read as usable"
+			: "");
 	}
 }
 

@@ -15,7 +15,9 @@
  *     "May 02 08:02:43 host kernel:", dmesg -x "kern  :info  :", "<6>".
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,25 +45,114 @@ static bool binary_byte(unsigned char c)
 	return c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != 0x1b && c != '\v';
 }
 
+/*
+ * Read more of a stream into its window, first dropping what was read
+ * (all before pos, or before hold while a line read ahead may be given
+ * back).  1: read some, 0: the end, < 0: an error.
+ */
+static int refill(struct e820_text *t)
+{
+	size_t keep = t->pos < t->hold ? t->pos : t->hold;
+
+	if (t->fd < 0 || t->at_eof)
+		return 0;
+	if (keep) {
+		memmove(t->win, t->win + keep, t->len - keep);
+		t->len -= keep;
+		t->pos -= keep;
+		if (t->hold != SIZE_MAX)
+			t->hold -= keep;
+	}
+	if (t->total > STREAM_MAX_LEN)
+		return ep_err(t, 0, -EINVAL, "input larger than %llu GiB (the tool's limit)",
+			      (unsigned long long)(STREAM_MAX_LEN >> 30));
+	for (;;) {
+		ssize_t n = read(t->fd, t->win + t->len, WINDOW_LEN - t->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ep_err(t, 0, errno == ENOMEM ? -ENOMEM : -EIO, "%s", strerror(errno));
+		if (!n) {
+			t->at_eof = true;
+			return 0;
+		}
+		t->len += (size_t)n;
+		t->total += (uint64_t)n;
+		return 1;
+	}
+}
+
+bool ep_is_utf16(const char *buf, size_t len)
+{
+	const unsigned char *b = (const unsigned char *)buf;
+
+	if (len >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff)))
+		return true;	/* a byte order mark */
+	/* ASCII text as UTF-16 without a mark: every other byte NUL */
+	return len >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
+}
+
+/* The index of the first binary byte of [b, b + len), or len.  Eight
+ * bytes at a time: a word with no byte below 0x20 needs no closer look
+ * (logs of GiBs are read through here). */
+static size_t first_binary(const char *b, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, b + i, 8);
+		if (!((x - 0x20 * ones) & ~x & highs))
+			continue;
+		for (size_t k = i; k < i + 8; k++)
+			if (binary_byte((unsigned char)b[k]))
+				return k;
+	}
+	for (; i < len; i++)
+		if (binary_byte((unsigned char)b[i]))
+			return i;
+	return len;
+}
+
 /* Next physical line [*s, *s + *n) without its newline; false at the end. */
 int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 {
-	const char *b = t->buf + t->pos, *e = t->buf + t->len, *nl;
-	size_t len;
+	const char *b, *e, *nl;
+	size_t len, i;
+	int rc;
 
+	for (;;) {
+		b = t->buf + t->pos;
+		e = t->buf + t->len;
+		nl = memchr(b, '\n', (size_t)(e - b));
+		if (nl || t->at_eof || (size_t)(e - b) > LINE_MAX_LEN)
+			break;
+		rc = refill(t);
+		if (rc < 0)
+			return rc;
+	}
 	*eof = t->pos >= t->len;
 	if (*eof)
 		return 0;
-	nl = memchr(b, '\n', (size_t)(e - b));
+	if (t->lineno == 1 && t->pos == 0 && ep_is_utf16(t->buf, t->len))
+		return ep_err(t, 1, -EINVAL, "UTF-16 text (as Windows editors save \"Unicode\"); "
+			      "p2msim reads UTF-8 or ASCII: convert it, e.g. iconv -f UTF-16 -t "
+			      "UTF-8");
+	if (t->lineno == UINT_MAX)
+		return ep_err(t, t->lineno, -EINVAL, "more than %u lines (the tool's limit)",
+			      UINT_MAX - 1);
 	len = nl ? (size_t)(nl - b) : (size_t)(e - b);
 	if (len > LINE_MAX_LEN)
 		return ep_err(t, t->lineno, -EINVAL,
 			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
-	for (size_t i = 0; i < len; i++)
-		if (binary_byte((unsigned char)b[i]))
-			return ep_err(t, t->lineno, -EINVAL,
-				    "binary data (byte 0x%02x); expected a text memory map",
-				    (unsigned char)b[i]);
+	i = first_binary(b, len);
+	if (i < len)
+		return ep_err(t, t->lineno, -EINVAL,
+			      "binary data (byte 0x%02x); expected a text memory map",
+			      (unsigned char)b[i]);
 	*s = b;
 	*n = len;
 	t->pos += len + (nl ? 1 : 0);
@@ -100,6 +191,17 @@ static void plain_spaces(struct e820_text *t, size_t from)
 {
 	unsigned char *b = (unsigned char *)t->lbuf;
 	size_t r = from, w = from;
+	uint64_t high = 0, x;
+	size_t i = from;
+
+	for (; i + 8 <= t->llen; i += 8) {
+		memcpy(&x, b + i, 8);
+		high |= x;
+	}
+	for (; i < t->llen; i++)
+		high |= b[i];
+	if (!(high & 0x8080808080808080ULL))
+		return;		/* ASCII, as almost every line */
 
 	while (r < t->llen) {
 		size_t skip = 0;
@@ -208,19 +310,30 @@ int ep_read_logical(struct e820_text *t, unsigned int *line)
  * ep_next_phys() to refuse. */
 void ep_skip_blank_lines(struct e820_text *t)
 {
-	size_t i = t->pos;
+	for (;;) {
+		size_t i = t->pos;
+		bool more = false;
 
-	while (i < t->len) {
-		size_t j = i;
+		while (i < t->len) {
+			size_t j = i;
 
-		while (j < t->len && j - i <= LINE_MAX_LEN && e820_is_space(t->buf[j]))
-			j++;
-		if (j >= t->len || t->buf[j] != '\n' || j - i > LINE_MAX_LEN)
-			break;
-		i = j + 1;
-		t->lineno++;
+			while (j < t->len && j - i <= LINE_MAX_LEN && e820_is_space(t->buf[j]))
+				j++;
+			if (j >= t->len && !t->at_eof && j - i <= LINE_MAX_LEN) {
+				more = true;	/* the window ends inside blanks */
+				break;
+			}
+			if (j >= t->len || t->buf[j] != '\n' || j - i > LINE_MAX_LEN)
+				break;
+			i = j + 1;
+			t->lineno++;
+		}
+		t->pos = i;
+		if (!more && (i < t->len || t->at_eof))
+			return;
+		if (refill(t) <= 0)
+			return;		/* an error is met again by ep_next_phys() */
 	}
-	t->pos = i;
 }
 
 /* --- prefixes ------------------------------------------------------------ */
@@ -358,9 +471,11 @@ static size_t quote_len(const char *p)
 /* Strip ANSI colour sequences in place (ESC [ ... letter). */
 void ep_strip_ansi(char *s)
 {
-	char *w = s;
+	char *w = strchr(s, 0x1b);
 
-	for (const char *r = s; *r;) {
+	if (!w)
+		return;		/* no colour code: nothing to do */
+	for (const char *r = w; *r;) {
 		if (*r == 0x1b) {
 			r++;
 			if (*r == '[') {
@@ -397,7 +512,7 @@ void ep_strip_prefixes(const char *line, struct stripped *st)
 			c += n;
 			st->log = changed = true;
 		}
-		if (!strncmp(c, "(XEN)", 5)) {
+		if (c[0] == '(' && !strncmp(c, "(XEN)", 5)) {
 			c = skip_ws(c + 5);
 			st->log = st->xen = changed = true;
 		}
@@ -426,6 +541,8 @@ static bool detect_qp(const char *buf, size_t len)
 
 		while (n && s[n - 1] == '\r')
 			n--;
+		if (n >= 43 && prefix_ci(s, "Content-Transfer-Encoding: quoted-printable"))
+			return true;
 		if (n && s[0] != '#') {
 			for (size_t i = 0; i + 3 <= n; i++)
 				if (!memcmp(s + i, "=3D", 3))
@@ -438,8 +555,6 @@ static bool detect_qp(const char *buf, size_t len)
 	return false;
 }
 
-/* --- JSON ---------------------------------------------------------------- */
-
 void ep_text_init(struct e820_text *t, const char *name, const char *buf, size_t len,
 		  struct p2msim_err *err)
 {
@@ -449,7 +564,84 @@ void ep_text_init(struct e820_text *t, const char *name, const char *buf, size_t
 	t->len = len;
 	t->err = err;
 	t->lineno = 1;
+	t->fd = -1;
+	t->at_eof = true;
+	t->hold = SIZE_MAX;
 	t->qp = detect_qp(buf, len);
+}
+
+int ep_text_init_fd(struct e820_text *t, const char *name, int fd, struct p2msim_err *err)
+{
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->name = name ? name : "<input>";
+	t->err = err;
+	t->lineno = 1;
+	t->fd = fd;
+	t->hold = SIZE_MAX;
+	t->win = malloc(WINDOW_LEN);
+	if (!t->win)
+		return ep_err(t, 0, -ENOMEM, "out of memory");
+	t->buf = t->win;
+	while (t->len < WINDOW_LEN && (rc = refill(t)) > 0)
+		;
+	if (rc < 0)
+		return rc;
+	t->qp = detect_qp(t->buf, t->len);
+	return 0;
+}
+
+int ep_text_slurp(struct e820_text *t, char **out, size_t *outlen)
+{
+	size_t cap = t->len + 1, len = t->len;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return ep_err(t, 0, -ENOMEM, "out of memory");
+	memcpy(buf, t->buf, len);
+	while (!t->at_eof) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap > INPUT_MAX_LEN) {
+				free(buf);
+				return ep_err(t, 0, -EINVAL, "JSON input larger than %zu MiB (the "
+					      "tool's limit)", INPUT_MAX_LEN >> 20);
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return ep_err(t, 0, -ENOMEM, "out of memory");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(t->fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return ep_err(t, 0, -EIO, "%s", strerror(e));
+		}
+		if (!n)
+			t->at_eof = true;
+		len += (size_t)n;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+void ep_text_release(struct e820_text *t)
+{
+	free(t->lbuf);
+	free(t->win);
+	t->lbuf = t->win = NULL;
 }
 
 /* --- whole files ---------------------------------------------------------- */
@@ -536,10 +728,28 @@ int e820_text_next(struct e820_text *t, struct e820_text_line *l)
 	return 1;
 }
 
+int e820_text_open_fd(struct e820_text **out, const char *name, int fd, struct p2msim_err *err)
+{
+	struct e820_text *t = malloc(sizeof(*t));
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	rc = ep_text_init_fd(t, name, fd, err);
+	if (rc) {
+		ep_text_release(t);
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
 void e820_text_close(struct e820_text *t)
 {
 	if (!t)
 		return;
-	free(t->lbuf);
+	ep_text_release(t);
 	free(t);
 }

@@ -89,6 +89,7 @@ int e820_add_line(struct e820_table *t, uint64_t addr, uint64_t size, uint32_t t
 	e->size = size;
 	e->type = type;
 	e->line = line;
+	e->flags = 0;
 	return 0;
 }
 
@@ -281,6 +282,7 @@ static int sanitize(struct e820_table *t, bool xen)
 			out[nout].addr = cp[c].addr;
 			out[nout].type = cur;
 			out[nout].line = cp[c].line;
+			out[nout].flags = 0;
 			last_addr = cp[c].addr;
 		}
 		last_type = cur;

@@ -45,7 +45,12 @@ struct e820_entry {
 	uint64_t addr, size;
 	uint32_t type;
 	unsigned int line;	/* source line, 0 if none */
+	unsigned int flags;	/* E820_ENTRY_*: how the entry was read */
 };
+
+/* /proc/iomem's "reserved RAM" or "reserved RAM failed" (the 2008
+ * reserve-RAM patch): RAM, read as usable, marked so in tables. */
+#define E820_ENTRY_RESERVED_RAM 1u
 
 struct e820_table {
 	struct e820_entry *entries;
@@ -180,6 +185,8 @@ struct e820_doc {
 				 * (prefixes removed), to name it by; else NULL */
 	} *maps;
 	char *name;		/* the input's name as used in messages */
+	size_t nr_warnings;	/* "NAME:LINE: ..." about entries read all the */
+	char **warnings;	/* same (a digit that may be lost, ...) */
 };
 
 /*

@@ -130,6 +130,37 @@ static int take_map(struct simulation *sim, struct e820_doc *doc, unsigned int i
 	       p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
 }
 
+/* x86-64 physical addresses have at most 52 bits (4 PiB); firmware cannot
+ * describe memory above, and a map that does is a typo, not a machine. */
+#define PHYS_ADDR_BITS 52
+
+static int check_phys_limit(const struct simulation *sim, struct p2msim_err *err)
+{
+	const uint64_t limit = 1ULL << PHYS_ADDR_BITS;
+
+	for (size_t i = 0; i < sim->machine.nr; i++) {
+		const struct e820_entry *e = &sim->machine.entries[i];
+		char name[48];
+
+		if (e->addr < limit && e->size <= limit - e->addr)
+			continue;
+		e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name));
+		if (e->line)
+			return p2msim_err_set(err, -EINVAL, "%s:%u: %s at 0x%llx +0x%llx ends beyond "
+					      "the %d-bit physical address space of x86-64 "
+					      "(0x%llx): no machine has memory there",
+					      sim->source, e->line, name,
+					      (unsigned long long)e->addr, (unsigned long long)e->size,
+					      PHYS_ADDR_BITS, (unsigned long long)limit);
+		return p2msim_err_set(err, -EINVAL, "%s: %s at 0x%llx +0x%llx ends beyond the %d-bit "
+				      "physical address space of x86-64 (0x%llx): no machine has "
+				      "memory there", sim->source, name, (unsigned long long)e->addr,
+				      (unsigned long long)e->size, PHYS_ADDR_BITS,
+				      (unsigned long long)limit);
+	}
+	return 0;
+}
+
 static int read_map(const struct simulation_options *o, const struct example *ex,
 		    const struct xenlog *xlog, struct simulation *sim, bool *no_map,
 		    struct p2msim_err *err)
@@ -185,6 +216,8 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = take_map(sim, &doc, o->map_index, err);
+	for (size_t i = 0; rc == 0 && i < doc.nr_warnings; i++)
+		note(sim, "warning: %s", doc.warnings[i]);
 	e820_doc_free(&doc);
 	return rc;
 }
@@ -598,6 +631,8 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	if (have_log && xlog.dom0_type == XENLOG_DOM0_PVH)
 		note(sim, "the log's dom0 is PVH; simulated as a PV dom0 on Xen's machine map");
 	rc = read_map(o, ex, have_log ? &xlog : NULL, sim, &no_map, err);
+	if (rc == 0)
+		rc = check_phys_limit(sim, err);
 	if (rc < 0)
 		goto out;
 	if (!ex && sim->example)

@@ -922,6 +922,67 @@ static const struct test_case format_cases[] = {
 	{ NULL, NULL },
 };
 
+static void expect_file_error(const char *file, int code, const char *where, const char *needle)
+{
+	struct e820_doc doc;
+	struct p2msim_err err;
+	const char *path = data_path("bad-input", file);
+	char want[4200];
+	int rc;
+
+	p2msim_err_clear(&err);
+	rc = e820_parse_file(path, &doc, &err);
+	snprintf(want, sizeof(want), "%s%s", path, where);
+	CU_ASSERT_EQUAL(rc, code);
+	CU_ASSERT_EQUAL(strncmp(err.msg, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
+	if (rc != code || strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, needle))
+		fprintf(stderr, "\ngot %d '%s'\n", rc, err.msg);
+	CU_ASSERT_EQUAL(doc.nr_maps, 0);
+}
+
+static void test_bad_malformed_table_line_is_an_error(void)
+{
+	expect_file_error("table-malformed-line.txt", -EINVAL, ":4: ",
+			  "cannot read memory map line '-0x100000-0x7fffffff usable'");
+	/* a signed first row, and a glued type, too */
+	EXPECT_ERROR("-0x100000-0x7fffffff usable\n", -EINVAL, "t.txt:1: ", "a signed number");
+	EXPECT_ERROR("0x0-0x9fbff usable\n0x100000-0x7fffffffusable\n", -EINVAL, "t.txt:2: ",
+		     "expected 'START-END TYPE'");
+}
+
+static void test_bad_truncated_json_says_unexpected_end(void)
+{
+	expect_file_error("truncated.json", -EINVAL, ":4: ",
+			  "unexpected end of the input at column 30");
+}
+
+static void test_bad_utf16_is_named(void)
+{
+	expect_file_error("utf16.txt", -EINVAL, ":1: ", "UTF-16 text");
+}
+
+static void test_iomem_reserved_ram_is_marked_and_short_fields_warned(void)
+{
+	struct e820_doc doc;
+	struct p2msim_err err;
+	const struct e820_table *t;
+
+	CU_ASSERT_EQUAL_FATAL(e820_parse_file(data_path("bad-input", "iomem-reserved-ram.txt"),
+					      &doc, &err), 0);
+	t = &doc.maps[0].table;
+	CU_ASSERT_EQUAL_FATAL(t->nr, 6);
+	CU_ASSERT_EQUAL(t->entries[3].type, E820_TYPE_RAM);
+	CU_ASSERT_EQUAL(t->entries[3].flags, E820_ENTRY_RESERVED_RAM);
+	CU_ASSERT_EQUAL(t->entries[4].flags, E820_ENTRY_RESERVED_RAM);
+	CU_ASSERT_EQUAL(t->entries[5].flags, 0);
+	CU_ASSERT_EQUAL(t->entries[2].size, 0xf00000);
+	CU_ASSERT_EQUAL_FATAL(doc.nr_warnings, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(doc.warnings[0], "iomem-reserved-ram.txt:5: '0ffffff' has "
+				      "7 hex digits"));
+	e820_doc_free(&doc);
+}
+
 static const struct test_case pasted_cases[] = {
 	{ "pasted_qp_nonbreaking_space_after_the_prefix",
 	  test_pasted_qp_nonbreaking_space_after_the_prefix },
@@ -945,6 +1006,11 @@ static const struct test_case bad_cases[] = {
 	{ "bad_binary_junk_and_huge_lines", test_bad_binary_junk_and_huge_lines },
 	{ "bad_no_map_at_all", test_bad_no_map_at_all },
 	{ "bad_json", test_bad_json },
+	{ "bad_malformed_table_line_is_an_error", test_bad_malformed_table_line_is_an_error },
+	{ "bad_truncated_json_says_unexpected_end", test_bad_truncated_json_says_unexpected_end },
+	{ "bad_utf16_is_named", test_bad_utf16_is_named },
+	{ "iomem_reserved_ram_is_marked_and_short_fields_warned",
+	  test_iomem_reserved_ram_is_marked_and_short_fields_warned },
 	{ NULL, NULL },
 };
 

@@ -4,6 +4,8 @@
  * (Xen 4.17.7, tests/data/xen-lab) and the corpus's xl dmesg excerpts.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "xen/machine-map.h"
 #include "xen/model.h"
@@ -612,7 +614,54 @@ static void test_xen_versions_choose_behaviours(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "known: 3.3"));
 }
 
+/*
+ * A serial capture far larger than what is read whole (64 MiB): a lab log
+ * between two 40 MiB runs of console noise is read as a stream, and gives
+ * the same map, command line and dom0_mem, at lines shifted by the noise.
+ */
+static void test_serial_capture_of_80_mib_is_read_as_a_stream(void)
+{
+	char path[] = "/tmp/p2msim-capture-XXXXXX";
+	const char *noise = "[  OK  ] Started the console line that a serial capture repeats.\n";
+	size_t nlen = strlen(noise), per = (40u << 20) / nlen;
+	struct xenlog small, big;
+	struct e820_doc doc;
+	struct p2msim_err err;
+	FILE *in, *out;
+	int fd, c;
+
+	load("xen-lab", "pc-2G-dom0-512M--xl-dmesg.txt", &small);
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	out = fdopen(fd, "w");
+	in = fopen(data_path("xen-lab", "pc-2G-dom0-512M--xl-dmesg.txt"), "r");
+	CU_ASSERT_FATAL(out && in);
+	for (size_t i = 0; i < per; i++)
+		fputs(noise, out);
+	while ((c = getc(in)) != EOF)
+		putc(c, out);
+	for (size_t i = 0; i < per; i++)
+		fputs(noise, out);
+	fclose(in);
+	CU_ASSERT_FATAL(fclose(out) == 0);
+
+	CU_ASSERT_EQUAL_FATAL(xenlog_parse_file(path, &big, &err), 0);
+	CU_ASSERT_TRUE(e820_table_equal(&big.e820, &small.e820));
+	CU_ASSERT_EQUAL(big.e820_line, small.e820_line + per);
+	CU_ASSERT_EQUAL(big.cmdline_line, small.cmdline_line + per);
+	CU_ASSERT_STRING_EQUAL(big.cmdline, small.cmdline);
+	CU_ASSERT_EQUAL(big.dom0_mem.amount.pages, small.dom0_mem.amount.pages);
+	CU_ASSERT_EQUAL_FATAL(e820_parse_file(path, &doc, &err), 0);
+	CU_ASSERT_EQUAL(doc.maps[0].header_line, small.e820_line + per);
+	e820_doc_free(&doc);
+	xenlog_free(&big);
+	xenlog_free(&small);
+	unlink(path);
+}
+
 static const struct test_case xenlog_cases[] = {
+	{ "serial_capture_of_80_mib_is_read_as_a_stream",
+	  test_serial_capture_of_80_mib_is_read_as_a_stream },
 	{ "lab_log_names_the_platform_and_gives_dom0s_machine_map",
 	  test_lab_log_names_the_platform_and_gives_dom0s_machine_map },
 	{ "xen41_denies_only_the_apic_pages", test_xen41_denies_only_the_apic_pages },

@@ -182,6 +182,8 @@ int cmd_e820(int argc, char *argv[])
 	rc = e820_parse_file(input, &doc, &err);
 	if (rc)
 		return tool_fail(&err);
+	for (size_t i = 0; i < doc.nr_warnings; i++)
+		fprintf(stderr, "p2msim: warning: %s\n", doc.warnings[i]);
 	if (list) {
 		list_maps(&doc);
 		e820_doc_free(&doc);

@@ -328,7 +328,7 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 	}
 	if (start > 1024)
 		start_kb = start >> 10;
-	dst[idx] = (struct e820_entry){ 0, o->target_kb << 10, E820_TYPE_RAM, 0 };
+	dst[idx] = (struct e820_entry){ 0, o->target_kb << 10, E820_TYPE_RAM, 0, 0 };
 	if (start_kb && o->target_kb > start_kb) {
 		delta_kb = o->target_kb - start_kb;
 		dst[idx].size -= delta_kb << 10;
@@ -377,7 +377,7 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 		}
 		if (add_unusable)
 			dst[idx++] = (struct e820_entry){ ram_end, start - ram_end,
-							  E820_TYPE_UNUSABLE, 0 };
+							  E820_TYPE_UNUSABLE, 0, 0 };
 	}
 	for (size_t i = 0; i < nr; i++)
 		if (src[i].type != E820_TYPE_RAM && src[i].type != 0)
@@ -385,7 +385,7 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 	if (o->era == XEN_LIBXL_E820_MODERN ? (balloon_kb || delta_kb) : balloon_kb != 0)
 		dst[idx++] = (struct e820_entry){ FOUR_GIB > last ? FOUR_GIB : last,
 						  (delta_kb << 10) + (balloon_kb << 10),
-						  E820_TYPE_RAM, 0 };
+						  E820_TYPE_RAM, 0, 0 };
 	if (idx > LIBXL_E820MAX)
 		return p2msim_err_set(err, -E2BIG, "libxl e820_host: the guest map would have %zu "
 				      "entries", idx);

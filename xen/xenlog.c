@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "e820/e820-internal.h"
@@ -195,18 +196,14 @@ static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
 
 enum section { SEC_NONE, SEC_PHYS, SEC_VIRT };
 
-static int parse_lines(const char *name, const char *buf, size_t len, struct xenlog *log,
+static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log,
 		       bool *any_xen, struct p2msim_err *err)
 {
-	struct e820_text *t;
 	struct e820_text_line l;
 	enum section sec = SEC_NONE;
 	int cont = -1;		/* command-line continuations still allowed */
 	int rc;
 
-	rc = e820_text_open(&t, name, buf, len, err);
-	if (rc)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		const char *c = l.content;
 		struct xenlog_range *r;
@@ -357,7 +354,6 @@ static int parse_lines(const char *name, const char *buf, size_t len, struct xen
 	}
 	if (rc == -ENOMEM)
 		p2msim_err_set(err, rc, "out of memory");
-	e820_text_close(t);
 	return rc < 0 ? rc : 0;
 }
 
@@ -374,13 +370,17 @@ static bool is_xen_map(const struct e820_map *m, bool initial)
 	       is_initial == initial;
 }
 
-int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
-			struct p2msim_err *err)
+/* The log in buf, or, with path, the regular file at path read as a
+ * stream twice (its Xen lines, then its maps): serial captures of several
+ * GiB keep only what matters in memory. */
+static int xenlog_parse(const char *name, const char *path, const char *buf, size_t len,
+			struct xenlog *log, struct p2msim_err *err)
 {
 	struct e820_doc doc;
+	struct e820_text *t;
 	struct p2msim_err e2;
 	bool any_xen = false;
-	int rc;
+	int fd = -1, rc;
 
 	memset(log, 0, sizeof(*log));
 	e820_table_init(&log->e820);
@@ -391,7 +391,22 @@ int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xe
 	if (!log->name)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
 
-	rc = parse_lines(name, buf, len, log, &any_xen, err);
+	if (path) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			rc = p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+					    strerror(errno));
+			goto fail;
+		}
+		rc = e820_text_open_fd(&t, name, fd, err);
+	} else {
+		rc = e820_text_open(&t, name, buf, len, err);
+	}
+	if (!rc)
+		rc = parse_lines(name, t, log, &any_xen, err);
+	e820_text_close(t);
+	if (fd >= 0)
+		close(fd);
 	if (rc)
 		goto fail;
 	if (!any_xen) {
@@ -401,7 +416,7 @@ int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xe
 	}
 
 	p2msim_err_clear(&e2);
-	rc = e820_parse_buffer(name, buf, len, &doc, &e2);
+	rc = path ? e820_parse_file(path, &doc, &e2) : e820_parse_buffer(name, buf, len, &doc, &e2);
 	if (rc && rc != -ENOENT) {
 		if (err)
 			*err = e2;
@@ -530,13 +545,23 @@ int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_bo
 	return rc < 0 ? rc : 0;
 }
 
+int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
+			struct p2msim_err *err)
+{
+	return xenlog_parse(name, NULL, buf, len, log, err);
+}
+
 int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
 {
+	struct stat st;
 	char *buf;
 	size_t len;
 	int rc;
 
 	memset(log, 0, sizeof(*log));
+	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return xenlog_parse(path, path, NULL, 0, log, err);
+	/* stdin and pipes: read whole (they cannot be read twice) */
 	rc = xenlog_read_file(path, &buf, &len, err);
 	if (rc)
 		return rc;

@@ -27,6 +27,15 @@ run 0 --list-maps "$DATA/001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"
 same "list maps" "0	line 17	xen-old	21 entries	Xen-e820 RAM map:
 1	line 72	linux:Xen	22 entries	e820: BIOS-provided physical RAM map:"
 
+# /proc/iomem's "reserved RAM" is RAM, marked in tables; a lost digit warns
+"$P2MSIM" e820 "$top_srcdir/tests/data/bad-input/iomem-reserved-ram.txt" --format table \
+	--no-header >"$tmp/out" 2>"$tmp/err" || fail "reserved RAM: exit $?"
+grep -c '^0x0000000010000000-0x000000001fffffff usable  # /proc/iomem "reserved RAM"' "$tmp/out" \
+	>/dev/null || fail "reserved RAM not marked: $(cat "$tmp/out")"
+[ "$(grep -c 'reserved RAM' "$tmp/out")" -eq 2 ] || fail "reserved RAM failed not marked"
+grep -q "^p2msim: warning: .*iomem-reserved-ram.txt:5: '0ffffff' has 7 hex digits" "$tmp/err" ||
+	fail "no warning for a 7-digit /proc/iomem field: $(cat "$tmp/err")"
+
 # maps without a header line are named by their first line
 run 0 --list-maps "$top_srcdir/tests/data/pasted/iomem-hard-wrapped.txt"
 same "list maps without a header" "0	line 3	iomem	8 entries	(no header) first line: 00000000-00000fff : Reserved"

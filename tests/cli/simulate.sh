@@ -99,6 +99,12 @@ grep -Eq '"target_pages": ?98304' "$tmp/out" || fail "--balloon --json: no step"
 run 1 simulate --example pc-2G --balloon 64m
 err_is_one_line "--balloon below dom0's minimum"
 
+# RAM beyond x86-64's 52-bit physical address space is a typo, refused
+run 1 simulate --e820 "$top_srcdir/tests/data/bad-input/ram-beyond-52-bits.txt"
+err_is_one_line "RAM beyond 52 bits"
+grep -q 'ram-beyond-52-bits.txt:4: usable at 0x100000 .* beyond the 52-bit physical address space' \
+	"$tmp/err" || fail "RAM beyond 52 bits: $(cat "$tmp/err")"
+
 # the map the guest received; libxl e820_host for a domU
 run 0 simulate --example pc-2G --show machine
 has "machine memory map (XENMEM_machine_memory_map):"
