@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "doctor/doctor-internal.h"
+#include "util/json.h"
 
 static const char *stage_name(enum doctor_stage s)
 {
@@ -85,34 +86,12 @@ int doctor_print(FILE *f, const struct doctor_report *r)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int put(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 /* A string or null: a NULL @s is JSON null, not a failure. */
 static int put_str(struct json_object *o, const char *key, const char *s)
 {
 	if (!s)
 		return json_object_object_add(o, key, NULL) < 0 ? -1 : 0;
-	return put(o, key, json_object_new_string(s));
-}
-
-static int push(struct json_object *a, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
+	return json_put(o, key, json_object_new_string(s));
 }
 
 struct json_object *doctor_to_json(const struct doctor_report *r)
@@ -124,10 +103,10 @@ struct json_object *doctor_to_json(const struct doctor_report *r)
 	if (put_str(o, "boot", r->fails ? "fails" : "ok") < 0 ||
 	    put_str(o, "stage", r->fails ? stage_name(r->stage) : NULL) < 0 ||
 	    put_str(o, "cause", r->cause) < 0 ||
-	    put(o, "reproduced", json_object_new_boolean(r->reproduced)) < 0)
+	    json_put(o, "reproduced", json_object_new_boolean(r->reproduced)) < 0)
 		goto fail;
 	diffs = json_object_new_array();
-	if (put(o, "differences", diffs) < 0)
+	if (json_put(o, "differences", diffs) < 0)
 		goto fail;
 	for (size_t i = 0; i < r->nr_rows; i++) {
 		const struct doctor_row *row = &r->rows[i];
@@ -136,18 +115,18 @@ struct json_object *doctor_to_json(const struct doctor_report *r)
 		if (row->agree)
 			continue;
 		d = json_object_new_object();
-		if (push(diffs, d) < 0 || put_str(d, "what", row->what) < 0 ||
+		if (json_push(diffs, d) < 0 || put_str(d, "what", row->what) < 0 ||
 		    put_str(d, "log", row->log) < 0 || put_str(d, "model", row->model) < 0)
 			goto fail;
 	}
 	fixes = json_object_new_array();
-	if (put(o, "fixes", fixes) < 0)
+	if (json_put(o, "fixes", fixes) < 0)
 		goto fail;
 	for (unsigned int i = 0; i < r->nr_fixes; i++) {
 		const struct doctor_fix *x = &r->fixes[i];
 		struct json_object *j = json_object_new_object();
 
-		if (push(fixes, j) < 0 || put_str(j, "change", x->change) < 0 ||
+		if (json_push(fixes, j) < 0 || put_str(j, "change", x->change) < 0 ||
 		    put_str(j, "xen", x->xen[0] ? x->xen : NULL) < 0 ||
 		    put_str(j, "kernel", x->kernel) < 0 ||
 		    put_str(j, "xen_cmdline", x->xen_cmdline) < 0 ||

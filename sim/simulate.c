@@ -20,6 +20,7 @@
 #include "xen/dom0-mem.h"
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"
+#include "util/json.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -712,36 +713,9 @@ void simulation_free(struct simulation *sim)
 
 /* --- JSON ------------------------------------------------------------------------------- */
 
-/*
- * json-c adds a NULL value as JSON null, and leaves the value with the
- * caller when the add fails: these take @v in every case and fail when a
- * constructor before them did, so a result is whole or not at all.
- */
-static int put(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-static int push(struct json_object *a, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 static int add_u64(struct json_object *o, const char *key, uint64_t v)
 {
-	return put(o, key, json_object_new_uint64(v));
+	return json_put(o, key, json_object_new_uint64(v));
 }
 
 static struct json_object *range(uint64_t start, uint64_t end, const char *type)
@@ -749,7 +723,7 @@ static struct json_object *range(uint64_t start, uint64_t end, const char *type)
 	struct json_object *o = json_object_new_object();
 
 	if (!o || add_u64(o, "start", start) < 0 || add_u64(o, "end", end) < 0 ||
-	    (type && put(o, "type", json_object_new_string(type)) < 0)) {
+	    (type && json_put(o, "type", json_object_new_string(type)) < 0)) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -796,33 +770,33 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 
 	if (!o)
 		return NULL;
-	if (put(o, "kernel", json_object_new_string(sim->model.release)) < 0 ||
-	    put(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
+	if (json_put(o, "kernel", json_object_new_string(sim->model.release)) < 0 ||
+	    json_put(o, "domain", json_object_new_string(sim->dom0 ? "dom0" : "domU")) < 0 ||
 	    add_u64(o, "nr_pages", sim->nr_pages) < 0 ||
 	    add_u64(o, "max_pages", sim->max_pages) < 0 ||
-	    put(o, "e820", e820_table_to_json(&res->e820)) < 0 ||
+	    json_put(o, "e820", e820_table_to_json(&res->e820)) < 0 ||
 	    add_u64(o, "released", res->released) < 0 ||
 	    add_u64(o, "remapped", res->remapped) < 0 ||
 	    add_u64(o, "identity_set", res->identity_set) < 0 ||
 	    add_u64(o, "p2m_size", res->p2m_size) < 0 ||
 	    add_u64(o, "max_pfn", res->max_pfn) < 0 ||
-	    put(o, "runs", runs_json(sim)) < 0)
+	    json_put(o, "runs", runs_json(sim)) < 0)
 		goto fail;
 	a = json_object_new_array();
-	if (put(o, "extra", a) < 0)
+	if (json_put(o, "extra", a) < 0)
 		goto fail;
 	for (unsigned int i = 0; i < res->nr_extra; i++)
 		if (res->extra[i].n &&
-		    push(a, range(res->extra[i].start, res->extra[i].start + res->extra[i].n,
+		    json_push(a, range(res->extra[i].start, res->extra[i].start + res->extra[i].n,
 				  NULL)) < 0)
 			goto fail;
-	if (put(o, "tree", tree_json(sim)) < 0)
+	if (json_put(o, "tree", tree_json(sim)) < 0)
 		goto fail;
 	log = json_object_new_array();
-	if (put(o, "log", log) < 0)
+	if (json_put(o, "log", log) < 0)
 		goto fail;
 	for (size_t i = 0; i < res->nr_log; i++)
-		if (push(log, json_object_new_string(res->log[i])) < 0)
+		if (json_push(log, json_object_new_string(res->log[i])) < 0)
 			goto fail;
 	return o;
 fail:
