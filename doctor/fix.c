@@ -20,6 +20,7 @@
 
 #include "doctor/doctor-internal.h"
 #include "xen/dom0-mem.h"
+#include "util/page.h"
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
@@ -235,7 +236,7 @@ static int xen_options(struct search *s)
 		return 0;
 	s->group++;
 	if (dm.max.set) {
-		size_text(dm.amount.pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(dm.amount.pages), a, sizeof(a));
 		if ((rc = dom0_mem_cand(s, 20, at, old, a)) < 0)
 			return rc;
 		s->group++;
@@ -244,14 +245,14 @@ static int xen_options(struct search *s)
 		/* half, double, four times */
 		uint64_t pages = k == 0 ? dm.amount.pages / 2 : dm.amount.pages << k;
 
-		if (pages < (64ULL << 20) >> 12)
+		if (pages < PFN_DOWN(64ULL << 20))
 			continue;
-		size_text(pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(pages), a, sizeof(a));
 		if (dm.max.set) {
 			uint64_t max = dm.max.pages == dm.amount.pages || dm.max.pages < pages ?
 				       pages : dm.max.pages;
 
-			size_text(max << 12, m, sizeof(m));
+			size_text(PFN_PHYS(max), m, sizeof(m));
 			snprintf(spec, sizeof(spec), "%s,max:%s", a, m);
 		} else {
 			snprintf(spec, sizeof(spec), "%s", a);

@@ -50,8 +50,8 @@
 
 #include "e820/e820-internal.h"
 #include "xen/dom0-mem.h"
+#include "util/page.h"
 
-#define PAGE_SHIFT 12
 #define XEN_E820MAX 1024
 #define XEN_LONG_MAX ((uint64_t)INT64_MAX)
 #define XEN_UINT_MAX ((uint64_t)UINT32_MAX)
@@ -215,8 +215,8 @@ uint64_t dom0_mem_ram_pages(const struct e820_table *machine)
 
 		if (e->type != E820_TYPE_RAM)
 			continue;
-		s = (e->addr + 4095) >> PAGE_SHIFT;
-		end = (e->addr + e->size) >> PAGE_SHIFT;
+		s = PFN_UP(e->addr);
+		end = PFN_DOWN(e->addr + e->size);
 		if (e->addr + e->size < e->addr)
 			end = UINT64_MAX >> PAGE_SHIFT;
 		if (end > s)
@@ -247,7 +247,7 @@ int dom0_mem_compute(const struct dom0_mem *dm, const struct e820_table *machine
 
 		for (size_t i = 0; i < machine->nr; i++) {
 			const struct e820_entry *e = &machine->entries[i];
-			uint64_t end = (e->addr + e->size) >> PAGE_SHIFT;
+			uint64_t end = PFN_DOWN(e->addr + e->size);
 
 			if (e->type == E820_TYPE_RAM && end > max_pdx)
 				max_pdx = end;

@@ -18,8 +18,8 @@
 
 #include "e820/e820-internal.h"
 #include "xen/xenlog.h"
+#include "util/page.h"
 
-#define PAGE_SIZE 4096ULL
 #define MAX_CMDLINE_CONT 4	/* wrapped command-line lines joined */
 
 static const char *skip_blanks(const char *p)
@@ -593,7 +593,7 @@ int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)
 		return -ENOENT;
 	chunk = (log->alloc.end - log->alloc.start) / PAGE_SIZE;
 	if (log->initrd.set && log->initrd.end > log->initrd.start)
-		initrd = (log->initrd.end - log->initrd.start + PAGE_SIZE - 1) / PAGE_SIZE;
+		initrd = PFN_UP(log->initrd.end - log->initrd.start);
 	*nr_pages = log->pages_to_allocate + chunk + initrd;
 	return 0;
 }
