@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "e820/e820.h"
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/text.h"
 
 void e820_table_init(struct e820_table *t)
 {

@@ -53,7 +53,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
 #include "sim/sim.h"
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"

@@ -48,7 +48,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 #include "xen/dom0-mem.h"
 #include "util/page.h"
 
@@ -59,7 +61,7 @@
 uint64_t xen_parse_size(const char *s, const char **end)
 {
 	const char *p;
-	uint64_t v = e820_kstrtoull(s, &p);
+	uint64_t v = parse_kstrtoull(s, &p);
 
 	switch (*p) {
 	case 'T': case 't':
@@ -165,7 +167,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 	while (*s) {
 		size_t n;
 
-		while (e820_is_space(*s) || *s == '\n')
+		while (text_is_space(*s) || *s == '\n')
 			s++;
 		n = strcspn(s, " \t\r\n");
 		if (!n)
@@ -414,7 +416,7 @@ static const char *find_opt(const char *cmdline, const char *name)
 	const char *found = NULL;
 
 	for (const char *s = cmdline; s && *s;) {
-		while (e820_is_space(*s) || *s == '\n')
+		while (text_is_space(*s) || *s == '\n')
 			s++;
 		if (!strncmp(s, name, n) && s[n] == '=')
 			found = s + n + 1;	/* the last one wins */

@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 #include "xen/xenlog.h"
 #include "util/page.h"
 
@@ -24,7 +26,7 @@
 
 static const char *skip_blanks(const char *p)
 {
-	while (e820_is_space(*p))
+	while (text_is_space(*p))
 		p++;
 	return p;
 }
@@ -35,7 +37,7 @@ static int scan_hex_opt0x(const char *s, uint64_t *v)
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		n0 = 2;
-	n = e820_scan_u64(s + n0, 16, v);
+	n = parse_scan_u64(s + n0, 16, v);
 	return n <= 0 ? n : n0 + n;
 }
 
@@ -80,7 +82,7 @@ static int set_str(char **dst, const char *s, size_t n)
 		return -ENOMEM;
 	memcpy(d, s, n);
 	d[n] = '\0';
-	while (n && e820_is_space(d[n - 1]))
+	while (n && text_is_space(d[n - 1]))
 		d[--n] = '\0';
 	*dst = d;
 	return 0;
@@ -95,7 +97,7 @@ static int append_str(char **dst, const char *s)
 		return -ENOMEM;
 	d[a] = ' ';
 	memcpy(d + a + 1, s, b + 1);
-	for (size_t end = a + 1 + b; end > a + 1 && e820_is_space(d[end - 1]); end--)
+	for (size_t end = a + 1 + b; end > a + 1 && text_is_space(d[end - 1]); end--)
 		d[end - 1] = '\0';
 	*dst = d;
 	return 0;
@@ -161,7 +163,7 @@ static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
 			else
 				pf->vendor = XEN_CPU_OTHER;
 			f = strstr(p, "Family ");
-			if (f && e820_scan_u64(f + 7, 10, &v) > 0 && v < 0x10000)
+			if (f && parse_scan_u64(f + 7, 10, &v) > 0 && v < 0x10000)
 				pf->family = (unsigned int)v;
 		}
 		return true;
@@ -245,7 +247,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 			const char *p = strchr(c, '(');
 			uint64_t kb;
 
-			if (!p || e820_scan_u64(p + 1, 10, &kb) <= 0) {
+			if (!p || parse_scan_u64(p + 1, 10, &kb) <= 0) {
 				rc = lerr(name, l.line, err, "System RAM", c);
 			} else if (!log->system_ram_kb) {
 				log->system_ram_kb = kb;
@@ -253,10 +255,10 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 		} else if (!strncmp(c, "Truncating RAM from ", 20)) {
 			uint64_t a, b;
 			const char *p = c + 20;
-			int k = e820_scan_u64(p, 10, &a);
+			int k = parse_scan_u64(p, 10, &a);
 
 			if (k <= 0 || strncmp(p + k, "kB to ", 6) ||
-			    e820_scan_u64(p + k + 6, 10, &b) <= 0)
+			    parse_scan_u64(p + k + 6, 10, &b) <= 0)
 				rc = lerr(name, l.line, err, "Truncating RAM", c);
 			else if (!log->truncated_from_kb) {
 				log->truncated_from_kb = a;
@@ -297,7 +299,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				if (*p == '(') {
 					uint64_t pages;
 
-					if (e820_scan_u64(p + 1, 10, &pages) <= 0 ||
+					if (parse_scan_u64(p + 1, 10, &pages) <= 0 ||
 					    strncmp(skip_blanks(p + 1 + strspn(p + 1, "0123456789")),
 						    "pages", 5))
 						rc = lerr(name, l.line, err, "Dom0 alloc.", c);
@@ -335,7 +337,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 		} else if (!strncmp(c, "Dom0 has maximum ", 17) && strstr(c, "VCPUs")) {
 			uint64_t v;
 
-			if (e820_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
+			if (parse_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
 				log->dom0_max_vcpus = (unsigned int)v;
 		} else if (platform_line(c, &log->platform, &rc)) {
 			if (rc == -E2BIG)
@@ -343,7 +345,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 		} else if (!strncmp(c, "Dom0 memory clipped to ", 23)) {
 			uint64_t v;
 
-			if (e820_scan_u64(c + 23, 10, &v) > 0 && !log->clipped_pages)
+			if (parse_scan_u64(c + 23, 10, &v) > 0 && !log->clipped_pages)
 				log->clipped_pages = v;
 		} else {
 			/* any other Xen line ends an arrangement block */
@@ -494,7 +496,7 @@ int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_er
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
 					      strerror(errno));
 	}
-	rc = e820_read_fd(fd, name, buf, len, err);
+	rc = parse_read_fd(fd, name, buf, len, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return rc;
