@@ -21,6 +21,7 @@
 #include "doctor/doctor-internal.h"
 #include "xen/dom0-mem.h"
 #include "util/page.h"
+#include "util/text.h"
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
@@ -154,9 +155,9 @@ static int kernel_options(struct search *s)
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		bool mem = len[i] > 4 && !strncmp(w[i], "mem=", 4);
-		bool memmap = len[i] > 7 && !strncmp(w[i], "memmap=", 7);
-		bool limit = !strncmp(w[i], "xen_512gb_limit", 15);
+		bool mem = len[i] > 4 && starts_with(w[i], "mem=");
+		bool memmap = len[i] > 7 && starts_with(w[i], "memmap=");
+		bool limit = starts_with(w[i], "xen_512gb_limit");
 
 		if (!mem && !memmap && !limit)
 			continue;
@@ -214,7 +215,7 @@ static int xen_options(struct search *s)
 	if (!line)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (len[i] > 9 && !strncmp(w[i], "dom0_mem=", 9)) {
+		if (len[i] > 9 && starts_with(w[i], "dom0_mem=")) {
 			at = i;
 			snprintf(old, sizeof(old), "%.*s", (int)len[i] - 9, w[i] + 9);
 		}

@@ -117,7 +117,7 @@ static int memmap_one(struct e820_table *t, struct e820_user *user, const char *
 	uint64_t size, start;
 	size_t len = (size_t)(end - p);
 
-	if (!strncmp(p, "exactmap", 8) && len >= 8) {
+	if (starts_with(p, "exactmap") && len >= 8) {
 		t->nr = 0;
 		user->userdef = true;
 		return 0;
@@ -288,7 +288,7 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 				eq = s;
 		}
 		tlen = (size_t)(s - tok);
-		if (tlen == 2 && !strncmp(tok, "--", 2) && !quoted)
+		if (tlen == 2 && starts_with(tok, "--") && !quoted)
 			break;
 		nlen = eq ? (size_t)(eq - tok) : tlen;
 		if (!param_is(tok, nlen, "mem") && !param_is(tok, nlen, "memmap"))

@@ -162,7 +162,7 @@ static bool try_linux(const struct ep_line *l, struct line_info *li)
 
 	if (!m)
 		return false;
-	if (strncmp(m, "[mem", 4)) {
+	if (!starts_with(m, "[mem")) {
 		const char *g = strstr(m, "[mem");
 
 		m = g ? g : strstr(m, "[gap");
@@ -180,7 +180,7 @@ static bool try_linux(const struct ep_line *l, struct line_info *li)
 	if (!plausible_who(c, wlen))
 		return false;
 	known = known_who(c, wlen);
-	if (!strncmp(m, "[gap", 4)) {
+	if (starts_with(m, "[gap")) {
 		li->kind = L_IGNORE;
 		return true;
 	}
@@ -329,7 +329,7 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 		return false;
 	q += n + 1;
 	n = ep_scan_hex(q, false, &b);
-	if (n <= 0 || strncmp(q + n, " : ", 3))
+	if (n <= 0 || !starts_with(q + n, " : "))
 		return false;
 	if (l->indented) {
 		li->kind = L_IGNORE;	/* a child resource */
@@ -537,16 +537,16 @@ static bool try_grub(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b;
 	int n;
 
-	if (c[0] != 'b' || strncmp(c, "base_addr = ", 12))
+	if (c[0] != 'b' || !starts_with(c, "base_addr = "))
 		return false;
 	strcpy(li->kindname, "grub");
 	q = c + 12;
 	n = ep_scan_hex(q, true, &a);
-	if (n <= 0 || strncmp(q + n, ", length = ", 11))
+	if (n <= 0 || !starts_with(q + n, ", length = "))
 		goto bad;
 	q += n + 11;
 	n = ep_scan_hex(q, true, &b);
-	if (n <= 0 || strncmp(q + n, ", ", 2))
+	if (n <= 0 || !starts_with(q + n, ", "))
 		goto bad;
 	q = skip_ws(q + n + 2);
 	li->start = a;
@@ -559,7 +559,7 @@ static bool try_grub(const struct ep_line *l, struct line_info *li)
 			li->kind = L_ENTRY;
 			return true;
 		}
-	if (!strncmp(q, "type = ", 7)) {
+	if (starts_with(q, "type = ")) {
 		uint64_t t;
 
 		n = ep_scan_hex(q + 7, true, &t);
@@ -585,7 +585,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 	const char *r, *q;
 	unsigned int words = 1;
 
-	if (c[0] == 'D' && !strncmp(c, "Dom", 3) && is_digit(c[3])) {
+	if (c[0] == 'D' && starts_with(c, "Dom") && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (!strcmp(q, " memory map:")) {
@@ -617,7 +617,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 
 static bool is_noise(const char *c)
 {
-	if (c[0] == 'e' && (!strncmp(c, "e820: update ", 13) || !strncmp(c, "e820: remove ", 13)))
+	if (c[0] == 'e' && (starts_with(c, "e820: update ") || starts_with(c, "e820: remove ")))
 		return true;
 	return strstr(c, "out of order E820 entry") != NULL;
 }
@@ -628,7 +628,7 @@ static size_t hvm_prefix_len(const char *c)
 {
 	const char *q;
 
-	if (c[0] == 'H' && !strncmp(c, "HVM", 3) && is_digit(c[3])) {
+	if (c[0] == 'H' && starts_with(c, "HVM") && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (*q == ':')
@@ -655,7 +655,7 @@ static bool try_seabios(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b, t;
 	int n;
 
-	if (c[0] == 'e' && !strncmp(c, "e820 map has ", 13)) {
+	if (c[0] == 'e' && starts_with(c, "e820 map has ")) {
 		for (q = c + 13; is_digit(*q); q++)
 			;
 		if (q == c + 13 || strcmp(q, " items:"))
@@ -671,11 +671,11 @@ static bool try_seabios(const struct ep_line *l, struct line_info *li)
 		return false;
 	q = skip_ws(q + 1);
 	n = ep_scan_hex(q, false, &a);
-	if (n != 16 || strncmp(q + n, " - ", 3))
+	if (n != 16 || !starts_with(q + n, " - "))
 		return false;
 	q += n + 3;
 	n = ep_scan_hex(q, false, &b);
-	if (n != 16 || strncmp(q + n, " = ", 3))
+	if (n != 16 || !starts_with(q + n, " = "))
 		return false;
 	q += n + 3;
 	snprintf(li->kindname, sizeof(li->kindname), "seabios%s%.*s", pl ? ":" : "",
@@ -698,7 +698,7 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
 
-	if (c[0] != 'm' || strncmp(c, "memmap=exactmap", 15))
+	if (c[0] != 'm' || !starts_with(c, "memmap=exactmap"))
 		return false;
 	/* every memmap= value a list of "exactmap" or sizes: quoted prose
 	 * ("memmap=exactmap memmap=X#Y") is not a command line */
@@ -706,12 +706,12 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
 		size_t n = strcspn(q, " \t");
 		const char *v = q + 7, *end = q + n;
 
-		while (!strncmp(q, "memmap=", 7) && v < end) {
+		while (starts_with(q, "memmap=") && v < end) {
 			size_t k = 0;
 
 			while (v + k < end && v[k] != ',')
 				k++;
-			if (!is_digit(*v) && strncmp(v, "exactmap", 8)) {
+			if (!is_digit(*v) && !starts_with(v, "exactmap")) {
 				snprintf(li->why, sizeof(li->why),
 					 "'%.*s' is not a memmap= option the kernel reads",
 					 (int)(n < 40 ? n : 40), q);

@@ -378,7 +378,7 @@ static size_t timestamp_len(const char *p)
 	}
 	if (!(has_time || (all_hex && n >= 8) || (dmesg && seen_dot)))
 		return 0;
-	if (!strncmp(q, "mem ", 4) || !strncmp(q, "gap ", 4))
+	if (starts_with(q, "mem ") || starts_with(q, "gap "))
 		return 0;
 	return (size_t)(skip_ws(close + 1) - p);
 }
@@ -512,7 +512,7 @@ void ep_strip_prefixes(const char *line, struct stripped *st)
 			c += n;
 			st->log = changed = true;
 		}
-		if (c[0] == '(' && !strncmp(c, "(XEN)", 5)) {
+		if (c[0] == '(' && starts_with(c, "(XEN)")) {
 			c = skip_ws(c + 5);
 			st->log = st->xen = changed = true;
 		}

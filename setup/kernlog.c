@@ -40,7 +40,7 @@ bool kernlog_is_outcome(const char *content)
 	while (text_is_space(*content))
 		content++;
 	for (size_t i = 0; i < sizeof(outcome_prefixes) / sizeof(outcome_prefixes[0]); i++)
-		if (!strncmp(content, outcome_prefixes[i], strlen(outcome_prefixes[i])))
+		if (starts_with(content, outcome_prefixes[i]))
 			return true;
 	return false;
 }
@@ -94,7 +94,7 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		kl->nr_lines++;
 		if (kernlog_is_outcome(c)) {
 			kl->nr_outcome_lines++;
-		} else if (!strncmp(c, "Linux version ", 14) && c[14] >= '0' && c[14] <= '9') {
+		} else if (starts_with(c, "Linux version ") && c[14] >= '0' && c[14] <= '9') {
 			/* a new boot: its command line follows */
 			rc = keep(&kl->version_line, c);
 			kl->version_lineno = l.line;

@@ -143,9 +143,9 @@ int dom0_mem_apply(struct dom0_mem *dm, const char *value, struct p2msim_err *er
 
 	dm->seen = true;
 	do {
-		if (!strncmp(s, "min:", 4))
+		if (starts_with(s, "min:"))
 			rc = parse_amt(s + 4, &s, &dm->min);
-		else if (!strncmp(s, "max:", 4))
+		else if (starts_with(s, "max:"))
 			rc = parse_amt(s + 4, &s, &dm->max);
 		else
 			rc = parse_amt(s, &s, &dm->amount);
@@ -177,7 +177,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 		memcpy(word, s, n);
 		word[n] = '\0';
 		s += n;
-		if (!strncmp(word, "dom0_mem=", 9)) {
+		if (starts_with(word, "dom0_mem=")) {
 			int rc = dom0_mem_apply(dm, word + 9, err);
 
 			if (rc)
@@ -195,7 +195,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 int dom0_mem_parse(const char *spec, struct dom0_mem *out, struct p2msim_err *err)
 {
 	dom0_mem_init(out);
-	if (spec && strchr(spec, '=') && strncmp(spec, "dom0_mem=", 9) && !strstr(spec, " "))
+	if (spec && strchr(spec, '=') && !starts_with(spec, "dom0_mem=") && !strstr(spec, " "))
 		return p2msim_err_set(err, -EINVAL, "'%s' is not a dom0_mem value", spec);
 	return each_option(spec, true, out, err);
 }
