@@ -37,6 +37,13 @@ int tool_choice(const char *arg, const char *const names[]);
  * octal, as strtoull base 0); false on a sign, junk or overflow. */
 bool tool_parse_u64(const char *s, uint64_t *v);
 
+/* --dom0-kernel (@kernel true) or --dom0-initrd RANGE into the options'
+ * fields (xenlog_range_parse(); "none" for the initrd only); EXIT_FAIL
+ * with the error printed. */
+struct xenlog_range;
+int tool_placement(bool kernel, const char *arg, struct xenlog_range *k, struct xenlog_range *i,
+		   bool *no_initrd);
+
 int cmd_simulate(int argc, char *argv[]);
 int cmd_dump(int argc, char *argv[]);
 int cmd_e820(int argc, char *argv[]);
