@@ -21,6 +21,7 @@
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "util/json.h"
+#include "util/page.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -294,7 +295,7 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 static int domu_pages(const struct simulation_options *o, const struct example *ex,
 		      struct simulation *sim, bool no_map, struct p2msim_err *err)
 {
-	uint64_t ram = no_map ? 0 : e820_total(&sim->machine, E820_TYPE_RAM) >> 12;
+	uint64_t ram = no_map ? 0 : PFN_DOWN(e820_total(&sim->machine, E820_TYPE_RAM));
 
 	sim->nr_pages = o->nr_pages ? o->nr_pages : ex && ex->nr_pages ? ex->nr_pages : ram;
 	if (!sim->nr_pages)
@@ -307,7 +308,7 @@ static int domu_pages(const struct simulation_options *o, const struct example *
 
 static uint64_t range_pages(const struct xenlog_range *r)
 {
-	return r->end > r->start ? (r->end - r->start + 0xfff) >> 12 : 0;
+	return r->end > r->start ? PFN_UP(r->end - r->start) : 0;
 }
 
 /* A failure that depends on an assumed input says so: "...; assumed: X". */
@@ -339,8 +340,8 @@ static bool va_pfns(const struct xenlog_range *r, uint64_t *s, uint64_t *e)
 {
 	if (!r->set || r->start < START_KERNEL_MAP || r->end < r->start)
 		return false;
-	*s = (r->start - START_KERNEL_MAP) >> 12;
-	*e = (r->end - START_KERNEL_MAP + 0xfff) >> 12;
+	*s = PFN_DOWN(r->start - START_KERNEL_MAP);
+	*e = PFN_UP(r->end - START_KERNEL_MAP);
 	return true;
 }
 
@@ -356,7 +357,7 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
 		 * 0x8000 in every lab boot. */
 		lay->initrd_start = 0x8000;
-		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+		lay->initrd_end = 0x8000 + PFN_UP(xlog->initrd.end - xlog->initrd.start);
 	}
 	return true;
 }
@@ -507,7 +508,7 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 		/* A host with room for the domain and then some. */
 		uint64_t pages = sim->nr_pages + (sim->nr_pages >> 2) + 65536;
 
-		if (e820_add(&synthetic, 1ULL << 20, pages << 12, E820_TYPE_RAM) < 0) {
+		if (e820_add(&synthetic, 1ULL << 20, PFN_PHYS(pages), E820_TYPE_RAM) < 0) {
 			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -566,9 +567,9 @@ static int dom0_too_small(const struct simulation_options *o, const struct simul
 	if (!sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS))
 		return 0;
 	if (xlog && xlog->alloc.set && xlog->alloc.end > xlog->alloc.start)
-		chunk = 1ULL << order_of((xlog->alloc.end - xlog->alloc.start) >> 12);
+		chunk = 1ULL << order_of(PFN_DOWN(xlog->alloc.end - xlog->alloc.start));
 	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
-		chunk = 1ULL << order_of((xlog->v_total.end - xlog->v_total.start + 0xfff) >> 12);
+		chunk = 1ULL << order_of(PFN_UP(xlog->v_total.end - xlog->v_total.start));
 	else if (!sim->model.build_known)
 		return 0;	/* the image's size is not known */
 	if (o->dom0_no_initrd)
