@@ -508,6 +508,17 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 	return 0;
 }
 
+void setup_layout_place_kernel(struct setup_layout *lay, const struct kernel_model *km,
+			       uint64_t start, uint64_t end)
+{
+	lay->kernel_start = start;
+	lay->kernel_end = end;
+	lay->start_info = end;
+	lay->start_info_end = end + 1;
+	lay->pt_start = end + 1;
+	lay->pt_end = end + 1 + km->pt_pages;
+}
+
 void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
 			  uint64_t nr_pages)
 {
@@ -517,12 +528,7 @@ void setup_layout_default(struct setup_layout *lay, const struct kernel_model *k
 	/* Xen 4.17 loading a Debian kernel: image from 16 MiB, start info
 	 * right after it, then the page tables and the boot stack; the
 	 * initrd where Xen 4.17 put the lab's (pfn 0x8000), assumed 32 MiB. */
-	lay->kernel_start = 0x1000;
-	lay->kernel_end = end;
-	lay->start_info = end;
-	lay->start_info_end = end + 1;
-	lay->pt_start = end + 1;
-	lay->pt_end = end + 1 + km->pt_pages;
+	setup_layout_place_kernel(lay, km, 0x1000, end);
 	lay->initrd_start = 0x8000;
 	lay->initrd_end = 0x8000 + 0x2000;
 	if (lay->initrd_end > nr_pages) {

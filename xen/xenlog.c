@@ -585,6 +585,87 @@ void xenlog_free(struct xenlog *log)
 	xen_platform_init(&log->platform);
 }
 
+#define PLACEMENT_LIMIT (1ULL << 52)	/* x86-64's physical address space */
+
+/* A number of a placement option: C syntax, then an optional K/M/G/T. */
+static bool option_number(const char *s, uint64_t *v, const char **end)
+{
+	unsigned int shift = 0;
+	unsigned long long n;
+	char *p;
+
+	s = skip_blanks(s);
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, &p, 0);
+	if (errno)
+		return false;
+	switch (*p) {
+	case 'T': case 't': shift += 10; /* fall through */
+	case 'G': case 'g': shift += 10; /* fall through */
+	case 'M': case 'm': shift += 10; /* fall through */
+	case 'K': case 'k': shift += 10;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (shift && n > (UINT64_MAX >> shift))
+		return false;
+	*v = (uint64_t)n << shift;
+	*end = skip_blanks(p);
+	return true;
+}
+
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
+		       struct p2msim_err *err)
+{
+	const char *p = skip_blanks(s), *q;
+	uint64_t a, b;
+	bool ok = false;
+
+	memset(r, 0, sizeof(*r));
+	if (none_ok && !strcmp(p, "none"))
+		return 0;
+	if (!strncmp(p, "paddr ", 6))
+		p += 6;
+	if (strstr(p, "->")) {
+		/* Xen's "A->B" as its log prints it */
+		size_t n = scan_range(p, r, 0);
+
+		ok = n && !*skip_blanks(p + n);
+		a = r->start;
+		b = r->end;
+	} else if (option_number(p, &a, &q) && (*q == '-' || *q == '+')) {
+		char op = *q;
+
+		ok = option_number(q + 1, &b, &q) && !*q;
+		if (ok && op == '+') {
+			ok = b <= UINT64_MAX - a;
+			b += ok ? a : 0;
+		} else if (ok) {
+			ok = b < UINT64_MAX;	/* END is the last byte */
+			b += ok;
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	if (!ok)
+		return p2msim_err_set(err, -EINVAL, "'%s': expected START->END as Xen prints it "
+				      "(END exclusive), START-END (END inclusive) or START+SIZE%s",
+				      s, none_ok ? ", or none" : "");
+	if (b <= a)
+		return p2msim_err_set(err, -EINVAL, "'%s': the range is empty or ends before it "
+				      "starts", s);
+	if (b > PLACEMENT_LIMIT)
+		return p2msim_err_set(err, -EINVAL, "'%s': beyond the 52-bit physical address "
+				      "space (%#llx)", s, PLACEMENT_LIMIT);
+	r->set = true;
+	r->start = a;
+	r->end = b;
+	return 0;
+}
+
 int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)
 {
 	uint64_t chunk, initrd = 0;
