@@ -193,4 +193,40 @@ run 1 simulate --e820 "$tmp/pieces.txt" --dom0-mem 128M
 grep -q "Panic on CPU 0: Domain 0 allocation is too small for kernel image" "$tmp/err" ||
 	fail "dom0_mem=128M: not Xen's words"
 
+# where Xen put the dom0 kernel and initrd: without a log it is assumed, and
+# a stop that depends on it names the assumption and the option that sets it
+P="$top_srcdir/tests/data/placement/reserved-at-32M.txt"
+run 1 simulate --e820 "$P" --dom0-mem 1G
+err_is_one_line "assumed kernel placement"
+grep -qF "conflicts with E820 map; assumed: Xen placed the kernel at paddr 0x1000000->0x4a00000 (no Xen log; --dom0-kernel sets it)" "$tmp/err" ||
+	fail "assumed kernel placement not named: $(cat "$tmp/err")"
+run 0 simulate --e820 "$P" --dom0-mem 1G --dom0-kernel 0x2200000-0x4ffffff --show summary
+has "boot layout: kernel pfn 0x2200-0x5000 (--dom0-kernel), page tables 0x5001-"
+run 0 simulate --e820 "$P" --dom0-mem 1G --dom0-kernel 34M+48M --show summary
+has "kernel pfn 0x2200-0x5200 (--dom0-kernel)"
+# Xen's own "paddr A -> B", pasted: given, so no assumption is named
+run 1 simulate --e820 "$P" --dom0-mem 1G --dom0-kernel 'paddr 0x1000000 -> 0x4a00000'
+err_is_one_line "--dom0-kernel as Xen prints it"
+grep -q "assumed" "$tmp/err" && fail "a given kernel placement is called assumed"
+# the same for simulate --matrix
+run 0 simulate --e820 "$P" --dom0-mem 1G --matrix --kernel 6.1
+has "conflicts with E820 map; assumed: Xen placed the kernel at paddr"
+run 0 simulate --e820 "$P" --dom0-mem 1G --matrix --kernel 6.1 --dom0-kernel 0x2200000-0x4ffffff
+grep -q "^6.1 .* yes " "$tmp/out" || fail "--matrix --dom0-kernel: 6.1 does not boot"
+# Xen's "Domain 0 allocation is too small": the assumed 32 MiB initrd is
+# named; --dom0-initrd gives Xen's "Init. ramdisk: A->B" or none
+run 1 simulate --e820 "$P" --nr-pages 0x8800
+grep -qF "too small for kernel image; assumed: Xen handed over a 32 MiB initrd (no Xen log; --dom0-initrd sets it)" "$tmp/err" ||
+	fail "assumed initrd not named: $(cat "$tmp/err")"
+run 0 simulate --e820 "$P" --nr-pages 0x8800 --dom0-initrd none --dom0-kernel 0x2200000-0x4ffffff
+run 0 simulate --e820 "$P" --nr-pages 0x8800 --dom0-initrd 000000007f4b0000-\>000000007f9ff4c6 \
+	--dom0-kernel 0x2200000-0x4ffffff --show summary
+has "initrd 0x8000-0x8550 (--dom0-initrd)"
+for bad in x 0x5-0x1 '0->0x20000000000000' none 1M+ '0x1000->'; do
+	run 1 simulate --e820 "$P" --dom0-kernel "$bad"
+	err_is_one_line "--dom0-kernel '$bad'"
+done
+run 1 simulate --e820 "$P" --domu --dom0-initrd none
+err_is_one_line "--dom0-initrd with --domu"
+
 cli_done "p2msim simulate and dump command lines"
