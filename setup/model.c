@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup.h"
+#include "util/text.h"
 
 static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_IDENTITY_P2M, "identity-p2m", "2.6.39", NULL,
@@ -235,9 +236,9 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
 		return 0;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (!strncmp(p, "Linux version ", 14))
+	if (starts_with(p, "Linux version "))
 		p += 14;
-	if (!strncmp(p, "linux-", 6))
+	if (starts_with(p, "linux-"))
 		p += 6;
 	rc = kver_scan(p, out, &end);
 	if (rc < 0)
@@ -354,7 +355,7 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 
 	if (!eq)
 		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': expected NAME=VALUE", assignment);
-	if (!strncmp(name, "CONFIG_", 7))
+	if (starts_with(name, "CONFIG_"))
 		name += 7;
 	len = (size_t)(eq - name);
 	if (len >= sizeof(key))

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -75,6 +76,17 @@ int tool_choice(const char *arg, const char *const names[])
 		if (!strcmp(arg, names[i]))
 			return i;
 	return -1;
+}
+
+bool tool_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end;
 }
 
 static void usage(FILE *f)

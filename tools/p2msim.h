@@ -4,6 +4,7 @@
 #define P2MSIM_TOOLS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util/err.h"
@@ -31,6 +32,10 @@ int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* The index of @arg in the NULL-terminated @names, or -1: for options
  * that take one of a few keywords. */
 int tool_choice(const char *arg, const char *const names[]);
+
+/* An option's whole argument as an unsigned number (decimal, 0x hex or 0
+ * octal, as strtoull base 0); false on a sign, junk or overflow. */
+bool tool_parse_u64(const char *s, uint64_t *v);
 
 /* --dom0-kernel (@kernel true) or --dom0-initrd RANGE into the options'
  * fields (xenlog_range_parse(); "none" for the initrd only); EXIT_FAIL
