@@ -520,6 +520,12 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 	sim->domid = sim->dom0 ? 0 : 1;
 	rc = hv_sim_build_domain_extents(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
 					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext, err);
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && hv_sim_out_of_memory(sim->hv) && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", sim->dom0 ? "dom0" : "domU",
+				  (unsigned long long)sim->nr_pages,
+				  (unsigned long long)((sim->nr_pages + (1ULL << 18) - 1) >> 18));
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
 	if (rc == 0 && !sim->dom0)
