@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "doctor/doctor-internal.h"
@@ -271,10 +272,35 @@ static int verdict(struct doctor_report *r)
 	return 0;
 }
 
+/* The outcome lines of a regular file, read as a stream, and the number
+ * of its newlines (its last line, as an error names it). */
+static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned int *last_line,
+			   struct p2msim_err *err)
+{
+	char chunk[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY), rc;
+
+	*last_line = 0;
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = doctor_outcome_parse_fd(path, fd, o, err);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
+		       (n < 0 && errno == EINTR))
+			for (ssize_t i = 0; i < n; i++)
+				*last_line += chunk[i] == '\n';
+	}
+	close(fd);
+	return rc;
+}
+
 /* The command lines of the boot, for the cause and the fixes: the kernel's
  * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
 static int command_lines(struct doctor_report *r, const struct doctor_options *o,
-			 const char *name, const char *buf, size_t len, struct p2msim_err *err)
+			 const char *name, const char *path, const char *buf, size_t len,
+			 struct p2msim_err *err)
 {
 	struct kernlog kl;
 	struct xenlog xl;
@@ -282,7 +308,8 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 
 	if (o->cmdline) {
 		r->kernel_cmdline = strdup(o->cmdline);
-	} else if ((rc = kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
+	} else if ((rc = path ? kernlog_parse_file_window(path, 0, 0, &kl, err) :
+			      kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
 		r->kernel_cmdline = strdup(kl.cmdline ? kl.cmdline : "");
 		kernlog_free(&kl);
 	}
@@ -290,7 +317,9 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 		return rc;
 	if (o->xen_cmdline) {
 		r->xen_cmdline = strdup(o->xen_cmdline);
-	} else if (r->log.nr_xen_lines && xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+	} else if (r->log.nr_xen_lines &&
+		   (path ? xenlog_parse_file(path, &xl, NULL) :
+			   xenlog_parse_buffer(name, buf, len, &xl, NULL)) == 0) {
 		if (xl.cmdline)
 			r->xen_cmdline = strdup(xl.cmdline);
 		xenlog_free(&xl);
@@ -328,6 +357,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	const char *log_path = path, *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len = 0;
 	unsigned int last_line;
+	struct stat st;
+	bool stream = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -336,13 +367,18 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	r->name = strdup(name);
 	if (!r->name)
 		return oom(err);
-	rc = xenlog_read_file(path, &buf, &len, err);
-	if (rc < 0)
-		return rc;
-	last_line = 0;
-	for (size_t i = 0; i < len; i++)
-		last_line += buf[i] == '\n';
-	rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	if (stream) {
+		/* a regular file is read as a stream: captures of several GiB */
+		rc = outcome_of_file(path, &r->log, &last_line, err);
+	} else {
+		rc = xenlog_read_file(path, &buf, &len, err);
+		if (rc < 0)
+			return rc;
+		last_line = 0;
+		for (size_t i = 0; i < len; i++)
+			last_line += buf[i] == '\n';
+		rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	}
 	if (rc == 0)
 		rc = check_log(name, &r->log, last_line, o->e820_path != NULL, err);
 	if (rc < 0)
@@ -404,7 +440,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = verdict(r);
 	/* the command lines matter to the cause and the fixes only */
 	if (rc == 0 && r->fails)
-		rc = command_lines(r, o, name, buf, len, err);
+		rc = command_lines(r, o, name, stream ? path : NULL, buf, len, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)
