@@ -423,7 +423,93 @@ static void test_xen_builder_panic_is_xen_stage(void)
 	doctor_report_free(&r);
 }
 
+/* Xen's own mem= on the log's command line: Xen can give dom0 only what
+ * lies below it, its dom0 builder panics, and dropping that mem= is the
+ * first fix (the search tries Xen's mem= and availmem=). */
+static void test_xen_mem_is_searched(void)
+{
+	static const char text[] =
+		"(XEN) Xen version 4.17.7 (Debian) (x) debug=n\n"
+		"(XEN) Command line: console=com1 mem=64M dom0_mem=512M,max:512M\n"
+		"(XEN) Xen-e820 RAM map:\n"
+		"(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+		"(XEN)  [000000000009fc00, 000000000009ffff] (reserved)\n"
+		"(XEN)  [00000000000f0000, 00000000000fffff] (reserved)\n"
+		"(XEN)  [0000000000100000, 000000007ffdffff] (usable)\n"
+		"(XEN)  [000000007ffe0000, 000000007fffffff] (reserved)\n"
+		"(XEN)  [00000000fffc0000, 00000000ffffffff] (reserved)\n"
+		"(XEN) *** Building a PV Dom0 ***\n"
+		"(XEN)  Dom0 kernel: 64-bit, PAE, lsb, paddr 0x1000000 -> 0x4a00000\n"
+		"(XEN) Panic on CPU 0:\n"
+		"(XEN) Domain 0 allocation is too small for kernel image\n";
+	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT(r.fails);
+	CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT(r.reproduced);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "Xen's own mem=64M"));
+	CU_ASSERT(r.searched);
+	CU_ASSERT_FATAL(r.nr_fixes >= 1);
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].change, "Xen command line: drop mem=64M");
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].xen_cmdline, "console=com1 dom0_mem=512M,max:512M");
+	doctor_report_free(&r);
+	unlink(tmp);
+}
+
+/* A map longer than Xen takes (the lab's 140 GRUB holes: cut to 127 entries
+ * on the BIOS path, all 147 with no-real-mode): Xen dies before dom0, the
+ * cause names the map's size, and no option is offered as a fix. */
+static void test_long_map_no_change_helps(void)
+{
+	static const struct {
+		const char *file, *words;
+		unsigned int entries;
+	} logs[] = {
+		{ "cheese-e820-over-128-entries-k6.1.console", "keeps the first 127", 127 },
+		{ "cheese-e820-over-128-entries-k6.12.console", "keeps the first 127", 127 },
+		{ "cheese-e820-over-128-no-real-mode-k6.1.console", "whole map", 147 },
+		{ "cheese-e820-over-128-no-real-mode-k6.12.console", "whole map", 147 },
+	};
+
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		struct doctor_options o;
+		struct doctor_report r;
+		struct p2msim_err err = { 0 };
+		struct json_object *j, *v;
+
+		doctor_options_init(&o);
+		CU_ASSERT_EQUAL_FATAL(doctor_run(path_of(logs[i].file), &o, &r, &err), 0);
+		printf("\n    %s: %s\n", logs[i].file, r.cause);
+		CU_ASSERT(r.fails);
+		CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
+		CU_ASSERT_EQUAL(r.xen_map_entries, logs[i].entries);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "more than Xen takes"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, logs[i].words));
+		CU_ASSERT(r.searched);
+		CU_ASSERT_EQUAL(r.nr_fixes, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.no_fix_why, "fewer entries"));
+		j = doctor_to_json(&r);
+		CU_ASSERT_FATAL(j != NULL);
+		CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
+		CU_ASSERT(json_object_object_get_ex(j, "stage", &v) &&
+			  !strcmp(json_object_get_string(v), "xen"));
+		json_object_put(j);
+		doctor_report_free(&r);
+	}
+}
+
 static const struct test_case doctor_tests[] = {
+	{ "xen_mem_is_searched", test_xen_mem_is_searched },
+	{ "long_map_no_change_helps", test_long_map_no_change_helps },
 	{ "xen_builder_panic_is_xen_stage", test_xen_builder_panic_is_xen_stage },
 	{ "json_keys_exactly", test_json_keys_exactly },
 	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
