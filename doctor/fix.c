@@ -489,6 +489,28 @@ static void changes(const struct kernel_model *from, const char *to, char *buf, 
 	}
 }
 
+/* Kernel release @name as a candidate when it is on the @older side of @me. */
+static int kernel_release(struct search *s, const char *name, const struct release *me, bool older)
+{
+	const struct kernel_model *cur = &s->r->sim.model;
+	struct kernel_model km;
+	struct release x;
+	char what[160];
+	int cmp;
+
+	if (kernel_model_init(&km, name, NULL, NULL) < 0)
+		return 0;
+	x = (struct release){ name, { km.major, km.minor, km.patch } };
+	cmp = release_cmp(&x, me);
+	if (older ? cmp >= 0 : cmp <= 0)
+		return 0;
+	changes(cur, name, what, sizeof(what));
+	return add(s, release_cost(&x, me, older), name, NULL, NULL, NULL, "kernel %s -> %s (%s: %s)",
+		   cur->release, name, older ? "older" : "newer", what);
+}
+
+/* The kernel releases the behaviour table names, newer ones first, then the
+ * older ones from the nearest down. */
 static int kernel_releases(struct search *s)
 {
 	const char *list[2 * KB_NR_BEHAVIOURS];
@@ -498,41 +520,13 @@ static int kernel_releases(struct search *s)
 	int rc;
 
 	s->group++;
-	for (size_t i = 0; i < n; i++) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) > 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, false), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (newer: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = kernel_release(s, list[i], &me, false)) < 0)
+			return rc;
 	s->group++;
-	for (size_t i = n; i-- > 0;) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) < 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, true), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (older: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = n; i-- > 0;)
+		if ((rc = kernel_release(s, list[i], &me, true)) < 0)
+			return rc;
 	return 0;
 }
 

@@ -41,13 +41,23 @@ static void parse(const char *file, struct doctor_outcome *o)
 	free(buf);
 }
 
+/* parse() of a boot that stopped: at @stage, in the words @failure. */
+static void parse_stop(const char *file, enum doctor_stage stage, const char *failure,
+		       struct doctor_outcome *o)
+{
+	parse(file, o);
+	CU_ASSERT_EQUAL(o->stage, stage);
+	CU_ASSERT_STRING_EQUAL(o->failure, failure);
+}
+
 /* 6.1 booted with mem=384M: its E820 lines, Released, the p2m area and the
  * remap BUG, each with the line it is on; no Remapped line (it died first). */
 static void test_outcome_remap_bug(void)
 {
 	struct doctor_outcome o;
 
-	parse("lab-pc-2G-dom0-linux-mem384M.console", &o);
+	parse_stop("lab-pc-2G-dom0-linux-mem384M.console", DOCTOR_STAGE_KERNEL,
+		   "kernel BUG at arch/x86/xen/setup.c:314!", &o);
 	CU_ASSERT_EQUAL(o.e820.nr, 8);
 	CU_ASSERT_EQUAL(o.e820.entries[0].line, 142);
 	CU_ASSERT_EQUAL(o.e820.entries[2].addr, 0x100000);
@@ -57,8 +67,6 @@ static void test_outcome_remap_bug(void)
 	CU_ASSERT(o.released.set && o.released.value == 0 && o.released.line == 140);
 	CU_ASSERT(o.p2m_area.set && o.p2m_area.value == 0x40000000 && o.p2m_area.line == 202);
 	CU_ASSERT_FALSE(o.remapped.set);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_KERNEL);
-	CU_ASSERT_STRING_EQUAL(o.failure, "kernel BUG at arch/x86/xen/setup.c:314!");
 	CU_ASSERT_EQUAL(o.failure_line, 231);
 	CU_ASSERT_EQUAL(o.first_kernel_line, 138);
 	CU_ASSERT_FALSE(o.pvh);
@@ -72,9 +80,8 @@ static void test_outcome_early_conflict(void)
 {
 	struct doctor_outcome o;
 
-	parse("cheese-nvs-in-kernel-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_KERNEL);
-	CU_ASSERT_STRING_EQUAL(o.failure, "Xen hypervisor allocated kernel memory conflicts with E820 map");
+	parse_stop("cheese-nvs-in-kernel-k6.1.console", DOCTOR_STAGE_KERNEL,
+		   "Xen hypervisor allocated kernel memory conflicts with E820 map", &o);
 	CU_ASSERT_EQUAL(o.failure_line, 162);
 	CU_ASSERT_EQUAL(o.e820.nr, 0);
 	CU_ASSERT_EQUAL(o.first_kernel_line, 0);
@@ -87,14 +94,11 @@ static void test_outcome_xen_panic(void)
 {
 	struct doctor_outcome o;
 
-	parse("cheese-e820-over-128-no-real-mode-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_STRING_EQUAL(o.failure, "Xen BUG at common/page_alloc.c:286");
+	parse_stop("cheese-e820-over-128-no-real-mode-k6.1.console", DOCTOR_STAGE_XEN,
+		   "Xen BUG at common/page_alloc.c:286", &o);
 	CU_ASSERT_EQUAL(o.dom0_build_line, 0);
 	doctor_outcome_free(&o);
-	parse("cheese-e820-over-128-entries-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_STRING_EQUAL(o.failure, "FATAL PAGE FAULT");
+	parse_stop("cheese-e820-over-128-entries-k6.1.console", DOCTOR_STAGE_XEN, "FATAL PAGE FAULT", &o);
 	doctor_outcome_free(&o);
 }
 
@@ -147,6 +151,25 @@ static void test_outcome_broken_e820_line(void)
 }
 
 /* --- reproduce, explain, fix ------------------------------------------------------------ */
+
+/* doctor with its default options on the @len bytes at @text, written to a
+ * temporary file for it (doctor reads a file). */
+static int run_on_text(const char *text, size_t len, struct doctor_report *r,
+		       struct p2msim_err *err)
+{
+	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct doctor_options o;
+	int rc;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	doctor_options_init(&o);
+	rc = doctor_run(tmp, &o, r, err);
+	unlink(tmp);
+	return rc;
+}
 
 static char *path_of(const char *file)
 {
@@ -269,19 +292,13 @@ static void test_edited_outcome_is_a_difference(void)
 {
 	size_t len = 0;
 	char *buf = data("lab-pc-5G-dom0-4G.console", &len);
-	char *p = strstr(buf, "Remapped 262273 page(s)"), tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
-	int fd = mkstemp(tmp);
-	struct doctor_options o;
+	char *p = strstr(buf, "Remapped 262273 page(s)");
 	struct doctor_report r;
 	struct p2msim_err err = { 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_FATAL(fd >= 0);
 	memcpy(p, "Remapped 262272", 15);
-	CU_ASSERT_EQUAL(write(fd, buf, len), (ssize_t)len);
-	close(fd);
-	doctor_options_init(&o);
-	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(run_on_text(buf, len, &r, &err), 0);
 	CU_ASSERT_FALSE(r.reproduced);
 	CU_ASSERT_EQUAL(r.nr_differences, 1);
 	for (size_t i = 0; i < r.nr_rows; i++)
@@ -291,7 +308,6 @@ static void test_edited_outcome_is_a_difference(void)
 			CU_ASSERT_FALSE(r.rows[i].agree);
 		}
 	doctor_report_free(&r);
-	unlink(tmp);
 	free(buf);
 }
 
@@ -312,24 +328,15 @@ static void test_unreadable_logs_say_what_they_found(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
-		int fd = mkstemp(tmp);
-		struct doctor_options o;
 		struct doctor_report r;
 		struct p2msim_err err = { 0 };
 
-		CU_ASSERT_FATAL(fd >= 0);
-		CU_ASSERT_EQUAL(write(fd, cases[i].text, strlen(cases[i].text)),
-				(ssize_t)strlen(cases[i].text));
-		close(fd);
-		doctor_options_init(&o);
-		CU_ASSERT(doctor_run(tmp, &o, &r, &err) < 0);
+		CU_ASSERT(run_on_text(cases[i].text, strlen(cases[i].text), &r, &err) < 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].words));
 		CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
 		if (!strstr(err.msg, cases[i].words))
 			printf("\n    got: %s\n", err.msg);
 		doctor_report_free(&r);
-		unlink(tmp);
 	}
 }
 
@@ -402,17 +409,10 @@ static void test_xen_builder_panic_is_xen_stage(void)
 		"(XEN) *** Building a PV Dom0 ***\n"
 		"(XEN) Panic on CPU 0:\n"
 		"(XEN) Domain 0 allocation is too small for kernel image\n";
-	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
-	int fd = mkstemp(tmp);
-	struct doctor_options o;
 	struct doctor_report r;
 	struct p2msim_err err = { 0 };
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
-	close(fd);
-	doctor_options_init(&o);
-	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(run_on_text(text, sizeof(text) - 1, &r, &err), 0);
 	CU_ASSERT(r.fails);
 	CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
 	CU_ASSERT_EQUAL(r.log.stage, DOCTOR_STAGE_XEN);
@@ -421,7 +421,6 @@ static void test_xen_builder_panic_is_xen_stage(void)
 	CU_ASSERT(r.searched);
 	CU_ASSERT_EQUAL(r.nr_fixes, 0);
 	doctor_report_free(&r);
-	unlink(tmp);
 }
 
 /* Xen's own mem= on the log's command line: Xen can give dom0 only what
