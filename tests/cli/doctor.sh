@@ -58,6 +58,8 @@ run 1 doctor "$tmp/none.txt"
 err_has "no boot in it"
 run 1 doctor "$D/lab-tcg-cpu-max-smap-dom0-crash.txt"
 err_has "cut before Xen printed its memory map"
+run 1 doctor "$D/lab-kvm-attempt-failure.txt"
+err_has "no boot in it"
 run 1 doctor "$tmp/missing.txt"
 err_has "missing.txt"
 run 2 doctor
