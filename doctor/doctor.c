@@ -299,17 +299,16 @@ static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned 
 /* The command lines of the boot, for the cause and the fixes: the kernel's
  * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
 static int command_lines(struct doctor_report *r, const struct doctor_options *o,
-			 const char *name, const char *path, const char *buf, size_t len,
-			 struct p2msim_err *err)
+			 const char *log_path, struct p2msim_err *err)
 {
+	unsigned int first = r->sim.log_first_line, end = r->sim.log_end_line;
 	struct kernlog kl;
 	struct xenlog xl;
 	int rc = 0;
 
 	if (o->cmdline) {
 		r->kernel_cmdline = strdup(o->cmdline);
-	} else if ((rc = path ? kernlog_parse_file_window(path, 0, 0, &kl, err) :
-			      kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
+	} else if ((rc = kernlog_parse_file_window(log_path, first, end, &kl, err)) == 0) {
 		r->kernel_cmdline = strdup(kl.cmdline ? kl.cmdline : "");
 		kernlog_free(&kl);
 	}
@@ -318,8 +317,7 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 	if (o->xen_cmdline) {
 		r->xen_cmdline = strdup(o->xen_cmdline);
 	} else if (r->log.nr_xen_lines &&
-		   (path ? xenlog_parse_file(path, &xl, NULL) :
-			   xenlog_parse_buffer(name, buf, len, &xl, NULL)) == 0) {
+		   xenlog_parse_file_window(log_path, first, end, &xl, NULL) == 0) {
 		if (xl.cmdline)
 			r->xen_cmdline = strdup(xl.cmdline);
 		xenlog_free(&xl);
@@ -333,14 +331,13 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 
 /* Xen's RAM map as printed: its header and size (a map Xen cut or could
  * not take explains a stop the simulation does not model). */
-static void xen_map(struct doctor_report *r, const char *name, const char *path, const char *buf,
-		    size_t len)
+static void xen_map(struct doctor_report *r, const char *log_path)
 {
 	struct xenlog xl;
 
 	memset(&xl, 0, sizeof(xl));
-	if ((path ? xenlog_parse_file(path, &xl, NULL) :
-		    xenlog_parse_buffer(name, buf, len, &xl, NULL)) == 0) {
+	if (xenlog_parse_file_window(log_path, r->sim.log_first_line, r->sim.log_end_line, &xl,
+				     NULL) == 0) {
 		r->xen_map_entries = (unsigned int)xl.e820.nr;
 		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
 
@@ -406,7 +403,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
-	xen_map(r, name, stream ? path : NULL, buf, len);
+	xen_map(r, log_path);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
 		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
 	if (r->sim.xen.version[0])
@@ -442,7 +439,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = verdict(r);
 	/* the command lines matter to the cause and the fixes only */
 	if (rc == 0 && r->fails)
-		rc = command_lines(r, o, name, stream ? path : NULL, buf, len, err);
+		rc = command_lines(r, o, log_path, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)

@@ -90,4 +90,12 @@ run 0 doctor "$tmp/big.console"
 has "verdict: the boot is fine; nothing to fix"
 rm -f "$tmp/big.console"
 
+# two boots in one capture: the command lines of the fixes are those of the
+# boot that was simulated (the last complete one), not of the first
+cat "$top_srcdir/tests/data/fidelity/eras/xen4.14-linux5.10/pc-5G-dom0-4G/boot-log.txt" \
+    "$D/lab-pc-2G-dom0-linux-mem384M.console" >"$tmp/two.console"
+run 1 doctor "$tmp/two.console"
+has "Xen command line: console=com1 com1=115200,8n1 conring_size=256k loglvl=all guest_loglvl=all noreboot=false dom0_mem=512M,max:512M"
+grep -q "dom0_mem=4G" "$tmp/out" && fail "two boots: the first boot's Xen command line is used"
+
 cli_done "doctor"
