@@ -4,7 +4,9 @@
  * which the simulated boot succeeds.
  *
  * Candidates, by the size of the change (the cost): dropping one kernel
- * option (mem=, memmap=, xen_512gb_limit); a larger kernel mem=; dropping
+ * option (mem=, memmap=, xen_512gb_limit); one entry of a memmap=exactmap
+ * map grown past the remap target; a larger kernel mem=; a whole exactmap
+ * map dropped; dropping
  * Xen's mem= or availmem=, or a larger one; dropping dom0_mem's max: or
  * another dom0_mem= size; the nearest Xen releases
  * of the Xen table up and down; then the nearest kernel
@@ -149,12 +151,96 @@ static void size_text(uint64_t bytes, char *buf, size_t len)
 
 /* --- candidates --------------------------------------------------------------------------- */
 
+/* The line without its memmap= words: an exactmap map and its entries. */
+static char *drop_memmap(const char *line)
+{
+	const char *w[MAX_WORDS];
+	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	char *out = malloc(strlen(line ? line : "") + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (len[i] > 7 && starts_with(w[i], "memmap="))
+			continue;
+		if (p != out)
+			*p++ = ' ';
+		memcpy(p, w[i], len[i]);
+		p += len[i];
+		*p = '\0';
+	}
+	return out;
+}
+
+/*
+ * memmap=exactmap replaces the kernel's map with its entries: dropping
+ * one word of it changes what all the others mean, so the candidates are
+ * the whole set dropped and, when the map ends below what xen_remap_memory
+ * moves (the remap BUG), its highest RAM entry (memmap=SIZE@START) grown to
+ * reach past the remap target: one entry changed, the rest of the user's
+ * map kept.
+ */
+static int exactmap_options(struct search *s, const char *line, const char *w[],
+			    const size_t len[], size_t n)
+{
+	const struct setup_stop *st = &s->r->sim.res.stop;
+	size_t best = n, entries = 0, at_len = 0;
+	uint64_t best_start = 0, best_end = 0;
+	const char *at = NULL;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *e, *end = w[i] + len[i];
+		uint64_t size, start;
+
+		if (len[i] <= 7 || !starts_with(w[i], "memmap=") || starts_with(w[i], "memmap=exactmap"))
+			continue;
+		entries++;
+		size = e820_memparse(w[i] + 7, &e);
+		if (e >= end || *e != '@' || memchr(w[i], ',', len[i]))
+			continue;
+		start = e820_memparse(e + 1, NULL);
+		if (start + size > best_end) {
+			best = i;
+			best_start = start;
+			best_end = start + size;
+			at = e + 1;
+			at_len = (size_t)(end - at);
+		}
+	}
+	s->group++;
+	rc = add(s, 13, s->r->kernel, drop_memmap(line), NULL, NULL,
+		 "kernel command line: drop memmap=exactmap and its %zu memmap= entr%s", entries,
+		 entries == 1 ? "y" : "ies");
+	if (rc < 0 || !s->r->sim.res.crashed || strcmp(st->what, "remap") || best == n ||
+	    (st->end << 12) <= best_end)
+		return rc;
+	{
+		char val[32], opt[96];
+
+		size_text((st->end << 12) - best_start, val, sizeof(val));
+		snprintf(opt, sizeof(opt), "memmap=%s@%.*s", val, (int)at_len, at);
+		s->group++;
+		rc = add(s, 11, s->r->kernel, rebuild(line, best, opt), NULL, NULL,
+			 "kernel command line: %.*s -> %s (the memmap=exactmap map then reaches "
+			 "pfn %#" PRIx64 ", past the remap target)", (int)len[best], w[best], opt,
+			 st->end);
+	}
+	return rc;
+}
+
 static int kernel_options(struct search *s)
 {
 	const char *line = s->r->kernel_cmdline, *w[MAX_WORDS];
 	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	bool exactmap = false;
 	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		exactmap |= len[i] == 15 && starts_with(w[i], "memmap=exactmap");
+	if (exactmap && (rc = exactmap_options(s, line, w, len, n)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		bool mem = len[i] > 4 && starts_with(w[i], "mem=");
 		bool memmap = len[i] > 7 && starts_with(w[i], "memmap=");
@@ -162,6 +248,8 @@ static int kernel_options(struct search *s)
 
 		if (!mem && !memmap && !limit)
 			continue;
+		if (memmap && exactmap)
+			continue;	/* the set as a whole, above */
 		s->group++;
 		rc = add(s, 10, s->r->kernel, rebuild(line, i, NULL), NULL, NULL,
 			 "kernel command line: drop %.*s", (int)len[i], w[i]);

@@ -89,6 +89,9 @@ struct simulation {
 	 * given or read from the log), as a failure that depends on it
 	 * names it: "Xen placed the kernel at paddr A->B (...)" */
 	char kernel_assumed[200], initrd_assumed[200];
+	/* the boot of the Xen log that was read: physical lines [first, end)
+	 * (0, 0: the whole log), for readers of the same boot's other lines */
+	unsigned int log_first_line, log_end_line;
 };
 
 struct simulation_example {

@@ -683,6 +683,8 @@ static int read_boot_log(const struct simulation_options *o, struct simulation *
 		pick = pick_boot(sim, name, boots, nr);
 		first = boots[pick].first_line;
 		end = pick + 1 < nr ? boots[pick + 1].first_line : 0;
+		sim->log_first_line = first;
+		sim->log_end_line = end;
 		if (!stream) {
 			size_t start = line_offset(buf, len, first);
 

@@ -507,7 +507,40 @@ static void test_long_map_no_change_helps(void)
 	}
 }
 
+/* A memmap=exactmap map that ends below what xen_remap_memory moves: the
+ * smallest change grows its highest RAM entry past the remap target and
+ * keeps the rest of the map; dropping exactmap alone (which would turn its
+ * entries into additions to the firmware's map) is not offered, the whole
+ * set dropped comes after. */
+static void test_exactmap_entry_grown(void)
+{
+	static const char file[] = "lab-pc-2G-dom0-linux-mem384M.console";
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	bool whole = false;
+
+	doctor_options_init(&o);
+	o.cmdline = "console=hvc0 rdinit=/init memmap=exactmap memmap=636K@0 memmap=383M@1M";
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of(file), &o, &r, &err), 0);
+	CU_ASSERT(r.fails);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "the memmap= map of the kernel command line"));
+	CU_ASSERT_FATAL(r.nr_fixes >= 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.fixes[0].change,
+				      "memmap=383M@1M -> memmap=523652K@1M"));
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].kernel_cmdline, "console=hvc0 rdinit=/init "
+			       "memmap=exactmap memmap=636K@0 memmap=523652K@1M");
+	for (unsigned int k = 0; k < r.nr_fixes; k++) {
+		CU_ASSERT(fix_boots(file, &r.fixes[k]));
+		CU_ASSERT_STRING_NOT_EQUAL(r.fixes[k].change, "kernel command line: drop memmap=exactmap");
+		whole |= strstr(r.fixes[k].change, "drop memmap=exactmap and its 2 memmap= entries") != NULL;
+	}
+	CU_ASSERT(whole);
+	doctor_report_free(&r);
+}
+
 static const struct test_case doctor_tests[] = {
+	{ "exactmap_entry_grown", test_exactmap_entry_grown },
 	{ "xen_mem_is_searched", test_xen_mem_is_searched },
 	{ "long_map_no_change_helps", test_long_map_no_change_helps },
 	{ "xen_builder_panic_is_xen_stage", test_xen_builder_panic_is_xen_stage },
