@@ -46,6 +46,12 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_REMAP, "remap", "3.18", NULL,
 	  "4fbb67e3c87b 'xen/setup: Remap Xen Identity Mapped RAM'; dated from logs: the "
 	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back", NULL },
+	{ KB_REMAP_MAPS_ALL, "remap-maps-all", "5.16", NULL,
+	  "344485a21ddb 'xen/x86: there's no highmem anymore in PV mode' (Jan Beulich, "
+	  "merged for 5.16-rc1, a clean-up not sent to stable): xen_update_mem_tables() "
+	  "no longer skips the kernel mapping of pfns at or above max_pfn, so a remap "
+	  "target above a mem= limit BUGs; Debian's 5.10.223 boots the same shape "
+	  "(Xen 4.14 and 4.17 lab boots), 6.1.192 BUGs", NULL },
 	{ KB_DISCARD_EXTRA_RAM, "discard-extra-ram", "4.3", NULL,
 	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation'; "
 	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does", NULL },

@@ -839,8 +839,9 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 	if (hv_machphys_update(l->hv, l->in->domid, mfn, pfn, NULL) < 0)
 		return m2p_failed(l, pfn, mfn);
 	/* update_va_mapping fails for a pfn the kernel did not map, e.g.
-	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1). */
-	if (pfn >= l->res->kernel_max_pfn) {
+	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1);
+	 * before 5.16 such a pfn's kernel mapping is not touched. */
+	if (pfn >= l->res->kernel_max_pfn && kernel_has(l->km, KB_REMAP_MAPS_ALL)) {
 		setup_stop_at(l->res, KB_REMAP, "remap", pfn, pfn + 1, NULL);
 		l->res->stop.limit_pfn = l->res->kernel_max_pfn;
 		setup_log(l->res, "------------[ cut here ]------------");
@@ -864,7 +865,9 @@ static int64_t remap_run(struct linear *l, uint64_t pfn, uint64_t mfn, uint64_t 
 	uint64_t cap = p2m_capacity(l->res->p2m), lim, easy, done;
 	int rc;
 
-	lim = cap < l->res->kernel_max_pfn ? cap : l->res->kernel_max_pfn;
+	lim = cap;
+	if (kernel_has(l->km, KB_REMAP_MAPS_ALL) && l->res->kernel_max_pfn < lim)
+		lim = l->res->kernel_max_pfn;
 	easy = pfn < lim ? (n < lim - pfn ? n : lim - pfn) : 0;
 	done = hv_machphys_update_range(l->hv, l->in->domid, mfn, pfn, easy, &rc, NULL);
 	/* the pfn whose M2P update failed had its P2M entry set first */

@@ -42,6 +42,7 @@ enum kernel_behaviour {
 	KB_QUIET_ZERO_COUNTS,	/* 3.5: "Released"/"Set" only when non-zero */
 	KB_IGNORE_UNUSABLE,	/* dom0: UNUSABLE is RAM */
 	KB_REMAP,		/* RAM under holes is remapped above nr_pages */
+	KB_REMAP_MAPS_ALL,	/* the remap updates the kernel mapping above max_pfn too */
 	KB_DISCARD_EXTRA_RAM,	/* RAM beyond the extra space is dropped, not UNUSABLE */
 	KB_512GB_LIMIT,		/* xen_512gb_limit / CONFIG_XEN_512GB for domU */
 	KB_KSTRTOBOOL_TF,	/* kstrtobool() reads t/T/f/F too (xen_512gb_limit=foo is off) */
