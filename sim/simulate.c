@@ -685,6 +685,21 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.cmdline = cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
+	if (sim->res.ini_nr_pages && sim->res.ini_nr_pages < sim->nr_pages) {
+		/* xen_memory_setup() takes min(limit, nr_pages): the rest of
+		 * what Xen gave stays the domain's, out of its P2M, with the
+		 * M2P names the builder wrote */
+		note(sim, "kernel %s uses %#llx of the domain's %#llx pages (%s): the rest stay "
+		     "its own, out of its P2M, the M2P naming them by pfns %#llx-%#llx",
+		     sim->model.release, (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages,
+		     sim->model.family != KERNEL_FAMILY_LINEAR ? "MAX_DOMAIN_PAGES" :
+		     sim->dom0 ? "MAXMEM" : "the 512 GiB limit",
+		     (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages - 1);
+		(void)hv_sim_allow_m2p_alias(sim->hv, sim->domid, sim->res.ini_nr_pages,
+					     sim->nr_pages);
+	}
 out:
 	free(mfn_ext);
 	if (have_log) {
