@@ -557,6 +557,11 @@ static int check_initrd(struct linear *l)
 	uint64_t start = PFN_PHYS(lay->initrd_start), size = PFN_PHYS(lay->initrd_end - lay->initrd_start);
 	uint64_t to;
 
+	/* the kernel works with boot_params' ramdisk_size, in bytes, and
+	 * prints start + size */
+	if (lay->initrd_bytes && lay->initrd_bytes <= size)
+		size = lay->initrd_bytes;
+
 	if (!kernel_has(l->km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
 		return 0;
 	to = find_free_area(l, size);

@@ -158,6 +158,7 @@ struct setup_layout {
 	bool known;			/* read from a Xen boot log */
 	uint64_t kernel_start, kernel_end;	/* what Xen loaded: _text to the image's end */
 	uint64_t initrd_start, initrd_end;
+	uint64_t initrd_bytes;		/* its length (Xen's module length); 0: whole pages */
 	uint64_t start_info, start_info_end;
 	uint64_t pt_start, pt_end;	/* initial page tables */
 	uint64_t p2m_start, p2m_end;	/* the builder's mfn_list, if in the map */

@@ -326,11 +326,15 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 	    !va_pfns(&xlog->v_page_tables, &lay->pt_start, &lay->pt_end))
 		return false;
 	lay->known = true;
-	if (!va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end) && xlog->initrd.set) {
+	if (va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end)) {
+		/* mapped: Xen prints its start and start + length */
+		lay->initrd_bytes = xlog->v_initrd.end - xlog->v_initrd.start;
+	} else if (xlog->initrd.set) {
 		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
 		 * 0x8000 in every lab boot. */
 		lay->initrd_start = 0x8000;
 		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+		lay->initrd_bytes = xlog->initrd.end - xlog->initrd.start;
 	}
 	return true;
 }
