@@ -423,6 +423,7 @@ static const struct kernel_bug_line_row {
 } remap_bug_lines[] = {
 	{ "5.16", "5.17", 313, "a 5.16.1 dom0 booted with mem=2048M (public report)" },
 	{ "6.1", "6.2", 314, "Debian 6.1.192 (lab capture pc-2G-dom0-linux-mem384M)" },
+	{ "6.12", "6.13", 273, "Debian 6.12.117 under Xen 4.20 (check-xen crash-mem-384M)" },
 };
 
 /* The newest version any table names: a release beyond it is simulated

@@ -468,6 +468,11 @@ static void test_mem_below_nr_pages_bugs(void)
 	CU_ASSERT_EQUAL(r.rc, -EFAULT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "kernel BUG at arch/x86/xen/setup.c:313!"));
 	done(&r);
+	/* Debian 6.12.117 under Xen 4.20 (check-xen crash-mem-384M) */
+	run(&r, map, "6.12.117", false, 0x20000, 0x20000, NULL, "mem=384M");
+	CU_ASSERT_EQUAL(r.rc, -EFAULT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "kernel BUG at arch/x86/xen/setup.c:273!"));
+	done(&r);
 	/* memmap= changes the printed map, never the P2M */
 	run(&r, map, "6.1", false, 0x20000, 0x20000, NULL, "memmap=64M$0x10000000");
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
