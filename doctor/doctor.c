@@ -253,6 +253,9 @@ void doctor_sim_options(const struct doctor_report *r, const struct doctor_optio
 	so->xen_cmdline = NULL;
 	so->xen = r->xen[0] ? r->xen : NULL;
 	so->kconfig = o->kconfig;
+	so->dom0_kernel = o->dom0_kernel;
+	so->dom0_initrd = o->dom0_initrd;
+	so->dom0_no_initrd = o->dom0_no_initrd;
 }
 
 static int verdict(struct doctor_report *r)
@@ -343,6 +346,9 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.cmdline = o->cmdline;
 	so.xen_cmdline = o->xen_cmdline;
 	so.kconfig = o->kconfig;
+	so.dom0_kernel = o->dom0_kernel;
+	so.dom0_initrd = o->dom0_initrd;
+	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
 	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?

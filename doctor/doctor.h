@@ -100,6 +100,10 @@ struct doctor_options {
 	const char *e820_path;		/* a machine map instead of Xen's printed one */
 	const char *xen;		/* Xen's version, NULL: the log's (else 4.17) */
 	struct kernel_config kconfig;
+	/* where Xen put the kernel and initrd when the log does not say
+	 * (struct simulation_options' fields of the same names) */
+	struct xenlog_range dom0_kernel, dom0_initrd;
+	bool dom0_no_initrd;
 	bool no_fixes;			/* skip the search (--why, --matrix only) */
 };
 

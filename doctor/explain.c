@@ -113,7 +113,7 @@ static void explain_stop(struct doctor_report *r)
 {
 	const struct setup_stop *st = &r->sim.res.stop;
 	char check[DOCTOR_TEXT_MAX * 2], entry[160];
-	const char *words = r->model.failure;
+	const char *words = r->model.failure, *assumed = "";
 
 	behaviour_text(st->check, check, sizeof(check));
 	if (!strcmp(st->what, "kernel") || !strcmp(st->what, "page table") ||
@@ -140,6 +140,16 @@ static void explain_stop(struct doctor_report *r)
 	} else {
 		snprintf(r->cause, sizeof(r->cause), "kernel %s stops: %s",
 			 r->sim.model.release, words[0] ? words : "(no words)");
+	}
+	/* a stop at what Xen placed, where the log does not say where */
+	if (!strcmp(st->what, "initrd"))
+		assumed = r->sim.initrd_assumed;
+	else if (strcmp(st->what, "remap") && strcmp(st->what, "brk"))
+		assumed = r->sim.kernel_assumed;
+	if (assumed[0]) {
+		size_t n = strlen(r->cause);
+
+		snprintf(r->cause + n, sizeof(r->cause) - n, " Assumed: %s.", assumed);
 	}
 }
 

@@ -20,6 +20,8 @@
 
 #include "doctor/doctor-internal.h"
 #include "xen/dom0-mem.h"
+#include "util/page.h"
+#include "util/text.h"
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
@@ -153,9 +155,9 @@ static int kernel_options(struct search *s)
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		bool mem = len[i] > 4 && !strncmp(w[i], "mem=", 4);
-		bool memmap = len[i] > 7 && !strncmp(w[i], "memmap=", 7);
-		bool limit = !strncmp(w[i], "xen_512gb_limit", 15);
+		bool mem = len[i] > 4 && starts_with(w[i], "mem=");
+		bool memmap = len[i] > 7 && starts_with(w[i], "memmap=");
+		bool limit = starts_with(w[i], "xen_512gb_limit");
 
 		if (!mem && !memmap && !limit)
 			continue;
@@ -213,7 +215,7 @@ static int xen_options(struct search *s)
 	if (!line)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (len[i] > 9 && !strncmp(w[i], "dom0_mem=", 9)) {
+		if (len[i] > 9 && starts_with(w[i], "dom0_mem=")) {
 			at = i;
 			snprintf(old, sizeof(old), "%.*s", (int)len[i] - 9, w[i] + 9);
 		}
@@ -235,7 +237,7 @@ static int xen_options(struct search *s)
 		return 0;
 	s->group++;
 	if (dm.max.set) {
-		size_text(dm.amount.pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(dm.amount.pages), a, sizeof(a));
 		if ((rc = dom0_mem_cand(s, 20, at, old, a)) < 0)
 			return rc;
 		s->group++;
@@ -244,14 +246,14 @@ static int xen_options(struct search *s)
 		/* half, double, four times */
 		uint64_t pages = k == 0 ? dm.amount.pages / 2 : dm.amount.pages << k;
 
-		if (pages < (64ULL << 20) >> 12)
+		if (pages < PFN_DOWN(64ULL << 20))
 			continue;
-		size_text(pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(pages), a, sizeof(a));
 		if (dm.max.set) {
 			uint64_t max = dm.max.pages == dm.amount.pages || dm.max.pages < pages ?
 				       pages : dm.max.pages;
 
-			size_text(max << 12, m, sizeof(m));
+			size_text(PFN_PHYS(max), m, sizeof(m));
 			snprintf(spec, sizeof(spec), "%s,max:%s", a, m);
 		} else {
 			snprintf(spec, sizeof(spec), "%s", a);

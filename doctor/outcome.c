@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "doctor/doctor.h"
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 
 void doctor_outcome_init(struct doctor_outcome *o)
 {
@@ -68,7 +70,7 @@ static bool count_after(const char *s, size_t len, const char *prefix, const cha
 	if (!p)
 		return false;
 	p += strlen(prefix);
-	n = e820_scan_u64(p, 10, v);
+	n = parse_scan_u64(p, 10, v);
 	if (n <= 0)
 		return false;
 	p += n;
@@ -93,13 +95,13 @@ static size_t scan_mem(const char *p, const char *end, uint64_t *a, uint64_t *b)
 	if ((size_t)(end - q) < 7 || memcmp(q, "[mem 0x", 7))
 		return 0;
 	q += 7;
-	if ((n = e820_scan_u64(q, 16, a)) <= 0)
+	if ((n = parse_scan_u64(q, 16, a)) <= 0)
 		return 0;
 	q += n;
 	if ((size_t)(end - q) < 3 || memcmp(q, "-0x", 3))
 		return 0;
 	q += 3;
-	if ((n = e820_scan_u64(q, 16, b)) <= 0)
+	if ((n = parse_scan_u64(q, 16, b)) <= 0)
 		return 0;
 	q += n;
 	if (q >= end || *q != ']')
@@ -118,7 +120,7 @@ static int e820_line(struct e820_table *t, const char *name, const char *s, size
 	if (!p || !(n = scan_mem(p, end, &a, &b)) || b < a)
 		goto bad;
 	p += n;
-	while (p < end && e820_is_space(*p))
+	while (p < end && text_is_space(*p))
 		p++;
 	if (e820_type_parse(p, (size_t)(end - p), false, &type) < 0)
 		goto bad;
@@ -199,7 +201,7 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 	} else if ((p = find(s, len, "p2m virtual area at ")) && (p = find(p, len - (size_t)(p - s),
 									      ", size is "))) {
 		p += strlen(", size is ");
-		if (e820_scan_u64(p, 16, &v) <= 0)
+		if (parse_scan_u64(p, 16, &v) <= 0)
 			return 0;
 		set_count(&o->p2m_area, v, line);
 	} else if ((p = find(s, len, "initrd moved from ")) && !o->initrd_moved) {
@@ -247,7 +249,7 @@ static void xen_line(struct reader *r, const char *s, size_t len, unsigned int l
 	struct doctor_outcome *o = r->o;
 
 	o->nr_xen_lines++;
-	while (len && e820_is_space(*s))
+	while (len && text_is_space(*s))
 		s++, len--;
 	if (r->xen_panic_next) {
 		if (len && s[0] != '*') {

@@ -30,10 +30,10 @@
 
 #include "hv/hv.h"
 #include "e820/e820.h"
+#include "util/page.h"
 
 #define SIM_NO_M2P	UINT64_MAX	/* M2P entry unset (INVALID_M2P_ENTRY) */
 #define SIM_OWNER_XEN	0x7ff2u		/* DOMID_XEN: frames Xen keeps */
-#define SIM_PAGE_SIZE	4096u
 
 #define SIM_DOMU_MAX_ORDER	9	/* Xen CONFIG_DOMU_MAX_ORDER */
 #define SIM_CTLDOM_MAX_ORDER	18	/* CONFIG_PAGEALLOC_MAX_ORDER: dom0 is the
@@ -120,7 +120,7 @@ struct sim_rule {
 struct sim_page {			/* frame contents, by MFN */
 	uint64_t mfn;
 	struct sim_page *next;
-	unsigned char data[SIM_PAGE_SIZE];
+	unsigned char data[PAGE_SIZE];
 };
 
 struct sim_mapping {			/* one map_frames() result */

@@ -45,13 +45,13 @@
 
 #include "live/live.h"
 #include "p2m/p2m.h"
+#include "util/page.h"
 
-#define PAGE_SIZE_4K	4096u
 #define PTES		512u			/* entries of a page-table page */
 #define LEAF_PFNS	512u			/* 8-byte P2M entries of a leaf */
 #define PTE_PRESENT	0x1ULL
 #define PTE_PSE		0x80ULL
-#define PTE_FRAME(e)	(((e) >> 12) & ((1ULL << 40) - 1))	/* bits 12..51 */
+#define PTE_FRAME(e)	(PFN_DOWN(e) & ((1ULL << 40) - 1))	/* bits 12..51 */
 /* One 1 GiB step of the list's virtual area holds this many pfns; the
  * kernel sizes the area in such steps (xen_vmalloc_p2m_tree). */
 #define AREA_STEP_PFNS	(1ULL << 27)
@@ -123,7 +123,7 @@ static int read_page(struct reader *r, uint64_t mfn, void *buf)
 
 	if (rc < 0)
 		return rc;
-	memcpy(buf, addr, PAGE_SIZE_4K);
+	memcpy(buf, addr, PAGE_SIZE);
 	hv_unmap_frames(r->hv, addr, 1);
 	return 0;
 }
@@ -185,7 +185,7 @@ static int va_to_mfn(struct reader *r, uint64_t va, uint64_t *mfn, uint64_t *l1,
 /* The unsigned long at kernel address @va. */
 static int read_kernel_ulong(struct reader *r, uint64_t va, uint64_t *val)
 {
-	unsigned char page[PAGE_SIZE_4K];
+	unsigned char page[PAGE_SIZE];
 	uint64_t mfn, l1;
 	int level, rc;
 
@@ -195,7 +195,7 @@ static int read_kernel_ulong(struct reader *r, uint64_t va, uint64_t *val)
 	if (rc == 0)
 		rc = read_page(r, mfn, page);
 	if (rc == 0)
-		memcpy(val, page + (va & (PAGE_SIZE_4K - 1)), sizeof(*val));
+		memcpy(val, page + (va & (PAGE_SIZE - 1)), sizeof(*val));
 	return rc;
 }
 
@@ -211,8 +211,8 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 	uint64_t leaf = 0;
 
 	while (leaf < nleaves) {
-		uint64_t va = vaddr + leaf * PAGE_SIZE_4K, mfn, l1, e;
-		unsigned int first = (unsigned int)(va >> 12) & (PTES - 1);
+		uint64_t va = vaddr + leaf * PAGE_SIZE, mfn, l1, e;
+		unsigned int first = (unsigned int)PFN_DOWN(va) & (PTES - 1);
 		int level, rc = va_to_mfn(r, va, &mfn, &l1, &level);
 
 		if (rc == -ENOENT) {
@@ -239,7 +239,7 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 				*mapped = leaf;
 				return p2msim_err_set(r->err, -ENOENT, "the list page of pfn %#" PRIx64
 						      " (va %#" PRIx64 ") is not mapped (no L1 entry)",
-						      leaf * LEAF_PFNS, vaddr + leaf * PAGE_SIZE_4K);
+						      leaf * LEAF_PFNS, vaddr + leaf * PAGE_SIZE);
 			}
 			leaf_mfn[leaf] = PTE_FRAME(e);
 		}
@@ -256,9 +256,9 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 static int mirror_leaves(struct reader *r, uint64_t fll, unsigned int width, uint64_t nleaves,
 			 uint64_t *leaf_mfn)
 {
-	unsigned int per = PAGE_SIZE_4K / width;
+	unsigned int per = PAGE_SIZE / width;
 	uint64_t invalid = width == 4 ? UINT32_MAX : UINT64_MAX;
-	unsigned char top[PAGE_SIZE_4K], mid[PAGE_SIZE_4K];
+	unsigned char top[PAGE_SIZE], mid[PAGE_SIZE];
 	uint64_t mid_mfn = LIVE_NO_MFN;
 	int rc = read_page(r, fll, top);
 
@@ -694,7 +694,7 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 			goto out;
 	}
 	if (have_mirror) {
-		uint64_t per = PAGE_SIZE_4K / p->dom.guest_width, span = per * per;
+		uint64_t per = PAGE_SIZE / p->dom.guest_width, span = per * per;
 		uint64_t nm = nleaves < span ? nleaves : span;
 
 		rc = mirror_leaves(&r, p->info.pfn_to_mfn_frame_list_list, p->dom.guest_width, nm,

@@ -175,7 +175,9 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn);
  * p2m_lookup() should read it.
  */
 struct p2m_view {
-	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries */
+	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries;
+					 * a mid kept as segments has no slots
+					 * and sets the lowest bit of top[t] */
 	const uint64_t *identity;	/* entries of the shared identity leaf */
 	const uint64_t *linear;		/* stands for an implicit linear leaf,
 					 * whose first value is slot [m] of the
@@ -198,6 +200,9 @@ static inline uint64_t p2m_lookup_geometry(const struct p2m_view *v, const struc
 	if (t >= v->nr_top)
 		return p2m_get(p2m, pfn);
 	slots = v->top[t];
+	/* A mid kept as segments sets the top slot's low bit. */
+	if ((uintptr_t)slots & 1)
+		return p2m_get(p2m, pfn);
 	leaf = slots[m];
 	if (leaf == v->identity)
 		return pfn | v->identity_bit;

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/text.h"
 #include "setup/kernlog.h"
 
 /* The beginnings of the lines a dom0 prints as its memory setup's result
@@ -36,10 +37,10 @@ static const char *const outcome_prefixes[] = {
 
 bool kernlog_is_outcome(const char *content)
 {
-	while (e820_is_space(*content))
+	while (text_is_space(*content))
 		content++;
 	for (size_t i = 0; i < sizeof(outcome_prefixes) / sizeof(outcome_prefixes[0]); i++)
-		if (!strncmp(content, outcome_prefixes[i], strlen(outcome_prefixes[i])))
+		if (starts_with(content, outcome_prefixes[i]))
 			return true;
 	return false;
 }
@@ -49,7 +50,7 @@ static int keep(char **dst, const char *s)
 	size_t n = strlen(s);
 	char *d;
 
-	while (n && e820_is_space(s[n - 1]))
+	while (n && text_is_space(s[n - 1]))
 		n--;
 	d = malloc(n + 1);
 	if (!d)
@@ -86,14 +87,14 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		rc = 0;
 		if (l.xen)
 			continue;
-		while (e820_is_space(*c))
+		while (text_is_space(*c))
 			c++;
 		if (!*c)
 			continue;
 		kl->nr_lines++;
 		if (kernlog_is_outcome(c)) {
 			kl->nr_outcome_lines++;
-		} else if (!strncmp(c, "Linux version ", 14) && c[14] >= '0' && c[14] <= '9') {
+		} else if (starts_with(c, "Linux version ") && c[14] >= '0' && c[14] <= '9') {
 			/* a new boot: its command line follows */
 			rc = keep(&kl->version_line, c);
 			kl->version_lineno = l.line;
@@ -102,7 +103,7 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 			kl->cmdline = NULL;
 			kl->cmdline_lineno = 0;
 		} else if ((v = after(c, "Command line:")) != NULL) {
-			while (e820_is_space(*v))
+			while (text_is_space(*v))
 				v++;
 			if (!kl->cmdline || kernel_cmdline) {
 				rc = keep(&kl->cmdline, v);
@@ -110,7 +111,7 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 				kernel_cmdline = false;
 			}
 		} else if ((v = after(c, "Kernel command line:")) != NULL && !kl->cmdline) {
-			while (e820_is_space(*v))
+			while (text_is_space(*v))
 				v++;
 			rc = keep(&kl->cmdline, v);
 			kl->cmdline_lineno = l.line;

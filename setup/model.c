@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup.h"
+#include "util/text.h"
 
 static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_IDENTITY_P2M, "identity-p2m", "2.6.39", NULL,
@@ -241,9 +242,9 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
 		return 0;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (!strncmp(p, "Linux version ", 14))
+	if (starts_with(p, "Linux version "))
 		p += 14;
-	if (!strncmp(p, "linux-", 6))
+	if (starts_with(p, "linux-"))
 		p += 6;
 	rc = kver_scan(p, out, &end);
 	if (rc < 0)
@@ -360,7 +361,7 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 
 	if (!eq)
 		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': expected NAME=VALUE", assignment);
-	if (!strncmp(name, "CONFIG_", 7))
+	if (starts_with(name, "CONFIG_"))
 		name += 7;
 	len = (size_t)(eq - name);
 	if (len >= sizeof(key))
@@ -515,6 +516,17 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 	return 0;
 }
 
+void setup_layout_place_kernel(struct setup_layout *lay, const struct kernel_model *km,
+			       uint64_t start, uint64_t end)
+{
+	lay->kernel_start = start;
+	lay->kernel_end = end;
+	lay->start_info = end;
+	lay->start_info_end = end + 1;
+	lay->pt_start = end + 1;
+	lay->pt_end = end + 1 + km->pt_pages;
+}
+
 void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
 			  uint64_t nr_pages)
 {
@@ -524,12 +536,7 @@ void setup_layout_default(struct setup_layout *lay, const struct kernel_model *k
 	/* Xen 4.17 loading a Debian kernel: image from 16 MiB, start info
 	 * right after it, then the page tables and the boot stack; the
 	 * initrd where Xen 4.17 put the lab's (pfn 0x8000), assumed 32 MiB. */
-	lay->kernel_start = 0x1000;
-	lay->kernel_end = end;
-	lay->start_info = end;
-	lay->start_info_end = end + 1;
-	lay->pt_start = end + 1;
-	lay->pt_end = end + 1 + km->pt_pages;
+	setup_layout_place_kernel(lay, km, 0x1000, end);
 	lay->initrd_start = 0x8000;
 	lay->initrd_end = 0x8000 + 0x2000;
 	if (lay->initrd_end > nr_pages) {

@@ -5,11 +5,8 @@
 
 #include "e820/e820.h"
 #include "setup/setup.h"
+#include "util/page.h"
 
-#define PAGE_SHIFT_4K 12
-#define PFN_DOWN(x) ((x) >> PAGE_SHIFT_4K)
-#define PFN_UP(x) (((x) + 0xfffULL) >> PAGE_SHIFT_4K)
-#define PFN_PHYS(x) ((uint64_t)(x) << PAGE_SHIFT_4K)
 #define ISA_START_ADDRESS 0xa0000ULL
 #define ISA_END_ADDRESS 0x100000ULL
 #define EXTRA_MEM_RATIO 10

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 #define IBFT_START 0x80000ULL
 #define IBFT_END 0x100000ULL
@@ -303,8 +304,8 @@ static int prepare_map(struct linear *l)
 static int swap_with_ram(struct linear *l, size_t idx)
 {
 	struct e820_entry *swap = &l->map.entries[idx];
-	uint64_t swap_addr = swap->addr & ~0xfffULL;
-	uint64_t swap_size = (swap->addr - swap_addr + swap->size + 0xfff) & ~0xfffULL;
+	uint64_t swap_addr = PAGE_ALIGN_DOWN(swap->addr);
+	uint64_t swap_size = PAGE_ALIGN_UP(swap->addr - swap_addr + swap->size);
 
 	for (size_t i = 0; i < l->map.nr; i++) {
 		struct e820_entry *e = &l->map.entries[i];
@@ -456,8 +457,8 @@ static int add_kernel_region(struct linear *l, uint64_t start, uint64_t size, ui
 	uint64_t end = start + size;
 
 	if (type == E820_TYPE_RAM) {
-		start = (start + 0xfff) & ~0xfffULL;
-		end &= ~0xfffULL;
+		start = PAGE_ALIGN_UP(start);
+		end = PAGE_ALIGN_DOWN(end);
 		if (end <= start)
 			return 0;
 	}
@@ -540,7 +541,7 @@ static uint64_t find_free_area(const struct linear *l, uint64_t size)
 			continue;
 		for (size_t k = 0; k < sizeof(resv) / sizeof(resv[0]); k++)
 			if (overlaps(start, start + size, resv[k][0], resv[k][1])) {
-				start = (resv[k][1] + 0xfff) & ~0xfffULL;
+				start = PAGE_ALIGN_UP(resv[k][1]);
 				k = (size_t)-1;
 				if (start + size > e->addr + e->size)
 					break;
@@ -746,7 +747,7 @@ static int build_list(struct linear *l)
 	int rc;
 
 	if (kernel_has(l->km, KB_P2M_LIMIT) && l->km->config.balloon_hotplug)
-		limit = (l->km->config.hotplug_limit_gib << 30) >> PAGE_SHIFT_4K;
+		limit = (l->km->config.hotplug_limit_gib << 30) >> PAGE_SHIFT;
 	l->last_pfn = l->max_p2m_pfn;
 	want = l->max_p2m_pfn > limit ? l->max_p2m_pfn : limit;
 	vm = (want * entry + align - 1) / align * align;
@@ -1001,7 +1002,7 @@ static int memory_setup(struct linear *l)
 	if ((rc = walk_chunks(l, extra_pages, &end_addr)) < 0)
 		return rc;
 	/* "in case PCI BARs are located here": a no-op past the early list */
-	if ((rc = early_identity(l, end_addr >> PAGE_SHIFT_4K, ~0ULL)) < 0)
+	if ((rc = early_identity(l, end_addr >> PAGE_SHIFT, ~0ULL)) < 0)
 		return rc;
 	if (e820_add(&l->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
@@ -1074,7 +1075,7 @@ int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_r
 
 	/* MAXMEM: 64 TiB with 4-level paging (a PV guest never runs 5-level);
 	 * 32-bit lowmem is about 896 MiB. */
-	l.maxmem_pages = in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
+	l.maxmem_pages = in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
 	per_leaf = 1ULL << l.g->leaf_shift;
 	e820_table_init(&l.map);
 	/* xen_build_dynamic_phys_to_machine(): the builder's list, padded

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 /* xen_do_chunk(): release or populate pfns [start, end) one page at a time. */
 static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool release)
@@ -149,7 +150,7 @@ static int walk(struct tree *t, uint64_t extra_pages)
 					size = left < t->mem_end - addr ? left : t->mem_end - addr;
 				} else if (extra_pages) {
 					size = left < PFN_PHYS(extra_pages) ? left : PFN_PHYS(extra_pages);
-					extra_pages -= size / 4096;
+					extra_pages -= PFN_DOWN(size);
 					if (setup_extra_add(t->res, PFN_DOWN(addr), PFN_DOWN(size), t->err) < 0)
 						return -ENOMEM;
 					t->max_p2m_pfn = PFN_DOWN(addr + size);
@@ -161,8 +162,8 @@ static int walk(struct tree *t, uint64_t extra_pages)
 			start = addr;
 			end = addr + size;
 			if (ktype == E820_TYPE_RAM) {	/* xen_align_and_add_e820_region */
-				start = (start + 0xfff) & ~0xfffULL;
-				end &= ~0xfffULL;
+				start = PAGE_ALIGN_UP(start);
+				end = PAGE_ALIGN_DOWN(end);
 			}
 			if (end > start && e820_add(&t->res->e820, start, end - start, ktype) < 0)
 				return tree_oom(t);
@@ -202,7 +203,7 @@ static int memory_setup(struct tree *t)
 		t->max_pfn = last_pfn < t->max_domain_pages ? last_pfn : t->max_domain_pages;
 		t->mem_end = PFN_PHYS(t->max_pfn);
 	}
-	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
+	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
 	maxmem = EXTRA_MEM_RATIO * (t->max_pfn < maxmem ? t->max_pfn : maxmem);
 	if (extra_pages > maxmem)
 		extra_pages = maxmem;

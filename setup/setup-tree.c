@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 
 int tree_oom(struct tree *t)
@@ -110,7 +111,7 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 
 		/* Guard against non-page aligned E820 entries. */
 		if (e->type == E820_TYPE_RAM)
-			e->size -= (e->size + e->addr) % 4096;
+			e->size -= (e->size + e->addr) % PAGE_SIZE;
 		end = e->addr + e->size;
 		if (e->type == E820_TYPE_RAM && end > t->mem_end) {
 			uint64_t delta = e->size < end - t->mem_end ? e->size : end - t->mem_end;
@@ -338,7 +339,7 @@ static int memory_setup(struct tree *t)
 		extra_pages = extra_limit > t->max_pfn ? extra_limit - t->max_pfn : 0;
 	extra_pages += return_unused_memory(t);
 	/* 32-bit lowmem bounds the ratio; 64-bit MAXMEM is 64 TiB. */
-	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
+	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
 	extra_limit = EXTRA_MEM_RATIO * (t->max_pfn < maxmem ? t->max_pfn : maxmem);
 	if (extra_limit > t->max_pfn + extra_pages)
 		extra_limit = t->max_pfn + extra_pages;

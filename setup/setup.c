@@ -12,6 +12,7 @@
 
 #include "hv/hv.h"
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 void setup_result_init(struct setup_result *res)
 {
@@ -242,7 +243,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 		   uint64_t start, uint64_t end, const struct e820_table *map)
 {
 	struct setup_stop *st = &res->stop;
-	uint64_t cur = start << 12;
+	uint64_t cur = PFN_PHYS(start);
 
 	memset(st, 0, sizeof(*st));
 	st->check = check;
@@ -252,7 +253,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 	st->bad_pfn = start;
 	if (!map)
 		return;
-	for (bool moved = true; moved && cur < (end << 12);) {
+	for (bool moved = true; moved && cur < PFN_PHYS(end);) {
 		moved = false;
 		for (size_t i = 0; i < map->nr; i++) {
 			const struct e820_entry *e = &map->entries[i];
@@ -263,7 +264,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 			}
 		}
 	}
-	st->bad_pfn = cur >> 12;
+	st->bad_pfn = PFN_DOWN(cur);
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct e820_entry *e = &map->entries[i];
 
@@ -282,7 +283,7 @@ uint64_t setup_end_of_ram_pfn(const struct e820_table *t)
 
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *e = &t->entries[i];
-		uint64_t end = (e->addr + e->size) >> 12;
+		uint64_t end = PFN_DOWN(e->addr + e->size);
 
 		if (e->type == E820_TYPE_RAM && end > last)
 			last = end;

@@ -167,6 +167,11 @@ struct setup_layout {
 /* The layout a Debian boot of this kernel under Xen 4.17 has. */
 void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
 			  uint64_t nr_pages);
+/* The kernel at pfns [start, end) where Xen loaded it (its "Dom0 kernel:
+ * paddr" line): the start info and the page tables follow it, as Xen 4.17
+ * lays them out after an image it does not map an initrd behind. */
+void setup_layout_place_kernel(struct setup_layout *lay, const struct kernel_model *km,
+			       uint64_t start, uint64_t end);
 
 /* --- running a kernel's memory setup --------------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "util/json.h"
+#include "util/page.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -294,7 +295,7 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 static int domu_pages(const struct simulation_options *o, const struct example *ex,
 		      struct simulation *sim, bool no_map, struct p2msim_err *err)
 {
-	uint64_t ram = no_map ? 0 : e820_total(&sim->machine, E820_TYPE_RAM) >> 12;
+	uint64_t ram = no_map ? 0 : PFN_DOWN(e820_total(&sim->machine, E820_TYPE_RAM));
 
 	sim->nr_pages = o->nr_pages ? o->nr_pages : ex && ex->nr_pages ? ex->nr_pages : ram;
 	if (!sim->nr_pages)
@@ -305,6 +306,32 @@ static int domu_pages(const struct simulation_options *o, const struct example *
 	return 0;
 }
 
+static uint64_t range_pages(const struct xenlog_range *r)
+{
+	return r->end > r->start ? PFN_UP(r->end - r->start) : 0;
+}
+
+/* A failure that depends on an assumed input says so: "...; assumed: X". */
+static void name_assumption(struct p2msim_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void name_assumption(struct p2msim_err *err, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (!err)
+		return;
+	n = strlen(err->msg);
+	if (n + 12 >= sizeof(err->msg))
+		return;
+	memcpy(err->msg + n, "; assumed: ", 12);
+	n += 11;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	va_end(ap);
+}
+
 /* Xen's VIRTUAL MEMORY ARRANGEMENT in guest pfns: the kernel is mapped
  * from __START_KERNEL_map. */
 #define START_KERNEL_MAP 0xffffffff80000000ULL
@@ -313,8 +340,8 @@ static bool va_pfns(const struct xenlog_range *r, uint64_t *s, uint64_t *e)
 {
 	if (!r->set || r->start < START_KERNEL_MAP || r->end < r->start)
 		return false;
-	*s = (r->start - START_KERNEL_MAP) >> 12;
-	*e = (r->end - START_KERNEL_MAP + 0xfff) >> 12;
+	*s = PFN_DOWN(r->start - START_KERNEL_MAP);
+	*e = PFN_UP(r->end - START_KERNEL_MAP);
 	return true;
 }
 
@@ -333,10 +360,95 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
 		 * 0x8000 in every lab boot. */
 		lay->initrd_start = 0x8000;
-		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+		lay->initrd_end = 0x8000 + PFN_UP(xlog->initrd.end - xlog->initrd.start);
 		lay->initrd_bytes = xlog->initrd.end - xlog->initrd.start;
 	}
 	return true;
+}
+
+/* An initrd of @pages where Xen 4.17 hands an unmapped one over: after
+ * the first chunk (pfn 0x8000 in every lab boot); none when it cannot fit. */
+static void place_initrd(struct setup_layout *lay, uint64_t pages, uint64_t nr_pages)
+{
+	lay->initrd_start = pages && 0x8000 + pages <= nr_pages ? 0x8000 : 0;
+	lay->initrd_end = lay->initrd_start ? 0x8000 + pages : 0;
+}
+
+/*
+ * Where Xen put the kernel, its start info and page tables, and the
+ * initrd: the caller's layout, else Xen's VIRTUAL MEMORY ARRANGEMENT, else
+ * --dom0-kernel / "Dom0 kernel:" and --dom0-initrd / "Init. ramdisk:" with
+ * what follows them as Xen 4.17 lays it out, else a Debian boot of the
+ * kernel (setup_layout_default()).  What is assumed is named in
+ * sim->kernel_assumed / initrd_assumed for a failure to cite.
+ */
+static void choose_layout(const struct simulation_options *o, const struct xenlog *xlog,
+			  struct simulation *sim)
+{
+	struct setup_layout *lay = &sim->layout;
+	const struct xenlog_range *k = o->dom0_kernel.set ? &o->dom0_kernel :
+				       xlog && xlog->kernel_paddr.set ? &xlog->kernel_paddr : NULL;
+	const struct xenlog_range *i = o->dom0_initrd.set ? &o->dom0_initrd :
+				       xlog && xlog->initrd.set ? &xlog->initrd : NULL;
+	const char *why = xlog ? "Xen's log has no" : "no Xen log";
+
+	if (o->layout.known) {
+		*lay = o->layout;
+		return;
+	}
+	if (xlog && layout_from_log(xlog, lay)) {
+		note(sim, "boot layout from Xen's log%s", o->dom0_kernel.set || o->dom0_initrd.set ||
+		     o->dom0_no_initrd ? ", but the kernel or initrd as given" : "");
+		if (o->dom0_kernel.set) {
+			lay->kernel_start = o->dom0_kernel.start >> 12;
+			lay->kernel_end = (o->dom0_kernel.end + 0xfff) >> 12;
+		}
+		if (o->dom0_no_initrd || o->dom0_initrd.set)
+			place_initrd(lay, o->dom0_no_initrd ? 0 : range_pages(&o->dom0_initrd),
+				     sim->nr_pages);
+		return;
+	}
+	setup_layout_default(lay, &sim->model, sim->nr_pages);
+	if (k)
+		setup_layout_place_kernel(lay, &sim->model, k->start >> 12, (k->end + 0xfff) >> 12);
+	else
+		snprintf(sim->kernel_assumed, sizeof(sim->kernel_assumed),
+			 "Xen placed the kernel at paddr %#llx->%#llx (%s%s; --dom0-kernel sets it)",
+			 (unsigned long long)lay->kernel_start << 12,
+			 (unsigned long long)lay->kernel_end << 12, why,
+			 xlog ? " 'Dom0 kernel:' line" : "");
+	if (o->dom0_no_initrd || i)
+		place_initrd(lay, o->dom0_no_initrd ? 0 : range_pages(i), sim->nr_pages);
+	else if (lay->initrd_end)
+		snprintf(sim->initrd_assumed, sizeof(sim->initrd_assumed),
+			 "Xen handed over a %llu MiB initrd, found at pfn %#llx (%s%s; "
+			 "--dom0-initrd sets it)",
+			 (unsigned long long)(lay->initrd_end - lay->initrd_start) >> 8,
+			 (unsigned long long)lay->initrd_start, why,
+			 xlog ? " 'Init. ramdisk:' line" : "");
+	note(sim, "boot layout: kernel pfn %#llx-%#llx (%s), page tables %#llx-%#llx, initrd "
+	     "%#llx-%#llx (%s)", (unsigned long long)lay->kernel_start,
+	     (unsigned long long)lay->kernel_end,
+	     o->dom0_kernel.set ? "--dom0-kernel" : k ? "Xen's 'Dom0 kernel:' line" :
+	     xlog ? "assumed: the log has no VIRTUAL MEMORY ARRANGEMENT" : "assumed: no Xen log",
+	     (unsigned long long)lay->pt_start, (unsigned long long)lay->pt_end,
+	     (unsigned long long)lay->initrd_start, (unsigned long long)lay->initrd_end,
+	     o->dom0_no_initrd || o->dom0_initrd.set ? "--dom0-initrd" :
+	     i ? "Xen's 'Init. ramdisk:' line" : "assumed");
+	sim->res.layout_assumed = sim->kernel_assumed[0] || sim->initrd_assumed[0];
+}
+
+/* A kernel stop at what Xen placed names the placement it assumed. */
+static void name_layout_assumption(const struct simulation *sim, struct p2msim_err *err)
+{
+	const char *what = sim->res.stop.what;
+
+	if (sim->kernel_assumed[0] &&
+	    (!strcmp(what, "kernel") || !strcmp(what, "page table") ||
+	     !strcmp(what, "xen_start_info") || !strcmp(what, "nvs-swap")))
+		name_assumption(err, "%s", sim->kernel_assumed);
+	else if (sim->initrd_assumed[0] && !strcmp(what, "initrd"))
+		name_assumption(err, "%s", sim->initrd_assumed);
 }
 
 /* libxl e820_host=1: the guest's map is the host's, RAM cut to its
@@ -400,7 +512,7 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 		/* A host with room for the domain and then some. */
 		uint64_t pages = sim->nr_pages + (sim->nr_pages >> 2) + 65536;
 
-		if (e820_add(&synthetic, 1ULL << 20, pages << 12, E820_TYPE_RAM) < 0) {
+		if (e820_add(&synthetic, 1ULL << 20, PFN_PHYS(pages), E820_TYPE_RAM) < 0) {
 			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -412,6 +524,12 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 	sim->domid = sim->dom0 ? 0 : 1;
 	rc = hv_sim_build_domain_extents(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
 					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext, err);
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && hv_sim_out_of_memory(sim->hv) && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", sim->dom0 ? "dom0" : "domU",
+				  (unsigned long long)sim->nr_pages,
+				  (unsigned long long)((sim->nr_pages + (1ULL << 18) - 1) >> 18));
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
 	if (rc == 0 && !sim->dom0)
@@ -449,27 +567,38 @@ static int xen_panic(const struct simulation *sim, struct p2msim_err *err, const
 			      sim->xen.version, words);
 }
 
-static int dom0_too_small(const struct simulation *sim, const struct xenlog *xlog,
-			  struct p2msim_err *err)
+static int dom0_too_small(const struct simulation_options *o, const struct simulation *sim,
+			  const struct xenlog *xlog, struct p2msim_err *err)
 {
 	uint64_t chunk = 1ULL << DOM0_CHUNK_ORDER, initrd = ASSUMED_INITRD_PAGES;
+	bool assumed = false;
+	int rc;
 
 	if (!sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS))
 		return 0;
 	if (xlog && xlog->alloc.set && xlog->alloc.end > xlog->alloc.start)
-		chunk = 1ULL << order_of((xlog->alloc.end - xlog->alloc.start) >> 12);
+		chunk = 1ULL << order_of(PFN_DOWN(xlog->alloc.end - xlog->alloc.start));
 	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
-		chunk = 1ULL << order_of((xlog->v_total.end - xlog->v_total.start + 0xfff) >> 12);
+		chunk = 1ULL << order_of(PFN_UP(xlog->v_total.end - xlog->v_total.start));
 	else if (!sim->model.build_known)
 		return 0;	/* the image's size is not known */
-	if (xlog && xlog->initrd.set)
-		initrd = xlog->initrd.end > xlog->initrd.start ?
-			 (xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12 : 0;
+	if (o->dom0_no_initrd)
+		initrd = 0;
+	else if (o->dom0_initrd.set)
+		initrd = range_pages(&o->dom0_initrd);
+	else if (xlog && xlog->initrd.set)
+		initrd = range_pages(&xlog->initrd);
 	else if (xlog)
 		initrd = 0;
-	if (chunk + initrd > sim->nr_pages)
-		return xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
-	return 0;
+	else
+		assumed = true;
+	if (chunk + initrd <= sim->nr_pages)
+		return 0;
+	rc = xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
+	if (assumed && chunk <= sim->nr_pages)
+		name_assumption(err, "Xen handed over a %llu MiB initrd (no Xen log; --dom0-initrd "
+				"sets it)", (unsigned long long)(initrd >> 8));
+	return rc;
 }
 
 /* A dom0 build that ran out of Xen's free memory, in Xen's words. */
@@ -644,6 +773,11 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		ex = find_example(sim->example);
 	sim->dom0 = o->domu_set ? !o->domu : !(ex && ex->domu);
 	sim->arch = o->arch;
+	if (!sim->dom0 && (o->dom0_kernel.set || o->dom0_initrd.set || o->dom0_no_initrd)) {
+		rc = p2msim_err_set(err, -EINVAL, "--dom0-kernel and --dom0-initrd describe a dom0, "
+				    "not a domU");
+		goto out;
+	}
 	if (sim->dom0 && no_map) {
 		rc = p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
 				    "(--e820 none is for a domU)");
@@ -655,30 +789,14 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
-	rc = dom0_too_small(sim, have_log ? &xlog : NULL, err);
+	rc = dom0_too_small(o, sim, have_log ? &xlog : NULL, err);
 	if (rc == 0)
 		rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
 	if (rc < 0) {
 		rc = dom0_build_failed(sim, rc, err);
 		goto out;
 	}
-	if (o->layout.known) {
-		sim->layout = o->layout;
-	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {
-		note(sim, "boot layout from Xen's log");
-	} else {
-		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
-		note(sim, "boot layout assumed (%s): kernel pfn %#llx-%#llx, page tables "
-		     "%#llx-%#llx, initrd %#llx-%#llx",
-		     have_log ? "Xen's log has no VIRTUAL MEMORY ARRANGEMENT" : "no Xen log",
-		     (unsigned long long)sim->layout.kernel_start,
-		     (unsigned long long)sim->layout.kernel_end,
-		     (unsigned long long)sim->layout.pt_start,
-		     (unsigned long long)sim->layout.pt_end,
-		     (unsigned long long)sim->layout.initrd_start,
-		     (unsigned long long)sim->layout.initrd_end);
-		sim->res.layout_assumed = true;
-	}
+	choose_layout(o, have_log ? &xlog : NULL, sim);
 	in.model = &sim->model;
 	in.dom0 = sim->dom0;
 	in.arch = sim->arch;
@@ -689,6 +807,8 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.cmdline = cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
+	if (rc == -EFAULT && sim->res.crashed)
+		name_layout_assumption(sim, err);
 	if (sim->res.ini_nr_pages && sim->res.ini_nr_pages < sim->nr_pages) {
 		/* xen_memory_setup() takes min(limit, nr_pages): the rest of
 		 * what Xen gave stays the domain's, out of its P2M, with the

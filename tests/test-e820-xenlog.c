@@ -11,6 +11,7 @@
 #include "xen/model.h"
 #include "xen/xenlog.h"
 #include "tests/e820-testutil.h"
+#include "util/text.h"
 
 static void load(const char *sub, const char *file, struct xenlog *log)
 {
@@ -238,10 +239,10 @@ static void test_bad_logs(void)
 	static const char none[] = "[    0.000000] Linux version 6.1\n";
 
 	CU_ASSERT_EQUAL(xenlog_parse_buffer("x.log", cut, sizeof(cut) - 1, &log, &err), -EINVAL);
-	CU_ASSERT_EQUAL(strncmp(err.msg, "x.log:3: cannot read Xen's 'Dom0 alloc.' line", 45), 0);
+	CU_ASSERT(starts_with(err.msg, "x.log:3: cannot read Xen's 'Dom0 alloc.' line"));
 	CU_ASSERT_EQUAL(xenlog_parse_buffer("x.log", badmap, sizeof(badmap) - 1, &log, &err),
 			-EINVAL);
-	CU_ASSERT_EQUAL(strncmp(err.msg, "x.log:3: ", 9), 0);
+	CU_ASSERT(starts_with(err.msg, "x.log:3: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "before start"));
 	CU_ASSERT_EQUAL(xenlog_parse_buffer("x.log", none, sizeof(none) - 1, &log, &err), -ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no Xen boot log lines"));

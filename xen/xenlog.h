@@ -126,6 +126,20 @@ int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_bo
  */
 int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages);
 
+/*
+ * A placement given on the command line as Xen's log would give it
+ * (--dom0-kernel for "Dom0 kernel: ... paddr A -> B", --dom0-initrd for
+ * "Init. ramdisk: A->B"): Xen's own "A->B" (hex, "0x" optional, B one past
+ * the last byte, as printed; a leading "paddr " is skipped), "START-END"
+ * (END the last byte, as p2msim's tables) or "START+SIZE", numbers in C
+ * syntax (0x..., decimal) with an optional K, M, G or T suffix.  "none"
+ * (when @none_ok) returns 0 with r->set false.  Errors name the option
+ * text; ranges must be non-empty and below the 52-bit physical address
+ * space.
+ */
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
+		       struct p2msim_err *err);
+
 /* XENMEM_machine_memory_map from a parsed log (xen/machine-map.h
  * xen_machine_map() on log->e820 and log->platform); -ENOENT when the log
  * has no map. */

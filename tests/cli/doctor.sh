@@ -63,4 +63,19 @@ err_has "missing.txt"
 run 2 doctor
 run 2 doctor --bogus "$tmp/none.txt"
 
+# a Xen log without "Dom0 kernel:" and VIRTUAL MEMORY ARRANGEMENT: the cause
+# names the placement assumed; --dom0-kernel, or the log's own line, sets it
+N="$top_srcdir/tests/data/placement/xen-log-without-arrangement.console"
+run 1 doctor "$N"
+has "Assumed: Xen placed the kernel at paddr 0x1000000->0x4a00000 (Xen's log has no 'Dom0 kernel:' line; --dom0-kernel sets it)."
+run 0 doctor "$N" --dom0-kernel 0x2200000-0x4ffffff
+has "verdict: the boot is fine"
+sed 's/^(XEN) \*\*\* Building a PV Dom0 \*\*\*$/&\n(XEN)  Dom0 kernel: 64-bit, PAE, lsb, paddr 0x2200000 -> 0x5000000/' "$N" >"$tmp/kline.console"
+run 0 doctor "$tmp/kline.console"
+has "kernel pfn 0x2200-0x5000 (Xen's 'Dom0 kernel:' line)"
+run 0 doctor "$N" --matrix --kernel 6.1 --dom0-kernel 0x2200000-0x4ffffff
+grep -q "^6.1 .* yes " "$tmp/out" || fail "doctor --matrix --dom0-kernel: 6.1 does not boot"
+run 1 doctor "$N" --dom0-initrd 5-
+err_has "--dom0-initrd '5-': expected START->END"
+
 cli_done "doctor"
