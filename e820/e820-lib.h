@@ -35,5 +35,12 @@ int e820_text_open_fd(struct e820_text **t, const char *name, int fd, struct p2m
 /* 1: a line; 0: the end; < 0: an error (in err). */
 int e820_text_next(struct e820_text *t, struct e820_text_line *l);
 void e820_text_close(struct e820_text *t);
+/* Read only physical lines [first_line, end_line) (end_line 0: to the
+ * end): the lines before read as blank, so FILE:LINE stays right.  Call
+ * before the first e820_text_next(). */
+void e820_text_window(struct e820_text *t, unsigned int first_line, unsigned int end_line);
+/* e820_parse_file() over such a window of a text file (JSON is read whole). */
+int e820_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			   struct e820_doc *doc, struct p2msim_err *err);
 
 #endif

@@ -100,6 +100,9 @@ struct e820_text {
 
 	size_t pos;			/* next physical line */
 	unsigned int lineno;		/* its number, 1-based */
+	unsigned int first_line, end_line;	/* a window: lines before first_line read
+						 * as blank, the input ends at end_line
+						 * (0: no limit) */
 
 	char *lbuf;			/* the current logical line */
 	size_t llen, lcap;

@@ -124,6 +124,10 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	size_t len, i;
 	int rc;
 
+	if (t->end_line && t->lineno >= t->end_line) {
+		*eof = true;
+		return 0;
+	}
 	for (;;) {
 		b = t->buf + t->pos;
 		e = t->buf + t->len;
@@ -148,6 +152,8 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	if (len > LINE_MAX_LEN)
 		return ep_err(t, t->lineno, -EINVAL,
 			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
+	if (t->lineno < t->first_line)
+		len = 0;	/* before the window: blank */
 	i = first_binary(b, len);
 	if (i < len)
 		return ep_err(t, t->lineno, -EINVAL,
@@ -155,7 +161,7 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 			      (unsigned char)b[i]);
 	*s = b;
 	*n = len;
-	t->pos += len + (nl ? 1 : 0);
+	t->pos = nl ? (size_t)(nl + 1 - t->buf) : t->len;
 	t->lineno++;
 	return 0;
 }
@@ -694,6 +700,12 @@ int e820_text_open_fd(struct e820_text **out, const char *name, int fd, struct p
 	}
 	*out = t;
 	return 0;
+}
+
+void e820_text_window(struct e820_text *t, unsigned int first_line, unsigned int end_line)
+{
+	t->first_line = first_line;
+	t->end_line = end_line;
 }
 
 void e820_text_close(struct e820_text *t)

@@ -3,8 +3,10 @@
  * setup/kernlog.c - the dom0 half of a boot log; see setup/kernlog.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "e820/e820-lib.h"
 #include "util/text.h"
@@ -69,18 +71,12 @@ static const char *after(const char *c, const char *lit)
 	return strncmp(c, lit, n) ? NULL : c + n;
 }
 
-int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
-			 struct p2msim_err *err)
+static int parse(struct e820_text *t, struct kernlog *kl, struct p2msim_err *err)
 {
-	struct e820_text *t;
 	struct e820_text_line l;
 	bool kernel_cmdline = false;	/* the cmdline came from "Kernel command line:" */
 	int rc;
 
-	memset(kl, 0, sizeof(*kl));
-	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
-	if (rc)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		const char *c = l.content, *v;
 
@@ -120,7 +116,6 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		if (rc)
 			break;
 	}
-	e820_text_close(t);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			p2msim_err_set(err, rc, "out of memory");
@@ -128,6 +123,42 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		return rc;
 	}
 	return 0;
+}
+
+int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
+			 struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	memset(kl, 0, sizeof(*kl));
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
+	if (rc)
+		return rc;
+	rc = parse(t, kl, err);
+	e820_text_close(t);
+	return rc;
+}
+
+int kernlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			      struct kernlog *kl, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int fd, rc;
+
+	memset(kl, 0, sizeof(*kl));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = e820_text_open_fd(&t, path, fd, err);
+	if (!rc) {
+		e820_text_window(t, first_line, end_line);
+		rc = parse(t, kl, err);
+		e820_text_close(t);
+	}
+	close(fd);
+	return rc;
 }
 
 void kernlog_free(struct kernlog *kl)

@@ -630,48 +630,74 @@ static size_t line_offset(const char *buf, size_t len, unsigned int line)
 
 #define MAX_BOOTS 64
 
+/* The boot to read of a log holding @nr: the last complete one (Xen's map
+ * and dom0 built or a panic), else the last; said in a note. */
+static size_t pick_boot(struct simulation *sim, const char *name, const struct xenlog_boot *boots,
+			size_t nr)
+{
+	size_t pick;
+
+	for (pick = nr; pick-- > 0;)
+		if (boots[pick].has_map && boots[pick].has_dom0_or_panic)
+			break;
+	if (pick >= nr)
+		pick = nr - 1;
+	note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
+	     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+	return pick;
+}
+
 /*
  * Read a boot log: Xen's half (xen/xenlog.h) and the dom0's (setup/
  * kernlog.h), of the last complete boot when the file holds several (a
- * serial console kept across reboots, two pastes in one mail): the lines
- * before it are blanked and those after it cut, so FILE:LINE stays right.
+ * serial console kept across reboots, two pastes in one mail), as if the
+ * lines before it were blank and the file ended after it, so FILE:LINE
+ * stays right.  A regular file is read as a stream, three times (its
+ * boots, then that boot's Xen and dom0 lines), keeping only those lines'
+ * facts and its maps: a serial capture of several GiB; standard input is
+ * read whole.
  */
 static int read_boot_log(const struct simulation_options *o, struct simulation *sim,
 			 struct xenlog *xlog, struct kernlog *klog, struct p2msim_err *err)
 {
-	const char *name = strcmp(o->xen_log_path, "-") ? o->xen_log_path : "<stdin>";
+	const char *path = o->xen_log_path, *name = strcmp(path, "-") ? path : "<stdin>";
 	struct xenlog_boot *boots = calloc(MAX_BOOTS, sizeof(*boots));
+	unsigned int first = 0, end = 0;
 	char *buf = NULL;
 	size_t len = 0, nr = 0, pick;
+	struct stat st;
+	bool stream = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	int rc;
 
 	if (!boots)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = xenlog_read_file(o->xen_log_path, &buf, &len, err);
-	if (rc == 0)
-		rc = xenlog_boots(name, buf, len, boots, MAX_BOOTS, &nr, err);
+	if (stream) {
+		rc = xenlog_boots_file(path, boots, MAX_BOOTS, &nr, err);
+	} else {
+		rc = xenlog_read_file(path, &buf, &len, err);
+		if (rc == 0)
+			rc = xenlog_boots(name, buf, len, boots, MAX_BOOTS, &nr, err);
+	}
 	if (rc == 0 && nr > 1) {
-		size_t start, end = len;
+		pick = pick_boot(sim, name, boots, nr);
+		first = boots[pick].first_line;
+		end = pick + 1 < nr ? boots[pick + 1].first_line : 0;
+		if (!stream) {
+			size_t start = line_offset(buf, len, first);
 
-		for (pick = nr; pick-- > 0;)
-			if (boots[pick].has_map && boots[pick].has_dom0_or_panic)
-				break;
-		if (pick >= nr)
-			pick = nr - 1;
-		start = line_offset(buf, len, boots[pick].first_line);
-		if (pick + 1 < nr)
-			end = line_offset(buf, len, boots[pick + 1].first_line);
-		for (size_t i = 0; i < start; i++)
-			if (buf[i] != '\n')
-				buf[i] = ' ';
-		len = end;
-		note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
-		     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+			for (size_t i = 0; i < start; i++)
+				if (buf[i] != '\n')
+					buf[i] = ' ';
+			if (end)
+				len = line_offset(buf, len, end);
+		}
 	}
 	if (rc == 0)
-		rc = xenlog_parse_buffer(name, buf, len, xlog, err);
+		rc = stream ? xenlog_parse_file_window(path, first, end, xlog, err) :
+			      xenlog_parse_buffer(name, buf, len, xlog, err);
 	if (rc == 0) {
-		rc = kernlog_parse_buffer(name, buf, len, klog, err);
+		rc = stream ? kernlog_parse_file_window(path, first, end, klog, err) :
+			      kernlog_parse_buffer(name, buf, len, klog, err);
 		if (rc < 0)
 			xenlog_free(xlog);
 	}

@@ -375,7 +375,8 @@ static bool is_xen_map(const struct e820_map *m, bool initial)
  * stream twice (its Xen lines, then its maps): serial captures of several
  * GiB keep only what matters in memory. */
 static int xenlog_parse(const char *name, const char *path, const char *buf, size_t len,
-			struct xenlog *log, struct p2msim_err *err)
+			unsigned int first_line, unsigned int end_line, struct xenlog *log,
+			struct p2msim_err *err)
 {
 	struct e820_doc doc;
 	struct e820_text *t;
@@ -403,8 +404,10 @@ static int xenlog_parse(const char *name, const char *path, const char *buf, siz
 	} else {
 		rc = e820_text_open(&t, name, buf, len, err);
 	}
-	if (!rc)
+	if (!rc) {
+		e820_text_window(t, first_line, end_line);
 		rc = parse_lines(name, t, log, &any_xen, err);
+	}
 	e820_text_close(t);
 	if (fd >= 0)
 		close(fd);
@@ -417,7 +420,8 @@ static int xenlog_parse(const char *name, const char *path, const char *buf, siz
 	}
 
 	p2msim_err_clear(&e2);
-	rc = path ? e820_parse_file(path, &doc, &e2) : e820_parse_buffer(name, buf, len, &doc, &e2);
+	rc = path ? e820_parse_file_window(path, first_line, end_line, &doc, &e2) :
+		    e820_parse_buffer(name, buf, len, &doc, &e2);
 	if (rc && rc != -ENOENT) {
 		if (err)
 			*err = e2;
@@ -501,18 +505,13 @@ int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_er
 	return rc;
 }
 
-int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
-		 size_t max, size_t *nr, struct p2msim_err *err)
+static int boots_scan(struct e820_text *t, struct xenlog_boot *boots, size_t max, size_t *nr)
 {
-	struct e820_text *t;
 	struct e820_text_line l;
 	struct xenlog_boot *b = NULL;
 	int rc;
 
 	*nr = 0;
-	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
-	if (rc)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		const char *c = l.content;
 
@@ -542,14 +541,47 @@ int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_bo
 		    strstr(c, "Panic on CPU") || strstr(c, "*** Building a PVH"))
 			b->has_dom0_or_panic = true;
 	}
-	e820_text_close(t);
 	return rc < 0 ? rc : 0;
+}
+
+int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
+		 size_t max, size_t *nr, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	*nr = 0;
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
+	if (rc)
+		return rc;
+	rc = boots_scan(t, boots, max, nr);
+	e820_text_close(t);
+	return rc;
+}
+
+int xenlog_boots_file(const char *path, struct xenlog_boot *boots, size_t max, size_t *nr,
+		      struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int fd = open(path, O_RDONLY), rc;
+
+	*nr = 0;
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = e820_text_open_fd(&t, path, fd, err);
+	if (!rc) {
+		rc = boots_scan(t, boots, max, nr);
+		e820_text_close(t);
+	}
+	close(fd);
+	return rc;
 }
 
 int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
 			struct p2msim_err *err)
 {
-	return xenlog_parse(name, NULL, buf, len, log, err);
+	return xenlog_parse(name, NULL, buf, len, 0, 0, log, err);
 }
 
 int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
@@ -561,7 +593,7 @@ int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *e
 
 	memset(log, 0, sizeof(*log));
 	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return xenlog_parse(path, path, NULL, 0, log, err);
+		return xenlog_parse(path, path, NULL, 0, 0, 0, log, err);
 	/* stdin and pipes: read whole (they cannot be read twice) */
 	rc = xenlog_read_file(path, &buf, &len, err);
 	if (rc)
@@ -569,6 +601,13 @@ int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *e
 	rc = xenlog_parse_buffer(strcmp(path, "-") ? path : "<stdin>", buf, len, log, err);
 	free(buf);
 	return rc;
+}
+
+int xenlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			     struct xenlog *log, struct p2msim_err *err)
+{
+	memset(log, 0, sizeof(*log));
+	return xenlog_parse(path, path, NULL, 0, first_line, end_line, log, err);
 }
 
 void xenlog_free(struct xenlog *log)

@@ -117,6 +117,15 @@ struct xenlog_boot {
 };
 int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
 		 size_t max, size_t *nr, struct p2msim_err *err);
+/* The same over a file read as a stream (a serial capture of several
+ * GiB, up to the E820 reader's limit). */
+int xenlog_boots_file(const char *path, struct xenlog_boot *boots, size_t max, size_t *nr,
+		      struct p2msim_err *err);
+/* xenlog_parse_file() of physical lines [first_line, end_line) only (one
+ * boot of xenlog_boots_file(); end_line 0: to the end), read as a stream;
+ * line numbers stay the file's. */
+int xenlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			     struct xenlog *log, struct p2msim_err *err);
 
 /*
  * dom0's nr_pages as the builder had it, from the "Dom0 alloc." line: the

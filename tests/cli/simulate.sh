@@ -191,6 +191,20 @@ run 0 simulate --xen-log "$tmp/two.txt" --show summary
 has "holds 3 Xen boots; the last complete one"
 has "kernel 6.12.117"
 has "max_pfn 0x20080"
+# a serial capture over 64 MiB (made here, not kept): read as a stream, the
+# last complete of its boots used, the lines before it never held
+{
+	cat "$eras/xen4.14-linux5.10/pc-5G-dom0-4G/boot-log.txt"
+	yes '[12345.678901] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex' | head -c 70000000
+	echo
+	cat "$eras/xen4.20-linux6.12/pc-2G-dom0-512M/boot-log.txt"
+	sed -n '1,60p' "$eras/xen4.14-linux5.10/q35-3G-dom0-512M/boot-log.txt"
+} >"$tmp/big.txt"
+run 0 simulate --xen-log "$tmp/big.txt" --show summary
+has "holds 3 Xen boots; the last complete one, from line 10"
+has "kernel 6.12.117"
+has "max_pfn 0x20080"
+rm -f "$tmp/big.txt"
 # Xen's own stops, in Xen's words: a 256 MiB host without dom0_mem, and RAM
 # only in pieces under 128 MiB with dom0_mem=128M
 printf '0x0 +640K usable\n1M +255M usable\n' >"$tmp/h256.txt"
