@@ -28,6 +28,7 @@ static uint32_t xm_rand(struct xm *m)
 void xm_init(struct xm *m, uint64_t seed)
 {
 	m->root = NULL;
+	m->head = m->tail = m->hint = NULL;
 	m->count = 0;
 	m->seed = seed ? seed : 0x9e3779b97f4a7c15ULL;
 }
@@ -47,6 +48,7 @@ void xm_fini(struct xm *m)
 {
 	free_tree(m->root);
 	m->root = NULL;
+	m->head = m->tail = m->hint = NULL;
 	m->count = 0;
 }
 
@@ -63,6 +65,7 @@ struct xm_node *xm_node_new(struct xm *m, uint64_t start, uint64_t end, uint32_t
 	n->m2p = m2p;
 	n->prio = xm_rand(m);
 	n->l = n->r = NULL;
+	n->prev = n->next = NULL;
 	return n;
 }
 
@@ -97,9 +100,19 @@ static struct xm_node *merge(struct xm_node *a, struct xm_node *b)
 
 void xm_insert(struct xm *m, struct xm_node *n)
 {
-	struct xm_node *a, *b;
+	struct xm_node *a, *b, *prev = xm_find_lt(m, n->start);
 
 	n->l = n->r = NULL;
+	n->prev = prev;
+	n->next = prev ? prev->next : m->head;
+	if (n->prev)
+		n->prev->next = n;
+	else
+		m->head = n;
+	if (n->next)
+		n->next->prev = n;
+	else
+		m->tail = n;
 	split(m->root, n->start, &a, &b);
 	m->root = merge(merge(a, n), b);
 	m->count++;
@@ -119,6 +132,17 @@ struct xm_node *xm_remove(struct xm *m, uint64_t start)
 		} else {
 			*link = merge(n->l, n->r);
 			n->l = n->r = NULL;
+			if (n->prev)
+				n->prev->next = n->next;
+			else
+				m->head = n->next;
+			if (n->next)
+				n->next->prev = n->prev;
+			else
+				m->tail = n->prev;
+			n->prev = n->next = NULL;
+			if (m->hint == n)
+				m->hint = NULL;
 			m->count--;
 			return n;
 		}
@@ -163,16 +187,32 @@ struct xm_node *xm_find_ge(const struct xm *m, uint64_t key)
 
 struct xm_node *xm_last(const struct xm *m)
 {
-	struct xm_node *n = m->root;
-
-	while (n && n->r)
-		n = n->r;
-	return n;
+	return m->tail;
 }
 
 struct xm_node *xm_lookup(const struct xm *m, uint64_t key)
 {
-	struct xm_node *n = xm_find_le(m, key);
+	struct xm_node *h = m->hint, *n = NULL;
 
-	return n && key < n->end ? n : NULL;
+	/* the hint is a cache, not the map's content: it may change under a
+	 * const map */
+	if (h && h->start <= key) {
+		if (key < h->end)
+			return h;
+		if (!h->next || key < h->next->start)
+			return NULL;
+		if (key < h->next->end)
+			n = h->next;
+	} else if (h && h->prev && h->prev->start <= key) {
+		if (key >= h->prev->end)
+			return NULL;
+		n = h->prev;
+	}
+	if (!n) {
+		n = xm_find_le(m, key);
+		if (!n || key >= n->end)
+			return NULL;
+	}
+	((struct xm *)(uintptr_t)m)->hint = n;
+	return n;
 }

@@ -51,10 +51,13 @@ struct xm_node {
 	uint32_t owner;			/* domid (owned map only) */
 	uint32_t prio;			/* treap priority */
 	struct xm_node *l, *r;
+	struct xm_node *prev, *next;	/* the same nodes in key order */
 };
 
 struct xm {
 	struct xm_node *root;
+	struct xm_node *head, *tail;	/* first and last in key order */
+	struct xm_node *hint;		/* the extent xm_lookup() found last */
 	size_t count;			/* nodes */
 	uint64_t seed;			/* xorshift state for priorities */
 };
@@ -72,22 +75,26 @@ struct xm_node *xm_find_le(const struct xm *m, uint64_t key);	/* greatest start 
 struct xm_node *xm_find_lt(const struct xm *m, uint64_t key);	/* greatest start < key */
 struct xm_node *xm_find_ge(const struct xm *m, uint64_t key);	/* smallest start >= key */
 struct xm_node *xm_last(const struct xm *m);
-/* The extent holding frame @key, or NULL. */
+/* The extent holding frame @key, or NULL.  Looking up next to the extent
+ * found last (the one before or after it) costs O(1). */
 struct xm_node *xm_lookup(const struct xm *m, uint64_t key);
 
+/* Walking in key order costs O(1) a step: the nodes are also a list. */
 static inline struct xm_node *xm_first(const struct xm *m)
 {
-	return xm_find_ge(m, 0);
+	return m->head;
 }
 
 static inline struct xm_node *xm_next(const struct xm *m, const struct xm_node *n)
 {
-	return n->start == UINT64_MAX ? NULL : xm_find_ge(m, n->start + 1);
+	(void)m;
+	return n->next;
 }
 
 static inline struct xm_node *xm_prev(const struct xm *m, const struct xm_node *n)
 {
-	return xm_find_lt(m, n->start);
+	(void)m;
+	return n->prev;
 }
 
 /* --- the simulated hypervisor ------------------------------------------------ */

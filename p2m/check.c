@@ -196,7 +196,7 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 	if (mid->seg_mirror) {
 		const struct p2m_frame_slot *fs = p2m_frames_find(p, mid->mirror_mfn);
 
-		if (!fs || fs->kind != P2M_FRAME_SEG_MID_MFN || fs->page != mid)
+		if (fs || mid->mirror_mfn != p2m_mid_mirror_pos_mfn(p, t))
 			return BAD("mid_mfn page of the mid at pfn %#llx is not reachable by its "
 				   "mfn %#llx", (unsigned long long)base,
 				   (unsigned long long)mid->mirror_mfn);
@@ -252,6 +252,11 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
 			   missing, identity);
 counted:
+	if (p->leaf_frames_positional &&
+	    (mid->mfn != p2m_mid_pos_mfn(p, t) ||
+	     (p2m_mid_has_mirror(mid) && mid->mirror_mfn != p2m_mid_mirror_pos_mfn(p, t))))
+		return BAD("mid at pfn %#llx or its mid_mfn page is not at its place's frame",
+			   (unsigned long long)base);
 	if (p->cfg.compact && p2m_mid_uniform(p, mid))
 		return BAD("uniform mid at pfn %#llx was not compacted", (unsigned long long)base);
 	if (t < p->mirror_entries) {
@@ -343,9 +348,9 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 	/* Every live page but the top pages and top_mfn_p is in the frame
 	 * map, except private leaves numbered by place. */
 	in_map = p->allocs - p->frees - p->top_pages - 1;
-	if (p->leaf_frames_positional)
+	if (p->leaf_frames_positional)		/* and private mids, their mid_mfn pages */
 		for (int s = 0; s < P2M_NR_SRCS; s++)
-			in_map -= p->nr_leaf[s];
+			in_map -= p->nr_leaf[s] + p->nr_mid[s] + mirrors[s];
 	if (p->frames.nr != (size_t)in_map)
 		return BAD("frame map holds %zu pages, %llu are live",
 			   p->frames.nr, (unsigned long long)in_map);

@@ -90,6 +90,17 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 	/* Scan only as far as the caller looks. */
 	if (limit > base + p->per_leaf)
 		limit = base + p->per_leaf;
+	/* The leaf's counters say when the rest is one kind: all missing, all
+	 * identity, or one run of frames whose two ends are of one type (the
+	 * values climb, so nothing between differs; only a zero, the first
+	 * value, stands out). */
+	if (leaf->nr_missing == p->per_leaf || leaf->nr_identity == p->per_leaf ||
+	    (!leaf->nr_breaks && !leaf->nr_missing && !leaf->nr_identity &&
+	     entry_type(p, flags, limit - 1, leaf->e[limit - 1 - base]) == b->type &&
+	     !((flags & P2M_ITER_ZERO_ABNORMAL) && leaf->e[i] == 0))) {
+		b->end = limit;
+		return;
+	}
 	for (i++; base + i < limit && entry_type(p, flags, base + i, leaf->e[i]) == b->type; i++)
 		;
 	b->end = base + i;

@@ -342,6 +342,19 @@ static inline uint64_t p2m_leaf_pos_mfn(const struct p2m *p, uint64_t leaf_base)
 	return p->leaf_frame_base + (leaf_base >> p->v.leaf_shift);
 }
 
+/* Where leaf frames are positional, so are the frames of private mid
+ * pages and of their mid_mfn pages: two per top slot, just below the
+ * leaves' (neither needs the frame map). */
+static inline uint64_t p2m_mid_pos_mfn(const struct p2m *p, uint64_t topidx)
+{
+	return p->leaf_frame_base - 2 * p->v.nr_top + 2 * topidx;
+}
+
+static inline uint64_t p2m_mid_mirror_pos_mfn(const struct p2m *p, uint64_t topidx)
+{
+	return p2m_mid_pos_mfn(p, topidx) + 1;
+}
+
 /* The machine frame of the page behind mid slot @m (shared pages too). */
 static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *mid,
 				    unsigned int m)

@@ -336,8 +336,9 @@ static size_t mid_bytes(const struct p2m *p)
 	return sizeof(struct p2m_mid) + 2 * (size_t)p->per_mid * sizeof(uint64_t *) + p->per_mid;
 }
 
-/* A private mid page; @segs: one kept as segments, without slots. */
-static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs,
+/* A mid page for top slot @t (~0: a shared one); @segs: one kept as
+ * segments, without slots. */
+static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uint64_t t,
 				 struct p2msim_err *err)
 {
 	struct p2m_mid *mid;
@@ -357,13 +358,17 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs,
 			       (unsigned long long)(p2m_mid_span(p) >> 18));
 		goto undo;
 	}
-	if (p2m_page_frame(p, &mfn, err) < 0)
-		goto undo_free;
-	if (p2m_frames_add(p, mfn, P2M_FRAME_OTHER, mid) < 0) {
-		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mid page");
-		if (p->cfg.frames)
-			p->cfg.frames->free(p->cfg.frames_ctx, mfn);
-		goto undo_free;
+	if (t != ~0ULL && p->leaf_frames_positional) {
+		mfn = p2m_mid_pos_mfn(p, t);
+	} else {
+		if (p2m_page_frame(p, &mfn, err) < 0)
+			goto undo_free;
+		if (p2m_frames_add(p, mfn, P2M_FRAME_OTHER, mid) < 0) {
+			p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mid page");
+			if (p->cfg.frames)
+				p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+			goto undo_free;
+		}
 	}
 	mid->magic = P2M_MAGIC_MID;
 	mid->src = src;
@@ -383,7 +388,8 @@ undo:
 static void mid_release(struct p2m *p, struct p2m_mid *mid)
 {
 	p2m_mirror_detach(p, mid);
-	p2m_frames_del(p, mid->mfn);
+	if (!p->leaf_frames_positional)
+		p2m_frames_del(p, mid->mfn);
 	p->nr_mid[mid->src]--;
 	p2m_uncharge(p, mid->src, mid->mfn);
 	mid->magic = P2M_MAGIC_DEAD;
@@ -472,7 +478,7 @@ static struct p2m_leaf *linear_marker_new(struct p2m *p, struct p2msim_err *err)
 static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill,
 				      struct p2msim_err *err)
 {
-	struct p2m_mid *mid = mid_alloc(p, p->cur_src, false, err);
+	struct p2m_mid *mid = mid_alloc(p, p->cur_src, false, ~0ULL, err);
 
 	if (!mid)
 		return NULL;
@@ -756,6 +762,23 @@ static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
 	leaf_count(p, leaf, pfn, v, +1);
 }
 
+/* The counters of @leaf from its values. */
+static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
+{
+	uint32_t missing = 0, identity = 0, breaks = 0;
+
+	for (unsigned int i = 0; i < p->per_leaf; i++) {
+		uint64_t v = leaf->e[i];
+
+		missing += v == p->g->invalid;
+		identity += p2m_is_identity_value(p, leaf->base + i, v);
+		breaks += i && v != leaf->e[i - 1] + 1;
+	}
+	leaf->nr_missing = missing;
+	leaf->nr_identity = identity;
+	leaf->nr_breaks = breaks;
+}
+
 /* Point mid slot @m at @leaf, keeping the counters and the mirror. */
 static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 			 struct p2m_leaf *leaf, bool update_mirror)
@@ -840,9 +863,10 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 		}
 	}
 	mid->mirror = mirror;
-	if (mirror)
+	if (mirror && !p->leaf_frames_positional)
 		p2m_frames_repoint(p, mid->mirror_mfn, P2M_FRAME_MID_MFN, mirror);
-	p2m_frames_repoint(p, mid->mfn, P2M_FRAME_OTHER, mid);
+	if (!p->leaf_frames_positional)
+		p2m_frames_repoint(p, mid->mfn, P2M_FRAME_OTHER, mid);
 	top_set(p, t, mid);
 	seg->magic = P2M_MAGIC_DEAD;
 	free(seg);
@@ -940,7 +964,7 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 	    p->brk_used + charge + (fresh ? 2 : 0) > p->cfg.brk_pages)
 		return 0;
 	if (fresh) {
-		mid = mid_alloc(p, src, true, err);
+		mid = mid_alloc(p, src, true, t, err);
 		if (!mid)
 			return err ? err->code : -ENOMEM;
 		mid->base = base;
@@ -988,7 +1012,7 @@ static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err 
 		return mid_unseg(p, t, err);
 	if (!p2m_mid_is_shared(shared))
 		return shared;
-	mid = mid_alloc(p, p->cur_src, false, err);
+	mid = mid_alloc(p, p->cur_src, false, t, err);
 	if (!mid)
 		return NULL;
 	mid->base = p2m_mid_base(p, t);
@@ -1348,8 +1372,16 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 	leaf = leaf_private(p, mid, m, err);
 	if (!leaf)
 		return err ? err->code : -ENOMEM;
-	for (uint64_t pfn = s; pfn < e; pfn++)
-		leaf_write(p, leaf, (unsigned int)(pfn - base), fill_value(p, fill, pfn, rs, mfn));
+	if (e - s < p->per_leaf / 8) {
+		for (uint64_t pfn = s; pfn < e; pfn++)
+			leaf_write(p, leaf, (unsigned int)(pfn - base),
+				   fill_value(p, fill, pfn, rs, mfn));
+	} else {
+		/* many values: write them, then count the leaf once */
+		for (uint64_t pfn = s; pfn < e; pfn++)
+			leaf->e[pfn - base] = fill_value(p, fill, pfn, rs, mfn);
+		leaf_recount(p, leaf);
+	}
 	if (p->cfg.compact)
 		fold_leaf(p, mid, m);
 	return 0;
