@@ -302,6 +302,23 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 	return 0;
 }
 
+/* Xen's RAM map as printed: its header and size (a map Xen cut or could
+ * not take explains a stop the simulation does not model). */
+static void xen_map(struct doctor_report *r, const char *name, const char *buf, size_t len)
+{
+	struct xenlog xl;
+
+	memset(&xl, 0, sizeof(xl));
+	if (xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+		r->xen_map_entries = (unsigned int)xl.e820.nr;
+		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
+
+		snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s",
+			 (int)strcspn(h, ":"), h);
+	}
+	xenlog_free(&xl);
+}
+
 int doctor_run(const char *path, const struct doctor_options *o, struct doctor_report *r,
 	       struct p2msim_err *err)
 {
@@ -351,6 +368,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
+	xen_map(r, name, buf, len);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
 		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
 	if (r->sim.xen.version[0])

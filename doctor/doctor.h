@@ -154,8 +154,14 @@ struct doctor_report {
 	bool fails;
 	enum doctor_stage stage;
 	char cause[1024];
+	/* Xen's RAM map as the log prints it: its header ("Xen-e820 RAM map")
+	 * and its number of entries (0: none printed) */
+	char xen_map_header[48];
+	unsigned int xen_map_entries;
 	/* the fixes */
 	bool searched;
+	char no_fix_why[400];		/* why no option can help, when known
+					 * without a search ("": not known) */
 	struct doctor_fix fixes[DOCTOR_MAX_FIXES];
 	unsigned int nr_fixes;
 	unsigned int nr_tried;		/* simulations the search ran */

@@ -5,7 +5,8 @@
  *
  * Candidates, by the size of the change (the cost): dropping one kernel
  * option (mem=, memmap=, xen_512gb_limit); a larger kernel mem=; dropping
- * dom0_mem's max: or another dom0_mem= size; the nearest Xen releases
+ * Xen's mem= or availmem=, or a larger one; dropping dom0_mem's max: or
+ * another dom0_mem= size; the nearest Xen releases
  * of the Xen table up and down; then the nearest kernel
  * releases up and down that the behaviour table names (nearer first).  Each is a whole
  * simulation of the same machine; only those that boot are kept, at most
@@ -204,6 +205,56 @@ static int dom0_mem_cand(struct search *s, unsigned int cost, size_t at, const c
 	return add(s, cost, s->r->kernel, NULL, x, d, "Xen command line: add %s", opt);
 }
 
+/*
+ * Xen's own mem= (highest RAM address it uses) and availmem= (how much RAM):
+ * dropped, then twice and four times the size.  They shrink what Xen can
+ * give dom0, not the map dom0 reads.  The candidate keeps dom0_mem= as it
+ * is, so that dom0's pages are worked out again (a log's "Dom0 alloc."
+ * line would otherwise stand for them).
+ */
+static int xen_mem_options(struct search *s, const char *dom0_mem)
+{
+	const char *line = s->r->xen_cmdline, *w[MAX_WORDS];
+	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t pre = len[i] > 4 && starts_with(w[i], "mem=") ? 4 :
+			     len[i] > 9 && starts_with(w[i], "availmem=") ? 9 : 0;
+		char opt[48], val[32], *x, *d;
+		uint64_t v;
+
+		if (!pre)
+			continue;
+		v = xen_parse_size(w[i] + pre, NULL);
+		s->group++;
+		for (unsigned int k = 0; k <= 2; k++) {
+			if (k && !v)
+				break;
+			if (k) {
+				size_text(v << k, val, sizeof(val));
+				snprintf(opt, sizeof(opt), "%.*s%s", (int)pre, w[i], val);
+			}
+			x = rebuild(line, i, k ? opt : NULL);
+			d = dom0_mem ? strdup(dom0_mem) : NULL;
+			if (!x || (dom0_mem && !d)) {
+				free(x);
+				free(d);
+				return -ENOMEM;
+			}
+			if (k)
+				rc = add(s, 15 + k, s->r->kernel, NULL, x, d,
+					 "Xen command line: %.*s -> %s", (int)len[i], w[i], opt);
+			else
+				rc = add(s, 15, s->r->kernel, NULL, x, d,
+					 "Xen command line: drop %.*s", (int)len[i], w[i]);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int xen_options(struct search *s)
 {
 	const char *line = s->r->xen_cmdline, *w[MAX_WORDS];
@@ -219,6 +270,8 @@ static int xen_options(struct search *s)
 			at = i;
 			snprintf(old, sizeof(old), "%.*s", (int)len[i] - 9, w[i] + 9);
 		}
+	if ((rc = xen_mem_options(s, old[0] ? old : NULL)) < 0)
+		return rc;
 	if (!old[0]) {
 		/* Xen gives dom0 nearly everything: try fixed sizes */
 		static const uint64_t sizes[] = { 1ULL << 30, 4ULL << 30 };
@@ -348,6 +401,28 @@ static void changes(const struct kernel_model *from, const char *to, char *buf, 
 	}
 }
 
+/* Kernel release @name as a candidate when it is on the @older side of @me. */
+static int kernel_release(struct search *s, const char *name, const struct release *me, bool older)
+{
+	const struct kernel_model *cur = &s->r->sim.model;
+	struct kernel_model km;
+	struct release x;
+	char what[160];
+	int cmp;
+
+	if (kernel_model_init(&km, name, NULL, NULL) < 0)
+		return 0;
+	x = (struct release){ name, { km.major, km.minor, km.patch } };
+	cmp = release_cmp(&x, me);
+	if (older ? cmp >= 0 : cmp <= 0)
+		return 0;
+	changes(cur, name, what, sizeof(what));
+	return add(s, release_cost(&x, me, older), name, NULL, NULL, NULL, "kernel %s -> %s (%s: %s)",
+		   cur->release, name, older ? "older" : "newer", what);
+}
+
+/* The kernel releases the behaviour table names, newer ones first, then the
+ * older ones from the nearest down. */
 static int kernel_releases(struct search *s)
 {
 	const char *list[2 * KB_NR_BEHAVIOURS];
@@ -357,41 +432,13 @@ static int kernel_releases(struct search *s)
 	int rc;
 
 	s->group++;
-	for (size_t i = 0; i < n; i++) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) > 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, false), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (newer: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = kernel_release(s, list[i], &me, false)) < 0)
+			return rc;
 	s->group++;
-	for (size_t i = n; i-- > 0;) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) < 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, true), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (older: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = n; i-- > 0;)
+		if ((rc = kernel_release(s, list[i], &me, true)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -487,6 +534,11 @@ int doctor_search_fixes(struct doctor_report *r, const struct doctor_options *o,
 	struct search s = { .r = r, .o = o, .log_path = log_path };
 	int rc;
 
+	if (r->no_fix_why[0]) {
+		/* none of the options acts before this stop (doctor_explain) */
+		r->searched = true;
+		return 0;
+	}
 	if (!r->sim.res.crashed && r->model.stage != DOCTOR_STAGE_XEN) {
 		doctor_note(r, "no fix searched: the simulation does not reproduce the stop, so "
 			    "no change could be verified");

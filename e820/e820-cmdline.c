@@ -109,11 +109,16 @@ static bool wildcard_search(const struct e820_table *t, uint64_t size, uint64_t 
 /* One element of a memmap= list.  Returns 0 or -ENOMEM/-E2BIG; the
  * kernel's -EINVAL for malformed forms is not an error here (ignored by
  * parse_memmap_opt). */
+/* memmap=nn@ss, nn#ss, nn$ss, nn!ss: the type each form adds. */
+static const char add_forms[] = "@#$!";
+static const uint32_t add_types[] = { E820_TYPE_RAM, E820_TYPE_ACPI, E820_TYPE_RESERVED,
+				      E820_TYPE_PRAM };
+
 static int memmap_one(struct e820_table *t, struct e820_user *user, const char *p,
 		      const char *end)
 {
 	char buf[256];
-	const char *q, *oldp;
+	const char *q, *oldp, *form;
 	uint64_t size, start;
 	size_t len = (size_t)(end - p);
 
@@ -135,19 +140,12 @@ static int memmap_one(struct e820_table *t, struct e820_user *user, const char *
 		return 0;
 	user->userdef = true;
 
+	form = *q ? strchr(add_forms, *q) : NULL;
+	if (form) {
+		start = e820_memparse(q + 1, &q);
+		return e820_add(t, start, size, add_types[form - add_forms]);
+	}
 	switch (*q) {
-	case '@':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_RAM);
-	case '#':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_ACPI);
-	case '$':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_RESERVED);
-	case '!':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_PRAM);
 	case '*': {
 		uint64_t align = e820_memparse(q + 1, &q);
 		int rc;

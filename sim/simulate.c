@@ -272,8 +272,13 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 	e820_table_init(&xen_map);
 	if (e820_table_copy(&xen_map, &sim->machine) < 0)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	if (o->xen_cmdline)
+	if (o->xen_cmdline) {
 		xen_cmdline_mem_limits(o->xen_cmdline, &mem_limit, &availmem);
+	} else if (xlog) {
+		/* the log's own Xen command line */
+		mem_limit = xlog->xen_mem_limit;
+		availmem = xlog->xen_availmem;
+	}
 	rc = 0;
 	if (mem_limit || availmem)
 		rc = xen_clip_mem(&xen_map, mem_limit, availmem, NULL, err);
