@@ -654,6 +654,9 @@ static void test_kernel_releases_and_backports(void)
 		{ "6.12.117+deb13-amd64", "6.12.117", true },
 		{ "5.4.147", "5.4.147", false },
 		{ "5.4.148", "5.4.148", true },
+		/* 4.9.283-rc1 carried the fix, so the series had the hint */
+		{ "4.9.282", "4.9.282", false },
+		{ "4.9.283", "4.9.283", true },
 		{ "2.6.39.4", "2.6.39.4", false },
 	};
 	struct kernel_model km;
