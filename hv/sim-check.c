@@ -4,7 +4,6 @@
  * against it.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -49,24 +48,31 @@ static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
 		if (x->owner == d->domid && x->m2p != SIM_NO_M2P)
 			v[k++] = (struct m2p_span){ x->m2p, x->end - x->start, x->start };
 	/* Xen hands chunks out top-down, so the extents in frame order are
-	 * often exactly in reverse pfn order: no sort needed then. */
+	 * nearly in reverse pfn order: turn them round, then an insertion
+	 * sort puts the few left out of place; a real shuffle is sorted. */
+	if (n > 1 && v[0].pfn > v[n - 1].pfn)
+		for (size_t i = 0; i < n / 2; i++) {
+			struct m2p_span t = v[i];
+
+			v[i] = v[n - 1 - i];
+			v[n - 1 - i] = t;
+		}
 	{
-		bool up = true, down = true;
+		size_t moves = 0, i;
 
-		for (size_t i = 1; i < n && (up || down); i++) {
-			up = up && v[i - 1].pfn < v[i].pfn;
-			down = down && v[i - 1].pfn > v[i].pfn;
-		}
-		if (down && !up) {
-			for (size_t i = 0; i < n / 2; i++) {
-				struct m2p_span t = v[i];
+		for (i = 1; i < n && moves <= 4 * n; i++) {
+			struct m2p_span t = v[i];
+			size_t j = i;
 
-				v[i] = v[n - 1 - i];
-				v[n - 1 - i] = t;
+			while (j > 0 && v[j - 1].pfn > t.pfn) {
+				v[j] = v[j - 1];
+				j--;
+				moves++;
 			}
-		} else if (!up) {
-			qsort(v, n, sizeof(*v), cmp_span);
+			v[j] = t;
 		}
+		if (i < n)
+			qsort(v, n, sizeof(*v), cmp_span);
 	}
 	for (size_t i = 1; i < n; i++) {
 		uint64_t end = v[i - 1].pfn + v[i - 1].len, e = v[i].pfn + v[i].len;

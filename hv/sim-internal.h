@@ -58,15 +58,20 @@ struct xm {
 	struct xm_node *root;
 	struct xm_node *head, *tail;	/* first and last in key order */
 	struct xm_node *hint;		/* the extent xm_lookup() found last */
+	struct xm_node *spare;		/* freed nodes, linked through r */
+	void **blocks;			/* nodes come in blocks of XM_BLOCK */
+	size_t nr_blocks, block_used;
 	size_t count;			/* nodes */
 	uint64_t seed;			/* xorshift state for priorities */
 };
 
 void xm_init(struct xm *m, uint64_t seed);
 void xm_fini(struct xm *m);
-/* A new detached node (NULL on -ENOMEM). */
+/* A new detached node (NULL on -ENOMEM); nodes go back to their map's
+ * store with xm_node_free(), all of them at xm_fini(). */
 struct xm_node *xm_node_new(struct xm *m, uint64_t start, uint64_t end, uint32_t owner,
 			    uint64_t m2p);
+void xm_node_free(struct xm *m, struct xm_node *n);
 /* Link a node whose start is not yet a key of the map. */
 void xm_insert(struct xm *m, struct xm_node *n);
 /* Unlink the node with this start (the caller owns it afterwards). */

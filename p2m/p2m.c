@@ -1528,7 +1528,8 @@ out:
 
 			if (p2m_mid_is_shared(mid))
 				continue;
-			for (unsigned int m = 0; m < p->per_mid; m++)
+			/* (a failed 1 GiB pass may leave mids kept as segments) */
+			for (unsigned int m = 0; m < p->per_mid && !p2m_mid_is_seg(mid); m++)
 				fold_leaf(p, mid, m);
 			fold_mid(p, t);
 		}

@@ -567,7 +567,7 @@ static void test_pasted_diagram_and_prose_are_no_map(void)
 	struct e820_doc doc;
 	struct p2msim_err err;
 	const char *path = data_path("pasted", "ascii-diagram.eml");
-	char want[4200];
+	char want[4400];
 
 	CU_ASSERT_EQUAL(e820_parse_file(path, &doc, &err), -ENOENT);
 	snprintf(want, sizeof(want), "%s: no memory map found; the nearest was line 7 '0", path);
@@ -575,7 +575,13 @@ static void test_pasted_diagram_and_prose_are_no_map(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown memory type"));
 	CU_ASSERT_EQUAL(doc.nr_maps, 0);
 
-	/* quoted memmap= prose alone: named, not an error of its own */
+	/* quoted memmap= prose in a mail: named, not an error of its own */
+	path = data_path("pasted", "quoted-memmap-prose.eml");
+	CU_ASSERT_EQUAL(e820_parse_file(path, &doc, &err), -ENOENT);
+	snprintf(want, sizeof(want), "%s: no memory map found; the nearest was line 7 "
+		 "'memmap=exactmap memmap=X#Y': 'memmap=X#Y' is not a memmap= option", path);
+	CU_ASSERT(starts_with(err.msg, want));
+	CU_ASSERT_EQUAL(doc.nr_maps, 0);
 	EXPECT_ERROR("> Could you not boot with\n> memmap=exactmap memmap=X#Y\n", -ENOENT,
 		     "t.txt: ", "nearest was line 2 'memmap=exactmap memmap=X#Y': "
 		     "'memmap=X#Y' is not a memmap= option");

@@ -170,6 +170,12 @@ grep -q "warning: Xen 4.99 is newer" "$tmp/err" || fail "--xen 4.99: no warning 
 run 1 simulate --example pc-2G --xen foo
 err_is_one_line "--xen foo"
 grep -q "known: .*4.14.*4.20" "$tmp/err" || fail "--xen foo: the known versions are not listed"
+# the same from a pasted log whose Xen and dom0 are newer than every row
+run 0 simulate --xen-log "$top_srcdir/tests/data/pasted/newer-versions.console" --show summary
+grep -q "^p2msim: warning: kernel 9.99.1 is newer than every row" "$tmp/err" ||
+	fail "newer-versions.console: no warning naming kernel 9.99.1"
+grep -q "^p2msim: warning: Xen 4.99.0 is newer than every row" "$tmp/err" ||
+	fail "newer-versions.console: no warning naming Xen 4.99.0"
 run 0 simulate --xen list
 has "deny-lapic-page-only"
 has "4.20.1 4.19.2 4.18.5"
