@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "doctor/doctor-internal.h"
@@ -271,10 +272,35 @@ static int verdict(struct doctor_report *r)
 	return 0;
 }
 
+/* The outcome lines of a regular file, read as a stream, and the number
+ * of its newlines (its last line, as an error names it). */
+static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned int *last_line,
+			   struct p2msim_err *err)
+{
+	char chunk[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY), rc;
+
+	*last_line = 0;
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = doctor_outcome_parse_fd(path, fd, o, err);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
+		       (n < 0 && errno == EINTR))
+			for (ssize_t i = 0; i < n; i++)
+				*last_line += chunk[i] == '\n';
+	}
+	close(fd);
+	return rc;
+}
+
 /* The command lines of the boot, for the cause and the fixes: the kernel's
  * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
 static int command_lines(struct doctor_report *r, const struct doctor_options *o,
-			 const char *name, const char *buf, size_t len, struct p2msim_err *err)
+			 const char *name, const char *path, const char *buf, size_t len,
+			 struct p2msim_err *err)
 {
 	struct kernlog kl;
 	struct xenlog xl;
@@ -282,7 +308,8 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 
 	if (o->cmdline) {
 		r->kernel_cmdline = strdup(o->cmdline);
-	} else if ((rc = kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
+	} else if ((rc = path ? kernlog_parse_file_window(path, 0, 0, &kl, err) :
+			      kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
 		r->kernel_cmdline = strdup(kl.cmdline ? kl.cmdline : "");
 		kernlog_free(&kl);
 	}
@@ -290,7 +317,9 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 		return rc;
 	if (o->xen_cmdline) {
 		r->xen_cmdline = strdup(o->xen_cmdline);
-	} else if (r->log.nr_xen_lines && xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+	} else if (r->log.nr_xen_lines &&
+		   (path ? xenlog_parse_file(path, &xl, NULL) :
+			   xenlog_parse_buffer(name, buf, len, &xl, NULL)) == 0) {
 		if (xl.cmdline)
 			r->xen_cmdline = strdup(xl.cmdline);
 		xenlog_free(&xl);
@@ -304,12 +333,14 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 
 /* Xen's RAM map as printed: its header and size (a map Xen cut or could
  * not take explains a stop the simulation does not model). */
-static void xen_map(struct doctor_report *r, const char *name, const char *buf, size_t len)
+static void xen_map(struct doctor_report *r, const char *name, const char *path, const char *buf,
+		    size_t len)
 {
 	struct xenlog xl;
 
 	memset(&xl, 0, sizeof(xl));
-	if (xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+	if ((path ? xenlog_parse_file(path, &xl, NULL) :
+		    xenlog_parse_buffer(name, buf, len, &xl, NULL)) == 0) {
 		r->xen_map_entries = (unsigned int)xl.e820.nr;
 		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
 
@@ -328,6 +359,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	const char *log_path = path, *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len = 0;
 	unsigned int last_line;
+	struct stat st;
+	bool stream = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -336,13 +369,18 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	r->name = strdup(name);
 	if (!r->name)
 		return oom(err);
-	rc = xenlog_read_file(path, &buf, &len, err);
-	if (rc < 0)
-		return rc;
-	last_line = 0;
-	for (size_t i = 0; i < len; i++)
-		last_line += buf[i] == '\n';
-	rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	if (stream) {
+		/* a regular file is read as a stream: captures of several GiB */
+		rc = outcome_of_file(path, &r->log, &last_line, err);
+	} else {
+		rc = xenlog_read_file(path, &buf, &len, err);
+		if (rc < 0)
+			return rc;
+		last_line = 0;
+		for (size_t i = 0; i < len; i++)
+			last_line += buf[i] == '\n';
+		rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	}
 	if (rc == 0)
 		rc = check_log(name, &r->log, last_line, o->e820_path != NULL, err);
 	if (rc < 0)
@@ -368,7 +406,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
-	xen_map(r, name, buf, len);
+	xen_map(r, name, stream ? path : NULL, buf, len);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
 		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
 	if (r->sim.xen.version[0])
@@ -404,7 +442,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = verdict(r);
 	/* the command lines matter to the cause and the fixes only */
 	if (rc == 0 && r->fails)
-		rc = command_lines(r, o, name, buf, len, err);
+		rc = command_lines(r, o, name, stream ? path : NULL, buf, len, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)

@@ -84,6 +84,10 @@ void doctor_outcome_free(struct doctor_outcome *o);
  */
 int doctor_outcome_parse(const char *name, const char *buf, size_t len,
 			 struct doctor_outcome *o, struct p2msim_err *err);
+/* The same over a file read as a stream (a serial capture of several GiB);
+ * fd stays the caller's. */
+int doctor_outcome_parse_fd(const char *name, int fd, struct doctor_outcome *o,
+			    struct p2msim_err *err);
 /* The same for the lines a simulation printed (no prefixes, no line
  * numbers). */
 int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outcome *o,

@@ -304,18 +304,13 @@ static int read_line(struct reader *r, const char *s, size_t len, unsigned int l
 	return kernel_line(r, s, len, line, err);
 }
 
-int doctor_outcome_parse(const char *name, const char *buf, size_t len,
-			 struct doctor_outcome *o, struct p2msim_err *err)
+static int parse_text(struct e820_text *t, const char *name, struct doctor_outcome *o,
+		      struct p2msim_err *err)
 {
-	struct reader r = { .name = name ? name : "<input>", .o = o };
-	struct e820_text *t;
+	struct reader r = { .name = name, .o = o };
 	struct e820_text_line l;
 	int rc;
 
-	doctor_outcome_init(o);
-	rc = e820_text_open(&t, r.name, buf, len, err);
-	if (rc < 0)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		rc = read_line(&r, l.content, strlen(l.content), l.line, l.xen, err);
 		if (rc < 0)
@@ -325,6 +320,29 @@ int doctor_outcome_parse(const char *name, const char *buf, size_t len,
 	if (rc < 0)
 		doctor_outcome_free(o);
 	return rc < 0 ? rc : 0;
+}
+
+int doctor_outcome_parse(const char *name, const char *buf, size_t len,
+			 struct doctor_outcome *o, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	name = name ? name : "<input>";
+	doctor_outcome_init(o);
+	rc = e820_text_open(&t, name, buf, len, err);
+	return rc < 0 ? rc : parse_text(t, name, o, err);
+}
+
+int doctor_outcome_parse_fd(const char *name, int fd, struct doctor_outcome *o,
+			    struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	doctor_outcome_init(o);
+	rc = e820_text_open_fd(&t, name, fd, err);
+	return rc < 0 ? rc : parse_text(t, name, o, err);
 }
 
 int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outcome *o,

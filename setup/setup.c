@@ -140,6 +140,20 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	return rc;
 }
 
+void setup_ctx_init(struct setup_ctx *c, const struct setup_input *in, struct hv *hv,
+		    struct setup_result *res, struct p2msim_err *err)
+{
+	*c = (struct setup_ctx){
+		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
+		.res = res, .err = err,
+	};
+}
+
+int setup_oom(const struct setup_ctx *c)
+{
+	return p2msim_err_set(c->err, -ENOMEM, "out of memory in the kernel model");
+}
+
 /* A kernel stop: log its words and report them as the error. */
 int setup_crash(struct setup_result *res, struct p2msim_err *err, const char *fmt, ...)
 {

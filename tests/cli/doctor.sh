@@ -78,4 +78,14 @@ grep -q "^6.1 .* yes " "$tmp/out" || fail "doctor --matrix --dom0-kernel: 6.1 do
 run 1 doctor "$N" --dom0-initrd 5-
 err_has "--dom0-initrd '5-': expected START->END"
 
+# a serial capture over 64 MiB (made here, not kept): read as a stream
+{
+	yes '[12345.678901] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex' | head -c 70000000
+	echo
+	cat "$D/lab-pc-5G-dom0-4G.console"
+} >"$tmp/big.console"
+run 0 doctor "$tmp/big.console"
+has "verdict: the boot is fine; nothing to fix"
+rm -f "$tmp/big.console"
+
 cli_done "doctor"
