@@ -119,6 +119,7 @@ struct sim_domain {
 	hv_sim_frame_reader reader;	/* frames served by the guest model */
 	void *reader_ctx;
 	const struct p2m *p2m;		/* hv_sim_attach_p2m() */
+	uint64_t alias_start, alias_end;	/* hv_sim_allow_m2p_alias() */
 };
 
 struct sim_rule {

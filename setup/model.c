@@ -47,9 +47,17 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_REMAP, "remap", "3.18", NULL,
 	  "4fbb67e3c87b 'xen/setup: Remap Xen Identity Mapped RAM'; dated from logs: the "
 	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back", NULL },
+	{ KB_REMAP_MAPS_ALL, "remap-maps-all", "5.16", NULL,
+	  "344485a21ddb 'xen/x86: there's no highmem anymore in PV mode' (Jan Beulich, "
+	  "merged for 5.16-rc1, a clean-up not sent to stable): xen_update_mem_tables() "
+	  "no longer skips the kernel mapping of pfns at or above max_pfn, so a remap "
+	  "target above a mem= limit BUGs; Debian's 5.10.223 boots the same shape "
+	  "(Xen 4.14 and 4.17 lab boots), 6.1.192 BUGs", NULL },
 	{ KB_DISCARD_EXTRA_RAM, "discard-extra-ram", "4.3", NULL,
-	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation'; "
-	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does", NULL },
+	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation' "
+	  "(v3 30 July 2015, merged for 4.3; in the 4.18 and 5.10 sources); the 3.0 domU "
+	  "of corpus 048 shows UNUSABLE; a 4.19.5-linuxkit log does too, unlike the "
+	  "mainline sources around it (a non-mainline build: not re-dated)", NULL },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
 	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'", NULL },
 	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
@@ -65,14 +73,17 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "xen_find_free_area + 'initrd moved from ... to ...' (same series)", NULL },
 	{ KB_MAX_PFN_LAST, "max-pfn-last", "5.12", NULL,
 	  "98dd166ea3a3 'x86/xen/p2m: hint at the last populated P2M entry' (early 2021); "
-	  "a stable backport: 4b511d5bfa74, which fixes it, was queued for 4.4.y, 4.14.y, "
-	  "5.4.y, 5.10.y and 5.14.y in September 2021, so those series had it by then "
-	  "(earliest releases not found; 5.10.223 has it: Xen 4.14 lab boots)",
-	  "5.10.67 5.4.148 4.14.247 4.4.284" },
+	  "the stable series had it by the releases of its fix 4b511d5bfa74, whose diff "
+	  "context shows it in each tree (see max-pfn-aligned); the releases that first "
+	  "carried it are not found, so these are upper bounds (5.10.223 has it: Xen 4.14 "
+	  "lab boots)",
+	  "5.10.67 5.4.148 4.14.247 4.9.283 4.4.284" },
 	{ KB_MAX_PFN_ALIGNED, "max-pfn-aligned", "5.15", NULL,
 	  "4b511d5bfa74 'xen: fix setting of max_pfn in shared_info' (5.15 merge window): "
-	  "ALIGN(pfn + 1, P2M_PER_PAGE); stable review series of 16-20 September 2021",
-	  "5.14.6 5.10.67 5.4.148 4.14.247 4.4.284" },
+	  "ALIGN(pfn + 1, P2M_PER_PAGE); in the stable review series 5.14.6-rc1 and "
+	  "5.10.67-rc1 (16 September 2021, patches 021/432 and 013/306), 5.4.148-rc1, "
+	  "4.14.247-rc1, 4.9.283-rc1 and 4.4.284-rc1 (20 September 2021)",
+	  "5.14.6 5.10.67 5.4.148 4.14.247 4.9.283 4.4.284" },
 	{ KB_IBFT_RESERVE, "ibft-reserve", "6.5", NULL,
 	  "Ross Lagerwall, 'iscsi_ibft: Fix finding the iBFT under Xen Dom 0' (May 2023); "
 	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots", NULL },
@@ -418,6 +429,7 @@ static const struct kernel_bug_line_row {
 } remap_bug_lines[] = {
 	{ "5.16", "5.17", 313, "a 5.16.1 dom0 booted with mem=2048M (public report)" },
 	{ "6.1", "6.2", 314, "Debian 6.1.192 (lab capture pc-2G-dom0-linux-mem384M)" },
+	{ "6.12", "6.13", 273, "Debian 6.12.117 under Xen 4.20 (check-xen crash-mem-384M)" },
 };
 
 /* The newest version any table names: a release beyond it is simulated

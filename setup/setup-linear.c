@@ -548,6 +548,11 @@ static int check_initrd(struct linear *l)
 	uint64_t start = PFN_PHYS(lay->initrd_start), size = PFN_PHYS(lay->initrd_end - lay->initrd_start);
 	uint64_t to;
 
+	/* the kernel works with boot_params' ramdisk_size, in bytes, and
+	 * prints start + size */
+	if (lay->initrd_bytes && lay->initrd_bytes <= size)
+		size = lay->initrd_bytes;
+
 	if (!kernel_has(l->c.km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
 		return 0;
 	to = find_free_area(l, size);
@@ -830,8 +835,9 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 	if (hv_machphys_update(l->c.hv, l->c.in->domid, mfn, pfn, NULL) < 0)
 		return m2p_failed(l, pfn, mfn);
 	/* update_va_mapping fails for a pfn the kernel did not map, e.g.
-	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1). */
-	if (pfn >= l->c.res->kernel_max_pfn) {
+	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1);
+	 * before 5.16 such a pfn's kernel mapping is not touched. */
+	if (pfn >= l->c.res->kernel_max_pfn && kernel_has(l->c.km, KB_REMAP_MAPS_ALL)) {
 		setup_stop_at(l->c.res, KB_REMAP, "remap", pfn, pfn + 1, NULL);
 		l->c.res->stop.limit_pfn = l->c.res->kernel_max_pfn;
 		setup_log(l->c.res, "------------[ cut here ]------------");
@@ -855,7 +861,9 @@ static int64_t remap_run(struct linear *l, uint64_t pfn, uint64_t mfn, uint64_t 
 	uint64_t cap = p2m_capacity(l->c.res->p2m), lim, easy, done;
 	int rc;
 
-	lim = cap < l->c.res->kernel_max_pfn ? cap : l->c.res->kernel_max_pfn;
+	lim = cap;
+	if (kernel_has(l->c.km, KB_REMAP_MAPS_ALL) && l->c.res->kernel_max_pfn < lim)
+		lim = l->c.res->kernel_max_pfn;
 	easy = pfn < lim ? (n < lim - pfn ? n : lim - pfn) : 0;
 	done = hv_machphys_update_range(l->c.hv, l->c.in->domid, mfn, pfn, easy, &rc, NULL);
 	/* the pfn whose M2P update failed had its P2M entry set first */

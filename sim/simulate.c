@@ -358,11 +358,15 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 	    !va_pfns(&xlog->v_page_tables, &lay->pt_start, &lay->pt_end))
 		return false;
 	lay->known = true;
-	if (!va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end) && xlog->initrd.set) {
+	if (va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end)) {
+		/* mapped: Xen prints its start and start + length */
+		lay->initrd_bytes = xlog->v_initrd.end - xlog->v_initrd.start;
+	} else if (xlog->initrd.set) {
 		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
 		 * 0x8000 in every lab boot. */
 		lay->initrd_start = 0x8000;
 		lay->initrd_end = 0x8000 + PFN_UP(xlog->initrd.end - xlog->initrd.start);
+		lay->initrd_bytes = xlog->initrd.end - xlog->initrd.start;
 	}
 	return true;
 }
@@ -838,6 +842,21 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	rc = setup_run(&in, sim->hv, &sim->res, err);
 	if (rc == -EFAULT && sim->res.crashed)
 		name_layout_assumption(sim, err);
+	if (sim->res.ini_nr_pages && sim->res.ini_nr_pages < sim->nr_pages) {
+		/* xen_memory_setup() takes min(limit, nr_pages): the rest of
+		 * what Xen gave stays the domain's, out of its P2M, with the
+		 * M2P names the builder wrote */
+		note(sim, "kernel %s uses %#llx of the domain's %#llx pages (%s): the rest stay "
+		     "its own, out of its P2M, the M2P naming them by pfns %#llx-%#llx",
+		     sim->model.release, (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages,
+		     sim->model.family != KERNEL_FAMILY_LINEAR ? "MAX_DOMAIN_PAGES" :
+		     sim->dom0 ? "MAXMEM" : "the 512 GiB limit",
+		     (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages - 1);
+		(void)hv_sim_allow_m2p_alias(sim->hv, sim->domid, sim->res.ini_nr_pages,
+					     sim->nr_pages);
+	}
 out:
 	free(mfn_ext);
 	if (have_log) {

@@ -286,6 +286,30 @@ static void test_boot_ok_has_no_fix(void)
 	doctor_report_free(&r);
 }
 
+/* A moved initrd: the kernel prints the byte end of Xen's module (start +
+ * ramdisk_size), not a page end (lab capture every-64M-20holes, 6.12). */
+static void test_initrd_moved_byte_end(void)
+{
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	bool seen = false;
+
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("cheese-every-64M-20holes-k6.12.console"), &o, &r,
+					 &err), 0);
+	CU_ASSERT_FALSE(r.fails);
+	CU_ASSERT_EQUAL(r.nr_differences, 0);
+	for (size_t i = 0; i < r.nr_rows; i++)
+		if (!strcmp(r.rows[i].what, "initrd moved")) {
+			seen = true;
+			CU_ASSERT_STRING_EQUAL(r.rows[i].model, "[mem 0x08000000-0x08550871] to "
+					       "[mem 0x00100000-0x00650871]");
+		}
+	CU_ASSERT(seen);
+	doctor_report_free(&r);
+}
+
 /* The log is never an input for its outcome: a Remapped count edited in
  * the log shows as a difference, the simulation keeps its own. */
 static void test_edited_outcome_is_a_difference(void)
@@ -547,6 +571,7 @@ static const struct test_case doctor_tests[] = {
 	{ "json_keys_exactly", test_json_keys_exactly },
 	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
 	{ "boot_ok_has_no_fix", test_boot_ok_has_no_fix },
+	{ "initrd_moved_byte_end", test_initrd_moved_byte_end },
 	{ "edited_outcome_is_a_difference", test_edited_outcome_is_a_difference },
 	{ "unreadable_logs_say_what_they_found", test_unreadable_logs_say_what_they_found },
 	{ NULL, NULL },

@@ -188,6 +188,13 @@ static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
 		}
 		return true;
 	}
+	/* Xen 4.20+ with iommu=debug ("AMD/IOMMU: log IVHD contents"); older
+	 * Xen prints no AMD-Vi register address */
+	if (starts_with(c, "AMD-Vi: IVHD: IOMMU @ ")) {
+		if (hex_after(c, "IOMMU @ ", &v))
+			*rc = xen_platform_add_amd_iommu(pf, v);
+		return true;
+	}
 	if (strstr(c, "dmaru->address = ") || strstr(c, "drhd->address = ")) {
 		if (hex_after(c, "->address = ", &v))
 			*rc = xen_platform_add_drhd(pf, v);

@@ -28,6 +28,7 @@
  *   ACPI: IOAPIC (id[0x00] address[0xfec00000] gsi_base[0])
  *   ACPI: HPET id: 0x8086a201 base: 0xfed00000
  *   [VT-D]  dmaru->address = fed90000   (or "drhd->address = fed90000 ...")
+ *   AMD-Vi: IVHD: IOMMU @ 0xf6000000 cap @ 0x40 ...   (Xen 4.20+, iommu=debug)
  * The first occurrence of each counts (every distinct IO-APIC and DRHD).
  * Ranges are as printed: B is exclusive (one past the last byte).
  */
