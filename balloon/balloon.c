@@ -58,8 +58,8 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "setup/setup.h"
+#include "util/page.h"
 
-#define PAGE_SHIFT 12
 #define WAIT_IDLE 3600		/* BP_DONE / BP_ECANCELED: 3600 * HZ */
 #define STALL_STEPS 1000	/* no-progress iterations before run() stops */
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "doctor/doctor-internal.h"
@@ -253,6 +254,9 @@ void doctor_sim_options(const struct doctor_report *r, const struct doctor_optio
 	so->xen_cmdline = NULL;
 	so->xen = r->xen[0] ? r->xen : NULL;
 	so->kconfig = o->kconfig;
+	so->dom0_kernel = o->dom0_kernel;
+	so->dom0_initrd = o->dom0_initrd;
+	so->dom0_no_initrd = o->dom0_no_initrd;
 }
 
 static int verdict(struct doctor_report *r)
@@ -268,18 +272,43 @@ static int verdict(struct doctor_report *r)
 	return 0;
 }
 
+/* The outcome lines of a regular file, read as a stream, and the number
+ * of its newlines (its last line, as an error names it). */
+static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned int *last_line,
+			   struct p2msim_err *err)
+{
+	char chunk[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY), rc;
+
+	*last_line = 0;
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = doctor_outcome_parse_fd(path, fd, o, err);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
+		       (n < 0 && errno == EINTR))
+			for (ssize_t i = 0; i < n; i++)
+				*last_line += chunk[i] == '\n';
+	}
+	close(fd);
+	return rc;
+}
+
 /* The command lines of the boot, for the cause and the fixes: the kernel's
  * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
 static int command_lines(struct doctor_report *r, const struct doctor_options *o,
-			 const char *name, const char *buf, size_t len, struct p2msim_err *err)
+			 const char *log_path, struct p2msim_err *err)
 {
+	unsigned int first = r->sim.log_first_line, end = r->sim.log_end_line;
 	struct kernlog kl;
 	struct xenlog xl;
 	int rc = 0;
 
 	if (o->cmdline) {
 		r->kernel_cmdline = strdup(o->cmdline);
-	} else if ((rc = kernlog_parse_buffer(name, buf, len, &kl, err)) == 0) {
+	} else if ((rc = kernlog_parse_file_window(log_path, first, end, &kl, err)) == 0) {
 		r->kernel_cmdline = strdup(kl.cmdline ? kl.cmdline : "");
 		kernlog_free(&kl);
 	}
@@ -287,7 +316,8 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 		return rc;
 	if (o->xen_cmdline) {
 		r->xen_cmdline = strdup(o->xen_cmdline);
-	} else if (r->log.nr_xen_lines && xenlog_parse_buffer(name, buf, len, &xl, NULL) == 0) {
+	} else if (r->log.nr_xen_lines &&
+		   xenlog_parse_file_window(log_path, first, end, &xl, NULL) == 0) {
 		if (xl.cmdline)
 			r->xen_cmdline = strdup(xl.cmdline);
 		xenlog_free(&xl);
@@ -299,6 +329,24 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 	return 0;
 }
 
+/* Xen's RAM map as printed: its header and size (a map Xen cut or could
+ * not take explains a stop the simulation does not model). */
+static void xen_map(struct doctor_report *r, const char *log_path)
+{
+	struct xenlog xl;
+
+	memset(&xl, 0, sizeof(xl));
+	if (xenlog_parse_file_window(log_path, r->sim.log_first_line, r->sim.log_end_line, &xl,
+				     NULL) == 0) {
+		r->xen_map_entries = (unsigned int)xl.e820.nr;
+		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
+
+		snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s",
+			 (int)strcspn(h, ":"), h);
+	}
+	xenlog_free(&xl);
+}
+
 int doctor_run(const char *path, const struct doctor_options *o, struct doctor_report *r,
 	       struct p2msim_err *err)
 {
@@ -308,6 +356,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	const char *log_path = path, *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len = 0;
 	unsigned int last_line;
+	struct stat st;
+	bool stream = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -316,13 +366,18 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	r->name = strdup(name);
 	if (!r->name)
 		return oom(err);
-	rc = xenlog_read_file(path, &buf, &len, err);
-	if (rc < 0)
-		return rc;
-	last_line = 0;
-	for (size_t i = 0; i < len; i++)
-		last_line += buf[i] == '\n';
-	rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	if (stream) {
+		/* a regular file is read as a stream: captures of several GiB */
+		rc = outcome_of_file(path, &r->log, &last_line, err);
+	} else {
+		rc = xenlog_read_file(path, &buf, &len, err);
+		if (rc < 0)
+			return rc;
+		last_line = 0;
+		for (size_t i = 0; i < len; i++)
+			last_line += buf[i] == '\n';
+		rc = doctor_outcome_parse(name, buf, len, &r->log, err);
+	}
 	if (rc == 0)
 		rc = check_log(name, &r->log, last_line, o->e820_path != NULL, err);
 	if (rc < 0)
@@ -343,8 +398,12 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.cmdline = o->cmdline;
 	so.xen_cmdline = o->xen_cmdline;
 	so.kconfig = o->kconfig;
+	so.dom0_kernel = o->dom0_kernel;
+	so.dom0_initrd = o->dom0_initrd;
+	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
+	xen_map(r, log_path);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
 		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
 	if (r->sim.xen.version[0])
@@ -380,7 +439,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = verdict(r);
 	/* the command lines matter to the cause and the fixes only */
 	if (rc == 0 && r->fails)
-		rc = command_lines(r, o, name, buf, len, err);
+		rc = command_lines(r, o, log_path, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)

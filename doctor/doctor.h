@@ -84,6 +84,10 @@ void doctor_outcome_free(struct doctor_outcome *o);
  */
 int doctor_outcome_parse(const char *name, const char *buf, size_t len,
 			 struct doctor_outcome *o, struct p2msim_err *err);
+/* The same over a file read as a stream (a serial capture of several GiB);
+ * fd stays the caller's. */
+int doctor_outcome_parse_fd(const char *name, int fd, struct doctor_outcome *o,
+			    struct p2msim_err *err);
 /* The same for the lines a simulation printed (no prefixes, no line
  * numbers). */
 int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outcome *o,
@@ -100,6 +104,10 @@ struct doctor_options {
 	const char *e820_path;		/* a machine map instead of Xen's printed one */
 	const char *xen;		/* Xen's version, NULL: the log's (else 4.17) */
 	struct kernel_config kconfig;
+	/* where Xen put the kernel and initrd when the log does not say
+	 * (struct simulation_options' fields of the same names) */
+	struct xenlog_range dom0_kernel, dom0_initrd;
+	bool dom0_no_initrd;
 	bool no_fixes;			/* skip the search (--why, --matrix only) */
 };
 
@@ -150,8 +158,14 @@ struct doctor_report {
 	bool fails;
 	enum doctor_stage stage;
 	char cause[1024];
+	/* Xen's RAM map as the log prints it: its header ("Xen-e820 RAM map")
+	 * and its number of entries (0: none printed) */
+	char xen_map_header[48];
+	unsigned int xen_map_entries;
 	/* the fixes */
 	bool searched;
+	char no_fix_why[400];		/* why no option can help, when known
+					 * without a search ("": not known) */
 	struct doctor_fix fixes[DOCTOR_MAX_FIXES];
 	unsigned int nr_fixes;
 	unsigned int nr_tried;		/* simulations the search ran */

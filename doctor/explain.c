@@ -113,7 +113,7 @@ static void explain_stop(struct doctor_report *r)
 {
 	const struct setup_stop *st = &r->sim.res.stop;
 	char check[DOCTOR_TEXT_MAX * 2], entry[160];
-	const char *words = r->model.failure;
+	const char *words = r->model.failure, *assumed = "";
 
 	behaviour_text(st->check, check, sizeof(check));
 	if (!strcmp(st->what, "kernel") || !strcmp(st->what, "page table") ||
@@ -141,6 +141,64 @@ static void explain_stop(struct doctor_report *r)
 		snprintf(r->cause, sizeof(r->cause), "kernel %s stops: %s",
 			 r->sim.model.release, words[0] ? words : "(no words)");
 	}
+	/* a stop at what Xen placed, where the log does not say where */
+	if (!strcmp(st->what, "initrd"))
+		assumed = r->sim.initrd_assumed;
+	else if (strcmp(st->what, "remap") && strcmp(st->what, "brk"))
+		assumed = r->sim.kernel_assumed;
+	if (assumed[0]) {
+		size_t n = strlen(r->cause);
+
+		snprintf(r->cause + n, sizeof(r->cause) - n, " Assumed: %s.", assumed);
+	}
+}
+
+/*
+ * A firmware map longer than Xen takes.  Xen's real-mode BIOS path keeps
+ * the first 127 E820 entries and drops the rest; with no-real-mode it takes
+ * the boot loader's whole map, and with about 150 entries its boot
+ * allocator's region list overflows.  Xen 4.17 dies both ways before dom0
+ * exists (the lab: 140 single-page GRUB holes, 147 entries: FATAL PAGE
+ * FAULT on the map cut at 127; Xen BUG at common/page_alloc.c:286 in
+ * bootmem_region_add with all 147).  None of the options searched acts
+ * before that, so none is tried.
+ */
+#define XEN_E820_KEPT 127
+
+static void explain_long_map(struct doctor_report *r)
+{
+	const struct doctor_outcome *l = &r->log;
+	bool cut = r->xen_map_entries == XEN_E820_KEPT;
+
+	snprintf(r->cause, sizeof(r->cause),
+		 "Xen stopped before it built dom0 ('%s', line %u) on a memory map of %s%u "
+		 "entries (its \"%s\"): more than Xen takes. %s Xen dies on such a map before "
+		 "dom0 exists (seen with Xen 4.17: 147 firmware entries cut to 127, FATAL PAGE "
+		 "FAULT; with no-real-mode all 147 taken, Xen BUG at common/page_alloc.c:286 in "
+		 "bootmem_region_add). The simulation does not model this stop of Xen's own "
+		 "setup.",
+		 l->failure, l->failure_line, cut ? "at least " : "", r->xen_map_entries,
+		 r->xen_map_header,
+		 cut ? "Xen's real-mode BIOS path keeps the first 127 E820 entries and drops "
+		       "the rest, so Xen set up on a cut map." :
+		       "Xen took the boot loader's whole map (no-real-mode or EFI), and its boot "
+		       "allocator's list of RAM regions has no room for so many.");
+	snprintf(r->no_fix_why, sizeof(r->no_fix_why),
+		 "the map is the firmware's (each GRUB cutmem or badram hole in RAM adds an entry), "
+		 "and Xen stops before it applies any of these options; what boots is a map of "
+		 "fewer entries (fewer holes: at most about 120 were seen to boot)");
+}
+
+/* " as Xen's mem=64M leaves it": Xen's own limits on the RAM it uses. */
+static void xen_limit_text(const char *cmdline, char *buf, size_t len)
+{
+	char a[64] = "", b[64] = "";
+
+	option_text(cmdline, "mem=", a, sizeof(a));
+	option_text(cmdline, "availmem=", b, sizeof(b));
+	if (a[0] || b[0])
+		snprintf(buf, len, " as Xen's own %s%s%s leaves it", a, a[0] && b[0] ? " and " : "",
+			 b);
 }
 
 int doctor_explain(struct doctor_report *r, struct p2msim_err *err)
@@ -159,15 +217,23 @@ int doctor_explain(struct doctor_report *r, struct p2msim_err *err)
 		return 0;
 	}
 	if (r->model.stage == DOCTOR_STAGE_XEN) {
+		char limit[DOCTOR_TEXT_MAX / 2] = "";
+
+		xen_limit_text(r->xen_cmdline, limit, sizeof(limit));
 		snprintf(r->cause, sizeof(r->cause),
 			 "Xen %s's dom0 builder cannot give dom0 its pages (nr_pages %#" PRIx64
-			 ", max_pages %#" PRIx64 ") from this machine's RAM and panics: '%s' "
+			 ", max_pages %#" PRIx64 ") from this machine's RAM%s and panics: '%s' "
 			 "(dom0-build-panics, in Xen since 4.0; see --xen list)",
-			 r->sim.xen.version, r->sim.nr_pages, r->sim.max_pages, r->model.failure);
+			 r->sim.xen.version, r->sim.nr_pages, r->sim.max_pages, limit,
+			 r->model.failure);
 		return 0;
 	}
 	if (r->sim_rc < 0 && r->sim_rc != -EFAULT) {
 		snprintf(r->cause, sizeof(r->cause), "%s", r->sim_error);
+		return 0;
+	}
+	if (l->stage == DOCTOR_STAGE_XEN && r->xen_map_entries >= XEN_E820_KEPT) {
+		explain_long_map(r);
 		return 0;
 	}
 	/* the log stopped, the simulation did not: say so, name no cause */

@@ -4,8 +4,11 @@
  * which the simulated boot succeeds.
  *
  * Candidates, by the size of the change (the cost): dropping one kernel
- * option (mem=, memmap=, xen_512gb_limit); a larger kernel mem=; dropping
- * dom0_mem's max: or another dom0_mem= size; the nearest Xen releases
+ * option (mem=, memmap=, xen_512gb_limit); one entry of a memmap=exactmap
+ * map grown past the remap target; a larger kernel mem=; a whole exactmap
+ * map dropped; dropping
+ * Xen's mem= or availmem=, or a larger one; dropping dom0_mem's max: or
+ * another dom0_mem= size; the nearest Xen releases
  * of the Xen table up and down; then the nearest kernel
  * releases up and down that the behaviour table names (nearer first).  Each is a whole
  * simulation of the same machine; only those that boot are kept, at most
@@ -20,6 +23,8 @@
 
 #include "doctor/doctor-internal.h"
 #include "xen/dom0-mem.h"
+#include "util/page.h"
+#include "util/text.h"
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
@@ -146,19 +151,105 @@ static void size_text(uint64_t bytes, char *buf, size_t len)
 
 /* --- candidates --------------------------------------------------------------------------- */
 
+/* The line without its memmap= words: an exactmap map and its entries. */
+static char *drop_memmap(const char *line)
+{
+	const char *w[MAX_WORDS];
+	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	char *out = malloc(strlen(line ? line : "") + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (len[i] > 7 && starts_with(w[i], "memmap="))
+			continue;
+		if (p != out)
+			*p++ = ' ';
+		memcpy(p, w[i], len[i]);
+		p += len[i];
+		*p = '\0';
+	}
+	return out;
+}
+
+/*
+ * memmap=exactmap replaces the kernel's map with its entries: dropping
+ * one word of it changes what all the others mean, so the candidates are
+ * the whole set dropped and, when the map ends below what xen_remap_memory
+ * moves (the remap BUG), its highest RAM entry (memmap=SIZE@START) grown to
+ * reach past the remap target: one entry changed, the rest of the user's
+ * map kept.
+ */
+static int exactmap_options(struct search *s, const char *line, const char *w[],
+			    const size_t len[], size_t n)
+{
+	const struct setup_stop *st = &s->r->sim.res.stop;
+	size_t best = n, entries = 0, at_len = 0;
+	uint64_t best_start = 0, best_end = 0;
+	const char *at = NULL;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *e, *end = w[i] + len[i];
+		uint64_t size, start;
+
+		if (len[i] <= 7 || !starts_with(w[i], "memmap=") || starts_with(w[i], "memmap=exactmap"))
+			continue;
+		entries++;
+		size = e820_memparse(w[i] + 7, &e);
+		if (e >= end || *e != '@' || memchr(w[i], ',', len[i]))
+			continue;
+		start = e820_memparse(e + 1, NULL);
+		if (start + size > best_end) {
+			best = i;
+			best_start = start;
+			best_end = start + size;
+			at = e + 1;
+			at_len = (size_t)(end - at);
+		}
+	}
+	s->group++;
+	rc = add(s, 13, s->r->kernel, drop_memmap(line), NULL, NULL,
+		 "kernel command line: drop memmap=exactmap and its %zu memmap= entr%s", entries,
+		 entries == 1 ? "y" : "ies");
+	if (rc < 0 || !s->r->sim.res.crashed || strcmp(st->what, "remap") || best == n ||
+	    (st->end << 12) <= best_end)
+		return rc;
+	{
+		char val[32], opt[96];
+
+		size_text((st->end << 12) - best_start, val, sizeof(val));
+		snprintf(opt, sizeof(opt), "memmap=%s@%.*s", val, (int)at_len, at);
+		s->group++;
+		rc = add(s, 11, s->r->kernel, rebuild(line, best, opt), NULL, NULL,
+			 "kernel command line: %.*s -> %s (the memmap=exactmap map then reaches "
+			 "pfn %#" PRIx64 ", past the remap target)", (int)len[best], w[best], opt,
+			 st->end);
+	}
+	return rc;
+}
+
 static int kernel_options(struct search *s)
 {
 	const char *line = s->r->kernel_cmdline, *w[MAX_WORDS];
 	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	bool exactmap = false;
 	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		exactmap |= len[i] == 15 && starts_with(w[i], "memmap=exactmap");
+	if (exactmap && (rc = exactmap_options(s, line, w, len, n)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
-		bool mem = len[i] > 4 && !strncmp(w[i], "mem=", 4);
-		bool memmap = len[i] > 7 && !strncmp(w[i], "memmap=", 7);
-		bool limit = !strncmp(w[i], "xen_512gb_limit", 15);
+		bool mem = len[i] > 4 && starts_with(w[i], "mem=");
+		bool memmap = len[i] > 7 && starts_with(w[i], "memmap=");
+		bool limit = starts_with(w[i], "xen_512gb_limit");
 
 		if (!mem && !memmap && !limit)
 			continue;
+		if (memmap && exactmap)
+			continue;	/* the set as a whole, above */
 		s->group++;
 		rc = add(s, 10, s->r->kernel, rebuild(line, i, NULL), NULL, NULL,
 			 "kernel command line: drop %.*s", (int)len[i], w[i]);
@@ -202,6 +293,56 @@ static int dom0_mem_cand(struct search *s, unsigned int cost, size_t at, const c
 	return add(s, cost, s->r->kernel, NULL, x, d, "Xen command line: add %s", opt);
 }
 
+/*
+ * Xen's own mem= (highest RAM address it uses) and availmem= (how much RAM):
+ * dropped, then twice and four times the size.  They shrink what Xen can
+ * give dom0, not the map dom0 reads.  The candidate keeps dom0_mem= as it
+ * is, so that dom0's pages are worked out again (a log's "Dom0 alloc."
+ * line would otherwise stand for them).
+ */
+static int xen_mem_options(struct search *s, const char *dom0_mem)
+{
+	const char *line = s->r->xen_cmdline, *w[MAX_WORDS];
+	size_t len[MAX_WORDS], n = words(line, w, len, MAX_WORDS);
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t pre = len[i] > 4 && starts_with(w[i], "mem=") ? 4 :
+			     len[i] > 9 && starts_with(w[i], "availmem=") ? 9 : 0;
+		char opt[48], val[32], *x, *d;
+		uint64_t v;
+
+		if (!pre)
+			continue;
+		v = xen_parse_size(w[i] + pre, NULL);
+		s->group++;
+		for (unsigned int k = 0; k <= 2; k++) {
+			if (k && !v)
+				break;
+			if (k) {
+				size_text(v << k, val, sizeof(val));
+				snprintf(opt, sizeof(opt), "%.*s%s", (int)pre, w[i], val);
+			}
+			x = rebuild(line, i, k ? opt : NULL);
+			d = dom0_mem ? strdup(dom0_mem) : NULL;
+			if (!x || (dom0_mem && !d)) {
+				free(x);
+				free(d);
+				return -ENOMEM;
+			}
+			if (k)
+				rc = add(s, 15 + k, s->r->kernel, NULL, x, d,
+					 "Xen command line: %.*s -> %s", (int)len[i], w[i], opt);
+			else
+				rc = add(s, 15, s->r->kernel, NULL, x, d,
+					 "Xen command line: drop %.*s", (int)len[i], w[i]);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int xen_options(struct search *s)
 {
 	const char *line = s->r->xen_cmdline, *w[MAX_WORDS];
@@ -213,10 +354,12 @@ static int xen_options(struct search *s)
 	if (!line)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (len[i] > 9 && !strncmp(w[i], "dom0_mem=", 9)) {
+		if (len[i] > 9 && starts_with(w[i], "dom0_mem=")) {
 			at = i;
 			snprintf(old, sizeof(old), "%.*s", (int)len[i] - 9, w[i] + 9);
 		}
+	if ((rc = xen_mem_options(s, old[0] ? old : NULL)) < 0)
+		return rc;
 	if (!old[0]) {
 		/* Xen gives dom0 nearly everything: try fixed sizes */
 		static const uint64_t sizes[] = { 1ULL << 30, 4ULL << 30 };
@@ -235,7 +378,7 @@ static int xen_options(struct search *s)
 		return 0;
 	s->group++;
 	if (dm.max.set) {
-		size_text(dm.amount.pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(dm.amount.pages), a, sizeof(a));
 		if ((rc = dom0_mem_cand(s, 20, at, old, a)) < 0)
 			return rc;
 		s->group++;
@@ -244,14 +387,14 @@ static int xen_options(struct search *s)
 		/* half, double, four times */
 		uint64_t pages = k == 0 ? dm.amount.pages / 2 : dm.amount.pages << k;
 
-		if (pages < (64ULL << 20) >> 12)
+		if (pages < PFN_DOWN(64ULL << 20))
 			continue;
-		size_text(pages << 12, a, sizeof(a));
+		size_text(PFN_PHYS(pages), a, sizeof(a));
 		if (dm.max.set) {
 			uint64_t max = dm.max.pages == dm.amount.pages || dm.max.pages < pages ?
 				       pages : dm.max.pages;
 
-			size_text(max << 12, m, sizeof(m));
+			size_text(PFN_PHYS(max), m, sizeof(m));
 			snprintf(spec, sizeof(spec), "%s,max:%s", a, m);
 		} else {
 			snprintf(spec, sizeof(spec), "%s", a);
@@ -346,6 +489,28 @@ static void changes(const struct kernel_model *from, const char *to, char *buf, 
 	}
 }
 
+/* Kernel release @name as a candidate when it is on the @older side of @me. */
+static int kernel_release(struct search *s, const char *name, const struct release *me, bool older)
+{
+	const struct kernel_model *cur = &s->r->sim.model;
+	struct kernel_model km;
+	struct release x;
+	char what[160];
+	int cmp;
+
+	if (kernel_model_init(&km, name, NULL, NULL) < 0)
+		return 0;
+	x = (struct release){ name, { km.major, km.minor, km.patch } };
+	cmp = release_cmp(&x, me);
+	if (older ? cmp >= 0 : cmp <= 0)
+		return 0;
+	changes(cur, name, what, sizeof(what));
+	return add(s, release_cost(&x, me, older), name, NULL, NULL, NULL, "kernel %s -> %s (%s: %s)",
+		   cur->release, name, older ? "older" : "newer", what);
+}
+
+/* The kernel releases the behaviour table names, newer ones first, then the
+ * older ones from the nearest down. */
 static int kernel_releases(struct search *s)
 {
 	const char *list[2 * KB_NR_BEHAVIOURS];
@@ -355,41 +520,13 @@ static int kernel_releases(struct search *s)
 	int rc;
 
 	s->group++;
-	for (size_t i = 0; i < n; i++) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) > 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, false), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (newer: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = kernel_release(s, list[i], &me, false)) < 0)
+			return rc;
 	s->group++;
-	for (size_t i = n; i-- > 0;) {
-		struct kernel_model km;
-		struct release x;
-
-		if (kernel_model_init(&km, list[i], NULL, NULL) < 0)
-			continue;
-		x = (struct release){ list[i], { km.major, km.minor, km.patch } };
-		if (release_cmp(&x, &me) < 0) {
-			char what[160];
-
-			changes(cur, list[i], what, sizeof(what));
-			rc = add(s, release_cost(&x, &me, true), list[i], NULL, NULL, NULL,
-				 "kernel %s -> %s (older: %s)", cur->release, list[i], what);
-			if (rc < 0)
-				return rc;
-		}
-	}
+	for (size_t i = n; i-- > 0;)
+		if ((rc = kernel_release(s, list[i], &me, true)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -485,6 +622,11 @@ int doctor_search_fixes(struct doctor_report *r, const struct doctor_options *o,
 	struct search s = { .r = r, .o = o, .log_path = log_path };
 	int rc;
 
+	if (r->no_fix_why[0]) {
+		/* none of the options acts before this stop (doctor_explain) */
+		r->searched = true;
+		return 0;
+	}
 	if (!r->sim.res.crashed && r->model.stage != DOCTOR_STAGE_XEN) {
 		doctor_note(r, "no fix searched: the simulation does not reproduce the stop, so "
 			    "no change could be verified");

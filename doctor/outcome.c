@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "doctor/doctor.h"
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 
 void doctor_outcome_init(struct doctor_outcome *o)
 {
@@ -68,7 +70,7 @@ static bool count_after(const char *s, size_t len, const char *prefix, const cha
 	if (!p)
 		return false;
 	p += strlen(prefix);
-	n = e820_scan_u64(p, 10, v);
+	n = parse_scan_u64(p, 10, v);
 	if (n <= 0)
 		return false;
 	p += n;
@@ -93,13 +95,13 @@ static size_t scan_mem(const char *p, const char *end, uint64_t *a, uint64_t *b)
 	if ((size_t)(end - q) < 7 || memcmp(q, "[mem 0x", 7))
 		return 0;
 	q += 7;
-	if ((n = e820_scan_u64(q, 16, a)) <= 0)
+	if ((n = parse_scan_u64(q, 16, a)) <= 0)
 		return 0;
 	q += n;
 	if ((size_t)(end - q) < 3 || memcmp(q, "-0x", 3))
 		return 0;
 	q += 3;
-	if ((n = e820_scan_u64(q, 16, b)) <= 0)
+	if ((n = parse_scan_u64(q, 16, b)) <= 0)
 		return 0;
 	q += n;
 	if (q >= end || *q != ']')
@@ -118,7 +120,7 @@ static int e820_line(struct e820_table *t, const char *name, const char *s, size
 	if (!p || !(n = scan_mem(p, end, &a, &b)) || b < a)
 		goto bad;
 	p += n;
-	while (p < end && e820_is_space(*p))
+	while (p < end && text_is_space(*p))
 		p++;
 	if (e820_type_parse(p, (size_t)(end - p), false, &type) < 0)
 		goto bad;
@@ -199,7 +201,7 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 	} else if ((p = find(s, len, "p2m virtual area at ")) && (p = find(p, len - (size_t)(p - s),
 									      ", size is "))) {
 		p += strlen(", size is ");
-		if (e820_scan_u64(p, 16, &v) <= 0)
+		if (parse_scan_u64(p, 16, &v) <= 0)
 			return 0;
 		set_count(&o->p2m_area, v, line);
 	} else if ((p = find(s, len, "initrd moved from ")) && !o->initrd_moved) {
@@ -247,7 +249,7 @@ static void xen_line(struct reader *r, const char *s, size_t len, unsigned int l
 	struct doctor_outcome *o = r->o;
 
 	o->nr_xen_lines++;
-	while (len && e820_is_space(*s))
+	while (len && text_is_space(*s))
 		s++, len--;
 	if (r->xen_panic_next) {
 		if (len && s[0] != '*') {
@@ -302,18 +304,13 @@ static int read_line(struct reader *r, const char *s, size_t len, unsigned int l
 	return kernel_line(r, s, len, line, err);
 }
 
-int doctor_outcome_parse(const char *name, const char *buf, size_t len,
-			 struct doctor_outcome *o, struct p2msim_err *err)
+static int parse_text(struct e820_text *t, const char *name, struct doctor_outcome *o,
+		      struct p2msim_err *err)
 {
-	struct reader r = { .name = name ? name : "<input>", .o = o };
-	struct e820_text *t;
+	struct reader r = { .name = name, .o = o };
 	struct e820_text_line l;
 	int rc;
 
-	doctor_outcome_init(o);
-	rc = e820_text_open(&t, r.name, buf, len, err);
-	if (rc < 0)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		rc = read_line(&r, l.content, strlen(l.content), l.line, l.xen, err);
 		if (rc < 0)
@@ -323,6 +320,29 @@ int doctor_outcome_parse(const char *name, const char *buf, size_t len,
 	if (rc < 0)
 		doctor_outcome_free(o);
 	return rc < 0 ? rc : 0;
+}
+
+int doctor_outcome_parse(const char *name, const char *buf, size_t len,
+			 struct doctor_outcome *o, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	name = name ? name : "<input>";
+	doctor_outcome_init(o);
+	rc = e820_text_open(&t, name, buf, len, err);
+	return rc < 0 ? rc : parse_text(t, name, o, err);
+}
+
+int doctor_outcome_parse_fd(const char *name, int fd, struct doctor_outcome *o,
+			    struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	doctor_outcome_init(o);
+	rc = e820_text_open_fd(&t, name, fd, err);
+	return rc < 0 ? rc : parse_text(t, name, o, err);
 }
 
 int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outcome *o,

@@ -68,8 +68,12 @@ int doctor_print(FILE *f, const struct doctor_report *r)
 		fprintf(f, "fixes: none searched\n");
 	} else if (!r->nr_fixes) {
 		fprintf(f, "fixes: no change of these options helps (kernel mem=, memmap=, "
-			"xen_512gb_limit; Xen dom0_mem=; the kernel releases the table names; %u "
-			"simulation(s) tried)\n", r->nr_tried);
+			"xen_512gb_limit; Xen dom0_mem=, mem=, availmem=; the Xen and kernel "
+			"releases the tables name)");
+		if (r->no_fix_why[0])
+			fprintf(f, ": %s\n", r->no_fix_why);
+		else
+			fprintf(f, "; %u simulation(s) tried\n", r->nr_tried);
 	} else {
 		fprintf(f, "fixes (each a simulated boot that succeeds, smallest change first):\n");
 		for (unsigned int i = 0; i < r->nr_fixes; i++) {

@@ -11,6 +11,7 @@
 
 #include "debugfs-dump/dump.h"
 #include "doctor/doctor-internal.h"
+#include "util/page.h"
 
 /* The first non-RAM entry of @t overlapping pfns [s, e), or NULL; *gap
  * says whether some of the range is in no entry at all. */
@@ -18,7 +19,7 @@ static const struct e820_entry *nonram_in(const struct e820_table *t, uint64_t s
 					  bool *gap)
 {
 	const struct e820_entry *best = NULL;
-	uint64_t a = s << 12, b = e << 12, cur = a;
+	uint64_t a = PFN_PHYS(s), b = PFN_PHYS(e), cur = a;
 
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *x = &t->entries[i];

@@ -34,56 +34,13 @@
 #include <string.h>
 
 #include "e820/e820.h"
-#include "e820/e820-internal.h"
-
-uint64_t e820_kstrtoull(const char *s, const char **end)
-{
-	unsigned int base = 10;
-	uint64_t v = 0;
-	const char *p = s;
-
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && text_hexval(p[2]) >= 0) {
-		base = 16;
-		p += 2;
-	} else if (p[0] == '0') {
-		base = 8;
-	}
-	for (;; p++) {
-		int d = text_hexval(*p);
-
-		if (d < 0 || (unsigned int)d >= base)
-			break;
-		v = v * base + (unsigned int)d;	/* wraps like the kernel's */
-	}
-	if (end)
-		*end = p;
-	return v;
-}
-
-int e820_scan_u64(const char *s, unsigned int base, uint64_t *v)
-{
-	uint64_t x = 0;
-	int n = 0;
-
-	for (;; n++) {
-		int d = text_hexval(s[n]);
-
-		if (d < 0 || (unsigned int)d >= base)
-			break;
-		if (x > (UINT64_MAX - (unsigned int)d) / base)
-			return -1;
-		x = x * base + (unsigned int)d;
-		if (n > 4096)
-			return -1;
-	}
-	*v = x;
-	return n;
-}
+#include "util/parse.h"
+#include "util/text.h"
 
 uint64_t e820_memparse(const char *s, const char **end)
 {
 	const char *p;
-	uint64_t v = e820_kstrtoull(s, &p);
+	uint64_t v = parse_kstrtoull(s, &p);
 	unsigned int shift = 0;
 
 	switch (*p) {
@@ -152,15 +109,20 @@ static bool wildcard_search(const struct e820_table *t, uint64_t size, uint64_t 
 /* One element of a memmap= list.  Returns 0 or -ENOMEM/-E2BIG; the
  * kernel's -EINVAL for malformed forms is not an error here (ignored by
  * parse_memmap_opt). */
+/* memmap=nn@ss, nn#ss, nn$ss, nn!ss: the type each form adds. */
+static const char add_forms[] = "@#$!";
+static const uint32_t add_types[] = { E820_TYPE_RAM, E820_TYPE_ACPI, E820_TYPE_RESERVED,
+				      E820_TYPE_PRAM };
+
 static int memmap_one(struct e820_table *t, struct e820_user *user, const char *p,
 		      const char *end)
 {
 	char buf[256];
-	const char *q, *oldp;
+	const char *q, *oldp, *form;
 	uint64_t size, start;
 	size_t len = (size_t)(end - p);
 
-	if (!strncmp(p, "exactmap", 8) && len >= 8) {
+	if (starts_with(p, "exactmap") && len >= 8) {
 		t->nr = 0;
 		user->userdef = true;
 		return 0;
@@ -178,19 +140,12 @@ static int memmap_one(struct e820_table *t, struct e820_user *user, const char *
 		return 0;
 	user->userdef = true;
 
+	form = *q ? strchr(add_forms, *q) : NULL;
+	if (form) {
+		start = e820_memparse(q + 1, &q);
+		return e820_add(t, start, size, add_types[form - add_forms]);
+	}
 	switch (*q) {
-	case '@':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_RAM);
-	case '#':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_ACPI);
-	case '$':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_RESERVED);
-	case '!':
-		start = e820_memparse(q + 1, &q);
-		return e820_add(t, start, size, E820_TYPE_PRAM);
 	case '*': {
 		uint64_t align = e820_memparse(q + 1, &q);
 		int rc;
@@ -210,9 +165,9 @@ static int memmap_one(struct e820_table *t, struct e820_user *user, const char *
 
 		start = e820_memparse(q + 1, &q);
 		if (*q == '-')
-			from = e820_kstrtoull(q + 1, &q);
+			from = parse_kstrtoull(q + 1, &q);
 		if (*q == '+')
-			to = e820_kstrtoull(q + 1, &q);
+			to = parse_kstrtoull(q + 1, &q);
 		if (*q != '\0')
 			return 0;	/* rejected before anything is done */
 		/* Types are u32 in the kernel: the u64 values are truncated. */
@@ -312,7 +267,7 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 		bool inq = false, quoted;
 		size_t vlen;
 
-		while (e820_is_space(*s) || *s == '\n')
+		while (text_is_space(*s) || *s == '\n')
 			s++;
 		if (!*s)
 			break;
@@ -325,13 +280,13 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 		for (; *s; s++) {
 			if (*s == '"')
 				inq = !inq;
-			else if (!inq && (e820_is_space(*s) || *s == '\n'))
+			else if (!inq && (text_is_space(*s) || *s == '\n'))
 				break;
 			else if (!eq && *s == '=')
 				eq = s;
 		}
 		tlen = (size_t)(s - tok);
-		if (tlen == 2 && !strncmp(tok, "--", 2) && !quoted)
+		if (tlen == 2 && starts_with(tok, "--") && !quoted)
 			break;
 		nlen = eq ? (size_t)(eq - tok) : tlen;
 		if (!param_is(tok, nlen, "mem") && !param_is(tok, nlen, "memmap"))

@@ -59,7 +59,7 @@ static bool plausible_who(const char *who, size_t n)
 		if (!(is_alnum(c) || c == ' ' || c == '-' || c == '_' || c == '/' || c == '.'))
 			return false;
 	}
-	return !e820_is_space(who[0]);
+	return !text_is_space(who[0]);
 }
 
 int ep_scan_hex(const char *s, bool allow_0x, uint64_t *v)
@@ -68,7 +68,7 @@ int ep_scan_hex(const char *s, bool allow_0x, uint64_t *v)
 
 	if (allow_0x && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && text_hexval(s[2]) >= 0)
 		n0 = 2;
-	n = e820_scan_u64(s + n0, 16, v);
+	n = parse_scan_u64(s + n0, 16, v);
 	if (n <= 0)
 		return n;
 	return n0 + n;
@@ -81,7 +81,7 @@ static int parse_type_rest(const char *rest, bool allow_bare, uint32_t *type)
 {
 	size_t n = strlen(rest);
 
-	while (n && e820_is_space(rest[n - 1]))
+	while (n && text_is_space(rest[n - 1]))
 		n--;
 	if (!n)
 		return -ENODATA;
@@ -90,7 +90,7 @@ static int parse_type_rest(const char *rest, bool allow_bare, uint32_t *type)
 	for (size_t k = n; k-- > 1;) {
 		const char *after;
 
-		if (!e820_is_space(rest[k]))
+		if (!text_is_space(rest[k]))
 			continue;
 		after = skip_ws(rest + k);
 		if (is_alnum(*after) || *after == '(' || *after == ')')
@@ -113,11 +113,11 @@ static const char *skip_size_column(const char *p)
 		q++;
 	if (*q == '.' && is_digit(q[1]))
 		q += 2;
-	if (!e820_is_space(*q))
+	if (!text_is_space(*q))
 		return p;
 	q = skip_ws(q);
 	if ((q[0] == 'K' || q[0] == 'M' || q[0] == 'G' || q[0] == 'T') && q[1] == 'B' &&
-	    (e820_is_space(q[2]) || !q[2]))
+	    (text_is_space(q[2]) || !q[2]))
 		return q + 2;
 	return p;
 }
@@ -162,7 +162,7 @@ static bool try_linux(const struct ep_line *l, struct line_info *li)
 
 	if (!m)
 		return false;
-	if (strncmp(m, "[mem", 4)) {
+	if (!starts_with(m, "[mem")) {
 		const char *g = strstr(m, "[mem");
 
 		m = g ? g : strstr(m, "[gap");
@@ -170,17 +170,17 @@ static bool try_linux(const struct ep_line *l, struct line_info *li)
 	if (!m || m == c)
 		return false;
 	w = m;
-	while (w > c && e820_is_space(w[-1]))
+	while (w > c && text_is_space(w[-1]))
 		w--;
 	if (w == c || w[-1] != ':')
 		return false;
 	wlen = (size_t)(w - 1 - c);
-	while (wlen && e820_is_space(c[wlen - 1]))
+	while (wlen && text_is_space(c[wlen - 1]))
 		wlen--;
 	if (!plausible_who(c, wlen))
 		return false;
 	known = known_who(c, wlen);
-	if (!strncmp(m, "[gap", 4)) {
+	if (starts_with(m, "[gap")) {
 		li->kind = L_IGNORE;
 		return true;
 	}
@@ -234,16 +234,16 @@ static bool try_linux_old(const struct ep_line *l, struct line_info *li)
 		n = ep_scan_hex(q, false, &a);
 		if (!n)
 			continue;
-		if (n < 0 || !e820_is_space(q[n]))
+		if (n < 0 || !text_is_space(q[n]))
 			continue;
 		q = skip_ws(q + n);
-		if (*q != '-' || !e820_is_space(q[1]))
+		if (*q != '-' || !text_is_space(q[1]))
 			continue;
 		q = skip_ws(q + 1);
 		n = ep_scan_hex(q, false, &b);
-		if (n <= 0 || (q[n] && !e820_is_space(q[n])))
+		if (n <= 0 || (q[n] && !text_is_space(q[n])))
 			continue;
-		while (wlen && e820_is_space(c[wlen - 1]))
+		while (wlen && text_is_space(c[wlen - 1]))
 			wlen--;
 		if (!plausible_who(c, wlen))
 			return false;
@@ -299,14 +299,14 @@ static bool try_xen_old(const struct ep_line *l, struct line_info *li)
 	int n;
 
 	n = ep_scan_hex(q, false, &a);
-	if (n < 8 || !e820_is_space(q[n]))
+	if (n < 8 || !text_is_space(q[n]))
 		return false;
 	q = skip_ws(q + n);
-	if (*q != '-' || !e820_is_space(q[1]))
+	if (*q != '-' || !text_is_space(q[1]))
 		return false;
 	q = skip_ws(q + 1);
 	n = ep_scan_hex(q, false, &b);
-	if (n < 8 || (q[n] && !e820_is_space(q[n])))
+	if (n < 8 || (q[n] && !text_is_space(q[n])))
 		return false;
 	strcpy(li->kindname, "xen-old");
 	li->start = a;
@@ -329,7 +329,7 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 		return false;
 	q += n + 1;
 	n = ep_scan_hex(q, false, &b);
-	if (n <= 0 || strncmp(q + n, " : ", 3))
+	if (n <= 0 || !starts_with(q + n, " : "))
 		return false;
 	if (l->indented) {
 		li->kind = L_IGNORE;	/* a child resource */
@@ -397,7 +397,7 @@ static int scan_table_num(const char *s, uint64_t *v, bool *hexish)
 			if (dn == hn - 1 && (lower(s[dn]) == 'b') && !is_alnum(s[hn]))
 				hex = false;
 		}
-		n = e820_scan_u64(s, hex ? 16 : 10, &x);
+		n = parse_scan_u64(s, hex ? 16 : 10, &x);
 		if (n < 0)
 			return -1;
 	}
@@ -457,7 +457,7 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 	q += n;
 	if (*q == '-') {
 		q++;
-	} else if (e820_is_space(*q)) {
+	} else if (text_is_space(*q)) {
 		q = skip_ws(q);
 		if (*q == '+') {
 			plus = true;
@@ -472,7 +472,7 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 	if (n < 0)
 		goto overflow;
 	q += n;
-	if (*q && !e820_is_space(*q))	/* "2024-05-15 ...", "0x1000-0x1fff]" */
+	if (*q && !text_is_space(*q))	/* "2024-05-15 ...", "0x1000-0x1fff]" */
 		return table_malformed(l, li);
 	strcpy(li->kindname, "table");
 	li->start = a;
@@ -537,16 +537,16 @@ static bool try_grub(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b;
 	int n;
 
-	if (c[0] != 'b' || strncmp(c, "base_addr = ", 12))
+	if (c[0] != 'b' || !starts_with(c, "base_addr = "))
 		return false;
 	strcpy(li->kindname, "grub");
 	q = c + 12;
 	n = ep_scan_hex(q, true, &a);
-	if (n <= 0 || strncmp(q + n, ", length = ", 11))
+	if (n <= 0 || !starts_with(q + n, ", length = "))
 		goto bad;
 	q += n + 11;
 	n = ep_scan_hex(q, true, &b);
-	if (n <= 0 || strncmp(q + n, ", ", 2))
+	if (n <= 0 || !starts_with(q + n, ", "))
 		goto bad;
 	q = skip_ws(q + n + 2);
 	li->start = a;
@@ -559,7 +559,7 @@ static bool try_grub(const struct ep_line *l, struct line_info *li)
 			li->kind = L_ENTRY;
 			return true;
 		}
-	if (!strncmp(q, "type = ", 7)) {
+	if (starts_with(q, "type = ")) {
 		uint64_t t;
 
 		n = ep_scan_hex(q + 7, true, &t);
@@ -585,7 +585,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 	const char *r, *q;
 	unsigned int words = 1;
 
-	if (c[0] == 'D' && !strncmp(c, "Dom", 3) && is_digit(c[3])) {
+	if (c[0] == 'D' && starts_with(c, "Dom") && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (!strcmp(q, " memory map:")) {
@@ -600,7 +600,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 	if (!r || r - c > 64)
 		return false;
 	for (q = c; q < r; q++)
-		if (e820_is_space(*q) && !e820_is_space(q[1]))
+		if (text_is_space(*q) && !text_is_space(q[1]))
 			words++;
 	if (words > 6)
 		return false;
@@ -608,7 +608,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 	if (*q != ':')
 		return false;
 	for (q++; *q; q++)
-		if (!e820_is_space(*q) && *q != '=')
+		if (!text_is_space(*q) && *q != '=')
 			return false;
 	li->kind = L_HEADER;
 	li->hlen = (size_t)(strchr(r, ':') + 1 - c);
@@ -617,7 +617,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 
 static bool is_noise(const char *c)
 {
-	if (c[0] == 'e' && (!strncmp(c, "e820: update ", 13) || !strncmp(c, "e820: remove ", 13)))
+	if (c[0] == 'e' && (starts_with(c, "e820: update ") || starts_with(c, "e820: remove ")))
 		return true;
 	return strstr(c, "out of order E820 entry") != NULL;
 }
@@ -628,7 +628,7 @@ static size_t hvm_prefix_len(const char *c)
 {
 	const char *q;
 
-	if (c[0] == 'H' && !strncmp(c, "HVM", 3) && is_digit(c[3])) {
+	if (c[0] == 'H' && starts_with(c, "HVM") && is_digit(c[3])) {
 		for (q = c + 3; is_digit(*q); q++)
 			;
 		if (*q == ':')
@@ -655,7 +655,7 @@ static bool try_seabios(const struct ep_line *l, struct line_info *li)
 	uint64_t a, b, t;
 	int n;
 
-	if (c[0] == 'e' && !strncmp(c, "e820 map has ", 13)) {
+	if (c[0] == 'e' && starts_with(c, "e820 map has ")) {
 		for (q = c + 13; is_digit(*q); q++)
 			;
 		if (q == c + 13 || strcmp(q, " items:"))
@@ -667,21 +667,21 @@ static bool try_seabios(const struct ep_line *l, struct line_info *li)
 	q = c;
 	while (is_digit(*q))
 		q++;
-	if (q == c || q[0] != ':' || !e820_is_space(q[1]))
+	if (q == c || q[0] != ':' || !text_is_space(q[1]))
 		return false;
 	q = skip_ws(q + 1);
 	n = ep_scan_hex(q, false, &a);
-	if (n != 16 || strncmp(q + n, " - ", 3))
+	if (n != 16 || !starts_with(q + n, " - "))
 		return false;
 	q += n + 3;
 	n = ep_scan_hex(q, false, &b);
-	if (n != 16 || strncmp(q + n, " = ", 3))
+	if (n != 16 || !starts_with(q + n, " = "))
 		return false;
 	q += n + 3;
 	snprintf(li->kindname, sizeof(li->kindname), "seabios%s%.*s", pl ? ":" : "",
 		 (int)(pl ? strcspn(l->c, ":) \t") + (l->c[0] == '(') : 0), l->c);
-	n = e820_scan_u64(q, 10, &t);
-	if (n <= 0 || t > UINT32_MAX || (q[n] && !e820_is_space(q[n]))) {
+	n = parse_scan_u64(q, 10, &t);
+	if (n <= 0 || t > UINT32_MAX || (q[n] && !text_is_space(q[n]))) {
 		set_bad(li, L_BAD, "expected 'I: START - END = TYPE NAME' (SeaBIOS)%s", "");
 		return true;
 	}
@@ -698,7 +698,7 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
 {
 	const char *c = l->c;
 
-	if (c[0] != 'm' || strncmp(c, "memmap=exactmap", 15))
+	if (c[0] != 'm' || !starts_with(c, "memmap=exactmap"))
 		return false;
 	/* every memmap= value a list of "exactmap" or sizes: quoted prose
 	 * ("memmap=exactmap memmap=X#Y") is not a command line */
@@ -706,12 +706,12 @@ static bool try_memmap(const struct ep_line *l, struct line_info *li)
 		size_t n = strcspn(q, " \t");
 		const char *v = q + 7, *end = q + n;
 
-		while (!strncmp(q, "memmap=", 7) && v < end) {
+		while (starts_with(q, "memmap=") && v < end) {
 			size_t k = 0;
 
 			while (v + k < end && v[k] != ',')
 				k++;
-			if (!is_digit(*v) && strncmp(v, "exactmap", 8)) {
+			if (!is_digit(*v) && !starts_with(v, "exactmap")) {
 				snprintf(li->why, sizeof(li->why),
 					 "'%.*s' is not a memmap= option the kernel reads",
 					 (int)(n < 40 ? n : 40), q);

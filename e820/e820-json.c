@@ -88,7 +88,7 @@ static int json_u64(struct json_object *v, uint64_t *out)
 		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 			n = ep_scan_hex(s, true, &x);
 		else
-			n = e820_scan_u64(s, 10, &x);
+			n = parse_scan_u64(s, 10, &x);
 		if (n <= 0)
 			return -EINVAL;
 		end = s + n;
@@ -158,7 +158,7 @@ int ep_parse_json(struct parser *p)
 		 * place is just after its last token */
 		if (jerr == json_tokener_continue) {
 			off = p->t.len;
-			while (off && (e820_is_space(p->t.buf[off - 1]) || p->t.buf[off - 1] == '\n'))
+			while (off && (text_is_space(p->t.buf[off - 1]) || p->t.buf[off - 1] == '\n'))
 				off--;
 		}
 		for (size_t i = 0; i < off && i < p->t.len; i++) {
@@ -171,7 +171,7 @@ int ep_parse_json(struct parser *p)
 		if (trailing) {
 			const char *r = p->t.buf + off;
 
-			while (r < p->t.buf + p->t.len && (e820_is_space(*r) || *r == '\n'))
+			while (r < p->t.buf + p->t.len && (text_is_space(*r) || *r == '\n'))
 				r++;
 			if (r == p->t.buf + p->t.len)
 				goto parsed;
@@ -287,12 +287,12 @@ bool ep_looks_like_json(const char *buf, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && (e820_is_space(buf[i]) || buf[i] == '\n'))
+	while (i < len && (text_is_space(buf[i]) || buf[i] == '\n'))
 		i++;
 	if (i < len && buf[i] == '{')
 		return true;
 	if (i < len && buf[i] == '[') {
-		for (i++; i < len && (e820_is_space(buf[i]) || buf[i] == '\n'); i++)
+		for (i++; i < len && (text_is_space(buf[i]) || buf[i] == '\n'); i++)
 			;
 		return i < len && (buf[i] == '{' || buf[i] == ']');
 	}

@@ -505,7 +505,8 @@ int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820
 
 /* A file read as a stream: a serial capture of several GiB keeps only its
  * maps in memory.  JSON is read whole. */
-static int parse_fd(int fd, const char *name, struct e820_doc *doc, struct p2msim_err *err)
+static int parse_fd(int fd, const char *name, unsigned int first_line, unsigned int end_line,
+		    struct e820_doc *doc, struct p2msim_err *err)
 {
 	struct parser p;
 	int rc;
@@ -517,6 +518,8 @@ static int parse_fd(int fd, const char *name, struct e820_doc *doc, struct p2msi
 		ep_text_release(&p.t);
 		return rc;
 	}
+	p.t.first_line = first_line;
+	p.t.end_line = end_line;
 	if (ep_looks_like_json(p.t.buf, p.t.len) && !ep_is_utf16(p.t.buf, p.t.len)) {
 		char *buf;
 		size_t len;
@@ -539,6 +542,12 @@ static int parse_fd(int fd, const char *name, struct e820_doc *doc, struct p2msi
 
 int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *err)
 {
+	return e820_parse_file_window(path, 0, 0, doc, err);
+}
+
+int e820_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			   struct e820_doc *doc, struct p2msim_err *err)
+{
 	const char *name = path;
 	struct stat stbuf;
 	int fd, rc;
@@ -555,7 +564,7 @@ int e820_parse_file(const char *path, struct e820_doc *doc, struct p2msim_err *e
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
 					      path, strerror(errno));
 	}
-	rc = parse_fd(fd, name, doc, err);
+	rc = parse_fd(fd, name, first_line, end_line, doc, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return rc;

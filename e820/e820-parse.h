@@ -16,11 +16,13 @@
 #include <string.h>
 
 #include "e820/e820.h"
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 
 #define LINE_MAX_LEN	(64 * 1024)		/* one physical line */
 #define LOGICAL_MAX_LEN	(256 * 1024)		/* after joins */
-#define INPUT_MAX_LEN	((size_t)64 << 20)	/* an input read whole: JSON, a buffer */
+#define INPUT_MAX_LEN	PARSE_INPUT_MAX		/* an input read whole: JSON, a buffer */
 #define STREAM_MAX_LEN	((uint64_t)16 << 30)	/* a file read as a stream */
 #define WINDOW_LEN	((size_t)4 << 20)	/* a stream's window; quoted-printable
 						 * is detected in its first fill */
@@ -30,7 +32,7 @@
 
 static inline const char *skip_ws(const char *p)
 {
-	while (e820_is_space(*p))
+	while (text_is_space(*p))
 		p++;
 	return p;
 }
@@ -98,6 +100,9 @@ struct e820_text {
 
 	size_t pos;			/* next physical line */
 	unsigned int lineno;		/* its number, 1-based */
+	unsigned int first_line, end_line;	/* a window: lines before first_line read
+						 * as blank, the input ends at end_line
+						 * (0: no limit) */
 
 	char *lbuf;			/* the current logical line */
 	size_t llen, lcap;

@@ -26,11 +26,11 @@ static int read_attr(const char *dir, const char *sub, const char *attr, char *v
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return p2msim_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	rc = e820_read_fd(fd, path, &buf, &n, err);
+	rc = parse_read_fd(fd, path, &buf, &n, err);
 	close(fd);
 	if (rc)
 		return rc;
-	while (n && (buf[n - 1] == '\n' || e820_is_space(buf[n - 1])))
+	while (n && (buf[n - 1] == '\n' || text_is_space(buf[n - 1])))
 		n--;
 	if (n >= len || memchr(buf, '\0', n) || memchr(buf, '\n', n)) {
 		free(buf);

@@ -124,6 +124,10 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	size_t len, i;
 	int rc;
 
+	if (t->end_line && t->lineno >= t->end_line) {
+		*eof = true;
+		return 0;
+	}
 	for (;;) {
 		b = t->buf + t->pos;
 		e = t->buf + t->len;
@@ -148,6 +152,8 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	if (len > LINE_MAX_LEN)
 		return ep_err(t, t->lineno, -EINVAL,
 			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
+	if (t->lineno < t->first_line)
+		len = 0;	/* before the window: blank */
 	i = first_binary(b, len);
 	if (i < len)
 		return ep_err(t, t->lineno, -EINVAL,
@@ -155,7 +161,7 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 			      (unsigned char)b[i]);
 	*s = b;
 	*n = len;
-	t->pos += len + (nl ? 1 : 0);
+	t->pos = nl ? (size_t)(nl + 1 - t->buf) : t->len;
 	t->lineno++;
 	return 0;
 }
@@ -298,7 +304,7 @@ int ep_read_logical(struct e820_text *t, unsigned int *line)
 	if (rc)
 		return rc;
 	/* a decoded "=20" at the end of a mail line is not part of the entry */
-	while (t->llen && e820_is_space(t->lbuf[t->llen - 1]))
+	while (t->llen && text_is_space(t->lbuf[t->llen - 1]))
 		t->lbuf[--t->llen] = '\0';
 	return 1;
 }
@@ -317,7 +323,7 @@ void ep_skip_blank_lines(struct e820_text *t)
 		while (i < t->len) {
 			size_t j = i;
 
-			while (j < t->len && j - i <= LINE_MAX_LEN && e820_is_space(t->buf[j]))
+			while (j < t->len && j - i <= LINE_MAX_LEN && text_is_space(t->buf[j]))
 				j++;
 			if (j >= t->len && !t->at_eof && j - i <= LINE_MAX_LEN) {
 				more = true;	/* the window ends inside blanks */
@@ -378,7 +384,7 @@ static size_t timestamp_len(const char *p)
 	}
 	if (!(has_time || (all_hex && n >= 8) || (dmesg && seen_dot)))
 		return 0;
-	if (!strncmp(q, "mem ", 4) || !strncmp(q, "gap ", 4))
+	if (starts_with(q, "mem ") || starts_with(q, "gap "))
 		return 0;
 	return (size_t)(skip_ws(close + 1) - p);
 }
@@ -406,7 +412,7 @@ static size_t journal_len(const char *p)
 		if (!is_digit(q[0]))
 			return 0;
 		q += is_digit(q[1]) ? 2 : 1;
-		if (!e820_is_space(*q))
+		if (!text_is_space(*q))
 			return 0;
 		q = skip_ws(q);
 		if (!(is_digit(q[0]) && is_digit(q[1]) && q[2] == ':' && is_digit(q[3]) &&
@@ -415,7 +421,7 @@ static size_t journal_len(const char *p)
 		q += 8;
 		while (is_digit(*q) || *q == '.')
 			q++;
-		if (!e820_is_space(*q))
+		if (!text_is_space(*q))
 			return 0;
 		q = skip_ws(q);
 	}
@@ -448,7 +454,7 @@ static size_t dmesg_x_len(const char *p)
 	while (*q >= 'a' && *q <= 'z')
 		q++;
 	q = skip_ws(q);
-	if (*q != ':' || !e820_is_space(q[1]))
+	if (*q != ':' || !text_is_space(q[1]))
 		return 0;
 	return (size_t)(skip_ws(q + 1) - p);
 }
@@ -500,7 +506,7 @@ void ep_strip_prefixes(const char *line, struct stripped *st)
 
 	st->log = st->xen = false;
 	c += quote_len(c);
-	st->indented = e820_is_space(*c);
+	st->indented = text_is_space(*c);
 	c = skip_ws(c);
 	while (changed) {
 		changed = false;
@@ -512,7 +518,7 @@ void ep_strip_prefixes(const char *line, struct stripped *st)
 			c += n;
 			st->log = changed = true;
 		}
-		if (c[0] == '(' && !strncmp(c, "(XEN)", 5)) {
+		if (c[0] == '(' && starts_with(c, "(XEN)")) {
 			c = skip_ws(c + 5);
 			st->log = st->xen = changed = true;
 		}
@@ -644,56 +650,6 @@ void ep_text_release(struct e820_text *t)
 	t->lbuf = t->win = NULL;
 }
 
-/* --- whole files ---------------------------------------------------------- */
-
-int e820_read_fd(int fd, const char *name, char **out, size_t *outlen, struct p2msim_err *err)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			size_t ncap;
-			char *nb;
-
-			if (cap > INPUT_MAX_LEN) {
-				free(buf);
-				return p2msim_err_set(err, -EINVAL, "%s: input larger than %zu MiB",
-						      name, INPUT_MAX_LEN >> 20);
-			}
-			/* one byte past the limit is enough to know */
-			ncap = cap * 2 > INPUT_MAX_LEN + 1 ? INPUT_MAX_LEN + 1 : cap * 2;
-			nb = realloc(buf, ncap);
-			if (!nb) {
-				free(buf);
-				return p2msim_err_set(err, -ENOMEM, "out of memory");
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-
-			free(buf);
-			return p2msim_err_set(err, -e, "%s: %s", name, strerror(e));
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-
 /* --- a line reader for other log parsers (xen/xenlog.c) ----------------- */
 
 int e820_text_open(struct e820_text **out, const char *name, const char *buf, size_t len,
@@ -744,6 +700,12 @@ int e820_text_open_fd(struct e820_text **out, const char *name, int fd, struct p
 	}
 	*out = t;
 	return 0;
+}
+
+void e820_text_window(struct e820_text *t, unsigned int first_line, unsigned int end_line)
+{
+	t->first_line = first_line;
+	t->end_line = end_line;
 }
 
 void e820_text_close(struct e820_text *t)

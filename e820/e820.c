@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "e820/e820.h"
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/text.h"
 
 void e820_table_init(struct e820_table *t)
 {
@@ -588,11 +589,11 @@ int e820_type_parse(const char *s, size_t len, bool allow_bare, uint32_t *type)
 			return 0;
 		}
 	/* "type 9", "persistent (type 12)", "persistent RAM (type 7)" */
-	if (!strncmp(buf, "type ", 5))
+	if (starts_with(buf, "type "))
 		return parse_u32_all(buf + 5, n - 5, type);
-	if (!strncmp(buf, "persistent (type ", 17) && buf[n - 1] == ')')
+	if (starts_with(buf, "persistent (type ") && buf[n - 1] == ')')
 		return parse_u32_all(buf + 17, n - 18, type);
-	if (!strncmp(buf, "persistent ram (type ", 21) && buf[n - 1] == ')')
+	if (starts_with(buf, "persistent ram (type ") && buf[n - 1] == ')')
 		return parse_u32_all(buf + 21, n - 22, type);
 	if (!allow_bare)
 		return -EINVAL;

@@ -281,6 +281,12 @@ unsigned long hv_sim_op_count(const struct hv *hv);
  * is named by two frames of one domain; hv_sim_check_p2m() checks the M2P
  * against the guest's P2M). */
 int hv_sim_check(struct hv *hv, struct p2msim_err *err);
+/* pfns [@start, @end) of @domid may be named by two of its frames: the
+ * guest's kernel left out of its P2M pages Xen gave it there (beyond the
+ * kernel's limit), whose M2P still names them, and may put other frames
+ * at those pfns (a kernel of 3.5-3.17 populating back).  Xen allows it;
+ * hv_sim_check() then accepts it for those pfns only. */
+int hv_sim_allow_m2p_alias(struct hv *hv, hv_domid_t domid, uint64_t start, uint64_t end);
 
 /* --- more sim controls (added by the sim backend) --- */
 

@@ -27,7 +27,8 @@ static int cmp_span(const void *a, const void *b)
 	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
 }
 
-/* No pfn of @d is named by two of its frames. */
+/* No pfn of @d is named by two of its frames, but for those
+ * hv_sim_allow_m2p_alias() allowed. */
 static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
 			    struct p2msim_err *err)
 {
@@ -46,17 +47,66 @@ static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
 	for (const struct xm_node *x = xm_first(&s->owned); x; x = xm_next(&s->owned, x))
 		if (x->owner == d->domid && x->m2p != SIM_NO_M2P)
 			v[k++] = (struct m2p_span){ x->m2p, x->end - x->start, x->start };
-	qsort(v, n, sizeof(*v), cmp_span);
-	for (size_t i = 1; i < n; i++)
-		if (v[i].pfn < v[i - 1].pfn + v[i - 1].len) {
-			rc = p2msim_err_set(err, -EUCLEAN,
-					    "sim check: d%u: pfn %#" PRIx64 " is named by mfn %#" PRIx64 " and mfn %#" PRIx64,
-					    d->domid, v[i].pfn,
-					    v[i - 1].mfn + (v[i].pfn - v[i - 1].pfn), v[i].mfn);
-			break;
+	/* Xen hands chunks out top-down, so the extents in frame order are
+	 * nearly in reverse pfn order: turn them round, then an insertion
+	 * sort puts the few left out of place; a real shuffle is sorted. */
+	if (n > 1 && v[0].pfn > v[n - 1].pfn)
+		for (size_t i = 0; i < n / 2; i++) {
+			struct m2p_span t = v[i];
+
+			v[i] = v[n - 1 - i];
+			v[n - 1 - i] = t;
 		}
+	{
+		size_t moves = 0, i;
+
+		for (i = 1; i < n && moves <= 4 * n; i++) {
+			struct m2p_span t = v[i];
+			size_t j = i;
+
+			while (j > 0 && v[j - 1].pfn > t.pfn) {
+				v[j] = v[j - 1];
+				j--;
+				moves++;
+			}
+			v[j] = t;
+		}
+		if (i < n)
+			qsort(v, n, sizeof(*v), cmp_span);
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint64_t end = v[i - 1].pfn + v[i - 1].len, e = v[i].pfn + v[i].len;
+
+		if (v[i].pfn >= end)
+			continue;
+		/* an overlap inside the allowed pfns: go on with whichever
+		 * span reaches further */
+		if (v[i].pfn >= d->alias_start && (end < e ? end : e) <= d->alias_end) {
+			if (end > e)
+				v[i] = v[i - 1];
+			continue;
+		}
+		rc = p2msim_err_set(err, -EUCLEAN,
+				    "sim check: d%u: pfn %#" PRIx64 " is named by mfn %#" PRIx64 " and mfn %#" PRIx64,
+				    d->domid, v[i].pfn, v[i - 1].mfn + (v[i].pfn - v[i - 1].pfn), v[i].mfn);
+		break;
+	}
 	free(v);
 	return rc;
+}
+
+int hv_sim_allow_m2p_alias(struct hv *hv, hv_domid_t domid, uint64_t start, uint64_t end)
+{
+	struct sim_domain *d;
+
+	if (!hv || hv->ops != &sim_ops || start > end)
+		return -EINVAL;
+	d = sim_find_domain(hv_sim_of(hv), domid);
+	if (!d)
+		return -ESRCH;
+	d->alias_start = start;
+	d->alias_end = end;
+	return 0;
 }
 
 int hv_sim_check(struct hv *hv, struct p2msim_err *err)

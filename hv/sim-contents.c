@@ -156,7 +156,7 @@ static int read_p2m_frame(void *ctx, uint64_t mfn, void *page)
 		for (unsigned int i = 0; i < n && i < 1024; i++)
 			out[i] = (uint32_t)vals[i];
 	} else {
-		memcpy(page, vals, SIM_PAGE_SIZE);
+		memcpy(page, vals, PAGE_SIZE);
 	}
 	return 0;
 }
@@ -188,10 +188,10 @@ int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t
 	rc = sim_get_domain(s, "map_frames", domid, &d, err);
 	if (rc < 0)
 		return rc;
-	if (nr == 0 || nr > SIZE_MAX / SIM_PAGE_SIZE)
+	if (nr == 0 || nr > SIZE_MAX / PAGE_SIZE)
 		return p2msim_err_set(err, -EINVAL, "map_frames(d%u): %zu frames", d->domid, nr);
 	m = calloc(1, sizeof(*m));
-	buf = malloc(nr * SIM_PAGE_SIZE);
+	buf = malloc(nr * PAGE_SIZE);
 	if (m) {
 		m->mfns = malloc(nr * sizeof(*m->mfns));
 		m->backed = calloc(nr, sizeof(*m->backed));
@@ -201,7 +201,7 @@ int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t
 		goto fail;
 	}
 	for (size_t i = 0; i < nr; i++) {
-		unsigned char *page = buf + i * SIM_PAGE_SIZE;
+		unsigned char *page = buf + i * PAGE_SIZE;
 		const struct xm_node *n;
 		const struct sim_page *p;
 
@@ -229,9 +229,9 @@ int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t
 		m->backed[i] = true;
 		p = sim_page_find(s, mfns[i]);
 		if (p)
-			memcpy(page, p->data, SIM_PAGE_SIZE);
+			memcpy(page, p->data, PAGE_SIZE);
 		else
-			memset(page, 0, SIM_PAGE_SIZE);
+			memset(page, 0, PAGE_SIZE);
 	}
 	m->addr = buf;
 	m->nr = nr;
@@ -254,7 +254,7 @@ fail:
 
 static bool page_is_zero(const unsigned char *page)
 {
-	for (size_t i = 0; i < SIM_PAGE_SIZE; i++)
+	for (size_t i = 0; i < PAGE_SIZE; i++)
 		if (page[i])
 			return false;
 	return true;
@@ -274,7 +274,7 @@ void sim_unmap_frames(struct hv *hv, void *addr, size_t nr)
 		return;
 	*link = m->next;
 	for (size_t i = 0; m->writable && i < m->nr; i++) {
-		const unsigned char *page = (unsigned char *)m->addr + i * SIM_PAGE_SIZE;
+		const unsigned char *page = (unsigned char *)m->addr + i * PAGE_SIZE;
 		const struct xm_node *n = xm_lookup(&s->owned, m->mfns[i]);
 		struct sim_page *p;
 
@@ -287,7 +287,7 @@ void sim_unmap_frames(struct hv *hv, void *addr, size_t nr)
 		if (!p)
 			p = sim_page_get(s, m->mfns[i]);
 		if (p)
-			memcpy(p->data, page, SIM_PAGE_SIZE);
+			memcpy(p->data, page, PAGE_SIZE);
 	}
 	free(m->addr);
 	free(m->mfns);

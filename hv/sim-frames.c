@@ -25,7 +25,7 @@ int sim_free_add(struct hv_sim *s, uint64_t start, uint64_t end)
 		prev->end = end;
 		if (next && next->start == end) {
 			prev->end = next->end;
-			free(xm_remove(&s->free, next->start));
+			xm_node_free(&s->free, xm_remove(&s->free, next->start));
 		}
 	} else if (next && next->start == end) {
 		struct xm_node *n = xm_remove(&s->free, next->start);
@@ -65,7 +65,7 @@ int sim_free_take(struct hv_sim *s, uint64_t start, uint64_t end)
 		n->start = end;
 		xm_insert(&s->free, n);
 	} else {
-		free(xm_remove(&s->free, n->start));
+		xm_node_free(&s->free, xm_remove(&s->free, n->start));
 	}
 	s->nr_free -= end - start;
 	return 0;
@@ -109,13 +109,13 @@ struct xm_node *sim_own_coalesce(struct hv_sim *s, struct xm_node *n)
 
 	if (prev && own_mergeable(prev, n)) {
 		prev->end = n->end;
-		free(xm_remove(&s->owned, n->start));
+		xm_node_free(&s->owned, xm_remove(&s->owned, n->start));
 		n = prev;
 	}
 	next = xm_find_ge(&s->owned, n->end);
 	if (next && own_mergeable(n, next)) {
 		n->end = next->end;
-		free(xm_remove(&s->owned, next->start));
+		xm_node_free(&s->owned, xm_remove(&s->owned, next->start));
 	}
 	return n;
 }
@@ -170,7 +170,7 @@ int sim_frames_alloc(struct hv_sim *s, unsigned int order, uint32_t owner, uint6
 		return sim_oom(s);
 	rc = sim_free_take(s, a, a + n);
 	if (rc < 0) {
-		free(node);
+		xm_node_free(&s->owned, node);
 		return rc;
 	}
 	xm_insert(&s->owned, node);
@@ -195,7 +195,7 @@ int sim_frames_release(struct hv_sim *s, uint64_t start, uint64_t end)
 		return rc;
 	for (struct xm_node *n = xm_find_ge(&s->owned, start); n && n->start < end;
 	     n = xm_find_ge(&s->owned, start))
-		free(xm_remove(&s->owned, n->start));
+		xm_node_free(&s->owned, xm_remove(&s->owned, n->start));
 	sim_page_drop_range(s, start, end);
 	if (s->free_limit != UINT64_MAX)
 		s->free_limit += end - start;

@@ -30,10 +30,10 @@
 
 #include "hv/hv.h"
 #include "e820/e820.h"
+#include "util/page.h"
 
 #define SIM_NO_M2P	UINT64_MAX	/* M2P entry unset (INVALID_M2P_ENTRY) */
 #define SIM_OWNER_XEN	0x7ff2u		/* DOMID_XEN: frames Xen keeps */
-#define SIM_PAGE_SIZE	4096u
 
 #define SIM_DOMU_MAX_ORDER	9	/* Xen CONFIG_DOMU_MAX_ORDER */
 #define SIM_CTLDOM_MAX_ORDER	18	/* CONFIG_PAGEALLOC_MAX_ORDER: dom0 is the
@@ -51,19 +51,27 @@ struct xm_node {
 	uint32_t owner;			/* domid (owned map only) */
 	uint32_t prio;			/* treap priority */
 	struct xm_node *l, *r;
+	struct xm_node *prev, *next;	/* the same nodes in key order */
 };
 
 struct xm {
 	struct xm_node *root;
+	struct xm_node *head, *tail;	/* first and last in key order */
+	struct xm_node *hint;		/* the extent xm_lookup() found last */
+	struct xm_node *spare;		/* freed nodes, linked through r */
+	void **blocks;			/* nodes come in blocks of XM_BLOCK */
+	size_t nr_blocks, block_used;
 	size_t count;			/* nodes */
 	uint64_t seed;			/* xorshift state for priorities */
 };
 
 void xm_init(struct xm *m, uint64_t seed);
 void xm_fini(struct xm *m);
-/* A new detached node (NULL on -ENOMEM). */
+/* A new detached node (NULL on -ENOMEM); nodes go back to their map's
+ * store with xm_node_free(), all of them at xm_fini(). */
 struct xm_node *xm_node_new(struct xm *m, uint64_t start, uint64_t end, uint32_t owner,
 			    uint64_t m2p);
+void xm_node_free(struct xm *m, struct xm_node *n);
 /* Link a node whose start is not yet a key of the map. */
 void xm_insert(struct xm *m, struct xm_node *n);
 /* Unlink the node with this start (the caller owns it afterwards). */
@@ -72,22 +80,26 @@ struct xm_node *xm_find_le(const struct xm *m, uint64_t key);	/* greatest start 
 struct xm_node *xm_find_lt(const struct xm *m, uint64_t key);	/* greatest start < key */
 struct xm_node *xm_find_ge(const struct xm *m, uint64_t key);	/* smallest start >= key */
 struct xm_node *xm_last(const struct xm *m);
-/* The extent holding frame @key, or NULL. */
+/* The extent holding frame @key, or NULL.  Looking up next to the extent
+ * found last (the one before or after it) costs O(1). */
 struct xm_node *xm_lookup(const struct xm *m, uint64_t key);
 
+/* Walking in key order costs O(1) a step: the nodes are also a list. */
 static inline struct xm_node *xm_first(const struct xm *m)
 {
-	return xm_find_ge(m, 0);
+	return m->head;
 }
 
 static inline struct xm_node *xm_next(const struct xm *m, const struct xm_node *n)
 {
-	return n->start == UINT64_MAX ? NULL : xm_find_ge(m, n->start + 1);
+	(void)m;
+	return n->next;
 }
 
 static inline struct xm_node *xm_prev(const struct xm *m, const struct xm_node *n)
 {
-	return xm_find_lt(m, n->start);
+	(void)m;
+	return n->prev;
 }
 
 /* --- the simulated hypervisor ------------------------------------------------ */
@@ -107,6 +119,7 @@ struct sim_domain {
 	hv_sim_frame_reader reader;	/* frames served by the guest model */
 	void *reader_ctx;
 	const struct p2m *p2m;		/* hv_sim_attach_p2m() */
+	uint64_t alias_start, alias_end;	/* hv_sim_allow_m2p_alias() */
 };
 
 struct sim_rule {
@@ -119,7 +132,7 @@ struct sim_rule {
 struct sim_page {			/* frame contents, by MFN */
 	uint64_t mfn;
 	struct sim_page *next;
-	unsigned char data[SIM_PAGE_SIZE];
+	unsigned char data[PAGE_SIZE];
 };
 
 struct sim_mapping {			/* one map_frames() result */

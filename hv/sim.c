@@ -161,9 +161,9 @@ static int build_ram(struct hv_sim *s, struct p2msim_err *err)
 					      "x86-64 can address", e->addr,
 					      e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size);
 		/* Page-aligned inward: a partial page is not a frame. */
-		start = e->addr / SIM_PAGE_SIZE + (e->addr % SIM_PAGE_SIZE != 0);
+		start = e->addr / PAGE_SIZE + (e->addr % PAGE_SIZE != 0);
 		end = (e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size) /
-		      SIM_PAGE_SIZE;
+		      PAGE_SIZE;
 		if (end > start)
 			s->ram[j++] = (struct sim_range){ start, end };
 	}
@@ -272,7 +272,7 @@ int hv_sim_open(struct hv **out, const struct hv_sim_config *cfg, struct p2msim_
 		rc = e820_table_copy(&s->machine, cfg->machine);
 	} else {
 		/* The documented default: 1 << 20 frames (4 GiB) from 1 MiB. */
-		rc = e820_add(&s->machine, 1ULL << 20, (1ULL << 20) * SIM_PAGE_SIZE,
+		rc = e820_add(&s->machine, 1ULL << 20, (1ULL << 20) * PAGE_SIZE,
 			      E820_TYPE_RAM);
 	}
 	if (rc < 0) {

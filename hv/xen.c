@@ -59,6 +59,7 @@
 
 #include "hv/hv.h"
 #include "e820/e820.h"
+#include "util/page.h"
 
 /* Exported by libxenctrl since 4.x but declared only in its private
  * xc_private.h (doc/design-p2m.md#toolstack-view). */
@@ -69,7 +70,6 @@ int xc_add_mmu_update(xc_interface *xch, struct xc_mmu *mmu, unsigned long long 
 		      unsigned long long val);
 int xc_flush_mmu_updates(xc_interface *xch, struct xc_mmu *mmu);
 
-#define PAGE_SHIFT_4K		12
 #define M2P_CHUNK_SHIFT		21	/* the machphys table comes in 2 MiB chunks */
 #define M2P_PER_CHUNK		(1ULL << (M2P_CHUNK_SHIFT - 3))
 #define MAX_E820		1024
@@ -489,7 +489,7 @@ static int xen_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, ui
 	if (!mmu)
 		return nomem(err, "machphys_update");
 	errno = 0;
-	if (xc_add_mmu_update(x->xch, mmu, (mfn << PAGE_SHIFT_4K) | MMU_MACHPHYS_UPDATE, pfn) != 0 ||
+	if (xc_add_mmu_update(x->xch, mmu, (mfn << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, pfn) != 0 ||
 	    xc_flush_mmu_updates(x->xch, mmu) != 0)
 		rc = call_failed(x, err, "mmu_update(MMU_MACHPHYS_UPDATE)", domid,
 				 errno ? errno : EINVAL);
@@ -550,8 +550,8 @@ static int xen_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err
 		return p2msim_err_set(err, -EINVAL, "m2p: mfn %#" PRIx64 " beyond the machphys table",
 				      mfn);
 	if (!x->m2p_map[chunk]) {
-		xen_pfn_t pages[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT_4K)];
-		int errs[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT_4K)];
+		xen_pfn_t pages[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT)];
+		int errs[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT)];
 		size_t np = sizeof(pages) / sizeof(pages[0]);
 
 		for (size_t i = 0; i < np; i++)
@@ -988,7 +988,7 @@ static void xen_close(struct hv *hv)
 	for (size_t i = 0; x->m2p_map && i < x->nr_m2p; i++)
 		if (x->m2p_map[i])
 			xenforeignmemory_unmap(x->fmem, x->m2p_map[i],
-					       1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT_4K));
+					       1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT));
 	free(x->m2p_map);
 	free(x->m2p_chunk);
 	if (x->xsh)

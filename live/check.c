@@ -34,6 +34,7 @@
 
 #include "balloon/balloon.h"
 #include "live/live.h"
+#include "util/text.h"
 
 /* Files written into the inputs directory. */
 static const char *const kept_files[] = {
@@ -272,9 +273,9 @@ static void compare_e820(struct live_check *c, const struct live_kmsg *k)
 	size_t nk = 0, nm = 0, ik = 0, im = 0;
 
 	for (size_t i = 0; i < k->nr; i++)
-		nk += !strncmp(k->lines[i], "Xen: [mem ", 10);
+		nk += starts_with(k->lines[i], "Xen: [mem ");
 	for (size_t i = 0; i < c->sim.res.nr_log; i++)
-		nm += !strncmp(c->sim.res.log[i], "Xen: [mem ", 10);
+		nm += starts_with(c->sim.res.log[i], "Xen: [mem ");
 	if (nk == 0) {
 		item(c, "e820", LIVE_ITEM_SKIPPED, "the kernel log no longer holds dom0's \"Xen: [mem\" "
 		     "lines (model: %zu)", nm);
@@ -283,11 +284,11 @@ static void compare_e820(struct live_check *c, const struct live_kmsg *k)
 	while (ik < k->nr && im < c->sim.res.nr_log) {
 		const char *a = k->lines[ik], *b = c->sim.res.log[im];
 
-		if (strncmp(a, "Xen: [mem ", 10)) {
+		if (!starts_with(a, "Xen: [mem ")) {
 			ik++;
 			continue;
 		}
-		if (strncmp(b, "Xen: [mem ", 10)) {
+		if (!starts_with(b, "Xen: [mem ")) {
 			im++;
 			continue;
 		}
@@ -698,7 +699,7 @@ int live_check_run(struct hv *hv, const struct live_check_opts *o, struct live_c
 		     c->live.info.max_pfn, c->sim.res.max_pfn);
 	else
 		item(c, "max_pfn", LIVE_ITEM_OK, "%#" PRIx64, c->live.info.max_pfn);
-	if (strncmp(c->live.p2m_size_from, "the kernel", 10))
+	if (!starts_with(c->live.p2m_size_from, "the kernel"))
 		item(c, "p2m_size", LIVE_ITEM_SKIPPED, "live %#" PRIx64 " is %s", c->live.p2m_size,
 		     c->live.p2m_size_from);
 	else if (c->live.p2m_size != c->sim.res.p2m_size)

@@ -45,13 +45,14 @@
 
 #include "live/live.h"
 #include "p2m/p2m.h"
+#include "util/json.h"
+#include "util/page.h"
 
-#define PAGE_SIZE_4K	4096u
 #define PTES		512u			/* entries of a page-table page */
 #define LEAF_PFNS	512u			/* 8-byte P2M entries of a leaf */
 #define PTE_PRESENT	0x1ULL
 #define PTE_PSE		0x80ULL
-#define PTE_FRAME(e)	(((e) >> 12) & ((1ULL << 40) - 1))	/* bits 12..51 */
+#define PTE_FRAME(e)	(PFN_DOWN(e) & ((1ULL << 40) - 1))	/* bits 12..51 */
 /* One 1 GiB step of the list's virtual area holds this many pfns; the
  * kernel sizes the area in such steps (xen_vmalloc_p2m_tree). */
 #define AREA_STEP_PFNS	(1ULL << 27)
@@ -123,7 +124,7 @@ static int read_page(struct reader *r, uint64_t mfn, void *buf)
 
 	if (rc < 0)
 		return rc;
-	memcpy(buf, addr, PAGE_SIZE_4K);
+	memcpy(buf, addr, PAGE_SIZE);
 	hv_unmap_frames(r->hv, addr, 1);
 	return 0;
 }
@@ -185,7 +186,7 @@ static int va_to_mfn(struct reader *r, uint64_t va, uint64_t *mfn, uint64_t *l1,
 /* The unsigned long at kernel address @va. */
 static int read_kernel_ulong(struct reader *r, uint64_t va, uint64_t *val)
 {
-	unsigned char page[PAGE_SIZE_4K];
+	unsigned char page[PAGE_SIZE];
 	uint64_t mfn, l1;
 	int level, rc;
 
@@ -195,7 +196,7 @@ static int read_kernel_ulong(struct reader *r, uint64_t va, uint64_t *val)
 	if (rc == 0)
 		rc = read_page(r, mfn, page);
 	if (rc == 0)
-		memcpy(val, page + (va & (PAGE_SIZE_4K - 1)), sizeof(*val));
+		memcpy(val, page + (va & (PAGE_SIZE - 1)), sizeof(*val));
 	return rc;
 }
 
@@ -211,8 +212,8 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 	uint64_t leaf = 0;
 
 	while (leaf < nleaves) {
-		uint64_t va = vaddr + leaf * PAGE_SIZE_4K, mfn, l1, e;
-		unsigned int first = (unsigned int)(va >> 12) & (PTES - 1);
+		uint64_t va = vaddr + leaf * PAGE_SIZE, mfn, l1, e;
+		unsigned int first = (unsigned int)PFN_DOWN(va) & (PTES - 1);
 		int level, rc = va_to_mfn(r, va, &mfn, &l1, &level);
 
 		if (rc == -ENOENT) {
@@ -239,7 +240,7 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 				*mapped = leaf;
 				return p2msim_err_set(r->err, -ENOENT, "the list page of pfn %#" PRIx64
 						      " (va %#" PRIx64 ") is not mapped (no L1 entry)",
-						      leaf * LEAF_PFNS, vaddr + leaf * PAGE_SIZE_4K);
+						      leaf * LEAF_PFNS, vaddr + leaf * PAGE_SIZE);
 			}
 			leaf_mfn[leaf] = PTE_FRAME(e);
 		}
@@ -256,9 +257,9 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 static int mirror_leaves(struct reader *r, uint64_t fll, unsigned int width, uint64_t nleaves,
 			 uint64_t *leaf_mfn)
 {
-	unsigned int per = PAGE_SIZE_4K / width;
+	unsigned int per = PAGE_SIZE / width;
 	uint64_t invalid = width == 4 ? UINT32_MAX : UINT64_MAX;
-	unsigned char top[PAGE_SIZE_4K], mid[PAGE_SIZE_4K];
+	unsigned char top[PAGE_SIZE], mid[PAGE_SIZE];
 	uint64_t mid_mfn = LIVE_NO_MFN;
 	int rc = read_page(r, fll, top);
 
@@ -694,7 +695,7 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 			goto out;
 	}
 	if (have_mirror) {
-		uint64_t per = PAGE_SIZE_4K / p->dom.guest_width, span = per * per;
+		uint64_t per = PAGE_SIZE / p->dom.guest_width, span = per * per;
 		uint64_t nm = nleaves < span ? nleaves : span;
 
 		rc = mirror_leaves(&r, p->info.pfn_to_mfn_frame_list_list, p->dom.guest_width, nm,
@@ -920,118 +921,100 @@ int live_p2m_write_notes(FILE *f, const struct live_p2m *p)
 
 static int put_u64(struct json_object *o, const char *key, uint64_t v)
 {
-	struct json_object *n = json_object_new_uint64(v);
-
-	if (!n)
-		return -ENOMEM;
-	json_object_object_add(o, key, n);
-	return 0;
+	return json_put(o, key, json_object_new_uint64(v));
 }
 
 static int put_str(struct json_object *o, const char *key, const char *v)
 {
-	struct json_object *n = json_object_new_string(v);
+	return json_put(o, key, json_object_new_string(v));
+}
 
-	if (!n)
-		return -ENOMEM;
-	json_object_object_add(o, key, n);
-	return 0;
+static struct json_object *shared_info_to_json(const struct live_p2m *p)
+{
+	struct json_object *si = json_object_new_object();
+
+	if (!si || put_u64(si, "p2m_cr3", p->info.p2m_cr3) ||
+	    put_u64(si, "p2m_vaddr", p->info.p2m_vaddr) ||
+	    put_u64(si, "p2m_generation", p->info.p2m_generation) ||
+	    put_u64(si, "pfn_to_mfn_frame_list_list", p->info.pfn_to_mfn_frame_list_list)) {
+		json_object_put(si);
+		return NULL;
+	}
+	return si;
+}
+
+/* How the list's pages are backed: the counts, then the runs of leaves. */
+static struct json_object *leaves_to_json(const struct live_p2m *p)
+{
+	struct json_object *lv = json_object_new_object(), *runs = json_object_new_array();
+
+	if (!lv || !runs || put_str(lv, "named_by", live_label_name(p->label)) ||
+	    put_u64(lv, "missing_mfn", p->missing_mfn) ||
+	    put_u64(lv, "identity_mfn", p->identity_mfn) ||
+	    put_u64(lv, "private", p->leaves_by_kind[LIVE_LEAF_PRIVATE]) ||
+	    put_u64(lv, "shared_missing", p->leaves_by_kind[LIVE_LEAF_MISSING]) ||
+	    put_u64(lv, "shared_identity", p->leaves_by_kind[LIVE_LEAF_IDENTITY]) ||
+	    put_u64(lv, "shared_other", p->leaves_by_kind[LIVE_LEAF_SHARED]))
+		goto fail;
+	for (size_t i = 0; i < p->nr_leaves; i++) {
+		struct json_object *l = json_object_new_object();
+
+		/* json_push() takes @l even when it fails; after it @l is the array's */
+		if (json_push(runs, l) || put_u64(l, "start", p->leaves[i].first * LEAF_PFNS) ||
+		    put_u64(l, "end", (p->leaves[i].last + 1) * LEAF_PFNS) ||
+		    put_str(l, "backing", leaf_kind_names[p->leaves[i].kind]))
+			goto fail;
+	}
+	if (json_put(lv, "runs", runs)) {
+		json_object_put(lv);
+		return NULL;
+	}
+	return lv;
+fail:
+	json_object_put(runs);
+	json_object_put(lv);
+	return NULL;
+}
+
+static struct json_object *cross_check_to_json(const struct live_p2m *p)
+{
+	struct json_object *cc = json_object_new_object();
+
+	if (!cc || put_u64(cc, "compared", p->cross_compared) ||
+	    put_u64(cc, "differ", p->cross_differ) ||
+	    put_u64(cc, "identity_mirrored_as_missing", p->cross_identity_as_missing)) {
+		json_object_put(cc);
+		return NULL;
+	}
+	return cc;
 }
 
 struct json_object *live_p2m_to_json(const struct live_p2m *p)
 {
-	struct json_object *o = json_object_new_object(), *si = json_object_new_object();
-	struct json_object *lv = json_object_new_object(), *cc = NULL, *runs = NULL;
-	struct json_object *notes = json_object_new_array(), *leaves = json_object_new_array();
-	int rc = o && si && lv && notes && leaves ? 0 : -ENOMEM;
+	struct json_object *o = json_object_new_object(), *notes, *runs = NULL;
 
-	if (rc == 0)
-		rc = put_str(o, "source", "live");
-	if (rc == 0)
-		rc = put_u64(o, "domain", p->dom.domid);
-	if (rc == 0)
-		rc = put_u64(o, "nr_pages", p->dom.tot_pages);
-	if (rc == 0)
-		rc = put_u64(o, "max_pages", p->dom.max_pages);
-	if (rc == 0)
-		rc = put_u64(o, "guest_width", p->dom.guest_width);
-	if (rc == 0)
-		rc = put_u64(o, "max_pfn", p->info.max_pfn);
-	if (rc == 0)
-		rc = put_u64(o, "p2m_size", p->p2m_size);
-	if (rc == 0)
-		rc = put_str(o, "p2m_size_from", p->p2m_size_from);
-	if (rc == 0)
-		rc = put_str(o, "read_from", live_source_name(p->source));
-	if (rc == 0)
-		rc = put_u64(o, "walked", p->walked);
-	if (rc == 0 && !(rc = put_u64(si, "p2m_cr3", p->info.p2m_cr3)) &&
-	    !(rc = put_u64(si, "p2m_vaddr", p->info.p2m_vaddr)) &&
-	    !(rc = put_u64(si, "p2m_generation", p->info.p2m_generation)) &&
-	    !(rc = put_u64(si, "pfn_to_mfn_frame_list_list", p->info.pfn_to_mfn_frame_list_list))) {
-		json_object_object_add(o, "shared_info", si);
-		si = NULL;
-	}
-	if (rc == 0 && !(rc = put_str(lv, "named_by", live_label_name(p->label))) &&
-	    !(rc = put_u64(lv, "missing_mfn", p->missing_mfn)) &&
-	    !(rc = put_u64(lv, "identity_mfn", p->identity_mfn)) &&
-	    !(rc = put_u64(lv, "private", p->leaves_by_kind[LIVE_LEAF_PRIVATE])) &&
-	    !(rc = put_u64(lv, "shared_missing", p->leaves_by_kind[LIVE_LEAF_MISSING])) &&
-	    !(rc = put_u64(lv, "shared_identity", p->leaves_by_kind[LIVE_LEAF_IDENTITY])) &&
-	    !(rc = put_u64(lv, "shared_other", p->leaves_by_kind[LIVE_LEAF_SHARED]))) {
-		for (size_t i = 0; rc == 0 && i < p->nr_leaves; i++) {
-			struct json_object *l = json_object_new_object();
-
-			if (!l || put_u64(l, "start", p->leaves[i].first * LEAF_PFNS) ||
-			    put_u64(l, "end", (p->leaves[i].last + 1) * LEAF_PFNS) ||
-			    put_str(l, "backing", leaf_kind_names[p->leaves[i].kind])) {
-				json_object_put(l);
-				rc = -ENOMEM;
-				break;
-			}
-			json_object_array_add(leaves, l);
-		}
-		if (rc == 0) {
-			json_object_object_add(lv, "runs", leaves);
-			leaves = NULL;
-			json_object_object_add(o, "leaves", lv);
-			lv = NULL;
-		}
-	}
-	if (rc == 0 && p->cross_checked) {
-		cc = json_object_new_object();
-		if (!cc || put_u64(cc, "compared", p->cross_compared) ||
-		    put_u64(cc, "differ", p->cross_differ) ||
-		    put_u64(cc, "identity_mirrored_as_missing", p->cross_identity_as_missing))
-			rc = -ENOMEM;
-		else
-			json_object_object_add(o, "cross_check", cc);
-		if (rc < 0)
-			json_object_put(cc);
-	}
-	for (unsigned int i = 0; rc == 0 && i < p->nr_notes; i++) {
-		struct json_object *s = json_object_new_string(p->notes[i]);
-
-		if (!s)
-			rc = -ENOMEM;
-		else
-			json_object_array_add(notes, s);
-	}
-	if (rc == 0) {
-		json_object_object_add(o, "notes", notes);
-		notes = NULL;
-	}
-	if (rc == 0 && dump_runs_to_json(&p->runs, &runs, NULL) == 0)
-		json_object_object_add(o, "runs", runs);
-	else
-		rc = -ENOMEM;
-	json_object_put(si);
-	json_object_put(lv);
-	json_object_put(leaves);
-	json_object_put(notes);
-	if (rc < 0) {
-		json_object_put(o);
-		return NULL;
-	}
+	if (!o || put_str(o, "source", "live") ||
+	    put_u64(o, "domain", p->dom.domid) ||
+	    put_u64(o, "nr_pages", p->dom.tot_pages) ||
+	    put_u64(o, "max_pages", p->dom.max_pages) ||
+	    put_u64(o, "guest_width", p->dom.guest_width) ||
+	    put_u64(o, "max_pfn", p->info.max_pfn) ||
+	    put_u64(o, "p2m_size", p->p2m_size) ||
+	    put_str(o, "p2m_size_from", p->p2m_size_from) ||
+	    put_str(o, "read_from", live_source_name(p->source)) ||
+	    put_u64(o, "walked", p->walked) ||
+	    json_put(o, "shared_info", shared_info_to_json(p)) ||
+	    json_put(o, "leaves", leaves_to_json(p)) ||
+	    (p->cross_checked && json_put(o, "cross_check", cross_check_to_json(p))) ||
+	    json_put(o, "notes", notes = json_object_new_array()))
+		goto fail;
+	for (unsigned int i = 0; i < p->nr_notes; i++)
+		if (json_push(notes, json_object_new_string(p->notes[i])))
+			goto fail;
+	if (dump_runs_to_json(&p->runs, &runs, NULL) || json_put(o, "runs", runs))
+		goto fail;
 	return o;
+fail:
+	json_object_put(o);
+	return NULL;
 }

@@ -31,6 +31,7 @@
 
 #include "live/live-internal.h"
 #include "p2m/p2m.h"
+#include "util/page.h"
 
 #define PER		512u			/* entries per page at every level */
 #define LIST_VADDR	0xffffc90000000000ULL	/* a Debian dom0's p2m_vaddr */
@@ -147,8 +148,8 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 	memset(l->page[l->f_missing], 0xff, sizeof(l->page[0]));
 	memset(l->page[l->f_identity], 0xff, sizeof(l->page[0]));
 	for (unsigned int i = 0; i < PER; i++) {
-		l->page[l->f_missing_pte][i] = l->mfn[l->f_missing] << 12 | LEAF_PTE_FLAGS;
-		l->page[l->f_identity_pte][i] = l->mfn[l->f_identity] << 12 | LEAF_PTE_FLAGS;
+		l->page[l->f_missing_pte][i] = PFN_PHYS(l->mfn[l->f_missing]) | LEAF_PTE_FLAGS;
+		l->page[l->f_identity_pte][i] = PFN_PHYS(l->mfn[l->f_identity]) | LEAF_PTE_FLAGS;
 		l->page[l->f_mid_missing][i] = l->mfn[l->f_missing];
 		l->page[l->f_top][i] = l->mfn[l->f_mid_missing];
 	}
@@ -156,8 +157,8 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 	 * list (128Mi pfns) per L2 page; more needs more L2 pages */
 	if (l->nchunks > PER)
 		return p2msim_err_set(err, -E2BIG, "publish: more than 512 GiB of pfns");
-	l->page[l->f_l4][i4] = l->mfn[l->f_l3] << 12 | PTE_FLAGS;
-	l->page[l->f_l3][i3] = l->mfn[l->f_l2] << 12 | PTE_FLAGS;
+	l->page[l->f_l4][i4] = PFN_PHYS(l->mfn[l->f_l3]) | PTE_FLAGS;
+	l->page[l->f_l3][i3] = PFN_PHYS(l->mfn[l->f_l2]) | PTE_FLAGS;
 	for (uint64_t c = 0; c < l->nchunks; c++) {
 		uint64_t l1;
 
@@ -169,7 +170,7 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 			for (unsigned int i = 0; i < PER && c * PER + i < l->nleaves; i++) {
 				uint64_t leaf = c * PER + i, m = leaf_mfn(l, leaf);
 
-				l->page[l->f_l1[c]][i] = m << 12 | LEAF_PTE_FLAGS;
+				l->page[l->f_l1[c]][i] = PFN_PHYS(m) | LEAF_PTE_FLAGS;
 				/* the mirror names p2m_missing for identity leaves too */
 				l->page[l->f_mid[c]][i] = l->kind[leaf] == K_IDENTITY ?
 							  l->mfn[l->f_missing] : m;
@@ -179,7 +180,7 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 				l->page[l->f_mid[c]][i] = l->mfn[l->f_missing];
 			l->page[l->f_top][c] = l->mfn[l->f_mid[c]];
 		}
-		l->page[l->f_l2][c] = l1 << 12 | PTE_FLAGS;
+		l->page[l->f_l2][c] = PFN_PHYS(l1) | PTE_FLAGS;
 	}
 	/* private leaves: the engine's words, real MFNs for the model's */
 	for (uint64_t leaf = 0; leaf < l->nleaves; leaf++) {
@@ -212,7 +213,7 @@ int live_publish_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, uin
 	struct layout l;
 	struct hv_domain_info di;
 	struct hv_p2m_info info;
-	uint64_t base = (p2m_size + 0xfff) & ~0xfffULL;
+	uint64_t base = PAGE_ALIGN_UP(p2m_size);
 	long done;
 	int rc;
 
@@ -254,7 +255,7 @@ int live_publish_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, uin
 		memset(&info, 0, sizeof(info));
 		info.max_pfn = max_pfn;
 		info.pfn_to_mfn_frame_list_list = l.mfn[l.f_top];
-		info.p2m_cr3 = l.mfn[l.f_l4] << 12;
+		info.p2m_cr3 = PFN_PHYS(l.mfn[l.f_l4]);
 		info.p2m_vaddr = LIST_VADDR;
 		info.p2m_generation = 0;
 		rc = hv_set_p2m_info(hv, domid, &info, err);

@@ -30,10 +30,10 @@
 #include "balloon/balloon.h"
 #include "live/live-internal.h"
 #include "p2m/p2m.h"
+#include "util/page.h"
 
 /* A line of progress for the caller, if it asked for them. */
 #define say(o, ...) live_say((o)->progress, (o)->progress_ctx, __VA_ARGS__)
-#define PAGE_4K		4096u
 #define BUILD_BATCH	512u
 #define CHECK_BATCH	256u
 #define DEFAULT_MAP_PAGES 0x8000u	/* 128 MiB */
@@ -172,16 +172,16 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 		if (rc < 0)
 			return rc;
 		for (size_t k = 0; k < n; k++) {
-			uint64_t *w = (uint64_t *)addr + k * (PAGE_4K / 8), mfn = s->real[i + k];
+			uint64_t *w = (uint64_t *)addr + k * (PAGE_SIZE / 8), mfn = s->real[i + k];
 
 			if (!live_replay_stamped(x->replay, s->model[i + k])) {
-				for (unsigned int j = 0; j < PAGE_4K / 8; j++)
+				for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 					w[j] = pattern(mfn, j);
 				live_replay_set_stamped(x->replay, s->model[i + k]);
 				(*written)++;
 				continue;
 			}
-			for (unsigned int j = 0; j < PAGE_4K / 8; j++)
+			for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 				if (w[j] != pattern(mfn, j)) {
 					hv_unmap_frames(x->real, addr, n);
 					return differs(err, step, "pfn %#" PRIx64 " (mfn %#" PRIx64 ") "
@@ -319,7 +319,7 @@ static int read_map(const struct live_scratch_opts *o, struct e820_table *map,
 	 * kernel image at 16-74 MiB and a kernel outside RAM stops the boot. */
 	if (!o->e820_path)
 		return e820_add(map, 0, (o->pages > DEFAULT_MAP_PAGES ? o->pages : DEFAULT_MAP_PAGES) *
-				PAGE_4K, E820_TYPE_RAM) < 0 ?
+				PAGE_SIZE, E820_TYPE_RAM) < 0 ?
 		       p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
 	rc = e820_parse_file(o->e820_path, &doc, err);
 	if (rc == 0 && (doc.nr_maps == 0 || doc.maps[0].table.nr == 0))
@@ -572,12 +572,12 @@ int live_scratch_run(struct hv *real, const struct live_scratch_opts *o,
 	rc = read_map(o, &map, err);
 	if (rc < 0)
 		return rc;
-	ram = e820_total(&map, E820_TYPE_RAM) / PAGE_4K;
+	ram = e820_total(&map, E820_TYPE_RAM) / PAGE_SIZE;
 	x.nr_pages = o->pages;
 	x.max_pages = o->max_pages ? o->max_pages : ram > o->pages ? ram : o->pages;
 
 	/* the model's hypervisor: a small machine with room for the domain */
-	if (e820_add(&synthetic, 1ULL << 20, (x.max_pages + (x.max_pages >> 2) + 65536) * PAGE_4K,
+	if (e820_add(&synthetic, 1ULL << 20, (x.max_pages + (x.max_pages >> 2) + 65536) * PAGE_SIZE,
 		     E820_TYPE_RAM) < 0) {
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 		goto out_map;

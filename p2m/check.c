@@ -138,6 +138,72 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
 		   (unsigned long long)have, (unsigned long long)p2m_slot_mfn(p, mid, m));
 }
 
+/* A mid kept as segments: well formed, its leaves counted, its mid_mfn
+ * page charged and reachable. */
+static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_t t,
+			 uint64_t leaves[P2M_NR_SRCS], uint64_t *implicit, struct p2msim_err *err)
+{
+	uint64_t base = p2m_mid_base(p, t), flags = p->g->foreign_bit | p->g->identity_bit;
+	uint32_t missing = 0, identity = 0;
+
+	if (!p->implicit)
+		return BAD("mid at pfn %#llx is kept as segments, but implicit leaves are off",
+			   (unsigned long long)base);
+	if (mid->nr_segs > P2M_MAX_SEGS || mid->segs[0].start != 0 || mid->mirror)
+		return BAD("mid at pfn %#llx has %u malformed segments",
+			   (unsigned long long)base, mid->nr_segs);
+	for (unsigned int i = 0; i < mid->nr_segs; i++) {
+		const struct p2m_seg *sg = &mid->segs[i];
+		unsigned int end = p2m_seg_end(p, mid, i);
+		uint64_t n = end - sg->start, last;
+
+		if (end <= sg->start || end > p->per_mid)
+			return BAD("mid at pfn %#llx: segment %u is empty or out of order",
+				   (unsigned long long)base, i);
+		switch (sg->kind) {
+		case P2M_SEG_LINEAR:
+			last = sg->v0 + ((n - 1) << p->g->leaf_shift);
+			if (sg->src >= P2M_NR_SRCS || sg->mirror_missing)
+				return BAD("mid at pfn %#llx: linear segment %u has a bad source or "
+					   "mirror", (unsigned long long)base, i);
+			if (!p2m_linear_base_ok(p, sg->v0) || !p2m_linear_base_ok(p, last) ||
+			    ((sg->v0 ^ last) & flags))
+				return BAD("mid at pfn %#llx: segment %u from %#llx cannot run %llu "
+					   "frames", (unsigned long long)base, i,
+					   (unsigned long long)sg->v0,
+					   (unsigned long long)(n << p->g->leaf_shift));
+			leaves[sg->src] += n;
+			*implicit += n;
+			break;
+		case P2M_SEG_MISSING:
+			if (!sg->mirror_missing)
+				return BAD("mid at pfn %#llx: missing segment %u has a mirror of "
+					   "another leaf", (unsigned long long)base, i);
+			missing += (uint32_t)n;
+			break;
+		case P2M_SEG_IDENTITY:
+			identity += (uint32_t)n;
+			break;
+		default:
+			return BAD("mid at pfn %#llx: segment %u of kind %u",
+				   (unsigned long long)base, i, sg->kind);
+		}
+	}
+	if (missing != mid->nr_missing || identity != mid->nr_identity)
+		return BAD("mid at pfn %#llx counts %u missing / %u identity slots, has %u / %u",
+			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
+			   missing, identity);
+	if (mid->seg_mirror) {
+		const struct p2m_frame_slot *fs = p2m_frames_find(p, mid->mirror_mfn);
+
+		if (fs || mid->mirror_mfn != p2m_mid_mirror_pos_mfn(p, t))
+			return BAD("mid_mfn page of the mid at pfn %#llx is not reachable by its "
+				   "mfn %#llx", (unsigned long long)base,
+				   (unsigned long long)mid->mirror_mfn);
+	}
+	return 0;
+}
+
 static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRCS],
 		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
 		     uint64_t *implicit, struct p2msim_err *err)
@@ -154,6 +220,15 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 			   (unsigned long long)mid->base, (unsigned long long)base);
 	if (mid->src >= P2M_NR_SRCS)
 		return BAD("mid at pfn %#llx has a bad source", (unsigned long long)base);
+	if (p2m_mid_is_seg(mid)) {
+		rc = check_seg_mid(p, mid, t, leaves, implicit, err);
+		if (rc < 0)
+			return rc;
+		goto counted;
+	}
+	if (mid->seg_mirror)
+		return BAD("mid at pfn %#llx has slots and a computed mid_mfn page",
+			   (unsigned long long)base);
 	for (unsigned int m = 0; m < p->per_mid; m++) {
 		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 
@@ -176,16 +251,22 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 		return BAD("mid at pfn %#llx counts %u missing / %u identity slots, has %u / %u",
 			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
 			   missing, identity);
+counted:
+	if (p->leaf_frames_positional &&
+	    (mid->mfn != p2m_mid_pos_mfn(p, t) ||
+	     (p2m_mid_has_mirror(mid) && mid->mirror_mfn != p2m_mid_mirror_pos_mfn(p, t))))
+		return BAD("mid at pfn %#llx or its mid_mfn page is not at its place's frame",
+			   (unsigned long long)base);
 	if (p->cfg.compact && p2m_mid_uniform(p, mid))
 		return BAD("uniform mid at pfn %#llx was not compacted", (unsigned long long)base);
 	if (t < p->mirror_entries) {
-		if (!mid->mirror)
+		if (!p2m_mid_has_mirror(mid))
 			return BAD("mid at pfn %#llx has no mid_mfn page", (unsigned long long)base);
 		if (p->top_mfn[t] != mid->mirror_mfn)
 			return BAD("top_mfn[%llu] does not point at its mid_mfn page",
 				   (unsigned long long)t);
 		mirrors[mid->mirror_src]++;
-	} else if (mid->mirror) {
+	} else if (p2m_mid_has_mirror(mid)) {
 		return BAD("mid at pfn %#llx is beyond the mirror but has a mid_mfn page",
 			   (unsigned long long)base);
 	}
@@ -267,9 +348,9 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 	/* Every live page but the top pages and top_mfn_p is in the frame
 	 * map, except private leaves numbered by place. */
 	in_map = p->allocs - p->frees - p->top_pages - 1;
-	if (p->leaf_frames_positional)
+	if (p->leaf_frames_positional)		/* and private mids, their mid_mfn pages */
 		for (int s = 0; s < P2M_NR_SRCS; s++)
-			in_map -= p->nr_leaf[s];
+			in_map -= p->nr_leaf[s] + p->nr_mid[s] + mirrors[s];
 	if (p->frames.nr != (size_t)in_map)
 		return BAD("frame map holds %zu pages, %llu are live",
 			   p->frames.nr, (unsigned long long)in_map);
@@ -286,7 +367,23 @@ int p2m_frame_runs(const struct p2m *p, p2m_frame_run_fn fn, void *ctx)
 
 		if (p2m_mid_is_shared(mid))
 			continue;
-		for (unsigned int m = 0; m < p->per_mid; m++) {
+		for (unsigned int k = 0; k < mid->nr_segs; k++) {
+			const struct p2m_seg *sg = &mid->segs[k];
+			uint64_t base = p2m_leaf_base(p, t, sg->start);
+			uint64_t n = (uint64_t)(p2m_seg_end(p, mid, k) - sg->start) << p->v.leaf_shift;
+
+			if (sg->kind != P2M_SEG_LINEAR ||
+			    p2m_value_type(p->g, base, sg->v0) != P2M_PFN)
+				continue;
+			if (rn && rs + rn == base && rm + rn == sg->v0) {
+				rn += n;
+				continue;
+			}
+			if (rn && (rc = fn(ctx, rs, rm, rn)) != 0)
+				return rc;
+			rs = base, rm = sg->v0, rn = n;
+		}
+		for (unsigned int m = 0; m < p->per_mid && !p2m_mid_is_seg(mid); m++) {
 			const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 			uint64_t base = p2m_leaf_base(p, t, m);
 

@@ -38,7 +38,7 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	const struct p2m_leaf *leaf;
 	unsigned int m, i;
-	uint64_t base;
+	uint64_t base, v;
 
 	if (mid == p->mid_missing || mid == p->mid_identity) {
 		b->end = p2m_mid_base(p, t) + p2m_mid_span(p);
@@ -47,6 +47,24 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 		return;
 	}
 	m = p2m_mid_index(p, pfn);
+	if (p2m_mid_is_seg(mid)) {
+		/* A segment of slots in one step: leaves of one kind. */
+		unsigned int k = p2m_seg_of(mid, m);
+		const struct p2m_seg *sg = &mid->segs[k];
+
+		b->end = p2m_leaf_base(p, t, p2m_seg_end(p, mid, k) - 1) + p->per_leaf;
+		if (sg->kind != P2M_SEG_LINEAR) {
+			b->type = sg->kind == P2M_SEG_MISSING ? P2M_MISSING : P2M_IDENTITY;
+			b->level = P2M_LEVEL_MID;
+			return;
+		}
+		v = sg->v0 + (pfn - p2m_leaf_base(p, t, sg->start));
+		b->type = entry_type(p, flags, pfn, v);
+		b->level = P2M_LEVEL_LEAF;
+		if ((flags & P2M_ITER_ZERO_ABNORMAL) && v == 0)
+			b->end = pfn + 1;
+		return;
+	}
 	leaf = p2m_slot_leaf(mid, m);
 	base = p2m_leaf_base(p, t, m);
 	if (leaf == p->missing || leaf == p->identity) {
@@ -58,8 +76,7 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 	i = p2m_index(p, pfn);
 	if (leaf == p->linear) {
 		/* One kind of frame throughout; only a zero entry stands out. */
-		uint64_t v = p2m_mid_lin(p, mid)[m] + i;
-
+		v = p2m_mid_lin(p, mid)[m] + i;
 		b->type = entry_type(p, flags, pfn, v);
 		b->level = P2M_LEVEL_LEAF;
 		b->end = base + p->per_leaf;
@@ -73,6 +90,17 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 	/* Scan only as far as the caller looks. */
 	if (limit > base + p->per_leaf)
 		limit = base + p->per_leaf;
+	/* The leaf's counters say when the rest is one kind: all missing, all
+	 * identity, or one run of frames whose two ends are of one type (the
+	 * values climb, so nothing between differs; only a zero, the first
+	 * value, stands out). */
+	if (leaf->nr_missing == p->per_leaf || leaf->nr_identity == p->per_leaf ||
+	    (!leaf->nr_breaks && !leaf->nr_missing && !leaf->nr_identity &&
+	     entry_type(p, flags, limit - 1, leaf->e[limit - 1 - base]) == b->type &&
+	     !((flags & P2M_ITER_ZERO_ABNORMAL) && leaf->e[i] == 0))) {
+		b->end = limit;
+		return;
+	}
 	for (i++; base + i < limit && entry_type(p, flags, base + i, leaf->e[i]) == b->type; i++)
 		;
 	b->end = base + i;

@@ -113,6 +113,16 @@ const struct p2m_frame_slot *p2m_frames_find(const struct p2m *p, uint64_t mfn)
 	return NULL;
 }
 
+void p2m_frames_repoint(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const void *page)
+{
+	struct p2m_frame_slot *slot = (struct p2m_frame_slot *)p2m_frames_find(p, mfn);
+
+	if (slot) {
+		slot->kind = kind;
+		slot->page = page;
+	}
+}
+
 /* --- mirror pages -------------------------------------------------------------- */
 
 static uint64_t *mirror_page_new(struct p2m *p, enum p2m_src src, uint64_t *mfn,
@@ -207,26 +217,68 @@ void p2m_mirror_fini(struct p2m *p)
 	p->top_mfn_p_mfn = 0;
 }
 
-/* Give a new private mid inside the mirror's span its mid_mfn page. */
+/* Give a new private mid inside the mirror's span its mid_mfn page.  A
+ * mid kept as segments has no array here: the page is charged and
+ * numbered, its values computed from the segments when read.  Where frames
+ * are positional the page's frame follows from the mid's place. */
 int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err)
 {
-	mid->mirror = mirror_page_new(p, p->cur_src, &mid->mirror_mfn,
-				      P2M_FRAME_MID_MFN, err);
-	if (!mid->mirror)
-		return err ? err->code : -ENOMEM;
-	mid->mirror_src = p->cur_src;
+	enum p2m_src src = p->cur_src;
+	bool seg = p2m_mid_is_seg(mid);
+	uint64_t *page = NULL, mfn;
+	int rc = p2m_charge(p, src, err);
+
+	if (rc < 0)
+		return rc;
+	if (!seg && !(page = malloc((size_t)p->per_mid * sizeof(*page)))) {
+		rc = p2msim_err_set(err, -ENOMEM, "out of memory allocating a P2M mirror page");
+		goto undo;
+	}
+	if (p->leaf_frames_positional) {
+		mfn = p2m_mid_mirror_pos_mfn(p, mid->base >> p->v.mid_span_shift);
+	} else {
+		rc = p2m_page_frame(p, &mfn, err);
+		if (rc < 0)
+			goto undo;
+		if (p2m_frames_add(p, mfn, seg ? P2M_FRAME_SEG_MID_MFN : P2M_FRAME_MID_MFN,
+				   seg ? (const void *)mid : page) < 0) {
+			rc = p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mirror page");
+			if (p->cfg.frames)
+				p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+			goto undo;
+		}
+	}
+	p->nr_mirror[src]++;
+	mid->mirror = page;
+	mid->seg_mirror = seg;
+	mid->mirror_mfn = mfn;
+	mid->mirror_src = src;
 	/* The kernel initialises mid_mfn pages with mfn(p2m_missing) and
 	 * records leaves as it installs them. */
-	for (unsigned int i = 0; i < p->per_mid; i++)
-		mid->mirror[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
-				 p->missing->mfn : p2m_slot_mfn(p, mid, i);
+	for (unsigned int i = 0; page && i < p->per_mid; i++)
+		page[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
+			  p->missing->mfn : p2m_slot_mfn(p, mid, i);
 	return 0;
+
+undo:
+	free(page);
+	if (src == P2M_SRC_BRK)
+		p->brk_used--;
+	p->allocs--;
+	return rc;
 }
 
 void p2m_mirror_detach(struct p2m *p, struct p2m_mid *mid)
 {
-	mirror_page_free(p, mid->mirror, mid->mirror_mfn, mid->mirror_src);
+	if (!p2m_mid_has_mirror(mid))
+		return;
+	if (!p->leaf_frames_positional)
+		p2m_frames_del(p, mid->mirror_mfn);
+	p->nr_mirror[mid->mirror_src]--;
+	p2m_uncharge(p, mid->mirror_src, mid->mirror_mfn);
+	free(mid->mirror);
 	mid->mirror = NULL;
+	mid->seg_mirror = 0;
 	mid->mirror_mfn = 0;
 }
 
@@ -241,7 +293,7 @@ void p2m_mirror_set_top(struct p2m *p, uint64_t topidx)
 	const struct p2m_mid *mid = p2m_top_mid(p, topidx);
 
 	/* Shared missing and identity mids both show as mid_missing_mfn. */
-	p->top_mfn[topidx] = mid->mirror ? mid->mirror_mfn : p->mid_missing_mfn_mfn;
+	p->top_mfn[topidx] = p2m_mid_has_mirror(mid) ? mid->mirror_mfn : p->mid_missing_mfn_mfn;
 }
 
 int p2m_mirror_rebuild(struct p2m *p, struct p2msim_err *err)
@@ -249,7 +301,19 @@ int p2m_mirror_rebuild(struct p2m *p, struct p2msim_err *err)
 	for (uint64_t t = 0; t < p->mirror_entries; t++) {
 		struct p2m_mid *mid = p2m_top_mid(p, t);
 
-		if (!p2m_mid_is_shared(mid)) {
+		if (p2m_mid_is_seg(mid)) {
+			if (!mid->seg_mirror) {
+				int rc = p2m_mirror_attach(p, mid, err);
+
+				if (rc < 0)
+					return rc;
+			}
+			/* every identity slot now shows the identity leaf */
+			for (unsigned int i = 0; i < mid->nr_segs; i++)
+				if (mid->segs[i].kind == P2M_SEG_IDENTITY)
+					mid->segs[i].mirror_missing = 0;
+			p2m_mid_segs_merge(p, mid);
+		} else if (!p2m_mid_is_shared(mid)) {
 			if (!mid->mirror) {
 				int rc = p2m_mirror_attach(p, mid, err);
 
@@ -282,14 +346,17 @@ static int read_leaf_frame(const struct p2m *p, uint64_t idx, uint64_t *buf)
 	uint64_t pfn = idx << p->v.leaf_shift;
 	const struct p2m_mid *mid = p2m_top_mid(p, p2m_top_index(p, pfn));
 	unsigned int m = p2m_mid_index(p, pfn);
-	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
+	uint64_t v0 = 0;
+	const struct p2m_leaf *leaf = p2m_mid_slot(p, mid, m, &v0);
 
-	if (p2m_slot_is_linear(p, mid, m)) {
+	if (p2m_mid_is_shared(mid))
+		return -ENOENT;
+	if (leaf == p->linear) {
 		for (unsigned int i = 0; i < p->per_leaf; i++)
-			buf[i] = p2m_mid_lin(p, mid)[m] + i;
+			buf[i] = v0 + i;
 		return 0;
 	}
-	if (p2m_mid_is_shared(mid) || p2m_leaf_is_shared(leaf))
+	if (p2m_leaf_is_shared(leaf))
 		return -ENOENT;
 	memcpy(buf, leaf->e, (size_t)p->per_leaf * sizeof(*buf));
 	return 0;
@@ -298,11 +365,27 @@ static int read_leaf_frame(const struct p2m *p, uint64_t idx, uint64_t *buf)
 int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)
 {
 	const struct p2m_frame_slot *slot = p2m_frames_find(p, mfn);
+	struct p2m_frame_slot computed;
 	unsigned int n;
 
 	if (!slot && p->leaf_frames_positional && mfn >= p->leaf_frame_base &&
 	    mfn - p->leaf_frame_base < (p->v.nr_top << p->g->mid_shift))
 		return read_leaf_frame(p, mfn - p->leaf_frame_base, buf);
+	if (!slot && p->leaf_frames_positional && mfn < p->leaf_frame_base &&
+	    mfn >= p2m_mid_pos_mfn(p, 0)) {
+		/* a private mid (not readable) or its mid_mfn page */
+		uint64_t t = (mfn - p2m_mid_pos_mfn(p, 0)) / 2;
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+		if (p2m_mid_is_shared(mid) || !p2m_mid_has_mirror(mid) || mid->mirror_mfn != mfn)
+			return -ENOENT;
+		if (mid->mirror) {
+			memcpy(buf, mid->mirror, (size_t)p->per_mid * sizeof(*buf));
+			return 0;
+		}
+		computed = (struct p2m_frame_slot){ mfn, P2M_FRAME_SEG_MID_MFN, mid };
+		slot = &computed;
+	}
 	if (!slot)
 		return -ENOENT;
 	switch (slot->kind) {
@@ -310,6 +393,15 @@ int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)
 		memcpy(buf, ((const struct p2m_leaf *)slot->page)->e,
 		       (size_t)p->per_leaf * sizeof(*buf));
 		return 0;
+	case P2M_FRAME_SEG_MID_MFN: {
+		const struct p2m_mid *mid = slot->page;
+
+		for (unsigned int i = 0; i < mid->nr_segs; i++)
+			for (unsigned int m = mid->segs[i].start; m < p2m_seg_end(p, mid, i); m++)
+				buf[m] = p2m_seg_mirror_value(p, &mid->segs[i], mid->base +
+							      ((uint64_t)m << p->g->leaf_shift));
+		return 0;
+	}
 	case P2M_FRAME_MID_MFN:
 	case P2M_FRAME_MID_MISSING_MFN:
 		n = p->per_mid;

@@ -62,11 +62,40 @@ struct p2m_arena {
  * p2m_mid_lsrc()): where slot m points at the linear marker, lin[m] is the
  * value of the leaf's first pfn and lsrc[m] the source it was charged to.
  */
+/*
+ * A private mid whose every slot is an implicit leaf or a shared leaf can
+ * be kept as a few segments of slots instead of a page of pointers: slots
+ * [start, next segment's start) are all of one kind.  A linear segment's
+ * leaves continue each other (leaf k of it starts at v0 + k * 512), all
+ * charged to @src.  @mirror_missing says the mirror shows mfn(p2m_missing)
+ * for the slots (always for missing ones; for identity ones until the
+ * mirror is rebuilt, doc/design-p2m.md#mirror).
+ */
+#define P2M_MAX_SEGS 4
+
+enum p2m_seg_kind {
+	P2M_SEG_LINEAR,
+	P2M_SEG_MISSING,
+	P2M_SEG_IDENTITY,
+};
+
+struct p2m_seg {
+	uint64_t v0;			/* linear: the value of its first pfn */
+	uint16_t start;			/* first slot */
+	uint8_t kind;			/* enum p2m_seg_kind */
+	uint8_t src;			/* linear: the leaves' source */
+	uint8_t mirror_missing;
+};
+
 struct p2m_mid {
 	uint32_t magic;
 	uint8_t shared;
 	uint8_t src;
 	uint8_t mirror_src;
+	uint8_t nr_segs;		/* > 0: kept as segs[], no slots[] */
+	uint8_t seg_mirror;		/* segments: a mid_mfn page stands behind
+					 * mirror_mfn (its values are computed) */
+	struct p2m_seg segs[P2M_MAX_SEGS];
 	uint32_t nr_missing;
 	uint32_t nr_identity;
 	uint64_t base;
@@ -80,6 +109,8 @@ struct p2m_mid {
 enum p2m_frame_kind {
 	P2M_FRAME_LEAF,			/* leaf page (private or shared) */
 	P2M_FRAME_MID_MFN,		/* a private mid's mid_mfn page */
+	P2M_FRAME_SEG_MID_MFN,		/* the mid_mfn page of a mid kept as
+					 * segments: page is the mid */
 	P2M_FRAME_TOP_MFN,		/* p2m_top_mfn */
 	P2M_FRAME_MID_MISSING_MFN,	/* p2m_mid_missing_mfn */
 	P2M_FRAME_OTHER,		/* mids, top pages, top_mfn_p: not readable */
@@ -196,9 +227,42 @@ static inline struct p2m_mid *p2m_mid_of(uint64_t *const *slots)
 	return p2m_container_of(slots, struct p2m_mid, slots);
 }
 
+/* A top slot holds a mid's slots[], or, for a mid kept as segments, the
+ * mid itself with the lowest bit set (the lookup's cue to ask p2m_get). */
 static inline struct p2m_mid *p2m_top_mid(const struct p2m *p, uint64_t topidx)
 {
+	uintptr_t at = (uintptr_t)p->v.top[topidx];
+
+	if (at & 1)
+		return (struct p2m_mid *)(at - 1);
 	return p2m_mid_of(p->v.top[topidx]);
+}
+
+static inline bool p2m_mid_is_seg(const struct p2m_mid *mid)
+{
+	return mid->nr_segs != 0;
+}
+
+/* The segment holding slot @m. */
+static inline unsigned int p2m_seg_of(const struct p2m_mid *mid, unsigned int m)
+{
+	unsigned int i = 0;
+
+	while (i + 1 < mid->nr_segs && mid->segs[i + 1].start <= m)
+		i++;
+	return i;
+}
+
+/* The slot after segment @i. */
+static inline unsigned int p2m_seg_end(const struct p2m *p, const struct p2m_mid *mid,
+				       unsigned int i)
+{
+	return i + 1 < mid->nr_segs ? mid->segs[i + 1].start : 1u << p->g->mid_shift;
+}
+
+static inline bool p2m_mid_has_mirror(const struct p2m_mid *mid)
+{
+	return mid->mirror || mid->seg_mirror;
 }
 
 static inline struct p2m_leaf *p2m_slot_leaf(const struct p2m_mid *mid, unsigned int mididx)
@@ -235,7 +299,29 @@ static inline uint8_t *p2m_mid_lsrc(const struct p2m *p, const struct p2m_mid *m
 static inline bool p2m_slot_is_linear(const struct p2m *p, const struct p2m_mid *mid,
 				      unsigned int m)
 {
+	if (p2m_mid_is_seg(mid))
+		return mid->segs[p2m_seg_of(mid, m)].kind == P2M_SEG_LINEAR;
 	return mid->slots[m] == p->linear->e;
+}
+
+/* What slot @m points at, for mids of either form: a private leaf, a
+ * shared one or the implicit-leaf marker (then its first value in *@v0). */
+static inline const struct p2m_leaf *p2m_mid_slot(const struct p2m *p, const struct p2m_mid *mid,
+						  unsigned int m, uint64_t *v0)
+{
+	if (p2m_mid_is_seg(mid)) {
+		const struct p2m_seg *sg = &mid->segs[p2m_seg_of(mid, m)];
+
+		if (sg->kind == P2M_SEG_MISSING)
+			return p->missing;
+		if (sg->kind == P2M_SEG_IDENTITY)
+			return p->identity;
+		*v0 = sg->v0 + ((uint64_t)(m - sg->start) << p->g->leaf_shift);
+		return p->linear;
+	}
+	if (mid->slots[m] == p->linear->e)
+		*v0 = p2m_mid_lin(p, mid)[m];
+	return p2m_slot_leaf(mid, m);
 }
 
 /* Can a leaf whose first value is @v0 be kept implicit?  Its values
@@ -256,6 +342,19 @@ static inline uint64_t p2m_leaf_pos_mfn(const struct p2m *p, uint64_t leaf_base)
 	return p->leaf_frame_base + (leaf_base >> p->v.leaf_shift);
 }
 
+/* Where leaf frames are positional, so are the frames of private mid
+ * pages and of their mid_mfn pages: two per top slot, just below the
+ * leaves' (neither needs the frame map). */
+static inline uint64_t p2m_mid_pos_mfn(const struct p2m *p, uint64_t topidx)
+{
+	return p->leaf_frame_base - 2 * p->v.nr_top + 2 * topidx;
+}
+
+static inline uint64_t p2m_mid_mirror_pos_mfn(const struct p2m *p, uint64_t topidx)
+{
+	return p2m_mid_pos_mfn(p, topidx) + 1;
+}
+
 /* The machine frame of the page behind mid slot @m (shared pages too). */
 static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *mid,
 				    unsigned int m)
@@ -263,6 +362,16 @@ static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *m
 	if (p2m_slot_is_linear(p, mid, m))
 		return p2m_leaf_pos_mfn(p, mid->base + ((uint64_t)m << p->v.leaf_shift));
 	return p2m_slot_leaf(mid, m)->mfn;
+}
+
+/* What the mid_mfn page of a mid kept as segments holds for the leaf of
+ * segment @sg at pfn @leaf_base. */
+static inline uint64_t p2m_seg_mirror_value(const struct p2m *p, const struct p2m_seg *sg,
+					    uint64_t leaf_base)
+{
+	if (sg->kind == P2M_SEG_LINEAR)
+		return p2m_leaf_pos_mfn(p, leaf_base);
+	return sg->mirror_missing ? p->missing->mfn : p->identity->mfn;
 }
 
 /* --- page life cycle (p2m.c) --------------------------------------------- */
@@ -287,6 +396,11 @@ void p2m_mirror_set_top(struct p2m *p, uint64_t topidx);
 int p2m_frames_add(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const void *page);
 void p2m_frames_del(struct p2m *p, uint64_t mfn);
 const struct p2m_frame_slot *p2m_frames_find(const struct p2m *p, uint64_t mfn);
+/* The page a frame already in the map now lives at (never allocates). */
+void p2m_frames_repoint(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const void *page);
+
+/* --- mids kept as segments (p2m.c) --------------------------------------- */
+void p2m_mid_segs_merge(const struct p2m *p, struct p2m_mid *mid);
 
 /* --- uniformity, shared by compaction, stats and checks ------------------ */
 /* A private page leaf that could be kept implicit: its first value, or

@@ -329,17 +329,26 @@ static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
 	p2m_arena_put(p, leaf);
 }
 
-static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_err *err)
+/* A mid with its page of slots: slots[], then lin[] and lsrc[] for
+ * implicit leaves. */
+static size_t mid_bytes(const struct p2m *p)
+{
+	return sizeof(struct p2m_mid) + 2 * (size_t)p->per_mid * sizeof(uint64_t *) + p->per_mid;
+}
+
+/* A mid page for top slot @t (~0: a shared one); @segs: one kept as
+ * segments, without slots. */
+static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uint64_t t,
+				 struct p2msim_err *err)
 {
 	struct p2m_mid *mid;
 	uint64_t mfn;
 
 	if (p2m_charge(p, src, err) < 0)
 		return NULL;
-	/* slots[], then lin[] and lsrc[] for implicit leaves; every caller
-	 * fills the slots, and lin[m] and lsrc[m] are read only once slot m
-	 * is implicit, so only the header is cleared */
-	mid = malloc(sizeof(*mid) + 2 * (size_t)p->per_mid * sizeof(mid->slots[0]) + p->per_mid);
+	/* every caller fills the slots, and lin[m] and lsrc[m] are read only
+	 * once slot m is implicit, so only the header is cleared */
+	mid = malloc(segs ? sizeof(*mid) : mid_bytes(p));
 	if (mid)
 		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
@@ -349,13 +358,17 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, struct p2msim_
 			       (unsigned long long)(p2m_mid_span(p) >> 18));
 		goto undo;
 	}
-	if (p2m_page_frame(p, &mfn, err) < 0)
-		goto undo_free;
-	if (p2m_frames_add(p, mfn, P2M_FRAME_OTHER, mid) < 0) {
-		p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mid page");
-		if (p->cfg.frames)
-			p->cfg.frames->free(p->cfg.frames_ctx, mfn);
-		goto undo_free;
+	if (t != ~0ULL && p->leaf_frames_positional) {
+		mfn = p2m_mid_pos_mfn(p, t);
+	} else {
+		if (p2m_page_frame(p, &mfn, err) < 0)
+			goto undo_free;
+		if (p2m_frames_add(p, mfn, P2M_FRAME_OTHER, mid) < 0) {
+			p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mid page");
+			if (p->cfg.frames)
+				p->cfg.frames->free(p->cfg.frames_ctx, mfn);
+			goto undo_free;
+		}
 	}
 	mid->magic = P2M_MAGIC_MID;
 	mid->src = src;
@@ -375,7 +388,8 @@ undo:
 static void mid_release(struct p2m *p, struct p2m_mid *mid)
 {
 	p2m_mirror_detach(p, mid);
-	p2m_frames_del(p, mid->mfn);
+	if (!p->leaf_frames_positional)
+		p2m_frames_del(p, mid->mfn);
 	p->nr_mid[mid->src]--;
 	p2m_uncharge(p, mid->src, mid->mfn);
 	mid->magic = P2M_MAGIC_DEAD;
@@ -395,6 +409,20 @@ static void linear_release(struct p2m *p, struct p2m_mid *mid, unsigned int m)
 /* Free a private mid and every private leaf under it. */
 static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 {
+	for (unsigned int i = 0; i < mid->nr_segs; i++) {
+		const struct p2m_seg *sg = &mid->segs[i];
+		uint64_t n = p2m_seg_end(p, mid, i) - sg->start;
+
+		if (sg->kind != P2M_SEG_LINEAR)
+			continue;
+		p->nr_leaf[sg->src] -= n;
+		p->nr_implicit -= n;
+		p->frees += n;		/* no frame ops: positional frames */
+	}
+	if (p2m_mid_is_seg(mid)) {
+		mid_release(p, mid);
+		return;
+	}
 	for (unsigned int i = 0; i < p->per_mid; i++)
 		if (p2m_slot_is_linear(p, mid, i))
 			linear_release(p, mid, i);
@@ -450,7 +478,7 @@ static struct p2m_leaf *linear_marker_new(struct p2m *p, struct p2msim_err *err)
 static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill,
 				      struct p2msim_err *err)
 {
-	struct p2m_mid *mid = mid_alloc(p, p->cur_src, err);
+	struct p2m_mid *mid = mid_alloc(p, p->cur_src, false, ~0ULL, err);
 
 	if (!mid)
 		return NULL;
@@ -670,6 +698,16 @@ uint64_t p2m_get(const struct p2m *p, uint64_t pfn)
 
 	if (t >= p->v.nr_top)
 		return p->cfg.beyond_is_identity ? p2m_identity_frame(p->g, pfn) : p->g->invalid;
+	if ((uintptr_t)p->v.top[t] & 1) {
+		const struct p2m_mid *mid = p2m_top_mid(p, t);
+		const struct p2m_seg *sg = &mid->segs[p2m_seg_of(mid, p2m_mid_index(p, pfn))];
+
+		if (sg->kind == P2M_SEG_LINEAR)
+			return sg->v0 + (pfn - mid->base - ((uint64_t)sg->start << p->v.leaf_shift));
+		if (sg->kind == P2M_SEG_IDENTITY)
+			return p2m_identity_frame(p->g, pfn);
+		return p->g->invalid;
+	}
 	leaf = p->v.top[t][p2m_mid_index(p, pfn)];
 	/* The identity page holds INVALID: its address is the information. */
 	if (leaf == p->v.identity)
@@ -724,6 +762,23 @@ static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
 	leaf_count(p, leaf, pfn, v, +1);
 }
 
+/* The counters of @leaf from its values. */
+static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
+{
+	uint32_t missing = 0, identity = 0, breaks = 0;
+
+	for (unsigned int i = 0; i < p->per_leaf; i++) {
+		uint64_t v = leaf->e[i];
+
+		missing += v == p->g->invalid;
+		identity += p2m_is_identity_value(p, leaf->base + i, v);
+		breaks += i && v != leaf->e[i - 1] + 1;
+	}
+	leaf->nr_missing = missing;
+	leaf->nr_identity = identity;
+	leaf->nr_breaks = breaks;
+}
+
 /* Point mid slot @m at @leaf, keeping the counters and the mirror. */
 static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 			 struct p2m_leaf *leaf, bool update_mirror)
@@ -745,19 +800,219 @@ static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 
 static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
 {
-	p->v.top[t] = mid->slots;
+	p->v.top[t] = p2m_mid_is_seg(mid) ? (uint64_t **)(void *)((uintptr_t)mid | 1) : mid->slots;
 	if (t < p->mirror_entries)
 		p2m_mirror_set_top(p, t);
 }
 
-/* The top slot @t as a private mid, copying a shared mid if needed. */
+/* --- mids kept as segments ------------------------------------------------------ */
+
+/* Merge neighbouring segments that say the same thing. */
+void p2m_mid_segs_merge(const struct p2m *p, struct p2m_mid *mid)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < mid->nr_segs; i++) {
+		struct p2m_seg *last = n ? &mid->segs[n - 1] : NULL, *sg = &mid->segs[i];
+
+		if (last && last->kind == sg->kind && last->mirror_missing == sg->mirror_missing &&
+		    (sg->kind != P2M_SEG_LINEAR ||
+		     (last->src == sg->src &&
+		      last->v0 + ((uint64_t)(sg->start - last->start) << p->g->leaf_shift) == sg->v0)))
+			continue;
+		mid->segs[n++] = *sg;
+	}
+	mid->nr_segs = (uint8_t)n;
+}
+
+/* The mid of top slot @t, kept as segments, as a page of slots: the same
+ * kernel page and mid_mfn page stored another way, nothing charged. */
+static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *err)
+{
+	struct p2m_mid *seg = p2m_top_mid(p, t), *mid = malloc(mid_bytes(p));
+	uint64_t *mirror = seg->seg_mirror ? malloc((size_t)p->per_mid * sizeof(*mirror)) : NULL;
+
+	if (!mid || (seg->seg_mirror && !mirror)) {
+		free(mid);
+		free(mirror);
+		p2msim_err_set(err, -ENOMEM, "out of memory giving the P2M mid of pfn %#llx its "
+			       "page of slots (%zu KiB of this machine's memory)",
+			       (unsigned long long)seg->base, mid_bytes(p) >> 10);
+		return NULL;
+	}
+	*mid = *seg;
+	mid->nr_segs = 0;
+	mid->seg_mirror = 0;
+	for (unsigned int i = 0; i < seg->nr_segs; i++) {
+		const struct p2m_seg *sg = &seg->segs[i];
+
+		for (unsigned int m = sg->start; m < p2m_seg_end(p, seg, i); m++) {
+			uint64_t lbase = seg->base + ((uint64_t)m << p->g->leaf_shift);
+
+			if (sg->kind == P2M_SEG_LINEAR) {
+				mid->slots[m] = p->linear->e;
+				p2m_mid_lin(p, mid)[m] = sg->v0 + ((uint64_t)(m - sg->start) <<
+								   p->g->leaf_shift);
+				p2m_mid_lsrc(p, mid)[m] = sg->src;
+			} else {
+				mid->slots[m] = sg->kind == P2M_SEG_MISSING ? p->missing->e :
+						p->identity->e;
+			}
+			if (mirror)
+				mirror[m] = p2m_seg_mirror_value(p, sg, lbase);
+		}
+	}
+	mid->mirror = mirror;
+	if (mirror && !p->leaf_frames_positional)
+		p2m_frames_repoint(p, mid->mirror_mfn, P2M_FRAME_MID_MFN, mirror);
+	if (!p->leaf_frames_positional)
+		p2m_frames_repoint(p, mid->mfn, P2M_FRAME_OTHER, mid);
+	top_set(p, t, mid);
+	seg->magic = P2M_MAGIC_DEAD;
+	free(seg);
+	return mid;
+}
+
+/*
+ * Fill [s, e) of top slot @t, whole leaves, keeping the mid as segments (a
+ * shared mid becomes a private one kept so): the pages charged and freed
+ * are those range_leaf() would charge and free, but nothing is stored per
+ * leaf.  1 when done; 0 when the mid needs its page of slots for this (the
+ * caller goes that way, where a charge that cannot be made fails at the
+ * page it would); < 0 on error.
+ */
+static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
+			  enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
+			  struct p2msim_err *err)
+{
+	struct p2m_mid *mid = p2m_top_mid(p, t);
+	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
+	uint64_t base = p2m_mid_base(p, t), charge = 0, freed[P2M_NR_SRCS] = { 0 };
+	unsigned int ls = p->g->leaf_shift, nc, no = 0, ms, me;
+	enum p2m_src src = p->cur_src;
+	bool fresh = p2m_mid_is_shared(mid);
+	uint32_t missing = 0, identity = 0;
+
+	if (!p->implicit || ((s | e) & p->v.leaf_mask) || (fill != P2M_FILL_MFN && !share))
+		return 0;
+	if (!fresh && !p2m_mid_is_seg(mid))
+		return 0;
+	if (fill == P2M_FILL_MFN) {
+		uint64_t v = mfn + (s - rs), w = mfn + (e - p->per_leaf - rs);
+		uint64_t flags = p->g->foreign_bit | p->g->identity_bit;
+
+		if (!p2m_linear_base_ok(p, v) || !p2m_linear_base_ok(p, w) || ((v ^ w) & flags))
+			return 0;
+	}
+	ms = (unsigned int)((s - base) >> ls);
+	me = (unsigned int)((e - base) >> ls);
+	if (fresh) {
+		nc = 1;
+		cur[0] = (struct p2m_seg){ .start = 0, .mirror_missing = 1,
+			.kind = mid->nr_identity == p->per_mid ? P2M_SEG_IDENTITY : P2M_SEG_MISSING };
+	} else {
+		nc = mid->nr_segs;
+		memcpy(cur, mid->segs, nc * sizeof(cur[0]));
+	}
+	for (unsigned int i = 0; i < nc; i++) {
+		unsigned int a = cur[i].start, b = i + 1 < nc ? cur[i + 1].start : p->per_mid;
+		unsigned int cut[4] = { a, a > ms ? a : ms, b < me ? b : me, b };
+
+		if (cut[1] > b)
+			cut[1] = b;
+		if (cut[2] < cut[1])
+			cut[2] = cut[1];
+		for (unsigned int k = 0; k < 3; k++) {
+			struct p2m_seg sg = cur[i];
+			unsigned int n = cut[k + 1] - cut[k];
+
+			if (!n)
+				continue;
+			sg.start = (uint16_t)cut[k];
+			if (sg.kind == P2M_SEG_LINEAR)
+				sg.v0 += (uint64_t)(cut[k] - a) << ls;
+			if (k == 1 && fill == P2M_FILL_MFN) {
+				if (sg.kind != P2M_SEG_LINEAR) {
+					charge += n;
+					sg.src = (uint8_t)src;
+				}
+				sg.kind = P2M_SEG_LINEAR;
+				sg.v0 = mfn + (base + ((uint64_t)cut[k] << ls) - rs);
+				sg.mirror_missing = 0;
+			} else if (k == 1 && sg.kind != (fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
+							 P2M_SEG_IDENTITY)) {
+				if (sg.kind == P2M_SEG_LINEAR)
+					freed[sg.src] += n;
+				sg.kind = fill == P2M_FILL_MISSING ? P2M_SEG_MISSING : P2M_SEG_IDENTITY;
+				sg.mirror_missing = fill == P2M_FILL_MISSING;
+				sg.v0 = 0;
+				sg.src = 0;
+			}
+			if (no && out[no - 1].kind == sg.kind &&
+			    out[no - 1].mirror_missing == sg.mirror_missing &&
+			    (sg.kind != P2M_SEG_LINEAR ||
+			     (out[no - 1].src == sg.src &&
+			      out[no - 1].v0 + ((uint64_t)(sg.start - out[no - 1].start) << ls) == sg.v0)))
+				continue;
+			if (no == P2M_MAX_SEGS)
+				return 0;
+			out[no++] = sg;
+		}
+	}
+	/* The brk pool is bounded: let the page-by-page way fail where it would. */
+	if (src == P2M_SRC_BRK && p->cfg.brk_pages &&
+	    p->brk_used + charge + (fresh ? 2 : 0) > p->cfg.brk_pages)
+		return 0;
+	if (fresh) {
+		mid = mid_alloc(p, src, true, t, err);
+		if (!mid)
+			return err ? err->code : -ENOMEM;
+		mid->base = base;
+		mid->nr_segs = 1;
+		mid->segs[0] = cur[0];
+		if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
+			mid_release(p, mid);
+			return err ? err->code : -ENOMEM;
+		}
+	}
+	p->allocs += charge;
+	if (src == P2M_SRC_BRK)
+		p->brk_used += charge;
+	p->nr_leaf[src] += charge;
+	p->nr_implicit += charge;
+	for (int k = 0; k < P2M_NR_SRCS; k++) {
+		p->nr_leaf[k] -= freed[k];
+		p->nr_implicit -= freed[k];
+		p->frees += freed[k];
+	}
+	memcpy(mid->segs, out, no * sizeof(out[0]));
+	mid->nr_segs = (uint8_t)no;
+	for (unsigned int i = 0; i < no; i++) {
+		uint32_t n = p2m_seg_end(p, mid, i) - out[i].start;
+
+		if (out[i].kind == P2M_SEG_MISSING)
+			missing += n;
+		else if (out[i].kind == P2M_SEG_IDENTITY)
+			identity += n;
+	}
+	mid->nr_missing = missing;
+	mid->nr_identity = identity;
+	if (fresh)
+		top_set(p, t, mid);
+	return 1;
+}
+
+/* The top slot @t as a private mid with its page of slots, copying a
+ * shared mid if needed. */
 static struct p2m_mid *mid_private(struct p2m *p, uint64_t t, struct p2msim_err *err)
 {
 	struct p2m_mid *shared = p2m_top_mid(p, t), *mid;
 
+	if (p2m_mid_is_seg(shared))
+		return mid_unseg(p, t, err);
 	if (!p2m_mid_is_shared(shared))
 		return shared;
-	mid = mid_alloc(p, p->cur_src, err);
+	mid = mid_alloc(p, p->cur_src, false, t, err);
 	if (!mid)
 		return NULL;
 	mid->base = p2m_mid_base(p, t);
@@ -953,8 +1208,9 @@ uint64_t p2m_compact(struct p2m *p)
 
 		if (p2m_mid_is_shared(mid))
 			continue;
-		for (unsigned int m = 0; m < p->per_mid; m++)
-			fold_leaf(p, mid, m);
+		if (!p2m_mid_is_seg(mid))
+			for (unsigned int m = 0; m < p->per_mid; m++)
+				fold_leaf(p, mid, m);
 		fold_mid(p, t);
 	}
 	return p->frees - before;
@@ -972,6 +1228,20 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 		return v == p->g->invalid;
 	mid = p2m_top_mid(p, p2m_top_index(p, pfn));
 	m = p2m_mid_index(p, pfn);
+	if (p2m_mid_is_seg(mid)) {
+		enum p2m_seg_kind kind = mid->segs[p2m_seg_of(mid, m)].kind;
+
+		/* What keeps the value costs nothing; anything else needs the
+		 * mid's page of slots. */
+		if (kind == P2M_SEG_LINEAR ? v == p2m_get(p, pfn) :
+		    kind == P2M_SEG_MISSING ? v == p->g->invalid :
+		    p2m_is_identity_value(p, pfn, v) ||
+		    (p->cfg.invalid_into_identity && v == p->g->invalid))
+			return true;
+		mid = mid_unseg(p, p2m_top_index(p, pfn), NULL);
+		if (!mid)
+			return false;	/* p2m_set() says why */
+	}
 	leaf = p2m_slot_leaf(mid, m);
 
 	if (leaf == p->identity) {
@@ -1102,8 +1372,16 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 	leaf = leaf_private(p, mid, m, err);
 	if (!leaf)
 		return err ? err->code : -ENOMEM;
-	for (uint64_t pfn = s; pfn < e; pfn++)
-		leaf_write(p, leaf, (unsigned int)(pfn - base), fill_value(p, fill, pfn, rs, mfn));
+	if (e - s < p->per_leaf / 8) {
+		for (uint64_t pfn = s; pfn < e; pfn++)
+			leaf_write(p, leaf, (unsigned int)(pfn - base),
+				   fill_value(p, fill, pfn, rs, mfn));
+	} else {
+		/* many values: write them, then count the leaf once */
+		for (uint64_t pfn = s; pfn < e; pfn++)
+			leaf->e[pfn - base] = fill_value(p, fill, pfn, rs, mfn);
+		leaf_recount(p, leaf);
+	}
 	if (p->cfg.compact)
 		fold_leaf(p, mid, m);
 	return 0;
@@ -1129,6 +1407,12 @@ static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 	if (fill == P2M_FILL_IDENTITY && p2m_mid_is_shared(p2m_top_mid(p, t)) &&
 	    p2m_top_mid(p, t)->nr_identity == p->per_mid)
 		return 0;
+	rc = range_mid_segs(p, t, s, e, fill, rs, mfn, share, err);
+	if (rc != 0) {
+		if (rc > 0 && p->cfg.compact)
+			fold_mid(p, t);
+		return rc < 0 ? rc : 0;
+	}
 	mid = mid_private(p, t, err);
 	if (!mid)
 		return err ? err->code : -ENOMEM;
@@ -1187,7 +1471,9 @@ static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
 	/* 1 GiB pass: a mid (and its mid_mfn) for every slot touched, from
 	 * s rounded down to e rounded up. */
 	for (uint64_t pfn = s & ~(span - 1); pfn < ((e + span - 1) & ~(span - 1)); pfn += span) {
-		if (p2m_top_mid(p, p2m_top_index(p, pfn)) == p->mid_missing &&
+		struct p2m_mid *mid = p2m_top_mid(p, p2m_top_index(p, pfn));
+
+		if ((mid == p->mid_missing || p2m_mid_is_seg(mid)) &&
 		    !mid_private(p, p2m_top_index(p, pfn), err)) {
 			rc = err ? err->code : -ENOMEM;
 			goto out;
@@ -1242,7 +1528,8 @@ out:
 
 			if (p2m_mid_is_shared(mid))
 				continue;
-			for (unsigned int m = 0; m < p->per_mid; m++)
+			/* (a failed 1 GiB pass may leave mids kept as segments) */
+			for (unsigned int m = 0; m < p->per_mid && !p2m_mid_is_seg(mid); m++)
 				fold_leaf(p, mid, m);
 			fold_mid(p, t);
 		}
@@ -1434,6 +1721,11 @@ static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid,
 {
 	unsigned int missing = 0, identity = 0;
 
+	if (p2m_mid_is_seg(mid)) {
+		*leaves += p->per_mid - mid->nr_missing - mid->nr_identity;
+		return !(mid->nr_missing == p->per_mid ||
+			 (mid->nr_identity == p->per_mid && p->mid_identity));
+	}
 	for (unsigned int m = 0; m < p->per_mid; m++) {
 		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 		const struct p2m_leaf *u = p2m_leaf_is_shared(leaf) ? leaf :

@@ -164,8 +164,10 @@ enum p2m_type p2m_value_type(const struct p2m_geometry *g, uint64_t pfn, uint64_
 
 /* --- lookups ------------------------------------------------------------ */
 /* get_phys_to_machine: the raw value, flags included.  Never dereferences
- * the shared identity leaf: a pfn under it reads IDENTITY_FRAME(pfn). */
-uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn);
+ * the shared identity leaf: a pfn under it reads IDENTITY_FRAME(pfn).
+ * It only reads the tree (pure), so a loop of p2m_lookup() keeps the
+ * view's fields in registers across its out-of-line calls. */
+uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
 
 /*
  * Lookups sit in every hot loop, so, as the kernel inlines __pfn_to_mfn(),
@@ -175,7 +177,9 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn);
  * p2m_lookup() should read it.
  */
 struct p2m_view {
-	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries */
+	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries;
+					 * a mid kept as segments has no slots
+					 * and sets the lowest bit of top[t] */
 	const uint64_t *identity;	/* entries of the shared identity leaf */
 	const uint64_t *linear;		/* stands for an implicit linear leaf,
 					 * whose first value is slot [m] of the
@@ -186,25 +190,34 @@ struct p2m_view {
 	uint64_t identity_bit;
 };
 
+/*
+ * The inline part is the kernel's walk and nothing else: a pfn inside the
+ * tree, a mid with slots, a leaf that is a page of values (private, or the
+ * shared missing leaf, which holds INVALID).  Three loads, one of them the
+ * value.  Everything else - past the end, a mid kept as segments, the
+ * identity leaf (its address is the information), an implicit leaf - is
+ * p2m_get()'s.  The view's fields are read before any branch so that a
+ * loop can keep them in registers.
+ */
 static inline uint64_t p2m_lookup_geometry(const struct p2m_view *v, const struct p2m *p2m,
 					   uint64_t pfn, unsigned int leaf_shift,
 					   unsigned int mid_shift)
 {
+	uint64_t ***top = v->top, nr_top = v->nr_top;
+	const uint64_t *identity = v->identity, *linear = v->linear;
 	uint64_t t = pfn >> (leaf_shift + mid_shift);
-	unsigned int m = (pfn >> leaf_shift) & ((1u << mid_shift) - 1);
 	uint64_t *const *slots;
 	const uint64_t *leaf;
 
-	if (t >= v->nr_top)
+	if (__builtin_expect(t >= nr_top, 0))
 		return p2m_get(p2m, pfn);
-	slots = v->top[t];
-	leaf = slots[m];
-	if (leaf == v->identity)
-		return pfn | v->identity_bit;
-	/* An implicit leaf is arithmetic: its first value plus the index. */
-	if (leaf == v->linear)
-		return ((const uint64_t *)(const void *)(slots + (1u << mid_shift)))[m] +
-		       (pfn & ((1u << leaf_shift) - 1));
+	slots = top[t];
+	/* A mid kept as segments sets the top slot's low bit. */
+	if (__builtin_expect((uintptr_t)slots & 1, 0))
+		return p2m_get(p2m, pfn);
+	leaf = slots[(pfn >> leaf_shift) & ((1u << mid_shift) - 1)];
+	if (__builtin_expect(leaf == identity || leaf == linear, 0))
+		return p2m_get(p2m, pfn);
 	return leaf[pfn & ((1u << leaf_shift) - 1)];
 }
 

@@ -3,10 +3,13 @@
  * setup/kernlog.c - the dom0 half of a boot log; see setup/kernlog.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/text.h"
 #include "setup/kernlog.h"
 
 /* The beginnings of the lines a dom0 prints as its memory setup's result
@@ -36,10 +39,10 @@ static const char *const outcome_prefixes[] = {
 
 bool kernlog_is_outcome(const char *content)
 {
-	while (e820_is_space(*content))
+	while (text_is_space(*content))
 		content++;
 	for (size_t i = 0; i < sizeof(outcome_prefixes) / sizeof(outcome_prefixes[0]); i++)
-		if (!strncmp(content, outcome_prefixes[i], strlen(outcome_prefixes[i])))
+		if (starts_with(content, outcome_prefixes[i]))
 			return true;
 	return false;
 }
@@ -49,7 +52,7 @@ static int keep(char **dst, const char *s)
 	size_t n = strlen(s);
 	char *d;
 
-	while (n && e820_is_space(s[n - 1]))
+	while (n && text_is_space(s[n - 1]))
 		n--;
 	d = malloc(n + 1);
 	if (!d)
@@ -68,32 +71,26 @@ static const char *after(const char *c, const char *lit)
 	return strncmp(c, lit, n) ? NULL : c + n;
 }
 
-int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
-			 struct p2msim_err *err)
+static int parse(struct e820_text *t, struct kernlog *kl, struct p2msim_err *err)
 {
-	struct e820_text *t;
 	struct e820_text_line l;
 	bool kernel_cmdline = false;	/* the cmdline came from "Kernel command line:" */
 	int rc;
 
-	memset(kl, 0, sizeof(*kl));
-	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
-	if (rc)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		const char *c = l.content, *v;
 
 		rc = 0;
 		if (l.xen)
 			continue;
-		while (e820_is_space(*c))
+		while (text_is_space(*c))
 			c++;
 		if (!*c)
 			continue;
 		kl->nr_lines++;
 		if (kernlog_is_outcome(c)) {
 			kl->nr_outcome_lines++;
-		} else if (!strncmp(c, "Linux version ", 14) && c[14] >= '0' && c[14] <= '9') {
+		} else if (starts_with(c, "Linux version ") && c[14] >= '0' && c[14] <= '9') {
 			/* a new boot: its command line follows */
 			rc = keep(&kl->version_line, c);
 			kl->version_lineno = l.line;
@@ -102,7 +99,7 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 			kl->cmdline = NULL;
 			kl->cmdline_lineno = 0;
 		} else if ((v = after(c, "Command line:")) != NULL) {
-			while (e820_is_space(*v))
+			while (text_is_space(*v))
 				v++;
 			if (!kl->cmdline || kernel_cmdline) {
 				rc = keep(&kl->cmdline, v);
@@ -110,7 +107,7 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 				kernel_cmdline = false;
 			}
 		} else if ((v = after(c, "Kernel command line:")) != NULL && !kl->cmdline) {
-			while (e820_is_space(*v))
+			while (text_is_space(*v))
 				v++;
 			rc = keep(&kl->cmdline, v);
 			kl->cmdline_lineno = l.line;
@@ -119,7 +116,6 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		if (rc)
 			break;
 	}
-	e820_text_close(t);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			p2msim_err_set(err, rc, "out of memory");
@@ -127,6 +123,42 @@ int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct k
 		return rc;
 	}
 	return 0;
+}
+
+int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
+			 struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	memset(kl, 0, sizeof(*kl));
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
+	if (rc)
+		return rc;
+	rc = parse(t, kl, err);
+	e820_text_close(t);
+	return rc;
+}
+
+int kernlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			      struct kernlog *kl, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int fd, rc;
+
+	memset(kl, 0, sizeof(*kl));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = e820_text_open_fd(&t, path, fd, err);
+	if (!rc) {
+		e820_text_window(t, first_line, end_line);
+		rc = parse(t, kl, err);
+		e820_text_close(t);
+	}
+	close(fd);
+	return rc;
 }
 
 void kernlog_free(struct kernlog *kl)

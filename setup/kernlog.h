@@ -42,6 +42,10 @@ struct kernlog {
  */
 int kernlog_parse_buffer(const char *name, const char *buf, size_t len, struct kernlog *kl,
 			 struct p2msim_err *err);
+/* The same over physical lines [first_line, end_line) of a file (one boot
+ * of a serial capture; end_line 0: to the end), read as a stream. */
+int kernlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			      struct kernlog *kl, struct p2msim_err *err);
 void kernlog_free(struct kernlog *kl);
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup.h"
+#include "util/text.h"
 
 static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_IDENTITY_P2M, "identity-p2m", "2.6.39", NULL,
@@ -46,9 +47,17 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	{ KB_REMAP, "remap", "3.18", NULL,
 	  "4fbb67e3c87b 'xen/setup: Remap Xen Identity Mapped RAM'; dated from logs: the "
 	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back", NULL },
+	{ KB_REMAP_MAPS_ALL, "remap-maps-all", "5.16", NULL,
+	  "344485a21ddb 'xen/x86: there's no highmem anymore in PV mode' (Jan Beulich, "
+	  "merged for 5.16-rc1, a clean-up not sent to stable): xen_update_mem_tables() "
+	  "no longer skips the kernel mapping of pfns at or above max_pfn, so a remap "
+	  "target above a mem= limit BUGs; Debian's 5.10.223 boots the same shape "
+	  "(Xen 4.14 and 4.17 lab boots), 6.1.192 BUGs", NULL },
 	{ KB_DISCARD_EXTRA_RAM, "discard-extra-ram", "4.3", NULL,
-	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation'; "
-	  "no 4.x-6.x dom0 log in the corpus shows UNUSABLE, the 3.0 domU of corpus 048 does", NULL },
+	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation' "
+	  "(v3 30 July 2015, merged for 4.3; in the 4.18 and 5.10 sources); the 3.0 domU "
+	  "of corpus 048 shows UNUSABLE; a 4.19.5-linuxkit log does too, unlike the "
+	  "mainline sources around it (a non-mainline build: not re-dated)", NULL },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
 	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'", NULL },
 	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
@@ -64,14 +73,17 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "xen_find_free_area + 'initrd moved from ... to ...' (same series)", NULL },
 	{ KB_MAX_PFN_LAST, "max-pfn-last", "5.12", NULL,
 	  "98dd166ea3a3 'x86/xen/p2m: hint at the last populated P2M entry' (early 2021); "
-	  "a stable backport: 4b511d5bfa74, which fixes it, was queued for 4.4.y, 4.14.y, "
-	  "5.4.y, 5.10.y and 5.14.y in September 2021, so those series had it by then "
-	  "(earliest releases not found; 5.10.223 has it: Xen 4.14 lab boots)",
-	  "5.10.67 5.4.148 4.14.247 4.4.284" },
+	  "the stable series had it by the releases of its fix 4b511d5bfa74, whose diff "
+	  "context shows it in each tree (see max-pfn-aligned); the releases that first "
+	  "carried it are not found, so these are upper bounds (5.10.223 has it: Xen 4.14 "
+	  "lab boots)",
+	  "5.10.67 5.4.148 4.14.247 4.9.283 4.4.284" },
 	{ KB_MAX_PFN_ALIGNED, "max-pfn-aligned", "5.15", NULL,
 	  "4b511d5bfa74 'xen: fix setting of max_pfn in shared_info' (5.15 merge window): "
-	  "ALIGN(pfn + 1, P2M_PER_PAGE); stable review series of 16-20 September 2021",
-	  "5.14.6 5.10.67 5.4.148 4.14.247 4.4.284" },
+	  "ALIGN(pfn + 1, P2M_PER_PAGE); in the stable review series 5.14.6-rc1 and "
+	  "5.10.67-rc1 (16 September 2021, patches 021/432 and 013/306), 5.4.148-rc1, "
+	  "4.14.247-rc1, 4.9.283-rc1 and 4.4.284-rc1 (20 September 2021)",
+	  "5.14.6 5.10.67 5.4.148 4.14.247 4.9.283 4.4.284" },
 	{ KB_IBFT_RESERVE, "ibft-reserve", "6.5", NULL,
 	  "Ross Lagerwall, 'iscsi_ibft: Fix finding the iBFT under Xen Dom 0' (May 2023); "
 	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots", NULL },
@@ -235,9 +247,9 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
 		return 0;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (!strncmp(p, "Linux version ", 14))
+	if (starts_with(p, "Linux version "))
 		p += 14;
-	if (!strncmp(p, "linux-", 6))
+	if (starts_with(p, "linux-"))
 		p += 6;
 	rc = kver_scan(p, out, &end);
 	if (rc < 0)
@@ -354,7 +366,7 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 
 	if (!eq)
 		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': expected NAME=VALUE", assignment);
-	if (!strncmp(name, "CONFIG_", 7))
+	if (starts_with(name, "CONFIG_"))
 		name += 7;
 	len = (size_t)(eq - name);
 	if (len >= sizeof(key))
@@ -417,6 +429,7 @@ static const struct kernel_bug_line_row {
 } remap_bug_lines[] = {
 	{ "5.16", "5.17", 313, "a 5.16.1 dom0 booted with mem=2048M (public report)" },
 	{ "6.1", "6.2", 314, "Debian 6.1.192 (lab capture pc-2G-dom0-linux-mem384M)" },
+	{ "6.12", "6.13", 273, "Debian 6.12.117 under Xen 4.20 (check-xen crash-mem-384M)" },
 };
 
 /* The newest version any table names: a release beyond it is simulated
@@ -508,6 +521,17 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 	return 0;
 }
 
+void setup_layout_place_kernel(struct setup_layout *lay, const struct kernel_model *km,
+			       uint64_t start, uint64_t end)
+{
+	lay->kernel_start = start;
+	lay->kernel_end = end;
+	lay->start_info = end;
+	lay->start_info_end = end + 1;
+	lay->pt_start = end + 1;
+	lay->pt_end = end + 1 + km->pt_pages;
+}
+
 void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
 			  uint64_t nr_pages)
 {
@@ -517,12 +541,7 @@ void setup_layout_default(struct setup_layout *lay, const struct kernel_model *k
 	/* Xen 4.17 loading a Debian kernel: image from 16 MiB, start info
 	 * right after it, then the page tables and the boot stack; the
 	 * initrd where Xen 4.17 put the lab's (pfn 0x8000), assumed 32 MiB. */
-	lay->kernel_start = 0x1000;
-	lay->kernel_end = end;
-	lay->start_info = end;
-	lay->start_info_end = end + 1;
-	lay->pt_start = end + 1;
-	lay->pt_end = end + 1 + km->pt_pages;
+	setup_layout_place_kernel(lay, km, 0x1000, end);
 	lay->initrd_start = 0x8000;
 	lay->initrd_end = 0x8000 + 0x2000;
 	if (lay->initrd_end > nr_pages) {

@@ -5,11 +5,8 @@
 
 #include "e820/e820.h"
 #include "setup/setup.h"
+#include "util/page.h"
 
-#define PAGE_SHIFT_4K 12
-#define PFN_DOWN(x) ((x) >> PAGE_SHIFT_4K)
-#define PFN_UP(x) (((x) + 0xfffULL) >> PAGE_SHIFT_4K)
-#define PFN_PHYS(x) ((uint64_t)(x) << PAGE_SHIFT_4K)
 #define ISA_START_ADDRESS 0xa0000ULL
 #define ISA_END_ADDRESS 0x100000ULL
 #define EXTRA_MEM_RATIO 10
@@ -42,13 +39,25 @@ int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 
 /* A boot on the three-level tree (2.6.39 - 3.17): what the tree-era models
  * share (setup-tree.c, setup-release.c). */
-struct tree {
+/* What a kernel model's run works with: its input, the model, the P2M
+ * geometry, the hypervisor, and where the result and an error go.  The
+ * state of each family (struct tree, struct linear) begins with it. */
+struct setup_ctx {
 	const struct setup_input *in;
 	const struct kernel_model *km;
 	const struct p2m_geometry *g;
 	struct hv *hv;
 	struct setup_result *res;
 	struct p2msim_err *err;
+};
+
+void setup_ctx_init(struct setup_ctx *c, const struct setup_input *in, struct hv *hv,
+		    struct setup_result *res, struct p2msim_err *err);
+/* -ENOMEM, "out of memory in the kernel model". */
+int setup_oom(const struct setup_ctx *c);
+
+struct tree {
+	struct setup_ctx c;
 	struct p2m *p;
 	struct e820_table map;		/* the map Xen gave, trimmed in place */
 	struct e820_table raw;		/* map_raw: as Xen gave it */
@@ -58,7 +67,6 @@ struct tree {
 	uint64_t max_p2m_pfn;
 };
 
-int tree_oom(struct tree *t);
 int tree_brk_crash(struct tree *t, const struct p2msim_err *perr);
 int tree_new(struct tree *t);
 int tree_read_memory_map(struct tree *t);

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 #define IBFT_START 0x80000ULL
 #define IBFT_END 0x100000ULL
@@ -72,12 +73,7 @@ struct nonram_remap {
 };
 
 struct linear {
-	const struct setup_input *in;
-	const struct kernel_model *km;
-	const struct p2m_geometry *g;
-	struct hv *hv;
-	struct setup_result *res;
-	struct p2msim_err *err;
+	struct setup_ctx c;
 
 	struct e820_table map;		/* xen_e820_table */
 	struct early list;		/* the early P2M: xen_p2m_addr */
@@ -96,11 +92,6 @@ struct linear {
 	struct nonram_remap nonram[NR_NONRAM_REMAP];
 	unsigned int nr_nonram;
 };
-
-static int oom(struct linear *l)
-{
-	return p2msim_err_set(l->err, -ENOMEM, "out of memory in the kernel model");
-}
 
 /* --- the early list as runs ---------------------------------------------------- */
 
@@ -194,10 +185,10 @@ static uint64_t early_value(const struct linear *l, uint64_t pfn)
 	case EARLY_MFN:
 		return r->v0 + (pfn - r->start);
 	case EARLY_IDENTITY:
-		return p2m_identity_frame(l->g, pfn);
+		return p2m_identity_frame(l->c.g, pfn);
 	case EARLY_MISSING:
 	default:
-		return l->g->invalid;
+		return l->c.g->invalid;
 	}
 }
 
@@ -206,11 +197,11 @@ static uint64_t pfn_to_mfn_early(const struct linear *l, uint64_t pfn)
 	uint64_t v;
 
 	if (pfn >= l->early_size)
-		return p2m_identity_frame(l->g, pfn) & ~l->g->identity_bit;
+		return p2m_identity_frame(l->c.g, pfn) & ~l->c.g->identity_bit;
 	v = early_value(l, pfn);
-	if (v == l->g->invalid)
+	if (v == l->c.g->invalid)
 		return v;
-	return v & ~(l->g->identity_bit | l->g->foreign_bit);
+	return v & ~(l->c.g->identity_bit | l->c.g->foreign_bit);
 }
 
 /* set_phys_range_identity() on the early list: only [s, xen_p2m_size). */
@@ -221,8 +212,8 @@ static int early_identity(struct linear *l, uint64_t s, uint64_t e)
 	if (e > l->early_size)
 		e = l->early_size;
 	if (early_assign(&l->list, s, e, EARLY_IDENTITY) < 0)
-		return oom(l);
-	l->res->identity_set += e - s;
+		return setup_oom(&l->c);
+	l->c.res->identity_set += e - s;
 	return 0;
 }
 
@@ -264,11 +255,11 @@ static bool parse_512gb(const char *cmdline, bool dflt, bool tf)
 
 static uint64_t pages_limit(const struct linear *l)
 {
-	const struct kernel_model *km = l->km;
+	const struct kernel_model *km = l->c.km;
 
 	if (!kernel_has(km, KB_512GB_LIMIT))
 		return km->config.max_domain_gib << 18;	/* MAX_DOMAIN_PAGES */
-	if (!l->in->dom0 && parse_512gb(l->in->cmdline, km->config.xen_512gb,
+	if (!l->c.in->dom0 && parse_512gb(l->c.in->cmdline, km->config.xen_512gb,
 					 kernel_has(km, KB_KSTRTOBOOL_TF)))
 		return 512ULL << 18;
 	return l->maxmem_pages;
@@ -276,25 +267,25 @@ static uint64_t pages_limit(const struct linear *l)
 
 static int read_memory_map(struct linear *l)
 {
-	return setup_read_memory_map(l->res, l->in, l->hv, l->mem_end, &l->map, l->err);
+	return setup_read_memory_map(l->c.res, l->c.in, l->c.hv, l->mem_end, &l->map, l->c.err);
 }
 
 static int prepare_map(struct linear *l)
 {
-	if (l->in->dom0) {
+	if (l->c.in->dom0) {
 		/* 3.13+: Xen refuses 1-1 mappings of UNUSABLE, so dom0 treats
 		 * them as the RAM they are in its pseudo-physical map. */
-		if (kernel_has(l->km, KB_IGNORE_UNUSABLE))
+		if (kernel_has(l->c.km, KB_IGNORE_UNUSABLE))
 			for (size_t i = 0; i < l->map.nr; i++)
 				if (l->map.entries[i].type == E820_TYPE_UNUSABLE)
 					l->map.entries[i].type = E820_TYPE_RAM;
 		/* 6.5+: the iBFT scan area must be identity mapped. */
-		if (kernel_has(l->km, KB_IBFT_RESERVE) &&
+		if (kernel_has(l->c.km, KB_IBFT_RESERVE) &&
 		    e820_add(&l->map, IBFT_START, IBFT_END - IBFT_START, E820_TYPE_RESERVED) < 0)
-			return oom(l);
+			return setup_oom(&l->c);
 	}
 	if (setup_sanitize(&l->map) < 0)
-		return oom(l);
+		return setup_oom(&l->c);
 	return 0;
 }
 
@@ -303,8 +294,8 @@ static int prepare_map(struct linear *l)
 static int swap_with_ram(struct linear *l, size_t idx)
 {
 	struct e820_entry *swap = &l->map.entries[idx];
-	uint64_t swap_addr = swap->addr & ~0xfffULL;
-	uint64_t swap_size = (swap->addr - swap_addr + swap->size + 0xfff) & ~0xfffULL;
+	uint64_t swap_addr = PAGE_ALIGN_DOWN(swap->addr);
+	uint64_t swap_size = PAGE_ALIGN_UP(swap->addr - swap_addr + swap->size);
 
 	for (size_t i = 0; i < l->map.nr; i++) {
 		struct e820_entry *e = &l->map.entries[i];
@@ -316,16 +307,16 @@ static int swap_with_ram(struct linear *l, size_t idx)
 		if (e->type != E820_TYPE_RAM || e->size < swap_size || end - swap_size < l->mem_end)
 			continue;
 		if (l->nr_nonram == NR_NONRAM_REMAP) {
-			setup_stop_at(l->res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
+			setup_stop_at(l->c.res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
 				      PFN_UP(swap->addr + swap->size), NULL);
-			return setup_crash(l->res, l->err,
+			return setup_crash(l->c.res, l->c.err,
 					   "Number of required E820 entry remapping actions exceed "
 					   "maximum value");
 		}
 		e->size -= swap_size;
 		/* The new entry keeps the page offset; kernels before 28e03f78e69c
 		 * subtract it instead (doc/behaviours.md#nvs-swap-address). */
-		new_addr = kernel_has(l->km, KB_NVS_SWAP_ADDR_FIX) ?
+		new_addr = kernel_has(l->c.km, KB_NVS_SWAP_ADDR_FIX) ?
 			   end - swap_size + (swap->addr - swap_addr) :
 			   end - swap_size + swap_addr - swap->addr;
 		l->nonram[l->nr_nonram++] = (struct nonram_remap){ swap_addr, end - swap_size, swap_size };
@@ -333,14 +324,14 @@ static int swap_with_ram(struct linear *l, size_t idx)
 		swap->addr = swap_addr;
 		swap->size = swap_size;
 		if (e820_add(&l->map, new_addr, size, type) < 0)
-			return oom(l);
+			return setup_oom(&l->c);
 		if (setup_sanitize(&l->map) < 0)
-			return oom(l);
+			return setup_oom(&l->c);
 		return 0;
 	}
-	setup_stop_at(l->res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
+	setup_stop_at(l->c.res, KB_NVS_SWAP, "nvs-swap", PFN_DOWN(swap->addr),
 		      PFN_UP(swap->addr + swap->size), NULL);
-	return setup_crash(l->res, l->err,
+	return setup_crash(l->c.res, l->c.err,
 			   "No suitable area found for required E820 entry remapping action");
 }
 
@@ -354,7 +345,7 @@ static int check_usable(struct linear *l, uint64_t start_pfn, uint64_t end_pfn,
 
 	if (!size)
 		return 0;
-	if (kernel_has(l->km, KB_NVS_SWAP)) {
+	if (kernel_has(l->c.km, KB_NVS_SWAP)) {
 		for (size_t i = 0; i < l->map.nr; i++) {
 			const struct e820_entry *e = &l->map.entries[i];
 
@@ -370,17 +361,17 @@ static int check_usable(struct linear *l, uint64_t start_pfn, uint64_t end_pfn,
 	}
 	if (!setup_e820_reserved(&l->map, start, size))
 		return 0;
-	setup_stop_at(l->res, check, component, start_pfn, end_pfn, &l->map);
-	return setup_crash(l->res, l->err, "Xen hypervisor allocated %s memory conflicts with E820 map",
+	setup_stop_at(l->c.res, check, component, start_pfn, end_pfn, &l->map);
+	return setup_crash(l->c.res, l->c.err, "Xen hypervisor allocated %s memory conflicts with E820 map",
 			   component);
 }
 
 static int check_layout(struct linear *l)
 {
-	const struct setup_layout *lay = &l->in->layout;
+	const struct setup_layout *lay = &l->c.in->layout;
 	int rc;
 
-	if (kernel_has(l->km, KB_KERNEL_CONFLICT)) {
+	if (kernel_has(l->c.km, KB_KERNEL_CONFLICT)) {
 		/* The check covers _text.._end.  With CONFIG_AMD_MEM_ENCRYPT a
 		 * 4 MiB .init.scratch section, 2 MiB aligned, follows _end in
 		 * what Xen loads (Debian 6.1: _end 0x84430000, image end
@@ -388,19 +379,19 @@ static int check_layout(struct linear *l)
 		 * every-64M-20holes boots 6.12). */
 		uint64_t end = lay->kernel_end;
 
-		if (l->km->config.amd_mem_encrypt && end > lay->kernel_start + 0x400)
+		if (l->c.km->config.amd_mem_encrypt && end > lay->kernel_start + 0x400)
 			end -= 0x400;
 		rc = check_usable(l, lay->kernel_start, end, "kernel", KB_KERNEL_CONFLICT);
 		if (rc < 0)
 			return rc;
 	}
-	if (kernel_has(l->km, KB_E820_EARLY_CHECKS)) {
+	if (kernel_has(l->c.km, KB_E820_EARLY_CHECKS)) {
 		rc = check_usable(l, lay->start_info, lay->start_info_end, "xen_start_info",
 				  KB_E820_EARLY_CHECKS);
 		if (rc < 0)
 			return rc;
 	}
-	if (kernel_has(l->km, KB_PT_CONFLICT))
+	if (kernel_has(l->c.km, KB_PT_CONFLICT))
 		return check_usable(l, lay->pt_start, lay->pt_end, "page table", KB_PT_CONFLICT);
 	return 0;
 }
@@ -445,7 +436,7 @@ static uint64_t get_max_pages(struct linear *l)
 	uint64_t limit = pages_limit(l), max_pages = limit, resv;
 
 	/* dom0 uses its maximum reservation; a domU's map covers static-max. */
-	if (l->in->dom0 && hv_reservation(l->hv, l->in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 &&
+	if (l->c.in->dom0 && hv_reservation(l->c.hv, l->c.in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 &&
 	    resv > 0)
 		max_pages = resv;
 	return max_pages < limit ? max_pages : limit;
@@ -456,12 +447,12 @@ static int add_kernel_region(struct linear *l, uint64_t start, uint64_t size, ui
 	uint64_t end = start + size;
 
 	if (type == E820_TYPE_RAM) {
-		start = (start + 0xfff) & ~0xfffULL;
-		end &= ~0xfffULL;
+		start = PAGE_ALIGN_UP(start);
+		end = PAGE_ALIGN_DOWN(end);
 		if (end <= start)
 			return 0;
 	}
-	return e820_add(&l->res->e820, start, end - start, type) < 0 ? oom(l) : 0;
+	return e820_add(&l->c.res->e820, start, end - start, type) < 0 ? setup_oom(&l->c) : 0;
 }
 
 /* The chunk walk: RAM below mem_end is the kernel's, RAM above it becomes
@@ -488,11 +479,11 @@ static int walk_chunks(struct linear *l, uint64_t extra_pages, uint64_t *end_add
 				pfn_s = PFN_UP(addr);
 				n = PFN_DOWN(addr + chunk) - pfn_s;
 				extra_pages -= n;
-				rc = setup_extra_add(l->res, pfn_s, n, l->err);
+				rc = setup_extra_add(l->c.res, pfn_s, n, l->c.err);
 				if (rc < 0)
 					return rc;
 				l->max_p2m_pfn = pfn_s + n;
-			} else if (kernel_has(l->km, KB_DISCARD_EXTRA_RAM)) {
+			} else if (kernel_has(l->c.km, KB_DISCARD_EXTRA_RAM)) {
 				discard = true;
 			} else {
 				type = E820_TYPE_UNUSABLE;	/* 3.x: kept as UNUSABLE */
@@ -523,7 +514,7 @@ static bool overlaps(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
  * KiB, the kernel, start info, page tables, the initrd itself). */
 static uint64_t find_free_area(const struct linear *l, uint64_t size)
 {
-	const struct setup_layout *lay = &l->in->layout;
+	const struct setup_layout *lay = &l->c.in->layout;
 	const uint64_t resv[][2] = {
 		{ 0, 0x10000 },
 		{ PFN_PHYS(lay->kernel_start), PFN_PHYS(lay->kernel_end) },
@@ -540,7 +531,7 @@ static uint64_t find_free_area(const struct linear *l, uint64_t size)
 			continue;
 		for (size_t k = 0; k < sizeof(resv) / sizeof(resv[0]); k++)
 			if (overlaps(start, start + size, resv[k][0], resv[k][1])) {
-				start = (resv[k][1] + 0xfff) & ~0xfffULL;
+				start = PAGE_ALIGN_UP(resv[k][1]);
 				k = (size_t)-1;
 				if (start + size > e->addr + e->size)
 					break;
@@ -553,20 +544,25 @@ static uint64_t find_free_area(const struct linear *l, uint64_t size)
 
 static int check_initrd(struct linear *l)
 {
-	const struct setup_layout *lay = &l->in->layout;
+	const struct setup_layout *lay = &l->c.in->layout;
 	uint64_t start = PFN_PHYS(lay->initrd_start), size = PFN_PHYS(lay->initrd_end - lay->initrd_start);
 	uint64_t to;
 
-	if (!kernel_has(l->km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
+	/* the kernel works with boot_params' ramdisk_size, in bytes, and
+	 * prints start + size */
+	if (lay->initrd_bytes && lay->initrd_bytes <= size)
+		size = lay->initrd_bytes;
+
+	if (!kernel_has(l->c.km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
 		return 0;
 	to = find_free_area(l, size);
 	if (!to) {
-		setup_stop_at(l->res, KB_INITRD_MOVE, "initrd", lay->initrd_start, lay->initrd_end,
+		setup_stop_at(l->c.res, KB_INITRD_MOVE, "initrd", lay->initrd_start, lay->initrd_end,
 			      &l->map);
-		return setup_crash(l->res, l->err,
+		return setup_crash(l->c.res, l->c.err,
 				   "Can't find new memory area for initrd needed due to E820 map conflict");
 	}
-	return setup_log(l->res, "initrd moved from [mem %#010llx-%#010llx] to [mem %#010llx-%#010llx]",
+	return setup_log(l->c.res, "initrd moved from [mem %#010llx-%#010llx] to [mem %#010llx-%#010llx]",
 			 (unsigned long long)start, (unsigned long long)(start + size),
 			 (unsigned long long)to, (unsigned long long)(to + size));
 }
@@ -601,7 +597,7 @@ static int add_piece(struct linear *l, uint64_t v, uint64_t n, bool invalid)
 		struct remap_piece *p = realloc(l->pieces, k * sizeof(*p));
 
 		if (!p)
-			return oom(l);
+			return setup_oom(&l->c);
 		l->pieces = p;
 		l->alloc_pieces = k;
 	}
@@ -622,7 +618,7 @@ static int queue_chunk(struct linear *l, uint64_t target, uint64_t src, uint64_t
 		struct remap_chunk *c = realloc(l->chunks, n * sizeof(*c));
 
 		if (!c)
-			return oom(l);
+			return setup_oom(&l->c);
 		l->chunks = c;
 		l->alloc_chunks = n;
 	}
@@ -634,7 +630,7 @@ static int queue_chunk(struct linear *l, uint64_t target, uint64_t src, uint64_t
 
 			stop = r->end < end ? r->end : end;
 		}
-		rc = add_piece(l, v, stop - pfn, v == l->g->invalid);
+		rc = add_piece(l, v, stop - pfn, v == l->c.g->invalid);
 		if (rc < 0)
 			return rc;
 		pfn = stop;
@@ -664,15 +660,15 @@ static int identity_and_release(struct linear *l, uint64_t start, uint64_t end)
 		uint64_t mfn = pfn_to_mfn_early(l, pfn), back;
 		long done;
 
-		if (mfn == l->g->invalid || hv_m2p(l->hv, mfn, &back, NULL) < 0 || back != pfn)
+		if (mfn == l->c.g->invalid || hv_m2p(l->c.hv, mfn, &back, NULL) < 0 || back != pfn)
 			continue;
-		done = hv_decrease_reservation(l->hv, l->in->domid, &mfn, 1, 0, &herr);
+		done = hv_decrease_reservation(l->c.hv, l->c.in->domid, &mfn, 1, 0, &herr);
 		if (done != 1) {
-			setup_log(l->res, "WARNING: Failed to release pfn %llx err=%ld",
+			setup_log(l->c.res, "WARNING: Failed to release pfn %llx err=%ld",
 				  (unsigned long long)pfn, done);
 			break;
 		}
-		l->res->released++;
+		l->c.res->released++;
 		/* the kernel writes INVALID here; early_identity() below
 		 * overwrites it with identity before anything reads it */
 	}
@@ -696,7 +692,7 @@ static int identity_area(struct linear *l, uint64_t start, uint64_t end, uint64_
 			size = l->ini - cur;
 		room = find_pfn_range(l, remap_pfn);
 		if (!room) {
-			setup_log(l->res, "Unable to find available pfn range, not remapping identity pages");
+			setup_log(l->c.res, "Unable to find available pfn range, not remapping identity pages");
 			return identity_and_release(l, cur, cur + left);
 		}
 		if (size > room)
@@ -716,7 +712,7 @@ static int identity_area(struct linear *l, uint64_t start, uint64_t end, uint64_
  * xen_alloc_p2m_entry(). */
 static bool set_p2m(struct linear *l, uint64_t pfn, uint64_t mfn)
 {
-	struct p2m *p = l->res->p2m;
+	struct p2m *p = l->c.res->p2m;
 
 	if (p2m_set_noalloc(p, pfn, mfn))
 		return true;
@@ -724,75 +720,75 @@ static bool set_p2m(struct linear *l, uint64_t pfn, uint64_t mfn)
 		return false;
 	if (pfn >= l->last_pfn) {
 		/* 5.14+: rounded up to a whole leaf; before, the raw pfn. */
-		uint64_t per = 1ULL << l->g->leaf_shift;
+		uint64_t per = 1ULL << l->c.g->leaf_shift;
 
-		l->last_pfn = kernel_has(l->km, KB_MAX_PFN_ALIGNED) ? (pfn + per) & ~(per - 1) : pfn;
+		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ? (pfn + per) & ~(per - 1) : pfn;
 	}
 	return true;
 }
 
 static int build_list(struct linear *l)
 {
-	uint64_t entry = l->g->value_bits / 8;
-	uint64_t align = PMD_SIZE * l->g->pmds_per_mid;
+	uint64_t entry = l->c.g->value_bits / 8;
+	uint64_t align = PMD_SIZE * l->c.g->pmds_per_mid;
 	uint64_t limit = 0, want, vm;
 	struct p2m_config cfg;
 	struct p2msim_err perr = { 0 };
 	int rc;
 
-	if (kernel_has(l->km, KB_P2M_LIMIT) && l->km->config.balloon_hotplug)
-		limit = (l->km->config.hotplug_limit_gib << 30) >> PAGE_SHIFT_4K;
+	if (kernel_has(l->c.km, KB_P2M_LIMIT) && l->c.km->config.balloon_hotplug)
+		limit = (l->c.km->config.hotplug_limit_gib << 30) >> PAGE_SHIFT;
 	l->last_pfn = l->max_p2m_pfn;
 	want = l->max_p2m_pfn > limit ? l->max_p2m_pfn : limit;
 	vm = (want * entry + align - 1) / align * align;
-	setup_log(l->res, "p2m virtual area at (____ptrval____), size is %llx", (unsigned long long)vm);
-	l->res->vm_size = vm;
+	setup_log(l->c.res, "p2m virtual area at (____ptrval____), size is %llx", (unsigned long long)vm);
+	l->c.res->vm_size = vm;
 	l->max_p2m_pfn = vm / entry;
 
-	p2m_config_init(&cfg, l->in->arch, l->max_p2m_pfn);
+	p2m_config_init(&cfg, l->c.in->arch, l->max_p2m_pfn);
 	cfg.mid_identity = true;
-	rc = p2m_new(&l->res->p2m, &cfg, &perr);
+	rc = p2m_new(&l->c.res->p2m, &cfg, &perr);
 	if (rc < 0)
-		return p2msim_err_set(l->err, rc, "%s", perr.msg);
+		return p2msim_err_set(l->c.err, rc, "%s", perr.msg);
 	/* xen_rebuild_p2m_list(): copy the early list, everything past it is
 	 * identity, uniform leaves and mids become the shared pages. */
 	for (size_t i = 0; i < l->list.nr && rc == 0; i++) {
 		const struct early_run *r = &l->list.r[i];
 
 		if (r->kind != EARLY_MISSING)
-			rc = p2m_set_range(l->res->p2m, r->start, r->end,
+			rc = p2m_set_range(l->c.res->p2m, r->start, r->end,
 					   r->kind == EARLY_MFN ? P2M_FILL_MFN : P2M_FILL_IDENTITY,
 					   r->v0, NULL, &perr);
 	}
 	if (rc == 0 && l->early_size < l->max_p2m_pfn)
-		rc = p2m_set_range(l->res->p2m, l->early_size, l->max_p2m_pfn,
+		rc = p2m_set_range(l->c.res->p2m, l->early_size, l->max_p2m_pfn,
 				   P2M_FILL_IDENTITY, 0, NULL, &perr);
 	if (rc < 0)
-		return p2msim_err_set(l->err, rc, "%s", perr.msg);
-	p2m_compact(l->res->p2m);
-	l->res->p2m_size = l->max_p2m_pfn;
+		return p2msim_err_set(l->c.err, rc, "%s", perr.msg);
+	p2m_compact(l->c.res->p2m);
+	l->c.res->p2m_size = l->max_p2m_pfn;
 
 	/* xen_inv_extra_mem(): set_phys_to_machine(INVALID) pfn by pfn. */
-	for (unsigned int i = 0; i < l->res->nr_extra; i++) {
-		const struct setup_extra *x = &l->res->extra[i];
+	for (unsigned int i = 0; i < l->c.res->nr_extra; i++) {
+		const struct setup_extra *x = &l->c.res->extra[i];
 
 		if (!x->n)
 			continue;
-		rc = p2m_set_range_pfnwise(l->res->p2m, x->start, x->start + x->n,
+		rc = p2m_set_range_pfnwise(l->c.res->p2m, x->start, x->start + x->n,
 					   P2M_FILL_MISSING, 0, &perr);
 		if (rc < 0)
-			return p2msim_err_set(l->err, rc, "%s", perr.msg);
+			return p2msim_err_set(l->c.err, rc, "%s", perr.msg);
 	}
 	/* xen_build_mfn_list_list() */
-	rc = p2m_mirror_rebuild(l->res->p2m, &perr);
-	return rc < 0 ? p2msim_err_set(l->err, rc, "%s", perr.msg) : 0;
+	rc = p2m_mirror_rebuild(l->c.res->p2m, &perr);
+	return rc < 0 ? p2msim_err_set(l->c.err, rc, "%s", perr.msg) : 0;
 }
 
 static int m2p_failed(struct linear *l, uint64_t pfn, uint64_t mfn)
 {
-	setup_log(l->res, "WARNING: Failed to set m2p mapping for mfn=%llu pfn=%llu",
+	setup_log(l->c.res, "WARNING: Failed to set m2p mapping for mfn=%llu pfn=%llu",
 		  (unsigned long long)mfn, (unsigned long long)pfn);
-	return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
+	return setup_crash(l->c.res, l->c.err, "kernel BUG in xen_update_mem_tables "
 			   "(arch/x86/xen/setup.c)");
 }
 
@@ -802,8 +798,8 @@ static int m2p_failed(struct linear *l, uint64_t pfn, uint64_t mfn)
  * it triggering it. */
 static bool set_p2m_run(struct linear *l, uint64_t pfn, uint64_t n, uint64_t v)
 {
-	struct p2m *p = l->res->p2m;
-	uint64_t per = 1ULL << l->g->leaf_shift, trigger = 0;
+	struct p2m *p = l->c.res->p2m;
+	uint64_t per = 1ULL << l->c.g->leaf_shift, trigger = 0;
 	bool alloc = false;
 	struct p2m_iter it;
 	struct p2m_run run;
@@ -821,7 +817,7 @@ static bool set_p2m_run(struct linear *l, uint64_t pfn, uint64_t n, uint64_t v)
 	if (p2m_set_range_pfnwise(p, pfn, pfn + n, P2M_FILL_MFN, v, NULL) < 0)
 		return false;
 	if (alloc && trigger >= l->last_pfn)
-		l->last_pfn = kernel_has(l->km, KB_MAX_PFN_ALIGNED) ? (trigger + per) & ~(per - 1) :
+		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ? (trigger + per) & ~(per - 1) :
 			      trigger;
 	return true;
 }
@@ -831,25 +827,26 @@ static bool set_p2m_run(struct linear *l, uint64_t pfn, uint64_t n, uint64_t v)
 static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 {
 	if (!set_p2m(l, pfn, mfn)) {
-		setup_log(l->res, "WARNING: Failed to set p2m mapping for pfn=%llu mfn=%llu",
+		setup_log(l->c.res, "WARNING: Failed to set p2m mapping for pfn=%llu mfn=%llu",
 			  (unsigned long long)pfn, (unsigned long long)mfn);
-		return setup_crash(l->res, l->err, "kernel BUG in xen_update_mem_tables "
+		return setup_crash(l->c.res, l->c.err, "kernel BUG in xen_update_mem_tables "
 				   "(arch/x86/xen/setup.c)");
 	}
-	if (hv_machphys_update(l->hv, l->in->domid, mfn, pfn, NULL) < 0)
+	if (hv_machphys_update(l->c.hv, l->c.in->domid, mfn, pfn, NULL) < 0)
 		return m2p_failed(l, pfn, mfn);
 	/* update_va_mapping fails for a pfn the kernel did not map, e.g.
-	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1). */
-	if (pfn >= l->res->kernel_max_pfn) {
-		setup_stop_at(l->res, KB_REMAP, "remap", pfn, pfn + 1, NULL);
-		l->res->stop.limit_pfn = l->res->kernel_max_pfn;
-		setup_log(l->res, "------------[ cut here ]------------");
-		setup_log(l->res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
+	 * above a mem= limit (lab capture pc-2G-dom0-linux-mem384M, 6.1);
+	 * before 5.16 such a pfn's kernel mapping is not touched. */
+	if (pfn >= l->c.res->kernel_max_pfn && kernel_has(l->c.km, KB_REMAP_MAPS_ALL)) {
+		setup_stop_at(l->c.res, KB_REMAP, "remap", pfn, pfn + 1, NULL);
+		l->c.res->stop.limit_pfn = l->c.res->kernel_max_pfn;
+		setup_log(l->c.res, "------------[ cut here ]------------");
+		setup_log(l->c.res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
 			  (unsigned long long)mfn, (unsigned long long)pfn);
-		if (l->km->remap_bug_line)
-			return setup_crash(l->res, l->err, "kernel BUG at arch/x86/xen/setup.c:%u!",
-					   l->km->remap_bug_line);
-		return setup_crash(l->res, l->err,
+		if (l->c.km->remap_bug_line)
+			return setup_crash(l->c.res, l->c.err, "kernel BUG at arch/x86/xen/setup.c:%u!",
+					   l->c.km->remap_bug_line);
+		return setup_crash(l->c.res, l->c.err,
 				   "kernel BUG in xen_remap_memory (arch/x86/xen/setup.c)");
 	}
 	return 0;
@@ -861,12 +858,14 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
  * remapped, or a negative error when the kernel stopped. */
 static int64_t remap_run(struct linear *l, uint64_t pfn, uint64_t mfn, uint64_t n)
 {
-	uint64_t cap = p2m_capacity(l->res->p2m), lim, easy, done;
+	uint64_t cap = p2m_capacity(l->c.res->p2m), lim, easy, done;
 	int rc;
 
-	lim = cap < l->res->kernel_max_pfn ? cap : l->res->kernel_max_pfn;
+	lim = cap;
+	if (kernel_has(l->c.km, KB_REMAP_MAPS_ALL) && l->c.res->kernel_max_pfn < lim)
+		lim = l->c.res->kernel_max_pfn;
 	easy = pfn < lim ? (n < lim - pfn ? n : lim - pfn) : 0;
-	done = hv_machphys_update_range(l->hv, l->in->domid, mfn, pfn, easy, &rc, NULL);
+	done = hv_machphys_update_range(l->c.hv, l->c.in->domid, mfn, pfn, easy, &rc, NULL);
 	/* the pfn whose M2P update failed had its P2M entry set first */
 	if (!set_p2m_run(l, pfn, done + (done < easy), mfn)) {
 		rc = remap_one(l, pfn, mfn);	/* out of our memory: say where */
@@ -906,9 +905,9 @@ static int remap_memory(struct linear *l)
 
 				if (got < 0) {
 					/* the stop names the whole remap target */
-					if (l->res->stop.check == KB_REMAP) {
-						l->res->stop.start = ch->target;
-						l->res->stop.end = ch->target + ch->size;
+					if (l->c.res->stop.check == KB_REMAP) {
+						l->c.res->stop.start = ch->target;
+						l->c.res->stop.end = ch->target + ch->size;
 					}
 					return (int)got;
 				}
@@ -917,12 +916,12 @@ static int remap_memory(struct linear *l)
 				remapped += (uint64_t)got;
 			}
 		}
-		rc = setup_extra_del(l->res, ch->target, ch->size, l->err);
+		rc = setup_extra_del(l->c.res, ch->target, ch->size, l->c.err);
 		if (rc < 0)
 			return rc;
 	}
-	l->res->remapped = remapped;
-	return setup_log(l->res, "Remapped %llu page(s)", (unsigned long long)remapped);
+	l->c.res->remapped = remapped;
+	return setup_log(l->c.res, "Remapped %llu page(s)", (unsigned long long)remapped);
 }
 
 /* 6.12 xen_do_remap_nonram(): swapped non-RAM ranges keep their frames. */
@@ -937,30 +936,30 @@ static int remap_nonram(struct linear *l)
 
 		for (; pfn < end; pfn++, mfn++, remapped++)
 			if (!set_p2m(l, pfn, mfn))
-				return setup_crash(l->res, l->err,
+				return setup_crash(l->c.res, l->c.err,
 						   "Kernel panic - not syncing: Failed to set p2m mapping "
 						   "for pfn=%llx mfn=%llx",
 						   (unsigned long long)pfn, (unsigned long long)mfn);
 	}
-	l->res->remapped_nonram = remapped;
-	return setup_log(l->res, "Remapped %llu non-RAM page(s)", (unsigned long long)remapped);
+	l->c.res->remapped_nonram = remapped;
+	return setup_log(l->c.res, "Remapped %llu non-RAM page(s)", (unsigned long long)remapped);
 }
 
 /* xen_setup_mfn_list_list(): what the toolstack reads. */
 static int publish(struct linear *l)
 {
 	struct hv_p2m_info info = {
-		.max_pfn = kernel_has(l->km, KB_MAX_PFN_LAST) ? l->last_pfn : l->max_p2m_pfn,
-		.pfn_to_mfn_frame_list_list = p2m_mirror_fll(l->res->p2m),
+		.max_pfn = kernel_has(l->c.km, KB_MAX_PFN_LAST) ? l->last_pfn : l->max_p2m_pfn,
+		.pfn_to_mfn_frame_list_list = p2m_mirror_fll(l->c.res->p2m),
 		.p2m_cr3 = 1,			/* non-zero: a linear list exists */
 		.p2m_vaddr = P2M_VADDR,
 		.p2m_generation = 0,
 	};
 
-	l->res->max_pfn = info.max_pfn;
+	l->c.res->max_pfn = info.max_pfn;
 	/* A hypervisor without shared_info (or one that refuses) changes
 	 * nothing the guest computed. */
-	(void)hv_set_p2m_info(l->hv, l->in->domid, &info, NULL);
+	(void)hv_set_p2m_info(l->c.hv, l->c.in->domid, &info, NULL);
 	return 0;
 }
 
@@ -971,18 +970,18 @@ static int memory_setup(struct linear *l)
 	uint64_t max_pages, remap_pages = 0, extra_pages = 0, maxmem, end_addr, remap_pfn = 0;
 	int rc;
 
-	l->ini = l->in->nr_pages < pages_limit(l) ? l->in->nr_pages : pages_limit(l);
-	l->res->ini_nr_pages = l->ini;
+	l->ini = l->c.in->nr_pages < pages_limit(l) ? l->c.in->nr_pages : pages_limit(l);
+	l->c.res->ini_nr_pages = l->ini;
 	l->mem_end = PFN_PHYS(l->ini);
 	if ((rc = read_memory_map(l)) < 0 || (rc = prepare_map(l)) < 0)
 		return rc;
-	if (kernel_has(l->km, KB_E820_EARLY_CHECKS) && (rc = check_layout(l)) < 0)
+	if (kernel_has(l->c.km, KB_E820_EARLY_CHECKS) && (rc = check_layout(l)) < 0)
 		return rc;
 
 	max_pages = get_max_pages(l);
 	foreach_remap_area(l, count_remap, &remap_pages);
 	max_pages += remap_pages;
-	l->res->max_pages = max_pages;
+	l->c.res->max_pages = max_pages;
 	if (max_pages > l->ini)
 		extra_pages = max_pages - l->ini;
 	maxmem = EXTRA_MEM_RATIO * (l->ini < l->maxmem_pages ? l->ini : l->maxmem_pages);
@@ -993,21 +992,21 @@ static int memory_setup(struct linear *l)
 	if ((rc = walk_chunks(l, extra_pages, &end_addr)) < 0)
 		return rc;
 	/* "in case PCI BARs are located here": a no-op past the early list */
-	if ((rc = early_identity(l, end_addr >> PAGE_SHIFT_4K, ~0ULL)) < 0)
+	if ((rc = early_identity(l, end_addr >> PAGE_SHIFT, ~0ULL)) < 0)
 		return rc;
-	if (e820_add(&l->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
+	if (e820_add(&l->c.res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
-		return oom(l);
-	if (setup_sanitize(&l->res->e820) < 0)
-		return oom(l);
-	if (!kernel_has(l->km, KB_E820_EARLY_CHECKS) && (rc = check_layout(l)) < 0)
+		return setup_oom(&l->c);
+	if (setup_sanitize(&l->c.res->e820) < 0)
+		return setup_oom(&l->c);
+	if (!kernel_has(l->c.km, KB_E820_EARLY_CHECKS) && (rc = check_layout(l)) < 0)
 		return rc;
 	if ((rc = check_initrd(l)) < 0)
 		return rc;
 	if ((rc = foreach_remap_area(l, identity_area, &remap_pfn)) < 0)
 		return rc;
-	setup_log(l->res, "Released %llu page(s)", (unsigned long long)l->res->released);
-	return setup_log_e820(l->res, l->km, "BIOS-provided physical RAM map:", &l->res->e820, "Xen");
+	setup_log(l->c.res, "Released %llu page(s)", (unsigned long long)l->c.res->released);
+	return setup_log_e820(l->c.res, l->c.km, "BIOS-provided physical RAM map:", &l->c.res->e820, "Xen");
 }
 
 static int pagetable_init(struct linear *l)
@@ -1016,7 +1015,7 @@ static int pagetable_init(struct linear *l)
 
 	if ((rc = build_list(l)) < 0 || (rc = remap_memory(l)) < 0)
 		return rc;
-	if (kernel_has(l->km, KB_NONRAM_REMAP_LOG) && (rc = remap_nonram(l)) < 0)
+	if (kernel_has(l->c.km, KB_NONRAM_REMAP_LOG) && (rc = remap_nonram(l)) < 0)
 		return rc;
 	return publish(l);
 }
@@ -1030,7 +1029,7 @@ static int early_from_builder(struct linear *l, const struct setup_input *in)
 	if (in->mfn_list) {
 		for (uint64_t pfn = 0; pfn < in->nr_pages && rc == 0; pfn++)
 			rc = early_append(&l->list, pfn, pfn + 1,
-					  in->mfn_list[pfn] == l->g->invalid ? EARLY_MISSING : EARLY_MFN,
+					  in->mfn_list[pfn] == l->c.g->invalid ? EARLY_MISSING : EARLY_MFN,
 					  in->mfn_list[pfn]);
 	} else {
 		uint64_t pfn = 0;
@@ -1051,23 +1050,21 @@ static int early_from_builder(struct linear *l, const struct setup_input *in)
 	}
 	if (rc == 0)
 		rc = early_append(&l->list, in->nr_pages, l->early_size, EARLY_MISSING, 0);
-	return rc < 0 ? oom(l) : 0;
+	return rc < 0 ? setup_oom(&l->c) : 0;
 }
 
 int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 		     struct p2msim_err *err)
 {
-	struct linear l = {
-		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
-		.res = res, .err = err,
-	};
+	struct linear l = { 0 };
 	uint64_t per_leaf;
 	int rc;
 
+	setup_ctx_init(&l.c, in, hv, res, err);
 	/* MAXMEM: 64 TiB with 4-level paging (a PV guest never runs 5-level);
 	 * 32-bit lowmem is about 896 MiB. */
-	l.maxmem_pages = in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
-	per_leaf = 1ULL << l.g->leaf_shift;
+	l.maxmem_pages = in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
+	per_leaf = 1ULL << l.c.g->leaf_shift;
 	e820_table_init(&l.map);
 	/* xen_build_dynamic_phys_to_machine(): the builder's list, padded
 	 * to a whole leaf with INVALID. */
@@ -1079,7 +1076,7 @@ int setup_run_linear(const struct setup_input *in, struct hv *hv, struct setup_r
 
 	rc = memory_setup(&l);
 	if (rc == 0)
-		rc = setup_apply_cmdline(res, l.km, in->cmdline, err);
+		rc = setup_apply_cmdline(res, l.c.km, in->cmdline, err);
 	if (rc == 0)
 		rc = pagetable_init(&l);
 out:

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 /* xen_do_chunk(): release or populate pfns [start, end) one page at a time. */
 static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool release)
@@ -30,37 +31,37 @@ static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool rele
 		long done;
 
 		if (release) {
-			if (mfn == t->g->invalid || hv_m2p(t->hv, mfn, &back, NULL) < 0 || back != pfn)
+			if (mfn == t->c.g->invalid || hv_m2p(t->c.hv, mfn, &back, NULL) < 0 || back != pfn)
 				continue;
 			frame = mfn;
-			done = hv_decrease_reservation(t->hv, t->in->domid, &frame, 1, 0, NULL);
+			done = hv_decrease_reservation(t->c.hv, t->c.in->domid, &frame, 1, 0, NULL);
 		} else {
-			if (mfn != t->g->invalid)
+			if (mfn != t->c.g->invalid)
 				continue;
 			frame = pfn;
-			done = hv_populate_physmap(t->hv, t->in->domid, &frame, 1, 0, NULL);
+			done = hv_populate_physmap(t->c.hv, t->c.in->domid, &frame, 1, 0, NULL);
 		}
 		if (done != 1) {
-			setup_log(t->res, "WARNING: Failed to %s pfn %llx err=%ld",
+			setup_log(t->c.res, "WARNING: Failed to %s pfn %llx err=%ld",
 				  release ? "release" : "populate", (unsigned long long)pfn, done);
 			break;
 		}
 		/* early_set_phys_to_machine(); 3.5+ reuses the pages of leaves
 		 * that became all INVALID, so populating charges no brk */
 		p2m_set_alloc_src(t->p, P2M_SRC_HEAP);
-		rc = p2m_set(t->p, pfn, release ? t->g->invalid : frame, &perr);
+		rc = p2m_set(t->p, pfn, release ? t->c.g->invalid : frame, &perr);
 		p2m_set_alloc_src(t->p, saved);
 		if (rc < 0) {
 			if (!release)
-				hv_decrease_reservation(t->hv, t->in->domid, &frame, 1, 0, NULL);
+				hv_decrease_reservation(t->c.hv, t->c.in->domid, &frame, 1, 0, NULL);
 			break;
 		}
 		len++;
 	}
 	if (len)
-		setup_log(t->res, "%s%s%llx-%llx pfn range: %llu pages %s",
+		setup_log(t->c.res, "%s%s%llx-%llx pfn range: %llu pages %s",
 			  release ? "Freeing" : "Populating",
-			  release && kernel_has(t->km, KB_FREEING_TWO_SPACES) ? "  " : " ",
+			  release && kernel_has(t->c.km, KB_FREEING_TWO_SPACES) ? "  " : " ",
 			  (unsigned long long)start, (unsigned long long)end, (unsigned long long)len,
 			  release ? "freed" : "added");
 	return len;
@@ -123,12 +124,12 @@ static int identity_and_release(struct tree *t, uint64_t *released)
 			start = end;
 		}
 	}
-	t->res->identity_set = identity;
+	t->c.res->identity_set = identity;
 	/* 3.2 prints both counts always, 3.5+ only when non-zero */
-	if (!kernel_has(t->km, KB_QUIET_ZERO_COUNTS) || *released)
-		setup_log(t->res, "Released %llu pages of unused memory", (unsigned long long)*released);
-	if (!kernel_has(t->km, KB_QUIET_ZERO_COUNTS) || identity)
-		setup_log(t->res, "Set %llu page(s) to 1-1 mapping", (unsigned long long)identity);
+	if (!kernel_has(t->c.km, KB_QUIET_ZERO_COUNTS) || *released)
+		setup_log(t->c.res, "Released %llu pages of unused memory", (unsigned long long)*released);
+	if (!kernel_has(t->c.km, KB_QUIET_ZERO_COUNTS) || identity)
+		setup_log(t->c.res, "Set %llu page(s) to 1-1 mapping", (unsigned long long)identity);
 	return 0;
 }
 
@@ -149,8 +150,8 @@ static int walk(struct tree *t, uint64_t extra_pages)
 					size = left < t->mem_end - addr ? left : t->mem_end - addr;
 				} else if (extra_pages) {
 					size = left < PFN_PHYS(extra_pages) ? left : PFN_PHYS(extra_pages);
-					extra_pages -= size / 4096;
-					if (setup_extra_add(t->res, PFN_DOWN(addr), PFN_DOWN(size), t->err) < 0)
+					extra_pages -= PFN_DOWN(size);
+					if (setup_extra_add(t->c.res, PFN_DOWN(addr), PFN_DOWN(size), t->c.err) < 0)
 						return -ENOMEM;
 					t->max_p2m_pfn = PFN_DOWN(addr + size);
 					tree_invalidate(t, PFN_DOWN(addr), PFN_DOWN(addr + size) - 1);
@@ -161,11 +162,11 @@ static int walk(struct tree *t, uint64_t extra_pages)
 			start = addr;
 			end = addr + size;
 			if (ktype == E820_TYPE_RAM) {	/* xen_align_and_add_e820_region */
-				start = (start + 0xfff) & ~0xfffULL;
-				end &= ~0xfffULL;
+				start = PAGE_ALIGN_UP(start);
+				end = PAGE_ALIGN_DOWN(end);
 			}
-			if (end > start && e820_add(&t->res->e820, start, end - start, ktype) < 0)
-				return tree_oom(t);
+			if (end > start && e820_add(&t->c.res->e820, start, end - start, ktype) < 0)
+				return setup_oom(&t->c);
 			addr += size;
 			left -= size;
 		}
@@ -181,39 +182,39 @@ static int memory_setup(struct tree *t)
 	if ((rc = tree_read_memory_map(t)) < 0)
 		return rc;
 	/* 3.13+: Xen refuses 1-1 mappings of UNUSABLE: dom0 keeps it RAM. */
-	if (t->in->dom0 && kernel_has(t->km, KB_IGNORE_UNUSABLE))
+	if (t->c.in->dom0 && kernel_has(t->c.km, KB_IGNORE_UNUSABLE))
 		for (size_t i = 0; i < t->map.nr; i++)
 			if (t->map.entries[i].type == E820_TYPE_UNUSABLE)
 				t->map.entries[i].type = E820_TYPE_RAM;
 	if (setup_sanitize(&t->map) < 0)
-		return tree_oom(t);
+		return setup_oom(&t->c);
 	max_pages = tree_get_max_pages(t, true);
-	t->res->max_pages = max_pages;
+	t->c.res->max_pages = max_pages;
 	if (max_pages > t->max_pfn)
 		extra_pages += max_pages - t->max_pfn;
 
 	if ((rc = identity_and_release(t, &released)) < 0)
 		return rc;
-	if (kernel_has(t->km, KB_POPULATE_BACK))
+	if (kernel_has(t->c.km, KB_POPULATE_BACK))
 		populated = populate_back(t, released, &last_pfn);
-	t->res->released = released - populated;
+	t->c.res->released = released - populated;
 	extra_pages += released - populated;
 	if (last_pfn > t->max_pfn) {
 		t->max_pfn = last_pfn < t->max_domain_pages ? last_pfn : t->max_domain_pages;
 		t->mem_end = PFN_PHYS(t->max_pfn);
 	}
-	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
+	maxmem = t->c.in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
 	maxmem = EXTRA_MEM_RATIO * (t->max_pfn < maxmem ? t->max_pfn : maxmem);
 	if (extra_pages > maxmem)
 		extra_pages = maxmem;
 	if ((rc = walk(t, extra_pages)) < 0)
 		return rc;
-	if (e820_add(&t->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
+	if (e820_add(&t->c.res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		     E820_TYPE_RESERVED) < 0)
-		return tree_oom(t);
-	if (setup_sanitize(&t->res->e820) < 0)
-		return tree_oom(t);
-	return setup_log_e820(t->res, t->km, "BIOS-provided physical RAM map:", &t->res->e820, "Xen");
+		return setup_oom(&t->c);
+	if (setup_sanitize(&t->c.res->e820) < 0)
+		return setup_oom(&t->c);
+	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820, "Xen");
 }
 
 int setup_run_release(const struct setup_input *in, struct hv *hv, struct setup_result *res,

@@ -16,22 +16,17 @@
 #include <string.h>
 
 #include "setup/setup-internal.h"
-
-
-int tree_oom(struct tree *t)
-{
-	return p2msim_err_set(t->err, -ENOMEM, "out of memory in the kernel model");
-}
+#include "util/page.h"
 
 /* extend_brk() BUG()s when the reservation is used up. */
 int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 {
 	if (perr->code == -ENOSPC) {
-		setup_stop_at(t->res, KB_TREE_P2M, "brk", 0, 0, NULL);
-		return setup_crash(t->res, t->err,
+		setup_stop_at(t->c.res, KB_TREE_P2M, "brk", 0, 0, NULL);
+		return setup_crash(t->c.res, t->c.err,
 				   "kernel BUG at arch/x86/kernel/setup.c (extend_brk): %s", perr->msg);
 	}
-	return p2msim_err_set(t->err, perr->code, "%s", perr->msg);
+	return p2msim_err_set(t->c.err, perr->code, "%s", perr->msg);
 }
 
 /* The brk pool the P2M may draw on: seven one-page arrays, mid and mid_mfn
@@ -50,35 +45,35 @@ int tree_new(struct tree *t)
 	struct p2msim_err perr = { 0 };
 	int rc;
 
-	p2m_config_init(&cfg, t->in->arch, 0);
+	p2m_config_init(&cfg, t->c.in->arch, 0);
 	p2m_config_rules_2639(&cfg);		/* alloc_p2m fills INVALID */
 	/* 3.14+ shares an identity mid and allocates only the ends */
-	if (kernel_has(t->km, KB_MID_IDENTITY)) {
+	if (kernel_has(t->c.km, KB_MID_IDENTITY)) {
 		cfg.mid_identity = true;
 		cfg.range_mode = P2M_RANGE_MINIMAL;
 	}
-	cfg.brk_pages = brk_pool(t->max_domain_pages) + (kernel_has(t->km, KB_POPULATE_BACK) ? 3 : 0);
+	cfg.brk_pages = brk_pool(t->max_domain_pages) + (kernel_has(t->c.km, KB_POPULATE_BACK) ? 3 : 0);
 	cfg.shared_from_brk = true;
 	rc = p2m_new(&t->p, &cfg, &perr);
 	if (rc < 0)
 		return tree_brk_crash(t, &perr);
-	t->res->p2m = t->p;
+	t->c.res->p2m = t->p;
 	/* xen_build_dynamic_phys_to_machine(): mids from brk pointing into the
 	 * builder's list; xen_build_mfn_list_list() adds their mid_mfn pages. */
 	p2m_set_alloc_src(t->p, P2M_SRC_BRK);
-	if (t->in->mfn_list) {
-		rc = p2m_graft_list(t->p, t->in->mfn_list, t->max_pfn, &perr);
+	if (t->c.in->mfn_list) {
+		rc = p2m_graft_list(t->p, t->c.in->mfn_list, t->max_pfn, &perr);
 	} else {
 		/* struct hv_extent and struct p2m_frame_run say the same */
-		struct p2m_frame_run *runs = malloc((t->in->nr_mfn_ext ? t->in->nr_mfn_ext : 1) *
+		struct p2m_frame_run *runs = malloc((t->c.in->nr_mfn_ext ? t->c.in->nr_mfn_ext : 1) *
 						    sizeof(*runs));
 
 		if (!runs)
-			return tree_oom(t);
-		for (size_t i = 0; i < t->in->nr_mfn_ext; i++)
-			runs[i] = (struct p2m_frame_run){ t->in->mfn_ext[i].pfn, t->in->mfn_ext[i].mfn,
-							  t->in->mfn_ext[i].nr };
-		rc = p2m_graft_runs(t->p, runs, t->in->nr_mfn_ext, t->max_pfn, &perr);
+			return setup_oom(&t->c);
+		for (size_t i = 0; i < t->c.in->nr_mfn_ext; i++)
+			runs[i] = (struct p2m_frame_run){ t->c.in->mfn_ext[i].pfn, t->c.in->mfn_ext[i].mfn,
+							  t->c.in->mfn_ext[i].nr };
+		rc = p2m_graft_runs(t->p, runs, t->c.in->nr_mfn_ext, t->max_pfn, &perr);
 		free(runs);
 	}
 	if (rc < 0)
@@ -88,11 +83,11 @@ int tree_new(struct tree *t)
 
 int tree_read_memory_map(struct tree *t)
 {
-	int rc = setup_read_memory_map(t->res, t->in, t->hv, t->mem_end, &t->map, t->err);
+	int rc = setup_read_memory_map(t->c.res, t->c.in, t->c.hv, t->mem_end, &t->map, t->c.err);
 
 	if (rc < 0)
 		return rc;
-	return e820_table_copy(&t->raw, &t->map) < 0 ? tree_oom(t) : 0;
+	return e820_table_copy(&t->raw, &t->map) < 0 ? setup_oom(&t->c) : 0;
 }
 
 /* Trim RAM to the domain's pages and build the kernel's E820. */
@@ -101,8 +96,8 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 	const uint64_t four_g = 1ULL << 32;
 	int rc;
 
-	t->extra_start = t->in->arch == P2M_ARCH_X86_32 ? t->mem_end :
-			 kernel_has(t->km, KB_EXTRA_ABOVE_4G) && t->mem_end < four_g ? four_g :
+	t->extra_start = t->c.in->arch == P2M_ARCH_X86_32 ? t->mem_end :
+			 kernel_has(t->c.km, KB_EXTRA_ABOVE_4G) && t->mem_end < four_g ? four_g :
 			 t->mem_end;
 	for (size_t i = 0; i < t->map.nr; i++) {
 		struct e820_entry *e = &t->map.entries[i];
@@ -110,7 +105,7 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 
 		/* Guard against non-page aligned E820 entries. */
 		if (e->type == E820_TYPE_RAM)
-			e->size -= (e->size + e->addr) % 4096;
+			e->size -= (e->size + e->addr) % PAGE_SIZE;
 		end = e->addr + e->size;
 		if (e->type == E820_TYPE_RAM && end > t->mem_end) {
 			uint64_t delta = e->size < end - t->mem_end ? e->size : end - t->mem_end;
@@ -120,23 +115,23 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 			*extra_pages += PFN_DOWN(delta);
 			/* RAM below 4 GiB that is not dom0's is marked UNUSABLE so
 			 * it is not handed out as I/O space. */
-			if (delta && t->in->dom0 && end < four_g &&
-			    e820_add(&t->res->e820, end, delta, E820_TYPE_UNUSABLE) < 0)
-				return tree_oom(t);
+			if (delta && t->c.in->dom0 && end < four_g &&
+			    e820_add(&t->c.res->e820, end, delta, E820_TYPE_UNUSABLE) < 0)
+				return setup_oom(&t->c);
 		}
 		if (e->size > 0 && end > t->extra_start)
 			t->extra_start = end;
-		if (e->size > 0 && e820_add(&t->res->e820, e->addr, e->size, e->type) < 0)
-			return tree_oom(t);
+		if (e->size > 0 && e820_add(&t->c.res->e820, e->addr, e->size, e->type) < 0)
+			return setup_oom(&t->c);
 	}
-	if (t->in->dom0 && t->extra_start < four_g)
+	if (t->c.in->dom0 && t->extra_start < four_g)
 		t->extra_start = four_g;
-	rc = e820_add(&t->res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
+	rc = e820_add(&t->c.res->e820, ISA_START_ADDRESS, ISA_END_ADDRESS - ISA_START_ADDRESS,
 		      E820_TYPE_RESERVED);
 	if (rc < 0)
-		return tree_oom(t);
-	if (setup_sanitize(&t->res->e820) < 0)
-		return tree_oom(t);
+		return setup_oom(&t->c);
+	if (setup_sanitize(&t->c.res->e820) < 0)
+		return setup_oom(&t->c);
 	return 0;
 }
 
@@ -146,8 +141,8 @@ uint64_t tree_get_max_pages(struct tree *t, bool dom0_only)
 
 	/* 2.6.39.x asks every domain; 3.2+ only dom0 (a domU's map covers
 	 * its static maximum). */
-	if ((!dom0_only || t->in->dom0) &&
-	    hv_reservation(t->hv, t->in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 && resv > 0)
+	if ((!dom0_only || t->c.in->dom0) &&
+	    hv_reservation(t->c.hv, t->c.in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 && resv > 0)
 		max_pages = resv;
 	return max_pages < t->max_domain_pages ? max_pages : t->max_domain_pages;
 }
@@ -159,15 +154,15 @@ static void release_pfn(struct tree *t, uint64_t pfn, uint64_t start, uint64_t e
 	uint64_t mfn = p2m_pfn_to_mfn(t->p, pfn), back;
 	long done;
 
-	if (mfn == t->g->invalid || hv_m2p(t->hv, mfn, &back, NULL) < 0 || back != pfn)
+	if (mfn == t->c.g->invalid || hv_m2p(t->c.hv, mfn, &back, NULL) < 0 || back != pfn)
 		return;
-	done = hv_decrease_reservation(t->hv, t->in->domid, &mfn, 1, 0, NULL);
+	done = hv_decrease_reservation(t->c.hv, t->c.in->domid, &mfn, 1, 0, NULL);
 	if (done != 1) {
-		setup_log(t->res, "WARNING: Failed to release memory %llx-%llx err=%ld",
+		setup_log(t->c.res, "WARNING: Failed to release memory %llx-%llx err=%ld",
 			  (unsigned long long)start, (unsigned long long)end, done);
 		return;
 	}
-	p2m_set_noalloc(t->p, pfn, t->g->invalid);
+	p2m_set_noalloc(t->p, pfn, t->c.g->invalid);
 	(*len)++;
 }
 
@@ -179,7 +174,7 @@ static void release_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t st
 	for (uint64_t mfn = s; mfn < e;) {
 		uint64_t back, n;
 
-		if (hv_m2p_run(t->hv, mfn, &back, &n, NULL) < 0)
+		if (hv_m2p_run(t->c.hv, mfn, &back, &n, NULL) < 0)
 			return;		/* beyond the machine: so is the rest */
 		if (n > e - mfn)
 			n = e - mfn;
@@ -215,7 +210,7 @@ static uint64_t release_chunk(struct tree *t, uint64_t start_addr, uint64_t end_
 	/* past the P2M a pfn reads as identity or as missing */
 	if (end > cap && p2m_type_at(t->p, cap > start ? cap : start) == P2M_IDENTITY)
 		release_identity(t, cap > start ? cap : start, end, start, end, &len);
-	setup_log(t->res, "xen_release_chunk: looking at area pfn %llx-%llx: %llu pages freed",
+	setup_log(t->c.res, "xen_release_chunk: looking at area pfn %llx-%llx: %llu pages freed",
 		  (unsigned long long)start, (unsigned long long)end, (unsigned long long)len);
 	return len;
 }
@@ -224,8 +219,8 @@ static uint64_t release_chunk(struct tree *t, uint64_t start_addr, uint64_t end_
  * and below nr_pages. */
 static uint64_t return_unused_memory(struct tree *t)
 {
-	uint64_t max_addr = PFN_PHYS(t->in->nr_pages), last_end = ISA_END_ADDRESS, released = 0;
-	const struct e820_table *e820 = &t->res->e820;
+	uint64_t max_addr = PFN_PHYS(t->c.in->nr_pages), last_end = ISA_END_ADDRESS, released = 0;
+	const struct e820_table *e820 = &t->c.res->e820;
 
 	for (size_t i = 0; i < e820->nr && last_end < max_addr; i++) {
 		uint64_t end = e820->entries[i].addr < max_addr ? e820->entries[i].addr : max_addr;
@@ -238,8 +233,8 @@ static uint64_t return_unused_memory(struct tree *t)
 	}
 	if (last_end < max_addr)
 		released += release_chunk(t, last_end, max_addr);
-	setup_log(t->res, "released %llu pages of unused memory", (unsigned long long)released);
-	t->res->released = released;
+	setup_log(t->c.res, "released %llu pages of unused memory", (unsigned long long)released);
+	t->c.res->released = released;
 	return released;
 }
 
@@ -254,7 +249,7 @@ void tree_invalidate(struct tree *t, uint64_t s, uint64_t e_incl)
 	while (p2m_iter_next(&it, &run))
 		if (run.type != P2M_MISSING)
 			for (uint64_t pfn = run.start; pfn < run.end; pfn++)
-				p2m_set_noalloc(t->p, pfn, t->g->invalid);
+				p2m_set_noalloc(t->p, pfn, t->c.g->invalid);
 }
 
 /* xen_add_extra_mem(): one RAM region at xen_extra_mem_start. */
@@ -264,14 +259,14 @@ static int add_extra_mem(struct tree *t, uint64_t pages)
 
 	if (!pages)
 		return 0;
-	if (e820_add(&t->res->e820, t->extra_start, size, E820_TYPE_RAM) < 0)
-		return tree_oom(t);
-	if (setup_sanitize(&t->res->e820) < 0)
-		return tree_oom(t);
+	if (e820_add(&t->c.res->e820, t->extra_start, size, E820_TYPE_RAM) < 0)
+		return setup_oom(&t->c);
+	if (setup_sanitize(&t->c.res->e820) < 0)
+		return setup_oom(&t->c);
 	t->max_p2m_pfn = PFN_DOWN(t->extra_start + size);
 	/* 2.6.39 runs to xen_max_p2m_pfn inclusive, one pfn too many. */
 	tree_invalidate(t, PFN_DOWN(t->extra_start), t->max_p2m_pfn);
-	return setup_extra_add(t->res, PFN_DOWN(t->extra_start), pages, t->err);
+	return setup_extra_add(t->c.res, PFN_DOWN(t->extra_start), pages, t->c.err);
 }
 
 int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
@@ -283,10 +278,10 @@ int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
 	if (rc < 0)
 		return tree_brk_crash(t, &perr);
 	if (n == e - s && n)
-		setup_log(t->res, "1-1 mapping on %llx->%llx", (unsigned long long)s,
+		setup_log(t->c.res, "1-1 mapping on %llx->%llx", (unsigned long long)s,
 			  (unsigned long long)e);
 	else if (s < e && n < e - s)
-		setup_log(t->res, "WARNING: Identity mapping failed. We are %lld short of 1-1 mappings!",
+		setup_log(t->c.res, "WARNING: Identity mapping failed. We are %lld short of 1-1 mappings!",
 			  (long long)(e - s - n));
 	*total += n;
 	return 0;
@@ -296,7 +291,7 @@ int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
  * range up to the next RAM (or UNUSABLE) entry, rounded inward. */
 static int set_identity(struct tree *t)
 {
-	uint64_t last = t->in->dom0 ? 0 : ISA_END_ADDRESS, start_pci = last, total = 0;
+	uint64_t last = t->c.in->dom0 ? 0 : ISA_END_ADDRESS, start_pci = last, total = 0;
 	int rc;
 
 	for (size_t i = 0; i < t->raw.nr; i++) {
@@ -321,8 +316,8 @@ static int set_identity(struct tree *t)
 	}
 	if (last > start_pci && (rc = tree_identity(t, PFN_UP(start_pci), PFN_DOWN(last), &total)) < 0)
 		return rc;
-	t->res->identity_set = total;
-	return setup_log(t->res, "Set %llu page(s) to 1-1 mapping.", (unsigned long long)total);
+	t->c.res->identity_set = total;
+	return setup_log(t->c.res, "Set %llu page(s) to 1-1 mapping.", (unsigned long long)total);
 }
 
 static int memory_setup(struct tree *t)
@@ -333,19 +328,19 @@ static int memory_setup(struct tree *t)
 	if ((rc = tree_read_memory_map(t)) < 0 || (rc = trim_map(t, &extra_pages)) < 0)
 		return rc;
 	extra_limit = tree_get_max_pages(t, false);
-	t->res->max_pages = extra_limit;
+	t->c.res->max_pages = extra_limit;
 	if (t->max_pfn + extra_pages > extra_limit)
 		extra_pages = extra_limit > t->max_pfn ? extra_limit - t->max_pfn : 0;
 	extra_pages += return_unused_memory(t);
 	/* 32-bit lowmem bounds the ratio; 64-bit MAXMEM is 64 TiB. */
-	maxmem = t->in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT_4K;
+	maxmem = t->c.in->arch == P2M_ARCH_X86_64 ? 1ULL << 34 : (896ULL << 20) >> PAGE_SHIFT;
 	extra_limit = EXTRA_MEM_RATIO * (t->max_pfn < maxmem ? t->max_pfn : maxmem);
 	if (extra_limit > t->max_pfn + extra_pages)
 		extra_limit = t->max_pfn + extra_pages;
 	extra_pages = extra_limit >= t->max_pfn ? extra_limit - t->max_pfn : 0;
 	if ((rc = add_extra_mem(t, extra_pages)) < 0 || (rc = set_identity(t)) < 0)
 		return rc;
-	return setup_log_e820(t->res, t->km, "BIOS-provided physical RAM map:", &t->res->e820, "Xen");
+	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820, "Xen");
 }
 
 void tree_publish(struct tree *t)
@@ -355,20 +350,18 @@ void tree_publish(struct tree *t)
 		.pfn_to_mfn_frame_list_list = p2m_mirror_fll(t->p),
 	};
 
-	t->res->max_pfn = t->max_p2m_pfn;
-	t->res->p2m_size = t->max_domain_pages;
-	(void)hv_set_p2m_info(t->hv, t->in->domid, &info, NULL);
+	t->c.res->max_pfn = t->max_p2m_pfn;
+	t->c.res->p2m_size = t->max_domain_pages;
+	(void)hv_set_p2m_info(t->c.hv, t->c.in->domid, &info, NULL);
 }
 
 int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *res,
 	     struct p2msim_err *err, int (*setup_fn)(struct tree *t))
 {
-	struct tree t = {
-		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
-		.res = res, .err = err,
-	};
+	struct tree t = { 0 };
 	int rc;
 
+	setup_ctx_init(&t.c, in, hv, res, err);
 	t.max_domain_pages = in->model->config.max_domain_gib << 18;
 	if (t.max_domain_pages > 1ULL << 27)
 		t.max_domain_pages = 1ULL << 27;	/* the one top page: 512 GiB */
@@ -382,7 +375,7 @@ int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *r
 	if (rc == 0)
 		rc = setup_fn(&t);
 	if (rc == 0)
-		rc = setup_apply_cmdline(res, t.km, in->cmdline, err);
+		rc = setup_apply_cmdline(res, t.c.km, in->cmdline, err);
 	if (rc == 0)
 		tree_publish(&t);
 	e820_table_free(&t.map);

@@ -12,6 +12,7 @@
 
 #include "hv/hv.h"
 #include "setup/setup-internal.h"
+#include "util/page.h"
 
 void setup_result_init(struct setup_result *res)
 {
@@ -139,6 +140,20 @@ int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
 	return rc;
 }
 
+void setup_ctx_init(struct setup_ctx *c, const struct setup_input *in, struct hv *hv,
+		    struct setup_result *res, struct p2msim_err *err)
+{
+	*c = (struct setup_ctx){
+		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
+		.res = res, .err = err,
+	};
+}
+
+int setup_oom(const struct setup_ctx *c)
+{
+	return p2msim_err_set(c->err, -ENOMEM, "out of memory in the kernel model");
+}
+
 /* A kernel stop: log its words and report them as the error. */
 int setup_crash(struct setup_result *res, struct p2msim_err *err, const char *fmt, ...)
 {
@@ -242,7 +257,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 		   uint64_t start, uint64_t end, const struct e820_table *map)
 {
 	struct setup_stop *st = &res->stop;
-	uint64_t cur = start << 12;
+	uint64_t cur = PFN_PHYS(start);
 
 	memset(st, 0, sizeof(*st));
 	st->check = check;
@@ -252,7 +267,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 	st->bad_pfn = start;
 	if (!map)
 		return;
-	for (bool moved = true; moved && cur < (end << 12);) {
+	for (bool moved = true; moved && cur < PFN_PHYS(end);) {
 		moved = false;
 		for (size_t i = 0; i < map->nr; i++) {
 			const struct e820_entry *e = &map->entries[i];
@@ -263,7 +278,7 @@ void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const 
 			}
 		}
 	}
-	st->bad_pfn = cur >> 12;
+	st->bad_pfn = PFN_DOWN(cur);
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct e820_entry *e = &map->entries[i];
 
@@ -282,7 +297,7 @@ uint64_t setup_end_of_ram_pfn(const struct e820_table *t)
 
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *e = &t->entries[i];
-		uint64_t end = (e->addr + e->size) >> 12;
+		uint64_t end = PFN_DOWN(e->addr + e->size);
 
 		if (e->type == E820_TYPE_RAM && end > last)
 			last = end;

@@ -42,6 +42,7 @@ enum kernel_behaviour {
 	KB_QUIET_ZERO_COUNTS,	/* 3.5: "Released"/"Set" only when non-zero */
 	KB_IGNORE_UNUSABLE,	/* dom0: UNUSABLE is RAM */
 	KB_REMAP,		/* RAM under holes is remapped above nr_pages */
+	KB_REMAP_MAPS_ALL,	/* the remap updates the kernel mapping above max_pfn too */
 	KB_DISCARD_EXTRA_RAM,	/* RAM beyond the extra space is dropped, not UNUSABLE */
 	KB_512GB_LIMIT,		/* xen_512gb_limit / CONFIG_XEN_512GB for domU */
 	KB_KSTRTOBOOL_TF,	/* kstrtobool() reads t/T/f/F too (xen_512gb_limit=foo is off) */
@@ -157,6 +158,7 @@ struct setup_layout {
 	bool known;			/* read from a Xen boot log */
 	uint64_t kernel_start, kernel_end;	/* what Xen loaded: _text to the image's end */
 	uint64_t initrd_start, initrd_end;
+	uint64_t initrd_bytes;		/* its length (Xen's module length); 0: whole pages */
 	uint64_t start_info, start_info_end;
 	uint64_t pt_start, pt_end;	/* initial page tables */
 	uint64_t p2m_start, p2m_end;	/* the builder's mfn_list, if in the map */
@@ -165,6 +167,11 @@ struct setup_layout {
 /* The layout a Debian boot of this kernel under Xen 4.17 has. */
 void setup_layout_default(struct setup_layout *lay, const struct kernel_model *km,
 			  uint64_t nr_pages);
+/* The kernel at pfns [start, end) where Xen loaded it (its "Dom0 kernel:
+ * paddr" line): the start info and the page tables follow it, as Xen 4.17
+ * lays them out after an image it does not map an initrd behind. */
+void setup_layout_place_kernel(struct setup_layout *lay, const struct kernel_model *km,
+			       uint64_t start, uint64_t end);
 
 /* --- running a kernel's memory setup --------------------------------------------- */
 

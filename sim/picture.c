@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "util/page.h"
 
 /* One stretch of pfns where neither the E820 type nor the P2M type changes. */
 struct segment {
@@ -51,12 +52,12 @@ struct e820_cursor {
 
 static uint64_t entry_start(const struct e820_entry *e)
 {
-	return e->addr >> 12;
+	return PFN_DOWN(e->addr);
 }
 
 static uint64_t entry_end(const struct e820_entry *e)
 {
-	return (e->addr + e->size + 0xfff) >> 12;
+	return PFN_UP(e->addr + e->size);
 }
 
 /* The E820 type at @pfn (0: a gap) and the next pfn where it changes. */
@@ -85,7 +86,7 @@ static uint64_t picture_limit(const struct simulation *sim)
 
 	/* Everything the map describes, as far as the P2M reaches. */
 	for (size_t i = 0; i < t->nr; i++) {
-		uint64_t e = (t->entries[i].addr + t->entries[i].size + 0xfff) >> 12;
+		uint64_t e = PFN_UP(t->entries[i].addr + t->entries[i].size);
 
 		if (e > limit)
 			limit = e;

@@ -23,6 +23,7 @@
 #include "setup/setup.h"
 #include "util/err.h"
 #include "xen/model.h"
+#include "xen/xenlog.h"
 
 /*
  * Everything between "a machine map and some options" and "a booted
@@ -58,6 +59,13 @@ struct simulation_options {
 	const char *cmdline;		/* the guest kernel's command line */
 	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
 	struct setup_layout layout;	/* used when layout.known */
+	/* Where Xen put dom0's kernel and initrd, as its "Dom0 kernel: ...
+	 * paddr A -> B" and "Init. ramdisk: A->B" lines give them (bytes, end
+	 * exclusive; the initrd's size is what counts): unset, the log's
+	 * lines, else assumed per version (and a failure that depends on it
+	 * says so).  dom0_no_initrd: Xen handed over none. */
+	struct xenlog_range dom0_kernel, dom0_initrd;
+	bool dom0_no_initrd;
 };
 
 void simulation_options_init(struct simulation_options *o);
@@ -77,6 +85,13 @@ struct simulation {
 	struct setup_result res;
 	char notes[8][240];		/* assumptions the simulation made */
 	unsigned int nr_notes;
+	/* the kernel's and the initrd's placement when assumed ("" when
+	 * given or read from the log), as a failure that depends on it
+	 * names it: "Xen placed the kernel at paddr A->B (...)" */
+	char kernel_assumed[200], initrd_assumed[200];
+	/* the boot of the Xen log that was read: physical lines [first, end)
+	 * (0, 0: the whole log), for readers of the same boot's other lines */
+	unsigned int log_first_line, log_end_line;
 };
 
 struct simulation_example {

@@ -21,6 +21,7 @@
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "util/json.h"
+#include "util/page.h"
 
 #define SYSFS_MEMMAP "/sys/firmware/memmap"
 
@@ -271,8 +272,13 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 	e820_table_init(&xen_map);
 	if (e820_table_copy(&xen_map, &sim->machine) < 0)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	if (o->xen_cmdline)
+	if (o->xen_cmdline) {
 		xen_cmdline_mem_limits(o->xen_cmdline, &mem_limit, &availmem);
+	} else if (xlog) {
+		/* the log's own Xen command line */
+		mem_limit = xlog->xen_mem_limit;
+		availmem = xlog->xen_availmem;
+	}
 	rc = 0;
 	if (mem_limit || availmem)
 		rc = xen_clip_mem(&xen_map, mem_limit, availmem, NULL, err);
@@ -294,7 +300,7 @@ static int dom0_pages(const struct simulation_options *o, const struct example *
 static int domu_pages(const struct simulation_options *o, const struct example *ex,
 		      struct simulation *sim, bool no_map, struct p2msim_err *err)
 {
-	uint64_t ram = no_map ? 0 : e820_total(&sim->machine, E820_TYPE_RAM) >> 12;
+	uint64_t ram = no_map ? 0 : PFN_DOWN(e820_total(&sim->machine, E820_TYPE_RAM));
 
 	sim->nr_pages = o->nr_pages ? o->nr_pages : ex && ex->nr_pages ? ex->nr_pages : ram;
 	if (!sim->nr_pages)
@@ -305,6 +311,32 @@ static int domu_pages(const struct simulation_options *o, const struct example *
 	return 0;
 }
 
+static uint64_t range_pages(const struct xenlog_range *r)
+{
+	return r->end > r->start ? PFN_UP(r->end - r->start) : 0;
+}
+
+/* A failure that depends on an assumed input says so: "...; assumed: X". */
+static void name_assumption(struct p2msim_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void name_assumption(struct p2msim_err *err, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (!err)
+		return;
+	n = strlen(err->msg);
+	if (n + 12 >= sizeof(err->msg))
+		return;
+	memcpy(err->msg + n, "; assumed: ", 12);
+	n += 11;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	va_end(ap);
+}
+
 /* Xen's VIRTUAL MEMORY ARRANGEMENT in guest pfns: the kernel is mapped
  * from __START_KERNEL_map. */
 #define START_KERNEL_MAP 0xffffffff80000000ULL
@@ -313,8 +345,8 @@ static bool va_pfns(const struct xenlog_range *r, uint64_t *s, uint64_t *e)
 {
 	if (!r->set || r->start < START_KERNEL_MAP || r->end < r->start)
 		return false;
-	*s = (r->start - START_KERNEL_MAP) >> 12;
-	*e = (r->end - START_KERNEL_MAP + 0xfff) >> 12;
+	*s = PFN_DOWN(r->start - START_KERNEL_MAP);
+	*e = PFN_UP(r->end - START_KERNEL_MAP);
 	return true;
 }
 
@@ -326,13 +358,102 @@ static bool layout_from_log(const struct xenlog *xlog, struct setup_layout *lay)
 	    !va_pfns(&xlog->v_page_tables, &lay->pt_start, &lay->pt_end))
 		return false;
 	lay->known = true;
-	if (!va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end) && xlog->initrd.set) {
+	if (va_pfns(&xlog->v_initrd, &lay->initrd_start, &lay->initrd_end)) {
+		/* mapped: Xen prints its start and start + length */
+		lay->initrd_bytes = xlog->v_initrd.end - xlog->v_initrd.start;
+	} else if (xlog->initrd.set) {
 		/* Xen 4.17 leaves the initrd unmapped; Linux finds it at pfn
 		 * 0x8000 in every lab boot. */
 		lay->initrd_start = 0x8000;
-		lay->initrd_end = 0x8000 + ((xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12);
+		lay->initrd_end = 0x8000 + PFN_UP(xlog->initrd.end - xlog->initrd.start);
+		lay->initrd_bytes = xlog->initrd.end - xlog->initrd.start;
 	}
 	return true;
+}
+
+/* An initrd of @pages where Xen 4.17 hands an unmapped one over: after
+ * the first chunk (pfn 0x8000 in every lab boot); none when it cannot fit. */
+static void place_initrd(struct setup_layout *lay, uint64_t pages, uint64_t nr_pages)
+{
+	lay->initrd_start = pages && 0x8000 + pages <= nr_pages ? 0x8000 : 0;
+	lay->initrd_end = lay->initrd_start ? 0x8000 + pages : 0;
+}
+
+/*
+ * Where Xen put the kernel, its start info and page tables, and the
+ * initrd: the caller's layout, else Xen's VIRTUAL MEMORY ARRANGEMENT, else
+ * --dom0-kernel / "Dom0 kernel:" and --dom0-initrd / "Init. ramdisk:" with
+ * what follows them as Xen 4.17 lays it out, else a Debian boot of the
+ * kernel (setup_layout_default()).  What is assumed is named in
+ * sim->kernel_assumed / initrd_assumed for a failure to cite.
+ */
+static void choose_layout(const struct simulation_options *o, const struct xenlog *xlog,
+			  struct simulation *sim)
+{
+	struct setup_layout *lay = &sim->layout;
+	const struct xenlog_range *k = o->dom0_kernel.set ? &o->dom0_kernel :
+				       xlog && xlog->kernel_paddr.set ? &xlog->kernel_paddr : NULL;
+	const struct xenlog_range *i = o->dom0_initrd.set ? &o->dom0_initrd :
+				       xlog && xlog->initrd.set ? &xlog->initrd : NULL;
+	const char *why = xlog ? "Xen's log has no" : "no Xen log";
+
+	if (o->layout.known) {
+		*lay = o->layout;
+		return;
+	}
+	if (xlog && layout_from_log(xlog, lay)) {
+		note(sim, "boot layout from Xen's log%s", o->dom0_kernel.set || o->dom0_initrd.set ||
+		     o->dom0_no_initrd ? ", but the kernel or initrd as given" : "");
+		if (o->dom0_kernel.set) {
+			lay->kernel_start = o->dom0_kernel.start >> 12;
+			lay->kernel_end = (o->dom0_kernel.end + 0xfff) >> 12;
+		}
+		if (o->dom0_no_initrd || o->dom0_initrd.set)
+			place_initrd(lay, o->dom0_no_initrd ? 0 : range_pages(&o->dom0_initrd),
+				     sim->nr_pages);
+		return;
+	}
+	setup_layout_default(lay, &sim->model, sim->nr_pages);
+	if (k)
+		setup_layout_place_kernel(lay, &sim->model, k->start >> 12, (k->end + 0xfff) >> 12);
+	else
+		snprintf(sim->kernel_assumed, sizeof(sim->kernel_assumed),
+			 "Xen placed the kernel at paddr %#llx->%#llx (%s%s; --dom0-kernel sets it)",
+			 (unsigned long long)lay->kernel_start << 12,
+			 (unsigned long long)lay->kernel_end << 12, why,
+			 xlog ? " 'Dom0 kernel:' line" : "");
+	if (o->dom0_no_initrd || i)
+		place_initrd(lay, o->dom0_no_initrd ? 0 : range_pages(i), sim->nr_pages);
+	else if (lay->initrd_end)
+		snprintf(sim->initrd_assumed, sizeof(sim->initrd_assumed),
+			 "Xen handed over a %llu MiB initrd, found at pfn %#llx (%s%s; "
+			 "--dom0-initrd sets it)",
+			 (unsigned long long)(lay->initrd_end - lay->initrd_start) >> 8,
+			 (unsigned long long)lay->initrd_start, why,
+			 xlog ? " 'Init. ramdisk:' line" : "");
+	note(sim, "boot layout: kernel pfn %#llx-%#llx (%s), page tables %#llx-%#llx, initrd "
+	     "%#llx-%#llx (%s)", (unsigned long long)lay->kernel_start,
+	     (unsigned long long)lay->kernel_end,
+	     o->dom0_kernel.set ? "--dom0-kernel" : k ? "Xen's 'Dom0 kernel:' line" :
+	     xlog ? "assumed: the log has no VIRTUAL MEMORY ARRANGEMENT" : "assumed: no Xen log",
+	     (unsigned long long)lay->pt_start, (unsigned long long)lay->pt_end,
+	     (unsigned long long)lay->initrd_start, (unsigned long long)lay->initrd_end,
+	     o->dom0_no_initrd || o->dom0_initrd.set ? "--dom0-initrd" :
+	     i ? "Xen's 'Init. ramdisk:' line" : "assumed");
+	sim->res.layout_assumed = sim->kernel_assumed[0] || sim->initrd_assumed[0];
+}
+
+/* A kernel stop at what Xen placed names the placement it assumed. */
+static void name_layout_assumption(const struct simulation *sim, struct p2msim_err *err)
+{
+	const char *what = sim->res.stop.what;
+
+	if (sim->kernel_assumed[0] &&
+	    (!strcmp(what, "kernel") || !strcmp(what, "page table") ||
+	     !strcmp(what, "xen_start_info") || !strcmp(what, "nvs-swap")))
+		name_assumption(err, "%s", sim->kernel_assumed);
+	else if (sim->initrd_assumed[0] && !strcmp(what, "initrd"))
+		name_assumption(err, "%s", sim->initrd_assumed);
 }
 
 /* libxl e820_host=1: the guest's map is the host's, RAM cut to its
@@ -396,7 +517,7 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 		/* A host with room for the domain and then some. */
 		uint64_t pages = sim->nr_pages + (sim->nr_pages >> 2) + 65536;
 
-		if (e820_add(&synthetic, 1ULL << 20, pages << 12, E820_TYPE_RAM) < 0) {
+		if (e820_add(&synthetic, 1ULL << 20, PFN_PHYS(pages), E820_TYPE_RAM) < 0) {
 			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -408,6 +529,12 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 	sim->domid = sim->dom0 ? 0 : 1;
 	rc = hv_sim_build_domain_extents(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
 					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext, err);
+	/* say what did not fit, not only where it ran out */
+	if (rc == -ENOMEM && hv_sim_out_of_memory(sim->hv) && err)
+		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use", sim->dom0 ? "dom0" : "domU",
+				  (unsigned long long)sim->nr_pages,
+				  (unsigned long long)((sim->nr_pages + (1ULL << 18) - 1) >> 18));
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
 	if (rc == 0 && !sim->dom0)
@@ -445,27 +572,38 @@ static int xen_panic(const struct simulation *sim, struct p2msim_err *err, const
 			      sim->xen.version, words);
 }
 
-static int dom0_too_small(const struct simulation *sim, const struct xenlog *xlog,
-			  struct p2msim_err *err)
+static int dom0_too_small(const struct simulation_options *o, const struct simulation *sim,
+			  const struct xenlog *xlog, struct p2msim_err *err)
 {
 	uint64_t chunk = 1ULL << DOM0_CHUNK_ORDER, initrd = ASSUMED_INITRD_PAGES;
+	bool assumed = false;
+	int rc;
 
 	if (!sim->dom0 || !xen_has(&sim->xen, XB_PANIC_WORDS))
 		return 0;
 	if (xlog && xlog->alloc.set && xlog->alloc.end > xlog->alloc.start)
-		chunk = 1ULL << order_of((xlog->alloc.end - xlog->alloc.start) >> 12);
+		chunk = 1ULL << order_of(PFN_DOWN(xlog->alloc.end - xlog->alloc.start));
 	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
-		chunk = 1ULL << order_of((xlog->v_total.end - xlog->v_total.start + 0xfff) >> 12);
+		chunk = 1ULL << order_of(PFN_UP(xlog->v_total.end - xlog->v_total.start));
 	else if (!sim->model.build_known)
 		return 0;	/* the image's size is not known */
-	if (xlog && xlog->initrd.set)
-		initrd = xlog->initrd.end > xlog->initrd.start ?
-			 (xlog->initrd.end - xlog->initrd.start + 0xfff) >> 12 : 0;
+	if (o->dom0_no_initrd)
+		initrd = 0;
+	else if (o->dom0_initrd.set)
+		initrd = range_pages(&o->dom0_initrd);
+	else if (xlog && xlog->initrd.set)
+		initrd = range_pages(&xlog->initrd);
 	else if (xlog)
 		initrd = 0;
-	if (chunk + initrd > sim->nr_pages)
-		return xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
-	return 0;
+	else
+		assumed = true;
+	if (chunk + initrd <= sim->nr_pages)
+		return 0;
+	rc = xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
+	if (assumed && chunk <= sim->nr_pages)
+		name_assumption(err, "Xen handed over a %llu MiB initrd (no Xen log; --dom0-initrd "
+				"sets it)", (unsigned long long)(initrd >> 8));
+	return rc;
 }
 
 /* A dom0 build that ran out of Xen's free memory, in Xen's words. */
@@ -497,48 +635,76 @@ static size_t line_offset(const char *buf, size_t len, unsigned int line)
 
 #define MAX_BOOTS 64
 
+/* The boot to read of a log holding @nr: the last complete one (Xen's map
+ * and dom0 built or a panic), else the last; said in a note. */
+static size_t pick_boot(struct simulation *sim, const char *name, const struct xenlog_boot *boots,
+			size_t nr)
+{
+	size_t pick;
+
+	for (pick = nr; pick-- > 0;)
+		if (boots[pick].has_map && boots[pick].has_dom0_or_panic)
+			break;
+	if (pick >= nr)
+		pick = nr - 1;
+	note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
+	     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+	return pick;
+}
+
 /*
  * Read a boot log: Xen's half (xen/xenlog.h) and the dom0's (setup/
  * kernlog.h), of the last complete boot when the file holds several (a
- * serial console kept across reboots, two pastes in one mail): the lines
- * before it are blanked and those after it cut, so FILE:LINE stays right.
+ * serial console kept across reboots, two pastes in one mail), as if the
+ * lines before it were blank and the file ended after it, so FILE:LINE
+ * stays right.  A regular file is read as a stream, three times (its
+ * boots, then that boot's Xen and dom0 lines), keeping only those lines'
+ * facts and its maps: a serial capture of several GiB; standard input is
+ * read whole.
  */
 static int read_boot_log(const struct simulation_options *o, struct simulation *sim,
 			 struct xenlog *xlog, struct kernlog *klog, struct p2msim_err *err)
 {
-	const char *name = strcmp(o->xen_log_path, "-") ? o->xen_log_path : "<stdin>";
+	const char *path = o->xen_log_path, *name = strcmp(path, "-") ? path : "<stdin>";
 	struct xenlog_boot *boots = calloc(MAX_BOOTS, sizeof(*boots));
+	unsigned int first = 0, end = 0;
 	char *buf = NULL;
 	size_t len = 0, nr = 0, pick;
+	struct stat st;
+	bool stream = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	int rc;
 
 	if (!boots)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
-	rc = xenlog_read_file(o->xen_log_path, &buf, &len, err);
-	if (rc == 0)
-		rc = xenlog_boots(name, buf, len, boots, MAX_BOOTS, &nr, err);
+	if (stream) {
+		rc = xenlog_boots_file(path, boots, MAX_BOOTS, &nr, err);
+	} else {
+		rc = xenlog_read_file(path, &buf, &len, err);
+		if (rc == 0)
+			rc = xenlog_boots(name, buf, len, boots, MAX_BOOTS, &nr, err);
+	}
 	if (rc == 0 && nr > 1) {
-		size_t start, end = len;
+		pick = pick_boot(sim, name, boots, nr);
+		first = boots[pick].first_line;
+		end = pick + 1 < nr ? boots[pick + 1].first_line : 0;
+		sim->log_first_line = first;
+		sim->log_end_line = end;
+		if (!stream) {
+			size_t start = line_offset(buf, len, first);
 
-		for (pick = nr; pick-- > 0;)
-			if (boots[pick].has_map && boots[pick].has_dom0_or_panic)
-				break;
-		if (pick >= nr)
-			pick = nr - 1;
-		start = line_offset(buf, len, boots[pick].first_line);
-		if (pick + 1 < nr)
-			end = line_offset(buf, len, boots[pick + 1].first_line);
-		for (size_t i = 0; i < start; i++)
-			if (buf[i] != '\n')
-				buf[i] = ' ';
-		len = end;
-		note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
-		     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+			for (size_t i = 0; i < start; i++)
+				if (buf[i] != '\n')
+					buf[i] = ' ';
+			if (end)
+				len = line_offset(buf, len, end);
+		}
 	}
 	if (rc == 0)
-		rc = xenlog_parse_buffer(name, buf, len, xlog, err);
+		rc = stream ? xenlog_parse_file_window(path, first, end, xlog, err) :
+			      xenlog_parse_buffer(name, buf, len, xlog, err);
 	if (rc == 0) {
-		rc = kernlog_parse_buffer(name, buf, len, klog, err);
+		rc = stream ? kernlog_parse_file_window(path, first, end, klog, err) :
+			      kernlog_parse_buffer(name, buf, len, klog, err);
 		if (rc < 0)
 			xenlog_free(xlog);
 	}
@@ -640,6 +806,11 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		ex = find_example(sim->example);
 	sim->dom0 = o->domu_set ? !o->domu : !(ex && ex->domu);
 	sim->arch = o->arch;
+	if (!sim->dom0 && (o->dom0_kernel.set || o->dom0_initrd.set || o->dom0_no_initrd)) {
+		rc = p2msim_err_set(err, -EINVAL, "--dom0-kernel and --dom0-initrd describe a dom0, "
+				    "not a domU");
+		goto out;
+	}
 	if (sim->dom0 && no_map) {
 		rc = p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
 				    "(--e820 none is for a domU)");
@@ -651,30 +822,14 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		rc = apply_e820_host(sim, no_map, err);
 	if (rc < 0)
 		goto out;
-	rc = dom0_too_small(sim, have_log ? &xlog : NULL, err);
+	rc = dom0_too_small(o, sim, have_log ? &xlog : NULL, err);
 	if (rc == 0)
 		rc = build(sim, no_map, &mfn_ext, &nr_ext, err);
 	if (rc < 0) {
 		rc = dom0_build_failed(sim, rc, err);
 		goto out;
 	}
-	if (o->layout.known) {
-		sim->layout = o->layout;
-	} else if (have_log && layout_from_log(&xlog, &sim->layout)) {
-		note(sim, "boot layout from Xen's log");
-	} else {
-		setup_layout_default(&sim->layout, &sim->model, sim->nr_pages);
-		note(sim, "boot layout assumed (%s): kernel pfn %#llx-%#llx, page tables "
-		     "%#llx-%#llx, initrd %#llx-%#llx",
-		     have_log ? "Xen's log has no VIRTUAL MEMORY ARRANGEMENT" : "no Xen log",
-		     (unsigned long long)sim->layout.kernel_start,
-		     (unsigned long long)sim->layout.kernel_end,
-		     (unsigned long long)sim->layout.pt_start,
-		     (unsigned long long)sim->layout.pt_end,
-		     (unsigned long long)sim->layout.initrd_start,
-		     (unsigned long long)sim->layout.initrd_end);
-		sim->res.layout_assumed = true;
-	}
+	choose_layout(o, have_log ? &xlog : NULL, sim);
 	in.model = &sim->model;
 	in.dom0 = sim->dom0;
 	in.arch = sim->arch;
@@ -685,6 +840,23 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	in.cmdline = cmdline;
 	in.layout = sim->layout;
 	rc = setup_run(&in, sim->hv, &sim->res, err);
+	if (rc == -EFAULT && sim->res.crashed)
+		name_layout_assumption(sim, err);
+	if (sim->res.ini_nr_pages && sim->res.ini_nr_pages < sim->nr_pages) {
+		/* xen_memory_setup() takes min(limit, nr_pages): the rest of
+		 * what Xen gave stays the domain's, out of its P2M, with the
+		 * M2P names the builder wrote */
+		note(sim, "kernel %s uses %#llx of the domain's %#llx pages (%s): the rest stay "
+		     "its own, out of its P2M, the M2P naming them by pfns %#llx-%#llx",
+		     sim->model.release, (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages,
+		     sim->model.family != KERNEL_FAMILY_LINEAR ? "MAX_DOMAIN_PAGES" :
+		     sim->dom0 ? "MAXMEM" : "the 512 GiB limit",
+		     (unsigned long long)sim->res.ini_nr_pages,
+		     (unsigned long long)sim->nr_pages - 1);
+		(void)hv_sim_allow_m2p_alias(sim->hv, sim->domid, sim->res.ini_nr_pages,
+					     sim->nr_pages);
+	}
 out:
 	free(mfn_ext);
 	if (have_log) {

@@ -45,9 +45,16 @@ if [ -f "$comp" ] && command -v bash >/dev/null 2>&1; then
 			_p2msim p2msim e8 p2msim; printf "%s;" "${COMPREPLY[@]}"
 			COMP_WORDS=(p2msim e820 --list-m); COMP_CWORD=2
 			COMP_LINE="p2msim e820 --list-m"; COMP_POINT=20
-			_p2msim p2msim --list-m e820; printf "%s;" "${COMPREPLY[@]}"' \
+			_p2msim p2msim --list-m e820; printf "%s;" "${COMPREPLY[@]}"
+			COMP_WORDS=(p2msim simulate --dom0-k); COMP_CWORD=2
+			COMP_LINE="p2msim simulate --dom0-k"; COMP_POINT=24
+			_p2msim p2msim --dom0-k simulate; printf "%s;" "${COMPREPLY[@]}"
+			COMP_WORDS=(p2msim doctor --dom0-initrd n); COMP_CWORD=3
+			COMP_LINE="p2msim doctor --dom0-initrd n"; COMP_POINT=29
+			_p2msim p2msim n --dom0-initrd; printf "%s;" "${COMPREPLY[@]}"' \
 			sh "$lib" "$comp" 2>&1)
-		[ "$got" = "e820;--list-maps;" ] || fail "bash completion: '$got'"
+		[ "$got" = "e820;--list-maps;--dom0-kernel;none;" ] ||
+			fail "bash completion: '$got'"
 	fi
 fi
 

@@ -41,13 +41,23 @@ static void parse(const char *file, struct doctor_outcome *o)
 	free(buf);
 }
 
+/* parse() of a boot that stopped: at @stage, in the words @failure. */
+static void parse_stop(const char *file, enum doctor_stage stage, const char *failure,
+		       struct doctor_outcome *o)
+{
+	parse(file, o);
+	CU_ASSERT_EQUAL(o->stage, stage);
+	CU_ASSERT_STRING_EQUAL(o->failure, failure);
+}
+
 /* 6.1 booted with mem=384M: its E820 lines, Released, the p2m area and the
  * remap BUG, each with the line it is on; no Remapped line (it died first). */
 static void test_outcome_remap_bug(void)
 {
 	struct doctor_outcome o;
 
-	parse("lab-pc-2G-dom0-linux-mem384M.console", &o);
+	parse_stop("lab-pc-2G-dom0-linux-mem384M.console", DOCTOR_STAGE_KERNEL,
+		   "kernel BUG at arch/x86/xen/setup.c:314!", &o);
 	CU_ASSERT_EQUAL(o.e820.nr, 8);
 	CU_ASSERT_EQUAL(o.e820.entries[0].line, 142);
 	CU_ASSERT_EQUAL(o.e820.entries[2].addr, 0x100000);
@@ -57,8 +67,6 @@ static void test_outcome_remap_bug(void)
 	CU_ASSERT(o.released.set && o.released.value == 0 && o.released.line == 140);
 	CU_ASSERT(o.p2m_area.set && o.p2m_area.value == 0x40000000 && o.p2m_area.line == 202);
 	CU_ASSERT_FALSE(o.remapped.set);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_KERNEL);
-	CU_ASSERT_STRING_EQUAL(o.failure, "kernel BUG at arch/x86/xen/setup.c:314!");
 	CU_ASSERT_EQUAL(o.failure_line, 231);
 	CU_ASSERT_EQUAL(o.first_kernel_line, 138);
 	CU_ASSERT_FALSE(o.pvh);
@@ -72,9 +80,8 @@ static void test_outcome_early_conflict(void)
 {
 	struct doctor_outcome o;
 
-	parse("cheese-nvs-in-kernel-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_KERNEL);
-	CU_ASSERT_STRING_EQUAL(o.failure, "Xen hypervisor allocated kernel memory conflicts with E820 map");
+	parse_stop("cheese-nvs-in-kernel-k6.1.console", DOCTOR_STAGE_KERNEL,
+		   "Xen hypervisor allocated kernel memory conflicts with E820 map", &o);
 	CU_ASSERT_EQUAL(o.failure_line, 162);
 	CU_ASSERT_EQUAL(o.e820.nr, 0);
 	CU_ASSERT_EQUAL(o.first_kernel_line, 0);
@@ -87,14 +94,11 @@ static void test_outcome_xen_panic(void)
 {
 	struct doctor_outcome o;
 
-	parse("cheese-e820-over-128-no-real-mode-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_STRING_EQUAL(o.failure, "Xen BUG at common/page_alloc.c:286");
+	parse_stop("cheese-e820-over-128-no-real-mode-k6.1.console", DOCTOR_STAGE_XEN,
+		   "Xen BUG at common/page_alloc.c:286", &o);
 	CU_ASSERT_EQUAL(o.dom0_build_line, 0);
 	doctor_outcome_free(&o);
-	parse("cheese-e820-over-128-entries-k6.1.console", &o);
-	CU_ASSERT_EQUAL(o.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_STRING_EQUAL(o.failure, "FATAL PAGE FAULT");
+	parse_stop("cheese-e820-over-128-entries-k6.1.console", DOCTOR_STAGE_XEN, "FATAL PAGE FAULT", &o);
 	doctor_outcome_free(&o);
 }
 
@@ -147,6 +151,25 @@ static void test_outcome_broken_e820_line(void)
 }
 
 /* --- reproduce, explain, fix ------------------------------------------------------------ */
+
+/* doctor with its default options on the @len bytes at @text, written to a
+ * temporary file for it (doctor reads a file). */
+static int run_on_text(const char *text, size_t len, struct doctor_report *r,
+		       struct p2msim_err *err)
+{
+	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
+	int fd = mkstemp(tmp);
+	struct doctor_options o;
+	int rc;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	doctor_options_init(&o);
+	rc = doctor_run(tmp, &o, r, err);
+	unlink(tmp);
+	return rc;
+}
 
 static char *path_of(const char *file)
 {
@@ -263,25 +286,43 @@ static void test_boot_ok_has_no_fix(void)
 	doctor_report_free(&r);
 }
 
+/* A moved initrd: the kernel prints the byte end of Xen's module (start +
+ * ramdisk_size), not a page end (lab capture every-64M-20holes, 6.12). */
+static void test_initrd_moved_byte_end(void)
+{
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	bool seen = false;
+
+	doctor_options_init(&o);
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("cheese-every-64M-20holes-k6.12.console"), &o, &r,
+					 &err), 0);
+	CU_ASSERT_FALSE(r.fails);
+	CU_ASSERT_EQUAL(r.nr_differences, 0);
+	for (size_t i = 0; i < r.nr_rows; i++)
+		if (!strcmp(r.rows[i].what, "initrd moved")) {
+			seen = true;
+			CU_ASSERT_STRING_EQUAL(r.rows[i].model, "[mem 0x08000000-0x08550871] to "
+					       "[mem 0x00100000-0x00650871]");
+		}
+	CU_ASSERT(seen);
+	doctor_report_free(&r);
+}
+
 /* The log is never an input for its outcome: a Remapped count edited in
  * the log shows as a difference, the simulation keeps its own. */
 static void test_edited_outcome_is_a_difference(void)
 {
 	size_t len = 0;
 	char *buf = data("lab-pc-5G-dom0-4G.console", &len);
-	char *p = strstr(buf, "Remapped 262273 page(s)"), tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
-	int fd = mkstemp(tmp);
-	struct doctor_options o;
+	char *p = strstr(buf, "Remapped 262273 page(s)");
 	struct doctor_report r;
 	struct p2msim_err err = { 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_FATAL(fd >= 0);
 	memcpy(p, "Remapped 262272", 15);
-	CU_ASSERT_EQUAL(write(fd, buf, len), (ssize_t)len);
-	close(fd);
-	doctor_options_init(&o);
-	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(run_on_text(buf, len, &r, &err), 0);
 	CU_ASSERT_FALSE(r.reproduced);
 	CU_ASSERT_EQUAL(r.nr_differences, 1);
 	for (size_t i = 0; i < r.nr_rows; i++)
@@ -291,7 +332,6 @@ static void test_edited_outcome_is_a_difference(void)
 			CU_ASSERT_FALSE(r.rows[i].agree);
 		}
 	doctor_report_free(&r);
-	unlink(tmp);
 	free(buf);
 }
 
@@ -312,24 +352,15 @@ static void test_unreadable_logs_say_what_they_found(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
-		int fd = mkstemp(tmp);
-		struct doctor_options o;
 		struct doctor_report r;
 		struct p2msim_err err = { 0 };
 
-		CU_ASSERT_FATAL(fd >= 0);
-		CU_ASSERT_EQUAL(write(fd, cases[i].text, strlen(cases[i].text)),
-				(ssize_t)strlen(cases[i].text));
-		close(fd);
-		doctor_options_init(&o);
-		CU_ASSERT(doctor_run(tmp, &o, &r, &err) < 0);
+		CU_ASSERT(run_on_text(cases[i].text, strlen(cases[i].text), &r, &err) < 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].words));
 		CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
 		if (!strstr(err.msg, cases[i].words))
 			printf("\n    got: %s\n", err.msg);
 		doctor_report_free(&r);
-		unlink(tmp);
 	}
 }
 
@@ -402,6 +433,39 @@ static void test_xen_builder_panic_is_xen_stage(void)
 		"(XEN) *** Building a PV Dom0 ***\n"
 		"(XEN) Panic on CPU 0:\n"
 		"(XEN) Domain 0 allocation is too small for kernel image\n";
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(run_on_text(text, sizeof(text) - 1, &r, &err), 0);
+	CU_ASSERT(r.fails);
+	CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_EQUAL(r.log.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_EQUAL(r.model.stage, DOCTOR_STAGE_XEN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "dom0 builder"));
+	CU_ASSERT(r.searched);
+	CU_ASSERT_EQUAL(r.nr_fixes, 0);
+	doctor_report_free(&r);
+}
+
+/* Xen's own mem= on the log's command line: Xen can give dom0 only what
+ * lies below it, its dom0 builder panics, and dropping that mem= is the
+ * first fix (the search tries Xen's mem= and availmem=). */
+static void test_xen_mem_is_searched(void)
+{
+	static const char text[] =
+		"(XEN) Xen version 4.17.7 (Debian) (x) debug=n\n"
+		"(XEN) Command line: console=com1 mem=64M dom0_mem=512M,max:512M\n"
+		"(XEN) Xen-e820 RAM map:\n"
+		"(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+		"(XEN)  [000000000009fc00, 000000000009ffff] (reserved)\n"
+		"(XEN)  [00000000000f0000, 00000000000fffff] (reserved)\n"
+		"(XEN)  [0000000000100000, 000000007ffdffff] (usable)\n"
+		"(XEN)  [000000007ffe0000, 000000007fffffff] (reserved)\n"
+		"(XEN)  [00000000fffc0000, 00000000ffffffff] (reserved)\n"
+		"(XEN) *** Building a PV Dom0 ***\n"
+		"(XEN)  Dom0 kernel: 64-bit, PAE, lsb, paddr 0x1000000 -> 0x4a00000\n"
+		"(XEN) Panic on CPU 0:\n"
+		"(XEN) Domain 0 allocation is too small for kernel image\n";
 	char tmp[] = "/tmp/p2msim-doctor-test-XXXXXX";
 	int fd = mkstemp(tmp);
 	struct doctor_options o;
@@ -415,20 +479,99 @@ static void test_xen_builder_panic_is_xen_stage(void)
 	CU_ASSERT_EQUAL_FATAL(doctor_run(tmp, &o, &r, &err), 0);
 	CU_ASSERT(r.fails);
 	CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_EQUAL(r.log.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_EQUAL(r.model.stage, DOCTOR_STAGE_XEN);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "dom0 builder"));
+	CU_ASSERT(r.reproduced);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "Xen's own mem=64M"));
 	CU_ASSERT(r.searched);
-	CU_ASSERT_EQUAL(r.nr_fixes, 0);
+	CU_ASSERT_FATAL(r.nr_fixes >= 1);
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].change, "Xen command line: drop mem=64M");
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].xen_cmdline, "console=com1 dom0_mem=512M,max:512M");
 	doctor_report_free(&r);
 	unlink(tmp);
 }
 
+/* A map longer than Xen takes (the lab's 140 GRUB holes: cut to 127 entries
+ * on the BIOS path, all 147 with no-real-mode): Xen dies before dom0, the
+ * cause names the map's size, and no option is offered as a fix. */
+static void test_long_map_no_change_helps(void)
+{
+	static const struct {
+		const char *file, *words;
+		unsigned int entries;
+	} logs[] = {
+		{ "cheese-e820-over-128-entries-k6.1.console", "keeps the first 127", 127 },
+		{ "cheese-e820-over-128-entries-k6.12.console", "keeps the first 127", 127 },
+		{ "cheese-e820-over-128-no-real-mode-k6.1.console", "whole map", 147 },
+		{ "cheese-e820-over-128-no-real-mode-k6.12.console", "whole map", 147 },
+	};
+
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		struct doctor_options o;
+		struct doctor_report r;
+		struct p2msim_err err = { 0 };
+		struct json_object *j, *v;
+
+		doctor_options_init(&o);
+		CU_ASSERT_EQUAL_FATAL(doctor_run(path_of(logs[i].file), &o, &r, &err), 0);
+		printf("\n    %s: %s\n", logs[i].file, r.cause);
+		CU_ASSERT(r.fails);
+		CU_ASSERT_EQUAL(r.stage, DOCTOR_STAGE_XEN);
+		CU_ASSERT_EQUAL(r.xen_map_entries, logs[i].entries);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "more than Xen takes"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, logs[i].words));
+		CU_ASSERT(r.searched);
+		CU_ASSERT_EQUAL(r.nr_fixes, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.no_fix_why, "fewer entries"));
+		j = doctor_to_json(&r);
+		CU_ASSERT_FATAL(j != NULL);
+		CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
+		CU_ASSERT(json_object_object_get_ex(j, "stage", &v) &&
+			  !strcmp(json_object_get_string(v), "xen"));
+		json_object_put(j);
+		doctor_report_free(&r);
+	}
+}
+
+/* A memmap=exactmap map that ends below what xen_remap_memory moves: the
+ * smallest change grows its highest RAM entry past the remap target and
+ * keeps the rest of the map; dropping exactmap alone (which would turn its
+ * entries into additions to the firmware's map) is not offered, the whole
+ * set dropped comes after. */
+static void test_exactmap_entry_grown(void)
+{
+	static const char file[] = "lab-pc-2G-dom0-linux-mem384M.console";
+	struct doctor_options o;
+	struct doctor_report r;
+	struct p2msim_err err = { 0 };
+	bool whole = false;
+
+	doctor_options_init(&o);
+	o.cmdline = "console=hvc0 rdinit=/init memmap=exactmap memmap=636K@0 memmap=383M@1M";
+	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of(file), &o, &r, &err), 0);
+	CU_ASSERT(r.fails);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "the memmap= map of the kernel command line"));
+	CU_ASSERT_FATAL(r.nr_fixes >= 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.fixes[0].change,
+				      "memmap=383M@1M -> memmap=523652K@1M"));
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].kernel_cmdline, "console=hvc0 rdinit=/init "
+			       "memmap=exactmap memmap=636K@0 memmap=523652K@1M");
+	for (unsigned int k = 0; k < r.nr_fixes; k++) {
+		CU_ASSERT(fix_boots(file, &r.fixes[k]));
+		CU_ASSERT_STRING_NOT_EQUAL(r.fixes[k].change, "kernel command line: drop memmap=exactmap");
+		whole |= strstr(r.fixes[k].change, "drop memmap=exactmap and its 2 memmap= entries") != NULL;
+	}
+	CU_ASSERT(whole);
+	doctor_report_free(&r);
+}
+
 static const struct test_case doctor_tests[] = {
+	{ "exactmap_entry_grown", test_exactmap_entry_grown },
+	{ "xen_mem_is_searched", test_xen_mem_is_searched },
+	{ "long_map_no_change_helps", test_long_map_no_change_helps },
 	{ "xen_builder_panic_is_xen_stage", test_xen_builder_panic_is_xen_stage },
 	{ "json_keys_exactly", test_json_keys_exactly },
 	{ "failing_boots_get_cause_and_fix", test_failing_boots_get_cause_and_fix },
 	{ "boot_ok_has_no_fix", test_boot_ok_has_no_fix },
+	{ "initrd_moved_byte_end", test_initrd_moved_byte_end },
 	{ "edited_outcome_is_a_difference", test_edited_outcome_is_a_difference },
 	{ "unreadable_logs_say_what_they_found", test_unreadable_logs_say_what_they_found },
 	{ NULL, NULL },

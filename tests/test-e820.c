@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 
-#include "e820/e820-internal.h"
 #include "tests/e820-testutil.h"
 
 enum { RAM = E820_TYPE_RAM, RES = E820_TYPE_RESERVED, ACPI = E820_TYPE_ACPI,

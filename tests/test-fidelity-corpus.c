@@ -53,12 +53,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
 #include "sim/sim.h"
 #include "xen/machine-map.h"
 #include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
+#include "util/text.h"
 
 #define MAX_CASES 64
 #define MAX_ASSUMED 8
@@ -135,7 +136,7 @@ static int read_descriptor(struct ccase *c)
 		else if (!strcmp(line, "xen"))
 			snprintf(c->xen, sizeof(c->xen), "%s", v);
 		else if (!strcmp(line, "cpu")) {
-			c->vendor = !strncmp(v, "amd", 3) ? XEN_CPU_AMD : XEN_CPU_INTEL;
+			c->vendor = starts_with(v, "amd") ? XEN_CPU_AMD : XEN_CPU_INTEL;
 			c->family = (unsigned int)strtoul(v + strcspn(v, " \t"), NULL, 0);
 		} else if (!strcmp(line, "ioapic") || !strcmp(line, "drhd"))
 			rc = parse_addrs(v, &c->extra, !strcmp(line, "drhd"));
@@ -216,9 +217,9 @@ static int read_lines(const char *name, const char *buf, size_t len, struct outc
 
 		if (l.xen && guest_only)
 			continue;
-		if (!strncmp(p, "Linux version ", 14) && !o->linux_version[0])
+		if (starts_with(p, "Linux version ") && !o->linux_version[0])
 			sscanf(p + 14, "%63s", o->linux_version);
-		if (!strncmp(p, "Command line: ", 14) && !l.xen && !o->cmdline[0])
+		if (starts_with(p, "Command line: ") && !l.xen && !o->cmdline[0])
 			snprintf(o->cmdline, sizeof(o->cmdline), "%s", p + 14);
 		for (size_t i = 0; i < 5; i++) {
 			unsigned long long v;

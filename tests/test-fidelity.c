@@ -29,6 +29,7 @@
 #include "xen/xenlog.h"
 #include "tests/fidelity.h"
 #include "tests/testutil.h"
+#include "util/text.h"
 
 #define MAX_CASES 128
 #define VA_KERNEL_BASE 0xffffffff80000000ULL
@@ -164,7 +165,7 @@ static void compare_e820(struct fcase *c, const char *dmesg, const struct simula
 	size_t nw = grep_lines(dmesg, "Xen: [mem ", want, 512), nh = 0;
 
 	for (size_t i = 0; i < sim->res.nr_log && nh < 512; i++)
-		if (!strncmp(sim->res.log[i], "Xen: [mem ", 10))
+		if (starts_with(sim->res.log[i], "Xen: [mem "))
 			snprintf(have[nh++], sizeof(have[0]), "%s", sim->res.log[i]);
 	if (nw != nh) {
 		fidelity_why(c->why, sizeof(c->why), "%zu Xen: lines, the kernel printed %zu", nh, nw);
@@ -283,7 +284,7 @@ static void release_of(const struct fcase *c, const char *variant, char *kernel,
 	char given[256] = "";
 	struct kernel_model km;
 
-	if (strncmp(c->name, "eras/", 5))
+	if (!starts_with(c->name, "eras/"))
 		goto out;
 	if (lv)
 		snprintf(given, sizeof(given), "%.*s", (int)strcspn(lv, "\n"), lv);

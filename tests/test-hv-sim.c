@@ -692,6 +692,14 @@ static void test_check_catches_a_wrong_tot_pages_and_a_double_m2p(void)
 	CU_ASSERT_EQUAL(hv_machphys_update(hv, d, f[1], 0x10, &err), 0);
 	CU_ASSERT_EQUAL(hv_sim_check(hv, &err), -EUCLEAN);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "pfn 0x10 is named by"));
+	/* allowed for the pfns a kernel left to Xen's names, only those */
+	CU_ASSERT_EQUAL(hv_sim_allow_m2p_alias(hv, d, 0x11, 0x20), 0);
+	CU_ASSERT_EQUAL(hv_sim_check(hv, &err), -EUCLEAN);
+	CU_ASSERT_EQUAL(hv_sim_allow_m2p_alias(hv, d, 0x10, 0x11), 0);
+	assert_sim_ok(hv);
+	CU_ASSERT_EQUAL(hv_sim_allow_m2p_alias(hv, d, 0, 0), 0);
+	CU_ASSERT_EQUAL(hv_sim_check(hv, &err), -EUCLEAN);
+	CU_ASSERT_EQUAL(hv_sim_allow_m2p_alias(hv, 77, 0, 1), -ESRCH);
 	CU_ASSERT_EQUAL(hv_machphys_update(hv, d, f[1], 0x11, &err), 0);
 	assert_sim_ok(hv);
 	/* A frame that is both free and owned. */

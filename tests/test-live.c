@@ -35,6 +35,7 @@
 #include "e820/e820.h"
 #include "sim/sim.h"
 #include "tests/testutil.h"
+#include "util/text.h"
 
 #define INV UINT64_MAX
 #define ID_BIT (1ULL << 62)
@@ -835,7 +836,7 @@ static void collect(void *ctx, const char *line)
 	struct said *s = ctx;
 
 	s->n++;
-	s->published |= !strncmp(line, "step publish: ok", 16);
+	s->published |= starts_with(line, "step publish: ok");
 }
 
 static void test_scratch_replays_boot_and_balloon_and_xen_agrees(void)

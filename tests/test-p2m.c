@@ -328,6 +328,16 @@ static void test_range_mfn_run(void)
 
 static void assert_mirror_matches(const struct p2m *p);
 
+/* Slot @m of the mid_mfn page of top slot @t, read as the toolstack does
+ * (a mid kept as segments has no array of its own to look at). */
+static uint64_t mirror_slot(const struct p2m *p, uint64_t t, unsigned int m)
+{
+	uint64_t buf[1024];
+
+	CU_ASSERT_EQUAL_FATAL(p2m_read_frame(p, p->top_mfn[t], buf), 0);
+	return buf[m];
+}
+
 /* Whole leaves of a linear run are kept as their first value: private
  * pages of the kernel all the same (counted, charged, in the mirror). */
 static void test_linear_run_whole_leaves_are_implicit(void)
@@ -369,16 +379,22 @@ static void test_write_breaks_and_reforms_implicit_leaf(void)
 
 		CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x600, P2M_FILL_MFN, 0x9000, NULL, NULL), 0);
 		mid = p2m_top_mid(p, 0);
-		mfn = mid->mirror[2];
+		/* whole leaves of a shared mid: the mid is kept as segments */
+		CU_ASSERT_EQUAL(mid->nr_segs, 3);
+		mfn = mirror_slot(p, 0, 2);
 		p2m_get_stats(p, &before);
 		CU_ASSERT_EQUAL(before.implicit, 1);
+		assert_check(p);
 		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x9050));	/* keeps the run */
-		CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 2));
+		CU_ASSERT_TRUE(p2m_slot_is_linear(p, p2m_top_mid(p, 0), 2));
+		CU_ASSERT_EQUAL(p2m_top_mid(p, 0)->nr_segs, 3);
 		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x12345));	/* breaks it */
+		mid = p2m_top_mid(p, 0);
+		CU_ASSERT_EQUAL(mid->nr_segs, 0);			/* slots again */
 		CU_ASSERT_FALSE(p2m_slot_is_linear(p, mid, 2));
 		CU_ASSERT_EQUAL(p2m_get(p, 0x450), 0x12345);
 		CU_ASSERT_EQUAL(p2m_get(p, 0x451), 0x9051);
-		CU_ASSERT_EQUAL(mid->mirror[2], mfn);
+		CU_ASSERT_EQUAL(mirror_slot(p, 0, 2), mfn);
 		p2m_get_stats(p, &st);
 		CU_ASSERT_EQUAL(st.leaf, before.leaf);
 		CU_ASSERT_EQUAL(st.implicit, 0);
@@ -510,7 +526,9 @@ static void assert_mirror_matches(const struct p2m *p)
 			for (unsigned int i = 0; i < per && base + i < span; i++) {
 				uint64_t want = p2m_get(p, base + i);
 
-				if (p2m_slot_leaf(p2m_top_mid(p, t), m) == p->identity)
+				uint64_t v0;
+
+				if (p2m_mid_slot(p, p2m_top_mid(p, t), m, &v0) == p->identity)
 					want = p->g->invalid;
 				bad += leaf[i] != want;
 			}
@@ -760,12 +778,21 @@ static uint64_t compare(const struct p2m *p, const struct ref_map *m, struct rng
 	return bad;
 }
 
+static uint64_t count_seg_mids(const struct p2m *p)
+{
+	uint64_t n = 0;
+
+	for (uint64_t t = 0; t < p->v.nr_top; t++)
+		n += p2m_mid_is_seg(p2m_top_mid(p, t));
+	return n;
+}
+
 static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 {
 	struct rng r = { seed };
 	struct ref_map m;
 	struct p2m *p = new_modern(SPACE, compact);
-	uint64_t hot[8], most_implicit = 0;
+	uint64_t hot[8], most_implicit = 0, most_seg = 0;
 	int failed = 0;
 
 	if (!p || ref_init(&m, SPACE) < 0)
@@ -775,9 +802,16 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 	for (uint64_t op = 0; op < nr_ops && !failed; op++) {
 		uint64_t s = rnd_pfn(&r, hot), len = rnd_len(&r), e = s + len;
 		uint64_t kind = rnd_below(&r, 10), mfn = 1 + rnd_below(&r, 1ULL << 40);
+		bool whole = rnd_below(&r, 3) == 0;
 		struct p2msim_err err = { 0 };
 		int rc = 0;
 
+		/* a third of the ranges in whole leaves: mids kept as segments,
+		 * split, merged and given their slots again */
+		if (whole) {
+			s &= ~511ULL;
+			e = (e + 511) & ~511ULL;
+		}
 		if (e > SPACE)
 			e = SPACE;
 		if (kind < 4) {
@@ -802,8 +836,9 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			rc = p2m_set_range(p, s, e, P2M_FILL_MISSING, 0, NULL, &err);
 			ref_assign(&m, s, e, REF_MISSING, 0);
 		} else {
-			if (e - s > 8192)
-				e = s + 1 + rnd_below(&r, 8192);
+			if (e - s > (whole ? 1ULL << 19 : 8192))
+				e = whole ? s + 512 * (1 + rnd_below(&r, 1024)) :
+				    s + 1 + rnd_below(&r, 8192);
 			if (e > SPACE)
 				e = SPACE;
 			rc = p2m_set_range(p, s, e, P2M_FILL_MFN, mfn, NULL, &err);
@@ -831,6 +866,8 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			p2m_get_stats(p, &st);
 			if (st.implicit > most_implicit)
 				most_implicit = st.implicit;
+			if (count_seg_mids(p) > most_seg)
+				most_seg = count_seg_mids(p);
 			if (compact && st.private_pages != st.lower_bound) {
 				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
 					": %" PRIu64 " private pages, lower bound %" PRIu64 "\n",
@@ -841,6 +878,10 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 	}
 	if (!failed && most_implicit == 0) {
 		fprintf(stderr, "\n    seed %#" PRIx64 ": no implicit leaf was ever formed\n", seed);
+		failed = 1;
+	}
+	if (!failed && most_seg == 0) {
+		fprintf(stderr, "\n    seed %#" PRIx64 ": no mid was ever kept as segments\n", seed);
 		failed = 1;
 	}
 	if (!failed) {

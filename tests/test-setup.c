@@ -454,6 +454,25 @@ static void test_mem_below_nr_pages_bugs(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.sim.res.log[r.sim.res.nr_log - 2],
 				      "Failed to update kernel mapping for mfn="));
 	done(&r);
+	/* 5.10 (and every kernel before 5.16) leaves the kernel mapping of
+	 * pfns above max_pfn alone: the same shape boots (Debian 5.10.223
+	 * under Xen 4.14 and 4.17: Released 0, Remapped 97) */
+	run(&r, map, "5.10.223", false, 0x20000, 0x20000, NULL, "mem=384M");
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_FALSE(r.sim.res.crashed);
+	CU_ASSERT_TRUE(logged(&r, "Remapped 97 page(s)"));
+	CU_ASSERT_TRUE(logged(&r, "user: [mem 0x0000000000100000-0x0000000017ffffff] usable"));
+	CU_ASSERT_EQUAL(p2m_type_at(r.sim.res.p2m, 0x20000), P2M_PFN);
+	done(&r);
+	run(&r, map, "5.16", false, 0x20000, 0x20000, NULL, "mem=384M");
+	CU_ASSERT_EQUAL(r.rc, -EFAULT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "kernel BUG at arch/x86/xen/setup.c:313!"));
+	done(&r);
+	/* Debian 6.12.117 under Xen 4.20 (check-xen crash-mem-384M) */
+	run(&r, map, "6.12.117", false, 0x20000, 0x20000, NULL, "mem=384M");
+	CU_ASSERT_EQUAL(r.rc, -EFAULT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "kernel BUG at arch/x86/xen/setup.c:273!"));
+	done(&r);
 	/* memmap= changes the printed map, never the P2M */
 	run(&r, map, "6.1", false, 0x20000, 0x20000, NULL, "memmap=64M$0x10000000");
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
@@ -635,6 +654,9 @@ static void test_kernel_releases_and_backports(void)
 		{ "6.12.117+deb13-amd64", "6.12.117", true },
 		{ "5.4.147", "5.4.147", false },
 		{ "5.4.148", "5.4.148", true },
+		/* 4.9.283-rc1 carried the fix, so the series had the hint */
+		{ "4.9.282", "4.9.282", false },
+		{ "4.9.283", "4.9.283", true },
 		{ "2.6.39.4", "2.6.39.4", false },
 	};
 	struct kernel_model km;

@@ -4,7 +4,6 @@
  * descriptions disagree.  Option parsing and printing only; reading,
  * format detection and the comparison are in debugfs-dump/.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -47,17 +46,6 @@ static void usage(FILE *f)
 	      "Exit status: 0 no difference, 1 differences or bad input, 2 usage.\n", f);
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return !errno && !*end;
-}
-
 static bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 {
 	const char *dash = strchr(s, '-');
@@ -68,7 +56,7 @@ static bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	return parse_u64(buf, lo) && parse_u64(dash + 1, hi) && *lo <= *hi;
+	return tool_parse_u64(buf, lo) && tool_parse_u64(dash + 1, hi) && *lo <= *hi;
 }
 
 int cmd_diff(int argc, char *argv[])
@@ -104,7 +92,7 @@ int cmd_diff(int argc, char *argv[])
 			o.have_range = true;
 			break;
 		case OPT_MAX_PFN:
-			if (!parse_u64(optarg, &o.max_pfn))
+			if (!tool_parse_u64(optarg, &o.max_pfn))
 				return tool_usage("diff", "--max-pfn wants a number, not '%s'", optarg);
 			o.have_max_pfn = true;
 			break;

@@ -31,6 +31,9 @@ static void usage(FILE *f)
 	      "  --xen-cmdline STR    Xen's command line (default: the log's)\n"
 	      "  --e820 FILE          the machine map, instead of the one Xen printed\n"
 	      "  --kconfig NAME=y|n|N a kernel build option (as for simulate)\n"
+	      "  --dom0-kernel RANGE  where Xen loaded the kernel, when the log has no 'Dom0\n"
+	      "                       kernel:' line (A->B as Xen prints it, START-END, START+SIZE)\n"
+	      "  --dom0-initrd RANGE  the initrd Xen handed over ('Init. ramdisk:'), or 'none'\n"
 	      "Output:\n"
 	      "  --json               one JSON object: boot, stage, cause, reproduced,\n"
 	      "                       differences, fixes\n"
@@ -68,6 +71,9 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 	so.cmdline = d->cmdline;
 	so.xen_cmdline = d->xen_cmdline;
 	so.kconfig = d->kconfig;
+	so.dom0_kernel = d->dom0_kernel;
+	so.dom0_initrd = d->dom0_initrd;
+	so.dom0_no_initrd = d->dom0_no_initrd;
 	if (nx == 1) {
 		so.xen = xl[0];
 		nx = 0;
@@ -80,7 +86,7 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 int cmd_doctor(int argc, char *argv[])
 {
 	enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_XENCMD, OPT_E820, OPT_KCONFIG, OPT_JSON,
-	       OPT_WHY, OPT_MATRIX, OPT_XEN };
+	       OPT_WHY, OPT_MATRIX, OPT_XEN, OPT_DOM0KERNEL, OPT_DOM0INITRD };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "xen", required_argument, NULL, OPT_XEN },
@@ -91,6 +97,8 @@ int cmd_doctor(int argc, char *argv[])
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "why", no_argument, NULL, OPT_WHY },
 		{ "matrix", no_argument, NULL, OPT_MATRIX },
+		{ "dom0-kernel", required_argument, NULL, OPT_DOM0KERNEL },
+		{ "dom0-initrd", required_argument, NULL, OPT_DOM0INITRD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,6 +131,12 @@ int cmd_doctor(int argc, char *argv[])
 		case OPT_KCONFIG:
 			if (kernel_config_set(&d.kconfig, optarg, &err) < 0)
 				return tool_usage("doctor", "%s", err.msg);
+			break;
+		case OPT_DOM0KERNEL:
+		case OPT_DOM0INITRD:
+			if (tool_placement(c == OPT_DOM0KERNEL, optarg, &d.dom0_kernel,
+					   &d.dom0_initrd, &d.dom0_no_initrd) < 0)
+				return EXIT_FAIL;
 			break;
 		case OPT_JSON:
 			json = true;

@@ -13,6 +13,7 @@
 
 #include "e820/e820.h"
 #include "tools/p2msim.h"
+#include "util/text.h"
 
 static void usage(FILE *f)
 {
@@ -75,9 +76,9 @@ static const char *kind_who(const char *kind)
 {
 	if (!kind)
 		return NULL;
-	if (!strncmp(kind, "linux:", 6))
+	if (starts_with(kind, "linux:"))
 		return kind + 6;
-	if (!strncmp(kind, "linux-old:", 10))
+	if (starts_with(kind, "linux-old:"))
 		return kind + 10;
 	return NULL;
 }

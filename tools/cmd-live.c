@@ -91,17 +91,6 @@ static void usage(FILE *f)
 		KERNEL_DEFAULT_VERSION);
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return !errno && !*end;
-}
-
 static bool parse_domid(const char *s, hv_domid_t *domid)
 {
 	uint64_t v;
@@ -110,7 +99,7 @@ static bool parse_domid(const char *s, hv_domid_t *domid)
 		*domid = HV_DOMID_SELF;
 		return true;
 	}
-	if (!parse_u64(s, &v) || v >= 0x7ff0)
+	if (!tool_parse_u64(s, &v) || v >= 0x7ff0)
 		return false;
 	*domid = (hv_domid_t)v;
 	return true;
@@ -457,7 +446,7 @@ int cmd_live(int argc, char *argv[])
 			ro.to_max_pfn = true;
 			break;
 		case OPT_P2M_SIZE:
-			if (!parse_u64(optarg, &ro.p2m_size) || !ro.p2m_size)
+			if (!tool_parse_u64(optarg, &ro.p2m_size) || !ro.p2m_size)
 				return tool_usage("live", "--p2m-size takes a number of pfns, not '%s'",
 						  optarg);
 			break;
@@ -479,17 +468,17 @@ int cmd_live(int argc, char *argv[])
 			so.e820_path = optarg;
 			break;
 		case OPT_PAGES:
-			if (!parse_u64(optarg, &so.pages) || !so.pages)
+			if (!tool_parse_u64(optarg, &so.pages) || !so.pages)
 				return tool_usage("live", "--pages takes a number of pages, not '%s'",
 						  optarg);
 			break;
 		case OPT_MAX_PAGES:
-			if (!parse_u64(optarg, &so.max_pages) || !so.max_pages)
+			if (!tool_parse_u64(optarg, &so.max_pages) || !so.max_pages)
 				return tool_usage("live", "--max-pages takes a number of pages, not '%s'",
 						  optarg);
 			break;
 		case OPT_HOLD:
-			if (!parse_u64(optarg, &v) || v > 86400)
+			if (!tool_parse_u64(optarg, &v) || v > 86400)
 				return tool_usage("live", "--hold takes seconds (at most 86400), not '%s'",
 						  optarg);
 			so.hold = (unsigned int)v;
@@ -498,7 +487,7 @@ int cmd_live(int argc, char *argv[])
 			bo.target = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (!parse_u64(optarg, &v) || !v || v > 86400)
+			if (!tool_parse_u64(optarg, &v) || !v || v > 86400)
 				return tool_usage("live", "--timeout takes seconds, not '%s'", optarg);
 			bo.timeout = (unsigned int)v;
 			break;

@@ -76,6 +76,12 @@ static void usage(FILE *f, const char *cmd)
 "  --nr-pages N         the domain's initial pages (overrides dom0_mem)\n"
 "  --max-pages N        its maximum reservation\n"
 "  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
+"  --dom0-kernel RANGE  where Xen loaded the dom0 kernel, as its 'Dom0 kernel: ...\n"
+"                       paddr A -> B' line gives it (default: the log's, else the\n"
+"                       version's usual place); RANGE is A->B as Xen prints it\n"
+"                       (B exclusive), START-END (END inclusive) or START+SIZE\n"
+"  --dom0-initrd RANGE  the initrd Xen handed over, as its 'Init. ramdisk: A->B'\n"
+"                       line gives it (its size counts), or 'none'\n"
 "  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
 "Output:\n"
 "  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine,why\n"
@@ -483,7 +489,7 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_XEN, OPT_KCONFIG,
 	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
 	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST,
-	       OPT_MATRIX };
+	       OPT_MATRIX, OPT_DOM0KERNEL, OPT_DOM0INITRD };
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -506,6 +512,8 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
 		{ "e820-host", no_argument, NULL, OPT_E820HOST },
 		{ "matrix", no_argument, NULL, OPT_MATRIX },
+		{ "dom0-kernel", required_argument, NULL, OPT_DOM0KERNEL },
+		{ "dom0-initrd", required_argument, NULL, OPT_DOM0INITRD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -590,6 +598,12 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			break;
 		case OPT_CMDLINE:
 			o.cmdline = optarg;
+			break;
+		case OPT_DOM0KERNEL:
+		case OPT_DOM0INITRD:
+			if (tool_placement(c == OPT_DOM0KERNEL, optarg, &o.dom0_kernel,
+					   &o.dom0_initrd, &o.dom0_no_initrd) < 0)
+				return EXIT_FAIL;
 			break;
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)

@@ -3,12 +3,15 @@
  * tools/p2msim.c - the p2msim command: one table of subcommands, each a thin
  * front end over libp2msim in its own file.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "tools/p2msim.h"
+#include "xen/xenlog.h"
 
 static const struct p2msim_cmd commands[] = {
 	{ "simulate", cmd_simulate, "run a kernel's memory setup on a machine map and show the P2M" },
@@ -36,6 +39,25 @@ int tool_fail(const struct p2msim_err *err)
 	return EXIT_FAIL;
 }
 
+int tool_placement(bool kernel, const char *arg, struct xenlog_range *k, struct xenlog_range *i,
+		   bool *no_initrd)
+{
+	struct p2msim_err err = { 0 };
+	struct xenlog_range r;
+
+	if (xenlog_range_parse(arg, !kernel, &r, &err) < 0) {
+		tool_error("--dom0-%s %s", kernel ? "kernel" : "initrd", err.msg);
+		return -EINVAL;
+	}
+	if (kernel) {
+		*k = r;
+	} else {
+		*i = r;
+		*no_initrd = !r.set;
+	}
+	return 0;
+}
+
 int tool_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,6 +76,17 @@ int tool_choice(const char *arg, const char *const names[])
 		if (!strcmp(arg, names[i]))
 			return i;
 	return -1;
+}
+
+bool tool_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end;
 }
 
 static void usage(FILE *f)

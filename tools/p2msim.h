@@ -3,6 +3,8 @@
 #ifndef P2MSIM_TOOLS_H
 #define P2MSIM_TOOLS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util/err.h"
@@ -30,6 +32,17 @@ int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* The index of @arg in the NULL-terminated @names, or -1: for options
  * that take one of a few keywords. */
 int tool_choice(const char *arg, const char *const names[]);
+
+/* An option's whole argument as an unsigned number (decimal, 0x hex or 0
+ * octal, as strtoull base 0); false on a sign, junk or overflow. */
+bool tool_parse_u64(const char *s, uint64_t *v);
+
+/* --dom0-kernel (@kernel true) or --dom0-initrd RANGE into the options'
+ * fields (xenlog_range_parse(); "none" for the initrd only); EXIT_FAIL
+ * with the error printed. */
+struct xenlog_range;
+int tool_placement(bool kernel, const char *arg, struct xenlog_range *k, struct xenlog_range *i,
+		   bool *no_initrd);
 
 int cmd_simulate(int argc, char *argv[]);
 int cmd_dump(int argc, char *argv[]);

@@ -48,10 +48,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 #include "xen/dom0-mem.h"
+#include "util/page.h"
 
-#define PAGE_SHIFT 12
 #define XEN_E820MAX 1024
 #define XEN_LONG_MAX ((uint64_t)INT64_MAX)
 #define XEN_UINT_MAX ((uint64_t)UINT32_MAX)
@@ -59,7 +61,7 @@
 uint64_t xen_parse_size(const char *s, const char **end)
 {
 	const char *p;
-	uint64_t v = e820_kstrtoull(s, &p);
+	uint64_t v = parse_kstrtoull(s, &p);
 
 	switch (*p) {
 	case 'T': case 't':
@@ -141,9 +143,9 @@ int dom0_mem_apply(struct dom0_mem *dm, const char *value, struct p2msim_err *er
 
 	dm->seen = true;
 	do {
-		if (!strncmp(s, "min:", 4))
+		if (starts_with(s, "min:"))
 			rc = parse_amt(s + 4, &s, &dm->min);
-		else if (!strncmp(s, "max:", 4))
+		else if (starts_with(s, "max:"))
 			rc = parse_amt(s + 4, &s, &dm->max);
 		else
 			rc = parse_amt(s, &s, &dm->amount);
@@ -165,7 +167,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 	while (*s) {
 		size_t n;
 
-		while (e820_is_space(*s) || *s == '\n')
+		while (text_is_space(*s) || *s == '\n')
 			s++;
 		n = strcspn(s, " \t\r\n");
 		if (!n)
@@ -175,7 +177,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 		memcpy(word, s, n);
 		word[n] = '\0';
 		s += n;
-		if (!strncmp(word, "dom0_mem=", 9)) {
+		if (starts_with(word, "dom0_mem=")) {
 			int rc = dom0_mem_apply(dm, word + 9, err);
 
 			if (rc)
@@ -193,7 +195,7 @@ static int each_option(const char *spec, bool bare, struct dom0_mem *dm, struct 
 int dom0_mem_parse(const char *spec, struct dom0_mem *out, struct p2msim_err *err)
 {
 	dom0_mem_init(out);
-	if (spec && strchr(spec, '=') && strncmp(spec, "dom0_mem=", 9) && !strstr(spec, " "))
+	if (spec && strchr(spec, '=') && !starts_with(spec, "dom0_mem=") && !strstr(spec, " "))
 		return p2msim_err_set(err, -EINVAL, "'%s' is not a dom0_mem value", spec);
 	return each_option(spec, true, out, err);
 }
@@ -215,8 +217,8 @@ uint64_t dom0_mem_ram_pages(const struct e820_table *machine)
 
 		if (e->type != E820_TYPE_RAM)
 			continue;
-		s = (e->addr + 4095) >> PAGE_SHIFT;
-		end = (e->addr + e->size) >> PAGE_SHIFT;
+		s = PFN_UP(e->addr);
+		end = PFN_DOWN(e->addr + e->size);
 		if (e->addr + e->size < e->addr)
 			end = UINT64_MAX >> PAGE_SHIFT;
 		if (end > s)
@@ -247,7 +249,7 @@ int dom0_mem_compute(const struct dom0_mem *dm, const struct e820_table *machine
 
 		for (size_t i = 0; i < machine->nr; i++) {
 			const struct e820_entry *e = &machine->entries[i];
-			uint64_t end = (e->addr + e->size) >> PAGE_SHIFT;
+			uint64_t end = PFN_DOWN(e->addr + e->size);
 
 			if (e->type == E820_TYPE_RAM && end > max_pdx)
 				max_pdx = end;
@@ -414,7 +416,7 @@ static const char *find_opt(const char *cmdline, const char *name)
 	const char *found = NULL;
 
 	for (const char *s = cmdline; s && *s;) {
-		while (e820_is_space(*s) || *s == '\n')
+		while (text_is_space(*s) || *s == '\n')
 			s++;
 		if (!strncmp(s, name, n) && s[n] == '=')
 			found = s + n + 1;	/* the last one wins */

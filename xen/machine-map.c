@@ -15,10 +15,7 @@
 #include "xen/machine-map.h"
 #include "xen/model.h"
 #include "xen/xenlog.h"
-
-#define PAGE_SHIFT 12
-#define PFN_DOWN(a) ((a) >> PAGE_SHIFT)
-#define PFN_UP(a) (((a) + 0xfffULL) >> PAGE_SHIFT)
+#include "util/page.h"
 
 #define APIC_DEFAULT_BASE 0xfee00000ULL
 #define MSI_WINDOW_START 0xfee00000ULL

@@ -16,15 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "e820/e820-internal.h"
+#include "e820/e820-lib.h"
+#include "util/parse.h"
+#include "util/text.h"
 #include "xen/xenlog.h"
+#include "util/page.h"
 
-#define PAGE_SIZE 4096ULL
 #define MAX_CMDLINE_CONT 4	/* wrapped command-line lines joined */
 
 static const char *skip_blanks(const char *p)
 {
-	while (e820_is_space(*p))
+	while (text_is_space(*p))
 		p++;
 	return p;
 }
@@ -35,7 +37,7 @@ static int scan_hex_opt0x(const char *s, uint64_t *v)
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		n0 = 2;
-	n = e820_scan_u64(s + n0, 16, v);
+	n = parse_scan_u64(s + n0, 16, v);
 	return n <= 0 ? n : n0 + n;
 }
 
@@ -80,7 +82,7 @@ static int set_str(char **dst, const char *s, size_t n)
 		return -ENOMEM;
 	memcpy(d, s, n);
 	d[n] = '\0';
-	while (n && e820_is_space(d[n - 1]))
+	while (n && text_is_space(d[n - 1]))
 		d[--n] = '\0';
 	*dst = d;
 	return 0;
@@ -95,7 +97,7 @@ static int append_str(char **dst, const char *s)
 		return -ENOMEM;
 	d[a] = ' ';
 	memcpy(d + a + 1, s, b + 1);
-	for (size_t end = a + 1 + b; end > a + 1 && e820_is_space(d[end - 1]); end--)
+	for (size_t end = a + 1 + b; end > a + 1 && text_is_space(d[end - 1]); end--)
 		d[end - 1] = '\0';
 	*dst = d;
 	return 0;
@@ -148,42 +150,49 @@ static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
 {
 	uint64_t v;
 
-	if (!strncmp(c, "CPU Vendor: ", 12)) {
+	if (starts_with(c, "CPU Vendor: ")) {
 		const char *p = skip_blanks(c + 12), *f;
 
 		if (!pf->vendor) {
-			if (!strncmp(p, "AMD", 3))
+			if (starts_with(p, "AMD"))
 				pf->vendor = XEN_CPU_AMD;
-			else if (!strncmp(p, "Intel", 5))
+			else if (starts_with(p, "Intel"))
 				pf->vendor = XEN_CPU_INTEL;
-			else if (!strncmp(p, "Hygon", 5))
+			else if (starts_with(p, "Hygon"))
 				pf->vendor = XEN_CPU_HYGON;
 			else
 				pf->vendor = XEN_CPU_OTHER;
 			f = strstr(p, "Family ");
-			if (f && e820_scan_u64(f + 7, 10, &v) > 0 && v < 0x10000)
+			if (f && parse_scan_u64(f + 7, 10, &v) > 0 && v < 0x10000)
 				pf->family = (unsigned int)v;
 		}
 		return true;
 	}
-	if (!strncmp(c, "ACPI: Local APIC address ", 25)) {
+	if (starts_with(c, "ACPI: Local APIC address ")) {
 		if (!pf->lapic_set && hex_after(c, "address", &v)) {
 			pf->lapic = v;
 			pf->lapic_set = true;
 		}
 		return true;
 	}
-	if ((!strncmp(c, "IOAPIC[", 7) && strstr(c, "address ")) ||
-	    !strncmp(c, "ACPI: IOAPIC (", 14)) {
-		if (hex_after(c, !strncmp(c, "IOAPIC[", 7) ? "address " : "address[", &v))
+	if ((starts_with(c, "IOAPIC[") && strstr(c, "address ")) ||
+	    starts_with(c, "ACPI: IOAPIC (")) {
+		if (hex_after(c, starts_with(c, "IOAPIC[") ? "address " : "address[", &v))
 			*rc = xen_platform_add_ioapic(pf, v);
 		return true;
 	}
-	if (!strncmp(c, "ACPI: HPET id: ", 15)) {
+	if (starts_with(c, "ACPI: HPET id: ")) {
 		if (!pf->hpet_set && hex_after(c, "base:", &v)) {
 			pf->hpet = v;
 			pf->hpet_set = true;
 		}
+		return true;
+	}
+	/* Xen 4.20+ with iommu=debug ("AMD/IOMMU: log IVHD contents"); older
+	 * Xen prints no AMD-Vi register address */
+	if (starts_with(c, "AMD-Vi: IVHD: IOMMU @ ")) {
+		if (hex_after(c, "IOMMU @ ", &v))
+			*rc = xen_platform_add_amd_iommu(pf, v);
 		return true;
 	}
 	if (strstr(c, "dmaru->address = ") || strstr(c, "drhd->address = ")) {
@@ -228,35 +237,35 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 		cont = -1;
 		*any_xen = true;
 
-		if (!strncmp(c, "Xen version ", 12)) {
+		if (starts_with(c, "Xen version ")) {
 			const char *v = c + 12;
 
 			rc = set_str(&log->xen_version, v, strcspn(v, " \t("));
-		} else if (!strncmp(c, "Built-in command line:", 22)) {
+		} else if (starts_with(c, "Built-in command line:")) {
 			rc = set_str(&log->builtin_cmdline, skip_blanks(c + 22), strlen(skip_blanks(c + 22)));
-		} else if (!strncmp(c, "Command line:", 13)) {
+		} else if (starts_with(c, "Command line:")) {
 			if (!log->cmdline) {
 				rc = set_str(&log->cmdline, skip_blanks(c + 13),
 					     strlen(skip_blanks(c + 13)));
 				log->cmdline_line = l.line;
 				cont = MAX_CMDLINE_CONT;
 			}
-		} else if (!strncmp(c, "System RAM:", 11)) {
+		} else if (starts_with(c, "System RAM:")) {
 			const char *p = strchr(c, '(');
 			uint64_t kb;
 
-			if (!p || e820_scan_u64(p + 1, 10, &kb) <= 0) {
+			if (!p || parse_scan_u64(p + 1, 10, &kb) <= 0) {
 				rc = lerr(name, l.line, err, "System RAM", c);
 			} else if (!log->system_ram_kb) {
 				log->system_ram_kb = kb;
 			}
-		} else if (!strncmp(c, "Truncating RAM from ", 20)) {
+		} else if (starts_with(c, "Truncating RAM from ")) {
 			uint64_t a, b;
 			const char *p = c + 20;
-			int k = e820_scan_u64(p, 10, &a);
+			int k = parse_scan_u64(p, 10, &a);
 
-			if (k <= 0 || strncmp(p + k, "kB to ", 6) ||
-			    e820_scan_u64(p + k + 6, 10, &b) <= 0)
+			if (k <= 0 || !starts_with(p + k, "kB to ") ||
+			    parse_scan_u64(p + k + 6, 10, &b) <= 0)
 				rc = lerr(name, l.line, err, "Truncating RAM", c);
 			else if (!log->truncated_from_kb) {
 				log->truncated_from_kb = a;
@@ -269,7 +278,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 			   strstr(c, "*** LOADING DOMAIN 0 ***")) {
 			if (!log->dom0_type)
 				log->dom0_type = XENLOG_DOM0_PV;
-		} else if (!strncmp(c, "Dom0 kernel:", 12)) {
+		} else if (starts_with(c, "Dom0 kernel:")) {
 			const char *p = strstr(c, ", paddr ");
 
 			if (!p || !scan_range(p + 8, &(struct xenlog_range){ 0 }, l.line)) {
@@ -280,11 +289,11 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				scan_range(p + 8, &log->kernel_paddr, l.line);
 				rc = set_str(&log->kernel_desc, d, (size_t)(p - d));
 			}
-		} else if (!strncmp(c, "PHYSICAL MEMORY ARRANGEMENT", 27)) {
+		} else if (starts_with(c, "PHYSICAL MEMORY ARRANGEMENT")) {
 			sec = SEC_PHYS;
-		} else if (!strncmp(c, "VIRTUAL MEMORY ARRANGEMENT", 26)) {
+		} else if (starts_with(c, "VIRTUAL MEMORY ARRANGEMENT")) {
 			sec = SEC_VIRT;
-		} else if (!strncmp(c, "Dom0 alloc.:", 12)) {
+		} else if (starts_with(c, "Dom0 alloc.:")) {
 			struct xenlog_range tmp = { 0 };
 			const char *p;
 
@@ -297,9 +306,8 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				if (*p == '(') {
 					uint64_t pages;
 
-					if (e820_scan_u64(p + 1, 10, &pages) <= 0 ||
-					    strncmp(skip_blanks(p + 1 + strspn(p + 1, "0123456789")),
-						    "pages", 5))
+					if (parse_scan_u64(p + 1, 10, &pages) <= 0 ||
+					    !starts_with(skip_blanks(p + 1 + strspn(p + 1, "0123456789")), "pages"))
 						rc = lerr(name, l.line, err, "Dom0 alloc.", c);
 					else {
 						log->pages_to_allocate = pages;
@@ -309,7 +317,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 					rc = lerr(name, l.line, err, "Dom0 alloc.", c);
 				}
 			}
-		} else if (sec == SEC_PHYS && !strncmp(c, "Init. ramdisk:", 14)) {
+		} else if (sec == SEC_PHYS && starts_with(c, "Init. ramdisk:")) {
 			struct xenlog_range tmp = { 0 };
 
 			if (!scan_range(c + 14, &tmp, l.line))
@@ -323,7 +331,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				rc = lerr(name, l.line, err, c, c);
 			else if (!r->set)
 				*r = tmp;
-		} else if (sec == SEC_VIRT && !strncmp(c, "ENTRY ADDRESS:", 14)) {
+		} else if (sec == SEC_VIRT && starts_with(c, "ENTRY ADDRESS:")) {
 			uint64_t v;
 
 			if (scan_hex_opt0x(skip_blanks(c + 14), &v) <= 0)
@@ -332,18 +340,18 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				log->v_entry = v;
 				log->v_entry_set = true;
 			}
-		} else if (!strncmp(c, "Dom0 has maximum ", 17) && strstr(c, "VCPUs")) {
+		} else if (starts_with(c, "Dom0 has maximum ") && strstr(c, "VCPUs")) {
 			uint64_t v;
 
-			if (e820_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
+			if (parse_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
 				log->dom0_max_vcpus = (unsigned int)v;
 		} else if (platform_line(c, &log->platform, &rc)) {
 			if (rc == -E2BIG)
 				rc = lerr(name, l.line, err, "too many IO-APICs or IOMMUs", c);
-		} else if (!strncmp(c, "Dom0 memory clipped to ", 23)) {
+		} else if (starts_with(c, "Dom0 memory clipped to ")) {
 			uint64_t v;
 
-			if (e820_scan_u64(c + 23, 10, &v) > 0 && !log->clipped_pages)
+			if (parse_scan_u64(c + 23, 10, &v) > 0 && !log->clipped_pages)
 				log->clipped_pages = v;
 		} else {
 			/* any other Xen line ends an arrangement block */
@@ -362,7 +370,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
  * gets, not what the machine has). */
 static bool is_xen_map(const struct e820_map *m, bool initial)
 {
-	bool is_initial = m->header && !strncmp(m->header, "Initial", 7);
+	bool is_initial = m->header && starts_with(m->header, "Initial");
 
 	if (m->header && strstr(m->header, "Dom0 memory map"))
 		return false;
@@ -374,7 +382,8 @@ static bool is_xen_map(const struct e820_map *m, bool initial)
  * stream twice (its Xen lines, then its maps): serial captures of several
  * GiB keep only what matters in memory. */
 static int xenlog_parse(const char *name, const char *path, const char *buf, size_t len,
-			struct xenlog *log, struct p2msim_err *err)
+			unsigned int first_line, unsigned int end_line, struct xenlog *log,
+			struct p2msim_err *err)
 {
 	struct e820_doc doc;
 	struct e820_text *t;
@@ -402,8 +411,10 @@ static int xenlog_parse(const char *name, const char *path, const char *buf, siz
 	} else {
 		rc = e820_text_open(&t, name, buf, len, err);
 	}
-	if (!rc)
+	if (!rc) {
+		e820_text_window(t, first_line, end_line);
 		rc = parse_lines(name, t, log, &any_xen, err);
+	}
 	e820_text_close(t);
 	if (fd >= 0)
 		close(fd);
@@ -416,7 +427,8 @@ static int xenlog_parse(const char *name, const char *path, const char *buf, siz
 	}
 
 	p2msim_err_clear(&e2);
-	rc = path ? e820_parse_file(path, &doc, &e2) : e820_parse_buffer(name, buf, len, &doc, &e2);
+	rc = path ? e820_parse_file_window(path, first_line, end_line, &doc, &e2) :
+		    e820_parse_buffer(name, buf, len, &doc, &e2);
 	if (rc && rc != -ENOENT) {
 		if (err)
 			*err = e2;
@@ -494,31 +506,26 @@ int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_er
 			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
 					      strerror(errno));
 	}
-	rc = e820_read_fd(fd, name, buf, len, err);
+	rc = parse_read_fd(fd, name, buf, len, err);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return rc;
 }
 
-int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
-		 size_t max, size_t *nr, struct p2msim_err *err)
+static int boots_scan(struct e820_text *t, struct xenlog_boot *boots, size_t max, size_t *nr)
 {
-	struct e820_text *t;
 	struct e820_text_line l;
 	struct xenlog_boot *b = NULL;
 	int rc;
 
 	*nr = 0;
-	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
-	if (rc)
-		return rc;
 	while ((rc = e820_text_next(t, &l)) > 0) {
 		const char *c = l.content;
 
 		rc = 0;
 		if (!l.xen)
 			continue;
-		if (!strncmp(c, "Xen version ", 12) && c[12] >= '0' && c[12] <= '9') {
+		if (starts_with(c, "Xen version ") && c[12] >= '0' && c[12] <= '9') {
 			if (*nr == max) {
 				/* keep the newest ones */
 				memmove(boots, boots + 1, (max - 1) * sizeof(*boots));
@@ -541,14 +548,47 @@ int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_bo
 		    strstr(c, "Panic on CPU") || strstr(c, "*** Building a PVH"))
 			b->has_dom0_or_panic = true;
 	}
-	e820_text_close(t);
 	return rc < 0 ? rc : 0;
+}
+
+int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
+		 size_t max, size_t *nr, struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int rc;
+
+	*nr = 0;
+	rc = e820_text_open(&t, name ? name : "<input>", buf, len, err);
+	if (rc)
+		return rc;
+	rc = boots_scan(t, boots, max, nr);
+	e820_text_close(t);
+	return rc;
+}
+
+int xenlog_boots_file(const char *path, struct xenlog_boot *boots, size_t max, size_t *nr,
+		      struct p2msim_err *err)
+{
+	struct e820_text *t;
+	int fd = open(path, O_RDONLY), rc;
+
+	*nr = 0;
+	if (fd < 0)
+		return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+				      strerror(errno));
+	rc = e820_text_open_fd(&t, path, fd, err);
+	if (!rc) {
+		rc = boots_scan(t, boots, max, nr);
+		e820_text_close(t);
+	}
+	close(fd);
+	return rc;
 }
 
 int xenlog_parse_buffer(const char *name, const char *buf, size_t len, struct xenlog *log,
 			struct p2msim_err *err)
 {
-	return xenlog_parse(name, NULL, buf, len, log, err);
+	return xenlog_parse(name, NULL, buf, len, 0, 0, log, err);
 }
 
 int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *err)
@@ -560,7 +600,7 @@ int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *e
 
 	memset(log, 0, sizeof(*log));
 	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return xenlog_parse(path, path, NULL, 0, log, err);
+		return xenlog_parse(path, path, NULL, 0, 0, 0, log, err);
 	/* stdin and pipes: read whole (they cannot be read twice) */
 	rc = xenlog_read_file(path, &buf, &len, err);
 	if (rc)
@@ -568,6 +608,13 @@ int xenlog_parse_file(const char *path, struct xenlog *log, struct p2msim_err *e
 	rc = xenlog_parse_buffer(strcmp(path, "-") ? path : "<stdin>", buf, len, log, err);
 	free(buf);
 	return rc;
+}
+
+int xenlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			     struct xenlog *log, struct p2msim_err *err)
+{
+	memset(log, 0, sizeof(*log));
+	return xenlog_parse(path, path, NULL, 0, first_line, end_line, log, err);
 }
 
 void xenlog_free(struct xenlog *log)
@@ -585,6 +632,87 @@ void xenlog_free(struct xenlog *log)
 	xen_platform_init(&log->platform);
 }
 
+#define PLACEMENT_LIMIT (1ULL << 52)	/* x86-64's physical address space */
+
+/* A number of a placement option: C syntax, then an optional K/M/G/T. */
+static bool option_number(const char *s, uint64_t *v, const char **end)
+{
+	unsigned int shift = 0;
+	unsigned long long n;
+	char *p;
+
+	s = skip_blanks(s);
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, &p, 0);
+	if (errno)
+		return false;
+	switch (*p) {
+	case 'T': case 't': shift += 10; /* fall through */
+	case 'G': case 'g': shift += 10; /* fall through */
+	case 'M': case 'm': shift += 10; /* fall through */
+	case 'K': case 'k': shift += 10;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (shift && n > (UINT64_MAX >> shift))
+		return false;
+	*v = (uint64_t)n << shift;
+	*end = skip_blanks(p);
+	return true;
+}
+
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
+		       struct p2msim_err *err)
+{
+	const char *p = skip_blanks(s), *q;
+	uint64_t a, b;
+	bool ok = false;
+
+	memset(r, 0, sizeof(*r));
+	if (none_ok && !strcmp(p, "none"))
+		return 0;
+	if (starts_with(p, "paddr "))
+		p += strlen("paddr ");
+	if (strstr(p, "->")) {
+		/* Xen's "A->B" as its log prints it */
+		size_t n = scan_range(p, r, 0);
+
+		ok = n && !*skip_blanks(p + n);
+		a = r->start;
+		b = r->end;
+	} else if (option_number(p, &a, &q) && (*q == '-' || *q == '+')) {
+		char op = *q;
+
+		ok = option_number(q + 1, &b, &q) && !*q;
+		if (ok && op == '+') {
+			ok = b <= UINT64_MAX - a;
+			b += ok ? a : 0;
+		} else if (ok) {
+			ok = b < UINT64_MAX;	/* END is the last byte */
+			b += ok;
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	if (!ok)
+		return p2msim_err_set(err, -EINVAL, "'%s': expected START->END as Xen prints it "
+				      "(END exclusive), START-END (END inclusive) or START+SIZE%s",
+				      s, none_ok ? ", or none" : "");
+	if (b <= a)
+		return p2msim_err_set(err, -EINVAL, "'%s': the range is empty or ends before it "
+				      "starts", s);
+	if (b > PLACEMENT_LIMIT)
+		return p2msim_err_set(err, -EINVAL, "'%s': beyond the 52-bit physical address "
+				      "space (%#llx)", s, PLACEMENT_LIMIT);
+	r->set = true;
+	r->start = a;
+	r->end = b;
+	return 0;
+}
+
 int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)
 {
 	uint64_t chunk, initrd = 0;
@@ -593,7 +721,7 @@ int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages)
 		return -ENOENT;
 	chunk = (log->alloc.end - log->alloc.start) / PAGE_SIZE;
 	if (log->initrd.set && log->initrd.end > log->initrd.start)
-		initrd = (log->initrd.end - log->initrd.start + PAGE_SIZE - 1) / PAGE_SIZE;
+		initrd = PFN_UP(log->initrd.end - log->initrd.start);
 	*nr_pages = log->pages_to_allocate + chunk + initrd;
 	return 0;
 }

@@ -28,6 +28,7 @@
  *   ACPI: IOAPIC (id[0x00] address[0xfec00000] gsi_base[0])
  *   ACPI: HPET id: 0x8086a201 base: 0xfed00000
  *   [VT-D]  dmaru->address = fed90000   (or "drhd->address = fed90000 ...")
+ *   AMD-Vi: IVHD: IOMMU @ 0xf6000000 cap @ 0x40 ...   (Xen 4.20+, iommu=debug)
  * The first occurrence of each counts (every distinct IO-APIC and DRHD).
  * Ranges are as printed: B is exclusive (one past the last byte).
  */
@@ -117,6 +118,15 @@ struct xenlog_boot {
 };
 int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_boot *boots,
 		 size_t max, size_t *nr, struct p2msim_err *err);
+/* The same over a file read as a stream (a serial capture of several
+ * GiB, up to the E820 reader's limit). */
+int xenlog_boots_file(const char *path, struct xenlog_boot *boots, size_t max, size_t *nr,
+		      struct p2msim_err *err);
+/* xenlog_parse_file() of physical lines [first_line, end_line) only (one
+ * boot of xenlog_boots_file(); end_line 0: to the end), read as a stream;
+ * line numbers stay the file's. */
+int xenlog_parse_file_window(const char *path, unsigned int first_line, unsigned int end_line,
+			     struct xenlog *log, struct p2msim_err *err);
 
 /*
  * dom0's nr_pages as the builder had it, from the "Dom0 alloc." line: the
@@ -125,6 +135,20 @@ int xenlog_boots(const char *name, const char *buf, size_t len, struct xenlog_bo
  * the initrd into the chunk and prints none).  -ENOENT without the line.
  */
 int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages);
+
+/*
+ * A placement given on the command line as Xen's log would give it
+ * (--dom0-kernel for "Dom0 kernel: ... paddr A -> B", --dom0-initrd for
+ * "Init. ramdisk: A->B"): Xen's own "A->B" (hex, "0x" optional, B one past
+ * the last byte, as printed; a leading "paddr " is skipped), "START-END"
+ * (END the last byte, as p2msim's tables) or "START+SIZE", numbers in C
+ * syntax (0x..., decimal) with an optional K, M, G or T suffix.  "none"
+ * (when @none_ok) returns 0 with r->set false.  Errors name the option
+ * text; ranges must be non-empty and below the 52-bit physical address
+ * space.
+ */
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
+		       struct p2msim_err *err);
 
 /* XENMEM_machine_memory_map from a parsed log (xen/machine-map.h
  * xen_machine_map() on log->e820 and log->platform); -ENOENT when the log

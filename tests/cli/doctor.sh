@@ -58,9 +58,44 @@ run 1 doctor "$tmp/none.txt"
 err_has "no boot in it"
 run 1 doctor "$D/lab-tcg-cpu-max-smap-dom0-crash.txt"
 err_has "cut before Xen printed its memory map"
+run 1 doctor "$D/lab-kvm-attempt-failure.txt"
+err_has "no boot in it"
 run 1 doctor "$tmp/missing.txt"
 err_has "missing.txt"
 run 2 doctor
 run 2 doctor --bogus "$tmp/none.txt"
+
+# a Xen log without "Dom0 kernel:" and VIRTUAL MEMORY ARRANGEMENT: the cause
+# names the placement assumed; --dom0-kernel, or the log's own line, sets it
+N="$top_srcdir/tests/data/placement/xen-log-without-arrangement.console"
+run 1 doctor "$N"
+has "Assumed: Xen placed the kernel at paddr 0x1000000->0x4a00000 (Xen's log has no 'Dom0 kernel:' line; --dom0-kernel sets it)."
+run 0 doctor "$N" --dom0-kernel 0x2200000-0x4ffffff
+has "verdict: the boot is fine"
+sed 's/^(XEN) \*\*\* Building a PV Dom0 \*\*\*$/&\n(XEN)  Dom0 kernel: 64-bit, PAE, lsb, paddr 0x2200000 -> 0x5000000/' "$N" >"$tmp/kline.console"
+run 0 doctor "$tmp/kline.console"
+has "kernel pfn 0x2200-0x5000 (Xen's 'Dom0 kernel:' line)"
+run 0 doctor "$N" --matrix --kernel 6.1 --dom0-kernel 0x2200000-0x4ffffff
+grep -q "^6.1 .* yes " "$tmp/out" || fail "doctor --matrix --dom0-kernel: 6.1 does not boot"
+run 1 doctor "$N" --dom0-initrd 5-
+err_has "--dom0-initrd '5-': expected START->END"
+
+# a serial capture over 64 MiB (made here, not kept): read as a stream
+{
+	yes '[12345.678901] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex' | head -c 70000000
+	echo
+	cat "$D/lab-pc-5G-dom0-4G.console"
+} >"$tmp/big.console"
+run 0 doctor "$tmp/big.console"
+has "verdict: the boot is fine; nothing to fix"
+rm -f "$tmp/big.console"
+
+# two boots in one capture: the command lines of the fixes are those of the
+# boot that was simulated (the last complete one), not of the first
+cat "$top_srcdir/tests/data/fidelity/eras/xen4.14-linux5.10/pc-5G-dom0-4G/boot-log.txt" \
+    "$D/lab-pc-2G-dom0-linux-mem384M.console" >"$tmp/two.console"
+run 1 doctor "$tmp/two.console"
+has "Xen command line: console=com1 com1=115200,8n1 conring_size=256k loglvl=all guest_loglvl=all noreboot=false dom0_mem=512M,max:512M"
+grep -q "dom0_mem=4G" "$tmp/out" && fail "two boots: the first boot's Xen command line is used"
 
 cli_done "doctor"

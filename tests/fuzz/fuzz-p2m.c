@@ -195,6 +195,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* mostly short ranges, sometimes huge ones */
 		len = (len & 0x80000000u) ? len & 0x7fffffff : len % 4096;
 		e = s + len > cap + cap / 8 + 2 ? cap + cap / 8 + 2 : s + len;
+		/* whole leaves: mids kept as segments */
+		if (op[4] & 4) {
+			uint64_t mask = (1ULL << m.g->leaf_shift) - 1;
+
+			s &= ~mask;
+			e = (e + mask) & ~mask;
+		}
 		p2msim_err_clear(&err);
 		if (getenv("P2MSIM_FUZZ_TRACE"))
 			fprintf(stderr, "op %zu: kind %d [%#llx, %#llx) mfn %#llx\n", off / 12,
