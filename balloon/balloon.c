@@ -60,8 +60,8 @@
 #include "setup/setup.h"
 #include "util/page.h"
 
-#define WAIT_IDLE 3600		/* BP_DONE / BP_ECANCELED: 3600 * HZ */
-#define STALL_STEPS 1000	/* no-progress iterations before run() stops */
+#define WAIT_IDLE 3600	 /* BP_DONE / BP_ECANCELED: 3600 * HZ */
+#define STALL_STEPS 1000 /* no-progress iterations before run() stops */
 
 /* The driver of a kernel, from the kernel model's rows (setup/model.c,
  * doc/behaviours.md#balloon-released and the balloon-* rows after it): the
@@ -88,8 +88,8 @@ void balloon_policy_from_model(struct balloon_policy *pol, const struct kernel_m
 	pol->legacy_worker = tree;
 	pol->p2m_generation = kernel_has(km, KB_LINEAR_P2M);
 	pol->max_pfn_hint = kernel_has(km, KB_MAX_PFN_ALIGNED) ? BALLOON_MAX_PFN_ALIGNED :
-			    kernel_has(km, KB_MAX_PFN_LAST) ? BALLOON_MAX_PFN_RAW :
-			    BALLOON_MAX_PFN_KEEP;
+			    kernel_has(km, KB_MAX_PFN_LAST)    ? BALLOON_MAX_PFN_RAW :
+								 BALLOON_MAX_PFN_KEEP;
 	pol->section_pages = 32768;
 }
 
@@ -131,25 +131,25 @@ struct balloon {
 	struct balloon_policy pol;
 	struct balloon_stats st;
 	enum bp_state state;
-	uint64_t invalid;		/* INVALID_P2M_ENTRY of the geometry */
+	uint64_t invalid; /* INVALID_P2M_ENTRY of the geometry */
 
-	struct bl_run *runs;		/* runs[nr_runs - 1] is the list head */
+	struct bl_run *runs; /* runs[nr_runs - 1] is the list head */
 	size_t nr_runs, alloc_runs;
 
 	struct balloon_region *hot;
 	size_t nr_hot, alloc_hot;
 	uint64_t unpopulated;
 
-	uint64_t now;			/* virtual seconds */
-	bool kicked;			/* woken by a new target */
+	uint64_t now; /* virtual seconds */
+	bool kicked;  /* woken by a new target */
 	bool watch_fired;
 	int64_t target_diff;
 	uint64_t fail_alloc_after;
 
-	bool dead;			/* the kernel would have BUG()ed */
+	bool dead; /* the kernel would have BUG()ed */
 	char dead_msg[P2MSIM_ERR_MSG_MAX];
 
-	struct p2m_run *scan;		/* scratch for find_pages() */
+	struct p2m_run *scan; /* scratch for find_pages() */
 	size_t alloc_scan;
 	uint64_t frames[BALLOON_BATCH];
 	uint64_t pfns[BALLOON_BATCH];
@@ -363,7 +363,8 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	if (b->pol.subtract_released && cfg->released_pages >= cfg->nr_pages && cfg->nr_pages) {
 		balloon_free(b);
 		return p2msim_err_set(err, -ERANGE,
-				      "balloon: Released pages underflow current target (%" PRIu64 " >= %" PRIu64 ")",
+				      "balloon: Released pages underflow current target (%" PRIu64
+				      " >= %" PRIu64 ")",
 				      cfg->released_pages, cfg->nr_pages);
 	}
 	b->st.current_pages = cfg->nr_pages;
@@ -539,7 +540,7 @@ int balloon_xenstore_watch(struct balloon *b, bool *fired, struct p2msim_err *er
 		*fired = false;
 	rc = xs_read_u64(b, "target", &kib, &found, err);
 	if (rc < 0 || !found)
-		return rc;	/* no key: "ok for domain0" */
+		return rc; /* no key: "ok for domain0" */
 	kib >>= PAGE_SHIFT - 10;
 	if (!b->watch_fired) {
 		bool have;
@@ -555,8 +556,9 @@ int balloon_xenstore_watch(struct balloon *b, bool *fired, struct p2msim_err *er
 		else
 			static_max = kib;
 		/* HVM: the memory the guest does not see as RAM. */
-		b->target_diff = b->cfg.pv || b->cfg.domid == 0 ? 0 :
-				 (int64_t)static_max - (int64_t)b->st.target_pages;
+		b->target_diff = b->cfg.pv || b->cfg.domid == 0 ?
+					 0 :
+					 (int64_t)static_max - (int64_t)b->st.target_pages;
 	}
 	balloon_set_target(b, (uint64_t)((int64_t)kib - b->target_diff));
 	if (fired)
@@ -677,10 +679,12 @@ static enum bp_state increase_reservation(struct balloon *b, uint64_t credit,
 			b->st.current_pages += (uint64_t)i;
 			step->increased += (uint64_t)i;
 			note_p2m_growth(b, &before, hi, i > 0);
-			*fatal = die(b, err,
-				     "balloon: set_phys_to_machine(%#" PRIx64 ") failed after populate_physmap (%s); Linux ignores it and uses a page without a P2M entry%s",
-				     pfn, perr.msg,
-				     back == rc - i ? "" : "; giving the frames back failed too");
+			*fatal = die(
+				b, err,
+				"balloon: set_phys_to_machine(%#" PRIx64
+				") failed after populate_physmap (%s); Linux ignores it and uses a page without a P2M entry%s",
+				pfn, perr.msg,
+				back == rc - i ? "" : "; giving the frames back failed too");
 			return BP_ECANCELED;
 		}
 		if (pfn > hi)
@@ -698,7 +702,8 @@ static enum bp_state increase_reservation(struct balloon *b, uint64_t credit,
 static uint64_t mem_available(const struct balloon *b)
 {
 	return b->st.current_pages > b->cfg.unavailable_pages ?
-	       b->st.current_pages - b->cfg.unavailable_pages : 0;
+		       b->st.current_pages - b->cfg.unavailable_pages :
+		       0;
 }
 
 /* alloc_page(GFP_BALLOON) @n times: populated pfns from the top of the
@@ -725,7 +730,8 @@ static size_t find_pages(struct balloon *b, size_t n, uint64_t *out, struct p2ms
 				struct p2m_run *ns = realloc(b->scan, a * sizeof(*ns));
 
 				if (!ns) {
-					*rc = p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+					*rc = p2msim_err_set(err, -ENOMEM,
+							     "balloon: out of memory");
 					return got;
 				}
 				b->scan = ns;
@@ -743,9 +749,8 @@ static size_t find_pages(struct balloon *b, size_t n, uint64_t *out, struct p2ms
 	return got;
 }
 
-static enum bp_state decrease_reservation(struct balloon *b, uint64_t n,
-					  struct balloon_step *step, int *fatal,
-					  struct p2msim_err *err)
+static enum bp_state decrease_reservation(struct balloon *b, uint64_t n, struct balloon_step *step,
+					  int *fatal, struct p2msim_err *err)
 {
 	enum bp_state state = BP_DONE;
 	struct p2msim_err herr = { 0 };
@@ -791,7 +796,8 @@ static enum bp_state decrease_reservation(struct balloon *b, uint64_t n,
 			}
 			p2m_set_noalloc(b->cfg.p2m, b->pfns[i], b->frames[i]);
 			*fatal = p2msim_err_set(err, -ENOMEM,
-						"balloon: cannot take pfn %#" PRIx64 " out of the P2M",
+						"balloon: cannot take pfn %#" PRIx64
+						" out of the P2M",
 						b->pfns[i]);
 			return BP_ECANCELED;
 		}
@@ -809,9 +815,10 @@ static enum bp_state decrease_reservation(struct balloon *b, uint64_t n,
 		}
 		b->st.current_pages -= done;
 		step->decreased += done;
-		*fatal = die(b, err,
-			     "balloon: decrease_reservation of %zu frames returned %ld (%s); Linux BUG()s here (BUG_ON(ret != nr_pages))",
-			     nr, ret, herr.msg[0] ? herr.msg : "short");
+		*fatal = die(
+			b, err,
+			"balloon: decrease_reservation of %zu frames returned %ld (%s); Linux BUG()s here (BUG_ON(ret != nr_pages))",
+			nr, ret, herr.msg[0] ? herr.msg : "short");
 		return BP_ECANCELED;
 	}
 	b->st.current_pages -= nr;
@@ -836,8 +843,9 @@ static int cmp_byte_range(const void *a, const void *b)
  * MiB), 1 MiB (first 16 MiB) or 64 MiB is "RAM buffer". */
 static uint64_t ram_buffer_end(uint64_t end)
 {
-	uint64_t align = end < (1ULL << 20) ? 64 * 1024 :
-			 end < (16ULL << 20) ? (1ULL << 20) : (64ULL << 20);
+	uint64_t align = end < (1ULL << 20)  ? 64 * 1024 :
+			 end < (16ULL << 20) ? (1ULL << 20) :
+					       (64ULL << 20);
 
 	return (end + align - 1) & ~(align - 1);
 }
@@ -869,10 +877,12 @@ static bool find_hotplug_space(const struct balloon *b, uint64_t pages, uint64_t
 	}
 	for (size_t i = 0; i < b->cfg.nr_busy; i++)
 		v[k++] = (struct byte_range){ b->cfg.busy[i].start_pfn << PAGE_SHIFT,
-					      (b->cfg.busy[i].start_pfn + b->cfg.busy[i].n_pfns) << PAGE_SHIFT };
+					      (b->cfg.busy[i].start_pfn + b->cfg.busy[i].n_pfns)
+						      << PAGE_SHIFT };
 	for (size_t i = 0; i < b->nr_hot; i++)
 		v[k++] = (struct byte_range){ b->hot[i].start_pfn << PAGE_SHIFT,
-					      (b->hot[i].start_pfn + b->hot[i].n_pfns) << PAGE_SHIFT };
+					      (b->hot[i].start_pfn + b->hot[i].n_pfns)
+						      << PAGE_SHIFT };
 	/* Without a map: nothing below 4 GiB is assumed free. */
 	if (!e)
 		v[k++] = (struct byte_range){ 0, 1ULL << 32 };
@@ -1043,8 +1053,8 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 		if (b->pol.limit_to_available && n > mem_available(b))
 			n = mem_available(b);
 		b->state = decrease_reservation(b, n, step, &fatal, err);
-		if (b->pol.limit_to_available && b->state == BP_DONE &&
-		    n != (uint64_t)-credit && n < b->cfg.totalreserve_pages)
+		if (b->pol.limit_to_available && b->state == BP_DONE && n != (uint64_t)-credit &&
+		    n < b->cfg.totalreserve_pages)
 			b->state = BP_EAGAIN;
 	} else if (!b->pol.kthread) {
 		/* Workqueue era (before 5.15): each run starts from BP_DONE. */
@@ -1148,8 +1158,7 @@ int balloon_xl_parse_mem(const char *s, uint64_t *kib, struct p2msim_err *err)
 	return 0;
 }
 
-static int xs_get(struct hv *hv, const char *path, uint64_t *v, bool *found,
-		  struct p2msim_err *err)
+static int xs_get(struct hv *hv, const char *path, uint64_t *v, bool *found, struct p2msim_err *err)
 {
 	char *s = NULL, *end;
 	int rc = hv_xs_read(hv, path, &s, err);
@@ -1204,8 +1213,8 @@ static int fill_dom0_memory_info(struct hv *hv, bool have_target, bool have_max,
 	return rc;
 }
 
-int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target_kib,
-				 bool relative, bool enforce, struct balloon_xl_result *res,
+int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target_kib, bool relative,
+				 bool enforce, struct balloon_xl_result *res,
 				 struct p2msim_err *err)
 {
 	char path[96];
@@ -1233,28 +1242,31 @@ int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target
 			return rc;
 	}
 	if (!have_target)
-		return p2msim_err_set(err, -ENOENT,
-				      "Cannot get target memory info from /local/domain/%u/memory/target",
-				      domid);
+		return p2msim_err_set(
+			err, -ENOENT,
+			"Cannot get target memory info from /local/domain/%u/memory/target", domid);
 	if (!have_max)
-		return p2msim_err_set(err, -ENOENT,
-				      "Cannot get memory info from /local/domain/%u/memory/static-max",
-				      domid);
+		return p2msim_err_set(
+			err, -ENOENT,
+			"Cannot get memory info from /local/domain/%u/memory/static-max", domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/memory/videoram", domid);
 	rc = xs_get(hv, path, &video, &have_video, err);
 	if (rc < 0)
 		return rc;
 	if (relative)
-		new_target = target_kib < 0 && (uint64_t)-target_kib > cur ? 0 :
-			     cur + (uint64_t)target_kib;
+		new_target = target_kib < 0 && (uint64_t)-target_kib > cur ?
+				     0 :
+				     cur + (uint64_t)target_kib;
 	else
 		new_target = (uint64_t)target_kib - video;
 	if (new_target > max)
-		return p2msim_err_set(err, -EINVAL,
-				      "memory_dynamic_max must be less than or equal to memory_static_max");
+		return p2msim_err_set(
+			err, -EINVAL,
+			"memory_dynamic_max must be less than or equal to memory_static_max");
 	if (domid == 0 && new_target < BALLOON_LIBXL_MIN_DOM0_MEM_KIB)
 		return p2msim_err_set(err, -EINVAL,
-				      "New target %" PRIu64 " for dom0 is below the minimum threshold",
+				      "New target %" PRIu64
+				      " for dom0 is below the minimum threshold",
 				      new_target);
 	res->target_kib = new_target;
 	res->static_max_kib = max;

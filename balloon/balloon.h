@@ -45,45 +45,45 @@ struct e820_table;
 
 /* balloon_thread() state. */
 enum bp_state {
-	BP_DONE,		/* done or nothing to do */
-	BP_WAIT,		/* hotplugged memory is being onlined (4.x+) */
-	BP_EAGAIN,		/* error, sleep schedule_delay seconds */
-	BP_ECANCELED,		/* error, given up until the target changes */
+	BP_DONE,      /* done or nothing to do */
+	BP_WAIT,      /* hotplugged memory is being onlined (4.x+) */
+	BP_EAGAIN,    /* error, sleep schedule_delay seconds */
+	BP_ECANCELED, /* error, given up until the target changes */
 };
 
-const char *balloon_state_name(enum bp_state state);	/* "done", "wait", ... */
+const char *balloon_state_name(enum bp_state state); /* "done", "wait", ... */
 
-#define BALLOON_RETRY_UNLIMITED	0	/* max_retry_count: retry forever */
-#define BALLOON_BATCH		512	/* frames per hypercall: PAGE_SIZE / 8 */
+#define BALLOON_RETRY_UNLIMITED 0 /* max_retry_count: retry forever */
+#define BALLOON_BATCH 512	  /* frames per hypercall: PAGE_SIZE / 8 */
 
 /* balloon_stats, as the kernel keeps it (doc/simulation.md#balloon). */
 struct balloon_stats {
-	uint64_t current_pages;		/* pages the guest holds */
-	uint64_t target_pages;		/* pages it should hold */
-	uint64_t target_unpopulated;	/* pages lent to xen_alloc_ballooned_pages */
-	uint64_t balloon_low;		/* ballooned lowmem pages */
-	uint64_t balloon_high;		/* ballooned highmem pages (0: x86-64) */
-	uint64_t total_pages;		/* pages the guest could ever hold */
-	unsigned long schedule_delay;	/* seconds before the next retry */
+	uint64_t current_pages;	      /* pages the guest holds */
+	uint64_t target_pages;	      /* pages it should hold */
+	uint64_t target_unpopulated;  /* pages lent to xen_alloc_ballooned_pages */
+	uint64_t balloon_low;	      /* ballooned lowmem pages */
+	uint64_t balloon_high;	      /* ballooned highmem pages (0: x86-64) */
+	uint64_t total_pages;	      /* pages the guest could ever hold */
+	unsigned long schedule_delay; /* seconds before the next retry */
 	unsigned long max_schedule_delay;
 	unsigned long retry_count;
-	unsigned long max_retry_count;	/* BALLOON_RETRY_UNLIMITED = forever */
+	unsigned long max_retry_count; /* BALLOON_RETRY_UNLIMITED = forever */
 };
 
 /* What shared_info.arch.max_pfn becomes when the P2M grows past it. */
 enum balloon_max_pfn_hint {
-	BALLOON_MAX_PFN_KEEP,		/* not touched (three-level tree era) */
-	BALLOON_MAX_PFN_RAW,		/* 98dd166ea3a3: the pfn itself */
-	BALLOON_MAX_PFN_ALIGNED,	/* 2021 fix: ALIGN(pfn + 1, 512) */
+	BALLOON_MAX_PFN_KEEP,	 /* not touched (three-level tree era) */
+	BALLOON_MAX_PFN_RAW,	 /* 98dd166ea3a3: the pfn itself */
+	BALLOON_MAX_PFN_ALIGNED, /* 2021 fix: ALIGN(pfn + 1, 512) */
 };
 
 /* One kernel era of the driver. */
 struct balloon_policy {
-	char name[48];				/* the kernel version: "6.1" */
-	const char *init_line;			/* what balloon_init() prints */
+	char name[48];	       /* the kernel version: "6.1" */
+	const char *init_line; /* what balloon_init() prints */
 	/* XSA-300 (Dec 2019): 4; unlimited before. */
 	unsigned long max_retry_count;
-	unsigned long max_schedule_delay;	/* 32 s in every era */
+	unsigned long max_schedule_delay; /* 32 s in every era */
 	/* XSA-300: balloon down at most si_mem_available() pages per
 	 * iteration, and retry when that left totalreserve_pages short. */
 	bool limit_to_available;
@@ -107,9 +107,8 @@ struct balloon_policy {
 	 * page-table or leaf page installed, and max_pfn as above. */
 	bool p2m_generation;
 	enum balloon_max_pfn_hint max_pfn_hint;
-	uint64_t section_pages;			/* PAGES_PER_SECTION: 32768 on x86-64 */
+	uint64_t section_pages; /* PAGES_PER_SECTION: 32768 on x86-64 */
 };
-
 
 /*
  * The policy of a kernel model (setup/setup.h): the tree families (2.6.39
@@ -131,21 +130,21 @@ struct balloon_region {
 };
 
 struct balloon_config {
-	const struct balloon_policy *policy;	/* NULL: KERNEL_DEFAULT_VERSION's */
+	const struct balloon_policy *policy; /* NULL: KERNEL_DEFAULT_VERSION's */
 	struct hv *hv;
-	hv_domid_t domid;		/* hypercalls and xenstore paths use it */
+	hv_domid_t domid; /* hypercalls and xenstore paths use it */
 	struct p2m *p2m;
-	bool pv;			/* false: HVM (only target_diff differs) */
-	uint64_t nr_pages;		/* xen_start_info->nr_pages */
-	uint64_t released_pages;	/* xen_released_pages */
-	uint64_t max_pfn;		/* the kernel's max_pfn */
-	const struct balloon_region *extra;	/* xen_extra_mem[] */
+	bool pv;			    /* false: HVM (only target_diff differs) */
+	uint64_t nr_pages;		    /* xen_start_info->nr_pages */
+	uint64_t released_pages;	    /* xen_released_pages */
+	uint64_t max_pfn;		    /* the kernel's max_pfn */
+	const struct balloon_region *extra; /* xen_extra_mem[] */
 	size_t nr_extra;
 	/* The kernel's E820: hotplug memory goes into the first section-
 	 * aligned gap of iomem (E820 entries and their "RAM buffer" tails,
 	 * plus @busy, e.g. PCI windows from ACPI, in bytes). */
-	const struct e820_table *e820;	/* must outlive the balloon */
-	const struct balloon_region *busy;	/* [start_pfn, +n_pfns) taken; ditto */
+	const struct e820_table *e820;	   /* must outlive the balloon */
+	const struct balloon_region *busy; /* [start_pfn, +n_pfns) taken; ditto */
 	size_t nr_busy;
 	/* Pages alloc_page(GFP_BALLOON) can never return (kernel image,
 	 * page tables, memory in use); si_mem_available() is current_pages
@@ -223,11 +222,11 @@ int balloon_xenstore_watch(struct balloon *b, bool *fired, struct p2msim_err *er
 /* --- running -------------------------------------------------------------------- */
 
 struct balloon_step {
-	uint64_t waited;		/* seconds slept before the iteration */
-	int64_t credit;			/* credit the iteration worked on */
-	uint64_t increased, decreased;	/* pages moved */
-	uint64_t hotplugged;		/* pages hot-plugged */
-	enum bp_state state;		/* after update_schedule() */
+	uint64_t waited;	       /* seconds slept before the iteration */
+	int64_t credit;		       /* credit the iteration worked on */
+	uint64_t increased, decreased; /* pages moved */
+	uint64_t hotplugged;	       /* pages hot-plugged */
+	enum bp_state state;	       /* after update_schedule() */
 };
 
 /* One iteration of balloon_thread().  -EIO once the kernel would have
@@ -236,11 +235,11 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 
 struct balloon_result {
 	enum bp_state state;
-	uint64_t seconds;		/* virtual time this run took */
+	uint64_t seconds; /* virtual time this run took */
 	unsigned int steps;
-	int64_t credit;			/* left when it stopped */
-	bool reached;			/* current == target */
-	bool timed_out;			/* stopped by @max_seconds */
+	int64_t credit; /* left when it stopped */
+	bool reached;	/* current == target */
+	bool timed_out; /* stopped by @max_seconds */
 };
 
 /* balloon_run() would do nothing: no new target, and the credit is 0 or
@@ -258,18 +257,18 @@ void balloon_fail_alloc_after(struct balloon *b, uint64_t pages);
 
 /* --- the toolstack: xl mem-set ----------------------------------------------------- */
 
-#define BALLOON_LIBXL_MAXMEM_CONSTANT_KIB	1024		/* x86 arch extra */
-#define BALLOON_LIBXL_MIN_DOM0_MEM_KIB		(128 * 1024)
+#define BALLOON_LIBXL_MAXMEM_CONSTANT_KIB 1024 /* x86 arch extra */
+#define BALLOON_LIBXL_MIN_DOM0_MEM_KIB (128 * 1024)
 
 /* xl's parse_mem_size_kb(): a number with an optional b/k/m/g/t suffix;
  * no suffix means MiB.  -EINVAL on anything else. */
 int balloon_xl_parse_mem(const char *s, uint64_t *kib, struct p2msim_err *err);
 
 struct balloon_xl_result {
-	uint64_t target_kib;		/* written to memory/target */
-	uint64_t static_max_kib;	/* memory/static-max */
+	uint64_t target_kib;	 /* written to memory/target */
+	uint64_t static_max_kib; /* memory/static-max */
 	uint64_t videoram_kib;
-	uint64_t max_pages;		/* set with setmaxmem (when enforced) */
+	uint64_t max_pages; /* set with setmaxmem (when enforced) */
 };
 
 /*
@@ -280,8 +279,8 @@ struct balloon_xl_result {
  * videoram + 1 MiB (LIBXL_MAXMEM_CONSTANT); write memory/target and
  * /vm/<uuid>/memory (MiB).
  */
-int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target_kib,
-				 bool relative, bool enforce, struct balloon_xl_result *res,
+int balloon_xl_set_memory_target(struct hv *hv, hv_domid_t domid, int64_t target_kib, bool relative,
+				 bool enforce, struct balloon_xl_result *res,
 				 struct p2msim_err *err);
 /* `xl mem-set DOMID MEM`: parse MEM and set the target, enforced. */
 int balloon_xl_mem_set(struct hv *hv, hv_domid_t domid, const char *mem,

@@ -85,9 +85,15 @@ static void must(int rc, const char *what, const struct p2msim_err *err)
  * the PCI hole to 4 GiB, RAM to 65 GiB, a reserved island, missing tail. */
 static void layout_64g(struct p2m *p, uint64_t *flat, uint64_t n)
 {
-	struct { uint64_t s, e; int ram; } parts[] = {
-		{ 0, 0x9f, 1 }, { 0x9f, 0x100, 0 }, { 0x100, 3 * GiB_PFNS, 1 },
-		{ 3 * GiB_PFNS, 4 * GiB_PFNS, 0 }, { 4 * GiB_PFNS, 40 * GiB_PFNS + 77, 1 },
+	struct {
+		uint64_t s, e;
+		int ram;
+	} parts[] = {
+		{ 0, 0x9f, 1 },
+		{ 0x9f, 0x100, 0 },
+		{ 0x100, 3 * GiB_PFNS, 1 },
+		{ 3 * GiB_PFNS, 4 * GiB_PFNS, 0 },
+		{ 4 * GiB_PFNS, 40 * GiB_PFNS + 77, 1 },
 		{ 40 * GiB_PFNS + 77, 40 * GiB_PFNS + 3000, 0 },
 		{ 40 * GiB_PFNS + 3000, 64 * GiB_PFNS, 1 },
 	};
@@ -103,7 +109,8 @@ static void layout_64g(struct p2m *p, uint64_t *flat, uint64_t n)
 				flat[pfn] = mfn + (pfn - s);
 			mfn += e - s + 1234;
 		} else {
-			must(p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err), "layout", &err);
+			must(p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err), "layout",
+			     &err);
 			for (uint64_t pfn = s; pfn < e; pfn++)
 				flat[pfn] = pfn | (1ULL << 62);
 		}
@@ -181,11 +188,13 @@ static void bench_lookup(void)
 	printf("lookup_random_vs_flat: %.2f\n", best_e / best_f);
 	printf("lookup_random_vs_flat_hugepages: %.2f\n", best_e / best_h);
 	printf("lookup_random_vs_flat_materialised: %.2f\n", best_m / best_f);
-	fprintf(stderr, "  (%" PRIu64 " random lookups over 64 GiB: engine %.1f ns (%" PRIu64
-		" of %" PRIu64 " private leaves implicit), materialised %.1f ns, flat %.1f ns, "
-		"flat on huge pages %.1f ns each)\n", nr_q, best_e / (double)nr_q * 1e9,
-		st.implicit, st.leaf, best_m / (double)nr_q * 1e9,
-		best_f / (double)nr_q * 1e9, best_h / (double)nr_q * 1e9);
+	fprintf(stderr,
+		"  (%" PRIu64 " random lookups over 64 GiB: engine %.1f ns (%" PRIu64 " of %" PRIu64
+		" private leaves implicit), materialised %.1f ns, flat %.1f ns, "
+		"flat on huge pages %.1f ns each)\n",
+		nr_q, best_e / (double)nr_q * 1e9, st.implicit, st.leaf,
+		best_m / (double)nr_q * 1e9, best_f / (double)nr_q * 1e9,
+		best_h / (double)nr_q * 1e9);
 	p2m_free(p);
 	p2m_free(pm);
 	free(flat);
@@ -203,7 +212,11 @@ static void layout_16t(struct p2m *p)
 {
 	struct p2msim_err err;
 	const uint64_t top = 16 * 1024 * GiB_PFNS;
-	struct { uint64_t s, e; enum p2m_fill fill; uint64_t mfn; } parts[] = {
+	struct {
+		uint64_t s, e;
+		enum p2m_fill fill;
+		uint64_t mfn;
+	} parts[] = {
 		{ 0, 0x9f, P2M_FILL_MFN, 0x1000 },
 		{ 0x9f, 0x100, P2M_FILL_IDENTITY, 0 },
 		{ 0x100, 0xb0000 - 13, P2M_FILL_MFN, 0x100000 },
@@ -216,11 +229,13 @@ static void layout_16t(struct p2m *p)
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		must(p2m_set_range(p, parts[i].s, parts[i].e, parts[i].fill, parts[i].mfn, NULL, &err),
+		must(p2m_set_range(p, parts[i].s, parts[i].e, parts[i].fill, parts[i].mfn, NULL,
+				   &err),
 		     "16T layout", &err);
-	for (uint64_t w = 1; w < 8; w++)	/* unpopulated windows between MMIO */
+	for (uint64_t w = 1; w < 8; w++) /* unpopulated windows between MMIO */
 		must(p2m_set_range(p, w * 2048 * GiB_PFNS + 17, w * 2048 * GiB_PFNS + 64 * GiB_PFNS,
-				   P2M_FILL_MISSING, 0, NULL, &err), "16T layout", &err);
+				   P2M_FILL_MISSING, 0, NULL, &err),
+		     "16T layout", &err);
 }
 
 /* The kernel's way: look at every pfn, note where the type changes. */
@@ -270,7 +285,8 @@ static void bench_runs_16t(void)
 	if (r_iter != r_walk)
 		die("run counts differ between iteration and walk", NULL);
 	printf("runs_vs_walk_16T: %.6f\n", (t1 - t0) / reps / (t2 - t1));
-	fprintf(stderr, "  (%" PRIu64 " runs over 2^32 pfns: iterator %.1f us, per-pfn walk %.2f s)\n",
+	fprintf(stderr,
+		"  (%" PRIu64 " runs over 2^32 pfns: iterator %.1f us, per-pfn walk %.2f s)\n",
 		r_iter, (t1 - t0) / reps * 1e6, t2 - t1);
 	p2m_free(p);
 }
@@ -335,18 +351,26 @@ static void bench_private_pages(void)
 		uint64_t e = s + len < n ? s + len : n, k = rnd() % 8;
 
 		if (k < 3)
-			must(p2m_set(p, s, k == 0 ? ~0ULL : k == 1 ? (s | (1ULL << 62)) : 1 + rnd() % 1000000,
-				     &err), "set", &err);
+			must(p2m_set(p, s,
+				     k == 0 ? ~0ULL :
+				     k == 1 ? (s | (1ULL << 62)) :
+					      1 + rnd() % 1000000,
+				     &err),
+			     "set", &err);
 		else if (k < 5)
-			must(p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err), "range", &err);
+			must(p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err), "range",
+			     &err);
 		else if (k < 7)
-			must(p2m_set_range(p, s, e, P2M_FILL_MISSING, 0, NULL, &err), "range", &err);
+			must(p2m_set_range(p, s, e, P2M_FILL_MISSING, 0, NULL, &err), "range",
+			     &err);
 		else
 			must(p2m_set_range(p, s, s + len % 4096 < n ? s + len % 4096 : n,
-					   P2M_FILL_MFN, 1 + rnd() % 1000000, NULL, &err), "range", &err);
+					   P2M_FILL_MFN, 1 + rnd() % 1000000, NULL, &err),
+			     "range", &err);
 	}
 	p2m_get_stats(p, &st);
-	printf("private_pages_vs_lower_bound: %.2f\n", (double)st.private_pages / (double)st.lower_bound);
+	printf("private_pages_vs_lower_bound: %.2f\n",
+	       (double)st.private_pages / (double)st.lower_bound);
 	fprintf(stderr, "  (%" PRIu64 " private pages, lower bound %" PRIu64 ")\n",
 		st.private_pages, st.lower_bound);
 	p2m_free(p);
@@ -378,7 +402,6 @@ static void bench_rss_16t(void)
 	printf("peak_rss_16T_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 }
 
-
 /* --- simulate_16T_vs_16G, simulate_16T_peak_rss_mib ---------------------------------- */
 
 /* A 16 GiB host and a 16 TiB one (the 768 GiB EPYC shape with MMIO windows
@@ -399,14 +422,15 @@ static char *map_16t(void)
 	/* the same first 17 GiB as the small host, then seven more nodes */
 	p = map + sprintf(map, "%s", map_16g);
 	for (unsigned long long node = 1; node < 8; node++) {
-		unsigned long long base = node << 41;	/* every 2 TiB */
+		unsigned long long base = node << 41; /* every 2 TiB */
 
 		/* an MMIO window below each node, 96 GiB of RAM with a small hole */
-		p += sprintf(p, "%#llx-%#llx reserved\n%#llx-%#llx usable\n%#llx-%#llx reserved\n"
-			     "%#llx-%#llx usable\n", base - (64ULL << 30), base - 1, base,
-			     base + (48ULL << 30) - 1, base + (48ULL << 30),
-			     base + (48ULL << 30) + 0x1fff, base + (48ULL << 30) + 0x2000,
-			     base + (96ULL << 30) - 1);
+		p += sprintf(p,
+			     "%#llx-%#llx reserved\n%#llx-%#llx usable\n%#llx-%#llx reserved\n"
+			     "%#llx-%#llx usable\n",
+			     base - (64ULL << 30), base - 1, base, base + (48ULL << 30) - 1,
+			     base + (48ULL << 30), base + (48ULL << 30) + 0x1fff,
+			     base + (48ULL << 30) + 0x2000, base + (96ULL << 30) - 1);
 	}
 	sprintf(p, "0xfd00000000-0xffffffffff reserved\n");
 	return map;
@@ -470,7 +494,8 @@ static void bench_simulate_16t(void)
 			best_b = b;
 	}
 	printf("simulate_16T_vs_16G: %.2f\n", best_b / best_s);
-	fprintf(stderr, "  (dom0_mem=8G,max:8G, kernel 6.12: 16 GiB host %.0f ms, 16 TiB host %.0f ms)\n",
+	fprintf(stderr,
+		"  (dom0_mem=8G,max:8G, kernel 6.12: 16 GiB host %.0f ms, 16 TiB host %.0f ms)\n",
 		best_s * 1e3, best_b * 1e3);
 	printf("simulate_16T_peak_rss_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 	unlink(small);
@@ -552,9 +577,10 @@ static void bench_full_dom0_16t(void)
 			best_b = b;
 	}
 	printf("simulate_full_dom0_16T_vs_16G: %.2f\n", best_b / best_s);
-	fprintf(stderr, "  (no dom0_mem, kernel 6.12, --check --json: 16 GiB host %" PRIu64
-		" pages %.0f ms, 16 TiB host %" PRIu64 " pages %.0f ms)\n", n_s, best_s * 1e3, n_b,
-		best_b * 1e3);
+	fprintf(stderr,
+		"  (no dom0_mem, kernel 6.12, --check --json: 16 GiB host %" PRIu64
+		" pages %.0f ms, 16 TiB host %" PRIu64 " pages %.0f ms)\n",
+		n_s, best_s * 1e3, n_b, best_b * 1e3);
 	printf("simulate_full_dom0_16T_peak_rss_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 	unlink(small);
 	unlink(big);
@@ -590,7 +616,7 @@ static void bench_matrix(void)
 
 		one.kernel = kernels[i / 3];
 		one.xen = xens[i % 3];
-		(void)simulation_run(&one, &sim, NULL);	/* a kernel that stops counts too */
+		(void)simulation_run(&one, &sim, NULL); /* a kernel that stops counts too */
 		simulation_free(&sim);
 	}
 	t_sum = now() - t0;
@@ -600,8 +626,10 @@ static void bench_matrix(void)
 	t_matrix = now() - t0;
 	fclose(devnull);
 	printf("matrix_vs_simulations: %.2f\n", t_matrix / t_sum);
-	fprintf(stderr, "  (%zu kernels x 3 Xens on the 16 TiB host: matrix %.0f ms, the same "
-		"simulations one by one %.0f ms)\n", nk, t_matrix * 1e3, t_sum * 1e3);
+	fprintf(stderr,
+		"  (%zu kernels x 3 Xens on the 16 TiB host: matrix %.0f ms, the same "
+		"simulations one by one %.0f ms)\n",
+		nk, t_matrix * 1e3, t_sum * 1e3);
 	unlink(big);
 }
 
@@ -628,8 +656,10 @@ static void bench_doctor_log(void)
 		total += fwrite(buf, 1, n, out);
 	fclose(in);
 	for (unsigned long i = 0; total < (4UL << 20); i++)
-		total += (size_t)fprintf(out, "[%5lu.%06lu] eth0: link up, 1000Mbps, full-duplex, "
-					 "lpa 0x45E1 (%lu)\n", 20 + i / 1000, i % 1000 * 997, i);
+		total += (size_t)fprintf(out,
+					 "[%5lu.%06lu] eth0: link up, 1000Mbps, full-duplex, "
+					 "lpa 0x45E1 (%lu)\n",
+					 20 + i / 1000, i % 1000 * 997, i);
 	fclose(out);
 	for (int round = 0; round < 3; round++) {
 		struct doctor_options d;
@@ -657,7 +687,8 @@ static void bench_doctor_log(void)
 			best_s = t;
 	}
 	printf("doctor_4M_log_vs_simulate: %.2f\n", best_d / best_s);
-	fprintf(stderr, "  (a %zu KiB serial console: doctor %.0f ms, simulate --xen-log %.0f ms)\n",
+	fprintf(stderr,
+		"  (a %zu KiB serial console: doctor %.0f ms, simulate --xen-log %.0f ms)\n",
 		total >> 10, best_d * 1e3, best_s * 1e3);
 	unlink(path);
 }
@@ -665,16 +696,15 @@ static void bench_doctor_log(void)
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
-	static const struct { const char *name; void (*fn)(void); } benches[] = {
-		{ "rss", bench_rss_16t },	/* first: a small parent to fork from */
-		{ "simulate", bench_simulate_16t },
-		{ "full", bench_full_dom0_16t },
-		{ "lookup", bench_lookup },
-		{ "runs", bench_runs_16t },
-		{ "identity", bench_identity_1t },
-		{ "private", bench_private_pages },
-		{ "matrix", bench_matrix },
-		{ "doctor", bench_doctor_log },
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} benches[] = {
+		{ "rss", bench_rss_16t }, /* first: a small parent to fork from */
+		{ "simulate", bench_simulate_16t }, { "full", bench_full_dom0_16t },
+		{ "lookup", bench_lookup },	    { "runs", bench_runs_16t },
+		{ "identity", bench_identity_1t },  { "private", bench_private_pages },
+		{ "matrix", bench_matrix },	    { "doctor", bench_doctor_log },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -69,10 +69,10 @@ static int record(struct dump_diff *d, uint64_t s, uint64_t e, unsigned int ta, 
 /* A side's view at @pos: the type there and where it next changes. */
 struct side {
 	const struct dump_runs *r;
-	size_t i;		/* first run ending after pos */
+	size_t i; /* first run ending after pos */
 	unsigned int type;
 	uint64_t next;
-	const struct dump_run *run;	/* the run at pos, or NULL */
+	const struct dump_run *run; /* the run at pos, or NULL */
 };
 
 static void side_at(struct side *s, uint64_t pos)
@@ -131,8 +131,10 @@ int dump_diff_runs(struct dump_diff *d, const struct dump_runs *a, const struct 
 		opts = &defaults;
 	}
 	if (opts->have_range && opts->range_start > opts->range_end)
-		return p2msim_err_set(err, -EINVAL, "range 0x%" PRIx64 "-0x%" PRIx64 " ends before "
-				      "it starts", opts->range_start, opts->range_end);
+		return p2msim_err_set(err, -EINVAL,
+				      "range 0x%" PRIx64 "-0x%" PRIx64 " ends before "
+				      "it starts",
+				      opts->range_start, opts->range_end);
 	leaf = opts->leaf_pfns ? opts->leaf_pfns : 512;
 	d->format_a = a->format;
 	d->format_b = b->format;
@@ -176,8 +178,10 @@ int dump_diff_runs(struct dump_diff *d, const struct dump_runs *a, const struct 
 		if (miss && ident) {
 			/* Whole aligned leaves, missing on the dump side and
 			 * identity on the other: a shared identity leaf. */
-			uint64_t ms = align_up(miss->start, leaf), is = align_up(ident->start, leaf);
-			uint64_t me = align_down(miss->end, leaf), ie = align_down(ident->end, leaf);
+			uint64_t ms = align_up(miss->start, leaf),
+				 is = align_up(ident->start, leaf);
+			uint64_t me = align_down(miss->end, leaf),
+				 ie = align_down(ident->end, leaf);
 			uint64_t cs = ms > is ? ms : is, ce = me < ie ? me : ie;
 
 			if (cs < ce && pos < ce) {
@@ -225,8 +229,10 @@ int dump_diff_write_summary(FILE *f, const struct dump_diff *d, const char *name
 		dump_format_name(d->format_b));
 	if (d->quirk_a || d->quirk_b)
 		fprintf(f, "; %" PRIu64 " page(s) of whole identity leaves read as missing in %s",
-			d->quirk_pages, d->quirk_a && d->quirk_b ? "either" :
-			d->quirk_a ? name_a : name_b);
+			d->quirk_pages,
+			d->quirk_a && d->quirk_b ? "either" :
+			d->quirk_a		 ? name_a :
+						   name_b);
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }

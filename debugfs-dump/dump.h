@@ -58,11 +58,11 @@ struct json_object;
 
 enum dump_format {
 	DUMP_FMT_UNKNOWN,
-	DUMP_FMT_OLD,		/* debugfs p2m of 2.6.39-3.18: type and level lines */
-	DUMP_FMT_MODERN,	/* debugfs p2m of 3.19+: type lines */
-	DUMP_FMT_RUNS,		/* p2msim run list (above) */
-	DUMP_FMT_LAB,		/* xen-lab dom0p2m capture: "[0x9f-0xff] 97 identity ..." */
-	DUMP_FMT_JSON,		/* p2msim simulate --json: "runs": [{start, end, type}] */
+	DUMP_FMT_OLD,	 /* debugfs p2m of 2.6.39-3.18: type and level lines */
+	DUMP_FMT_MODERN, /* debugfs p2m of 3.19+: type lines */
+	DUMP_FMT_RUNS,	 /* p2msim run list (above) */
+	DUMP_FMT_LAB,	 /* xen-lab dom0p2m capture: "[0x9f-0xff] 97 identity ..." */
+	DUMP_FMT_JSON,	 /* p2msim simulate --json: "runs": [{start, end, type}] */
 };
 #define DUMP_NR_FORMATS 6
 
@@ -74,14 +74,14 @@ enum dump_level {
 	DUMP_LEVEL_TOP,
 	DUMP_LEVEL_MIDDLE,
 	DUMP_LEVEL_ENTRY,
-	DUMP_LEVEL_ABNORMAL,	/* forced at the last pfn, never printed */
-	DUMP_LEVEL_ERROR,	/* 3.x name of an unclassified pfn, never printed */
+	DUMP_LEVEL_ABNORMAL, /* forced at the last pfn, never printed */
+	DUMP_LEVEL_ERROR,    /* 3.x name of an unclassified pfn, never printed */
 };
 #define DUMP_NR_LEVELS 5
 const char *dump_level_name(enum dump_level level);
 
 struct dump_run {
-	uint64_t start, end;		/* [start, end), never empty */
+	uint64_t start, end; /* [start, end), never empty */
 	enum p2m_type type;
 };
 
@@ -97,7 +97,7 @@ struct dump_level_run {
  * covered counts the pfns inside runs.
  */
 struct dump_runs {
-	enum dump_format format;	/* source format; UNKNOWN when built */
+	enum dump_format format; /* source format; UNKNOWN when built */
 	struct dump_run *runs;
 	size_t nr, alloc;
 	uint64_t start, end, covered;
@@ -113,8 +113,8 @@ void dump_runs_free(struct dump_runs *r);
 /* Append [start, end) of @type.  start must be at or after the end of the
  * last run; an empty range is ignored.  -EINVAL on overlap or disorder,
  * -ENOMEM. */
-int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end,
-		  enum p2m_type type, struct p2msim_err *err);
+int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end, enum p2m_type type,
+		  struct p2msim_err *err);
 
 /* Index of the run holding @pfn, or -1 (binary search). */
 long dump_runs_find(const struct dump_runs *r, uint64_t pfn);
@@ -123,16 +123,15 @@ long dump_runs_find(const struct dump_runs *r, uint64_t pfn);
 void dump_runs_count(const struct dump_runs *r, uint64_t pages[P2M_NR_TYPES]);
 
 /* Semantic runs of @p2m over [start, end) (clamped to its capacity). */
-int dump_runs_from_p2m(struct dump_runs *r, const struct p2m *p2m, uint64_t start,
-		       uint64_t end, struct p2msim_err *err);
+int dump_runs_from_p2m(struct dump_runs *r, const struct p2m *p2m, uint64_t start, uint64_t end,
+		       struct p2msim_err *err);
 
 /* Print @r in the run list format.  0 or -EIO. */
 int dump_runs_write(FILE *f, const struct dump_runs *r);
 
 /* @r as a JSON array of {"start", "end", "type"} (the "runs" key of
  * simulate --json).  The caller owns *out (json_object_put). */
-int dump_runs_to_json(const struct dump_runs *r, struct json_object **out,
-		      struct p2msim_err *err);
+int dump_runs_to_json(const struct dump_runs *r, struct json_object **out, struct p2msim_err *err);
 
 /* --- the kernel's debugfs file ------------------------------------------ */
 
@@ -152,10 +151,10 @@ int dump_write_modern(FILE *f, const struct p2m *p2m, uint64_t xen_p2m_size,
 /* What parsing the written file would give, without the text: format
  * OLD with levels, or MODERN (whose identity runs are only the private
  * ones). */
-int dump_runs_from_old(struct dump_runs *r, const struct p2m *p2m,
-		       uint64_t max_domain_pages, struct p2msim_err *err);
-int dump_runs_from_modern(struct dump_runs *r, const struct p2m *p2m,
-			  uint64_t xen_p2m_size, struct p2msim_err *err);
+int dump_runs_from_old(struct dump_runs *r, const struct p2m *p2m, uint64_t max_domain_pages,
+		       struct p2msim_err *err);
+int dump_runs_from_modern(struct dump_runs *r, const struct p2m *p2m, uint64_t xen_p2m_size,
+			  struct p2msim_err *err);
 
 /* --- parsers -------------------------------------------------------------- */
 
@@ -183,8 +182,8 @@ int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 const char *dump_type_name(unsigned int type);
 
 enum dump_scope {
-	DUMP_SCOPE_COMMON,	/* intersection of the two covered extents */
-	DUMP_SCOPE_UNION,	/* union: pfns only one side covers differ */
+	DUMP_SCOPE_COMMON, /* intersection of the two covered extents */
+	DUMP_SCOPE_UNION,  /* union: pfns only one side covers differ */
 };
 
 /*
@@ -209,36 +208,36 @@ enum dump_scope {
  * other pair.  The summary counts the pfns the quirk accepted.
  */
 enum dump_quirk {
-	DUMP_QUIRK_AUTO,	/* apply to a side that is a modern dump, unless
+	DUMP_QUIRK_AUTO, /* apply to a side that is a modern dump, unless
 				 * both are (then they compare exactly) */
-	DUMP_QUIRK_OFF,		/* compare types exactly */
-	DUMP_QUIRK_ON,		/* apply to both sides, whatever their format */
+	DUMP_QUIRK_OFF,	 /* compare types exactly */
+	DUMP_QUIRK_ON,	 /* apply to both sides, whatever their format */
 };
 
 struct dump_diff_opts {
 	enum dump_scope scope;
-	bool have_range;		/* compare exactly [range_start, range_end) */
+	bool have_range; /* compare exactly [range_start, range_end) */
 	uint64_t range_start, range_end;
-	bool have_max_pfn;		/* and only below max_pfn */
+	bool have_max_pfn; /* and only below max_pfn */
 	uint64_t max_pfn;
 	enum dump_quirk quirk;
-	uint64_t leaf_pfns;		/* 0: 512 (x86-64) */
+	uint64_t leaf_pfns; /* 0: 512 (x86-64) */
 };
 
 void dump_diff_opts_init(struct dump_diff_opts *o);
 
 struct dump_diff_range {
-	uint64_t start, end;		/* [start, end) */
-	unsigned int type_a, type_b;	/* enum p2m_type or DUMP_TYPE_NONE */
+	uint64_t start, end;	     /* [start, end) */
+	unsigned int type_a, type_b; /* enum p2m_type or DUMP_TYPE_NONE */
 };
 
 struct dump_diff {
-	uint64_t start, end;		/* the range compared ([0, 0) if none) */
+	uint64_t start, end; /* the range compared ([0, 0) if none) */
 	enum dump_format format_a, format_b;
 	bool quirk_a, quirk_b;		/* the quirk was applied to that side */
 	uint64_t pages;			/* pfns that differ */
 	uint64_t quirk_pages;		/* pfns accepted only by the quirk */
-	struct dump_diff_range *ranges;	/* maximal, ascending */
+	struct dump_diff_range *ranges; /* maximal, ascending */
 	size_t nr, alloc;
 };
 

@@ -60,7 +60,8 @@ static unsigned long run_line(const char *buf, size_t len, size_t k)
 		if (ch == '"') {
 			size_t e = skip_string(buf, len, i);
 
-			if (depth == 1 && runs_depth < 0 && e - i == 6 && !memcmp(buf + i, "\"runs\"", 6)) {
+			if (depth == 1 && runs_depth < 0 && e - i == 6 &&
+			    !memcmp(buf + i, "\"runs\"", 6)) {
 				size_t j = skip_space(buf, len, e);
 
 				if (j < len && buf[j] == ':') {
@@ -179,8 +180,10 @@ static int parse_root(const struct jctx *x, struct json_object *root, struct dum
 		return p2msim_err_set(x->err, -EINVAL, "%s:1: the JSON value is not an object",
 				      x->name);
 	if (!json_object_object_get_ex(root, "runs", &runs))
-		return p2msim_err_set(x->err, -EINVAL, "%s:1: no \"runs\" key (simulate --json "
-				      "prints one)", x->name);
+		return p2msim_err_set(x->err, -EINVAL,
+				      "%s:1: no \"runs\" key (simulate --json "
+				      "prints one)",
+				      x->name);
 	if (!json_object_is_type(runs, json_type_array))
 		return p2msim_err_set(x->err, -EINVAL, "%s:%lu: \"runs\" is not an array", x->name,
 				      run_line(x->buf, x->len, 0));
@@ -206,7 +209,7 @@ static int parse_root(const struct jctx *x, struct json_object *root, struct dum
 }
 
 int dd_parse_json(struct dump_runs *r, const char *buf, size_t len, const char *name,
-		    struct p2msim_err *err)
+		  struct p2msim_err *err)
 {
 	struct jctx x = { buf, name, len, err };
 	struct json_tokener *tok;
@@ -218,8 +221,9 @@ int dd_parse_json(struct dump_runs *r, const char *buf, size_t len, const char *
 	if (len > INT_MAX)
 		return p2msim_err_set(err, -EFBIG, "%s: JSON input too large", name);
 	if (memchr(buf, '\0', len))
-		return p2msim_err_set(err, -EINVAL, "%s:%lu: NUL byte in JSON input", name,
-				      line_at(buf, len, (size_t)((const char *)memchr(buf, '\0', len) - buf)));
+		return p2msim_err_set(
+			err, -EINVAL, "%s:%lu: NUL byte in JSON input", name,
+			line_at(buf, len, (size_t)((const char *)memchr(buf, '\0', len) - buf)));
 	tok = json_tokener_new();
 	if (!tok)
 		return p2msim_err_set(err, -ENOMEM, "%s: out of memory", name);
@@ -238,8 +242,8 @@ int dd_parse_json(struct dump_runs *r, const char *buf, size_t len, const char *
 		return p2msim_err_set(err, -EINVAL, "%s:%lu: JSON: %s", name,
 				      line_at(buf, len, end), json_tokener_error_desc(je));
 	}
-	while (end < len && (buf[end] == ' ' || buf[end] == '\t' || buf[end] == '\n' ||
-			     buf[end] == '\r'))
+	while (end < len &&
+	       (buf[end] == ' ' || buf[end] == '\t' || buf[end] == '\n' || buf[end] == '\r'))
 		end++;
 	if (end < len) {
 		json_object_put(root);

@@ -21,13 +21,13 @@
 
 struct cursor {
 	const char *p, *end;
-	unsigned long line;	/* number of the line last returned */
+	unsigned long line; /* number of the line last returned */
 };
 
 struct slice {
 	const char *s;
 	size_t n;
-	size_t i;		/* scanning position */
+	size_t i; /* scanning position */
 };
 
 static bool next_line(struct cursor *c, struct slice *l)
@@ -42,8 +42,7 @@ static bool next_line(struct cursor *c, struct slice *l)
 	l->i = 0;
 	c->p = nl ? nl + 1 : c->end;
 	c->line++;
-	while (l->n && (l->s[l->n - 1] == '\r' || l->s[l->n - 1] == ' ' ||
-			l->s[l->n - 1] == '\t'))
+	while (l->n && (l->s[l->n - 1] == '\r' || l->s[l->n - 1] == ' ' || l->s[l->n - 1] == '\t'))
 		l->n--;
 	return true;
 }
@@ -125,16 +124,16 @@ static int lookup(const char *w, size_t n, const char *const *names, size_t nr)
 /* --- line grammars ---------------------------------------------------------- */
 
 enum line_kind {
-	LINE_NONE,		/* does not match */
-	LINE_OVERFLOW,		/* matches, but a number is too large */
+	LINE_NONE,     /* does not match */
+	LINE_OVERFLOW, /* matches, but a number is too large */
 	LINE_OK,
 };
 
 struct parsed {
 	uint64_t start, end, count;
 	bool have_count;
-	bool level;		/* debugfs: a level line */
-	const char *name;	/* type (or level) word */
+	bool level;	  /* debugfs: a level line */
+	const char *name; /* type (or level) word */
 	size_t name_n;
 };
 
@@ -148,7 +147,12 @@ static enum line_kind hex_field(struct slice *l, bool need_0x, uint64_t *v)
 	return rc < 0 ? LINE_OVERFLOW : rc ? LINE_OK : LINE_NONE;
 }
 
-#define TRY(expr) do { enum line_kind k_ = (expr); if (k_ != LINE_OK) return k_; } while (0)
+#define TRY(expr)                           \
+	do {                                \
+		enum line_kind k_ = (expr); \
+		if (k_ != LINE_OK)          \
+			return k_;          \
+	} while (0)
 
 /* " [0x%lx->0x%lx] %s" or " [0x%lx->0x%lx] level %s" */
 static enum line_kind debugfs_line(struct slice l, struct parsed *p)
@@ -266,7 +270,8 @@ static enum dump_format detect(const char *buf, size_t len, unsigned long *line,
 		return DUMP_FMT_JSON;
 	while (next_line(&c, &l)) {
 		*line = c.line;
-		if (l.n >= sizeof(RUNS_HEADER) - 1 && !memcmp(l.s, RUNS_HEADER, sizeof(RUNS_HEADER) - 1))
+		if (l.n >= sizeof(RUNS_HEADER) - 1 &&
+		    !memcmp(l.s, RUNS_HEADER, sizeof(RUNS_HEADER) - 1))
 			return DUMP_FMT_RUNS;
 		if (comment(&l) || blank(&l))
 			continue;
@@ -374,10 +379,12 @@ static int parse_debugfs(struct pctx *x, const char *buf, size_t len, bool old)
 			if (idx < 0)
 				return quoted_name(x, &p, "level");
 			if (p.start != level_end)
-				return perr(x, "level range starts at 0x%" PRIx64 " but the previous "
-					    "one ends at 0x%" PRIx64, p.start, level_end);
+				return perr(x,
+					    "level range starts at 0x%" PRIx64 " but the previous "
+					    "one ends at 0x%" PRIx64,
+					    p.start, level_end);
 			rc = located(x, dd_runs_add_level(x->r, p.start, p.end,
-							    (enum dump_level)idx, x->err));
+							  (enum dump_level)idx, x->err));
 			if (rc < 0)
 				return rc;
 			level_end = p.end;
@@ -387,8 +394,10 @@ static int parse_debugfs(struct pctx *x, const char *buf, size_t len, bool old)
 		if (idx < 0)
 			return quoted_name(x, &p, "type");
 		if (p.start != type_end)
-			return perr(x, "range starts at 0x%" PRIx64 " but the previous one ends "
-				    "at 0x%" PRIx64, p.start, type_end);
+			return perr(x,
+				    "range starts at 0x%" PRIx64 " but the previous one ends "
+				    "at 0x%" PRIx64,
+				    p.start, type_end);
 		rc = located(x, dump_runs_add(x->r, p.start, p.end, kt_type[idx], x->err));
 		if (rc < 0)
 			return rc;
@@ -397,8 +406,10 @@ static int parse_debugfs(struct pctx *x, const char *buf, size_t len, bool old)
 	if (!lines)
 		return perr(x, "no ranges in this %s", fmt_name);
 	if (old && type_end > level_end)
-		return perr(x, "type lines reach 0x%" PRIx64 " but level lines only 0x%" PRIx64
-			    " (truncated?)", type_end, level_end);
+		return perr(x,
+			    "type lines reach 0x%" PRIx64 " but level lines only 0x%" PRIx64
+			    " (truncated?)",
+			    type_end, level_end);
 	/* 2.6.39-3.18: a type line is printed only on a change, and the last
 	 * pfn is forced to abnormal, so a final abnormal run is never printed;
 	 * the level lines still close at MAX_DOMAIN_PAGES - 1. */
@@ -407,8 +418,10 @@ static int parse_debugfs(struct pctx *x, const char *buf, size_t len, bool old)
 		 * last type line must be "entry", or the file was cut short. */
 		for (size_t i = x->r->nr_levels; i-- > 0 && x->r->levels[i].end > type_end;)
 			if (x->r->levels[i].level != DUMP_LEVEL_ENTRY)
-				return perr(x, "type lines stop at 0x%" PRIx64 " but level lines "
-					    "go on to 0x%" PRIx64 " (truncated?)", type_end, level_end);
+				return perr(x,
+					    "type lines stop at 0x%" PRIx64 " but level lines "
+					    "go on to 0x%" PRIx64 " (truncated?)",
+					    type_end, level_end);
 		return located(x, dump_runs_add(x->r, type_end, level_end, P2M_ABNORMAL, x->err));
 	}
 	return 0;
@@ -451,11 +464,13 @@ static int parse_lab(struct pctx *x, const char *buf, size_t len)
 		if (idx < 0)
 			return quoted_name(x, &p, "type");
 		if (p.end < p.start || p.end == UINT64_MAX)
-			return perr(x, "bad inclusive range 0x%" PRIx64 "-0x%" PRIx64, p.start, p.end);
+			return perr(x, "bad inclusive range 0x%" PRIx64 "-0x%" PRIx64, p.start,
+				    p.end);
 		if (p.count != p.end - p.start + 1)
-			return perr(x, "count %" PRIu64 " does not match the range 0x%" PRIx64
-				    "-0x%" PRIx64 " (%" PRIu64 " pfns)", p.count, p.start, p.end,
-				    p.end - p.start + 1);
+			return perr(x,
+				    "count %" PRIu64 " does not match the range 0x%" PRIx64
+				    "-0x%" PRIx64 " (%" PRIu64 " pfns)",
+				    p.count, p.start, p.end, p.end - p.start + 1);
 		rc = located(x, dump_runs_add(x->r, p.start, p.end + 1, types[idx], x->err));
 		if (rc < 0)
 			return rc;
@@ -464,8 +479,10 @@ static int parse_lab(struct pctx *x, const char *buf, size_t len)
 		return perr(x, "no ranges in this %s", fmt_name);
 	if (entries_line && entries != x->r->covered) {
 		x->line = entries_line;
-		return perr(x, "the ranges cover %" PRIu64 " pfns but the capture says entries=%"
-			    PRIu64 " (truncated?)", x->r->covered, entries);
+		return perr(x,
+			    "the ranges cover %" PRIu64
+			    " pfns but the capture says entries=%" PRIu64 " (truncated?)",
+			    x->r->covered, entries);
 	}
 	return 0;
 }
@@ -491,11 +508,12 @@ static int parse_runs(struct pctx *x, const char *buf, size_t len)
 		if (idx < 0)
 			return quoted_name(x, &p, "type");
 		if (p.end <= p.start)
-			return perr(x, "empty or reversed range 0x%" PRIx64 "-0x%" PRIx64,
-				    p.start, p.end);
+			return perr(x, "empty or reversed range 0x%" PRIx64 "-0x%" PRIx64, p.start,
+				    p.end);
 		if (p.have_count && p.count != p.end - p.start)
-			return perr(x, "count %" PRIu64 " does not match the range (%" PRIu64
-				    " pfns)", p.count, p.end - p.start);
+			return perr(x,
+				    "count %" PRIu64 " does not match the range (%" PRIu64 " pfns)",
+				    p.count, p.end - p.start);
 		rc = located(x, dump_runs_add(x->r, p.start, p.end, (enum p2m_type)idx, x->err));
 		if (rc < 0)
 			return rc;
@@ -516,7 +534,8 @@ int dump_parse(struct dump_runs *r, const char *buf, size_t len, const char *nam
 		fmt = detect(buf, len, &x.line, &data);
 		if (fmt == DUMP_FMT_UNKNOWN)
 			return perr(&x, data ? "not a debugfs p2m dump, run list, lab P2M capture "
-				    "or JSON result" : "no P2M ranges (empty input)");
+					       "or JSON result" :
+					       "no P2M ranges (empty input)");
 	}
 	r->format = fmt;
 	switch (fmt) {
@@ -584,8 +603,10 @@ int dump_parse_file(struct dump_runs *r, const char *path, enum dump_format fmt,
 		if (got == 0)
 			break;
 		if (len > DUMP_INPUT_MAX) {
-			rc = p2msim_err_set(err, -EFBIG, "%s: input larger than %zu MiB; not a P2M "
-					    "description", path, DUMP_INPUT_MAX >> 20);
+			rc = p2msim_err_set(err, -EFBIG,
+					    "%s: input larger than %zu MiB; not a P2M "
+					    "description",
+					    path, DUMP_INPUT_MAX >> 20);
 			goto out;
 		}
 	}

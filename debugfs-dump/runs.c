@@ -15,12 +15,9 @@
 const char *dump_format_name(enum dump_format fmt)
 {
 	static const char *const names[DUMP_NR_FORMATS] = {
-		[DUMP_FMT_UNKNOWN] = "unknown format",
-		[DUMP_FMT_OLD] = "old debugfs dump",
-		[DUMP_FMT_MODERN] = "modern debugfs dump",
-		[DUMP_FMT_RUNS] = "run list",
-		[DUMP_FMT_LAB] = "lab P2M capture",
-		[DUMP_FMT_JSON] = "JSON result",
+		[DUMP_FMT_UNKNOWN] = "unknown format",	   [DUMP_FMT_OLD] = "old debugfs dump",
+		[DUMP_FMT_MODERN] = "modern debugfs dump", [DUMP_FMT_RUNS] = "run list",
+		[DUMP_FMT_LAB] = "lab P2M capture",	   [DUMP_FMT_JSON] = "JSON result",
 	};
 	return (unsigned int)fmt < DUMP_NR_FORMATS ? names[fmt] : "?";
 }
@@ -28,7 +25,7 @@ const char *dump_format_name(enum dump_format fmt)
 const char *dump_level_name(enum dump_level level)
 {
 	static const char *const names[DUMP_NR_LEVELS] = {
-		[DUMP_LEVEL_TOP] = "top", [DUMP_LEVEL_MIDDLE] = "middle",
+		[DUMP_LEVEL_TOP] = "top",     [DUMP_LEVEL_MIDDLE] = "middle",
 		[DUMP_LEVEL_ENTRY] = "entry", [DUMP_LEVEL_ABNORMAL] = "abnormal",
 		[DUMP_LEVEL_ERROR] = "error",
 	};
@@ -72,8 +69,8 @@ static int grow(void **arr, size_t *alloc, size_t need, size_t size)
 	return 0;
 }
 
-int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end,
-		  enum p2m_type type, struct p2msim_err *err)
+int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end, enum p2m_type type,
+		  struct p2msim_err *err)
 {
 	struct dump_run *last = r->nr ? &r->runs[r->nr - 1] : NULL;
 
@@ -88,7 +85,8 @@ int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end,
 	if (last && start < last->end)
 		return p2msim_err_set(err, -EINVAL,
 				      "range 0x%" PRIx64 "-0x%" PRIx64 " overlaps or precedes "
-				      "0x%" PRIx64 "-0x%" PRIx64, start, end, last->start, last->end);
+				      "0x%" PRIx64 "-0x%" PRIx64,
+				      start, end, last->start, last->end);
 	if (last && start == last->end && type == last->type) {
 		last->end = end;
 	} else {
@@ -103,8 +101,8 @@ int dump_runs_add(struct dump_runs *r, uint64_t start, uint64_t end,
 	return 0;
 }
 
-int dd_runs_add_level(struct dump_runs *r, uint64_t start, uint64_t end,
-			enum dump_level level, struct p2msim_err *err)
+int dd_runs_add_level(struct dump_runs *r, uint64_t start, uint64_t end, enum dump_level level,
+		      struct p2msim_err *err)
 {
 	struct dump_level_run *last = r->nr_levels ? &r->levels[r->nr_levels - 1] : NULL;
 
@@ -144,8 +142,8 @@ void dump_runs_count(const struct dump_runs *r, uint64_t pages[P2M_NR_TYPES])
 		pages[r->runs[i].type] += r->runs[i].end - r->runs[i].start;
 }
 
-int dump_runs_from_p2m(struct dump_runs *r, const struct p2m *p2m, uint64_t start,
-		       uint64_t end, struct p2msim_err *err)
+int dump_runs_from_p2m(struct dump_runs *r, const struct p2m *p2m, uint64_t start, uint64_t end,
+		       struct p2msim_err *err)
 {
 	struct p2m_iter it;
 	struct p2m_run run;
@@ -175,9 +173,11 @@ int dump_runs_write(FILE *f, const struct dump_runs *r)
 			p2m_type_name(run->type), run->end - run->start);
 	}
 	dump_runs_count(r, pages);
-	fprintf(f, "# pages %" PRIu64 ": pfn %" PRIu64 " identity %" PRIu64 " missing %" PRIu64
-		" foreign %" PRIu64, r->covered, pages[P2M_PFN], pages[P2M_IDENTITY],
-		pages[P2M_MISSING], pages[P2M_FOREIGN]);
+	fprintf(f,
+		"# pages %" PRIu64 ": pfn %" PRIu64 " identity %" PRIu64 " missing %" PRIu64
+		" foreign %" PRIu64,
+		r->covered, pages[P2M_PFN], pages[P2M_IDENTITY], pages[P2M_MISSING],
+		pages[P2M_FOREIGN]);
 	if (pages[P2M_ABNORMAL])
 		fprintf(f, " abnormal %" PRIu64, pages[P2M_ABNORMAL]);
 	fputc('\n', f);
@@ -197,8 +197,7 @@ static int json_add_u64(struct json_object *obj, const char *key, uint64_t v)
 	return 0;
 }
 
-int dump_runs_to_json(const struct dump_runs *r, struct json_object **out,
-		      struct p2msim_err *err)
+int dump_runs_to_json(const struct dump_runs *r, struct json_object **out, struct p2msim_err *err)
 {
 	struct json_object *arr = json_object_new_array();
 
@@ -216,8 +215,10 @@ int dump_runs_to_json(const struct dump_runs *r, struct json_object **out,
 		}
 		if (r->runs[i].end > INT64_MAX) {
 			json_object_put(arr);
-			return p2msim_err_set(err, -ERANGE, "pfn 0x%" PRIx64 " does not fit "
-					      "a JSON integer", r->runs[i].end);
+			return p2msim_err_set(err, -ERANGE,
+					      "pfn 0x%" PRIx64 " does not fit "
+					      "a JSON integer",
+					      r->runs[i].end);
 		}
 		if (json_add_u64(o, "start", r->runs[i].start) < 0 ||
 		    json_add_u64(o, "end", r->runs[i].end) < 0)

@@ -26,26 +26,28 @@ enum kernel_type {
 };
 
 static const char *const kt_name[] = {
-	[KT_IDENTITY] = "identity", [KT_MISSING] = "missing",
-	[KT_PFN] = "pfn", [KT_ABNORMAL] = "abnormal",
+	[KT_IDENTITY] = "identity",
+	[KT_MISSING] = "missing",
+	[KT_PFN] = "pfn",
+	[KT_ABNORMAL] = "abnormal",
 };
 
 static const enum p2m_type kt_type[] = {
-	[KT_IDENTITY] = P2M_IDENTITY, [KT_MISSING] = P2M_MISSING,
-	[KT_PFN] = P2M_PFN, [KT_ABNORMAL] = P2M_ABNORMAL,
+	[KT_IDENTITY] = P2M_IDENTITY,
+	[KT_MISSING] = P2M_MISSING,
+	[KT_PFN] = P2M_PFN,
+	[KT_ABNORMAL] = P2M_ABNORMAL,
 };
 
 struct emitter {
 	/* level < 0: a type line [s->e] type; otherwise a level line. */
-	int (*line)(struct emitter *em, uint64_t s, uint64_t e, enum kernel_type type,
-		    int level);
+	int (*line)(struct emitter *em, uint64_t s, uint64_t e, enum kernel_type type, int level);
 	FILE *f;
 	struct dump_runs *runs;
 	struct p2msim_err *err;
 };
 
-static int print_line(struct emitter *em, uint64_t s, uint64_t e, enum kernel_type type,
-		      int level)
+static int print_line(struct emitter *em, uint64_t s, uint64_t e, enum kernel_type type, int level)
 {
 	if (level < 0)
 		fprintf(em->f, " [0x%" PRIx64 "->0x%" PRIx64 "] %s\n", s, e, kt_name[type]);
@@ -63,12 +65,13 @@ static int collect_line(struct emitter *em, uint64_t s, uint64_t e, enum kernel_
 	return dd_runs_add_level(em->runs, s, e, (enum dump_level)level, em->err);
 }
 
-static int check_span(const struct p2m *p2m, uint64_t n, const char *what,
-		      struct p2msim_err *err)
+static int check_span(const struct p2m *p2m, uint64_t n, const char *what, struct p2msim_err *err)
 {
 	if (n > p2m_capacity(p2m))
-		return p2msim_err_set(err, -ERANGE, "%s 0x%" PRIx64 " exceeds the P2M's "
-				      "capacity 0x%" PRIx64, what, n, p2m_capacity(p2m));
+		return p2msim_err_set(err, -ERANGE,
+				      "%s 0x%" PRIx64 " exceeds the P2M's "
+				      "capacity 0x%" PRIx64,
+				      what, n, p2m_capacity(p2m));
 	return 0;
 }
 
@@ -100,12 +103,12 @@ static struct old_class old_classify(const struct p2m_run *run)
 	switch (run->type) {
 	case P2M_ABNORMAL:
 		return (struct old_class){ KT_ABNORMAL, DUMP_LEVEL_ENTRY };
-	case P2M_IDENTITY:	/* exact IDENTITY_FRAME(pfn): the iterator checked */
+	case P2M_IDENTITY: /* exact IDENTITY_FRAME(pfn): the iterator checked */
 		return (struct old_class){ KT_IDENTITY, DUMP_LEVEL_ENTRY };
 	case P2M_MISSING:
 		return (struct old_class){ KT_MISSING, DUMP_LEVEL_ENTRY };
 	case P2M_PFN:
-	case P2M_FOREIGN:	/* any other value is a "pfn" */
+	case P2M_FOREIGN: /* any other value is a "pfn" */
 	default:
 		return (struct old_class){ KT_PFN, DUMP_LEVEL_ENTRY };
 	}
@@ -166,8 +169,7 @@ static int walk_old(struct emitter *em, const struct p2m *p2m, uint64_t n)
 	}
 	/* 2.6.39-3.18: the last pfn is forced to (abnormal, abnormal), which
 	 * closes the final ranges at MAX_DOMAIN_PAGES - 1. */
-	return old_step(em, &st, n - 1,
-			(struct old_class){ KT_ABNORMAL, DUMP_LEVEL_ABNORMAL });
+	return old_step(em, &st, n - 1, (struct old_class){ KT_ABNORMAL, DUMP_LEVEL_ABNORMAL });
 }
 
 int dump_write_old(FILE *f, const struct p2m *p2m, uint64_t max_domain_pages,
@@ -179,8 +181,8 @@ int dump_write_old(FILE *f, const struct p2m *p2m, uint64_t max_domain_pages,
 	return rc < 0 ? rc : walk_old(&em, p2m, max_domain_pages);
 }
 
-int dump_runs_from_old(struct dump_runs *r, const struct p2m *p2m,
-		       uint64_t max_domain_pages, struct p2msim_err *err)
+int dump_runs_from_old(struct dump_runs *r, const struct p2m *p2m, uint64_t max_domain_pages,
+		       struct p2msim_err *err)
 {
 	struct emitter em = { collect_line, NULL, r, err };
 	int rc;
@@ -277,8 +279,7 @@ static int walk_modern(struct emitter *em, const struct p2m *p2m, uint64_t size)
 	return em->line(em, st.first, size, st.prev, -1);
 }
 
-int dump_write_modern(FILE *f, const struct p2m *p2m, uint64_t xen_p2m_size,
-		      struct p2msim_err *err)
+int dump_write_modern(FILE *f, const struct p2m *p2m, uint64_t xen_p2m_size, struct p2msim_err *err)
 {
 	struct emitter em = { print_line, f, NULL, err };
 	int rc = check_span(p2m, xen_p2m_size, "xen_p2m_size", err);
@@ -286,8 +287,8 @@ int dump_write_modern(FILE *f, const struct p2m *p2m, uint64_t xen_p2m_size,
 	return rc < 0 ? rc : walk_modern(&em, p2m, xen_p2m_size);
 }
 
-int dump_runs_from_modern(struct dump_runs *r, const struct p2m *p2m,
-			  uint64_t xen_p2m_size, struct p2msim_err *err)
+int dump_runs_from_modern(struct dump_runs *r, const struct p2m *p2m, uint64_t xen_p2m_size,
+			  struct p2msim_err *err)
 {
 	struct emitter em = { collect_line, NULL, r, err };
 	int rc;

@@ -7,8 +7,8 @@
 
 void doctor_note(struct doctor_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int doctor_add_row(struct doctor_report *r, const char *what, const char *log,
-		   const char *model, unsigned int line, bool agree);
+int doctor_add_row(struct doctor_report *r, const char *what, const char *log, const char *model,
+		   unsigned int line, bool agree);
 /* The options of the report's own boot (its kernel and command lines). */
 void doctor_sim_options(const struct doctor_report *r, const struct doctor_options *o,
 			const char *log_path, struct simulation_options *so);

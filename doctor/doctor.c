@@ -76,27 +76,33 @@ static int check_log(const char *name, const struct doctor_outcome *out, unsigne
 		     bool have_map_file, struct p2msim_err *err)
 {
 	if (out->hvm)
-		return p2msim_err_set(err, -EINVAL, "%s:%u: the log of a Linux HVM guest "
+		return p2msim_err_set(err, -EINVAL,
+				      "%s:%u: the log of a Linux HVM guest "
 				      "('Hypervisor detected: Xen HVM'): an HVM guest has no P2M; "
-				      "doctor reads PV dom0 boots", name, out->hvm_line);
+				      "doctor reads PV dom0 boots",
+				      name, out->hvm_line);
 	if (!out->nr_xen_lines) {
 		if (!out->nr_kernel_lines)
-			return p2msim_err_set(err, -EINVAL, "%s: no boot in it: no Xen line ('(XEN) "
-					      "...') and no dom0 kernel line in %u line(s)", name,
-					      out->nr_lines);
+			return p2msim_err_set(err, -EINVAL,
+					      "%s: no boot in it: no Xen line ('(XEN) "
+					      "...') and no dom0 kernel line in %u line(s)",
+					      name, out->nr_lines);
 		if (!have_map_file)
-			return p2msim_err_set(err, -EINVAL, "%s: only the dom0's half of a boot (%u "
+			return p2msim_err_set(err, -EINVAL,
+					      "%s: only the dom0's half of a boot (%u "
 					      "kernel line(s), no '(XEN)' line): Xen's memory map "
-					      "is needed (add xl dmesg, or give --e820)", name,
-					      out->nr_kernel_lines);
+					      "is needed (add xl dmesg, or give --e820)",
+					      name, out->nr_kernel_lines);
 		return 0;
 	}
 	if (out->pvh)
-		return p2msim_err_set(err, -EINVAL, "%s:%u: a PVH dom0 ('*** Building a PVH Dom0 "
+		return p2msim_err_set(err, -EINVAL,
+				      "%s:%u: a PVH dom0 ('*** Building a PVH Dom0 "
 				      "***'): it has no P2M to set up; doctor reads PV dom0 boots",
 				      name, out->pvh_line);
 	if (!out->last_xen_map_line && !have_map_file)
-		return p2msim_err_set(err, -EINVAL, "%s: the log is cut before Xen printed its "
+		return p2msim_err_set(err, -EINVAL,
+				      "%s: the log is cut before Xen printed its "
 				      "memory map (%u Xen line(s), the last input line is %u)",
 				      name, out->nr_xen_lines, last_line);
 	return 0;
@@ -104,8 +110,8 @@ static int check_log(const char *name, const struct doctor_outcome *out, unsigne
 
 /* --- the agreement table --------------------------------------------------------------- */
 
-int doctor_add_row(struct doctor_report *r, const char *what, const char *log,
-		   const char *model, unsigned int line, bool agree)
+int doctor_add_row(struct doctor_report *r, const char *what, const char *log, const char *model,
+		   unsigned int line, bool agree)
 {
 	struct doctor_row *row;
 
@@ -147,7 +153,8 @@ static bool entry_same(const struct e820_entry *a, const struct e820_entry *b)
 {
 	/* E820_NAME_LINUX prints type 128 as its own name, 6.1 as usable */
 	return a->addr == b->addr && a->size == b->size &&
-	       (a->type == b->type || (a->type == E820_TYPE_RAM && b->type == E820_TYPE_RESERVED_KERN) ||
+	       (a->type == b->type ||
+		(a->type == E820_TYPE_RAM && b->type == E820_TYPE_RESERVED_KERN) ||
 		(b->type == E820_TYPE_RAM && a->type == E820_TYPE_RESERVED_KERN));
 }
 
@@ -161,7 +168,8 @@ static int compare_e820(struct doctor_report *r, const char *who, const struct e
 	if (!log->nr)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i < log->nr && i < model->nr && entry_same(&log->entries[i], &model->entries[i]))
+		if (i < log->nr && i < model->nr &&
+		    entry_same(&log->entries[i], &model->entries[i]))
 			continue;
 		entry_text(log, i, a, sizeof(a));
 		entry_text(model, i, b, sizeof(b));
@@ -209,29 +217,38 @@ static int compare(struct doctor_report *r)
 	    (rc = compare_count(r, "Remapped non-RAM", "%llu page(s)", &l->nonram, &m->nonram)) < 0)
 		return rc;
 	if (l->initrd_moved) {
-		snprintf(a, sizeof(a), "[mem %#010" PRIx64 "-%#010" PRIx64 "] to [mem %#010" PRIx64
-			 "-%#010" PRIx64 "]", l->initrd_from, l->initrd_from_end, l->initrd_to,
-			 l->initrd_to_end);
+		snprintf(a, sizeof(a),
+			 "[mem %#010" PRIx64 "-%#010" PRIx64 "] to [mem %#010" PRIx64
+			 "-%#010" PRIx64 "]",
+			 l->initrd_from, l->initrd_from_end, l->initrd_to, l->initrd_to_end);
 		if (m->initrd_moved)
-			snprintf(b, sizeof(b), "[mem %#010" PRIx64 "-%#010" PRIx64 "] to [mem %#010"
-				 PRIx64 "-%#010" PRIx64 "]", m->initrd_from, m->initrd_from_end,
-				 m->initrd_to, m->initrd_to_end);
+			snprintf(b, sizeof(b),
+				 "[mem %#010" PRIx64 "-%#010" PRIx64 "] to [mem %#010" PRIx64
+				 "-%#010" PRIx64 "]",
+				 m->initrd_from, m->initrd_from_end, m->initrd_to,
+				 m->initrd_to_end);
 		else
 			snprintf(b, sizeof(b), "not moved");
-		if ((rc = doctor_add_row(r, "initrd moved", a, b, l->initrd_line, !strcmp(a, b))) < 0)
+		if ((rc = doctor_add_row(r, "initrd moved", a, b, l->initrd_line, !strcmp(a, b))) <
+		    0)
 			return rc;
 	}
 	if (l->stage != DOCTOR_STAGE_NONE || m->stage != DOCTOR_STAGE_NONE ||
 	    (r->sim_rc < 0 && r->sim_rc != -EFAULT)) {
 		const char *model_words = m->stage != DOCTOR_STAGE_NONE ? m->failure :
-					  r->sim_rc < 0 && r->sim_rc != -EFAULT ? r->sim_error :
-					  "none: the boot goes on";
+					  r->sim_rc < 0 && r->sim_rc != -EFAULT ?
+									  r->sim_error :
+									  "none: the boot goes on";
 		bool agree;
 
-		snprintf(a, sizeof(a), "%s", l->stage != DOCTOR_STAGE_NONE ? l->failure :
-			 l->remapped.set ? "none: the boot went on" : "none printed");
-		agree = l->stage != DOCTOR_STAGE_NONE ? strstr(model_words, l->failure) != NULL :
-			m->stage == DOCTOR_STAGE_NONE && !(r->sim_rc < 0 && r->sim_rc != -EFAULT);
+		snprintf(a, sizeof(a), "%s",
+			 l->stage != DOCTOR_STAGE_NONE ? l->failure :
+			 l->remapped.set	       ? "none: the boot went on" :
+							 "none printed");
+		agree = l->stage != DOCTOR_STAGE_NONE ?
+				strstr(model_words, l->failure) != NULL :
+				m->stage == DOCTOR_STAGE_NONE &&
+					!(r->sim_rc < 0 && r->sim_rc != -EFAULT);
 		/* a log that simply ends says nothing against a stop */
 		if (l->stage == DOCTOR_STAGE_NONE && !l->remapped.set)
 			agree = true;
@@ -287,8 +304,7 @@ static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned 
 				      strerror(errno));
 	rc = doctor_outcome_parse_fd(path, fd, o, err);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) == 0) {
-		while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
-		       (n < 0 && errno == EINTR))
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
 			for (ssize_t i = 0; i < n; i++)
 				*last_line += chunk[i] == '\n';
 	}
@@ -341,8 +357,8 @@ static void xen_map(struct doctor_report *r, const char *log_path)
 		r->xen_map_entries = (unsigned int)xl.e820.nr;
 		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
 
-		snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s",
-			 (int)strcspn(h, ":"), h);
+		snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s", (int)strcspn(h, ":"),
+			 h);
 	}
 	xenlog_free(&xl);
 }
@@ -404,8 +420,10 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
 	xen_map(r, log_path);
-	snprintf(r->kernel, sizeof(r->kernel), "%s", r->sim.model.release[0] ?
-		 r->sim.model.release : o->kernel ? o->kernel : KERNEL_DEFAULT_VERSION);
+	snprintf(r->kernel, sizeof(r->kernel), "%s",
+		 r->sim.model.release[0] ? r->sim.model.release :
+		 o->kernel		 ? o->kernel :
+					   KERNEL_DEFAULT_VERSION);
 	if (r->sim.xen.version[0])
 		snprintf(r->xen, sizeof(r->xen), "%u.%u", r->sim.xen.major, r->sim.xen.minor);
 	for (unsigned int i = 0; i < r->sim.nr_notes; i++)
@@ -428,7 +446,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 
 		r->model.stage = DOCTOR_STAGE_XEN;
 		snprintf(r->model.failure, sizeof(r->model.failure), "%.*s",
-			 (int)sizeof(r->model.failure) - 1, w ? w + strlen("Panic on CPU 0: ") : e.msg);
+			 (int)sizeof(r->model.failure) - 1,
+			 w ? w + strlen("Panic on CPU 0: ") : e.msg);
 		snprintf(r->sim_error, sizeof(r->sim_error), "%s", e.msg);
 	}
 	if (rc == 0)

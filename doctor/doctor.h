@@ -28,14 +28,14 @@
 struct doctor_count {
 	bool set;
 	uint64_t value;
-	unsigned int line;	/* 0: not from a file (a simulation's log) */
+	unsigned int line; /* 0: not from a file (a simulation's log) */
 };
 
 /* Who stopped the boot. */
 enum doctor_stage {
-	DOCTOR_STAGE_NONE,	/* nothing did (or the log does not say) */
-	DOCTOR_STAGE_XEN,	/* Xen panicked before dom0 ran */
-	DOCTOR_STAGE_KERNEL,	/* the dom0 kernel stopped */
+	DOCTOR_STAGE_NONE,   /* nothing did (or the log does not say) */
+	DOCTOR_STAGE_XEN,    /* Xen panicked before dom0 ran */
+	DOCTOR_STAGE_KERNEL, /* the dom0 kernel stopped */
 };
 
 #define DOCTOR_TEXT_MAX 200
@@ -44,11 +44,11 @@ struct doctor_outcome {
 	/* The dom0's "Xen: [mem A-B] type" lines and, after mem=/memmap=,
 	 * its "user: [mem ...]" lines, each entry with its line number. */
 	struct e820_table e820, user_e820;
-	struct doctor_count released;	/* "Released N page(s)" */
-	struct doctor_count identity;	/* "Set N page(s) to 1-1 mapping" (3.x) */
-	struct doctor_count remapped;	/* "Remapped N page(s)" */
-	struct doctor_count nonram;	/* "Remapped N non-RAM page(s)" (6.12) */
-	struct doctor_count p2m_area;	/* "p2m virtual area at ..., size is X": X */
+	struct doctor_count released; /* "Released N page(s)" */
+	struct doctor_count identity; /* "Set N page(s) to 1-1 mapping" (3.x) */
+	struct doctor_count remapped; /* "Remapped N page(s)" */
+	struct doctor_count nonram;   /* "Remapped N non-RAM page(s)" (6.12) */
+	struct doctor_count p2m_area; /* "p2m virtual area at ..., size is X": X */
 	/* "initrd moved from [mem A-B] to [mem C-D]", as printed */
 	bool initrd_moved;
 	unsigned int initrd_line;
@@ -61,13 +61,13 @@ struct doctor_outcome {
 	unsigned int nr_lines;		/* lines read */
 	unsigned int nr_xen_lines;	/* "(XEN)" lines */
 	unsigned int nr_kernel_lines;	/* lines of the dom0 kernel */
-	unsigned int first_kernel_line;	/* the boot's "Linux version" line, or 0 */
+	unsigned int first_kernel_line; /* the boot's "Linux version" line, or 0 */
 	bool pvh;			/* Xen built a PVH dom0 */
 	unsigned int pvh_line;
-	bool hvm;			/* a Linux HVM guest's log ("Xen HVM") */
+	bool hvm; /* a Linux HVM guest's log ("Xen HVM") */
 	unsigned int hvm_line;
 	bool bios_e820;			/* the kernel printed "BIOS-e820:" lines */
-	unsigned int last_xen_map_line;	/* Xen's last "... RAM map:" header, 0: none */
+	unsigned int last_xen_map_line; /* Xen's last "... RAM map:" header, 0: none */
 	unsigned int dom0_build_line;	/* Xen's "*** Building a PV Dom0 ***" or
 					 * "*** LOADING DOMAIN 0 ***", 0: none */
 };
@@ -82,8 +82,8 @@ void doctor_outcome_free(struct doctor_outcome *o);
  * -EINVAL "NAME:LINE: ..." for an outcome line that cannot be read (a
  * broken "Xen: [mem" line), -ENOMEM.
  */
-int doctor_outcome_parse(const char *name, const char *buf, size_t len,
-			 struct doctor_outcome *o, struct p2msim_err *err);
+int doctor_outcome_parse(const char *name, const char *buf, size_t len, struct doctor_outcome *o,
+			 struct p2msim_err *err);
 /* The same over a file read as a stream (a serial capture of several GiB);
  * fd stays the caller's. */
 int doctor_outcome_parse_fd(const char *name, int fd, struct doctor_outcome *o,
@@ -98,17 +98,17 @@ int doctor_outcome_from_lines(char *const *lines, size_t nr, struct doctor_outco
 #include "sim/sim.h"
 
 struct doctor_options {
-	const char *kernel;		/* NULL: the log's "Linux version", else 6.1 */
-	const char *cmdline;		/* NULL: the log's kernel "Command line:" */
-	const char *xen_cmdline;	/* NULL: the log's Xen "Command line:" */
-	const char *e820_path;		/* a machine map instead of Xen's printed one */
-	const char *xen;		/* Xen's version, NULL: the log's (else 4.17) */
+	const char *kernel;	 /* NULL: the log's "Linux version", else 6.1 */
+	const char *cmdline;	 /* NULL: the log's kernel "Command line:" */
+	const char *xen_cmdline; /* NULL: the log's Xen "Command line:" */
+	const char *e820_path;	 /* a machine map instead of Xen's printed one */
+	const char *xen;	 /* Xen's version, NULL: the log's (else 4.17) */
 	struct kernel_config kconfig;
 	/* where Xen put the kernel and initrd when the log does not say
 	 * (struct simulation_options' fields of the same names) */
 	struct xenlog_range dom0_kernel, dom0_initrd;
 	bool dom0_no_initrd;
-	bool no_fixes;			/* skip the search (--why, --matrix only) */
+	bool no_fixes; /* skip the search (--why, --matrix only) */
 };
 
 void doctor_options_init(struct doctor_options *o);
@@ -118,7 +118,7 @@ struct doctor_row {
 	char what[48];
 	char log[DOCTOR_TEXT_MAX];
 	char model[DOCTOR_TEXT_MAX];
-	unsigned int line;		/* the log's line, 0: none */
+	unsigned int line; /* the log's line, 0: none */
 	bool agree;
 };
 
@@ -127,13 +127,13 @@ struct doctor_row {
 
 /* A change of the options a user controls, verified by a simulation. */
 struct doctor_fix {
-	char change[DOCTOR_TEXT_MAX];	/* "kernel: remove mem=384M" */
-	unsigned int cost;		/* the size of the change; fixes sort by it */
-	char kernel[48];		/* the kernel release it runs */
-	char xen[16];			/* the Xen version ("4.17"), "" when unknown */
-	char *xen_cmdline;		/* the whole new Xen command line */
-	char *kernel_cmdline;		/* the whole new kernel command line */
-	char *dom0_mem;			/* the dom0_mem= value it sets, or NULL */
+	char change[DOCTOR_TEXT_MAX]; /* "kernel: remove mem=384M" */
+	unsigned int cost;	      /* the size of the change; fixes sort by it */
+	char kernel[48];	      /* the kernel release it runs */
+	char xen[16];		      /* the Xen version ("4.17"), "" when unknown */
+	char *xen_cmdline;	      /* the whole new Xen command line */
+	char *kernel_cmdline;	      /* the whole new kernel command line */
+	char *dom0_mem;		      /* the dom0_mem= value it sets, or NULL */
 };
 
 struct doctor_report {
@@ -148,7 +148,7 @@ struct doctor_report {
 	struct doctor_outcome log, model;
 	struct simulation sim;
 	bool sim_ran;
-	int sim_rc;			/* 0, -EFAULT (the kernel stops) or an error */
+	int sim_rc; /* 0, -EFAULT (the kernel stops) or an error */
 	char sim_error[P2MSIM_ERR_MSG_MAX];
 	struct doctor_row *rows;
 	size_t nr_rows, alloc_rows;
@@ -164,11 +164,11 @@ struct doctor_report {
 	unsigned int xen_map_entries;
 	/* the fixes */
 	bool searched;
-	char no_fix_why[400];		/* why no option can help, when known
+	char no_fix_why[400]; /* why no option can help, when known
 					 * without a search ("": not known) */
 	struct doctor_fix fixes[DOCTOR_MAX_FIXES];
 	unsigned int nr_fixes;
-	unsigned int nr_tried;		/* simulations the search ran */
+	unsigned int nr_tried; /* simulations the search ran */
 };
 
 /*
@@ -195,8 +195,7 @@ struct json_object *doctor_to_json(const struct doctor_report *r);
 
 /* For each identity, remapped or missing run of the simulated P2M, the rule
  * and the E820 entry or option that made it.  0, -ENOMEM or -EIO. */
-int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline,
-	       struct p2msim_err *err);
+int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline, struct p2msim_err *err);
 
 /* --- the same machine under other kernels and Xens ------------------------------------ */
 

@@ -77,9 +77,12 @@ static void explain_conflict(struct doctor_report *r, const struct setup_stop *s
 
 	behaviour_text(st->check, check, sizeof(check));
 	entry_text(st, entry, sizeof(entry));
-	if (st->have_entry && st->entry.type == E820_TYPE_NVS && !kernel_has(km, KB_NVS_SWAP) && swap)
-		snprintf(hint, sizeof(hint), " Kernels since %s move a conflicting ACPI NVS range "
-			 "out of the way instead (%s).", swap->since, swap->source);
+	if (st->have_entry && st->entry.type == E820_TYPE_NVS && !kernel_has(km, KB_NVS_SWAP) &&
+	    swap)
+		snprintf(hint, sizeof(hint),
+			 " Kernels since %s move a conflicting ACPI NVS range "
+			 "out of the way instead (%s).",
+			 swap->since, swap->source);
 	snprintf(r->cause, sizeof(r->cause),
 		 "the %s memory Xen's domain builder placed at pfns %#" PRIx64 "-%#" PRIx64
 		 " is not all RAM in the dom0's E820: pfn %#" PRIx64 " lies in %s. Kernel %s "
@@ -126,20 +129,23 @@ static void explain_stop(struct doctor_report *r)
 		snprintf(r->cause, sizeof(r->cause),
 			 "the initrd at pfns %#" PRIx64 "-%#" PRIx64 " is not in RAM of the dom0's "
 			 "E820 (pfn %#" PRIx64 " lies in %s) and no RAM entry has room to move it "
-			 "to: %s.", st->start, st->end - 1, st->bad_pfn, entry, check);
+			 "to: %s.",
+			 st->start, st->end - 1, st->bad_pfn, entry, check);
 	} else if (!strcmp(st->what, "nvs-swap")) {
-		snprintf(r->cause, sizeof(r->cause),
-			 "the ACPI NVS range at pfns %#" PRIx64 "-%#" PRIx64 " conflicts with what "
-			 "Xen placed, and no RAM entry above the domain's memory can take its place: "
-			 "%s.", st->start, st->end - 1, check);
+		snprintf(
+			r->cause, sizeof(r->cause),
+			"the ACPI NVS range at pfns %#" PRIx64 "-%#" PRIx64 " conflicts with what "
+			"Xen placed, and no RAM entry above the domain's memory can take its place: "
+			"%s.",
+			st->start, st->end - 1, check);
 	} else if (!strcmp(st->what, "brk")) {
 		snprintf(r->cause, sizeof(r->cause),
 			 "the three-level P2M of kernel %s takes its pages from the brk "
 			 "reservation, and the identity ranges of this map use it up: %s.",
 			 r->sim.model.release, check);
 	} else {
-		snprintf(r->cause, sizeof(r->cause), "kernel %s stops: %s",
-			 r->sim.model.release, words[0] ? words : "(no words)");
+		snprintf(r->cause, sizeof(r->cause), "kernel %s stops: %s", r->sim.model.release,
+			 words[0] ? words : "(no words)");
 	}
 	/* a stop at what Xen placed, where the log does not say where */
 	if (!strcmp(st->what, "initrd"))
@@ -183,10 +189,11 @@ static void explain_long_map(struct doctor_report *r)
 		       "the rest, so Xen set up on a cut map." :
 		       "Xen took the boot loader's whole map (no-real-mode or EFI), and its boot "
 		       "allocator's list of RAM regions has no room for so many.");
-	snprintf(r->no_fix_why, sizeof(r->no_fix_why),
-		 "the map is the firmware's (each GRUB cutmem or badram hole in RAM adds an entry), "
-		 "and Xen stops before it applies any of these options; what boots is a map of "
-		 "fewer entries (fewer holes: at most about 120 were seen to boot)");
+	snprintf(
+		r->no_fix_why, sizeof(r->no_fix_why),
+		"the map is the firmware's (each GRUB cutmem or badram hole in RAM adds an entry), "
+		"and Xen stops before it applies any of these options; what boots is a map of "
+		"fewer entries (fewer holes: at most about 120 were seen to boot)");
 }
 
 /* " as Xen's mem=64M leaves it": Xen's own limits on the RAM it uses. */
@@ -213,7 +220,7 @@ int doctor_explain(struct doctor_report *r, struct p2msim_err *err)
 		explain_stop(r);
 		if (l->stage == DOCTOR_STAGE_NONE)
 			doctor_note(r, "the log does not show the boot stopping; the simulation "
-				    "predicts it does");
+				       "predicts it does");
 		return 0;
 	}
 	if (r->model.stage == DOCTOR_STAGE_XEN) {

@@ -28,16 +28,16 @@
 
 struct cand {
 	char change[DOCTOR_TEXT_MAX];
-	char xen[16];			/* "": the report's */
+	char xen[16]; /* "": the report's */
 	unsigned int cost;
-	unsigned int group;		/* of one group only the cheapest that boots */
+	unsigned int group; /* of one group only the cheapest that boots */
 	bool booted;
 	char kernel[48];
 	char *kcmd, *xcmd, *dom0_mem;
 };
 
 struct search {
-	unsigned int group;		/* the group add() puts candidates in */
+	unsigned int group; /* the group add() puts candidates in */
 	struct doctor_report *r;
 	const struct doctor_options *o;
 	const char *log_path;
@@ -181,8 +181,8 @@ static char *drop_memmap(const char *line)
  * reach past the remap target: one entry changed, the rest of the user's
  * map kept.
  */
-static int exactmap_options(struct search *s, const char *line, const char *w[],
-			    const size_t len[], size_t n)
+static int exactmap_options(struct search *s, const char *line, const char *w[], const size_t len[],
+			    size_t n)
 {
 	const struct setup_stop *st = &s->r->sim.res.stop;
 	size_t best = n, entries = 0, at_len = 0;
@@ -194,7 +194,8 @@ static int exactmap_options(struct search *s, const char *line, const char *w[],
 		const char *e, *end = w[i] + len[i];
 		uint64_t size, start;
 
-		if (len[i] <= 7 || !starts_with(w[i], "memmap=") || starts_with(w[i], "memmap=exactmap"))
+		if (len[i] <= 7 || !starts_with(w[i], "memmap=") ||
+		    starts_with(w[i], "memmap=exactmap"))
 			continue;
 		entries++;
 		size = e820_memparse(w[i] + 7, &e);
@@ -224,8 +225,8 @@ static int exactmap_options(struct search *s, const char *line, const char *w[],
 		s->group++;
 		rc = add(s, 11, s->r->kernel, rebuild(line, best, opt), NULL, NULL,
 			 "kernel command line: %.*s -> %s (the memmap=exactmap map then reaches "
-			 "pfn %#" PRIx64 ", past the remap target)", (int)len[best], w[best], opt,
-			 st->end);
+			 "pfn %#" PRIx64 ", past the remap target)",
+			 (int)len[best], w[best], opt, st->end);
 	}
 	return rc;
 }
@@ -249,7 +250,7 @@ static int kernel_options(struct search *s)
 		if (!mem && !memmap && !limit)
 			continue;
 		if (memmap && exactmap)
-			continue;	/* the set as a whole, above */
+			continue; /* the set as a whole, above */
 		s->group++;
 		rc = add(s, 10, s->r->kernel, rebuild(line, i, NULL), NULL, NULL,
 			 "kernel command line: drop %.*s", (int)len[i], w[i]);
@@ -307,8 +308,9 @@ static int xen_mem_options(struct search *s, const char *dom0_mem)
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t pre = len[i] > 4 && starts_with(w[i], "mem=") ? 4 :
-			     len[i] > 9 && starts_with(w[i], "availmem=") ? 9 : 0;
+		size_t pre = len[i] > 4 && starts_with(w[i], "mem=")	  ? 4 :
+			     len[i] > 9 && starts_with(w[i], "availmem=") ? 9 :
+									    0;
 		char opt[48], val[32], *x, *d;
 		uint64_t v;
 
@@ -392,7 +394,8 @@ static int xen_options(struct search *s)
 		size_text(PFN_PHYS(pages), a, sizeof(a));
 		if (dm.max.set) {
 			uint64_t max = dm.max.pages == dm.amount.pages || dm.max.pages < pages ?
-				       pages : dm.max.pages;
+					       pages :
+					       dm.max.pages;
 
 			size_text(PFN_PHYS(max), m, sizeof(m));
 			snprintf(spec, sizeof(spec), "%s,max:%s", a, m);
@@ -439,7 +442,8 @@ size_t doctor_kernel_releases(const char **out, size_t max)
 				dup |= rel[j].v[0] == km.major && rel[j].v[1] == km.minor &&
 				       rel[j].v[2] == km.patch;
 			if (!dup)
-				rel[n++] = (struct release){ v[k], { km.major, km.minor, km.patch } };
+				rel[n++] =
+					(struct release){ v[k], { km.major, km.minor, km.patch } };
 		}
 	}
 	qsort(rel, n, sizeof(rel[0]), release_cmp);
@@ -480,8 +484,12 @@ static void changes(const struct kernel_model *from, const char *to, char *buf, 
 				n += (size_t)snprintf(buf + n, len - n, ", ...");
 				break;
 			}
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", k ? ", " :
-					      n ? "; loses " : gain ? "gains " : "loses ", rows[i].name);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      k	   ? ", " :
+					      n	   ? "; loses " :
+					      gain ? "gains " :
+						     "loses ",
+					      rows[i].name);
 			k++;
 			if (n >= len)
 				return;
@@ -505,8 +513,8 @@ static int kernel_release(struct search *s, const char *name, const struct relea
 	if (older ? cmp >= 0 : cmp <= 0)
 		return 0;
 	changes(cur, name, what, sizeof(what));
-	return add(s, release_cost(&x, me, older), name, NULL, NULL, NULL, "kernel %s -> %s (%s: %s)",
-		   cur->release, name, older ? "older" : "newer", what);
+	return add(s, release_cost(&x, me, older), name, NULL, NULL, NULL,
+		   "kernel %s -> %s (%s: %s)", cur->release, name, older ? "older" : "newer", what);
 }
 
 /* The kernel releases the behaviour table names, newer ones first, then the
@@ -552,11 +560,12 @@ static int xen_releases(struct search *s)
 			if (xen_model_init(&x, list[i], NULL) < 0 ||
 			    (x.major == cur.major && x.minor == cur.minor))
 				continue;
-			newer = x.major > cur.major || (x.major == cur.major && x.minor > cur.minor);
+			newer = x.major > cur.major ||
+				(x.major == cur.major && x.minor > cur.minor);
 			if (newer == (bool)down)
 				continue;
-			rc = add(s, 26 + 2 * k++ + (unsigned int)down, s->r->kernel, NULL, NULL, NULL,
-				 "Xen %s -> %s", cur.version, list[i]);
+			rc = add(s, 26 + 2 * k++ + (unsigned int)down, s->r->kernel, NULL, NULL,
+				 NULL, "Xen %s -> %s", cur.version, list[i]);
 			if (rc < 0)
 				return rc;
 			snprintf(s->c[s->nr - 1].xen, sizeof(s->c[0].xen), "%s", list[i]);
@@ -629,7 +638,7 @@ int doctor_search_fixes(struct doctor_report *r, const struct doctor_options *o,
 	}
 	if (!r->sim.res.crashed && r->model.stage != DOCTOR_STAGE_XEN) {
 		doctor_note(r, "no fix searched: the simulation does not reproduce the stop, so "
-			    "no change could be verified");
+			       "no change could be verified");
 		return 0;
 	}
 	r->searched = true;

@@ -106,7 +106,8 @@ int doctor_matrix(FILE *f, const struct simulation_options *base, const char *co
 			fprintf(f, "%-22s %-6s %-6s %-10" PRIu64 " %-12s %-12s %s\n", o.kernel,
 				xen_name(&sim), "yes", sim.res.remapped, mp, area, "-");
 		} else {
-			const char *words = sim.res.nr_log ? sim.res.log[sim.res.nr_log - 1] : e.msg;
+			const char *words = sim.res.nr_log ? sim.res.log[sim.res.nr_log - 1] :
+							     e.msg;
 			/* the placement a stop depends on, when assumed */
 			const char *assumed = words != e.msg ? strstr(e.msg, "; assumed: ") : NULL;
 

@@ -80,7 +80,7 @@ static bool count_after(const char *s, size_t len, const char *prefix, const cha
 static void set_count(struct doctor_count *c, uint64_t v, unsigned int line)
 {
 	if (c->set)
-		return;		/* the first one of a boot counts */
+		return; /* the first one of a boot counts */
 	c->set = true;
 	c->value = v;
 	c->line = line;
@@ -128,8 +128,8 @@ static int e820_line(struct e820_table *t, const char *name, const char *s, size
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 bad:
-	return p2msim_err_set(err, -EINVAL, "%s:%u: cannot read the dom0's E820 line '%.*s'",
-			      name, line, (int)(len > 80 ? 80 : len), s);
+	return p2msim_err_set(err, -EINVAL, "%s:%u: cannot read the dom0's E820 line '%.*s'", name,
+			      line, (int)(len > 80 ? 80 : len), s);
 }
 
 static void set_failure(struct doctor_outcome *o, enum doctor_stage stage, const char *s,
@@ -146,9 +146,9 @@ static void set_failure(struct doctor_outcome *o, enum doctor_stage stage, const
 
 /* The kernel's words for a stop of its memory setup. */
 static const char *const kernel_stops[] = {
-	"conflicts with E820 map",			/* xen_chk_is_e820_usable, 4.3+ */
+	"conflicts with E820 map", /* xen_chk_is_e820_usable, 4.3+ */
 	"kernel BUG at ",
-	"kernel BUG in ",				/* p2msim's words without a line */
+	"kernel BUG in ", /* p2msim's words without a line */
 	"Kernel panic - not syncing",
 	"Can't find new memory area for initrd",
 	"No suitable area found for required E820 entry remapping",
@@ -160,8 +160,8 @@ static const char *const kernel_stops[] = {
 struct reader {
 	const char *name;
 	struct doctor_outcome *o;
-	bool xen_panic_next;		/* the line after Xen's "Panic on CPU N:" */
-	bool outcome_seen;		/* any dom0 outcome line in this boot */
+	bool xen_panic_next; /* the line after Xen's "Panic on CPU N:" */
+	bool outcome_seen;   /* any dom0 outcome line in this boot */
 };
 
 static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int line,
@@ -188,7 +188,8 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 	if (starts(s, len, "Xen: [mem ") || starts(s, len, "user: [mem ")) {
 		r->outcome_seen = true;
 		o->nr_kernel_lines++;
-		return e820_line(s[0] == 'X' ? &o->e820 : &o->user_e820, r->name, s, len, line, err);
+		return e820_line(s[0] == 'X' ? &o->e820 : &o->user_e820, r->name, s, len, line,
+				 err);
 	}
 	if (count_after(s, len, "Released ", " page(s)", &v)) {
 		set_count(&o->released, v, line);
@@ -198,8 +199,8 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 		set_count(&o->remapped, v, line);
 	} else if (count_after(s, len, "Set ", " page(s) to 1-1 mapping", &v)) {
 		set_count(&o->identity, v, line);
-	} else if ((p = find(s, len, "p2m virtual area at ")) && (p = find(p, len - (size_t)(p - s),
-									      ", size is "))) {
+	} else if ((p = find(s, len, "p2m virtual area at ")) &&
+		   (p = find(p, len - (size_t)(p - s), ", size is "))) {
 		p += strlen(", size is ");
 		if (parse_scan_u64(p, 16, &v) <= 0)
 			return 0;
@@ -256,8 +257,10 @@ static void xen_line(struct reader *r, const char *s, size_t len, unsigned int l
 			r->xen_panic_next = false;
 			/* Xen's own panic: before dom0 printed anything it is
 			 * Xen's stage (dom0_construct, its own setup) */
-			set_failure(o, r->outcome_seen || o->first_kernel_line ? DOCTOR_STAGE_KERNEL :
-				    DOCTOR_STAGE_XEN, s, len, line);
+			set_failure(o,
+				    r->outcome_seen || o->first_kernel_line ? DOCTOR_STAGE_KERNEL :
+									      DOCTOR_STAGE_XEN,
+				    s, len, line);
 		}
 		return;
 	}
@@ -270,7 +273,8 @@ static void xen_line(struct reader *r, const char *s, size_t len, unsigned int l
 	}
 	if (find(s, len, " RAM map:") && !find(s, len, "Initial "))
 		o->last_xen_map_line = line;
-	if (starts(s, len, "*** Building a PV Dom0 ***") || starts(s, len, "*** LOADING DOMAIN 0 ***")) {
+	if (starts(s, len, "*** Building a PV Dom0 ***") ||
+	    starts(s, len, "*** LOADING DOMAIN 0 ***")) {
 		o->dom0_build_line = line;
 		o->pvh = false;
 	} else if (starts(s, len, "*** Building a PVH Dom0 ***")) {
@@ -322,8 +326,8 @@ static int parse_text(struct e820_text *t, const char *name, struct doctor_outco
 	return rc < 0 ? rc : 0;
 }
 
-int doctor_outcome_parse(const char *name, const char *buf, size_t len,
-			 struct doctor_outcome *o, struct p2msim_err *err)
+int doctor_outcome_parse(const char *name, const char *buf, size_t len, struct doctor_outcome *o,
+			 struct p2msim_err *err)
 {
 	struct e820_text *t;
 	int rc;

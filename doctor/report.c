@@ -28,8 +28,8 @@ int doctor_print(FILE *f, const struct doctor_report *r)
 	fprintf(f, "boot: %s%s%s, kernel %s\n", r->name, r->xen[0] ? ", Xen " : "", r->xen,
 		r->kernel);
 	if (r->kernel_cmdline)
-		fprintf(f, "kernel command line: %s\n", *r->kernel_cmdline ? r->kernel_cmdline :
-			"(none)");
+		fprintf(f, "kernel command line: %s\n",
+			*r->kernel_cmdline ? r->kernel_cmdline : "(none)");
 	if (r->xen_cmdline)
 		fprintf(f, "Xen command line: %s\n", r->xen_cmdline);
 	for (unsigned int i = 0; i < r->nr_notes; i++)
@@ -68,8 +68,8 @@ int doctor_print(FILE *f, const struct doctor_report *r)
 		fprintf(f, "fixes: none searched\n");
 	} else if (!r->nr_fixes) {
 		fprintf(f, "fixes: no change of these options helps (kernel mem=, memmap=, "
-			"xen_512gb_limit; Xen dom0_mem=, mem=, availmem=; the Xen and kernel "
-			"releases the tables name)");
+			   "xen_512gb_limit; Xen dom0_mem=, mem=, availmem=; the Xen and kernel "
+			   "releases the tables name)");
 		if (r->no_fix_why[0])
 			fprintf(f, ": %s\n", r->no_fix_why);
 		else

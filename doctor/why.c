@@ -32,7 +32,8 @@ static const struct e820_entry *nonram_in(const struct e820_table *t, uint64_t s
 	for (bool moved = true; moved && cur < b;) {
 		moved = false;
 		for (size_t i = 0; i < t->nr; i++)
-			if (t->entries[i].addr <= cur && cur < t->entries[i].addr + t->entries[i].size) {
+			if (t->entries[i].addr <= cur &&
+			    cur < t->entries[i].addr + t->entries[i].size) {
 				cur = t->entries[i].addr + t->entries[i].size;
 				moved = true;
 			}
@@ -54,8 +55,8 @@ static void entry_text(const struct e820_entry *e, char *buf, size_t len)
 	char name[32];
 
 	snprintf(buf, len, "[mem %#018" PRIx64 "-%#018" PRIx64 "] %s", e->addr,
-		 e->addr + e->size - 1, e820_type_name_buf(e->type, E820_NAME_LINUX, name,
-							   sizeof(name)));
+		 e->addr + e->size - 1,
+		 e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name)));
 }
 
 static void why_identity(const struct simulation *sim, const struct dump_run *run, char *buf,
@@ -64,9 +65,10 @@ static void why_identity(const struct simulation *sim, const struct dump_run *ru
 	const struct setup_result *res = &sim->res;
 	bool gap = false;
 	const struct e820_entry *e = nonram_in(&sim->machine, run->start, run->end, &gap);
-	const char *below = run->start >= res->ini_nr_pages ? "" : res->released ?
-			    "; the RAM frames under it were released" :
-			    "; the RAM frames under it were remapped above nr_pages";
+	const char *below =
+		run->start >= res->ini_nr_pages ? "" :
+		res->released			? "; the RAM frames under it were released" :
+				"; the RAM frames under it were remapped above nr_pages";
 	char ent[128];
 
 	if (run->start >= res->p2m_size) {
@@ -74,29 +76,34 @@ static void why_identity(const struct simulation *sim, const struct dump_run *ru
 			 res->p2m_size);
 	} else if (e) {
 		entry_text(e, ent, sizeof(ent));
-		snprintf(buf, len, "1-1 (rule identity-p2m): machine E820 entry %s%s: not RAM, "
-			 "rounded out to whole pages%s", ent, gap ? " and holes" : "", below);
+		snprintf(buf, len,
+			 "1-1 (rule identity-p2m): machine E820 entry %s%s: not RAM, "
+			 "rounded out to whole pages%s",
+			 ent, gap ? " and holes" : "", below);
 	} else if (gap) {
 		snprintf(buf, len, "1-1 (rule identity-p2m): a hole of the machine E820 map%s",
 			 below);
 	} else if (run->start >= res->kernel_max_pfn) {
-		snprintf(buf, len, "1-1 (rule identity-p2m): past the end of the kernel's E820 "
-			 "RAM (pfn %#" PRIx64 ")", res->kernel_max_pfn);
+		snprintf(buf, len,
+			 "1-1 (rule identity-p2m): past the end of the kernel's E820 "
+			 "RAM (pfn %#" PRIx64 ")",
+			 res->kernel_max_pfn);
 	} else {
-		snprintf(buf, len, "1-1: RAM in the machine map the kernel's setup treats as "
+		snprintf(buf, len,
+			 "1-1: RAM in the machine map the kernel's setup treats as "
 			 "non-RAM (iBFT area, a reserved range of its own)");
 	}
 }
 
-int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline,
-	       struct p2msim_err *err)
+int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline, struct p2msim_err *err)
 {
 	const struct setup_result *res = &sim->res;
 	struct dump_runs runs;
 	int rc;
 
 	if (!res->p2m)
-		return p2msim_err_set(err, -EINVAL, "no P2M to explain: the kernel stopped before "
+		return p2msim_err_set(err, -EINVAL,
+				      "no P2M to explain: the kernel stopped before "
 				      "it built one");
 	dump_runs_init(&runs);
 	rc = dump_runs_from_p2m(&runs, res->p2m, 0, res->max_pfn ? res->max_pfn : res->p2m_size,
@@ -115,27 +122,34 @@ int doctor_why(FILE *f, const struct simulation *sim, const char *cmdline,
 			break;
 		case P2M_MISSING:
 			if (in_extra(res, run->start))
-				snprintf(why, sizeof(why), "missing: an extra (balloon) region, room "
-					 "for max_pages %#" PRIx64 " above nr_pages", res->max_pages);
+				snprintf(why, sizeof(why),
+					 "missing: an extra (balloon) region, room "
+					 "for max_pages %#" PRIx64 " above nr_pages",
+					 res->max_pages);
 			else if (run->start >= res->ini_nr_pages)
-				snprintf(why, sizeof(why), "missing: above nr_pages, never populated "
+				snprintf(why, sizeof(why),
+					 "missing: above nr_pages, never populated "
 					 "(the remap targets end before it)");
 			else
 				snprintf(why, sizeof(why), "missing: released to Xen");
 			break;
 		case P2M_PFN:
 			if (run->start < res->ini_nr_pages)
-				continue;	/* the domain's own RAM: no rule to name */
-			snprintf(why, sizeof(why), "remapped (rule remap): RAM frames that were "
+				continue; /* the domain's own RAM: no rule to name */
+			snprintf(why, sizeof(why),
+				 "remapped (rule remap): RAM frames that were "
 				 "under holes and non-RAM below nr_pages %#" PRIx64 "%s",
-				 res->ini_nr_pages, cmdline && strstr(cmdline, "mem=") ?
-				 "; the kernel's mem= limits what it maps" : "");
+				 res->ini_nr_pages,
+				 cmdline && strstr(cmdline, "mem=") ?
+					 "; the kernel's mem= limits what it maps" :
+					 "");
 			break;
 		default:
 			continue;
 		}
 		fprintf(f, "  [%#010" PRIx64 "-%#010" PRIx64 "] %10" PRIu64 " %-8s %s\n",
-			run->start, run->end - 1, run->end - run->start, p2m_type_name(run->type), why);
+			run->start, run->end - 1, run->end - run->start, p2m_type_name(run->type),
+			why);
 	}
 	dump_runs_free(&runs);
 	return ferror(f) ? p2msim_err_set(err, -EIO, "write error") : 0;

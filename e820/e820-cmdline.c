@@ -44,12 +44,24 @@ uint64_t e820_memparse(const char *s, const char **end)
 	unsigned int shift = 0;
 
 	switch (*p) {
-	case 'E': case 'e': shift += 10; /* fall through */
-	case 'P': case 'p': shift += 10; /* fall through */
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10;
+	case 'E':
+	case 'e':
+		shift += 10; /* fall through */
+	case 'P':
+	case 'p':
+		shift += 10; /* fall through */
+	case 'T':
+	case 't':
+		shift += 10; /* fall through */
+	case 'G':
+	case 'g':
+		shift += 10; /* fall through */
+	case 'M':
+	case 'm':
+		shift += 10; /* fall through */
+	case 'K':
+	case 'k':
+		shift += 10;
 		p++;
 		break;
 	default:
@@ -60,8 +72,8 @@ uint64_t e820_memparse(const char *s, const char **end)
 	return shift >= 64 ? 0 : v << shift;
 }
 
-static void user_add_name(struct e820_user *user, uint64_t start, uint64_t size,
-			  const char *name, size_t len)
+static void user_add_name(struct e820_user *user, uint64_t start, uint64_t size, const char *name,
+			  size_t len)
 {
 	/* The proposal ignores the name table's failures: an empty or
 	 * over-long name, or a full table, still reserves the memory. */
@@ -95,7 +107,7 @@ static bool wildcard_search(const struct e820_table *t, uint64_t size, uint64_t 
 		if (e.type != E820_TYPE_RAM && e.type != E820_TYPE_RESERVED_KERN)
 			continue;
 		s = e.addr + e.size - size;
-		s &= ~(align - 1);	/* ALIGN_DOWN; align 0 masks everything */
+		s &= ~(align - 1); /* ALIGN_DOWN; align 0 masks everything */
 		if (s >= e.addr) {
 			if ((int64_t)s < 0)
 				return false;
@@ -114,8 +126,7 @@ static const char add_forms[] = "@#$!";
 static const uint32_t add_types[] = { E820_TYPE_RAM, E820_TYPE_ACPI, E820_TYPE_RESERVED,
 				      E820_TYPE_PRAM };
 
-static int memmap_one(struct e820_table *t, struct e820_user *user, const char *p,
-		      const char *end)
+static int memmap_one(struct e820_table *t, struct e820_user *user, const char *p, const char *end)
 {
 	char buf[256];
 	const char *q, *oldp, *form;
@@ -169,11 +180,11 @@ static int memmap_one(struct e820_table *t, struct e820_user *user, const char *
 		if (*q == '+')
 			to = parse_kstrtoull(q + 1, &q);
 		if (*q != '\0')
-			return 0;	/* rejected before anything is done */
+			return 0; /* rejected before anything is done */
 		/* Types are u32 in the kernel: the u64 values are truncated. */
 		if (from && to) {
 			if ((uint32_t)from == (uint32_t)to)
-				return -EINVAL;	/* the kernel BUG()s */
+				return -EINVAL; /* the kernel BUG()s */
 			return e820_update_range(t, start, size, (uint32_t)from, (uint32_t)to);
 		}
 		if (to)
@@ -196,13 +207,14 @@ static int memmap_opt(struct e820_table *t, struct e820_user *user, const char *
 		int rc = memmap_one(t, user, val, end);
 
 		if (rc == -EINVAL)
-			return p2msim_err_set(err, rc, "memmap=%.*s: old and new type are the same; "
+			return p2msim_err_set(err, rc,
+					      "memmap=%.*s: old and new type are the same; "
 					      "the kernel would BUG() in e820__range_update",
 					      (int)(end - val), val);
 		if (rc)
 			return p2msim_err_set(err, rc, "memmap=%.*s: %s", (int)(end - val), val,
-					      rc == -ENOMEM ? "out of memory"
-							    : "more entries than p2msim accepts");
+					      rc == -ENOMEM ? "out of memory" :
+							      "more entries than p2msim accepts");
 		val = comma ? comma + 1 : NULL;
 	}
 	return 0;
@@ -327,8 +339,8 @@ int e820_apply_cmdline(struct e820_table *t, const char *cmdline, struct e820_us
 	/* out of memory is ours, not the user's */
 	if (rc == -ENOMEM || rc == -E2BIG)
 		return p2msim_err_set(err, rc, "sanitizing the user map: %s",
-				      rc == -ENOMEM ? "out of memory"
-						    : "more entries than p2msim accepts");
+				      rc == -ENOMEM ? "out of memory" :
+						      "more entries than p2msim accepts");
 	if (rc < 0)
 		return p2msim_err_set(err, -EINVAL,
 				      "Invalid user supplied memory map (the kernel panics: "

@@ -39,8 +39,8 @@
 static bool known_who(const char *who, size_t n)
 {
 	static const char *const names[] = {
-		"BIOS-e820", "BIOS-88", "BIOS-e801", "Xen", "user", "reserve setup_data",
-		"extended", "modified", "EFI", "x86/PVH",
+		"BIOS-e820",	      "BIOS-88",  "BIOS-e801", "Xen", "user",
+		"reserve setup_data", "extended", "modified",  "EFI", "x86/PVH",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -211,8 +211,10 @@ static bool try_linux(const struct ep_line *l, struct line_info *li)
 	return true;
 bad_range:
 	if (known)
-		set_bad(li, L_BAD, "expected '[mem START-END] TYPE'; the range is malformed or "
-			"cut off%s", "");
+		set_bad(li, L_BAD,
+			"expected '[mem START-END] TYPE'; the range is malformed or "
+			"cut off%s",
+			"");
 	else
 		li->kind = L_OTHER;
 	return true;
@@ -279,8 +281,10 @@ static bool try_xen(const struct ep_line *l, struct line_info *li)
 		return true;
 	}
 	if (!n || skip_ws(q + n)[0] != ']') {
-		set_bad(li, L_BAD, "expected '[START, END] (TYPE)'; the range is malformed or cut "
-			"off%s", "");
+		set_bad(li, L_BAD,
+			"expected '[START, END] (TYPE)'; the range is malformed or cut "
+			"off%s",
+			"");
 		return true;
 	}
 	li->start = a;
@@ -332,14 +336,15 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 	if (n <= 0 || !starts_with(q + n, " : "))
 		return false;
 	if (l->indented) {
-		li->kind = L_IGNORE;	/* a child resource */
+		li->kind = L_IGNORE; /* a child resource */
 		return true;
 	}
 	/* the kernel prints at least 8 digits: fewer is a digit lost in a copy */
 	if (na < 8 || n < 8)
-		snprintf(li->warn, sizeof(li->warn), "'%.*s' has %d hex digits where /proc/iomem "
-			 "prints at least 8: a digit may have been lost", na < 8 ? na : n,
-			 na < 8 ? c : q, na < 8 ? na : n);
+		snprintf(li->warn, sizeof(li->warn),
+			 "'%.*s' has %d hex digits where /proc/iomem "
+			 "prints at least 8: a digit may have been lost",
+			 na < 8 ? na : n, na < 8 ? c : q, na < 8 ? na : n);
 	q += n + 3;
 	strcpy(li->kindname, "iomem");
 	li->start = a;
@@ -353,7 +358,7 @@ static bool try_iomem(const struct ep_line *l, struct line_info *li)
 		return true;
 	}
 	if (parse_type_rest(q, false, &li->type)) {
-		li->kind = L_IGNORE;	/* PCI Bus, Video ROM, RAM buffer, ... */
+		li->kind = L_IGNORE; /* PCI Bus, Video ROM, RAM buffer, ... */
 		return true;
 	}
 	li->kind = L_ENTRY;
@@ -402,10 +407,14 @@ static int scan_table_num(const char *s, uint64_t *v, bool *hexish)
 			return -1;
 	}
 	switch (lower(s[n])) {
-	case 't': shift += 10; /* fall through */
-	case 'g': shift += 10; /* fall through */
-	case 'm': shift += 10; /* fall through */
-	case 'k': shift += 10;
+	case 't':
+		shift += 10; /* fall through */
+	case 'g':
+		shift += 10; /* fall through */
+	case 'm':
+		shift += 10; /* fall through */
+	case 'k':
+		shift += 10;
 		n++;
 		if (lower(s[n]) == 'i' && lower(s[n + 1]) == 'b')
 			n += 2;
@@ -429,13 +438,17 @@ static bool table_malformed(const struct ep_line *l, struct line_info *li)
 	const char *c = l->c;
 
 	if (l->in_table && (is_digit(*c) || *c == '-' || *c == '+')) {
-		set_bad(li, L_BAD, "expected 'START-END TYPE', 'START +SIZE TYPE' or 'START END "
-			"TYPE'%s", "");
+		set_bad(li, L_BAD,
+			"expected 'START-END TYPE', 'START +SIZE TYPE' or 'START END "
+			"TYPE'%s",
+			"");
 		return true;
 	}
 	if (l->strict_table && (*c == '-' || *c == '+') && is_digit(c[1])) {
-		set_bad(li, L_BAD, "a signed number; expected 'START-END TYPE' with unsigned "
-			"addresses%s", "");
+		set_bad(li, L_BAD,
+			"a signed number; expected 'START-END TYPE' with unsigned "
+			"addresses%s",
+			"");
 		return true;
 	}
 	return false;
@@ -472,7 +485,7 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 	if (n < 0)
 		goto overflow;
 	q += n;
-	if (*q && !text_is_space(*q))	/* "2024-05-15 ...", "0x1000-0x1fff]" */
+	if (*q && !text_is_space(*q)) /* "2024-05-15 ...", "0x1000-0x1fff]" */
 		return table_malformed(l, li);
 	strcpy(li->kindname, "table");
 	li->start = a;
@@ -496,8 +509,10 @@ static bool try_table(const struct ep_line *l, struct line_info *li)
 			return true;
 		}
 		if (rc == -ENODATA)
-			set_bad(li, L_BAD, "the entry has no type (expected 'START-END TYPE', "
-				"'START +SIZE TYPE' or 'START END TYPE')%s", "");
+			set_bad(li, L_BAD,
+				"the entry has no type (expected 'START-END TYPE', "
+				"'START +SIZE TYPE' or 'START END TYPE')%s",
+				"");
 		else
 			set_bad(li, L_BAD, "unknown memory type '%.40s'", skip_ws(tmp));
 		if (!l->strict_table) {
@@ -595,7 +610,7 @@ static bool try_header(const struct ep_line *l, struct line_info *li)
 		}
 	}
 	if (!strchr(c, ':'))
-		return false;	/* every header ends in one */
+		return false; /* every header ends in one */
 	r = find_ci(c, "RAM map");
 	if (!r || r - c > 64)
 		return false;

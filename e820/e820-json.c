@@ -158,7 +158,8 @@ int ep_parse_json(struct parser *p)
 		 * place is just after its last token */
 		if (jerr == json_tokener_continue) {
 			off = p->t.len;
-			while (off && (text_is_space(p->t.buf[off - 1]) || p->t.buf[off - 1] == '\n'))
+			while (off &&
+			       (text_is_space(p->t.buf[off - 1]) || p->t.buf[off - 1] == '\n'))
 				off--;
 		}
 		for (size_t i = 0; i < off && i < p->t.len; i++) {
@@ -177,24 +178,25 @@ int ep_parse_json(struct parser *p)
 				goto parsed;
 		}
 		if (jerr == json_tokener_continue)
-			rc = perr(p, line, -EINVAL, "invalid JSON: unexpected end of the input at "
+			rc = perr(p, line, -EINVAL,
+				  "invalid JSON: unexpected end of the input at "
 				  "column %zu (the text is cut: a value, array or object is not "
-				  "closed)", col);
+				  "closed)",
+				  col);
 		else
 			rc = perr(p, line, -EINVAL, "invalid JSON at column %zu: %s", col,
-				  trailing ? "text after the JSON value"
-					   : json_tokener_error_desc(jerr));
+				  trailing ? "text after the JSON value" :
+					     json_tokener_error_desc(jerr));
 		goto out;
 	}
-parsed:
-	{
-		unsigned int bad = json_overflowing_number(p->t.buf, p->t.len);
+parsed : {
+	unsigned int bad = json_overflowing_number(p->t.buf, p->t.len);
 
-		if (bad) {
-			rc = perr(p, bad, -EINVAL, "a number does not fit in 64 bits");
-			goto out;
-		}
+	if (bad) {
+		rc = perr(p, bad, -EINVAL, "a number does not fit in 64 bits");
+		goto out;
 	}
+}
 	if (json_object_is_type(root, json_type_object)) {
 		if (!json_object_object_get_ex(root, "e820", &arr)) {
 			rc = perr(p, 1, -EINVAL, "JSON object has no \"e820\" array");
@@ -228,15 +230,17 @@ parsed:
 			goto out;
 		}
 		if (!json_object_object_get_ex(o, "start", &v) || json_u64(v, &li.start)) {
-			rc = perr(p, line, -EINVAL,
-				  "e820[%zu]: \"start\" missing or not a number of bytes in 64 bits",
-				  i);
+			rc = perr(
+				p, line, -EINVAL,
+				"e820[%zu]: \"start\" missing or not a number of bytes in 64 bits",
+				i);
 			goto out;
 		}
 		if (json_object_object_get_ex(o, "end", &v)) {
 			if (json_u64(v, &li.end)) {
 				rc = perr(p, line, -EINVAL,
-					  "e820[%zu]: \"end\" is not a number of bytes in 64 bits", i);
+					  "e820[%zu]: \"end\" is not a number of bytes in 64 bits",
+					  i);
 				goto out;
 			}
 		} else if (json_object_object_get_ex(o, "size", &v)) {
@@ -248,7 +252,8 @@ parsed:
 			}
 			li.has_size = true;
 		} else {
-			rc = perr(p, line, -EINVAL, "e820[%zu] has neither \"end\" nor \"size\"", i);
+			rc = perr(p, line, -EINVAL, "e820[%zu] has neither \"end\" nor \"size\"",
+				  i);
 			goto out;
 		}
 		if (!json_object_object_get_ex(o, "type", &v)) {

@@ -22,10 +22,10 @@ int e820_table_reserve(struct e820_table *t, size_t want);
  * journalctl) peeled off.  Binary data and huge lines are errors. */
 struct e820_text;
 struct e820_text_line {
-	const char *content;	/* valid until the next call */
+	const char *content; /* valid until the next call */
 	unsigned int line;
-	bool log;		/* a log prefix was removed */
-	bool xen;		/* "(XEN)" was removed */
+	bool log; /* a log prefix was removed */
+	bool xen; /* "(XEN)" was removed */
 };
 int e820_text_open(struct e820_text **t, const char *name, const char *buf, size_t len,
 		   struct p2msim_err *err);

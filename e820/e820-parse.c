@@ -138,8 +138,7 @@ static bool in_table(const struct parser *p)
 	return p->cur && p->cur->kind && !strcmp(p->cur->kind, "table");
 }
 
-static void classify(struct parser *p, const char *line, struct line_info *li,
-		     struct stripped *st)
+static void classify(struct parser *p, const char *line, struct line_info *li, struct stripped *st)
 {
 	ep_classify(line, strict_table(p), in_table(p), li, st);
 }
@@ -162,7 +161,7 @@ int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
 				    "range 0x0-0xffffffffffffffff is 2^64 bytes; its size does "
 				    "not fit in 64 bits");
 		} else if (li->end + 1 == li->start) {
-			size = 0;	/* printed as start-1 by the kernel */
+			size = 0; /* printed as start-1 by the kernel */
 		} else if (li->end < li->start) {
 			return perr(p, line, -EINVAL, "end 0x%llx is before start 0x%llx",
 				    (unsigned long long)li->end, (unsigned long long)li->start);
@@ -199,16 +198,15 @@ int ep_add_entry(struct parser *p, struct line_info *li, unsigned int line)
 
 /* Remember the first line that almost was a map entry, to name it when
  * no map is found at all. */
-static void note_near_miss(struct parser *p, unsigned int line, const char *text,
-			   const char *why)
+static void note_near_miss(struct parser *p, unsigned int line, const char *text, const char *why)
 {
 	size_t n = strlen(text);
 
 	if (p->near_line)
 		return;
 	p->near_line = line;
-	snprintf(p->near, sizeof(p->near), "line %u '%.48s%s': %s", line, text,
-		 n > 48 ? "..." : "", why);
+	snprintf(p->near, sizeof(p->near), "line %u '%.48s%s': %s", line, text, n > 48 ? "..." : "",
+		 why);
 }
 
 /* A memmap=exactmap ... line: the table the kernel would build from it. */
@@ -284,7 +282,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 		classify(p, p->t.lbuf, li, st);
 		return 1;
 	}
-	p->t.hold = p->t.pos;	/* the line read ahead may be given back */
+	p->t.hold = p->t.pos; /* the line read ahead may be given back */
 	rc = ep_next_phys(&p->t, &s, &n, &eof);
 	if (rc || eof) {
 		p->t.hold = SIZE_MAX;
@@ -319,7 +317,7 @@ static int join_next(struct parser *p, unsigned int line, bool want_entry, struc
 		}
 	}
 	if (!want_entry) {
-		rc = 1;		/* the joined-with-a-blank line, to join on or report */
+		rc = 1; /* the joined-with-a-blank line, to join on or report */
 		goto out;
 	}
 restore:
@@ -450,7 +448,6 @@ static int parse_text(struct parser *p)
 	return ep_close_map(p);
 }
 
-
 /* --- entry points -------------------------------------------------------- */
 
 /* The end of a parse: no map at all is an error that says what was
@@ -460,12 +457,15 @@ static int finish_doc(struct parser *p, int rc)
 	ep_text_release(&p->t);
 	if (!rc && !p->doc->nr_maps) {
 		if (p->near_line)
-			rc = perr(p, 0, -ENOENT, "no memory map found; the nearest was %s", p->near);
+			rc = perr(p, 0, -ENOENT, "no memory map found; the nearest was %s",
+				  p->near);
 		else
-			rc = perr(p, 0, -ENOENT, "no memory map found in %u lines (looked for E820 "
-				  "lines of Linux, Xen and firmware logs, /proc/iomem, GRUB lsmmap, "
-				  "START-END TYPE tables, JSON, memmap=exactmap)",
-				  p->t.lineno ? p->t.lineno - 1 : 0);
+			rc = perr(
+				p, 0, -ENOENT,
+				"no memory map found in %u lines (looked for E820 "
+				"lines of Linux, Xen and firmware logs, /proc/iomem, GRUB lsmmap, "
+				"START-END TYPE tables, JSON, memmap=exactmap)",
+				p->t.lineno ? p->t.lineno - 1 : 0);
 	}
 	if (rc)
 		e820_doc_free(p->doc);
@@ -490,7 +490,8 @@ int e820_parse_buffer(const char *name, const char *buf, size_t len, struct e820
 		p.t.buf = buf;
 		p.t.len = len;
 		if (len > INPUT_MAX_LEN)
-			rc = perr(&p, 0, -EINVAL, "JSON input larger than %zu MiB (the tool's limit)",
+			rc = perr(&p, 0, -EINVAL,
+				  "JSON input larger than %zu MiB (the tool's limit)",
 				  INPUT_MAX_LEN >> 20);
 		else if (memchr(buf, '\0', len))
 			rc = perr(&p, 0, -EINVAL, "binary data (NUL byte) in JSON input");
@@ -561,8 +562,8 @@ int e820_parse_file_window(const char *path, unsigned int first_line, unsigned i
 			return ep_parse_sysfs(path, doc, err);
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
-			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
-					      path, strerror(errno));
+			return p2msim_err_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+					      strerror(errno));
 	}
 	rc = parse_fd(fd, name, first_line, end_line, doc, err);
 	if (fd != STDIN_FILENO)

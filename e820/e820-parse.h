@@ -20,13 +20,14 @@
 #include "util/parse.h"
 #include "util/text.h"
 
-#define LINE_MAX_LEN	(64 * 1024)		/* one physical line */
-#define LOGICAL_MAX_LEN	(256 * 1024)		/* after joins */
-#define INPUT_MAX_LEN	PARSE_INPUT_MAX		/* an input read whole: JSON, a buffer */
-#define STREAM_MAX_LEN	((uint64_t)16 << 30)	/* a file read as a stream */
-#define WINDOW_LEN	((size_t)4 << 20)	/* a stream's window; quoted-printable
+#define LINE_MAX_LEN (64 * 1024)	    /* one physical line */
+#define LOGICAL_MAX_LEN (256 * 1024)	    /* after joins */
+#define INPUT_MAX_LEN PARSE_INPUT_MAX	    /* an input read whole: JSON, a buffer */
+#define STREAM_MAX_LEN ((uint64_t)16 << 30) /* a file read as a stream */
+#define WINDOW_LEN \
+	((size_t)4 << 20) /* a stream's window; quoted-printable
 						 * is detected in its first fill */
-#define MAX_JOINS	2			/* hard-wrap continuation lines */
+#define MAX_JOINS 2	  /* hard-wrap continuation lines */
 
 /* --- small string helpers ------------------------------------------------ */
 
@@ -90,21 +91,21 @@ struct e820_text {
 	const char *buf;
 	size_t len;
 	struct p2msim_err *err;
-	bool qp;			/* quoted-printable body */
+	bool qp; /* quoted-printable body */
 
-	int fd;				/* a stream, or -1: buf is the whole input */
-	char *win;			/* a stream's window (buf == win) */
-	bool at_eof;			/* nothing more to read */
-	uint64_t total;			/* bytes read from the stream */
-	size_t hold;			/* keep the window from here, or SIZE_MAX */
+	int fd;		/* a stream, or -1: buf is the whole input */
+	char *win;	/* a stream's window (buf == win) */
+	bool at_eof;	/* nothing more to read */
+	uint64_t total; /* bytes read from the stream */
+	size_t hold;	/* keep the window from here, or SIZE_MAX */
 
-	size_t pos;			/* next physical line */
-	unsigned int lineno;		/* its number, 1-based */
-	unsigned int first_line, end_line;	/* a window: lines before first_line read
+	size_t pos;			   /* next physical line */
+	unsigned int lineno;		   /* its number, 1-based */
+	unsigned int first_line, end_line; /* a window: lines before first_line read
 						 * as blank, the input ends at end_line
 						 * (0: no limit) */
 
-	char *lbuf;			/* the current logical line */
+	char *lbuf; /* the current logical line */
 	size_t llen, lcap;
 };
 
@@ -141,10 +142,10 @@ void ep_skip_blank_lines(struct e820_text *t);
 
 /* A line with its prefixes peeled off. */
 struct stripped {
-	const char *c;		/* content */
-	bool log;		/* a log prefix (timestamp, (XEN), journal) was removed */
-	bool xen;		/* "(XEN)" was removed */
-	bool indented;		/* the content was indented (after quoting) */
+	const char *c; /* content */
+	bool log;      /* a log prefix (timestamp, (XEN), journal) was removed */
+	bool xen;      /* "(XEN)" was removed */
+	bool indented; /* the content was indented (after quoting) */
 };
 
 void ep_strip_ansi(char *s);
@@ -153,37 +154,37 @@ void ep_strip_prefixes(const char *line, struct stripped *st);
 /* --- the line recognisers (e820-formats.c) ------------------------------- */
 
 enum line_kind {
-	L_OTHER,	/* not part of a map: ends the current map */
-	L_IGNORE,	/* blank, comment, noise a map may contain */
+	L_OTHER,  /* not part of a map: ends the current map */
+	L_IGNORE, /* blank, comment, noise a map may contain */
 	L_HEADER,
 	L_ENTRY,
-	L_BAD,		/* looks like an entry but does not parse (may be cut) */
-	L_FATAL,	/* an entry with impossible numbers: error right away */
+	L_BAD,	 /* looks like an entry but does not parse (may be cut) */
+	L_FATAL, /* an entry with impossible numbers: error right away */
 	L_MEMMAP,
 };
 
 struct line_info {
 	enum line_kind kind;
-	char kindname[48];	/* map kind: "linux:Xen", "xen", "table", ... */
-	uint64_t start, end;	/* end inclusive or exclusive, see below */
+	char kindname[48];   /* map kind: "linux:Xen", "xen", "table", ... */
+	uint64_t start, end; /* end inclusive or exclusive, see below */
 	bool inclusive;
-	bool has_size;		/* "START +SIZE" */
+	bool has_size; /* "START +SIZE" */
 	uint32_t type;
-	char why[160];		/* L_BAD / L_FATAL, or a near miss */
-	char warn[160];		/* L_ENTRY: read, but worth a warning */
-	unsigned int flags;	/* E820_ENTRY_* of the entry */
-	bool near_miss;		/* L_OTHER that almost was an entry: why says why
+	char why[160];	    /* L_BAD / L_FATAL, or a near miss */
+	char warn[160];	    /* L_ENTRY: read, but worth a warning */
+	unsigned int flags; /* E820_ENTRY_* of the entry */
+	bool near_miss;	    /* L_OTHER that almost was an entry: why says why
 				 * not (named when no map is found) */
-	size_t hlen;		/* L_HEADER: length of the header text */
+	size_t hlen;	    /* L_HEADER: length of the header text */
 };
 
 /* A line as the recognisers see it. */
 struct ep_line {
-	const char *c;		/* content, prefixes removed */
-	bool indented;		/* the content was indented */
-	bool strict_table;	/* a plain-table line that does not parse is an
+	const char *c;	   /* content, prefixes removed */
+	bool indented;	   /* the content was indented */
+	bool strict_table; /* a plain-table line that does not parse is an
 				 * error rather than something else */
-	bool in_table;		/* the open map is a table: a line starting with
+	bool in_table;	   /* the open map is a table: a line starting with
 				 * a number or sign must be a row */
 };
 
@@ -192,7 +193,7 @@ struct ep_line {
  * the next row try. */
 struct ep_recogniser {
 	const char *name;
-	bool bare_only;		/* only lines without a log prefix */
+	bool bare_only; /* only lines without a log prefix */
 	bool (*recognise)(const struct ep_line *l, struct line_info *li);
 };
 
@@ -208,14 +209,14 @@ int ep_parse_type_rest(const char *rest, bool allow_bare, uint32_t *type);
 struct parser {
 	struct e820_text t;
 	struct e820_doc *doc;
-	bool saw_log;			/* a log line was seen: loose table rules */
+	bool saw_log; /* a log line was seen: loose table rules */
 
-	bool saw_prose;			/* an other line was seen: loose table rules */
-	unsigned int near_line;		/* the first near miss, 0 if none */
-	char near[256];			/* its text and why */
+	bool saw_prose;		/* an other line was seen: loose table rules */
+	unsigned int near_line; /* the first near miss, 0 if none */
+	char near[256];		/* its text and why */
 
-	struct e820_map *cur;		/* map receiving entries, or NULL */
-	bool cur_open_header;		/* cur has a header and no entry yet */
+	struct e820_map *cur; /* map receiving entries, or NULL */
+	bool cur_open_header; /* cur has a header and no entry yet */
 };
 
 #define perr(p, ...) ep_err(&(p)->t, __VA_ARGS__)

@@ -89,8 +89,8 @@ static void print_table(FILE *f, const struct e820_table *t)
 		fprintf(f, "0x%016" PRIx64 "-0x%016" PRIx64 " %s%s\n", e->addr, last_byte(e),
 			e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name)),
 			e->flags & E820_ENTRY_RESERVED_RAM ?
-			"  # /proc/iomem \"reserved RAM\": RAM the kernel set aside, read as usable"
-			: "");
+				"  # /proc/iomem \"reserved RAM\": RAM the kernel set aside, read as usable" :
+				"");
 	}
 }
 
@@ -138,11 +138,21 @@ static void print_memmap(FILE *f, const struct e820_table *t)
 		fputs(" memmap=", f);
 		put_size(f, e->size);
 		switch (e->type) {
-		case E820_TYPE_RAM:		fputc('@', f); break;
-		case E820_TYPE_ACPI:		fputc('#', f); break;
-		case E820_TYPE_RESERVED:	fputc('$', f); break;
-		case E820_TYPE_PRAM:		fputc('!', f); break;
-		default:			fputc('%', f); break;
+		case E820_TYPE_RAM:
+			fputc('@', f);
+			break;
+		case E820_TYPE_ACPI:
+			fputc('#', f);
+			break;
+		case E820_TYPE_RESERVED:
+			fputc('$', f);
+			break;
+		case E820_TYPE_PRAM:
+			fputc('!', f);
+			break;
+		default:
+			fputc('%', f);
+			break;
 		}
 		put_size(f, e->addr);
 		if (e->type != E820_TYPE_RAM && e->type != E820_TYPE_ACPI &&
@@ -173,12 +183,12 @@ struct json_object *e820_table_to_json(const struct e820_table *t)
 		v = json_object_new_uint64(last_byte(e));
 		if (!v || json_object_object_add(o, "end", v))
 			goto fail_v;
-		v = json_object_new_string(e820_type_name_buf(e->type, E820_NAME_LINUX, name,
-							      sizeof(name)));
+		v = json_object_new_string(
+			e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name)));
 		if (!v || json_object_object_add(o, "type", v))
 			goto fail_v;
 		continue;
-fail_v:
+	fail_v:
 		json_object_put(v);
 		goto fail;
 	}
@@ -189,14 +199,10 @@ fail:
 }
 
 static const char *const format_names[] = {
-	[E820_FMT_LINUX] = "linux",
-	[E820_FMT_LINUX_OLD] = "linux-old",
-	[E820_FMT_XEN] = "xen",
-	[E820_FMT_XEN_OLD] = "xen-old",
-	[E820_FMT_TABLE] = "table",
-	[E820_FMT_JSON] = "json",
-	[E820_FMT_IOMEM] = "iomem",
-	[E820_FMT_MEMMAP] = "memmap",
+	[E820_FMT_LINUX] = "linux", [E820_FMT_LINUX_OLD] = "linux-old",
+	[E820_FMT_XEN] = "xen",	    [E820_FMT_XEN_OLD] = "xen-old",
+	[E820_FMT_TABLE] = "table", [E820_FMT_JSON] = "json",
+	[E820_FMT_IOMEM] = "iomem", [E820_FMT_MEMMAP] = "memmap",
 };
 
 int e820_format_parse(const char *name, enum e820_format *fmt)
@@ -252,7 +258,7 @@ int e820_print(FILE *f, const struct e820_table *t, enum e820_format fmt, const 
 		if (!j)
 			return p2msim_err_set(err, -ENOMEM, "out of memory");
 		text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_SPACED);
+								 JSON_C_TO_STRING_SPACED);
 		if (text)
 			fprintf(f, "%s\n", text);
 		json_object_put(j);

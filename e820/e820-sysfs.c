@@ -90,7 +90,7 @@ int ep_parse_sysfs(const char *path, struct e820_doc *doc, struct p2msim_err *er
 		}
 		ids[nids++] = id;
 	}
-	if (nids)		/* qsort wants an array, even of nothing */
+	if (nids) /* qsort wants an array, even of nothing */
 		qsort(ids, nids, sizeof(*ids), cmp_ulong);
 	doc->name = strdup(path);
 	m = doc->name ? ep_doc_new_map(doc, NULL, 0, 1, "sysfs") : NULL;
@@ -124,9 +124,10 @@ int ep_parse_sysfs(const char *path, struct e820_doc *doc, struct p2msim_err *er
 			goto out;
 		}
 		if (e < s || (s == 0 && e == UINT64_MAX)) {
-			rc = p2msim_err_set(err, -EINVAL, "%s/end:1: end 0x%llx is before start 0x%llx"
-					    " or the range is 2^64 bytes", apath,
-					    (unsigned long long)e, (unsigned long long)s);
+			rc = p2msim_err_set(err, -EINVAL,
+					    "%s/end:1: end 0x%llx is before start 0x%llx"
+					    " or the range is 2^64 bytes",
+					    apath, (unsigned long long)e, (unsigned long long)s);
 			goto out;
 		}
 		if (!strcmp(tv, "Unknown E820 type"))
@@ -144,8 +145,10 @@ int ep_parse_sysfs(const char *path, struct e820_doc *doc, struct p2msim_err *er
 		}
 	}
 	if (!m->table.nr)
-		rc = p2msim_err_set(err, -ENOENT, "%s: no numbered entries: not a "
-				    "/sys/firmware/memmap directory", path);
+		rc = p2msim_err_set(err, -ENOENT,
+				    "%s: no numbered entries: not a "
+				    "/sys/firmware/memmap directory",
+				    path);
 out:
 	closedir(d);
 	free(ids);

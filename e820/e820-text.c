@@ -72,7 +72,8 @@ static int refill(struct e820_text *t)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return ep_err(t, 0, errno == ENOMEM ? -ENOMEM : -EIO, "%s", strerror(errno));
+			return ep_err(t, 0, errno == ENOMEM ? -ENOMEM : -EIO, "%s",
+				      strerror(errno));
 		if (!n) {
 			t->at_eof = true;
 			return 0;
@@ -88,7 +89,7 @@ bool ep_is_utf16(const char *buf, size_t len)
 	const unsigned char *b = (const unsigned char *)buf;
 
 	if (len >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff)))
-		return true;	/* a byte order mark */
+		return true; /* a byte order mark */
 	/* ASCII text as UTF-16 without a mark: every other byte NUL */
 	return len >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
 }
@@ -142,7 +143,8 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	if (*eof)
 		return 0;
 	if (t->lineno == 1 && t->pos == 0 && ep_is_utf16(t->buf, t->len))
-		return ep_err(t, 1, -EINVAL, "UTF-16 text (as Windows editors save \"Unicode\"); "
+		return ep_err(t, 1, -EINVAL,
+			      "UTF-16 text (as Windows editors save \"Unicode\"); "
 			      "p2msim reads UTF-8 or ASCII: convert it, e.g. iconv -f UTF-16 -t "
 			      "UTF-8");
 	if (t->lineno == UINT_MAX)
@@ -151,9 +153,9 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 	len = nl ? (size_t)(nl - b) : (size_t)(e - b);
 	if (len > LINE_MAX_LEN)
 		return ep_err(t, t->lineno, -EINVAL,
-			    "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
+			      "line longer than %d bytes; this is not a memory map", LINE_MAX_LEN);
 	if (t->lineno < t->first_line)
-		len = 0;	/* before the window: blank */
+		len = 0; /* before the window: blank */
 	i = first_binary(b, len);
 	if (i < len)
 		return ep_err(t, t->lineno, -EINVAL,
@@ -169,7 +171,8 @@ int ep_next_phys(struct e820_text *t, const char **s, size_t *n, bool *eof)
 int ep_lbuf_append(struct e820_text *t, const char *s, size_t n, unsigned int line)
 {
 	if (t->llen + n + 1 > LOGICAL_MAX_LEN)
-		return ep_err(t, line, -EINVAL, "joined line longer than %d bytes", LOGICAL_MAX_LEN);
+		return ep_err(t, line, -EINVAL, "joined line longer than %d bytes",
+			      LOGICAL_MAX_LEN);
 	if (t->llen + n + 1 > t->lcap) {
 		size_t cap = t->lcap ? t->lcap : 256;
 		char *nb;
@@ -207,18 +210,18 @@ static void plain_spaces(struct e820_text *t, size_t from)
 	for (; i < t->llen; i++)
 		high |= b[i];
 	if (!(high & 0x8080808080808080ULL))
-		return;		/* ASCII, as almost every line */
+		return; /* ASCII, as almost every line */
 
 	while (r < t->llen) {
 		size_t skip = 0;
 
 		if (b[r] == 0xc2 && r + 1 < t->llen && b[r + 1] == 0xa0)
-			skip = 2;			/* U+00A0 */
+			skip = 2; /* U+00A0 */
 		else if (b[r] == 0xe2 && r + 2 < t->llen && b[r + 1] == 0x80 &&
 			 (b[r + 2] == 0x87 || b[r + 2] == 0xaf))
-			skip = 3;			/* U+2007, U+202F */
+			skip = 3; /* U+2007, U+202F */
 		else if (b[r] == 0xa0 && (r == 0 || b[r - 1] < 0x80))
-			skip = 1;			/* Latin-1 NBSP */
+			skip = 1; /* Latin-1 NBSP */
 		if (skip) {
 			b[w++] = ' ';
 			r += skip;
@@ -232,8 +235,7 @@ static void plain_spaces(struct e820_text *t, size_t from)
 
 /* Append a physical line, decoding quoted-printable escapes in QP mode.
  * Sets *soft when the line ended in a QP soft line break. */
-int ep_lbuf_append_line(struct e820_text *t, const char *s, size_t n, unsigned int line,
-			bool *soft)
+int ep_lbuf_append_line(struct e820_text *t, const char *s, size_t n, unsigned int line, bool *soft)
 {
 	size_t from = t->llen;
 	int rc;
@@ -309,7 +311,6 @@ int ep_read_logical(struct e820_text *t, unsigned int *line)
 	return 1;
 }
 
-
 /* Step over whitespace-only lines, which classify() ignores, without the
  * line machinery: a file of nothing but newlines is otherwise the slowest
  * input there is (tens of ns a line).  Over-long lines are left to
@@ -326,7 +327,7 @@ void ep_skip_blank_lines(struct e820_text *t)
 			while (j < t->len && j - i <= LINE_MAX_LEN && text_is_space(t->buf[j]))
 				j++;
 			if (j >= t->len && !t->at_eof && j - i <= LINE_MAX_LEN) {
-				more = true;	/* the window ends inside blanks */
+				more = true; /* the window ends inside blanks */
 				break;
 			}
 			if (j >= t->len || t->buf[j] != '\n' || j - i > LINE_MAX_LEN)
@@ -338,7 +339,7 @@ void ep_skip_blank_lines(struct e820_text *t)
 		if (!more && (i < t->len || t->at_eof))
 			return;
 		if (refill(t) <= 0)
-			return;		/* an error is met again by ep_next_phys() */
+			return; /* an error is met again by ep_next_phys() */
 	}
 }
 
@@ -480,13 +481,14 @@ void ep_strip_ansi(char *s)
 	char *w = strchr(s, 0x1b);
 
 	if (!w)
-		return;		/* no colour code: nothing to do */
+		return; /* no colour code: nothing to do */
 	for (const char *r = w; *r;) {
 		if (*r == 0x1b) {
 			r++;
 			if (*r == '[') {
 				r++;
-				while (*r && !((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
+				while (*r &&
+				       !((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z')))
 					r++;
 				if (*r)
 					r++;
@@ -553,7 +555,8 @@ static bool detect_qp(const char *buf, size_t len)
 			for (size_t i = 0; i + 3 <= n; i++)
 				if (!memcmp(s + i, "=3D", 3))
 					return true;
-			if (n >= 3 && (!memcmp(s + n - 3, "=20", 3) || !memcmp(s + n - 3, "=09", 3)))
+			if (n >= 3 &&
+			    (!memcmp(s + n - 3, "=20", 3) || !memcmp(s + n - 3, "=09", 3)))
 				return true;
 		}
 		s = nl ? nl + 1 : e;
@@ -614,8 +617,10 @@ int ep_text_slurp(struct e820_text *t, char **out, size_t *outlen)
 
 			if (cap > INPUT_MAX_LEN) {
 				free(buf);
-				return ep_err(t, 0, -EINVAL, "JSON input larger than %zu MiB (the "
-					      "tool's limit)", INPUT_MAX_LEN >> 20);
+				return ep_err(t, 0, -EINVAL,
+					      "JSON input larger than %zu MiB (the "
+					      "tool's limit)",
+					      INPUT_MAX_LEN >> 20);
 			}
 			nb = realloc(buf, cap * 2);
 			if (!nb) {

@@ -144,8 +144,8 @@ bool e820_table_equal(const struct e820_table *a, const struct e820_table *b)
  */
 struct change_point {
 	uint64_t addr;
-	unsigned int is_end;	/* starts sort before ends at one address */
-	unsigned int rank;	/* index of the entry's type among distinct types */
+	unsigned int is_end; /* starts sort before ends at one address */
+	unsigned int rank;   /* index of the entry's type among distinct types */
 	unsigned int line;
 };
 
@@ -253,8 +253,8 @@ static int sanitize(struct e820_table *t, bool xen)
 			continue;
 		p = bsearch(&e->type, types, ntypes, sizeof(*types), cmp_u32);
 		cp[ncp++] = (struct change_point){ e->addr, 0, (unsigned int)(p - types), e->line };
-		cp[ncp++] = (struct change_point){ e->addr + e->size, 1,
-						   (unsigned int)(p - types), e->line };
+		cp[ncp++] = (struct change_point){ e->addr + e->size, 1, (unsigned int)(p - types),
+						   e->line };
 	}
 	qsort(cp, ncp, sizeof(*cp), cmp_change);
 
@@ -406,7 +406,7 @@ int e820_update_range(struct e820_table *t, uint64_t addr, uint64_t size, uint32
 		rc = e820_add_line(t, fs, fe - fs, new_type, line);
 		if (rc)
 			return rc;
-		e = &t->entries[i];	/* the add may have moved the array */
+		e = &t->entries[i]; /* the add may have moved the array */
 		e->size -= fe - fs;
 		if (e->addr < fs)
 			continue;
@@ -423,50 +423,80 @@ const char *e820_type_name(uint32_t type, enum e820_name_style style)
 	case E820_NAME_LINUX:
 	case E820_NAME_LINUX_KERN:
 		switch (type) {
-		case E820_TYPE_RAM:		return "usable";
-		case E820_TYPE_RESERVED:	return "reserved";
-		case E820_TYPE_ACPI:		return "ACPI data";
-		case E820_TYPE_NVS:		return "ACPI NVS";
-		case E820_TYPE_UNUSABLE:	return "unusable";
-		case E820_TYPE_PMEM:		return "persistent (type 7)";
-		case E820_TYPE_PRAM:		return "persistent (type 12)";
-		case E820_TYPE_SOFT_RESERVED:	return "soft reserved";
+		case E820_TYPE_RAM:
+			return "usable";
+		case E820_TYPE_RESERVED:
+			return "reserved";
+		case E820_TYPE_ACPI:
+			return "ACPI data";
+		case E820_TYPE_NVS:
+			return "ACPI NVS";
+		case E820_TYPE_UNUSABLE:
+			return "unusable";
+		case E820_TYPE_PMEM:
+			return "persistent (type 7)";
+		case E820_TYPE_PRAM:
+			return "persistent (type 12)";
+		case E820_TYPE_SOFT_RESERVED:
+			return "soft reserved";
 		case E820_TYPE_RESERVED_KERN:
 			/* 2.6.38-6.9 print the kernel-internal type as usable;
 			 * it is gone since 6.10 and prints as a number. */
 			return style == E820_NAME_LINUX_KERN ? "usable" : NULL;
-		default:			return NULL;
+		default:
+			return NULL;
 		}
 	case E820_NAME_LINUX_OLD:
 		switch (type) {
 		case E820_TYPE_RAM:
-		case E820_TYPE_RESERVED_KERN:	return "(usable)";
-		case E820_TYPE_RESERVED:	return "(reserved)";
-		case E820_TYPE_ACPI:		return "(ACPI data)";
-		case E820_TYPE_NVS:		return "(ACPI NVS)";
-		case E820_TYPE_UNUSABLE:	return "(unusable)";
-		default:			return NULL;
+		case E820_TYPE_RESERVED_KERN:
+			return "(usable)";
+		case E820_TYPE_RESERVED:
+			return "(reserved)";
+		case E820_TYPE_ACPI:
+			return "(ACPI data)";
+		case E820_TYPE_NVS:
+			return "(ACPI NVS)";
+		case E820_TYPE_UNUSABLE:
+			return "(unusable)";
+		default:
+			return NULL;
 		}
 	case E820_NAME_XEN:
 		switch (type) {
-		case E820_TYPE_RAM:		return "(usable)";
-		case E820_TYPE_RESERVED:	return "(reserved)";
-		case E820_TYPE_ACPI:		return "(ACPI data)";
-		case E820_TYPE_NVS:		return "(ACPI NVS)";
-		case E820_TYPE_UNUSABLE:	return "(unusable)";
-		default:			return NULL;
+		case E820_TYPE_RAM:
+			return "(usable)";
+		case E820_TYPE_RESERVED:
+			return "(reserved)";
+		case E820_TYPE_ACPI:
+			return "(ACPI data)";
+		case E820_TYPE_NVS:
+			return "(ACPI NVS)";
+		case E820_TYPE_UNUSABLE:
+			return "(unusable)";
+		default:
+			return NULL;
 		}
 	case E820_NAME_IOMEM:
 		switch (type) {
-		case E820_TYPE_RAM:		return "System RAM";
-		case E820_TYPE_RESERVED:	return "Reserved";
-		case E820_TYPE_ACPI:		return "ACPI Tables";
-		case E820_TYPE_NVS:		return "ACPI Non-volatile Storage";
-		case E820_TYPE_UNUSABLE:	return "Unusable memory";
-		case E820_TYPE_PMEM:		return "Persistent Memory";
-		case E820_TYPE_PRAM:		return "Persistent Memory (legacy)";
-		case E820_TYPE_SOFT_RESERVED:	return "Soft Reserved";
-		default:			return "Unknown E820 type";
+		case E820_TYPE_RAM:
+			return "System RAM";
+		case E820_TYPE_RESERVED:
+			return "Reserved";
+		case E820_TYPE_ACPI:
+			return "ACPI Tables";
+		case E820_TYPE_NVS:
+			return "ACPI Non-volatile Storage";
+		case E820_TYPE_UNUSABLE:
+			return "Unusable memory";
+		case E820_TYPE_PMEM:
+			return "Persistent Memory";
+		case E820_TYPE_PRAM:
+			return "Persistent Memory (legacy)";
+		case E820_TYPE_SOFT_RESERVED:
+			return "Soft Reserved";
+		default:
+			return "Unknown E820 type";
 		}
 	}
 	return NULL;
@@ -493,10 +523,10 @@ static const struct {
 } known_names[] = {
 	{ "usable", E820_TYPE_RAM },
 	{ "system ram", E820_TYPE_RAM },
-	{ "reserved ram", E820_TYPE_RAM },		/* RESERVE_PHYSICAL_START patch */
+	{ "reserved ram", E820_TYPE_RAM }, /* RESERVE_PHYSICAL_START patch */
 	{ "reserved ram failed", E820_TYPE_RAM },
 	{ "reserved", E820_TYPE_RESERVED },
-	{ "device reserved", E820_TYPE_RESERVED },	/* 2025 tip-tree wording */
+	{ "device reserved", E820_TYPE_RESERVED }, /* 2025 tip-tree wording */
 	{ "acpi data", E820_TYPE_ACPI },
 	{ "acpi tables", E820_TYPE_ACPI },
 	{ "acpi nvs", E820_TYPE_NVS },

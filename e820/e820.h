@@ -44,8 +44,8 @@ enum e820_type {
 struct e820_entry {
 	uint64_t addr, size;
 	uint32_t type;
-	unsigned int line;	/* source line, 0 if none */
-	unsigned int flags;	/* E820_ENTRY_*: how the entry was read */
+	unsigned int line;  /* source line, 0 if none */
+	unsigned int flags; /* E820_ENTRY_*: how the entry was read */
 };
 
 /* /proc/iomem's "reserved RAM" or "reserved RAM failed" (the 2008
@@ -54,7 +54,7 @@ struct e820_entry {
 
 struct e820_table {
 	struct e820_entry *entries;
-	size_t nr, alloc;	/* [nr, alloc): stale slots, see above */
+	size_t nr, alloc; /* [nr, alloc): stale slots, see above */
 };
 
 void e820_table_init(struct e820_table *t);
@@ -99,12 +99,12 @@ bool e820_table_equal(const struct e820_table *a, const struct e820_table *b);
 /* --- type names ------------------------------------------------------- */
 
 enum e820_name_style {
-	E820_NAME_LINUX,	/* dmesg since 6.10: usable, ACPI data, soft reserved,
+	E820_NAME_LINUX,      /* dmesg since 6.10: usable, ACPI data, soft reserved,
 				 * persistent (type 12), type 128 */
-	E820_NAME_LINUX_KERN,	/* dmesg 2.6.38-6.9: as LINUX but 128 prints usable */
-	E820_NAME_LINUX_OLD,	/* dmesg 2.6.x: (usable), (ACPI NVS), type 12 */
-	E820_NAME_XEN,		/* Xen's console: (usable) ... (unusable), type 12 */
-	E820_NAME_IOMEM,	/* /proc/iomem, /sys/firmware/memmap: System RAM, ... */
+	E820_NAME_LINUX_KERN, /* dmesg 2.6.38-6.9: as LINUX but 128 prints usable */
+	E820_NAME_LINUX_OLD,  /* dmesg 2.6.x: (usable), (ACPI NVS), type 12 */
+	E820_NAME_XEN,	      /* Xen's console: (usable) ... (unusable), type 12 */
+	E820_NAME_IOMEM,      /* /proc/iomem, /sys/firmware/memmap: System RAM, ... */
 };
 
 /* The name of a type in a style, or NULL when the style prints a number
@@ -124,14 +124,14 @@ int e820_type_parse(const char *s, size_t len, bool allow_bare, uint32_t *type);
 /* --- printing --------------------------------------------------------- */
 
 enum e820_format {
-	E820_FMT_LINUX,		/* WHO: [mem 0x%016llx-0x%016llx] usable (inclusive) */
-	E820_FMT_LINUX_OLD,	/*  WHO: %016llx - %016llx (usable)  (exclusive, 2.6.x) */
-	E820_FMT_XEN,		/*  [%016llx, %016llx] (usable)  (inclusive, Xen >= 4.12) */
-	E820_FMT_XEN_OLD,	/*  %016llx - %016llx (usable)  (exclusive, Xen <= 4.11) */
-	E820_FMT_TABLE,		/* 0x%016llx-0x%016llx usable (inclusive, plain table) */
-	E820_FMT_JSON,		/* [{"start", "end" (inclusive), "type"}] */
-	E820_FMT_IOMEM,		/* %08llx-%08llx : System RAM (/proc/iomem top level) */
-	E820_FMT_MEMMAP,	/* memmap=exactmap memmap=640K@0 ... (kernel command line) */
+	E820_FMT_LINUX,	    /* WHO: [mem 0x%016llx-0x%016llx] usable (inclusive) */
+	E820_FMT_LINUX_OLD, /*  WHO: %016llx - %016llx (usable)  (exclusive, 2.6.x) */
+	E820_FMT_XEN,	    /*  [%016llx, %016llx] (usable)  (inclusive, Xen >= 4.12) */
+	E820_FMT_XEN_OLD,   /*  %016llx - %016llx (usable)  (exclusive, Xen <= 4.11) */
+	E820_FMT_TABLE,	    /* 0x%016llx-0x%016llx usable (inclusive, plain table) */
+	E820_FMT_JSON,	    /* [{"start", "end" (inclusive), "type"}] */
+	E820_FMT_IOMEM,	    /* %08llx-%08llx : System RAM (/proc/iomem top level) */
+	E820_FMT_MEMMAP,    /* memmap=exactmap memmap=640K@0 ... (kernel command line) */
 };
 
 /* "linux", "linux-old", "xen", "xen-old", "table", "json", "iomem", "memmap". */
@@ -181,12 +181,12 @@ struct e820_doc {
 		unsigned int header_line;
 		struct e820_table table;
 		char *kind;
-		char *first;	/* a map without a header: its first line as read
+		char *first; /* a map without a header: its first line as read
 				 * (prefixes removed), to name it by; else NULL */
-	} *maps;
-	char *name;		/* the input's name as used in messages */
-	size_t nr_warnings;	/* "NAME:LINE: ..." about entries read all the */
-	char **warnings;	/* same (a digit that may be lost, ...) */
+	} * maps;
+	char *name;	    /* the input's name as used in messages */
+	size_t nr_warnings; /* "NAME:LINE: ..." about entries read all the */
+	char **warnings;    /* same (a digit that may be lost, ...) */
 };
 
 /*
@@ -211,12 +211,12 @@ void e820_doc_free(struct e820_doc *doc);
 #define E820_USER_NAME_LEN 16
 
 struct e820_user {
-	bool userdef;		/* any mem=/memmap= seen: the kernel prints the user map */
-	uint64_t mem_limit;	/* mem= (max_mem_size), or ~0 */
+	bool userdef;	    /* any mem=/memmap= seen: the kernel prints the user map */
+	uint64_t mem_limit; /* mem= (max_mem_size), or ~0 */
 	struct {
 		char name[E820_USER_NAME_LEN];
 		uint64_t start, size;
-	} named[E820_USER_MAX_NAMED];	/* memmap=nn*align:name, memmap_named() */
+	} named[E820_USER_MAX_NAMED]; /* memmap=nn*align:name, memmap_named() */
 	unsigned int nr_named;
 };
 

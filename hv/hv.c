@@ -47,8 +47,8 @@ int hv_set_memory_map(struct hv *hv, hv_domid_t domid, const struct e820_table *
 	return hv->ops->set_memory_map(hv, domid, map, err);
 }
 
-int hv_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
-		   uint64_t *pages, struct p2msim_err *err)
+int hv_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which, uint64_t *pages,
+		   struct p2msim_err *err)
 {
 	if (!HAS(hv, reservation))
 		return missing(hv, "reservation", err);
@@ -110,8 +110,7 @@ uint64_t hv_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn,
 	return i;
 }
 
-int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
-	       struct p2msim_err *err)
+int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len, struct p2msim_err *err)
 {
 	*len = 1;
 	if (HAS(hv, m2p_run))
@@ -149,8 +148,8 @@ int hv_set_p2m_info(struct hv *hv, hv_domid_t domid, const struct hv_p2m_info *i
 	return hv->ops->set_p2m_info(hv, domid, info, err);
 }
 
-int hv_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
-		  bool writable, void **addr, struct p2msim_err *err)
+int hv_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr, bool writable,
+		  void **addr, struct p2msim_err *err)
 {
 	if (!HAS(hv, map_frames))
 		return missing(hv, "map_frames", err);

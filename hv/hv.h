@@ -33,74 +33,73 @@ struct hv;
 
 typedef uint32_t hv_domid_t;
 
-#define HV_DOMID_SELF	0x7ff0u		/* DOMID_SELF: the calling domain */
-#define HV_UNLIMITED	UINT64_MAX	/* max_pages with no limit */
+#define HV_DOMID_SELF 0x7ff0u	/* DOMID_SELF: the calling domain */
+#define HV_UNLIMITED UINT64_MAX /* max_pages with no limit */
 
 struct hv_domain_info {
 	hv_domid_t domid;
-	uint64_t tot_pages;		/* pages the domain holds now */
-	uint64_t max_pages;		/* its limit (XENMEM_maximum_reservation) */
-	uint64_t shared_info_frame;	/* MFN of its shared_info page */
-	unsigned int guest_width;	/* 8 (x86-64) or 4 (x86-32) */
+	uint64_t tot_pages;	    /* pages the domain holds now */
+	uint64_t max_pages;	    /* its limit (XENMEM_maximum_reservation) */
+	uint64_t shared_info_frame; /* MFN of its shared_info page */
+	unsigned int guest_width;   /* 8 (x86-64) or 4 (x86-32) */
 	bool pv;
 	bool dying;
 };
 
 /* shared_info.arch: what a guest publishes about its P2M (doc/design-p2m.md#shared-info). */
 struct hv_p2m_info {
-	uint64_t max_pfn;			/* entries, i.e. highest pfn + 1 */
-	uint64_t pfn_to_mfn_frame_list_list;	/* MFN of p2m_top_mfn; 0 unset, ~0 invalid */
-	uint64_t p2m_cr3;			/* folded MFN of the L4/L3 table; 0 = no linear list */
-	uint64_t p2m_vaddr;			/* VA of the linear list */
-	uint64_t p2m_generation;		/* odd while an update is in progress */
+	uint64_t max_pfn;		     /* entries, i.e. highest pfn + 1 */
+	uint64_t pfn_to_mfn_frame_list_list; /* MFN of p2m_top_mfn; 0 unset, ~0 invalid */
+	uint64_t p2m_cr3;		     /* folded MFN of the L4/L3 table; 0 = no linear list */
+	uint64_t p2m_vaddr;		     /* VA of the linear list */
+	uint64_t p2m_generation;	     /* odd while an update is in progress */
 };
 
 /* Frame types as Xen's XEN_DOMCTL_getpageframeinfo3 gives them (the
  * XEN_DOMCTL_PFINFO_* values shifted down by 28). */
 enum {
-	HV_FRAME_PLAIN = 0x0,		/* NOTAB: an ordinary page of the domain */
-	HV_FRAME_L1 = 0x1,		/* L1TAB .. L4TAB: a page table of that level */
+	HV_FRAME_PLAIN = 0x0, /* NOTAB: an ordinary page of the domain */
+	HV_FRAME_L1 = 0x1,    /* L1TAB .. L4TAB: a page table of that level */
 	HV_FRAME_L2 = 0x2,
 	HV_FRAME_L3 = 0x3,
 	HV_FRAME_L4 = 0x4,
-	HV_FRAME_PINNED = 0x8,		/* LPINTAB: or'ed into a pinned table's type */
+	HV_FRAME_PINNED = 0x8, /* LPINTAB: or'ed into a pinned table's type */
 	HV_FRAME_BROKEN = 0xd,
 	HV_FRAME_XALLOC = 0xe,
-	HV_FRAME_INVALID = 0xf,		/* XTAB: not a page of this domain */
+	HV_FRAME_INVALID = 0xf, /* XTAB: not a page of this domain */
 };
 
 /* The hypervisor as `xl info` describes it. */
 struct hv_xen_info {
 	unsigned int major, minor;
-	char extra[32];			/* extraversion, e.g. ".7" */
-	char cmdline[1024];		/* Xen's command line (XENVER_commandline) */
+	char extra[32];	    /* extraversion, e.g. ".7" */
+	char cmdline[1024]; /* Xen's command line (XENVER_commandline) */
 	uint64_t total_pages, free_pages;
-	uint64_t max_mfn;		/* largest MFN the machine may have */
+	uint64_t max_mfn; /* largest MFN the machine may have */
 	unsigned int nr_cpus;
 };
 
 enum hv_reservation {
-	HV_RESV_CURRENT,		/* XENMEM_current_reservation */
-	HV_RESV_MAXIMUM,		/* XENMEM_maximum_reservation */
+	HV_RESV_CURRENT, /* XENMEM_current_reservation */
+	HV_RESV_MAXIMUM, /* XENMEM_maximum_reservation */
 };
 
 struct hv_ops {
-	const char *name;		/* "sim" or "xen" */
+	const char *name; /* "sim" or "xen" */
 	void (*close)(struct hv *hv);
 
 	/* --- memory maps ---------------------------------------------------- */
 	/* (sim: *@out is overwritten as by e820_table_copy(); the caller
 	 * frees it with e820_table_free().) */
 	/* XENMEM_machine_memory_map (privileged). */
-	int (*machine_memory_map)(struct hv *hv, struct e820_table *out,
-				  struct p2msim_err *err);
+	int (*machine_memory_map)(struct hv *hv, struct e820_table *out, struct p2msim_err *err);
 	/* XENMEM_memory_map for @domid: -ENOSYS when no map was set, as Xen
 	 * answers a PV guest whose toolstack set none. */
 	int (*memory_map)(struct hv *hv, hv_domid_t domid, struct e820_table *out,
 			  struct p2msim_err *err);
 	/* XENMEM_set_memory_map (toolstack). */
-	int (*set_memory_map)(struct hv *hv, hv_domid_t domid,
-			      const struct e820_table *map, struct p2msim_err *err);
+	int (*set_memory_map)(struct hv *hv, hv_domid_t domid, const struct e820_table *map,
+			      struct p2msim_err *err);
 
 	/* --- reservations ------------------------------------------------------ */
 	int (*reservation)(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
@@ -113,12 +112,12 @@ struct hv_ops {
 	 * them, and the M2P says mfn -> gpfn.  Returns the number of extents
 	 * done (a short count is partial success, as Xen's), or -errno when
 	 * none was. */
-	long (*populate_physmap)(struct hv *hv, hv_domid_t domid, uint64_t *frames,
-				 size_t nr, unsigned int order, struct p2msim_err *err);
+	long (*populate_physmap)(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+				 unsigned int order, struct p2msim_err *err);
 	/* XENMEM_increase_reservation: @nr extents of frames with no gpfn;
 	 * their MFNs are written to @frames.  Returns extents done. */
-	long (*increase_reservation)(struct hv *hv, hv_domid_t domid, uint64_t *frames,
-				     size_t nr, unsigned int order, struct p2msim_err *err);
+	long (*increase_reservation)(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+				     unsigned int order, struct p2msim_err *err);
 	/* XENMEM_decrease_reservation: give back @nr extents; for PV @frames
 	 * are MFNs.  Returns extents done. */
 	long (*decrease_reservation)(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
@@ -162,8 +161,7 @@ struct hv_ops {
 	/* --- xenstore ------------------------------------------------------------------ */
 	/* Read / write a xenstore path; read returns a malloc'ed string. */
 	int (*xs_read)(struct hv *hv, const char *path, char **value, struct p2msim_err *err);
-	int (*xs_write)(struct hv *hv, const char *path, const char *value,
-			struct p2msim_err *err);
+	int (*xs_write)(struct hv *hv, const char *path, const char *value, struct p2msim_err *err);
 
 	/* --- what a toolstack checks (added with the xen backend) ------------- */
 	/* xc_get_pfn_type_batch: Xen's type of each of @nr frames of @domid
@@ -198,8 +196,8 @@ int hv_machine_memory_map(struct hv *hv, struct e820_table *out, struct p2msim_e
 int hv_memory_map(struct hv *hv, hv_domid_t domid, struct e820_table *out, struct p2msim_err *err);
 int hv_set_memory_map(struct hv *hv, hv_domid_t domid, const struct e820_table *map,
 		      struct p2msim_err *err);
-int hv_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
-		   uint64_t *pages, struct p2msim_err *err);
+int hv_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which, uint64_t *pages,
+		   struct p2msim_err *err);
 int hv_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages, struct p2msim_err *err);
 long hv_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
 			 unsigned int order, struct p2msim_err *err);
@@ -215,15 +213,14 @@ int hv_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);
 uint64_t hv_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 				  uint64_t n, int *rc, struct p2msim_err *err);
 /* hv_m2p() and how many frames from @mfn on continue the mapping (>= 1). */
-int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
-	       struct p2msim_err *err);
+int hv_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len, struct p2msim_err *err);
 int hv_domain_info(struct hv *hv, hv_domid_t domid, struct hv_domain_info *info,
 		   struct p2msim_err *err);
 int hv_p2m_info(struct hv *hv, hv_domid_t domid, struct hv_p2m_info *info, struct p2msim_err *err);
 int hv_set_p2m_info(struct hv *hv, hv_domid_t domid, const struct hv_p2m_info *info,
 		    struct p2msim_err *err);
-int hv_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
-		  bool writable, void **addr, struct p2msim_err *err);
+int hv_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr, bool writable,
+		  void **addr, struct p2msim_err *err);
 void hv_unmap_frames(struct hv *hv, void *addr, size_t nr);
 int hv_create_domain(struct hv *hv, hv_domid_t *domid, struct p2msim_err *err);
 int hv_destroy_domain(struct hv *hv, hv_domid_t domid, struct p2msim_err *err);
@@ -261,16 +258,14 @@ int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pag
 				uint64_t max_pages, unsigned int guest_width,
 				struct hv_extent **ext, size_t *nr_ext, struct p2msim_err *err);
 /* The same, with the list one MFN per pfn (*@mfn_list, malloc'ed). */
-int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages,
-			uint64_t max_pages, unsigned int guest_width,
-			uint64_t **mfn_list, struct p2msim_err *err);
+int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint64_t max_pages,
+			unsigned int guest_width, uint64_t **mfn_list, struct p2msim_err *err);
 
 /* Fault injection: the next hypercall-level operation of kind @op (any
  * operation when NULL, e.g. "populate_physmap", "decrease_reservation")
  * numbered @nth from now (1 = the next one) fails with @error, or, when
  * @partial is non-zero, succeeds for only @partial extents. */
-int hv_sim_inject(struct hv *hv, const char *op, unsigned long nth, int error,
-		  size_t partial);
+int hv_sim_inject(struct hv *hv, const char *op, unsigned long nth, int error, size_t partial);
 /* Limit free machine memory to @pages frames (out-of-memory tests). */
 int hv_sim_limit_free(struct hv *hv, uint64_t pages);
 /* Number of guest-side operations made so far (for sweeps over k). */
@@ -315,8 +310,7 @@ int hv_sim_frame_owner(const struct hv *hv, uint64_t mfn, hv_domid_t *owner);
  * returns -ENOENT for a frame it does not hold.  NULL removes the hook.
  */
 typedef int (*hv_frame_reader_fn)(void *ctx, uint64_t mfn, void *page);
-int hv_sim_set_frame_reader(struct hv *hv, hv_domid_t domid, hv_frame_reader_fn fn,
-			    void *ctx);
+int hv_sim_set_frame_reader(struct hv *hv, hv_domid_t domid, hv_frame_reader_fn fn, void *ctx);
 /* The usual reader: the pages of @p2m (leaves, mid_mfn and top_mfn pages,
  * shared ones included) as the toolstack maps them, packed to the guest
  * width (p2m_read_frame).  @p2m must outlive the hook; NULL removes it. */
@@ -340,10 +334,10 @@ int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
  * are each told apart with a sentence saying what to do.
  */
 struct hv_xen_env {
-	const char *privcmd;		/* /dev/xen/privcmd */
-	const char *capabilities;	/* /proc/xen/capabilities ("control_d" in dom0) */
-	const char *hypervisor_type;	/* /sys/hypervisor/type ("xen" on Xen) */
-	long euid;			/* -1: geteuid() */
+	const char *privcmd;	     /* /dev/xen/privcmd */
+	const char *capabilities;    /* /proc/xen/capabilities ("control_d" in dom0) */
+	const char *hypervisor_type; /* /sys/hypervisor/type ("xen" on Xen) */
+	long euid;		     /* -1: geteuid() */
 };
 
 void hv_xen_env_default(struct hv_xen_env *env);

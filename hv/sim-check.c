@@ -87,8 +87,10 @@ static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
 			continue;
 		}
 		rc = p2msim_err_set(err, -EUCLEAN,
-				    "sim check: d%u: pfn %#" PRIx64 " is named by mfn %#" PRIx64 " and mfn %#" PRIx64,
-				    d->domid, v[i].pfn, v[i - 1].mfn + (v[i].pfn - v[i - 1].pfn), v[i].mfn);
+				    "sim check: d%u: pfn %#" PRIx64 " is named by mfn %#" PRIx64
+				    " and mfn %#" PRIx64,
+				    d->domid, v[i].pfn, v[i - 1].mfn + (v[i].pfn - v[i - 1].pfn),
+				    v[i].mfn);
 		break;
 	}
 	free(v);
@@ -133,25 +135,30 @@ int hv_sim_check(struct hv *hv, struct p2msim_err *err)
 					      x->start);
 		if (prev && x->start < prev->end)
 			return p2msim_err_set(err, -EUCLEAN,
-					      "sim check: frames %#" PRIx64 "-%#" PRIx64 " are in two extents (owned twice or owned and free)",
-					      x->start, (prev->end < x->end ? prev->end : x->end) - 1);
+					      "sim check: frames %#" PRIx64 "-%#" PRIx64
+					      " are in two extents (owned twice or owned and free)",
+					      x->start,
+					      (prev->end < x->end ? prev->end : x->end) - 1);
 		while (ri < s->nr_ram && s->ram[ri].end <= x->start)
 			ri++;
 		if (ri == s->nr_ram || x->start < s->ram[ri].start || x->end > s->ram[ri].end)
 			return p2msim_err_set(err, -EUCLEAN,
-					      "sim check: extent %#" PRIx64 "-%#" PRIx64 " is not machine RAM",
+					      "sim check: extent %#" PRIx64 "-%#" PRIx64
+					      " is not machine RAM",
 					      x->start, x->end - 1);
 		if (take_free) {
 			if (prev && prev_free && prev->end == x->start)
 				return p2msim_err_set(err, -EUCLEAN,
-						      "sim check: free extents at %#" PRIx64 " not merged",
+						      "sim check: free extents at %#" PRIx64
+						      " not merged",
 						      x->start);
 			free_sum += x->end - x->start;
 			f = xm_next(&s->free, f);
 		} else {
 			if (x->owner != SIM_OWNER_XEN && !sim_find_domain(s, x->owner))
 				return p2msim_err_set(err, -EUCLEAN,
-						      "sim check: frames %#" PRIx64 "-%#" PRIx64 " belong to d%u, which does not exist",
+						      "sim check: frames %#" PRIx64 "-%#" PRIx64
+						      " belong to d%u, which does not exist",
 						      x->start, x->end - 1, x->owner);
 			owned_sum += x->end - x->start;
 			o = xm_next(&s->owned, o);
@@ -160,11 +167,14 @@ int hv_sim_check(struct hv *hv, struct p2msim_err *err)
 		prev_free = take_free;
 	}
 	if (free_sum != s->nr_free)
-		return p2msim_err_set(err, -EUCLEAN, "sim check: %" PRIu64 " free frames counted, %" PRIu64 " recorded",
+		return p2msim_err_set(err, -EUCLEAN,
+				      "sim check: %" PRIu64 " free frames counted, %" PRIu64
+				      " recorded",
 				      free_sum, s->nr_free);
 	if (free_sum + owned_sum != s->total_frames)
 		return p2msim_err_set(err, -EUCLEAN,
-				      "sim check: %" PRIu64 " free + %" PRIu64 " owned frames != %" PRIu64 " RAM frames (a frame leaked)",
+				      "sim check: %" PRIu64 " free + %" PRIu64
+				      " owned frames != %" PRIu64 " RAM frames (a frame leaked)",
 				      free_sum, owned_sum, s->total_frames);
 	for (size_t i = 0; i < s->nr_doms; i++) {
 		const struct sim_domain *d = s->doms[i];
@@ -176,10 +186,12 @@ int hv_sim_check(struct hv *hv, struct p2msim_err *err)
 				mine += x->end - x->start;
 		if (mine != d->tot_pages)
 			return p2msim_err_set(err, -EUCLEAN,
-					      "sim check: d%u owns %" PRIu64 " frames but tot_pages is %" PRIu64,
+					      "sim check: d%u owns %" PRIu64
+					      " frames but tot_pages is %" PRIu64,
 					      d->domid, mine, d->tot_pages);
 		if (!si || si->owner != SIM_OWNER_XEN)
-			return p2msim_err_set(err, -EUCLEAN, "sim check: d%u's shared_info frame is not Xen's",
+			return p2msim_err_set(err, -EUCLEAN,
+					      "sim check: d%u's shared_info frame is not Xen's",
 					      d->domid);
 		rc = check_m2p_unique(s, d, err);
 		if (rc < 0)
@@ -207,14 +219,16 @@ static int check_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 		uint64_t len;
 
 		if (!x || x->owner != d->domid)
-			return p2msim_err_set(c->err, -EUCLEAN,
-					      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 ", a frame %s",
-					      d->domid, pfn, mfn,
-					      !x ? (sim_is_ram(c->s, mfn) ? "that is free" : "that is not RAM")
-						 : "of another domain");
+			return p2msim_err_set(
+				c->err, -EUCLEAN,
+				"P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 ", a frame %s",
+				d->domid, pfn, mfn,
+				!x ? (sim_is_ram(c->s, mfn) ? "that is free" : "that is not RAM") :
+				     "of another domain");
 		if (sim_node_m2p(x, mfn) != pfn)
 			return p2msim_err_set(c->err, -EUCLEAN,
-					      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64 " but M2P says pfn %#" PRIx64,
+					      "P2M/hv: d%u pfn %#" PRIx64 " -> mfn %#" PRIx64
+					      " but M2P says pfn %#" PRIx64,
 					      d->domid, pfn, mfn, sim_node_m2p(x, mfn));
 		len = x->end - mfn < n ? x->end - mfn : n;
 		c->named += len;
@@ -225,8 +239,7 @@ static int check_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 	return 0;
 }
 
-int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
-		     struct p2msim_err *err)
+int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct p2m_vs_hv c = { .s = s, .err = err };
@@ -241,9 +254,10 @@ int hv_sim_check_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
 	if (rc)
 		return rc;
 	if (c.named != c.d->tot_pages)
-		return p2msim_err_set(err, -EUCLEAN,
-				      "P2M/hv: d%u has %" PRIu64 " pfn entries but owns %" PRIu64 " frames (%s)",
-				      c.d->domid, c.named, c.d->tot_pages,
-				      c.named < c.d->tot_pages ? "frames leaked out of the P2M" : "impossible");
+		return p2msim_err_set(
+			err, -EUCLEAN,
+			"P2M/hv: d%u has %" PRIu64 " pfn entries but owns %" PRIu64 " frames (%s)",
+			c.d->domid, c.named, c.d->tot_pages,
+			c.named < c.d->tot_pages ? "frames leaked out of the P2M" : "impossible");
 	return 0;
 }

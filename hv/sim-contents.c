@@ -173,8 +173,8 @@ int hv_sim_attach_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m)
 	return 0;
 }
 
-int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr,
-		   bool writable, void **addr, struct p2msim_err *err)
+int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t nr, bool writable,
+		   void **addr, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_domain *d;
@@ -208,13 +208,16 @@ int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t
 		m->mfns[i] = mfns[i];
 		if (d->reader && (rc = d->reader(d->reader_ctx, mfns[i], page)) != -ENOENT) {
 			if (rc < 0) {
-				rc = p2msim_err_set(err, rc, "map_frames(d%u): reading mfn %#" PRIx64 " failed",
+				rc = p2msim_err_set(err, rc,
+						    "map_frames(d%u): reading mfn %#" PRIx64
+						    " failed",
 						    d->domid, mfns[i]);
 				goto fail;
 			}
 			if (writable) {
 				rc = p2msim_err_set(err, -EPERM,
-						    "map_frames(d%u): mfn %#" PRIx64 " is a page the guest model serves read-only",
+						    "map_frames(d%u): mfn %#" PRIx64
+						    " is a page the guest model serves read-only",
 						    d->domid, mfns[i]);
 				goto fail;
 			}
@@ -222,7 +225,8 @@ int sim_map_frames(struct hv *hv, hv_domid_t domid, const uint64_t *mfns, size_t
 		}
 		n = xm_lookup(&s->owned, mfns[i]);
 		if (!n || n->owner != d->domid) {
-			rc = p2msim_err_set(err, -EPERM, "map_frames(d%u): mfn %#" PRIx64 " is not the domain's",
+			rc = p2msim_err_set(err, -EPERM,
+					    "map_frames(d%u): mfn %#" PRIx64 " is not the domain's",
 					    d->domid, mfns[i]);
 			goto fail;
 		}

@@ -13,11 +13,25 @@
 
 /* The operations a rule may name (hv_sim_inject). */
 static const char *const op_names[] = {
-	"machine_memory_map", "memory_map", "set_memory_map", "reservation",
-	"set_max_pages", "populate_physmap", "increase_reservation",
-	"decrease_reservation", "machphys_update", "domain_info", "p2m_info",
-	"set_p2m_info", "map_frames", "create_domain", "destroy_domain",
-	"xs_read", "xs_write", "frame_types", "xen_info",
+	"machine_memory_map",
+	"memory_map",
+	"set_memory_map",
+	"reservation",
+	"set_max_pages",
+	"populate_physmap",
+	"increase_reservation",
+	"decrease_reservation",
+	"machphys_update",
+	"domain_info",
+	"p2m_info",
+	"set_p2m_info",
+	"map_frames",
+	"create_domain",
+	"destroy_domain",
+	"xs_read",
+	"xs_write",
+	"frame_types",
+	"xen_info",
 };
 
 /* --- fault injection ----------------------------------------------------------- */
@@ -66,8 +80,8 @@ int sim_enter(struct hv_sim *s, const char *op, size_t *partial, struct p2msim_e
 	}
 	if (fired.error)
 		return p2msim_err_set(err, fired.error > 0 ? -fired.error : fired.error,
-				      "%s: injected failure (errno %d) at operation %lu",
-				      op, fired.error > 0 ? fired.error : -fired.error, s->op_count);
+				      "%s: injected failure (errno %d) at operation %lu", op,
+				      fired.error > 0 ? fired.error : -fired.error, s->op_count);
 	return 0;
 }
 

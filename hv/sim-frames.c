@@ -120,9 +120,7 @@ struct xm_node *sim_own_coalesce(struct hv_sim *s, struct xm_node *n)
 	return n;
 }
 
-
-int sim_own_insert(struct hv_sim *s, uint64_t start, uint64_t end, uint32_t owner,
-	       uint64_t m2p)
+int sim_own_insert(struct hv_sim *s, uint64_t start, uint64_t end, uint32_t owner, uint64_t m2p)
 {
 	struct xm_node *n = xm_node_new(&s->owned, start, end, owner, m2p);
 
@@ -157,7 +155,7 @@ int sim_own_split(struct hv_sim *s, uint64_t x)
  * made before the free map changes, so a failure leaves both as they
  * were. */
 int sim_frames_alloc(struct hv_sim *s, unsigned int order, uint32_t owner, uint64_t m2p,
-		 uint64_t *mfn)
+		     uint64_t *mfn)
 {
 	uint64_t n = 1ULL << order, a;
 	struct xm_node *node;

@@ -15,8 +15,8 @@
 
 /* --- reservations ------------------------------------------------------------------------ */
 
-int sim_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
-		    uint64_t *pages, struct p2msim_err *err)
+int sim_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which, uint64_t *pages,
+		    struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_domain *d;
@@ -31,8 +31,7 @@ int sim_reservation(struct hv *hv, hv_domid_t domid, enum hv_reservation which,
 	return 0;
 }
 
-int sim_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages,
-		      struct p2msim_err *err)
+int sim_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_domain *d;
@@ -81,34 +80,41 @@ static long alloc_extents(struct hv *hv, const char *op, hv_domid_t domid, uint6
 	if (!frames)
 		return p2msim_err_set(err, -EFAULT, "%s(d%u): no extent list", op, d->domid);
 	if (order > sim_max_order(s))
-		return p2msim_err_set(err, -EINVAL, "%s(d%u): order %u above the caller's max order %u",
-				      op, d->domid, order, sim_max_order(s));
+		return p2msim_err_set(err, -EINVAL,
+				      "%s(d%u): order %u above the caller's max order %u", op,
+				      d->domid, order, sim_max_order(s));
 	limit = partial && partial < nr ? partial : nr;
 	for (i = 0; i < limit; i++) {
 		uint64_t mfn, gpfn = with_gpfn ? frames[i] : SIM_NO_M2P;
 
 		if (!under_max(d, 1ULL << order)) {
-			why = p2msim_err_set(err, -E2BIG, "%s(d%u): over-allocation: %" PRIu64 " + %llu > max_pages %" PRIu64,
-					     op, d->domid, d->tot_pages, 1ULL << order, d->max_pages);
+			why = p2msim_err_set(err, -E2BIG,
+					     "%s(d%u): over-allocation: %" PRIu64
+					     " + %llu > max_pages %" PRIu64,
+					     op, d->domid, d->tot_pages, 1ULL << order,
+					     d->max_pages);
 			break;
 		}
 		if (with_gpfn && gpfn > UINT64_MAX - (1ULL << order)) {
-			why = p2msim_err_set(err, -EINVAL, "%s(d%u): gpfn %#" PRIx64 " out of range",
-					     op, d->domid, gpfn);
+			why = p2msim_err_set(err, -EINVAL,
+					     "%s(d%u): gpfn %#" PRIx64 " out of range", op,
+					     d->domid, gpfn);
 			break;
 		}
 		rc = sim_frames_alloc(s, order, d->domid, gpfn, &mfn);
 		if (rc < 0) {
-			why = p2msim_err_set(err, rc, "%s(d%u): could not allocate order=%u extent (%zu of %zu)",
-					     op, d->domid, order, i, nr);
+			why = p2msim_err_set(
+				err, rc, "%s(d%u): could not allocate order=%u extent (%zu of %zu)",
+				op, d->domid, order, i, nr);
 			break;
 		}
 		d->tot_pages += 1ULL << order;
 		frames[i] = mfn;
 	}
 	if (i == limit && limit < nr)
-		why = p2msim_err_set(err, -EAGAIN, "%s(d%u): injected partial success, %zu of %zu extents",
-				     op, d->domid, limit, nr);
+		why = p2msim_err_set(err, -EAGAIN,
+				     "%s(d%u): injected partial success, %zu of %zu extents", op,
+				     d->domid, limit, nr);
 	return batch_result(i, why);
 }
 
@@ -118,14 +124,14 @@ long sim_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *frames, siz
 	return alloc_extents(hv, "populate_physmap", domid, frames, nr, order, true, err);
 }
 
-long sim_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames,
-			      size_t nr, unsigned int order, struct p2msim_err *err)
+long sim_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+			      unsigned int order, struct p2msim_err *err)
 {
 	return alloc_extents(hv, "increase_reservation", domid, frames, nr, order, false, err);
 }
 
-long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
-			      size_t nr, unsigned int order, struct p2msim_err *err)
+long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames, size_t nr,
+			      unsigned int order, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_domain *d;
@@ -143,9 +149,10 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 		return p2msim_err_set(err, -EFAULT, "decrease_reservation(d%u): no extent list",
 				      d->domid);
 	if (order > sim_max_order(s))
-		return p2msim_err_set(err, -EINVAL,
-				      "decrease_reservation(d%u): order %u above the caller's max order %u",
-				      d->domid, order, sim_max_order(s));
+		return p2msim_err_set(
+			err, -EINVAL,
+			"decrease_reservation(d%u): order %u above the caller's max order %u",
+			d->domid, order, sim_max_order(s));
 	limit = partial && partial < nr ? partial : nr;
 	for (i = 0; i < limit; i++) {
 		for (uint64_t j = 0; j < (1ULL << order); j++) {
@@ -153,21 +160,26 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 			const struct xm_node *n;
 
 			if (frames[i] > UINT64_MAX - j || !sim_is_ram(s, mfn)) {
-				why = p2msim_err_set(err, -EINVAL,
-						     "decrease_reservation(d%u): page number %#" PRIx64 " invalid",
-						     d->domid, frames[i] + j);
+				why = p2msim_err_set(
+					err, -EINVAL,
+					"decrease_reservation(d%u): page number %#" PRIx64
+					" invalid",
+					d->domid, frames[i] + j);
 				break;
 			}
 			n = xm_lookup(&s->owned, mfn);
 			if (!n || n->owner != d->domid) {
-				why = p2msim_err_set(err, -ENXIO,
-						     "decrease_reservation(d%u): bad page free: mfn %#" PRIx64 " is not the domain's",
-						     d->domid, mfn);
+				why = p2msim_err_set(
+					err, -ENXIO,
+					"decrease_reservation(d%u): bad page free: mfn %#" PRIx64
+					" is not the domain's",
+					d->domid, mfn);
 				break;
 			}
 			rc = sim_frames_release(s, mfn, mfn + 1);
 			if (rc < 0) {
-				why = p2msim_err_set(err, rc, "decrease_reservation(d%u): out of memory",
+				why = p2msim_err_set(err, rc,
+						     "decrease_reservation(d%u): out of memory",
 						     d->domid);
 				break;
 			}
@@ -177,9 +189,10 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 			break;
 	}
 	if (!why && limit < nr)
-		why = p2msim_err_set(err, -EAGAIN,
-				     "decrease_reservation(d%u): injected partial success, %zu of %zu extents",
-				     d->domid, limit, nr);
+		why = p2msim_err_set(
+			err, -EAGAIN,
+			"decrease_reservation(d%u): injected partial success, %zu of %zu extents",
+			d->domid, limit, nr);
 	return batch_result(i, why);
 }
 
@@ -240,7 +253,7 @@ uint64_t sim_machphys_update_range(struct hv *hv, hv_domid_t domid, uint64_t mfn
 	}
 	*rc = sim_get_domain(s, "machphys_update", domid, &d, err);
 	if (*rc < 0) {
-		s->op_count++;		/* the first update was made, and failed */
+		s->op_count++; /* the first update was made, and failed */
 		return 0;
 	}
 	/* the frames the domain owns from @mfn on, without a gap */
@@ -290,8 +303,7 @@ int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err)
 	return 0;
 }
 
-int sim_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len,
-		struct p2msim_err *err)
+int sim_m2p_run(struct hv *hv, uint64_t mfn, uint64_t *pfn, uint64_t *len, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	const struct xm_node *n;

@@ -62,8 +62,7 @@ int sim_xs_read(struct hv *hv, const char *path, char **value, struct p2msim_err
 	return 0;
 }
 
-int sim_xs_write(struct hv *hv, const char *path, const char *value,
-		 struct p2msim_err *err)
+int sim_xs_write(struct hv *hv, const char *path, const char *value, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
 	struct sim_xs_node *x;

@@ -93,14 +93,15 @@ struct sim_domain *sim_find_domain(const struct hv_sim *s, hv_domid_t domid)
 	return NULL;
 }
 
-int sim_get_domain(const struct hv_sim *s, const char *op, hv_domid_t domid,
-	       struct sim_domain **d, struct p2msim_err *err)
+int sim_get_domain(const struct hv_sim *s, const char *op, hv_domid_t domid, struct sim_domain **d,
+		   struct p2msim_err *err)
 {
 	*d = sim_find_domain(s, domid);
 	if (!*d) {
 		if (domid == HV_DOMID_SELF)
-			return p2msim_err_set(err, -ESRCH, "%s(DOMID_SELF): the current domain %u does not exist",
-					      op, s->current);
+			return p2msim_err_set(
+				err, -ESRCH, "%s(DOMID_SELF): the current domain %u does not exist",
+				op, s->current);
 		return p2msim_err_set(err, -ESRCH, "%s(d%u): no such domain", op, domid);
 	}
 	return 0;
@@ -156,14 +157,16 @@ static int build_ram(struct hv_sim *s, struct p2msim_err *err)
 			continue;
 		/* x86-64 addresses 52 bits of physical memory. */
 		if (e->size > (1ULL << 52) || e->addr > (1ULL << 52) - e->size)
-			return p2msim_err_set(err, -EINVAL, "sim: RAM [%#" PRIx64 ", %#" PRIx64
-					      ") reaches beyond 52-bit physical addresses, more than "
-					      "x86-64 can address", e->addr,
-					      e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size);
+			return p2msim_err_set(
+				err, -EINVAL,
+				"sim: RAM [%#" PRIx64 ", %#" PRIx64
+				") reaches beyond 52-bit physical addresses, more than "
+				"x86-64 can address",
+				e->addr,
+				e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size);
 		/* Page-aligned inward: a partial page is not a frame. */
 		start = e->addr / PAGE_SIZE + (e->addr % PAGE_SIZE != 0);
-		end = (e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size) /
-		      PAGE_SIZE;
+		end = (e->size > UINT64_MAX - e->addr ? UINT64_MAX : e->addr + e->size) / PAGE_SIZE;
 		if (end > start)
 			s->ram[j++] = (struct sim_range){ start, end };
 	}
@@ -196,7 +199,8 @@ static int reserve_for_xen(struct hv_sim *s, uint64_t pages, struct p2msim_err *
 {
 	if (pages >= s->total_frames)
 		return p2msim_err_set(err, -EINVAL,
-				      "sim: xen_reserved_pages %" PRIu64 " leaves no free frame of %" PRIu64,
+				      "sim: xen_reserved_pages %" PRIu64
+				      " leaves no free frame of %" PRIu64,
 				      pages, s->total_frames);
 	while (pages) {
 		struct xm_node *n = xm_last(&s->free);
@@ -272,8 +276,7 @@ int hv_sim_open(struct hv **out, const struct hv_sim_config *cfg, struct p2msim_
 		rc = e820_table_copy(&s->machine, cfg->machine);
 	} else {
 		/* The documented default: 1 << 20 frames (4 GiB) from 1 MiB. */
-		rc = e820_add(&s->machine, 1ULL << 20, (1ULL << 20) * PAGE_SIZE,
-			      E820_TYPE_RAM);
+		rc = e820_add(&s->machine, 1ULL << 20, (1ULL << 20) * PAGE_SIZE, E820_TYPE_RAM);
 	}
 	if (rc < 0) {
 		sim_close(&s->hv);
@@ -349,7 +352,7 @@ static int domain_free(struct hv_sim *s, struct sim_domain *d)
 		return rc;
 	for (struct sim_mapping *m = s->mappings; m; m = m->next)
 		if (m->domid == d->domid)
-			m->domid = HV_DOMID_SELF;	/* its frames are gone */
+			m->domid = HV_DOMID_SELF; /* its frames are gone */
 	for (size_t i = 0; i < s->nr_doms; i++) {
 		if (s->doms[i] != d)
 			continue;
@@ -364,8 +367,8 @@ static int domain_free(struct hv_sim *s, struct sim_domain *d)
 
 /* Append [pfn, pfn + n) -> [mfn, mfn + n) to the extent list, merging with
  * the last extent when it continues it. */
-static int extent_add(struct hv_extent **ext, size_t *nr, size_t *alloc, uint64_t pfn,
-		      uint64_t mfn, uint64_t n)
+static int extent_add(struct hv_extent **ext, size_t *nr, size_t *alloc, uint64_t pfn, uint64_t mfn,
+		      uint64_t n)
 {
 	if (*nr && (*ext)[*nr - 1].pfn + (*ext)[*nr - 1].nr == pfn &&
 	    (*ext)[*nr - 1].mfn + (*ext)[*nr - 1].nr == mfn) {
@@ -403,9 +406,9 @@ int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pag
 	if (!hv || hv->ops != &sim_ops)
 		return p2msim_err_set(err, -EINVAL, "hv_sim_build_domain: not a sim hypervisor");
 	if (domid >= SIM_MAX_DOMAINS || sim_find_domain(s, domid))
-		return p2msim_err_set(err, domid >= SIM_MAX_DOMAINS ? -EINVAL : -EEXIST,
-				      "build d%u: %s", domid,
-				      domid >= SIM_MAX_DOMAINS ? "not a domid" : "the domain exists");
+		return p2msim_err_set(
+			err, domid >= SIM_MAX_DOMAINS ? -EINVAL : -EEXIST, "build d%u: %s", domid,
+			domid >= SIM_MAX_DOMAINS ? "not a domid" : "the domain exists");
 	if (guest_width != 4 && guest_width != 8)
 		return p2msim_err_set(err, -EINVAL, "build d%u: guest width %u (want 4 or 8)",
 				      domid, guest_width);
@@ -435,15 +438,16 @@ int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pag
 			order = floor_log2(left);
 			if (order > last_order)
 				order = last_order;
-			while ((rc = sim_frames_alloc(s, order, domid, pfn, &mfn)) == -ENOMEM && order &&
-			       !s->host_oom)
+			while ((rc = sim_frames_alloc(s, order, domid, pfn, &mfn)) == -ENOMEM &&
+			       order && !s->host_oom)
 				order--;
 			if (rc == 0)
 				last_order = order;
 		} else {
 			/* libxc's PV builder: 2 MiB extents, then 4 KiB ones. */
 			order = superpages && left >= (1ULL << SIM_DOMU_SUPERPAGE_ORDER) ?
-				SIM_DOMU_SUPERPAGE_ORDER : 0;
+					SIM_DOMU_SUPERPAGE_ORDER :
+					0;
 			rc = sim_frames_alloc(s, order, domid, pfn, &mfn);
 			if (rc == -ENOMEM && order && !s->host_oom) {
 				superpages = false;
@@ -456,11 +460,14 @@ int hv_sim_build_domain_extents(struct hv *hv, hv_domid_t domid, uint64_t nr_pag
 			domain_free(s, d);
 			free(list);
 			if (s->host_oom)
-				return p2msim_err_set(err, rc, "build d%u: out of memory after %" PRIu64
-						      " of %" PRIu64 " pages (%zu extents)", domid, pfn,
-						      nr_pages, nr);
-			return p2msim_err_set(err, rc, "build d%u: not enough RAM for %" PRIu64
-					      " pages (%" PRIu64 " allocated)", domid, nr_pages, pfn);
+				return p2msim_err_set(err, rc,
+						      "build d%u: out of memory after %" PRIu64
+						      " of %" PRIu64 " pages (%zu extents)",
+						      domid, pfn, nr_pages, nr);
+			return p2msim_err_set(err, rc,
+					      "build d%u: not enough RAM for %" PRIu64
+					      " pages (%" PRIu64 " allocated)",
+					      domid, nr_pages, pfn);
 		}
 		pfn += 1ULL << order;
 		d->tot_pages += 1ULL << order;
@@ -481,10 +488,12 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 
 	*mfn_list = NULL;
 	if (nr_pages > SIZE_MAX / sizeof(*list))
-		return p2msim_err_set(err, -ENOMEM, "build d%u: a list of %" PRIu64
-				      " MFNs is too large for this machine", domid, nr_pages);
-	rc = hv_sim_build_domain_extents(hv, domid, nr_pages, max_pages, guest_width, &ext,
-					 &nr_ext, err);
+		return p2msim_err_set(err, -ENOMEM,
+				      "build d%u: a list of %" PRIu64
+				      " MFNs is too large for this machine",
+				      domid, nr_pages);
+	rc = hv_sim_build_domain_extents(hv, domid, nr_pages, max_pages, guest_width, &ext, &nr_ext,
+					 err);
 	if (rc < 0)
 		return rc;
 	list = malloc((nr_pages ? nr_pages : 1) * sizeof(*list));
@@ -493,8 +502,8 @@ int hv_sim_build_domain(struct hv *hv, hv_domid_t domid, uint64_t nr_pages, uint
 		domain_free(hv_sim_of(hv), sim_find_domain(hv_sim_of(hv), domid));
 		return p2msim_err_set(err, sim_oom(hv_sim_of(hv)),
 				      "build d%u: the builder's list of %" PRIu64 " MFNs (%" PRIu64
-				      " MiB) does not fit in the memory available", domid, nr_pages,
-				      (nr_pages * sizeof(*list)) >> 20);
+				      " MiB) does not fit in the memory available",
+				      domid, nr_pages, (nr_pages * sizeof(*list)) >> 20);
 	}
 	for (size_t i = 0; i < nr_ext; i++)
 		for (uint64_t j = 0; j < ext[i].nr; j++)
@@ -538,7 +547,8 @@ static int sim_destroy_domain(struct hv *hv, hv_domid_t domid, struct p2msim_err
 	if (rc < 0)
 		return rc;
 	if (d->domid == 0)
-		return p2msim_err_set(err, -EPERM, "destroy_domain(d0): refusing to destroy domain 0");
+		return p2msim_err_set(err, -EPERM,
+				      "destroy_domain(d0): refusing to destroy domain 0");
 	rc = domain_free(s, d);
 	if (rc < 0)
 		return p2msim_err_set(err, rc, "destroy_domain(d%u): out of memory", domid);
@@ -555,8 +565,8 @@ int hv_sim_set_current(struct hv *hv, hv_domid_t domid)
 
 uint64_t hv_sim_total_pages(const struct hv *hv)
 {
-	return hv && hv->ops == &sim_ops ?
-	       ((const struct hv_sim *)(const void *)hv)->total_frames : 0;
+	return hv && hv->ops == &sim_ops ? ((const struct hv_sim *)(const void *)hv)->total_frames :
+					   0;
 }
 
 uint64_t hv_sim_free_pages(const struct hv *hv)
@@ -606,8 +616,8 @@ static int sim_memory_map(struct hv *hv, hv_domid_t domid, struct e820_table *ou
 	if (rc < 0)
 		return rc;
 	if (!d->has_map)
-		return p2msim_err_set(err, -ENOSYS, "memory_map(d%u): no memory map was set (ENOSYS)",
-				      d->domid);
+		return p2msim_err_set(err, -ENOSYS,
+				      "memory_map(d%u): no memory map was set (ENOSYS)", d->domid);
 	rc = e820_table_copy(out, &d->map);
 	if (rc < 0)
 		return p2msim_err_set(err, rc, "memory_map(d%u): out of memory", d->domid);

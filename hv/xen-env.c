@@ -60,14 +60,17 @@ int hv_xen_preflight(const struct hv_xen_env *env, struct p2msim_err *err)
 	euid = env->euid >= 0 ? env->euid : (long)geteuid();
 	if (stat(env->privcmd, &st) != 0) {
 		if (read_line(env->hypervisor_type, line, sizeof(line)) && !strcmp(line, "xen"))
-			return p2msim_err_set(err, -ENOENT,
-					      "%s does not exist: this system runs on Xen, but the "
-					      "xen-privcmd driver is not loaded (modprobe xen-privcmd; "
-					      "mount -t xenfs xenfs /proc/xen)", env->privcmd);
-		return p2msim_err_set(err, -ENOENT,
-				      "%s does not exist: not running on Xen (p2msim live reads a "
-				      "live hypervisor from its dom0; 'p2msim simulate' works anywhere)",
-				      env->privcmd);
+			return p2msim_err_set(
+				err, -ENOENT,
+				"%s does not exist: this system runs on Xen, but the "
+				"xen-privcmd driver is not loaded (modprobe xen-privcmd; "
+				"mount -t xenfs xenfs /proc/xen)",
+				env->privcmd);
+		return p2msim_err_set(
+			err, -ENOENT,
+			"%s does not exist: not running on Xen (p2msim live reads a "
+			"live hypervisor from its dom0; 'p2msim simulate' works anywhere)",
+			env->privcmd);
 	}
 	if (euid != 0)
 		return p2msim_err_set(err, -EACCES,

@@ -70,11 +70,11 @@ int xc_add_mmu_update(xc_interface *xch, struct xc_mmu *mmu, unsigned long long 
 		      unsigned long long val);
 int xc_flush_mmu_updates(xc_interface *xch, struct xc_mmu *mmu);
 
-#define M2P_CHUNK_SHIFT		21	/* the machphys table comes in 2 MiB chunks */
-#define M2P_PER_CHUNK		(1ULL << (M2P_CHUNK_SHIFT - 3))
-#define MAX_E820		1024
-#define TYPE_BATCH		1024
-#define CONSOLE_CHUNK		(64u * 1024u)
+#define M2P_CHUNK_SHIFT 21 /* the machphys table comes in 2 MiB chunks */
+#define M2P_PER_CHUNK (1ULL << (M2P_CHUNK_SHIFT - 3))
+#define MAX_E820 1024
+#define TYPE_BATCH 1024
+#define CONSOLE_CHUNK (64u * 1024u)
 
 /* Marks a scratch domain in its handle, so that one left by a killed
  * process can be recognised ("p2msim scratch" in the UUID bytes). */
@@ -88,15 +88,15 @@ struct domid_set {
 };
 
 struct hv_xen {
-	struct hv hv;			/* must stay first */
-	xentoollog_logger logger;	/* collects libxenctrl's messages */
-	char last_log[256];		/* the last of them, for error messages */
+	struct hv hv;		  /* must stay first */
+	xentoollog_logger logger; /* collects libxenctrl's messages */
+	char last_log[256];	  /* the last of them, for error messages */
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
-	struct xs_handle *xsh;		/* opened on first use */
-	hv_domid_t self;		/* our own domid */
-	struct domid_set scratch;	/* created here, destroyed at close */
-	struct domid_set allowed;	/* --allow-modify */
+	struct xs_handle *xsh;	  /* opened on first use */
+	hv_domid_t self;	  /* our own domid */
+	struct domid_set scratch; /* created here, destroyed at close */
+	struct domid_set allowed; /* --allow-modify */
 	/* The M2P: chunk MFNs and their read-only mappings, made on demand. */
 	xen_pfn_t *m2p_chunk;
 	uint64_t **m2p_map;
@@ -151,8 +151,8 @@ static void dom_name(char *buf, size_t len, hv_domid_t domid)
 }
 
 /* "CALL(dN): strerror (errno E)[: libxenctrl's last message]", -E. */
-static int call_failed(struct hv_xen *x, struct p2msim_err *err, const char *call,
-		       hv_domid_t domid, int e)
+static int call_failed(struct hv_xen *x, struct p2msim_err *err, const char *call, hv_domid_t domid,
+		       int e)
 {
 	char dom[16];
 	int rc;
@@ -249,7 +249,8 @@ int hv_xen_allow_modify(struct hv *hv, hv_domid_t domid, struct p2msim_err *err)
 	struct hv_xen *x;
 
 	if (!hv || hv->ops != &xen_ops)
-		return p2msim_err_set(err, -EINVAL, "allow_modify: not a xen hypervisor connection");
+		return p2msim_err_set(err, -EINVAL,
+				      "allow_modify: not a xen hypervisor connection");
 	x = xen_of(hv);
 	if (set_add(&x->allowed, real_domid(x, domid)) < 0)
 		return nomem(err, "allow_modify");
@@ -330,8 +331,10 @@ static int xen_memory_map(struct hv *hv, hv_domid_t domid, struct e820_table *ou
 	(void)hv;
 	(void)out;
 	dom_name(dom, sizeof(dom), domid);
-	return p2msim_err_set(err, -ENOSYS, "memory_map(%s): Xen has no call that reads another "
-			      "domain's memory map (XENMEM_memory_map takes no domid)", dom);
+	return p2msim_err_set(err, -ENOSYS,
+			      "memory_map(%s): Xen has no call that reads another "
+			      "domain's memory map (XENMEM_memory_map takes no domid)",
+			      dom);
 }
 
 static int xen_set_memory_map(struct hv *hv, hv_domid_t domid, const struct e820_table *map,
@@ -388,7 +391,11 @@ static int xen_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages,
 	return 0;
 }
 
-enum xenmem_op { OP_POPULATE, OP_INCREASE, OP_DECREASE };
+enum xenmem_op {
+	OP_POPULATE,
+	OP_INCREASE,
+	OP_DECREASE
+};
 
 static const char *const xenmem_call[] = {
 	[OP_POPULATE] = "xc_domain_populate_physmap",
@@ -397,8 +404,8 @@ static const char *const xenmem_call[] = {
 };
 
 /* The three batch operations: extents done, or -errno when none was. */
-static long xenmem(struct hv *hv, enum xenmem_op op, hv_domid_t domid, uint64_t *frames,
-		   size_t nr, unsigned int order, struct p2msim_err *err)
+static long xenmem(struct hv *hv, enum xenmem_op op, hv_domid_t domid, uint64_t *frames, size_t nr,
+		   unsigned int order, struct p2msim_err *err)
 {
 	struct hv_xen *x = xen_of(hv);
 	xen_pfn_t *arr;
@@ -451,8 +458,8 @@ static long xen_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *fram
 	return xenmem(hv, OP_POPULATE, domid, frames, nr, order, err);
 }
 
-static long xen_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames,
-				     size_t nr, unsigned int order, struct p2msim_err *err)
+static long xen_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+				     unsigned int order, struct p2msim_err *err)
 {
 	return xenmem(hv, OP_INCREASE, domid, frames, nr, order, err);
 }
@@ -547,8 +554,8 @@ static int xen_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err
 	if (rc < 0)
 		return rc;
 	if (chunk >= x->nr_m2p || !x->m2p_chunk[chunk])
-		return p2msim_err_set(err, -EINVAL, "m2p: mfn %#" PRIx64 " beyond the machphys table",
-				      mfn);
+		return p2msim_err_set(err, -EINVAL,
+				      "m2p: mfn %#" PRIx64 " beyond the machphys table", mfn);
 	if (!x->m2p_map[chunk]) {
 		xen_pfn_t pages[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT)];
 		int errs[1u << (M2P_CHUNK_SHIFT - PAGE_SHIFT)];
@@ -556,8 +563,8 @@ static int xen_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err
 
 		for (size_t i = 0; i < np; i++)
 			pages[i] = x->m2p_chunk[chunk] + i;
-		x->m2p_map[chunk] = xenforeignmemory_map(x->fmem, DOMID_XEN, PROT_READ, np, pages,
-							 errs);
+		x->m2p_map[chunk] =
+			xenforeignmemory_map(x->fmem, DOMID_XEN, PROT_READ, np, pages, errs);
 		if (!x->m2p_map[chunk])
 			return call_failed(x, err, "xenforeignmemory_map(machphys)", DOMID_XEN,
 					   errno);
@@ -600,8 +607,8 @@ static int xen_domain_info(struct hv *hv, hv_domid_t domid, struct hv_domain_inf
 	return 0;
 }
 
-static int map_pages(struct hv_xen *x, hv_domid_t domid, const uint64_t *mfns, size_t nr,
-		     int prot, void **addr, struct p2msim_err *err)
+static int map_pages(struct hv_xen *x, hv_domid_t domid, const uint64_t *mfns, size_t nr, int prot,
+		     void **addr, struct p2msim_err *err)
 {
 	xen_pfn_t *arr = malloc(nr * sizeof(*arr));
 	int *errs = calloc(nr, sizeof(*errs));
@@ -625,9 +632,10 @@ static int map_pages(struct hv_xen *x, hv_domid_t domid, const uint64_t *mfns, s
 			int e = errs[i] < 0 ? -errs[i] : errs[i];
 
 			dom_name(dom, sizeof(dom), domid);
-			rc = p2msim_err_set(err, -e, "xenforeignmemory_map(%s): mfn %#" PRIx64
-					    " (frame %zu of %zu): %s (errno %d)", dom, mfns[i], i, nr,
-					    strerror(e), e);
+			rc = p2msim_err_set(err, -e,
+					    "xenforeignmemory_map(%s): mfn %#" PRIx64
+					    " (frame %zu of %zu): %s (errno %d)",
+					    dom, mfns[i], i, nr, strerror(e), e);
 			xenforeignmemory_unmap(x->fmem, *addr, nr);
 			*addr = NULL;
 			break;
@@ -687,13 +695,15 @@ static int xen_set_p2m_info(struct hv *hv, hv_domid_t domid, const struct hv_p2m
 	if (rc == 0)
 		rc = xen_domain_info(hv, domid, &di, err);
 	if (rc == 0)
-		rc = map_pages(x, domid, &di.shared_info_frame, 1, PROT_READ | PROT_WRITE, &addr, err);
+		rc = map_pages(x, domid, &di.shared_info_frame, 1, PROT_READ | PROT_WRITE, &addr,
+			       err);
 	if (rc < 0)
 		return rc;
 	si = addr;
 	if (di.guest_width == 4) {
 		si->x32.arch.max_pfn = (uint32_t)info->max_pfn;
-		si->x32.arch.pfn_to_mfn_frame_list_list = (uint32_t)info->pfn_to_mfn_frame_list_list;
+		si->x32.arch.pfn_to_mfn_frame_list_list =
+			(uint32_t)info->pfn_to_mfn_frame_list_list;
 		si->x32.arch.p2m_cr3 = (uint32_t)info->p2m_cr3;
 		si->x32.arch.p2m_vaddr = (uint32_t)info->p2m_vaddr;
 		si->x32.arch.p2m_generation = (uint32_t)info->p2m_generation;
@@ -736,10 +746,10 @@ static int xen_create_domain(struct hv *hv, hv_domid_t *domid, struct p2msim_err
 
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(cfg.handle, scratch_handle, sizeof(cfg.handle));
-	cfg.flags = 0;				/* PV */
+	cfg.flags = 0; /* PV */
 	cfg.max_vcpus = 1;
 	cfg.max_evtchn_port = 1023;
-	cfg.max_grant_frames = -1;		/* Xen's defaults */
+	cfg.max_grant_frames = -1; /* Xen's defaults */
 	cfg.max_maptrack_frames = -1;
 #ifdef XEN_DOMCTL_GRANT_version
 	cfg.grant_opts = XEN_DOMCTL_GRANT_version(1);
@@ -760,8 +770,10 @@ static int xen_destroy_domain(struct hv *hv, hv_domid_t domid, struct p2msim_err
 
 	domid = real_domid(x, domid);
 	if (!set_has(&x->scratch, domid))
-		return p2msim_err_set(err, -EPERM, "xc_domain_destroy(d%u): refused: p2msim destroys "
-				      "only the scratch domains it created", domid);
+		return p2msim_err_set(err, -EPERM,
+				      "xc_domain_destroy(d%u): refused: p2msim destroys "
+				      "only the scratch domains it created",
+				      domid);
 	if (xc_domain_destroy(x->xch, domid) < 0 && errno != ESRCH)
 		return call_failed(x, err, "xc_domain_destroy", domid, errno);
 	set_del(&x->scratch, domid);
@@ -800,8 +812,10 @@ static int xs_connect(struct hv_xen *x, struct p2msim_err *err)
 		return 0;
 	x->xsh = xs_open(0);
 	if (!x->xsh)
-		return p2msim_err_set(err, errno ? -errno : -EIO, "xs_open: %s (errno %d): is "
-				      "xenstored running?", strerror(errno), errno);
+		return p2msim_err_set(err, errno ? -errno : -EIO,
+				      "xs_open: %s (errno %d): is "
+				      "xenstored running?",
+				      strerror(errno), errno);
 	return 0;
 }
 
@@ -850,10 +864,11 @@ static int xs_path_domain(struct hv_xen *x, const char *path, hv_domid_t *domid)
 				if (get_dominfo(x, sets[s]->ids[i], &di, NULL) < 0)
 					continue;
 				h = di.handle;
-				snprintf(want, sizeof(want), "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
-					 "%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
-					 h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-					 h[13], h[14], h[15]);
+				snprintf(want, sizeof(want),
+					 "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+					 "%02x%02x-%02x%02x%02x%02x%02x%02x",
+					 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
+					 h[10], h[11], h[12], h[13], h[14], h[15]);
 				if (!strcasecmp(want, uuid)) {
 					*domid = sets[s]->ids[i];
 					return 0;
@@ -863,16 +878,17 @@ static int xs_path_domain(struct hv_xen *x, const char *path, hv_domid_t *domid)
 	return -ENOENT;
 }
 
-static int xen_xs_write(struct hv *hv, const char *path, const char *value,
-			struct p2msim_err *err)
+static int xen_xs_write(struct hv *hv, const char *path, const char *value, struct p2msim_err *err)
 {
 	struct hv_xen *x = xen_of(hv);
 	hv_domid_t domid;
 	int rc;
 
 	if (xs_path_domain(x, path, &domid) < 0)
-		return p2msim_err_set(err, -EPERM, "xs_write %s: refused: p2msim writes only under "
-				      "/local/domain/N or /vm/UUID of a domain it may change", path);
+		return p2msim_err_set(err, -EPERM,
+				      "xs_write %s: refused: p2msim writes only under "
+				      "/local/domain/N or /vm/UUID of a domain it may change",
+				      path);
 	rc = may_modify(x, "xs_write", domid, err);
 	if (rc < 0) {
 		p2msim_err_prefix(err, "%s", path);
@@ -927,7 +943,8 @@ static int xen_xen_info(struct hv *hv, struct hv_xen_info *info, struct p2msim_e
 		snprintf(info->extra, sizeof(info->extra), "%.*s", (int)sizeof(extra), extra);
 	memset(cmdline, 0, sizeof(cmdline));
 	if (xc_version(x->xch, XENVER_commandline, &cmdline) == 0)
-		snprintf(info->cmdline, sizeof(info->cmdline), "%.*s", (int)sizeof(cmdline), cmdline);
+		snprintf(info->cmdline, sizeof(info->cmdline), "%.*s", (int)sizeof(cmdline),
+			 cmdline);
 	memset(&pi, 0, sizeof(pi));
 	if (xc_physinfo(x->xch, &pi) < 0)
 		return call_failed(x, err, "xc_physinfo", x->self, errno);
@@ -1023,7 +1040,7 @@ int hv_xen_open_env(struct hv **out, const struct hv_xen_env *env, struct p2msim
 	x->logger.vmessage = log_message;
 	x->logger.progress = NULL;
 	x->logger.destroy = log_destroy;
-	x->self = 0;			/* the control domain; checked below */
+	x->self = 0; /* the control domain; checked below */
 	x->xch = xc_interface_open(&x->logger, &x->logger, 0);
 	if (!x->xch) {
 		rc = call_failed(x, err, "xc_interface_open", x->self, errno);

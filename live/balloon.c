@@ -30,7 +30,6 @@ void live_balloon_opts_init(struct live_balloon_opts *o)
 	o->settle = 10;
 }
 
-
 static void pause_ms(const struct live_balloon_opts *o, unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -63,25 +62,30 @@ int live_balloon_run(struct hv *hv, const struct live_balloon_opts *o,
 		return rc;
 	res->target_kib = xr.target_kib;
 	res->target_pages = xr.target_kib / 4;
-	say(o, "d%u: memory/target %" PRIu64 " KiB (%" PRIu64 " pages), max_pages %" PRIu64
-	    "; the domain holds %" PRIu64 " pages", di.domid, xr.target_kib, res->target_pages,
-	    xr.max_pages, last);
+	say(o,
+	    "d%u: memory/target %" PRIu64 " KiB (%" PRIu64 " pages), max_pages %" PRIu64
+	    "; the domain holds %" PRIu64 " pages",
+	    di.domid, xr.target_kib, res->target_pages, xr.max_pages, last);
 	for (;;) {
 		if (last == res->target_pages) {
 			res->reached = true;
 			break;
 		}
 		if (o->stop && *o->stop)
-			return p2msim_err_set(err, -EINTR, "d%u: stopped at %" PRIu64 " pages of %" PRIu64,
+			return p2msim_err_set(err, -EINTR,
+					      "d%u: stopped at %" PRIu64 " pages of %" PRIu64,
 					      di.domid, last, res->target_pages);
 		if (elapsed_ms >= o->timeout * 1000u)
-			return p2msim_err_set(err, -ETIMEDOUT, "d%u: %" PRIu64 " pages after %u s, target %"
-					      PRIu64, di.domid, last, o->timeout, res->target_pages);
+			return p2msim_err_set(err, -ETIMEDOUT,
+					      "d%u: %" PRIu64 " pages after %u s, target %" PRIu64,
+					      di.domid, last, o->timeout, res->target_pages);
 		if (still_ms >= o->settle * 1000u)
-			return p2msim_err_set(err, -EAGAIN, "d%u: stalled at %" PRIu64 " pages for %u s, "
-					      "target %" PRIu64 " (the guest's balloon driver gave up "
-					      "or has no pages to give)", di.domid, last, o->settle,
-					      res->target_pages);
+			return p2msim_err_set(err, -EAGAIN,
+					      "d%u: stalled at %" PRIu64 " pages for %u s, "
+					      "target %" PRIu64
+					      " (the guest's balloon driver gave up "
+					      "or has no pages to give)",
+					      di.domid, last, o->settle, res->target_pages);
 		pause_ms(o, POLL_MS);
 		elapsed_ms += POLL_MS;
 		res->seconds = elapsed_ms / 1000;
@@ -92,7 +96,8 @@ int live_balloon_run(struct hv *hv, const struct live_balloon_opts *o,
 		last = res->end_pages = di.tot_pages;
 		if (elapsed_ms >= next_say) {
 			say(o, "d%u: %" PRIu64 " pages, %" PRId64 " to go, %u.%u s", di.domid, last,
-			    (int64_t)(res->target_pages - last), elapsed_ms / 1000, elapsed_ms % 1000 / 100);
+			    (int64_t)(res->target_pages - last), elapsed_ms / 1000,
+			    elapsed_ms % 1000 / 100);
 			next_say = elapsed_ms + 1000;
 		}
 	}

@@ -39,7 +39,7 @@
 /* Files written into the inputs directory. */
 static const char *const kept_files[] = {
 	"machine-e820.txt", "xen-dmesg.txt", "dom0-dmesg.txt", "live-runs.txt",
-	"model-runs.txt", "model.json", "simulate.sh",
+	"model-runs.txt",   "model.json",    "simulate.sh",
 };
 
 void live_check_opts_init(struct live_check_opts *o)
@@ -127,7 +127,8 @@ static int write_kconfig(FILE *f, const struct kernel_config *kc, const struct k
 	if (kc->xen_512gb != def->xen_512gb)
 		fprintf(f, " --kconfig XEN_512GB=%c", kc->xen_512gb ? 'y' : 'n');
 	if (kc->balloon_hotplug != def->balloon_hotplug)
-		fprintf(f, " --kconfig XEN_BALLOON_MEMORY_HOTPLUG=%c", kc->balloon_hotplug ? 'y' : 'n');
+		fprintf(f, " --kconfig XEN_BALLOON_MEMORY_HOTPLUG=%c",
+			kc->balloon_hotplug ? 'y' : 'n');
 	if (kc->hotplug_limit_gib != def->hotplug_limit_gib)
 		fprintf(f, " --kconfig XEN_MEMORY_HOTPLUG_LIMIT=%" PRIu64, kc->hotplug_limit_gib);
 	if (kc->amd_mem_encrypt != def->amd_mem_encrypt)
@@ -207,7 +208,7 @@ static bool read_kconfig(const char *boot_dir, const char *release, struct kerne
 			 char *used, size_t len)
 {
 	static const char *const names[] = {
-		"ISCSI_IBFT_FIND", "XEN_512GB", "XEN_BALLOON_MEMORY_HOTPLUG",
+		"ISCSI_IBFT_FIND",	    "XEN_512GB",       "XEN_BALLOON_MEMORY_HOTPLUG",
 		"XEN_MEMORY_HOTPLUG_LIMIT", "AMD_MEM_ENCRYPT",
 	};
 	char path[4096], line[512];
@@ -277,8 +278,10 @@ static void compare_e820(struct live_check *c, const struct live_kmsg *k)
 	for (size_t i = 0; i < c->sim.res.nr_log; i++)
 		nm += starts_with(c->sim.res.log[i], "Xen: [mem ");
 	if (nk == 0) {
-		item(c, "e820", LIVE_ITEM_SKIPPED, "the kernel log no longer holds dom0's \"Xen: [mem\" "
-		     "lines (model: %zu)", nm);
+		item(c, "e820", LIVE_ITEM_SKIPPED,
+		     "the kernel log no longer holds dom0's \"Xen: [mem\" "
+		     "lines (model: %zu)",
+		     nm);
 		return;
 	}
 	while (ik < k->nr && im < c->sim.res.nr_log) {
@@ -300,8 +303,10 @@ static void compare_e820(struct live_check *c, const struct live_kmsg *k)
 		im++;
 	}
 	if (nk != nm)
-		item(c, "e820", LIVE_ITEM_DIFFERS, "the kernel printed %zu \"Xen: [mem\" lines, the model "
-		     "%zu", nk, nm);
+		item(c, "e820", LIVE_ITEM_DIFFERS,
+		     "the kernel printed %zu \"Xen: [mem\" lines, the model "
+		     "%zu",
+		     nk, nm);
 	else
 		item(c, "e820", LIVE_ITEM_OK, "%zu \"Xen: [mem\" lines agree", nk);
 }
@@ -318,21 +323,29 @@ static void compare_counts(struct live_check *c, const struct live_kmsg *k, bool
 
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		unsigned long long kv = 0, mv = 0;
-		bool kh = kmsg_count(k, counts[i].fmt, &kv), mh = log_count(&c->sim, counts[i].fmt, &mv);
+		bool kh = kmsg_count(k, counts[i].fmt, &kv),
+		     mh = log_count(&c->sim, counts[i].fmt, &mv);
 
 		if (!kh && !mh)
 			continue;
 		if (!have_log || (!kh && !live_kmsg_find(k, "Xen: [mem ")))
-			item(c, counts[i].name, LIVE_ITEM_SKIPPED, "the kernel log no longer holds the "
-			     "boot (model: %llu)", mv);
+			item(c, counts[i].name, LIVE_ITEM_SKIPPED,
+			     "the kernel log no longer holds the "
+			     "boot (model: %llu)",
+			     mv);
 		else if (!kh)
-			item(c, counts[i].name, LIVE_ITEM_DIFFERS, "the model prints '%s' with %llu, "
-			     "the kernel did not", counts[i].fmt, mv);
+			item(c, counts[i].name, LIVE_ITEM_DIFFERS,
+			     "the model prints '%s' with %llu, "
+			     "the kernel did not",
+			     counts[i].fmt, mv);
 		else if (!mh)
-			item(c, counts[i].name, LIVE_ITEM_DIFFERS, "the kernel printed %llu, the model "
-			     "nothing", kv);
+			item(c, counts[i].name, LIVE_ITEM_DIFFERS,
+			     "the kernel printed %llu, the model "
+			     "nothing",
+			     kv);
 		else if (kv != mv)
-			item(c, counts[i].name, LIVE_ITEM_DIFFERS, "kernel %llu, model %llu", kv, mv);
+			item(c, counts[i].name, LIVE_ITEM_DIFFERS, "kernel %llu, model %llu", kv,
+			     mv);
 		else
 			item(c, counts[i].name, LIVE_ITEM_OK, "%llu", kv);
 	}
@@ -357,8 +370,8 @@ static void count_in(const struct dump_runs *r, uint64_t end, uint64_t pages[P2M
 {
 	memset(pages, 0, sizeof(uint64_t) * P2M_NR_TYPES);
 	for (size_t i = 0; i < r->nr && r->runs[i].start < end; i++)
-		pages[r->runs[i].type] += (r->runs[i].end < end ? r->runs[i].end : end) -
-					  r->runs[i].start;
+		pages[r->runs[i].type] +=
+			(r->runs[i].end < end ? r->runs[i].end : end) - r->runs[i].start;
 }
 
 static int compare_p2m(struct live_check *c, const struct dump_runs *model, bool ballooned,
@@ -379,11 +392,15 @@ static int compare_p2m(struct live_check *c, const struct dump_runs *model, bool
 		return rc;
 	if (!ballooned) {
 		if (c->diff.pages)
-			item(c, "p2m", LIVE_ITEM_DIFFERS, "%" PRIu64 " pfn(s) in %zu range(s) of [0, %#"
-			     PRIx64 ") differ (model, live below)", c->diff.pages, c->diff.nr, max_pfn);
+			item(c, "p2m", LIVE_ITEM_DIFFERS,
+			     "%" PRIu64 " pfn(s) in %zu range(s) of [0, %#" PRIx64
+			     ") differ (model, live below)",
+			     c->diff.pages, c->diff.nr, max_pfn);
 		else
-			item(c, "p2m", LIVE_ITEM_OK, "the run types over [0, %#" PRIx64 ") agree (%zu "
-			     "runs)", max_pfn, c->live.runs.nr);
+			item(c, "p2m", LIVE_ITEM_OK,
+			     "the run types over [0, %#" PRIx64 ") agree (%zu "
+			     "runs)",
+			     max_pfn, c->live.runs.nr);
 		return 0;
 	}
 	/* Which pfns a balloon gives back is the buddy allocator's choice: the
@@ -403,22 +420,29 @@ static int compare_p2m(struct live_check *c, const struct dump_runs *model, bool
 	if (rc < 0)
 		return rc;
 	if (d.pages)
-		item(c, "p2m", LIVE_ITEM_DIFFERS, "with pfn and missing as one class, %" PRIu64
-		     " pfn(s) of [0, %#" PRIx64 ") differ, first [%#" PRIx64 ", %#" PRIx64 ") model %s, "
-		     "live %s", d.pages, max_pfn, d.ranges[0].start, d.ranges[0].end,
+		item(c, "p2m", LIVE_ITEM_DIFFERS,
+		     "with pfn and missing as one class, %" PRIu64 " pfn(s) of [0, %#" PRIx64
+		     ") differ, first [%#" PRIx64 ", %#" PRIx64 ") model %s, "
+		     "live %s",
+		     d.pages, max_pfn, d.ranges[0].start, d.ranges[0].end,
 		     dump_type_name(d.ranges[0].type_a), dump_type_name(d.ranges[0].type_b));
 	else
-		item(c, "p2m", LIVE_ITEM_OK, "identity and foreign agree exactly over [0, %#" PRIx64
+		item(c, "p2m", LIVE_ITEM_OK,
+		     "identity and foreign agree exactly over [0, %#" PRIx64
 		     "); pfn and missing as one class (%" PRIu64 " pfns of the exact types differ: "
-		     "the pages the balloon took)", max_pfn, c->diff.pages);
+		     "the pages the balloon took)",
+		     max_pfn, c->diff.pages);
 	dump_diff_free(&d);
 	if (pm[P2M_PFN] != pl[P2M_PFN] || pm[P2M_MISSING] != pl[P2M_MISSING])
-		item(c, "balloon", LIVE_ITEM_DIFFERS, "below max_pfn the model has %" PRIu64 " pfn and %"
-		     PRIu64 " missing, the live P2M %" PRIu64 " and %" PRIu64, pm[P2M_PFN],
-		     pm[P2M_MISSING], pl[P2M_PFN], pl[P2M_MISSING]);
+		item(c, "balloon", LIVE_ITEM_DIFFERS,
+		     "below max_pfn the model has %" PRIu64 " pfn and %" PRIu64
+		     " missing, the live P2M %" PRIu64 " and %" PRIu64,
+		     pm[P2M_PFN], pm[P2M_MISSING], pl[P2M_PFN], pl[P2M_MISSING]);
 	else
-		item(c, "balloon", LIVE_ITEM_OK, "%" PRIu64 " pfn and %" PRIu64 " missing below max_pfn "
-		     "in both", pl[P2M_PFN], pl[P2M_MISSING]);
+		item(c, "balloon", LIVE_ITEM_OK,
+		     "%" PRIu64 " pfn and %" PRIu64 " missing below max_pfn "
+		     "in both",
+		     pl[P2M_PFN], pl[P2M_MISSING]);
 	return 0;
 }
 
@@ -479,8 +503,8 @@ static int gather(struct hv *hv, const struct live_check_opts *o, const struct l
 	snprintf(c->release, sizeof(c->release), "%s", g->release);
 	so->kernel = g->release;
 	so->kconfig = o->kconfig;
-	if (!o->kconfig_set && read_kconfig(env->boot_dir, g->release, &so->kconfig, used,
-					    sizeof(used)))
+	if (!o->kconfig_set &&
+	    read_kconfig(env->boot_dir, g->release, &so->kconfig, used, sizeof(used)))
 		input(c, "kernel options: %s", used);
 	else if (!o->kconfig_set)
 		input(c, "kernel options: Debian's defaults (no %s/config-%s)", env->boot_dir,
@@ -533,7 +557,7 @@ static int gather(struct hv *hv, const struct live_check_opts *o, const struct l
 			if (!so->xen_log_path)
 				return p2msim_err_set(err, -ENOMEM, "out of memory");
 			input(c, "dom0's pages and layout: Xen's console ring (\"Dom0 alloc.\", "
-			      "VIRTUAL MEMORY ARRANGEMENT)");
+				 "VIRTUAL MEMORY ARRANGEMENT)");
 		}
 	}
 
@@ -560,15 +584,19 @@ static int gather(struct hv *hv, const struct live_check_opts *o, const struct l
 		unsigned long long released = 0;
 
 		if (g->ballooned)
-			return p2msim_err_set(err, -ENODATA, "dom0's boot size is lost: Xen's console "
-					      "ring no longer holds the \"Dom0 alloc.\" line and dom0 "
-					      "has been ballooned since (memory/target is set)");
+			return p2msim_err_set(
+				err, -ENODATA,
+				"dom0's boot size is lost: Xen's console "
+				"ring no longer holds the \"Dom0 alloc.\" line and dom0 "
+				"has been ballooned since (memory/target is set)");
 		if (g->have_kmsg)
 			kmsg_count(&g->kmsg, "Released %llu page(s)", &released);
 		so->nr_pages = c->live.dom.tot_pages + released;
 		so->max_pages = c->live.dom.max_pages;
-		input(c, "dom0's pages: tot_pages %" PRIu64 " + %llu released (Xen's console ring no "
-		      "longer holds the boot); boot layout assumed", c->live.dom.tot_pages, released);
+		input(c,
+		      "dom0's pages: tot_pages %" PRIu64 " + %llu released (Xen's console ring no "
+		      "longer holds the boot); boot layout assumed",
+		      c->live.dom.tot_pages, released);
 	}
 	return 0;
 }
@@ -612,7 +640,8 @@ static int keep_outputs(const struct live_check *c, const char *dir, const struc
 	}
 	if (rc == 0 && (j = simulation_to_json(&c->sim)) != NULL) {
 		if ((rc = open_in(dir, "model.json", &f, err)) == 0) {
-			fprintf(f, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+			fprintf(f, "%s\n",
+				json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
 			rc = close_in(f, dir, "model.json", err);
 		}
 		json_object_put(j);
@@ -637,10 +666,12 @@ int live_check_run(struct hv *hv, const struct live_check_opts *o, struct live_c
 	dump_runs_init(&model);
 	c->ok = true;
 	if (o->domid != 0 && o->domid != HV_DOMID_SELF)
-		return p2msim_err_set(err, -EOPNOTSUPP, "live check compares dom0 with the model: "
-				      "a domU's boot inputs (its memory map, start_info) cannot be "
-				      "read from dom0; use 'live dump --domid %u' and 'p2msim diff'",
-				      o->domid);
+		return p2msim_err_set(
+			err, -EOPNOTSUPP,
+			"live check compares dom0 with the model: "
+			"a domU's boot inputs (its memory map, start_info) cannot be "
+			"read from dom0; use 'live dump --domid %u' and 'p2msim diff'",
+			o->domid);
 	if (!env) {
 		live_env_default(&def);
 		env = &def;
@@ -661,15 +692,17 @@ int live_check_run(struct hv *hv, const struct live_check_opts *o, struct live_c
 	if (!steps && g.ballooned) {
 		snprintf(g.balloon_steps, sizeof(g.balloon_steps), "%" PRIu64 "k", g.target_kib);
 		steps = g.balloon_steps;
-		input(c, "dom0 was ballooned (memory/target = %" PRIu64 " KiB): the model takes one "
-		      "xl mem-set step to it", g.target_kib);
+		input(c,
+		      "dom0 was ballooned (memory/target = %" PRIu64 " KiB): the model takes one "
+		      "xl mem-set step to it",
+		      g.target_kib);
 	}
 
 	rc = simulation_run(&so, &c->sim, err);
 	c->have_sim = true;
 	if (rc == -EFAULT) {
-		item(c, "boot", LIVE_ITEM_DIFFERS, "the model says the kernel stops (%s), but it runs",
-		     err ? err->msg : "?");
+		item(c, "boot", LIVE_ITEM_DIFFERS,
+		     "the model says the kernel stops (%s), but it runs", err ? err->msg : "?");
 		p2msim_err_clear(err);
 		rc = 0;
 		goto out;
@@ -709,7 +742,8 @@ int live_check_run(struct hv *hv, const struct live_check_opts *o, struct live_c
 		item(c, "p2m_size", LIVE_ITEM_OK, "%#" PRIx64, c->live.p2m_size);
 	{
 		struct hv_domain_info md;
-		uint64_t want_tot = c->sim.nr_pages - c->sim.res.released, want_max = c->sim.max_pages;
+		uint64_t want_tot = c->sim.nr_pages - c->sim.res.released,
+			 want_max = c->sim.max_pages;
 
 		if (hv_domain_info(c->sim.hv, c->sim.domid, &md, NULL) == 0) {
 			want_tot = md.tot_pages;
@@ -727,11 +761,13 @@ int live_check_run(struct hv *hv, const struct live_check_opts *o, struct live_c
 			item(c, "max_pages", LIVE_ITEM_OK, "%" PRIu64, want_max);
 	}
 	if (c->live.cross_checked && c->live.cross_differ)
-		item(c, "mirror", LIVE_ITEM_DIFFERS, "the frame-list-list names other pages than the "
-		     "list for %" PRIu64 " leaves (first: pfn %#" PRIx64 ")", c->live.cross_differ,
-		     c->live.cross_first_differ * 512);
+		item(c, "mirror", LIVE_ITEM_DIFFERS,
+		     "the frame-list-list names other pages than the "
+		     "list for %" PRIu64 " leaves (first: pfn %#" PRIx64 ")",
+		     c->live.cross_differ, c->live.cross_first_differ * 512);
 	else if (c->live.cross_checked)
-		item(c, "mirror", LIVE_ITEM_OK, "list and frame-list-list agree on %" PRIu64 " leaves",
+		item(c, "mirror", LIVE_ITEM_OK,
+		     "list and frame-list-list agree on %" PRIu64 " leaves",
 		     c->live.cross_compared);
 	rc = dump_runs_from_p2m(&model, c->sim.res.p2m, 0, c->live.info.max_pfn, err);
 	if (rc == 0)
@@ -755,7 +791,9 @@ out:
 int live_check_write(FILE *f, const struct live_check *c)
 {
 	static const char *const state[] = {
-		[LIVE_ITEM_OK] = "ok", [LIVE_ITEM_DIFFERS] = "DIFFERS", [LIVE_ITEM_SKIPPED] = "skipped",
+		[LIVE_ITEM_OK] = "ok",
+		[LIVE_ITEM_DIFFERS] = "DIFFERS",
+		[LIVE_ITEM_SKIPPED] = "skipped",
 	};
 	unsigned int differ = 0;
 
@@ -771,8 +809,9 @@ int live_check_write(FILE *f, const struct live_check *c)
 	if (c->diff.pages && !c->ballooned) {
 		fprintf(f, "P2M differences (model, live):\n");
 		for (size_t i = 0; i < c->diff.nr && i < 40; i++)
-			fprintf(f, "  %#" PRIx64 "-%#" PRIx64 " %s %s %" PRIu64 "\n", c->diff.ranges[i].start,
-				c->diff.ranges[i].end, dump_type_name(c->diff.ranges[i].type_a),
+			fprintf(f, "  %#" PRIx64 "-%#" PRIx64 " %s %s %" PRIu64 "\n",
+				c->diff.ranges[i].start, c->diff.ranges[i].end,
+				dump_type_name(c->diff.ranges[i].type_a),
 				dump_type_name(c->diff.ranges[i].type_b),
 				c->diff.ranges[i].end - c->diff.ranges[i].start);
 		if (c->diff.nr > 40)

@@ -12,8 +12,8 @@
 #include "live/live.h"
 
 /* Hand a printf-formatted line to a progress callback, if there is one. */
-static inline __attribute__((format(printf, 3, 4)))
-void live_say(void (*progress)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+static inline __attribute__((format(printf, 3, 4))) void
+live_say(void (*progress)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -39,9 +39,8 @@ void live_say(void (*progress)(void *ctx, const char *line), void *ctx, const ch
  * which side did what: from then on the two no longer describe the same
  * domain.  Model MFNs must lie below @model_frames.
  */
-int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid,
-		     struct hv *real, hv_domid_t real_domid, uint64_t model_frames,
-		     struct p2msim_err *err);
+int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid, struct hv *real,
+		     hv_domid_t real_domid, uint64_t model_frames, struct p2msim_err *err);
 /* Pair @n model frames with real ones (the domain builder's frames). */
 int live_replay_pair(struct hv *replay, const uint64_t *model_mfns, const uint64_t *real_mfns,
 		     size_t n, struct p2msim_err *err);
@@ -55,7 +54,6 @@ bool live_replay_stamped(const struct hv *replay, uint64_t model_mfn);
 void live_replay_set_stamped(struct hv *replay, uint64_t model_mfn);
 /* Operations made on the real side so far. */
 unsigned long live_replay_real_ops(const struct hv *replay);
-
 
 /*
  * Lay @p2m's [0, @p2m_size) out in @domid's frames as a 3.19+ Linux guest

@@ -42,11 +42,11 @@ struct p2m;
 
 /* Files of the running system the live commands read. */
 struct live_env {
-	const char *kallsyms;		/* /proc/kallsyms */
-	const char *kmsg;		/* /dev/kmsg (a file of dmesg or kmsg lines also works) */
-	const char *proc_version;	/* /proc/version */
-	const char *proc_cmdline;	/* /proc/cmdline */
-	const char *boot_dir;		/* /boot: config-RELEASE gives the kernel's options */
+	const char *kallsyms;	  /* /proc/kallsyms */
+	const char *kmsg;	  /* /dev/kmsg (a file of dmesg or kmsg lines also works) */
+	const char *proc_version; /* /proc/version */
+	const char *proc_cmdline; /* /proc/cmdline */
+	const char *boot_dir;	  /* /boot: config-RELEASE gives the kernel's options */
 };
 
 void live_env_default(struct live_env *env);
@@ -54,69 +54,69 @@ void live_env_default(struct live_env *env);
 /* --- reading a live P2M ------------------------------------------------------------ */
 
 enum live_source {
-	LIVE_SRC_AUTO,			/* the linear list, else the mirror */
-	LIVE_SRC_LIST,			/* page tables from p2m_cr3, list at p2m_vaddr */
-	LIVE_SRC_MIRROR,		/* pfn_to_mfn_frame_list_list -> mid -> leaves */
+	LIVE_SRC_AUTO,	 /* the linear list, else the mirror */
+	LIVE_SRC_LIST,	 /* page tables from p2m_cr3, list at p2m_vaddr */
+	LIVE_SRC_MIRROR, /* pfn_to_mfn_frame_list_list -> mid -> leaves */
 };
 
 /* How the shared all-INVALID leaves were told apart. */
 enum live_label {
-	LIVE_LABEL_NONE,		/* not at all: shared identity reads as missing */
-	LIVE_LABEL_KALLSYMS,		/* the kernel's own p2m_missing / p2m_identity */
-	LIVE_LABEL_MIRROR,		/* the mirror, which names p2m_missing for both */
+	LIVE_LABEL_NONE,     /* not at all: shared identity reads as missing */
+	LIVE_LABEL_KALLSYMS, /* the kernel's own p2m_missing / p2m_identity */
+	LIVE_LABEL_MIRROR,   /* the mirror, which names p2m_missing for both */
 };
 
 const char *live_source_name(enum live_source src);
 const char *live_label_name(enum live_label label);
 
 struct live_read_opts {
-	hv_domid_t domid;		/* HV_DOMID_SELF: dom0 reading itself */
+	hv_domid_t domid; /* HV_DOMID_SELF: dom0 reading itself */
 	enum live_source source;
-	uint64_t p2m_size;		/* 0: find it (see live_p2m_read) */
-	bool to_max_pfn;		/* stop at shared_info's max_pfn */
-	const struct live_env *env;	/* NULL: the running system's */
-	unsigned int retries;		/* re-reads while p2m_generation moves (0: 3) */
+	uint64_t p2m_size;	    /* 0: find it (see live_p2m_read) */
+	bool to_max_pfn;	    /* stop at shared_info's max_pfn */
+	const struct live_env *env; /* NULL: the running system's */
+	unsigned int retries;	    /* re-reads while p2m_generation moves (0: 3) */
 };
 
 /* One kind of backing over a range of 2 MiB leaves. */
 enum live_leaf_kind {
 	LIVE_LEAF_PRIVATE,
-	LIVE_LEAF_MISSING,		/* the shared p2m_missing page */
-	LIVE_LEAF_IDENTITY,		/* the shared p2m_identity page */
-	LIVE_LEAF_SHARED,		/* another page backing several leaves */
+	LIVE_LEAF_MISSING,  /* the shared p2m_missing page */
+	LIVE_LEAF_IDENTITY, /* the shared p2m_identity page */
+	LIVE_LEAF_SHARED,   /* another page backing several leaves */
 };
 
 struct live_leaf_run {
-	uint64_t first, last;		/* leaf indexes, inclusive */
+	uint64_t first, last; /* leaf indexes, inclusive */
 	enum live_leaf_kind kind;
 };
 
 #define LIVE_MAX_NOTES 8
 
 struct live_p2m {
-	hv_domid_t domid;		/* as asked (HV_DOMID_SELF possible) */
+	hv_domid_t domid; /* as asked (HV_DOMID_SELF possible) */
 	bool self;
 	struct hv_domain_info dom;
-	struct hv_p2m_info info;	/* shared_info.arch, as read last */
-	enum live_source source;	/* where the runs come from */
-	uint64_t p2m_size;		/* entries of the list area */
-	char p2m_size_from[96];		/* how p2m_size was found */
-	uint64_t walked;		/* the runs cover [0, walked) */
-	struct dump_runs runs;		/* semantic types */
+	struct hv_p2m_info info; /* shared_info.arch, as read last */
+	enum live_source source; /* where the runs come from */
+	uint64_t p2m_size;	 /* entries of the list area */
+	char p2m_size_from[96];	 /* how p2m_size was found */
+	uint64_t walked;	 /* the runs cover [0, walked) */
+	struct dump_runs runs;	 /* semantic types */
 	/* Leaf backing (list source), as leaf runs. */
 	struct live_leaf_run *leaves;
 	size_t nr_leaves, alloc_leaves;
 	uint64_t leaves_by_kind[4];
-	uint64_t missing_mfn, identity_mfn;	/* LIVE_NO_MFN when unknown */
+	uint64_t missing_mfn, identity_mfn; /* LIVE_NO_MFN when unknown */
 	enum live_label label;
 	/* List against mirror, leaf by leaf. */
 	bool cross_checked;
 	uint64_t cross_compared, cross_differ, cross_identity_as_missing;
-	uint64_t cross_first_differ;	/* a leaf index, when cross_differ */
+	uint64_t cross_first_differ; /* a leaf index, when cross_differ */
 	/* Entries no Linux P2M holds. */
-	uint64_t bad_identity;		/* identity values naming another pfn */
-	uint64_t bad_mfn;		/* MFNs above the machine's max_mfn */
-	unsigned int rereads;		/* p2m_generation moved this often */
+	uint64_t bad_identity; /* identity values naming another pfn */
+	uint64_t bad_mfn;      /* MFNs above the machine's max_mfn */
+	unsigned int rereads;  /* p2m_generation moved this often */
 	char notes[LIVE_MAX_NOTES][200];
 	unsigned int nr_notes;
 };
@@ -184,18 +184,22 @@ int live_kallsyms_lookup(const char *path, const char *const *names, uint64_t *a
 /* --- live check ------------------------------------------------------------------------- */
 
 struct live_check_opts {
-	hv_domid_t domid;		/* dom0 (0 or HV_DOMID_SELF); others are refused */
-	const char *kernel;		/* NULL: the running kernel's release */
-	struct kernel_config kconfig;	/* Debian's, or /boot/config-RELEASE, or as set */
-	bool kconfig_set;		/* @kconfig was given: do not read /boot */
-	const char *balloon;		/* targets dom0 was taken to (xl mem-set), "384m,512m" */
-	const char *keep_dir;		/* keep the gathered inputs and both P2Ms there */
+	hv_domid_t domid;	      /* dom0 (0 or HV_DOMID_SELF); others are refused */
+	const char *kernel;	      /* NULL: the running kernel's release */
+	struct kernel_config kconfig; /* Debian's, or /boot/config-RELEASE, or as set */
+	bool kconfig_set;	      /* @kconfig was given: do not read /boot */
+	const char *balloon;	      /* targets dom0 was taken to (xl mem-set), "384m,512m" */
+	const char *keep_dir;	      /* keep the gathered inputs and both P2Ms there */
 	const struct live_env *env;
 };
 
 void live_check_opts_init(struct live_check_opts *o);
 
-enum live_item_state { LIVE_ITEM_OK, LIVE_ITEM_DIFFERS, LIVE_ITEM_SKIPPED };
+enum live_item_state {
+	LIVE_ITEM_OK,
+	LIVE_ITEM_DIFFERS,
+	LIVE_ITEM_SKIPPED
+};
 
 struct live_check_item {
 	char name[32];
@@ -206,17 +210,17 @@ struct live_check_item {
 #define LIVE_MAX_ITEMS 16
 
 struct live_check {
-	char release[96];		/* the running kernel */
-	struct simulation sim;		/* the model's boot (and balloon steps) */
+	char release[96];      /* the running kernel */
+	struct simulation sim; /* the model's boot (and balloon steps) */
 	bool have_sim;
 	struct live_p2m live;
-	struct dump_diff diff;		/* model vs live over [0, max_pfn) */
-	char inputs[8][200];		/* where each input came from */
+	struct dump_diff diff; /* model vs live over [0, max_pfn) */
+	char inputs[8][200];   /* where each input came from */
 	unsigned int nr_inputs;
 	struct live_check_item items[LIVE_MAX_ITEMS];
 	unsigned int nr_items;
-	bool ballooned;			/* pfn and missing compared as one class */
-	bool ok;			/* no item differs */
+	bool ballooned; /* pfn and missing compared as one class */
+	bool ok;	/* no item differs */
 };
 
 /*
@@ -240,12 +244,12 @@ void live_check_free(struct live_check *c);
 /* --- live scratch ------------------------------------------------------------------------- */
 
 struct live_scratch_opts {
-	const char *e820_path;		/* the domain's map; NULL: RAM [0, max(pages, 128 MiB)) */
-	uint64_t pages;			/* nr_pages (default 8192) */
-	uint64_t max_pages;		/* 0: the map's RAM, at least pages */
-	const char *kernel;		/* model (default KERNEL_DEFAULT_VERSION) */
-	const char *balloon;		/* xl mem-set targets, "16m,40m" */
-	unsigned int hold;		/* seconds to keep the domain at the end */
+	const char *e820_path; /* the domain's map; NULL: RAM [0, max(pages, 128 MiB)) */
+	uint64_t pages;	       /* nr_pages (default 8192) */
+	uint64_t max_pages;    /* 0: the map's RAM, at least pages */
+	const char *kernel;    /* model (default KERNEL_DEFAULT_VERSION) */
+	const char *balloon;   /* xl mem-set targets, "16m,40m" */
+	unsigned int hold;     /* seconds to keep the domain at the end */
 	/* Polled between steps and while holding: non-zero stops the run
 	 * (-EINTR) and the domain is destroyed. */
 	volatile sig_atomic_t *stop;
@@ -257,7 +261,7 @@ struct live_scratch_opts {
 void live_scratch_opts_init(struct live_scratch_opts *o);
 
 struct live_scratch_result {
-	hv_domid_t domid;		/* the scratch domain */
+	hv_domid_t domid; /* the scratch domain */
 	unsigned int steps, steps_ok;
 	uint64_t frames_checked;
 	bool destroyed;
@@ -282,9 +286,9 @@ int live_scratch_run(struct hv *real, const struct live_scratch_opts *o,
 
 struct live_balloon_opts {
 	hv_domid_t domid;
-	const char *target;		/* xl's units: 384m, 1g, 524288k */
-	unsigned int timeout;		/* seconds to wait (default 60) */
-	unsigned int settle;		/* seconds without progress before giving up (default 10) */
+	const char *target;   /* xl's units: 384m, 1g, 524288k */
+	unsigned int timeout; /* seconds to wait (default 60) */
+	unsigned int settle;  /* seconds without progress before giving up (default 10) */
 	volatile sig_atomic_t *stop;
 	void (*progress)(void *ctx, const char *line);
 	void *progress_ctx;

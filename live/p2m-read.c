@@ -48,17 +48,17 @@
 #include "util/json.h"
 #include "util/page.h"
 
-#define PTES		512u			/* entries of a page-table page */
-#define LEAF_PFNS	512u			/* 8-byte P2M entries of a leaf */
-#define PTE_PRESENT	0x1ULL
-#define PTE_PSE		0x80ULL
-#define PTE_FRAME(e)	(PFN_DOWN(e) & ((1ULL << 40) - 1))	/* bits 12..51 */
+#define PTES 512u      /* entries of a page-table page */
+#define LEAF_PFNS 512u /* 8-byte P2M entries of a leaf */
+#define PTE_PRESENT 0x1ULL
+#define PTE_PSE 0x80ULL
+#define PTE_FRAME(e) (PFN_DOWN(e) & ((1ULL << 40) - 1)) /* bits 12..51 */
 /* One 1 GiB step of the list's virtual area holds this many pfns; the
  * kernel sizes the area in such steps (xen_vmalloc_p2m_tree). */
-#define AREA_STEP_PFNS	(1ULL << 27)
+#define AREA_STEP_PFNS (1ULL << 27)
 /* P2M_LIMIT of Debian's 3.19+ kernels: CONFIG_XEN_MEMORY_HOTPLUG_LIMIT=512 (GiB). */
 #define DEBIAN_P2M_LIMIT_PFNS (512ULL << 18)
-#define MAP_BATCH	128u
+#define MAP_BATCH 128u
 
 const char *live_source_name(enum live_source src)
 {
@@ -85,8 +85,10 @@ const char *live_label_name(enum live_label label)
 }
 
 static const char *const leaf_kind_names[] = {
-	[LIVE_LEAF_PRIVATE] = "private", [LIVE_LEAF_MISSING] = "shared-missing",
-	[LIVE_LEAF_IDENTITY] = "shared-identity", [LIVE_LEAF_SHARED] = "shared-other",
+	[LIVE_LEAF_PRIVATE] = "private",
+	[LIVE_LEAF_MISSING] = "shared-missing",
+	[LIVE_LEAF_IDENTITY] = "shared-identity",
+	[LIVE_LEAF_SHARED] = "shared-other",
 };
 
 static void note(struct live_p2m *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -105,15 +107,15 @@ static void note(struct live_p2m *p, const char *fmt, ...)
 /* --- reading pages ------------------------------------------------------------------ */
 
 struct pt_level {
-	uint64_t mfn;			/* LIVE_NO_MFN: empty */
+	uint64_t mfn; /* LIVE_NO_MFN: empty */
 	uint64_t e[PTES];
 };
 
 struct reader {
 	struct hv *hv;
-	hv_domid_t domid;		/* whose frames (HV_DOMID_SELF for our own) */
-	uint64_t root;			/* L4 MFN */
-	struct pt_level pt[4];		/* the last page read at each level */
+	hv_domid_t domid;      /* whose frames (HV_DOMID_SELF for our own) */
+	uint64_t root;	       /* L4 MFN */
+	struct pt_level pt[4]; /* the last page read at each level */
 	struct p2msim_err *err;
 };
 
@@ -170,7 +172,7 @@ static int va_to_mfn(struct reader *r, uint64_t va, uint64_t *mfn, uint64_t *l1,
 			return -ENOENT;
 		}
 		if ((lv == 3 || lv == 2) && (e & PTE_PSE)) {
-			uint64_t span = 1ULL << (9 * (lv - 1));	/* 4 KiB pages under it */
+			uint64_t span = 1ULL << (9 * (lv - 1)); /* 4 KiB pages under it */
 
 			*mfn = (PTE_FRAME(e) & ~(span - 1)) + ((va >> 12) & (span - 1));
 			return 0;
@@ -218,15 +220,16 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 
 		if (rc == -ENOENT) {
 			*mapped = leaf;
-			return p2msim_err_set(r->err, -ENOENT, "the list page of pfn %#" PRIx64
-					      " (va %#" PRIx64 ") is not mapped (no L%d entry)",
+			return p2msim_err_set(r->err, -ENOENT,
+					      "the list page of pfn %#" PRIx64 " (va %#" PRIx64
+					      ") is not mapped (no L%d entry)",
 					      leaf * LEAF_PFNS, va, level);
 		}
 		if (rc < 0) {
 			*mapped = leaf;
 			return rc;
 		}
-		if (l1 == LIVE_NO_MFN) {	/* a large page: contiguous frames */
+		if (l1 == LIVE_NO_MFN) { /* a large page: contiguous frames */
 			leaf_mfn[leaf++] = mfn;
 			continue;
 		}
@@ -238,8 +241,10 @@ static int list_leaves(struct reader *r, uint64_t vaddr, uint64_t nleaves, uint6
 			}
 			if (!(e & PTE_PRESENT)) {
 				*mapped = leaf;
-				return p2msim_err_set(r->err, -ENOENT, "the list page of pfn %#" PRIx64
-						      " (va %#" PRIx64 ") is not mapped (no L1 entry)",
+				return p2msim_err_set(r->err, -ENOENT,
+						      "the list page of pfn %#" PRIx64
+						      " (va %#" PRIx64
+						      ") is not mapped (no L1 entry)",
 						      leaf * LEAF_PFNS, vaddr + leaf * PAGE_SIZE);
 			}
 			leaf_mfn[leaf] = PTE_FRAME(e);
@@ -356,7 +361,8 @@ static void label_from_kallsyms(struct reader *r, const struct live_env *env, st
 	int level;
 
 	if (live_kallsyms_lookup(env->kallsyms, names, addr, 2, NULL) < 0) {
-		note(p, "%s unreadable: shared leaves told apart through the mirror", env->kallsyms);
+		note(p, "%s unreadable: shared leaves told apart through the mirror",
+		     env->kallsyms);
 		return;
 	}
 	if (!addr[0] || !addr[1]) {
@@ -404,8 +410,10 @@ static int label_from_mirror(struct live_p2m *p, const uint64_t *list, const uin
 		return e;
 	if (p->label == LIVE_LABEL_KALLSYMS) {
 		if (miss != p->missing_mfn || (ident != LIVE_NO_MFN && ident != p->identity_mfn))
-			note(p, "the mirror names other shared pages (missing %#" PRIx64 ", identity %#"
-			     PRIx64 ") than the kernel's symbols", miss, ident);
+			note(p,
+			     "the mirror names other shared pages (missing %#" PRIx64
+			     ", identity %#" PRIx64 ") than the kernel's symbols",
+			     miss, ident);
 		return 0;
 	}
 	p->missing_mfn = miss;
@@ -469,8 +477,8 @@ static int add_entries(struct live_p2m *p, const struct p2m_geometry *g, const u
 	return 0;
 }
 
-static enum live_leaf_kind leaf_kind(const struct live_p2m *p, uint64_t mfn,
-				     const uint64_t *shared, size_t nr_shared)
+static enum live_leaf_kind leaf_kind(const struct live_p2m *p, uint64_t mfn, const uint64_t *shared,
+				     size_t nr_shared)
 {
 	/* a slot the mirror leaves empty (top entry 0 or INVALID) */
 	if (mfn == LIVE_NO_MFN || mfn == p->missing_mfn)
@@ -489,8 +497,8 @@ static enum live_leaf_kind leaf_kind(const struct live_p2m *p, uint64_t mfn,
  * back several leaves but are neither named page ("shared-other") are
  * read once and must hold INVALID only; they count as missing.
  */
-static int build_runs(struct live_p2m *p, struct hv *hv, const uint64_t *leaf_mfn,
-		      uint64_t limit, uint64_t max_mfn, struct p2msim_err *err)
+static int build_runs(struct live_p2m *p, struct hv *hv, const uint64_t *leaf_mfn, uint64_t limit,
+		      uint64_t max_mfn, struct p2msim_err *err)
 {
 	const struct p2m_geometry *g = p2m_geometry_of(P2M_ARCH_X86_64);
 	uint64_t nleaves = (limit + LEAF_PFNS - 1) / LEAF_PFNS;
@@ -519,24 +527,32 @@ static int build_runs(struct live_p2m *p, struct hv *hv, const uint64_t *leaf_mf
 			return rc;
 		for (unsigned int i = 0; i < LEAF_PFNS; i++)
 			if (e[i] != g->invalid)
-				return p2msim_err_set(err, -EUCLEAN, "page %#" PRIx64 " backs several "
-						      "leaves of the list but holds a value other than "
-						      "INVALID (%#" PRIx64 " at %u)", shared[k], e[i], i);
-		note(p, "leaves on page %#" PRIx64 " (shared, all INVALID, neither p2m_missing nor "
-		     "p2m_identity as far as known) read as missing", shared[k]);
+				return p2msim_err_set(
+					err, -EUCLEAN,
+					"page %#" PRIx64 " backs several "
+					"leaves of the list but holds a value other than "
+					"INVALID (%#" PRIx64 " at %u)",
+					shared[k], e[i], i);
+		note(p,
+		     "leaves on page %#" PRIx64 " (shared, all INVALID, neither p2m_missing nor "
+		     "p2m_identity as far as known) read as missing",
+		     shared[k]);
 	}
 	while (leaf < nleaves) {
 		enum live_leaf_kind kind = leaf_kind(p, leaf_mfn[leaf], shared, nr_shared);
-		uint64_t base = leaf * LEAF_PFNS, n = limit - base < LEAF_PFNS ? limit - base : LEAF_PFNS;
+		uint64_t base = leaf * LEAF_PFNS,
+			 n = limit - base < LEAF_PFNS ? limit - base : LEAF_PFNS;
 
 		if (kind != LIVE_LEAF_PRIVATE) {
 			rc = add_leaf_run(p, leaf, kind);
 			if (rc == 0)
 				rc = dump_runs_add(&p->runs, base, base + n,
-						   kind == LIVE_LEAF_IDENTITY ? P2M_IDENTITY : P2M_MISSING,
+						   kind == LIVE_LEAF_IDENTITY ? P2M_IDENTITY :
+										P2M_MISSING,
 						   err);
 			if (rc < 0)
-				return rc == -ENOMEM ? p2msim_err_set(err, rc, "out of memory") : rc;
+				return rc == -ENOMEM ? p2msim_err_set(err, rc, "out of memory") :
+						       rc;
 			leaf++;
 			continue;
 		}
@@ -559,8 +575,8 @@ static int build_runs(struct live_p2m *p, struct hv *hv, const uint64_t *leaf_mf
 
 			rc = add_leaf_run(p, leaf + b, LIVE_LEAF_PRIVATE);
 			if (rc == 0)
-				rc = add_entries(p, g, (const uint64_t *)addr + b * LEAF_PFNS, lb, ln,
-						 max_mfn, err);
+				rc = add_entries(p, g, (const uint64_t *)addr + b * LEAF_PFNS, lb,
+						 ln, max_mfn, err);
 		}
 		hv_unmap_frames(hv, addr, (size_t)batch);
 		if (rc < 0)
@@ -595,8 +611,8 @@ static bool own_p2m_size(struct reader *r, const struct live_env *env, struct li
 	if (live_kmsg_read(env->kmsg, &k, NULL) < 0)
 		return false;
 	line = live_kmsg_find(&k, "p2m virtual area at ");
-	if (line && (line = strstr(line, "size is ")) && sscanf(line, "size is %" SCNx64, &v) == 1 &&
-	    v >= 8) {
+	if (line && (line = strstr(line, "size is ")) &&
+	    sscanf(line, "size is %" SCNx64, &v) == 1 && v >= 8) {
 		p->p2m_size = v / 8;
 		snprintf(p->p2m_size_from, sizeof(p->p2m_size_from),
 			 "the kernel's \"p2m virtual area\" line");
@@ -637,11 +653,13 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 	if (p->source == LIVE_SRC_AUTO)
 		p->source = have_list ? LIVE_SRC_LIST : LIVE_SRC_MIRROR;
 	if (p->source == LIVE_SRC_LIST && !have_list)
-		return p2msim_err_set(err, -ENODATA, "d%u publishes no linear list (p2m_cr3 %#" PRIx64
-				      ", guest width %u): use the frame-list-list", p->dom.domid,
-				      p->info.p2m_cr3, p->dom.guest_width);
+		return p2msim_err_set(err, -ENODATA,
+				      "d%u publishes no linear list (p2m_cr3 %#" PRIx64
+				      ", guest width %u): use the frame-list-list",
+				      p->dom.domid, p->info.p2m_cr3, p->dom.guest_width);
 	if (p->source == LIVE_SRC_MIRROR && !have_mirror)
-		return p2msim_err_set(err, -ENODATA, "d%u publishes no frame-list-list (%#" PRIx64 ")%s",
+		return p2msim_err_set(err, -ENODATA,
+				      "d%u publishes no frame-list-list (%#" PRIx64 ")%s",
 				      p->dom.domid, p->info.pfn_to_mfn_frame_list_list,
 				      have_list ? ": use the linear list" : " and no linear list");
 	if (p->source == LIVE_SRC_MIRROR && p->dom.guest_width != 8)
@@ -651,8 +669,9 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 	if (o->to_max_pfn || p->source == LIVE_SRC_MIRROR) {
 		limit = o->p2m_size && !o->to_max_pfn ? o->p2m_size : p->info.max_pfn;
 		if (!p->p2m_size_from[0])
-			snprintf(p->p2m_size_from, sizeof(p->p2m_size_from), o->to_max_pfn ?
-				 "max_pfn (as asked)" : "max_pfn (the mirror's extent)");
+			snprintf(p->p2m_size_from, sizeof(p->p2m_size_from),
+				 o->to_max_pfn ? "max_pfn (as asked)" :
+						 "max_pfn (the mirror's extent)");
 	} else if (o->p2m_size) {
 		limit = p->p2m_size = o->p2m_size;
 		snprintf(p->p2m_size_from, sizeof(p->p2m_size_from), "given");
@@ -660,19 +679,20 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 		limit = p->p2m_size;
 	} else {
 		uint64_t want = p->info.max_pfn > DEBIAN_P2M_LIMIT_PFNS ? p->info.max_pfn :
-				DEBIAN_P2M_LIMIT_PFNS;
+									  DEBIAN_P2M_LIMIT_PFNS;
 
 		limit = p->p2m_size = round_up(want, AREA_STEP_PFNS);
 		snprintf(p->p2m_size_from, sizeof(p->p2m_size_from),
 			 "assumed: whole GiB of list covering max_pfn and P2M_LIMIT 512 GiB");
 	}
 	if (limit == 0)
-		return p2msim_err_set(err, -ENODATA, "d%u: max_pfn is 0: the guest published no P2M",
+		return p2msim_err_set(err, -ENODATA,
+				      "d%u: max_pfn is 0: the guest published no P2M",
 				      p->dom.domid);
 	nleaves = (limit + LEAF_PFNS - 1) / LEAF_PFNS;
 	if (nleaves > (SIZE_MAX / 2) / sizeof(uint64_t))
-		return p2msim_err_set(err, -E2BIG, "d%u: a list of %#" PRIx64 " entries", p->dom.domid,
-				      limit);
+		return p2msim_err_set(err, -E2BIG, "d%u: a list of %#" PRIx64 " entries",
+				      p->dom.domid, limit);
 	list = malloc((size_t)nleaves * sizeof(*list));
 	mirror = have_mirror ? malloc((size_t)nleaves * sizeof(*mirror)) : NULL;
 	if (!list || (have_mirror && !mirror)) {
@@ -712,7 +732,8 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 	if (p->self && p->source == LIVE_SRC_LIST)
 		label_from_kallsyms(&r, env, p);
 	if (have_mirror) {
-		rc = label_from_mirror(p, p->source == LIVE_SRC_LIST ? list : NULL, mirror, nleaves);
+		rc = label_from_mirror(p, p->source == LIVE_SRC_LIST ? list : NULL, mirror,
+				       nleaves);
 		if (rc < 0) {
 			rc = p2msim_err_set(err, rc, "out of memory");
 			goto out;
@@ -734,10 +755,10 @@ static int read_once(struct hv *hv, const struct live_read_opts *o, const struct
 	}
 	if (p->source == LIVE_SRC_MIRROR)
 		note(p, "the mirror names p2m_missing for shared identity leaves too: they read as "
-		     "missing");
+			"missing");
 	else if (p->label == LIVE_LABEL_NONE)
 		note(p, "shared identity and missing leaves cannot be told apart here (no kernel "
-		     "symbols, no mirror): shared identity leaves read as missing");
+			"symbols, no mirror): shared identity leaves read as missing");
 	rc = build_runs(p, hv, list, limit, max_mfn, err);
 	if (rc == 0)
 		p->walked = limit;
@@ -771,7 +792,8 @@ int live_p2m_read(struct hv *hv, const struct live_read_opts *o, struct live_p2m
 		return rc;
 	p->self = o->domid == HV_DOMID_SELF;
 	if (!p->dom.pv)
-		return p2msim_err_set(err, -EINVAL, "d%u is not a PV domain: it has no guest-kept P2M",
+		return p2msim_err_set(err, -EINVAL,
+				      "d%u is not a PV domain: it has no guest-kept P2M",
 				      p->dom.domid);
 	if (hv_xen_info(hv, &xi, NULL) == 0)
 		max_mfn = xi.max_mfn;
@@ -780,9 +802,10 @@ int live_p2m_read(struct hv *hv, const struct live_read_opts *o, struct live_p2m
 		if (rc < 0)
 			return rc;
 		if (p->info.p2m_generation & 1) {
-			rc = p2msim_err_set(err, -EAGAIN, "d%u is changing its P2M mappings "
-					    "(p2m_generation %" PRIu64 " is odd)", p->dom.domid,
-					    p->info.p2m_generation);
+			rc = p2msim_err_set(err, -EAGAIN,
+					    "d%u is changing its P2M mappings "
+					    "(p2m_generation %" PRIu64 " is odd)",
+					    p->dom.domid, p->info.p2m_generation);
 		} else {
 			rc = read_once(hv, o, env, p, max_mfn, err);
 			if (rc < 0 && rc != -ENOMEM && o->source == LIVE_SRC_AUTO &&
@@ -800,8 +823,10 @@ int live_p2m_read(struct hv *hv, const struct live_read_opts *o, struct live_p2m
 				mo.source = LIVE_SRC_MIRROR;
 				rc = read_once(hv, &mo, env, p, max_mfn, err);
 				if (rc == 0)
-					note(p, "the linear list could not be read (%s): read the "
-					     "frame-list-list instead", why);
+					note(p,
+					     "the linear list could not be read (%s): read the "
+					     "frame-list-list instead",
+					     why);
 			}
 			if (rc < 0)
 				break;
@@ -810,7 +835,8 @@ int live_p2m_read(struct hv *hv, const struct live_read_opts *o, struct live_p2m
 				break;
 			if (after.p2m_generation == p->info.p2m_generation)
 				break;
-			rc = p2msim_err_set(err, -EAGAIN, "d%u changed its P2M mappings while they were "
+			rc = p2msim_err_set(err, -EAGAIN,
+					    "d%u changed its P2M mappings while they were "
 					    "read (p2m_generation %" PRIu64 " -> %" PRIu64 ")",
 					    p->dom.domid, p->info.p2m_generation,
 					    after.p2m_generation);
@@ -859,8 +885,9 @@ int live_p2m_to_engine(const struct live_p2m *p, struct p2m **out, struct p2msim
 			rc = p2m_set_range(m, s, e, P2M_FILL_IDENTITY, 0, NULL, err);
 		if (lr->kind != LIVE_LEAF_PRIVATE)
 			continue;
-		for (long k = dump_runs_find(&p->runs, s); rc == 0 && k >= 0 && (size_t)k < p->runs.nr &&
-		     p->runs.runs[k].start < e; k++) {
+		for (long k = dump_runs_find(&p->runs, s);
+		     rc == 0 && k >= 0 && (size_t)k < p->runs.nr && p->runs.runs[k].start < e;
+		     k++) {
 			const struct dump_run *r = &p->runs.runs[k];
 			uint64_t a = r->start > s ? r->start : s, b = r->end < e ? r->end : e;
 
@@ -893,25 +920,34 @@ int live_p2m_write_notes(FILE *f, const struct live_p2m *p)
 	fprintf(f, "# live P2M of %s d%u: read from the %s over [0, %#" PRIx64 ") (%s)\n",
 		p->self ? "our own domain," : "domain", p->dom.domid, live_source_name(p->source),
 		p->walked, p->p2m_size_from);
-	fprintf(f, "# nr_pages=%" PRIu64 " max_pages=%" PRIu64 " max_pfn=%#" PRIx64
-		" p2m_size=%#" PRIx64 "\n", p->dom.tot_pages, p->dom.max_pages, p->info.max_pfn,
-		p->p2m_size);
-	fprintf(f, "# shared_info.arch: p2m_cr3=%#" PRIx64 " p2m_vaddr=%#" PRIx64
-		" p2m_generation=%" PRIu64 " frame_list_list=%#" PRIx64 "\n", p->info.p2m_cr3,
-		p->info.p2m_vaddr, p->info.p2m_generation, p->info.pfn_to_mfn_frame_list_list);
-	fprintf(f, "# shared leaves named by %s: missing mfn %#" PRIx64 ", identity mfn %#" PRIx64
-		"\n", live_label_name(p->label), p->missing_mfn, p->identity_mfn);
-	fprintf(f, "# leaves: private=%" PRIu64 " shared-missing=%" PRIu64 " shared-identity=%"
-		PRIu64 " shared-other=%" PRIu64 "\n", p->leaves_by_kind[LIVE_LEAF_PRIVATE],
-		p->leaves_by_kind[LIVE_LEAF_MISSING], p->leaves_by_kind[LIVE_LEAF_IDENTITY],
-		p->leaves_by_kind[LIVE_LEAF_SHARED]);
+	fprintf(f,
+		"# nr_pages=%" PRIu64 " max_pages=%" PRIu64 " max_pfn=%#" PRIx64
+		" p2m_size=%#" PRIx64 "\n",
+		p->dom.tot_pages, p->dom.max_pages, p->info.max_pfn, p->p2m_size);
+	fprintf(f,
+		"# shared_info.arch: p2m_cr3=%#" PRIx64 " p2m_vaddr=%#" PRIx64
+		" p2m_generation=%" PRIu64 " frame_list_list=%#" PRIx64 "\n",
+		p->info.p2m_cr3, p->info.p2m_vaddr, p->info.p2m_generation,
+		p->info.pfn_to_mfn_frame_list_list);
+	fprintf(f,
+		"# shared leaves named by %s: missing mfn %#" PRIx64 ", identity mfn %#" PRIx64
+		"\n",
+		live_label_name(p->label), p->missing_mfn, p->identity_mfn);
+	fprintf(f,
+		"# leaves: private=%" PRIu64 " shared-missing=%" PRIu64 " shared-identity=%" PRIu64
+		" shared-other=%" PRIu64 "\n",
+		p->leaves_by_kind[LIVE_LEAF_PRIVATE], p->leaves_by_kind[LIVE_LEAF_MISSING],
+		p->leaves_by_kind[LIVE_LEAF_IDENTITY], p->leaves_by_kind[LIVE_LEAF_SHARED]);
 	if (p->cross_checked)
-		fprintf(f, "# list vs frame-list-list: %" PRIu64 " leaves compared, %" PRIu64
+		fprintf(f,
+			"# list vs frame-list-list: %" PRIu64 " leaves compared, %" PRIu64
 			" differ, %" PRIu64 " shared identity leaves mirrored as missing\n",
 			p->cross_compared, p->cross_differ, p->cross_identity_as_missing);
 	if (p->bad_identity || p->bad_mfn)
-		fprintf(f, "# WARNING: %" PRIu64 " identity entries name another pfn, %" PRIu64
-			" MFNs lie above the machine's max_mfn\n", p->bad_identity, p->bad_mfn);
+		fprintf(f,
+			"# WARNING: %" PRIu64 " identity entries name another pfn, %" PRIu64
+			" MFNs lie above the machine's max_mfn\n",
+			p->bad_identity, p->bad_mfn);
 	if (p->rereads)
 		fprintf(f, "# read again %u time(s): p2m_generation moved\n", p->rereads);
 	for (unsigned int i = 0; i < p->nr_notes; i++)
@@ -993,17 +1029,13 @@ struct json_object *live_p2m_to_json(const struct live_p2m *p)
 {
 	struct json_object *o = json_object_new_object(), *notes, *runs = NULL;
 
-	if (!o || put_str(o, "source", "live") ||
-	    put_u64(o, "domain", p->dom.domid) ||
-	    put_u64(o, "nr_pages", p->dom.tot_pages) ||
-	    put_u64(o, "max_pages", p->dom.max_pages) ||
+	if (!o || put_str(o, "source", "live") || put_u64(o, "domain", p->dom.domid) ||
+	    put_u64(o, "nr_pages", p->dom.tot_pages) || put_u64(o, "max_pages", p->dom.max_pages) ||
 	    put_u64(o, "guest_width", p->dom.guest_width) ||
-	    put_u64(o, "max_pfn", p->info.max_pfn) ||
-	    put_u64(o, "p2m_size", p->p2m_size) ||
+	    put_u64(o, "max_pfn", p->info.max_pfn) || put_u64(o, "p2m_size", p->p2m_size) ||
 	    put_str(o, "p2m_size_from", p->p2m_size_from) ||
 	    put_str(o, "read_from", live_source_name(p->source)) ||
-	    put_u64(o, "walked", p->walked) ||
-	    json_put(o, "shared_info", shared_info_to_json(p)) ||
+	    put_u64(o, "walked", p->walked) || json_put(o, "shared_info", shared_info_to_json(p)) ||
 	    json_put(o, "leaves", leaves_to_json(p)) ||
 	    (p->cross_checked && json_put(o, "cross_check", cross_check_to_json(p))) ||
 	    json_put(o, "notes", notes = json_object_new_array()))

@@ -33,27 +33,31 @@
 #include "p2m/p2m.h"
 #include "util/page.h"
 
-#define PER		512u			/* entries per page at every level */
-#define LIST_VADDR	0xffffc90000000000ULL	/* a Debian dom0's p2m_vaddr */
-#define PTE_FLAGS	0x67ULL			/* present, rw, user, accessed, dirty */
-#define LEAF_PTE_FLAGS	0x25ULL			/* present, user, accessed: read-only */
-#define MAP_BATCH	256u
+#define PER 512u			 /* entries per page at every level */
+#define LIST_VADDR 0xffffc90000000000ULL /* a Debian dom0's p2m_vaddr */
+#define PTE_FLAGS 0x67ULL		 /* present, rw, user, accessed, dirty */
+#define LEAF_PTE_FLAGS 0x25ULL		 /* present, user, accessed: read-only */
+#define MAP_BATCH 256u
 
-enum { K_PRIVATE, K_MISSING, K_IDENTITY };
+enum {
+	K_PRIVATE,
+	K_MISSING,
+	K_IDENTITY
+};
 
 struct layout {
-	uint64_t nleaves, nchunks;		/* leaves; 1 GiB stretches of pfns */
-	unsigned char *kind;			/* per leaf */
-	unsigned char *chunk_shared;		/* per chunk: 0, or K_MISSING/K_IDENTITY */
+	uint64_t nleaves, nchunks;   /* leaves; 1 GiB stretches of pfns */
+	unsigned char *kind;	     /* per leaf */
+	unsigned char *chunk_shared; /* per chunk: 0, or K_MISSING/K_IDENTITY */
 	/* frame indexes into the populated array */
 	size_t nframes;
 	size_t f_l4, f_l3, f_l2, f_missing, f_identity, f_missing_pte, f_identity_pte;
 	size_t f_top, f_mid_missing;
-	size_t *f_leaf;				/* per leaf, private ones */
-	size_t *f_l1;				/* per chunk, non-shared ones */
-	size_t *f_mid;				/* per chunk, non-shared ones */
-	uint64_t *mfn;				/* per frame: its real MFN */
-	uint64_t (*page)[PER];			/* per frame: its contents */
+	size_t *f_leaf;	       /* per leaf, private ones */
+	size_t *f_l1;	       /* per chunk, non-shared ones */
+	size_t *f_mid;	       /* per chunk, non-shared ones */
+	uint64_t *mfn;	       /* per frame: its real MFN */
+	uint64_t (*page)[PER]; /* per frame: its contents */
 };
 
 static void layout_free(struct layout *l)
@@ -87,14 +91,15 @@ static int classify(struct layout *l, const struct p2m *p2m, uint64_t p2m_size)
 	while (p2m_iter_next(&it, &run)) {
 		uint64_t first = run.start / PER, last = (run.end - 1) / PER;
 		unsigned char k = run.level == P2M_LEVEL_LEAF ? K_PRIVATE :
-				  run.type == P2M_IDENTITY ? K_IDENTITY : K_MISSING;
+				  run.type == P2M_IDENTITY    ? K_IDENTITY :
+								K_MISSING;
 
 		for (uint64_t leaf = first; leaf <= last && leaf < l->nleaves; leaf++)
 			if (l->kind[leaf] != K_PRIVATE || run.level == P2M_LEVEL_LEAF)
 				l->kind[leaf] = run.level == P2M_LEVEL_LEAF ? K_PRIVATE : k;
 		if (run.level == P2M_LEVEL_TOP)
-			for (uint64_t c = run.start / (PER * PER); c * PER * PER < run.end &&
-			     c < l->nchunks; c++)
+			for (uint64_t c = run.start / (PER * PER);
+			     c * PER * PER < run.end && c < l->nchunks; c++)
 				l->chunk_shared[c] = k;
 	}
 	return 0;
@@ -164,7 +169,7 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 
 		if (l->chunk_shared[c]) {
 			l1 = l->mfn[l->chunk_shared[c] == K_IDENTITY ? l->f_identity_pte :
-				    l->f_missing_pte];
+								       l->f_missing_pte];
 		} else {
 			l1 = l->mfn[l->f_l1[c]];
 			for (unsigned int i = 0; i < PER && c * PER + i < l->nleaves; i++) {
@@ -172,11 +177,13 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 
 				l->page[l->f_l1[c]][i] = PFN_PHYS(m) | LEAF_PTE_FLAGS;
 				/* the mirror names p2m_missing for identity leaves too */
-				l->page[l->f_mid[c]][i] = l->kind[leaf] == K_IDENTITY ?
-							  l->mfn[l->f_missing] : m;
+				l->page[l->f_mid[c]][i] =
+					l->kind[leaf] == K_IDENTITY ? l->mfn[l->f_missing] : m;
 			}
 			for (unsigned int i = (unsigned int)(l->nleaves - c * PER < PER ?
-							     l->nleaves - c * PER : PER); i < PER; i++)
+								     l->nleaves - c * PER :
+								     PER);
+			     i < PER; i++)
 				l->page[l->f_mid[c]][i] = l->mfn[l->f_missing];
 			l->page[l->f_top][c] = l->mfn[l->f_mid[c]];
 		}
@@ -195,9 +202,12 @@ static int fill(struct layout *l, const struct p2m *p2m, uint64_t (*real_mfn)(vo
 				uint64_t r = real_mfn(ctx, v & ~flags);
 
 				if (r == LIVE_NO_MFN)
-					return p2msim_err_set(err, -EUCLEAN, "publish: pfn %#" PRIx64
-							      " holds model mfn %#" PRIx64 ", which has "
-							      "no real frame", pfn, v & ~flags);
+					return p2msim_err_set(err, -EUCLEAN,
+							      "publish: pfn %#" PRIx64
+							      " holds model mfn %#" PRIx64
+							      ", which has "
+							      "no real frame",
+							      pfn, v & ~flags);
 				v = r | flags;
 			}
 			l->page[l->f_leaf[leaf]][i] = v;
@@ -234,8 +244,8 @@ int live_publish_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, uin
 	if (rc == 0) {
 		done = hv_populate_physmap(hv, domid, l.mfn, l.nframes, 0, err);
 		if (done >= 0 && (size_t)done != l.nframes)
-			rc = p2msim_err_set(err, -ENOMEM, "publish: %ld of %zu frames populated", done,
-					    l.nframes);
+			rc = p2msim_err_set(err, -ENOMEM, "publish: %ld of %zu frames populated",
+					    done, l.nframes);
 		else if (done < 0)
 			rc = (int)done;
 	}

@@ -19,13 +19,13 @@
 #include "live/live-internal.h"
 
 struct replay {
-	struct hv hv;			/* must stay first */
+	struct hv hv; /* must stay first */
 	struct hv *model, *real;
 	hv_domid_t model_domid, real_domid;
-	uint64_t *to_real;		/* [model mfn] -> real mfn, LIVE_NO_MFN */
-	unsigned char *stamped;		/* [model mfn] */
+	uint64_t *to_real;	/* [model mfn] -> real mfn, LIVE_NO_MFN */
+	unsigned char *stamped; /* [model mfn] */
 	uint64_t nr_frames;
-	uint64_t *released;		/* real frames given back */
+	uint64_t *released; /* real frames given back */
 	size_t nr_released, alloc_released;
 	unsigned long real_ops;
 };
@@ -45,8 +45,10 @@ static bool ours(const struct replay *r, hv_domid_t domid)
 static int pair(struct replay *r, uint64_t model, uint64_t real, struct p2msim_err *err)
 {
 	if (model >= r->nr_frames)
-		return p2msim_err_set(err, -ERANGE, "replay: model mfn %#" PRIx64 " beyond the %#"
-				      PRIx64 " frames paired", model, r->nr_frames);
+		return p2msim_err_set(err, -ERANGE,
+				      "replay: model mfn %#" PRIx64 " beyond the %#" PRIx64
+				      " frames paired",
+				      model, r->nr_frames);
 	r->to_real[model] = real;
 	r->stamped[model] = 0;
 	return 0;
@@ -68,12 +70,13 @@ static int note_released(struct replay *r, uint64_t real)
 }
 
 /* "the model did A, Xen did B" */
-static int diverged(struct p2msim_err *err, const char *op, hv_domid_t domid, long model,
-		    long real, size_t nr, const char *why)
+static int diverged(struct p2msim_err *err, const char *op, hv_domid_t domid, long model, long real,
+		    size_t nr, const char *why)
 {
-	return p2msim_err_set(err, -EUCLEAN, "replay %s(d%u): the model did %ld of %zu extents, "
-			      "Xen %ld%s%s", op, domid, model, nr, real, why && *why ? ": " : "",
-			      why ? why : "");
+	return p2msim_err_set(err, -EUCLEAN,
+			      "replay %s(d%u): the model did %ld of %zu extents, "
+			      "Xen %ld%s%s",
+			      op, domid, model, nr, real, why && *why ? ": " : "", why ? why : "");
 }
 
 /* --- pass-through ---------------------------------------------------------------- */
@@ -134,8 +137,7 @@ static int rp_xs_read(struct hv *hv, const char *path, char **value, struct p2ms
 	return hv_xs_read(replay_of(hv)->model, path, value, err);
 }
 
-static int rp_xs_write(struct hv *hv, const char *path, const char *value,
-		       struct p2msim_err *err)
+static int rp_xs_write(struct hv *hv, const char *path, const char *value, struct p2msim_err *err)
 {
 	return hv_xs_write(replay_of(hv)->model, path, value, err);
 }
@@ -154,8 +156,7 @@ static int rp_set_memory_map(struct hv *hv, hv_domid_t domid, const struct e820_
 	return hv_set_memory_map(r->real, r->real_domid, map, err);
 }
 
-static int rp_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages,
-			    struct p2msim_err *err)
+static int rp_set_max_pages(struct hv *hv, hv_domid_t domid, uint64_t pages, struct p2msim_err *err)
 {
 	struct replay *r = replay_of(hv);
 	int rc = hv_set_max_pages(r->model, domid, pages, err);
@@ -180,7 +181,7 @@ static long grow(struct hv *hv, const char *op, bool gpfns, hv_domid_t domid, ui
 		real = malloc(nr * sizeof(*real));
 		if (!real)
 			return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
-		memcpy(real, frames, nr * sizeof(*real));	/* the gpfns, for populate */
+		memcpy(real, frames, nr * sizeof(*real)); /* the gpfns, for populate */
 	}
 	done = gpfns ? hv_populate_physmap(r->model, domid, frames, nr, order, err) :
 		       hv_increase_reservation(r->model, domid, frames, nr, order, err);
@@ -189,8 +190,10 @@ static long grow(struct hv *hv, const char *op, bool gpfns, hv_domid_t domid, ui
 		return done;
 	}
 	r->real_ops++;
-	rdone = gpfns ? hv_populate_physmap(r->real, r->real_domid, real, (size_t)done, order, &rerr) :
-			hv_increase_reservation(r->real, r->real_domid, real, (size_t)done, order, &rerr);
+	rdone = gpfns ? hv_populate_physmap(r->real, r->real_domid, real, (size_t)done, order,
+					    &rerr) :
+			hv_increase_reservation(r->real, r->real_domid, real, (size_t)done, order,
+						&rerr);
 	for (long i = 0; i < (rdone > 0 ? rdone : 0); i++)
 		for (uint64_t j = 0; j < (1ULL << order); j++) {
 			int rc = pair(r, frames[i] + j, real[i] + j, err);
@@ -212,8 +215,8 @@ static long rp_populate_physmap(struct hv *hv, hv_domid_t domid, uint64_t *frame
 	return grow(hv, "populate_physmap", true, domid, frames, nr, order, err);
 }
 
-static long rp_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames,
-				    size_t nr, unsigned int order, struct p2msim_err *err)
+static long rp_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames, size_t nr,
+				    unsigned int order, struct p2msim_err *err)
 {
 	return grow(hv, "increase_reservation", false, domid, frames, nr, order, err);
 }
@@ -243,8 +246,10 @@ static long rp_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint6
 	for (long i = 0; i < done; i++)
 		if (real[i] == LIVE_NO_MFN) {
 			free(real);
-			return p2msim_err_set(err, -EUCLEAN, "replay decrease_reservation(d%u): model "
-					      "mfn %#" PRIx64 " has no real frame", domid, frames[i]);
+			return p2msim_err_set(err, -EUCLEAN,
+					      "replay decrease_reservation(d%u): model "
+					      "mfn %#" PRIx64 " has no real frame",
+					      domid, frames[i]);
 		}
 	r->real_ops++;
 	rdone = hv_decrease_reservation(r->real, r->real_domid, real, (size_t)done, order, &rerr);
@@ -276,8 +281,10 @@ static int rp_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uin
 		return rc;
 	real = live_replay_real(hv, mfn);
 	if (real == LIVE_NO_MFN)
-		return p2msim_err_set(err, -EUCLEAN, "replay machphys_update(d%u): model mfn %#" PRIx64
-				      " has no real frame", domid, mfn);
+		return p2msim_err_set(err, -EUCLEAN,
+				      "replay machphys_update(d%u): model mfn %#" PRIx64
+				      " has no real frame",
+				      domid, mfn);
 	r->real_ops++;
 	return hv_machphys_update(r->real, r->real_domid, real, pfn, err);
 }
@@ -294,9 +301,8 @@ static void rp_close(struct hv *hv)
 	free(r);
 }
 
-int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid,
-		     struct hv *real, hv_domid_t real_domid, uint64_t model_frames,
-		     struct p2msim_err *err)
+int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid, struct hv *real,
+		     hv_domid_t real_domid, uint64_t model_frames, struct p2msim_err *err)
 {
 	struct replay *r = calloc(1, sizeof(*r));
 

@@ -34,16 +34,15 @@
 
 /* A line of progress for the caller, if it asked for them. */
 #define say(o, ...) live_say((o)->progress, (o)->progress_ctx, __VA_ARGS__)
-#define BUILD_BATCH	512u
-#define CHECK_BATCH	256u
-#define DEFAULT_MAP_PAGES 0x8000u	/* 128 MiB */
+#define BUILD_BATCH 512u
+#define CHECK_BATCH 256u
+#define DEFAULT_MAP_PAGES 0x8000u /* 128 MiB */
 
 void live_scratch_opts_init(struct live_scratch_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->pages = 8192;
 }
-
 
 static bool stopped(const struct live_scratch_opts *o)
 {
@@ -59,11 +58,11 @@ static uint64_t pattern(uint64_t mfn, unsigned int i)
 struct scratch {
 	const struct live_scratch_opts *o;
 	struct hv *real, *model, *replay;
-	hv_domid_t domid;		/* real */
+	hv_domid_t domid; /* real */
 	hv_domid_t model_domid;
 	struct setup_result res;
 	bool have_res;
-	struct p2m *builder_p2m;	/* before setup: pfn i -> builder's frame */
+	struct p2m *builder_p2m; /* before setup: pfn i -> builder's frame */
 	uint64_t *builder_list;
 	uint64_t nr_pages, max_pages;
 	struct live_scratch_result *out;
@@ -184,9 +183,12 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 			for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 				if (w[j] != pattern(mfn, j)) {
 					hv_unmap_frames(x->real, addr, n);
-					return differs(err, step, "pfn %#" PRIx64 " (mfn %#" PRIx64 ") "
-						       "does not hold what was written into it (word %u: %#"
-						       PRIx64 ")", s->pfn[i + k], mfn, j, w[j]);
+					return differs(
+						err, step,
+						"pfn %#" PRIx64 " (mfn %#" PRIx64 ") "
+						"does not hold what was written into it (word %u: %#" PRIx64
+						")",
+						s->pfn[i + k], mfn, j, w[j]);
 				}
 			(*verified)++;
 		}
@@ -214,8 +216,10 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 	if (rc < 0)
 		goto out;
 	if (ri.tot_pages != mi.tot_pages || ri.tot_pages != s.n) {
-		rc = differs(err, step, "tot_pages: Xen %" PRIu64 ", the model's hypervisor %" PRIu64
-			     ", pfns the model's P2M maps %zu", ri.tot_pages, mi.tot_pages, s.n);
+		rc = differs(err, step,
+			     "tot_pages: Xen %" PRIu64 ", the model's hypervisor %" PRIu64
+			     ", pfns the model's P2M maps %zu",
+			     ri.tot_pages, mi.tot_pages, s.n);
 		goto out;
 	}
 	if (ri.max_pages != mi.max_pages) {
@@ -225,8 +229,10 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 	}
 	for (size_t i = 0; i < s.n; i++)
 		if (s.real[i] == LIVE_NO_MFN) {
-			rc = differs(err, step, "the model's frame %#" PRIx64 " of pfn %#" PRIx64 " was "
-				     "never handed out by Xen", s.model[i], s.pfn[i]);
+			rc = differs(err, step,
+				     "the model's frame %#" PRIx64 " of pfn %#" PRIx64 " was "
+				     "never handed out by Xen",
+				     s.model[i], s.pfn[i]);
 			goto out;
 		}
 	/* types: every frame the model maps is a plain page of the domain */
@@ -240,8 +246,10 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 		goto out;
 	for (size_t i = 0; i < s.n; i++)
 		if (types[i] != HV_FRAME_PLAIN) {
-			rc = differs(err, step, "pfn %#" PRIx64 ": Xen says mfn %#" PRIx64 " is of type %#x, "
-				     "not a plain page of d%u", s.pfn[i], s.real[i], types[i], x->domid);
+			rc = differs(err, step,
+				     "pfn %#" PRIx64 ": Xen says mfn %#" PRIx64 " is of type %#x, "
+				     "not a plain page of d%u",
+				     s.pfn[i], s.real[i], types[i], x->domid);
 			goto out;
 		}
 	/* M2P through the machphys table */
@@ -252,8 +260,10 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 		if (rc < 0)
 			goto out;
 		if (pfn != s.pfn[i]) {
-			rc = differs(err, step, "M2P[%#" PRIx64 "] is %#" PRIx64 ", the model's P2M has "
-				     "the frame at pfn %#" PRIx64, s.real[i], pfn, s.pfn[i]);
+			rc = differs(err, step,
+				     "M2P[%#" PRIx64 "] is %#" PRIx64 ", the model's P2M has "
+				     "the frame at pfn %#" PRIx64,
+				     s.real[i], pfn, s.pfn[i]);
 			goto out;
 		}
 	}
@@ -276,8 +286,10 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 			for (size_t k = 0; k < s.n && !held; k++)
 				held = s.real[k] == released[i];
 			if (!held)
-				rc = differs(err, step, "mfn %#" PRIx64 " was given back but Xen still "
-					     "counts it as d%u's (type %#x)", released[i], x->domid, rt[i]);
+				rc = differs(err, step,
+					     "mfn %#" PRIx64 " was given back but Xen still "
+					     "counts it as d%u's (type %#x)",
+					     released[i], x->domid, rt[i]);
 		}
 		free(rt);
 		if (rc < 0)
@@ -296,10 +308,11 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 	}
 	x->out->frames_checked += s.n;
 	x->out->steps_ok++;
-	say(x->o, "step %s: ok: tot_pages %" PRIu64 ", max_pages %" PRIu64 ", %zu frames plain "
-	    "pages of d%u with M2P = the model's pfn, %zu given back, contents %" PRIu64 " written, %"
-	    PRIu64 " read back", step, ri.tot_pages, ri.max_pages, s.n, x->domid, nr_released,
-	    written, verified);
+	say(x->o,
+	    "step %s: ok: tot_pages %" PRIu64 ", max_pages %" PRIu64 ", %zu frames plain "
+	    "pages of d%u with M2P = the model's pfn, %zu given back, contents %" PRIu64
+	    " written, %" PRIu64 " read back",
+	    step, ri.tot_pages, ri.max_pages, s.n, x->domid, nr_released, written, verified);
 out:
 	free(types);
 	frames_free(&s);
@@ -318,9 +331,12 @@ static int read_map(const struct live_scratch_opts *o, struct e820_table *map,
 	/* libxl's one RAM entry; at least 128 MiB, because the models put the
 	 * kernel image at 16-74 MiB and a kernel outside RAM stops the boot. */
 	if (!o->e820_path)
-		return e820_add(map, 0, (o->pages > DEFAULT_MAP_PAGES ? o->pages : DEFAULT_MAP_PAGES) *
-				PAGE_SIZE, E820_TYPE_RAM) < 0 ?
-		       p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		return e820_add(map, 0,
+				(o->pages > DEFAULT_MAP_PAGES ? o->pages : DEFAULT_MAP_PAGES) *
+					PAGE_SIZE,
+				E820_TYPE_RAM) < 0 ?
+			       p2msim_err_set(err, -ENOMEM, "out of memory") :
+			       0;
 	rc = e820_parse_file(o->e820_path, &doc, err);
 	if (rc == 0 && (doc.nr_maps == 0 || doc.maps[0].table.nr == 0))
 		rc = p2msim_err_set(err, -EINVAL, "%s: no memory map found", o->e820_path);
@@ -350,7 +366,8 @@ static int build(struct scratch *x, const struct e820_table *map, struct p2msim_
 	if (!real)
 		return p2msim_err_set(err, -ENOMEM, "out of memory");
 	for (uint64_t pfn = 0; pfn < x->nr_pages && rc == 0; pfn += BUILD_BATCH) {
-		size_t n = x->nr_pages - pfn < BUILD_BATCH ? (size_t)(x->nr_pages - pfn) : BUILD_BATCH;
+		size_t n = x->nr_pages - pfn < BUILD_BATCH ? (size_t)(x->nr_pages - pfn) :
+							     BUILD_BATCH;
 		long done;
 
 		for (size_t i = 0; i < n; i++)
@@ -359,8 +376,10 @@ static int build(struct scratch *x, const struct e820_table *map, struct p2msim_
 		if (done < 0)
 			rc = (int)done;
 		else if ((size_t)done != n)
-			rc = differs(err, "build", "Xen populated %ld of %zu pfns from %#" PRIx64 " (the "
-				     "model's builder all of them)", done, n, pfn);
+			rc = differs(err, "build",
+				     "Xen populated %ld of %zu pfns from %#" PRIx64 " (the "
+				     "model's builder all of them)",
+				     done, n, pfn);
 		else
 			rc = live_replay_pair(x->replay, x->builder_list + pfn, real, n, err);
 	}
@@ -432,17 +451,22 @@ static int publish(struct scratch *x, struct p2msim_err *err)
 	if (rc == 0)
 		rc = dump_diff_runs(&d, &want, &p.runs, &dopt, err);
 	if (rc == 0 && d.pages)
-		rc = differs(err, "publish", "read back by domid, %" PRIu64 " pfn(s) differ from the "
-			     "model's P2M, first [%#" PRIx64 ", %#" PRIx64 ") model %s, read %s", d.pages,
-			     d.ranges[0].start, d.ranges[0].end, dump_type_name(d.ranges[0].type_a),
+		rc = differs(err, "publish",
+			     "read back by domid, %" PRIu64 " pfn(s) differ from the "
+			     "model's P2M, first [%#" PRIx64 ", %#" PRIx64 ") model %s, read %s",
+			     d.pages, d.ranges[0].start, d.ranges[0].end,
+			     dump_type_name(d.ranges[0].type_a),
 			     dump_type_name(d.ranges[0].type_b));
-	else if (rc == 0 && (p.cross_differ || p.source != LIVE_SRC_LIST || p.walked != x->res.p2m_size))
-		rc = differs(err, "publish", "read back from the %s over [0, %#" PRIx64 "), %" PRIu64
-			     " leaves where list and mirror disagree", live_source_name(p.source),
-			     p.walked, p.cross_differ);
+	else if (rc == 0 &&
+		 (p.cross_differ || p.source != LIVE_SRC_LIST || p.walked != x->res.p2m_size))
+		rc = differs(err, "publish",
+			     "read back from the %s over [0, %#" PRIx64 "), %" PRIu64
+			     " leaves where list and mirror disagree",
+			     live_source_name(p.source), p.walked, p.cross_differ);
 	if (rc == 0) {
 		x->out->steps_ok++;
-		say(x->o, "step publish: ok: the model's P2M laid out in d%u's frames as a guest does "
+		say(x->o,
+		    "step publish: ok: the model's P2M laid out in d%u's frames as a guest does "
 		    "(%zu frames) and read back by domid: %zu runs over [0, %#" PRIx64 ") agree; "
 		    "shared leaves named by the %s (%" PRIu64 " identity, %" PRIu64 " missing)",
 		    x->domid, frames, p.runs.nr, p.walked, live_label_name(p.label),
@@ -487,9 +511,10 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 	rc = setup(x, km, err);
 	if (rc < 0)
 		return rc;
-	say(x->o, "setup (kernel %s, domU): released %" PRIu64 ", remapped %" PRIu64 ", identity %"
-	    PRIu64 ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far", km->version,
-	    x->res.released, x->res.remapped, x->res.identity_set, x->res.max_pfn,
+	say(x->o,
+	    "setup (kernel %s, domU): released %" PRIu64 ", remapped %" PRIu64 ", identity %" PRIu64
+	    ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far",
+	    km->version, x->res.released, x->res.remapped, x->res.identity_set, x->res.max_pfn,
 	    live_replay_real_ops(x->replay), x->domid);
 	snprintf(name, sizeof(name), "setup");
 	rc = check_step(x, name, err);
@@ -527,8 +552,8 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 			break;
 		/* the balloon may have grown the P2M: the result is sim.res */
 		x->res = sim.res;
-		say(x->o, "balloon to %s: current %" PRIu64 " pages, target %" PRIu64 ", %s",
-		    tok, balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
+		say(x->o, "balloon to %s: current %" PRIu64 " pages, target %" PRIu64 ", %s", tok,
+		    balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
 		    balloon_state_name(br.state));
 		snprintf(name, sizeof(name), "balloon %s", tok);
 		rc = check_step(x, name, err);
@@ -567,8 +592,10 @@ int live_scratch_run(struct hv *real, const struct live_scratch_opts *o,
 	if (rc < 0)
 		return rc;
 	if (km.family != KERNEL_FAMILY_LINEAR)
-		return p2msim_err_set(err, -EOPNOTSUPP, "scratch replays the 3.19+ models; %s is "
-				      "older", km.version);
+		return p2msim_err_set(err, -EOPNOTSUPP,
+				      "scratch replays the 3.19+ models; %s is "
+				      "older",
+				      km.version);
 	rc = read_map(o, &map, err);
 	if (rc < 0)
 		return rc;
@@ -593,22 +620,28 @@ int live_scratch_run(struct hv *real, const struct live_scratch_opts *o,
 	if (rc < 0)
 		goto out_model;
 	res->domid = x.domid;
-	say(o, "scratch domain d%u created: PV, %" PRIu64 " pages, max_pages %" PRIu64 ", map %s "
-	    "(%zu entries, %" PRIu64 " RAM pages)", x.domid, x.nr_pages, x.max_pages,
-	    o->e820_path ? o->e820_path : "one RAM entry", map.nr, ram);
+	say(o,
+	    "scratch domain d%u created: PV, %" PRIu64 " pages, max_pages %" PRIu64 ", map %s "
+	    "(%zu entries, %" PRIu64 " RAM pages)",
+	    x.domid, x.nr_pages, x.max_pages, o->e820_path ? o->e820_path : "one RAM entry", map.nr,
+	    ram);
 	rc = live_replay_open(&x.replay, x.model, x.model_domid, real, x.domid, mi.max_mfn + 1,
 			      err);
 	if (rc == 0)
 		rc = run_steps(&x, &map, &km, err);
 	if (rc == -EINTR)
-		p2msim_err_set(err, -EINTR, "scratch: stopped by a signal after %u step(s); d%u "
-			       "destroyed", res->steps_ok, x.domid);
+		p2msim_err_set(err, -EINTR,
+			       "scratch: stopped by a signal after %u step(s); d%u "
+			       "destroyed",
+			       res->steps_ok, x.domid);
 	if (rc == 0 && o->hold) {
 		say(o, "holding d%u for %u s", x.domid, o->hold);
 		rc = hold(o);
 		if (rc == -EINTR)
-			p2msim_err_set(err, -EINTR, "scratch: stopped by a signal while holding d%u; "
-				       "destroyed", x.domid);
+			p2msim_err_set(err, -EINTR,
+				       "scratch: stopped by a signal while holding d%u; "
+				       "destroyed",
+				       x.domid);
 	}
 	hv_close(x.replay);
 	drc = hv_destroy_domain(real, x.domid, rc < 0 ? NULL : err);

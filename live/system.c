@@ -146,13 +146,14 @@ int live_kmsg_read(const char *path, struct live_kmsg *k, struct p2msim_err *err
 				char *nt;
 
 				if (cap >= KMSG_INPUT_MAX) {
-					rc = p2msim_err_set(err, -EFBIG, "%s: more than %u MiB", path,
-							    KMSG_INPUT_MAX >> 20);
+					rc = p2msim_err_set(err, -EFBIG, "%s: more than %u MiB",
+							    path, KMSG_INPUT_MAX >> 20);
 					break;
 				}
 				nt = realloc(text, cap = cap ? 2 * cap : 65536);
 				if (!nt) {
-					rc = p2msim_err_set(err, -ENOMEM, "%s: out of memory", path);
+					rc = p2msim_err_set(err, -ENOMEM, "%s: out of memory",
+							    path);
 					break;
 				}
 				text = nt;

@@ -53,7 +53,7 @@ static int arena_grow(struct p2m *p)
 	chunk->slot_shift = (unsigned int)__builtin_ctzl(slot);
 	a->chunks[a->nr_chunks++] = mem;
 	a->cur = mem;
-	a->next_slot = (unsigned int)((table + slot - 1) / slot);	/* after the table */
+	a->next_slot = (unsigned int)((table + slot - 1) / slot); /* after the table */
 	a->nr_slots = (unsigned int)nslots;
 	return 0;
 }

@@ -96,8 +96,8 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 	}
 	if (missing != leaf->nr_missing || identity != leaf->nr_identity)
 		return BAD("leaf at pfn %#llx counts %u missing / %u identity, holds %u / %u",
-			   (unsigned long long)base, leaf->nr_missing, leaf->nr_identity,
-			   missing, identity);
+			   (unsigned long long)base, leaf->nr_missing, leaf->nr_identity, missing,
+			   identity);
 	if (breaks != leaf->nr_breaks)
 		return BAD("leaf at pfn %#llx counts %u breaks in its runs, holds %u",
 			   (unsigned long long)base, leaf->nr_breaks, breaks);
@@ -121,8 +121,8 @@ static int check_leaf(const struct p2m *p, const struct p2m_leaf *leaf, uint64_t
 	return 0;
 }
 
-static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid,
-			     unsigned int m, struct p2msim_err *err)
+static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid, unsigned int m,
+			     struct p2msim_err *err)
 {
 	const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 	uint64_t have = mid->mirror[m];
@@ -150,8 +150,8 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 		return BAD("mid at pfn %#llx is kept as segments, but implicit leaves are off",
 			   (unsigned long long)base);
 	if (mid->nr_segs > P2M_MAX_SEGS || mid->segs[0].start != 0 || mid->mirror)
-		return BAD("mid at pfn %#llx has %u malformed segments",
-			   (unsigned long long)base, mid->nr_segs);
+		return BAD("mid at pfn %#llx has %u malformed segments", (unsigned long long)base,
+			   mid->nr_segs);
 	for (unsigned int i = 0; i < mid->nr_segs; i++) {
 		const struct p2m_seg *sg = &mid->segs[i];
 		unsigned int end = p2m_seg_end(p, mid, i);
@@ -164,21 +164,25 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 		case P2M_SEG_LINEAR:
 			last = sg->v0 + ((n - 1) << p->g->leaf_shift);
 			if (sg->src >= P2M_NR_SRCS || sg->mirror_missing)
-				return BAD("mid at pfn %#llx: linear segment %u has a bad source or "
-					   "mirror", (unsigned long long)base, i);
+				return BAD(
+					"mid at pfn %#llx: linear segment %u has a bad source or "
+					"mirror",
+					(unsigned long long)base, i);
 			if (!p2m_linear_base_ok(p, sg->v0) || !p2m_linear_base_ok(p, last) ||
 			    ((sg->v0 ^ last) & flags))
-				return BAD("mid at pfn %#llx: segment %u from %#llx cannot run %llu "
-					   "frames", (unsigned long long)base, i,
-					   (unsigned long long)sg->v0,
-					   (unsigned long long)(n << p->g->leaf_shift));
+				return BAD(
+					"mid at pfn %#llx: segment %u from %#llx cannot run %llu "
+					"frames",
+					(unsigned long long)base, i, (unsigned long long)sg->v0,
+					(unsigned long long)(n << p->g->leaf_shift));
 			leaves[sg->src] += n;
 			*implicit += n;
 			break;
 		case P2M_SEG_MISSING:
 			if (!sg->mirror_missing)
 				return BAD("mid at pfn %#llx: missing segment %u has a mirror of "
-					   "another leaf", (unsigned long long)base, i);
+					   "another leaf",
+					   (unsigned long long)base, i);
 			missing += (uint32_t)n;
 			break;
 		case P2M_SEG_IDENTITY:
@@ -191,22 +195,22 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 	}
 	if (missing != mid->nr_missing || identity != mid->nr_identity)
 		return BAD("mid at pfn %#llx counts %u missing / %u identity slots, has %u / %u",
-			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
-			   missing, identity);
+			   (unsigned long long)base, mid->nr_missing, mid->nr_identity, missing,
+			   identity);
 	if (mid->seg_mirror) {
 		const struct p2m_frame_slot *fs = p2m_frames_find(p, mid->mirror_mfn);
 
 		if (fs || mid->mirror_mfn != p2m_mid_mirror_pos_mfn(p, t))
 			return BAD("mid_mfn page of the mid at pfn %#llx is not reachable by its "
-				   "mfn %#llx", (unsigned long long)base,
-				   (unsigned long long)mid->mirror_mfn);
+				   "mfn %#llx",
+				   (unsigned long long)base, (unsigned long long)mid->mirror_mfn);
 	}
 	return 0;
 }
 
 static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRCS],
-		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS],
-		     uint64_t *implicit, struct p2msim_err *err)
+		     uint64_t mids[P2M_NR_SRCS], uint64_t mirrors[P2M_NR_SRCS], uint64_t *implicit,
+		     struct p2msim_err *err)
 {
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
 	uint64_t base = p2m_mid_base(p, t);
@@ -233,7 +237,8 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 
 		if (!leaf)
-			return BAD("mid at pfn %#llx has a NULL slot %u", (unsigned long long)base, m);
+			return BAD("mid at pfn %#llx has a NULL slot %u", (unsigned long long)base,
+				   m);
 		if (leaf == p->missing)
 			missing++;
 		else if (leaf == p->identity)
@@ -249,8 +254,8 @@ static int check_mid(const struct p2m *p, uint64_t t, uint64_t leaves[P2M_NR_SRC
 	}
 	if (missing != mid->nr_missing || identity != mid->nr_identity)
 		return BAD("mid at pfn %#llx counts %u missing / %u identity slots, has %u / %u",
-			   (unsigned long long)base, mid->nr_missing, mid->nr_identity,
-			   missing, identity);
+			   (unsigned long long)base, mid->nr_missing, mid->nr_identity, missing,
+			   identity);
 counted:
 	if (p->leaf_frames_positional &&
 	    (mid->mfn != p2m_mid_pos_mfn(p, t) ||
@@ -261,7 +266,8 @@ counted:
 		return BAD("uniform mid at pfn %#llx was not compacted", (unsigned long long)base);
 	if (t < p->mirror_entries) {
 		if (!p2m_mid_has_mirror(mid))
-			return BAD("mid at pfn %#llx has no mid_mfn page", (unsigned long long)base);
+			return BAD("mid at pfn %#llx has no mid_mfn page",
+				   (unsigned long long)base);
 		if (p->top_mfn[t] != mid->mirror_mfn)
 			return BAD("top_mfn[%llu] does not point at its mid_mfn page",
 				   (unsigned long long)t);
@@ -275,11 +281,11 @@ counted:
 }
 
 static int check_accounting(const struct p2m *p, const uint64_t leaves[P2M_NR_SRCS],
-			    const uint64_t mids[P2M_NR_SRCS],
-			    const uint64_t mirrors[P2M_NR_SRCS], struct p2msim_err *err)
+			    const uint64_t mids[P2M_NR_SRCS], const uint64_t mirrors[P2M_NR_SRCS],
+			    struct p2msim_err *err)
 {
-	uint64_t shared = 3 + (p->mid_identity ? 1 : 0) + 1;	/* + mid_missing_mfn */
-	uint64_t roots = 2;					/* top_mfn, top_mfn_p */
+	uint64_t shared = 3 + (p->mid_identity ? 1 : 0) + 1; /* + mid_missing_mfn */
+	uint64_t roots = 2;				     /* top_mfn, top_mfn_p */
 	uint64_t live = 0, top = 0;
 
 	for (int s = 0; s < P2M_NR_SRCS; s++) {
@@ -287,13 +293,14 @@ static int check_accounting(const struct p2m *p, const uint64_t leaves[P2M_NR_SR
 			return BAD("accounting: %llu leaves / %llu mids of source %d found, "
 				   "%llu / %llu counted",
 				   (unsigned long long)leaves[s], (unsigned long long)mids[s], s,
-				   (unsigned long long)p->nr_leaf[s], (unsigned long long)p->nr_mid[s]);
+				   (unsigned long long)p->nr_leaf[s],
+				   (unsigned long long)p->nr_mid[s]);
 		live += leaves[s] + mids[s] + p->nr_mirror[s];
 		top += p->nr_top_src[s];
 	}
 	if (top != p->top_pages)
-		return BAD("accounting: %llu top pages counted, %u exist",
-			   (unsigned long long)top, p->top_pages);
+		return BAD("accounting: %llu top pages counted, %u exist", (unsigned long long)top,
+			   p->top_pages);
 	{
 		uint64_t found = roots, counted = 0;
 
@@ -343,23 +350,23 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 			return rc;
 	}
 	if (implicit != p->nr_implicit)
-		return BAD("%llu implicit leaves found, %llu counted",
-			   (unsigned long long)implicit, (unsigned long long)p->nr_implicit);
+		return BAD("%llu implicit leaves found, %llu counted", (unsigned long long)implicit,
+			   (unsigned long long)p->nr_implicit);
 	/* Every live page but the top pages and top_mfn_p is in the frame
 	 * map, except private leaves numbered by place. */
 	in_map = p->allocs - p->frees - p->top_pages - 1;
-	if (p->leaf_frames_positional)		/* and private mids, their mid_mfn pages */
+	if (p->leaf_frames_positional) /* and private mids, their mid_mfn pages */
 		for (int s = 0; s < P2M_NR_SRCS; s++)
 			in_map -= p->nr_leaf[s] + p->nr_mid[s] + mirrors[s];
 	if (p->frames.nr != (size_t)in_map)
-		return BAD("frame map holds %zu pages, %llu are live",
-			   p->frames.nr, (unsigned long long)in_map);
+		return BAD("frame map holds %zu pages, %llu are live", p->frames.nr,
+			   (unsigned long long)in_map);
 	return check_accounting(p, leaves, mids, mirrors, err);
 }
 
 int p2m_frame_runs(const struct p2m *p, p2m_frame_run_fn fn, void *ctx)
 {
-	uint64_t rs = 0, rm = 0, rn = 0;	/* the run being gathered */
+	uint64_t rs = 0, rm = 0, rn = 0; /* the run being gathered */
 	int rc;
 
 	for (uint64_t t = 0; t < p->v.nr_top; t++) {
@@ -370,7 +377,8 @@ int p2m_frame_runs(const struct p2m *p, p2m_frame_run_fn fn, void *ctx)
 		for (unsigned int k = 0; k < mid->nr_segs; k++) {
 			const struct p2m_seg *sg = &mid->segs[k];
 			uint64_t base = p2m_leaf_base(p, t, sg->start);
-			uint64_t n = (uint64_t)(p2m_seg_end(p, mid, k) - sg->start) << p->v.leaf_shift;
+			uint64_t n = (uint64_t)(p2m_seg_end(p, mid, k) - sg->start)
+				     << p->v.leaf_shift;
 
 			if (sg->kind != P2M_SEG_LINEAR ||
 			    p2m_value_type(p->g, base, sg->v0) != P2M_PFN)
@@ -435,7 +443,8 @@ static int m2p_check_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 		uint64_t len = 1, back = c->m2p(c->ctx, mfn, &len);
 
 		if (back != pfn)
-			return p2msim_err_set(c->err, -EUCLEAN, "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
+			return p2msim_err_set(c->err, -EUCLEAN,
+					      "M2P: pfn %#llx -> mfn %#llx -> pfn %#llx",
 					      (unsigned long long)pfn, (unsigned long long)mfn,
 					      (unsigned long long)back);
 		if (len == 0 || len > n)
@@ -447,8 +456,7 @@ static int m2p_check_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 	return 0;
 }
 
-int p2m_check_m2p_runs(const struct p2m *p, p2m_m2p_run_fn m2p, void *ctx,
-		       struct p2msim_err *err)
+int p2m_check_m2p_runs(const struct p2m *p, p2m_m2p_run_fn m2p, void *ctx, struct p2msim_err *err)
 {
 	struct m2p_check c = { m2p, ctx, err };
 

@@ -16,8 +16,7 @@ struct block {
 	enum p2m_level level;
 };
 
-static enum p2m_type entry_type(const struct p2m *p, unsigned int flags,
-				uint64_t pfn, uint64_t v)
+static enum p2m_type entry_type(const struct p2m *p, unsigned int flags, uint64_t pfn, uint64_t v)
 {
 	enum p2m_type t;
 
@@ -31,8 +30,8 @@ static enum p2m_type entry_type(const struct p2m *p, unsigned int flags,
 	return t;
 }
 
-static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
-		     uint64_t limit, struct block *b)
+static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn, uint64_t limit,
+		     struct block *b)
 {
 	uint64_t t = p2m_top_index(p, pfn);
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
@@ -106,8 +105,8 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn,
 	b->end = base + i;
 }
 
-void p2m_iter_init(struct p2m_iter *it, const struct p2m *p, uint64_t start,
-		   uint64_t end, unsigned int flags)
+void p2m_iter_init(struct p2m_iter *it, const struct p2m *p, uint64_t start, uint64_t end,
+		   unsigned int flags)
 {
 	uint64_t cap = p2m_capacity(p);
 

@@ -59,7 +59,7 @@ int p2m_frames_add(struct p2m *p, uint64_t mfn, enum p2m_frame_kind kind, const 
 	struct p2m_frame_map *fm = &p->frames;
 	size_t h;
 
-	if (mfn == 0)		/* frame 0 is never a P2M page; 0 marks empty slots */
+	if (mfn == 0) /* frame 0 is never a P2M page; 0 marks empty slots */
 		return 0;
 	if (!fm->slots || (fm->nr + 1) * 4 > (fm->mask + 1) * 3)
 		if (frames_grow(fm) < 0)
@@ -173,8 +173,8 @@ int p2m_mirror_init(struct p2m *p, struct p2msim_err *err)
 	int rc;
 
 	p->mirror_entries = p->v.nr_top < p->per_top ? p->v.nr_top : p->per_top;
-	p->mid_missing_mfn = mirror_page_new(p, src, &p->mid_missing_mfn_mfn,
-					     P2M_FRAME_MID_MISSING_MFN, err);
+	p->mid_missing_mfn =
+		mirror_page_new(p, src, &p->mid_missing_mfn_mfn, P2M_FRAME_MID_MISSING_MFN, err);
 	if (!p->mid_missing_mfn)
 		return err ? err->code : -ENOMEM;
 	/* Shared, not a private mirror page. */
@@ -242,7 +242,8 @@ int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err
 			goto undo;
 		if (p2m_frames_add(p, mfn, seg ? P2M_FRAME_SEG_MID_MFN : P2M_FRAME_MID_MFN,
 				   seg ? (const void *)mid : page) < 0) {
-			rc = p2msim_err_set(err, -ENOMEM, "out of memory indexing a P2M mirror page");
+			rc = p2msim_err_set(err, -ENOMEM,
+					    "out of memory indexing a P2M mirror page");
 			if (p->cfg.frames)
 				p->cfg.frames->free(p->cfg.frames_ctx, mfn);
 			goto undo;
@@ -256,8 +257,10 @@ int p2m_mirror_attach(struct p2m *p, struct p2m_mid *mid, struct p2msim_err *err
 	/* The kernel initialises mid_mfn pages with mfn(p2m_missing) and
 	 * records leaves as it installs them. */
 	for (unsigned int i = 0; page && i < p->per_mid; i++)
-		page[i] = p2m_slot_leaf(mid, i) == p->missing || p2m_slot_leaf(mid, i) == p->identity ?
-			  p->missing->mfn : p2m_slot_mfn(p, mid, i);
+		page[i] = p2m_slot_leaf(mid, i) == p->missing ||
+					  p2m_slot_leaf(mid, i) == p->identity ?
+				  p->missing->mfn :
+				  p2m_slot_mfn(p, mid, i);
 	return 0;
 
 undo:
@@ -398,8 +401,9 @@ int p2m_read_frame(const struct p2m *p, uint64_t mfn, uint64_t *buf)
 
 		for (unsigned int i = 0; i < mid->nr_segs; i++)
 			for (unsigned int m = mid->segs[i].start; m < p2m_seg_end(p, mid, i); m++)
-				buf[m] = p2m_seg_mirror_value(p, &mid->segs[i], mid->base +
-							      ((uint64_t)m << p->g->leaf_shift));
+				buf[m] = p2m_seg_mirror_value(p, &mid->segs[i],
+							      mid->base + ((uint64_t)m
+									   << p->g->leaf_shift));
 		return 0;
 	}
 	case P2M_FRAME_MID_MFN:

@@ -11,9 +11,9 @@
 
 #include "p2m/p2m.h"
 
-#define P2M_MAGIC_LEAF	0x4c454146u	/* "LEAF" */
-#define P2M_MAGIC_MID	0x4d494444u	/* "MIDD" */
-#define P2M_MAGIC_DEAD	0xdeaddeadu
+#define P2M_MAGIC_LEAF 0x4c454146u /* "LEAF" */
+#define P2M_MAGIC_MID 0x4d494444u  /* "MIDD" */
+#define P2M_MAGIC_DEAD 0xdeaddeadu
 
 /*
  * The header of a leaf page.  The page itself, e[], holds 1 << leaf_shift
@@ -25,23 +25,23 @@
  */
 struct p2m_leaf {
 	uint32_t magic;
-	uint8_t shared;			/* one of the shared leaves (or the
+	uint8_t shared; /* one of the shared leaves (or the
 					 * implicit-leaf marker) */
-	uint8_t src;			/* enum p2m_src (private pages) */
+	uint8_t src;	/* enum p2m_src (private pages) */
 	uint32_t nr_missing;
 	uint32_t nr_identity;
 	uint32_t nr_breaks;
-	uint64_t base;			/* first pfn (private leaves) */
-	uint64_t mfn;			/* machine frame of this page */
-	uint64_t *e;			/* the page */
+	uint64_t base; /* first pfn (private leaves) */
+	uint64_t mfn;  /* machine frame of this page */
+	uint64_t *e;   /* the page */
 };
 
 #define P2M_CHUNK_SIZE (2u << 20)
 
 /* A 2 MiB arena chunk: this table, then the leaf pages. */
 struct p2m_chunk {
-	unsigned int slot_shift;	/* log2 bytes per leaf page */
-	struct p2m_leaf hdr[];		/* hdr[i] describes slot i */
+	unsigned int slot_shift; /* log2 bytes per leaf page */
+	struct p2m_leaf hdr[];	 /* hdr[i] describes slot i */
 };
 
 struct p2m_arena {
@@ -49,7 +49,7 @@ struct p2m_arena {
 	size_t nr_chunks, alloc_chunks;
 	struct p2m_chunk *cur;
 	unsigned int next_slot, nr_slots;
-	struct p2m_leaf *free;		/* freed leaves, linked through e[0] */
+	struct p2m_leaf *free; /* freed leaves, linked through e[0] */
 };
 
 /*
@@ -80,10 +80,10 @@ enum p2m_seg_kind {
 };
 
 struct p2m_seg {
-	uint64_t v0;			/* linear: the value of its first pfn */
-	uint16_t start;			/* first slot */
-	uint8_t kind;			/* enum p2m_seg_kind */
-	uint8_t src;			/* linear: the leaves' source */
+	uint64_t v0;	/* linear: the value of its first pfn */
+	uint16_t start; /* first slot */
+	uint8_t kind;	/* enum p2m_seg_kind */
+	uint8_t src;	/* linear: the leaves' source */
 	uint8_t mirror_missing;
 };
 
@@ -92,8 +92,8 @@ struct p2m_mid {
 	uint8_t shared;
 	uint8_t src;
 	uint8_t mirror_src;
-	uint8_t nr_segs;		/* > 0: kept as segs[], no slots[] */
-	uint8_t seg_mirror;		/* segments: a mid_mfn page stands behind
+	uint8_t nr_segs;    /* > 0: kept as segs[], no slots[] */
+	uint8_t seg_mirror; /* segments: a mid_mfn page stands behind
 					 * mirror_mfn (its values are computed) */
 	struct p2m_seg segs[P2M_MAX_SEGS];
 	uint32_t nr_missing;
@@ -102,22 +102,22 @@ struct p2m_mid {
 	uint64_t mfn;
 	uint64_t *mirror;
 	uint64_t mirror_mfn;
-	uint64_t *slots[];		/* each the e[] of a leaf, as the kernel's */
+	uint64_t *slots[]; /* each the e[] of a leaf, as the kernel's */
 };
 
 /* What a machine frame of ours holds, for p2m_read_frame(). */
 enum p2m_frame_kind {
-	P2M_FRAME_LEAF,			/* leaf page (private or shared) */
-	P2M_FRAME_MID_MFN,		/* a private mid's mid_mfn page */
-	P2M_FRAME_SEG_MID_MFN,		/* the mid_mfn page of a mid kept as
+	P2M_FRAME_LEAF,		   /* leaf page (private or shared) */
+	P2M_FRAME_MID_MFN,	   /* a private mid's mid_mfn page */
+	P2M_FRAME_SEG_MID_MFN,	   /* the mid_mfn page of a mid kept as
 					 * segments: page is the mid */
-	P2M_FRAME_TOP_MFN,		/* p2m_top_mfn */
-	P2M_FRAME_MID_MISSING_MFN,	/* p2m_mid_missing_mfn */
-	P2M_FRAME_OTHER,		/* mids, top pages, top_mfn_p: not readable */
+	P2M_FRAME_TOP_MFN,	   /* p2m_top_mfn */
+	P2M_FRAME_MID_MISSING_MFN, /* p2m_mid_missing_mfn */
+	P2M_FRAME_OTHER,	   /* mids, top pages, top_mfn_p: not readable */
 };
 
 struct p2m_frame_slot {
-	uint64_t mfn;			/* 0 = empty slot */
+	uint64_t mfn; /* 0 = empty slot */
 	enum p2m_frame_kind kind;
 	const void *page;
 };
@@ -134,32 +134,32 @@ struct p2m_frame_map {
  * arrays (p2m_top_mid, p2m_slot_leaf).
  */
 struct p2m {
-	struct p2m_view v;		/* first: the inline lookup reads it */
+	struct p2m_view v; /* first: the inline lookup reads it */
 	struct p2m_config cfg;
 	const struct p2m_geometry *g;
 	unsigned int per_leaf, per_mid, per_top;
 	unsigned int top_pages;
-	uint64_t *top_mfns;		/* machine frames of the top pages */
+	uint64_t *top_mfns; /* machine frames of the top pages */
 
 	/* Shared read-only pages: compared by address, never written. */
 	struct p2m_leaf *missing;
 	struct p2m_leaf *identity;
 	/* Not a page: the marker implicit leaves point at (p2m.c). */
 	struct p2m_leaf *linear;
-	bool implicit;			/* implicit leaves may be formed */
-	bool leaf_frames_positional;	/* leaf page frames follow from their
+	bool implicit;		     /* implicit leaves may be formed */
+	bool leaf_frames_positional; /* leaf page frames follow from their
 					 * place (no frame ops): see p2m.c */
-	uint64_t leaf_frame_base;	/* frame of the leaf page of pfn 0 */
-	uint64_t nr_implicit;		/* private leaves kept implicit */
+	uint64_t leaf_frame_base;    /* frame of the leaf page of pfn 0 */
+	uint64_t nr_implicit;	     /* private leaves kept implicit */
 	struct p2m_mid *mid_missing;
-	struct p2m_mid *mid_identity;	/* NULL without the 3.14+ policy */
+	struct p2m_mid *mid_identity; /* NULL without the 3.14+ policy */
 
 	/* MFN mirror roots. */
-	uint64_t mirror_entries;	/* top slots the mirror covers */
-	uint64_t *top_mfn;		/* p2m_top_mfn page */
+	uint64_t mirror_entries; /* top slots the mirror covers */
+	uint64_t *top_mfn;	 /* p2m_top_mfn page */
 	uint64_t top_mfn_mfn;
-	uint64_t top_mfn_p_mfn;		/* p2m_top_mfn_p (virtual, accounted) */
-	uint64_t *mid_missing_mfn;	/* p2m_mid_missing_mfn page */
+	uint64_t top_mfn_p_mfn;	   /* p2m_top_mfn_p (virtual, accounted) */
+	uint64_t *mid_missing_mfn; /* p2m_mid_missing_mfn page */
 	uint64_t mid_missing_mfn_mfn;
 
 	/* Accounting. */
@@ -209,8 +209,7 @@ static inline uint64_t p2m_mid_span(const struct p2m *p)
 }
 
 /* --- from the arrays the tree links to back to their page headers ------- */
-#define p2m_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define p2m_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* The header of the leaf page at @e: chunks are 2 MiB aligned and begin
  * with the table of their leaves' headers. */
@@ -356,8 +355,7 @@ static inline uint64_t p2m_mid_mirror_pos_mfn(const struct p2m *p, uint64_t topi
 }
 
 /* The machine frame of the page behind mid slot @m (shared pages too). */
-static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *mid,
-				    unsigned int m)
+static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *mid, unsigned int m)
 {
 	if (p2m_slot_is_linear(p, mid, m))
 		return p2m_leaf_pos_mfn(p, mid->base + ((uint64_t)m << p->v.leaf_shift));

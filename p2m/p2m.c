@@ -184,9 +184,8 @@ int p2m_arch_parse(const char *name, enum p2m_arch *arch)
 const char *p2m_type_name(enum p2m_type type)
 {
 	static const char *const names[P2M_NR_TYPES] = {
-		[P2M_MISSING] = "missing", [P2M_IDENTITY] = "identity",
-		[P2M_PFN] = "pfn", [P2M_FOREIGN] = "foreign",
-		[P2M_ABNORMAL] = "abnormal",
+		[P2M_MISSING] = "missing", [P2M_IDENTITY] = "identity", [P2M_PFN] = "pfn",
+		[P2M_FOREIGN] = "foreign", [P2M_ABNORMAL] = "abnormal",
 	};
 	return (unsigned int)type < P2M_NR_TYPES ? names[type] : "?";
 }
@@ -194,7 +193,8 @@ const char *p2m_type_name(enum p2m_type type)
 const char *p2m_level_name(enum p2m_level level)
 {
 	static const char *const names[P2M_NR_LEVELS] = {
-		[P2M_LEVEL_TOP] = "top", [P2M_LEVEL_MID] = "middle",
+		[P2M_LEVEL_TOP] = "top",
+		[P2M_LEVEL_MID] = "middle",
 		[P2M_LEVEL_LEAF] = "entry",
 	};
 	return (unsigned int)level < P2M_NR_LEVELS ? names[level] : "?";
@@ -285,9 +285,12 @@ static struct p2m_leaf *leaf_alloc(struct p2m *p, enum p2m_src src, uint64_t bas
 		return NULL;
 	leaf = p2m_arena_get(p);
 	if (!leaf) {
-		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M leaf page (%llu of "
-			       "%u KiB held)", (unsigned long long)p->arena.nr_chunks *
-			       (P2M_CHUNK_SIZE / (p->per_leaf * 8)), p->per_leaf * 8 / 1024);
+		p2msim_err_set(err, -ENOMEM,
+			       "no memory left for another P2M leaf page (%llu of "
+			       "%u KiB held)",
+			       (unsigned long long)p->arena.nr_chunks *
+				       (P2M_CHUNK_SIZE / (p->per_leaf * 8)),
+			       p->per_leaf * 8 / 1024);
 		goto undo;
 	}
 	if (!shared && p->leaf_frames_positional) {
@@ -352,7 +355,8 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uin
 	if (mid)
 		memset(mid, 0, sizeof(*mid));
 	if (!mid) {
-		p2msim_err_set(err, -ENOMEM, "no memory left for another P2M mid page (%llu held, "
+		p2msim_err_set(err, -ENOMEM,
+			       "no memory left for another P2M mid page (%llu held, "
 			       "one for each %llu GiB of pfns in use)",
 			       (unsigned long long)(p->nr_mid[0] + p->nr_mid[1] + p->nr_mid[2]),
 			       (unsigned long long)(p2m_mid_span(p) >> 18));
@@ -417,7 +421,7 @@ static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 			continue;
 		p->nr_leaf[sg->src] -= n;
 		p->nr_implicit -= n;
-		p->frees += n;		/* no frame ops: positional frames */
+		p->frees += n; /* no frame ops: positional frames */
 	}
 	if (p2m_mid_is_seg(mid)) {
 		mid_release(p, mid);
@@ -475,8 +479,7 @@ static struct p2m_leaf *linear_marker_new(struct p2m *p, struct p2msim_err *err)
 	return leaf;
 }
 
-static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill,
-				      struct p2msim_err *err)
+static struct p2m_mid *shared_mid_new(struct p2m *p, struct p2m_leaf *fill, struct p2msim_err *err)
 {
 	struct p2m_mid *mid = mid_alloc(p, p->cur_src, false, ~0ULL, err);
 
@@ -527,11 +530,11 @@ static int size_top(struct p2m *p, struct p2msim_err *err)
 		if (cfg->nr_pfns == 0)
 			return p2msim_err_set(err, -EINVAL, "a P2M needs at least one pfn");
 		if (cfg->nr_pfns > (1ULL << P2M_MAX_PFN_SHIFT))
-			return p2msim_err_set(err, -E2BIG,
-					      "a P2M of %#llx pfns reaches beyond 52-bit physical "
-					      "addresses (%#llx pfns), more than x86-64 can address",
-					      (unsigned long long)cfg->nr_pfns,
-					      1ULL << P2M_MAX_PFN_SHIFT);
+			return p2msim_err_set(
+				err, -E2BIG,
+				"a P2M of %#llx pfns reaches beyond 52-bit physical "
+				"addresses (%#llx pfns), more than x86-64 can address",
+				(unsigned long long)cfg->nr_pfns, 1ULL << P2M_MAX_PFN_SHIFT);
 		p->v.nr_top = (cfg->nr_pfns + span - 1) / span;
 	}
 	if (p->v.nr_top > (1ULL << (P2M_MAX_PFN_SHIFT - p->v.mid_span_shift)))
@@ -546,10 +549,12 @@ static int top_new(struct p2m *p, struct p2msim_err *err)
 	p->v.top = calloc(p->v.nr_top, sizeof(p->v.top[0]));
 	p->top_mfns = calloc(p->top_pages, sizeof(p->top_mfns[0]));
 	if (!p->v.top || !p->top_mfns)
-		return p2msim_err_set(err, -ENOMEM, "no memory for the P2M's top level: %llu slots "
+		return p2msim_err_set(err, -ENOMEM,
+				      "no memory for the P2M's top level: %llu slots "
 				      "(%llu KiB) for %#llx pfns",
 				      (unsigned long long)p->v.nr_top,
-				      (unsigned long long)((p->v.nr_top * sizeof(p->v.top[0])) >> 10),
+				      (unsigned long long)((p->v.nr_top * sizeof(p->v.top[0])) >>
+							   10),
 				      (unsigned long long)p2m_capacity(p));
 	for (uint64_t i = 0; i < p->v.nr_top; i++)
 		p->v.top[i] = p->mid_missing->slots;
@@ -597,7 +602,7 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 	 * far below the synthetic frames counting down from the top. */
 	p->leaf_frame_base = (p->g->max_mfn + 1) / 2;
 	p->leaf_frames_positional = !cfg->frames &&
-		(p->v.nr_top << p->g->mid_shift) <= p->leaf_frame_base / 2;
+				    (p->v.nr_top << p->g->mid_shift) <= p->leaf_frame_base / 2;
 	p->implicit = p->leaf_frames_positional && !cfg->materialise;
 	rc = -ENOMEM;
 	p->linear = linear_marker_new(p, err);
@@ -610,7 +615,7 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 	p->mid_missing = shared_mid_new(p, p->missing, err);
 	if (!p->mid_missing)
 		goto fail;
-	rc = p2m_mirror_init(p, err);		/* mid_missing_mfn, top_mfn, top_mfn_p */
+	rc = p2m_mirror_init(p, err); /* mid_missing_mfn, top_mfn, top_mfn_p */
 	if (rc < 0)
 		goto fail;
 	rc = top_new(p, err);
@@ -703,7 +708,8 @@ uint64_t p2m_get(const struct p2m *p, uint64_t pfn)
 		const struct p2m_seg *sg = &mid->segs[p2m_seg_of(mid, p2m_mid_index(p, pfn))];
 
 		if (sg->kind == P2M_SEG_LINEAR)
-			return sg->v0 + (pfn - mid->base - ((uint64_t)sg->start << p->v.leaf_shift));
+			return sg->v0 +
+			       (pfn - mid->base - ((uint64_t)sg->start << p->v.leaf_shift));
 		if (sg->kind == P2M_SEG_IDENTITY)
 			return p2m_identity_frame(p->g, pfn);
 		return p->g->invalid;
@@ -733,8 +739,8 @@ enum p2m_type p2m_type_at(const struct p2m *p, uint64_t pfn)
 
 /* --- private pages in place of shared ones ----------------------------------- */
 
-static void leaf_count(const struct p2m *p, struct p2m_leaf *leaf, uint64_t pfn,
-		       uint64_t v, int delta)
+static void leaf_count(const struct p2m *p, struct p2m_leaf *leaf, uint64_t pfn, uint64_t v,
+		       int delta)
 {
 	if (v == p->g->invalid)
 		leaf->nr_missing += delta;
@@ -750,8 +756,8 @@ static inline uint32_t leaf_break_at(const struct p2m *p, const struct p2m_leaf 
 	return i > 0 && i < p->per_leaf && leaf->e[i] != leaf->e[i - 1] + 1;
 }
 
-static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf,
-			      unsigned int idx, uint64_t v)
+static inline void leaf_write(const struct p2m *p, struct p2m_leaf *leaf, unsigned int idx,
+			      uint64_t v)
 {
 	uint64_t pfn = leaf->base + idx;
 
@@ -780,8 +786,8 @@ static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
 }
 
 /* Point mid slot @m at @leaf, keeping the counters and the mirror. */
-static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m,
-			 struct p2m_leaf *leaf, bool update_mirror)
+static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m, struct p2m_leaf *leaf,
+			 bool update_mirror)
 {
 	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
 
@@ -818,7 +824,8 @@ void p2m_mid_segs_merge(const struct p2m *p, struct p2m_mid *mid)
 		if (last && last->kind == sg->kind && last->mirror_missing == sg->mirror_missing &&
 		    (sg->kind != P2M_SEG_LINEAR ||
 		     (last->src == sg->src &&
-		      last->v0 + ((uint64_t)(sg->start - last->start) << p->g->leaf_shift) == sg->v0)))
+		      last->v0 + ((uint64_t)(sg->start - last->start) << p->g->leaf_shift) ==
+			      sg->v0)))
 			continue;
 		mid->segs[n++] = *sg;
 	}
@@ -835,7 +842,8 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 	if (!mid || (seg->seg_mirror && !mirror)) {
 		free(mid);
 		free(mirror);
-		p2msim_err_set(err, -ENOMEM, "out of memory giving the P2M mid of pfn %#llx its "
+		p2msim_err_set(err, -ENOMEM,
+			       "out of memory giving the P2M mid of pfn %#llx its "
 			       "page of slots (%zu KiB of this machine's memory)",
 			       (unsigned long long)seg->base, mid_bytes(p) >> 10);
 		return NULL;
@@ -851,12 +859,12 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 
 			if (sg->kind == P2M_SEG_LINEAR) {
 				mid->slots[m] = p->linear->e;
-				p2m_mid_lin(p, mid)[m] = sg->v0 + ((uint64_t)(m - sg->start) <<
-								   p->g->leaf_shift);
+				p2m_mid_lin(p, mid)[m] =
+					sg->v0 + ((uint64_t)(m - sg->start) << p->g->leaf_shift);
 				p2m_mid_lsrc(p, mid)[m] = sg->src;
 			} else {
 				mid->slots[m] = sg->kind == P2M_SEG_MISSING ? p->missing->e :
-						p->identity->e;
+									      p->identity->e;
 			}
 			if (mirror)
 				mirror[m] = p2m_seg_mirror_value(p, sg, lbase);
@@ -881,9 +889,8 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
  * caller goes that way, where a charge that cannot be made fails at the
  * page it would); < 0 on error.
  */
-static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
-			  enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
-			  struct p2msim_err *err)
+static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enum p2m_fill fill,
+			  uint64_t rs, uint64_t mfn, bool share, struct p2msim_err *err)
 {
 	struct p2m_mid *mid = p2m_top_mid(p, t);
 	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
@@ -908,8 +915,11 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 	me = (unsigned int)((e - base) >> ls);
 	if (fresh) {
 		nc = 1;
-		cur[0] = (struct p2m_seg){ .start = 0, .mirror_missing = 1,
-			.kind = mid->nr_identity == p->per_mid ? P2M_SEG_IDENTITY : P2M_SEG_MISSING };
+		cur[0] = (struct p2m_seg){ .start = 0,
+					   .mirror_missing = 1,
+					   .kind = mid->nr_identity == p->per_mid ?
+							   P2M_SEG_IDENTITY :
+							   P2M_SEG_MISSING };
 	} else {
 		nc = mid->nr_segs;
 		memcpy(cur, mid->segs, nc * sizeof(cur[0]));
@@ -939,11 +949,13 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 				sg.kind = P2M_SEG_LINEAR;
 				sg.v0 = mfn + (base + ((uint64_t)cut[k] << ls) - rs);
 				sg.mirror_missing = 0;
-			} else if (k == 1 && sg.kind != (fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
-							 P2M_SEG_IDENTITY)) {
+			} else if (k == 1 &&
+				   sg.kind != (fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
+									  P2M_SEG_IDENTITY)) {
 				if (sg.kind == P2M_SEG_LINEAR)
 					freed[sg.src] += n;
-				sg.kind = fill == P2M_FILL_MISSING ? P2M_SEG_MISSING : P2M_SEG_IDENTITY;
+				sg.kind = fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
+								     P2M_SEG_IDENTITY;
 				sg.mirror_missing = fill == P2M_FILL_MISSING;
 				sg.v0 = 0;
 				sg.src = 0;
@@ -952,7 +964,8 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 			    out[no - 1].mirror_missing == sg.mirror_missing &&
 			    (sg.kind != P2M_SEG_LINEAR ||
 			     (out[no - 1].src == sg.src &&
-			      out[no - 1].v0 + ((uint64_t)(sg.start - out[no - 1].start) << ls) == sg.v0)))
+			      out[no - 1].v0 + ((uint64_t)(sg.start - out[no - 1].start) << ls) ==
+				      sg.v0)))
 				continue;
 			if (no == P2M_MAX_SEGS)
 				return 0;
@@ -1055,7 +1068,7 @@ static struct p2m_leaf *leaf_materialise(struct p2m *p, struct p2m_mid *mid, uns
 	leaf->nr_identity = 0;
 	leaf->nr_breaks = 0;
 	p->nr_implicit--;
-	mid_set_slot(p, mid, m, leaf, false);	/* same frame: the mirror stands */
+	mid_set_slot(p, mid, m, leaf, false); /* same frame: the mirror stands */
 	return leaf;
 }
 
@@ -1119,8 +1132,7 @@ static struct p2m_leaf *leaf_private(struct p2m *p, struct p2m_mid *mid, unsigne
 }
 
 /* Replace mid slot @m with shared leaf @shared, freeing a private leaf. */
-static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m,
-		       struct p2m_leaf *shared)
+static void leaf_share(struct p2m *p, struct p2m_mid *mid, unsigned int m, struct p2m_leaf *shared)
 {
 	struct p2m_leaf *old = p2m_slot_leaf(mid, m);
 
@@ -1169,7 +1181,7 @@ struct p2m_mid *p2m_mid_uniform(const struct p2m *p, const struct p2m_mid *mid)
 	if (mid->nr_missing == p->per_mid)
 		return p->mid_missing;
 	if (mid->nr_identity == p->per_mid)
-		return p->mid_identity;	/* NULL without the 3.14+ page */
+		return p->mid_identity; /* NULL without the 3.14+ page */
 	return NULL;
 }
 
@@ -1185,7 +1197,7 @@ static void fold_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m)
 	if (shared)
 		leaf_share(p, mid, m, shared);
 	else if (p->implicit && (v0 = p2m_leaf_linear_base(p, leaf)) != p->g->invalid)
-		(void)leaf_set_linear(p, mid, m, v0, NULL);	/* no charge: cannot fail */
+		(void)leaf_set_linear(p, mid, m, v0, NULL); /* no charge: cannot fail */
 }
 
 static void fold_mid(struct p2m *p, uint64_t t)
@@ -1233,14 +1245,15 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 
 		/* What keeps the value costs nothing; anything else needs the
 		 * mid's page of slots. */
-		if (kind == P2M_SEG_LINEAR ? v == p2m_get(p, pfn) :
+		if (kind == P2M_SEG_LINEAR  ? v == p2m_get(p, pfn) :
 		    kind == P2M_SEG_MISSING ? v == p->g->invalid :
-		    p2m_is_identity_value(p, pfn, v) ||
-		    (p->cfg.invalid_into_identity && v == p->g->invalid))
+					      p2m_is_identity_value(p, pfn, v) ||
+						      (p->cfg.invalid_into_identity &&
+						       v == p->g->invalid))
 			return true;
 		mid = mid_unseg(p, p2m_top_index(p, pfn), NULL);
 		if (!mid)
-			return false;	/* p2m_set() says why */
+			return false; /* p2m_set() says why */
 	}
 	leaf = p2m_slot_leaf(mid, m);
 
@@ -1271,7 +1284,7 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 			return true;
 		leaf = leaf_materialise(p, mid, m, NULL);
 		if (!leaf)
-			return false;	/* p2m_set() says why */
+			return false; /* p2m_set() says why */
 	}
 	leaf_write(p, leaf, p2m_index(p, pfn), v);
 	if (p->cfg.compact) {
@@ -1291,10 +1304,8 @@ int p2m_set(struct p2m *p, uint64_t pfn, uint64_t v, struct p2msim_err *err)
 	if (p2m_set_noalloc(p, pfn, v))
 		return 0;
 	if (pfn >= p2m_capacity(p))
-		return p2msim_err_set(err, -ERANGE,
-				      "pfn %#llx is beyond the P2M's %#llx pfns",
-				      (unsigned long long)pfn,
-				      (unsigned long long)p2m_capacity(p));
+		return p2msim_err_set(err, -ERANGE, "pfn %#llx is beyond the P2M's %#llx pfns",
+				      (unsigned long long)pfn, (unsigned long long)p2m_capacity(p));
 	t = p2m_top_index(p, pfn);
 	m = p2m_mid_index(p, pfn);
 	mid = mid_private(p, t, err);
@@ -1324,8 +1335,8 @@ int p2m_set(struct p2m *p, uint64_t pfn, uint64_t v, struct p2msim_err *err)
 
 /* --- ranges ------------------------------------------------------------------- */
 
-static uint64_t fill_value(const struct p2m *p, enum p2m_fill fill, uint64_t pfn,
-			   uint64_t s, uint64_t mfn)
+static uint64_t fill_value(const struct p2m *p, enum p2m_fill fill, uint64_t pfn, uint64_t s,
+			   uint64_t mfn)
 {
 	switch (fill) {
 	case P2M_FILL_MISSING:
@@ -1340,21 +1351,23 @@ static uint64_t fill_value(const struct p2m *p, enum p2m_fill fill, uint64_t pfn
 
 static struct p2m_leaf *fill_shared_leaf(const struct p2m *p, enum p2m_fill fill)
 {
-	return fill == P2M_FILL_MISSING ? p->missing :
-	       fill == P2M_FILL_IDENTITY ? p->identity : NULL;
+	return fill == P2M_FILL_MISSING	 ? p->missing :
+	       fill == P2M_FILL_IDENTITY ? p->identity :
+					   NULL;
 }
 
 static struct p2m_mid *fill_shared_mid(const struct p2m *p, enum p2m_fill fill)
 {
-	return fill == P2M_FILL_MISSING ? p->mid_missing :
-	       fill == P2M_FILL_IDENTITY ? p->mid_identity : NULL;
+	return fill == P2M_FILL_MISSING	 ? p->mid_missing :
+	       fill == P2M_FILL_IDENTITY ? p->mid_identity :
+					   NULL;
 }
 
 /* Fill [s, e) of one leaf slot: a whole leaf becomes the shared page,
  * a part of one is written into a private copy. */
-static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
-		      uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t rs,
-		      uint64_t mfn, bool share, struct p2msim_err *err)
+static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m, uint64_t s, uint64_t e,
+		      enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
+		      struct p2msim_err *err)
 {
 	uint64_t base = mid->base + ((uint64_t)m << p->g->leaf_shift);
 	struct p2m_leaf *shared = fill_shared_leaf(p, fill), *leaf;
@@ -1388,9 +1401,8 @@ static int range_leaf(struct p2m *p, struct p2m_mid *mid, unsigned int m,
 }
 
 /* Fill [s, e) inside top slot @t. */
-static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
-		     enum p2m_fill fill, uint64_t rs, uint64_t mfn, bool share,
-		     struct p2msim_err *err)
+static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enum p2m_fill fill,
+		     uint64_t rs, uint64_t mfn, bool share, struct p2msim_err *err)
 {
 	uint64_t base = p2m_mid_base(p, t);
 	struct p2m_mid *shared = fill_shared_mid(p, fill), *mid;
@@ -1430,8 +1442,8 @@ static int range_mid(struct p2m *p, uint64_t t, uint64_t s, uint64_t e,
 	return rc;
 }
 
-static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
-			 uint64_t mfn, bool share, uint64_t *nr_set, struct p2msim_err *err)
+static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t mfn,
+			 bool share, uint64_t *nr_set, struct p2msim_err *err)
 {
 	for (uint64_t pfn = s; pfn < e;) {
 		uint64_t t = p2m_top_index(p, pfn);
@@ -1455,8 +1467,8 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
  * does pfn by pfn, done a leaf at a time: a missing leaf swaps to the
  * identity page, the identity page stays, a private leaf gets values.
  */
-static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e,
-			       uint64_t *nr_set, struct p2msim_err *err)
+static int range_2639_identity(struct p2m *p, uint64_t s, uint64_t e, uint64_t *nr_set,
+			       struct p2msim_err *err)
 {
 	uint64_t cap = p2m_capacity(p), span = p2m_mid_span(p);
 	enum p2m_src saved = p->cur_src;
@@ -1537,8 +1549,8 @@ out:
 	return rc;
 }
 
-int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
-		  uint64_t mfn, uint64_t *nr_set, struct p2msim_err *err)
+int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t mfn,
+		  uint64_t *nr_set, struct p2msim_err *err)
 {
 	uint64_t done = 0, cap = p2m_capacity(p);
 	int rc;
@@ -1564,8 +1576,7 @@ int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
 		if (s >= e)
 			return 0;
 	}
-	if (fill == P2M_FILL_MFN &&
-	    (mfn > p->g->max_mfn || e - s - 1 > p->g->max_mfn - mfn))
+	if (fill == P2M_FILL_MFN && (mfn > p->g->max_mfn || e - s - 1 > p->g->max_mfn - mfn))
 		return p2msim_err_set(err, -ERANGE,
 				      "MFN run %#llx + %#llx does not fit a %u-bit frame value",
 				      (unsigned long long)mfn, (unsigned long long)(e - s),
@@ -1576,8 +1587,8 @@ int p2m_set_range(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
 	return rc;
 }
 
-int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill,
-			  uint64_t mfn, struct p2msim_err *err)
+int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t mfn,
+			  struct p2msim_err *err)
 {
 	uint64_t done = 0;
 
@@ -1595,8 +1606,8 @@ int p2m_set_range_pfnwise(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill f
 struct graft_src {
 	const uint64_t *list;
 	const struct p2m_frame_run *runs;
-	size_t nr_runs, cur;		/* runs in pfn order; the one last used */
-	uint64_t n;			/* pfns [0, n) */
+	size_t nr_runs, cur; /* runs in pfn order; the one last used */
+	uint64_t n;	     /* pfns [0, n) */
 };
 
 /* The run holding @pfn, or NULL (pfns only grow from call to call). */
@@ -1645,16 +1656,14 @@ static bool src_leaf_linear(const struct p2m *p, struct graft_src *s, uint64_t p
 
 /* Private leaves holding the list over [0, n); leaves are charged to
  * @leaf_src. */
-static int graft(struct p2m *p, struct graft_src *s, enum p2m_src leaf_src,
-		 struct p2msim_err *err)
+static int graft(struct p2m *p, struct graft_src *s, enum p2m_src leaf_src, struct p2msim_err *err)
 {
 	enum p2m_src saved = p->cur_src;
 	uint64_t n = s->n, v0;
 	int rc = 0;
 
 	if (n > p2m_capacity(p))
-		return p2msim_err_set(err, -ERANGE,
-				      "list of %#llx pfns is beyond the P2M's %#llx",
+		return p2msim_err_set(err, -ERANGE, "list of %#llx pfns is beyond the P2M's %#llx",
 				      (unsigned long long)n, (unsigned long long)p2m_capacity(p));
 	for (uint64_t pfn = 0; pfn < n; pfn += p->per_leaf) {
 		uint64_t t = p2m_top_index(p, pfn);
@@ -1697,8 +1706,7 @@ int p2m_graft_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr_ru
 	return graft(p, &s, P2M_SRC_BUILDER, err);
 }
 
-int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n,
-		   struct p2msim_err *err)
+int p2m_graft_list(struct p2m *p, const uint64_t *list, uint64_t n, struct p2msim_err *err)
 {
 	struct graft_src s = { .list = list, .n = n };
 
@@ -1716,8 +1724,7 @@ int p2m_load_list(struct p2m *p, const uint64_t *list, uint64_t n, struct p2msim
 /* --- accounting ----------------------------------------------------------------- */
 
 /* Does this private mid need a page of its own, whatever it points at? */
-static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid,
-			   uint64_t *leaves)
+static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid, uint64_t *leaves)
 {
 	unsigned int missing = 0, identity = 0;
 
@@ -1729,7 +1736,7 @@ static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid,
 	for (unsigned int m = 0; m < p->per_mid; m++) {
 		const struct p2m_leaf *leaf = p2m_slot_leaf(mid, m);
 		const struct p2m_leaf *u = p2m_leaf_is_shared(leaf) ? leaf :
-					   p2m_leaf_uniform(p, leaf);
+								      p2m_leaf_uniform(p, leaf);
 
 		if (u == p->missing)
 			missing++;

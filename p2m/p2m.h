@@ -22,23 +22,23 @@
 #include "util/err.h"
 
 enum p2m_arch {
-	P2M_ARCH_X86_64,	/* 512 x 512 x 512, 64-bit frame values */
-	P2M_ARCH_X86_32,	/* PAE: 1024 x 1024 x 1024, 32-bit frame values */
+	P2M_ARCH_X86_64, /* 512 x 512 x 512, 64-bit frame values */
+	P2M_ARCH_X86_32, /* PAE: 1024 x 1024 x 1024, 32-bit frame values */
 };
 
 /* Geometry and frame-value encoding of one architecture (doc/design-p2m.md#geometry). */
 struct p2m_geometry {
 	enum p2m_arch arch;
-	const char *name;		/* "x86_64" / "x86_32" */
-	unsigned int leaf_shift;	/* log2 entries per leaf page */
-	unsigned int mid_shift;		/* log2 leaf pointers per mid page */
-	unsigned int top_shift;		/* log2 mid pointers per top page */
-	unsigned int value_bits;	/* BITS_PER_LONG of the guest */
-	uint64_t invalid;		/* INVALID_P2M_ENTRY */
-	uint64_t foreign_bit;		/* FOREIGN_FRAME_BIT */
-	uint64_t identity_bit;		/* IDENTITY_FRAME_BIT */
-	uint64_t max_mfn;		/* largest MFN a value can carry */
-	uint64_t pmds_per_mid;		/* PMDS_PER_MID_PAGE (modern linear list) */
+	const char *name;	 /* "x86_64" / "x86_32" */
+	unsigned int leaf_shift; /* log2 entries per leaf page */
+	unsigned int mid_shift;	 /* log2 leaf pointers per mid page */
+	unsigned int top_shift;	 /* log2 mid pointers per top page */
+	unsigned int value_bits; /* BITS_PER_LONG of the guest */
+	uint64_t invalid;	 /* INVALID_P2M_ENTRY */
+	uint64_t foreign_bit;	 /* FOREIGN_FRAME_BIT */
+	uint64_t identity_bit;	 /* IDENTITY_FRAME_BIT */
+	uint64_t max_mfn;	 /* largest MFN a value can carry */
+	uint64_t pmds_per_mid;	 /* PMDS_PER_MID_PAGE (modern linear list) */
 };
 
 const struct p2m_geometry *p2m_geometry_of(enum p2m_arch arch);
@@ -51,7 +51,7 @@ enum p2m_type {
 	P2M_IDENTITY,
 	P2M_PFN,
 	P2M_FOREIGN,
-	P2M_ABNORMAL,		/* a zero entry, reported only on request */
+	P2M_ABNORMAL, /* a zero entry, reported only on request */
 };
 #define P2M_NR_TYPES 5
 const char *p2m_type_name(enum p2m_type type);
@@ -68,9 +68,9 @@ const char *p2m_level_name(enum p2m_level level);
 
 /* Who paid for a private page (accounting only). */
 enum p2m_src {
-	P2M_SRC_HEAP,		/* runtime allocation: get_free_page / vmalloc */
-	P2M_SRC_BRK,		/* early boot: extend_brk, bounded by the brk pool */
-	P2M_SRC_BUILDER,	/* the domain builder's mfn_list, grafted in */
+	P2M_SRC_HEAP,	 /* runtime allocation: get_free_page / vmalloc */
+	P2M_SRC_BRK,	 /* early boot: extend_brk, bounded by the brk pool */
+	P2M_SRC_BUILDER, /* the domain builder's mfn_list, grafted in */
 };
 #define P2M_NR_SRCS 3
 
@@ -96,32 +96,32 @@ struct p2m_frame_ops {
 
 struct p2m_config {
 	enum p2m_arch arch;
-	uint64_t nr_pfns;		/* capacity; rounded up to whole mids */
-	unsigned int top_pages;		/* 0: as many as nr_pfns needs; 1: the
+	uint64_t nr_pfns;	    /* capacity; rounded up to whole mids */
+	unsigned int top_pages;	    /* 0: as many as nr_pfns needs; 1: the
 					 * 2.6.39 one-page top (512 GiB) */
-	bool mid_identity;		/* shared identity mid (3.14+) */
-	bool cow_identity_fill;		/* a private copy of the identity leaf
+	bool mid_identity;	    /* shared identity mid (3.14+) */
+	bool cow_identity_fill;	    /* a private copy of the identity leaf
 					 * keeps identity values (modern); false
 					 * fills it with INVALID (2.6.39 quirk) */
-	bool invalid_into_identity;	/* 2.6.39: writing INVALID over the
+	bool invalid_into_identity; /* 2.6.39: writing INVALID over the
 					 * shared identity leaf "succeeds" and
 					 * changes nothing */
-	bool identity_into_missing;	/* 2.6.39: an identity value written
+	bool identity_into_missing; /* 2.6.39: an identity value written
 					 * into a missing leaf swaps the whole
 					 * leaf to identity */
-	bool beyond_is_identity;	/* modern __pfn_to_mfn: pfns past the
+	bool beyond_is_identity;    /* modern __pfn_to_mfn: pfns past the
 					 * end read as identity */
-	bool compact;			/* fold uniform private pages back to
+	bool compact;		    /* fold uniform private pages back to
 					 * shared ones, and linear private leaves
 					 * back to implicit ones, after every
 					 * operation */
-	bool materialise;		/* keep every private leaf as a page of
+	bool materialise;	    /* keep every private leaf as a page of
 					 * values: no implicit linear leaves (the
 					 * representation only; nothing a kernel
 					 * or toolstack sees changes) */
 	enum p2m_range_mode range_mode;
-	uint64_t brk_pages;		/* size of the brk pool; 0 = no brk */
-	bool shared_from_brk;		/* shared pages, top and mirror roots
+	uint64_t brk_pages;   /* size of the brk pool; 0 = no brk */
+	bool shared_from_brk; /* shared pages, top and mirror roots
 					 * come out of the brk pool */
 	const struct p2m_frame_ops *frames;
 	void *frames_ctx;
@@ -141,7 +141,7 @@ int p2m_new(struct p2m **out, const struct p2m_config *cfg, struct p2msim_err *e
 void p2m_free(struct p2m *p2m);
 
 const struct p2m_geometry *p2m_geometry(const struct p2m *p2m);
-uint64_t p2m_capacity(const struct p2m *p2m);	/* pfns the tree covers */
+uint64_t p2m_capacity(const struct p2m *p2m); /* pfns the tree covers */
 void p2m_set_compact(struct p2m *p2m, bool on);
 /* Source charged for pages allocated from now on. */
 void p2m_set_alloc_src(struct p2m *p2m, enum p2m_src src);
@@ -177,11 +177,11 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
  * p2m_lookup() should read it.
  */
 struct p2m_view {
-	uint64_t ***top;		/* top[t] -> mid slots, [m] -> leaf entries;
+	uint64_t ***top;	  /* top[t] -> mid slots, [m] -> leaf entries;
 					 * a mid kept as segments has no slots
 					 * and sets the lowest bit of top[t] */
-	const uint64_t *identity;	/* entries of the shared identity leaf */
-	const uint64_t *linear;		/* stands for an implicit linear leaf,
+	const uint64_t *identity; /* entries of the shared identity leaf */
+	const uint64_t *linear;	  /* stands for an implicit linear leaf,
 					 * whose first value is slot [m] of the
 					 * array after the mid's slots */
 	uint64_t nr_top;
@@ -249,29 +249,28 @@ int p2m_set(struct p2m *p2m, uint64_t pfn, uint64_t val, struct p2msim_err *err)
 enum p2m_fill {
 	P2M_FILL_MISSING,
 	P2M_FILL_IDENTITY,
-	P2M_FILL_MFN,		/* a linear run: pfn s -> mfn, s+1 -> mfn+1, ... */
+	P2M_FILL_MFN, /* a linear run: pfn s -> mfn, s+1 -> mfn+1, ... */
 };
 
 /* Set [s, e) to one kind of value.  @mfn is the first MFN for
  * P2M_FILL_MFN.  *@nr_set (optional) receives the number of pfns set, as
  * the kernel's set_phys_range_identity returns it. */
-int p2m_set_range(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
-		  uint64_t mfn, uint64_t *nr_set, struct p2msim_err *err);
+int p2m_set_range(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t mfn,
+		  uint64_t *nr_set, struct p2msim_err *err);
 
 /* Graft a builder-provided list: pfn i of [0, n) gets list[i], in leaves
  * charged to P2M_SRC_BUILDER (2.6.39's xen_build_dynamic_phys_to_machine
  * points mids straight into mfn_list).  Entries of the last partial leaf
  * past n are INVALID. */
-int p2m_graft_list(struct p2m *p2m, const uint64_t *list, uint64_t n,
-		   struct p2msim_err *err);
+int p2m_graft_list(struct p2m *p2m, const uint64_t *list, uint64_t n, struct p2msim_err *err);
 
 /* The same list given as runs: pfns [pfn, pfn + n) hold mfn, mfn + 1, ...
  * (runs in pfn order; pfns of [0, n) in no run are INVALID). */
 struct p2m_frame_run {
 	uint64_t pfn, mfn, n;
 };
-int p2m_graft_runs(struct p2m *p2m, const struct p2m_frame_run *runs, size_t nr_runs,
-		   uint64_t n, struct p2msim_err *err);
+int p2m_graft_runs(struct p2m *p2m, const struct p2m_frame_run *runs, size_t nr_runs, uint64_t n,
+		   struct p2msim_err *err);
 
 /* Copy list[0, n) into private leaves charged to the current source (the
  * modern kernel's copy_page() of the early list into the new one).  Use
@@ -281,8 +280,8 @@ int p2m_load_list(struct p2m *p2m, const uint64_t *list, uint64_t n, struct p2ms
 /* What p2m_set() for every pfn of [s, e) does, in time proportional to the
  * leaves: shared pages holding a different kind are copied, never
  * replaced wholesale (xen_inv_extra_mem() on a modern kernel). */
-int p2m_set_range_pfnwise(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill,
-			  uint64_t mfn, struct p2msim_err *err);
+int p2m_set_range_pfnwise(struct p2m *p2m, uint64_t s, uint64_t e, enum p2m_fill fill, uint64_t mfn,
+			  struct p2msim_err *err);
 
 /* Fold every uniform private leaf and mid back to the shared page.
  * Returns the number of pages freed. */
@@ -290,15 +289,15 @@ uint64_t p2m_compact(struct p2m *p2m);
 
 /* --- runs ---------------------------------------------------------------- */
 struct p2m_run {
-	uint64_t start, end;	/* [start, end) */
+	uint64_t start, end; /* [start, end) */
 	enum p2m_type type;
 	enum p2m_level level;
 };
 
 enum {
-	P2M_ITER_SPLIT_LEVELS = 1u << 0,	/* a level change ends a run */
-	P2M_ITER_ZERO_ABNORMAL = 1u << 1,	/* zero entries are ABNORMAL */
-	P2M_ITER_EXACT_IDENTITY = 1u << 2,	/* identity only if == IDENTITY_FRAME(pfn) */
+	P2M_ITER_SPLIT_LEVELS = 1u << 0,   /* a level change ends a run */
+	P2M_ITER_ZERO_ABNORMAL = 1u << 1,  /* zero entries are ABNORMAL */
+	P2M_ITER_EXACT_IDENTITY = 1u << 2, /* identity only if == IDENTITY_FRAME(pfn) */
 };
 
 /* Iterates maximal runs over [start, end) in time proportional to the
@@ -311,25 +310,25 @@ struct p2m_iter {
 	struct p2m_run pending;
 };
 
-void p2m_iter_init(struct p2m_iter *it, const struct p2m *p2m,
-		   uint64_t start, uint64_t end, unsigned int flags);
+void p2m_iter_init(struct p2m_iter *it, const struct p2m *p2m, uint64_t start, uint64_t end,
+		   unsigned int flags);
 bool p2m_iter_next(struct p2m_iter *it, struct p2m_run *run);
 
 /* --- accounting -------------------------------------------------------- */
 struct p2m_stats {
-	uint64_t top;			/* top pages */
-	uint64_t mid;			/* private mid pages */
-	uint64_t leaf;			/* private leaf pages */
-	uint64_t implicit;		/* of which kept as implicit linear leaves */
-	uint64_t mirror;		/* top_mfn, top_mfn_p, mid_mfn pages */
-	uint64_t shared;		/* shared read-only pages in use */
-	uint64_t private_pages;		/* top + mid + leaf */
-	uint64_t by_src[P2M_NR_SRCS];	/* private pages (tree + mirror) per source */
-	uint64_t brk_used, brk_pages;	/* pages taken from / size of the brk pool */
-	uint64_t lower_bound;		/* fewest private pages that can hold this
+	uint64_t top;		      /* top pages */
+	uint64_t mid;		      /* private mid pages */
+	uint64_t leaf;		      /* private leaf pages */
+	uint64_t implicit;	      /* of which kept as implicit linear leaves */
+	uint64_t mirror;	      /* top_mfn, top_mfn_p, mid_mfn pages */
+	uint64_t shared;	      /* shared read-only pages in use */
+	uint64_t private_pages;	      /* top + mid + leaf */
+	uint64_t by_src[P2M_NR_SRCS]; /* private pages (tree + mirror) per source */
+	uint64_t brk_used, brk_pages; /* pages taken from / size of the brk pool */
+	uint64_t lower_bound;	      /* fewest private pages that can hold this
 					 * content: non-uniform leaves + non-uniform
 					 * mids + top (computed by a walk) */
-	uint64_t allocs, frees;		/* page allocations and frees so far */
+	uint64_t allocs, frees;	      /* page allocations and frees so far */
 };
 
 void p2m_get_stats(const struct p2m *p2m, struct p2m_stats *st);
@@ -357,8 +356,7 @@ int p2m_check(const struct p2m *p2m, struct p2msim_err *err);
 
 /* Every PFN entry's MFN maps back to its pfn through @m2p. */
 typedef uint64_t (*p2m_m2p_fn)(void *ctx, uint64_t mfn);
-int p2m_check_m2p(const struct p2m *p2m, p2m_m2p_fn m2p, void *ctx,
-		  struct p2msim_err *err);
+int p2m_check_m2p(const struct p2m *p2m, p2m_m2p_fn m2p, void *ctx, struct p2msim_err *err);
 /* The same a run at a time: @m2p gives the pfn of @mfn and, in *@len (at
  * least 1), how many frames from @mfn on map to consecutive pfns. */
 typedef uint64_t (*p2m_m2p_run_fn)(void *ctx, uint64_t mfn, uint64_t *len);

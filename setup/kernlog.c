@@ -15,22 +15,22 @@
 /* The beginnings of the lines a dom0 prints as its memory setup's result
  * (arch/x86/xen/setup.c, p2m.c, the E820 printers). */
 static const char *const outcome_prefixes[] = {
-	"Xen: [mem ",			/* the kernel's E820, 3.x and later */
-	"Xen: 0",			/* ... 2.6.x: " Xen: 0000000000000000 - ..." */
-	"user: [mem ",			/* after mem=/memmap= */
+	"Xen: [mem ",  /* the kernel's E820, 3.x and later */
+	"Xen: 0",      /* ... 2.6.x: " Xen: 0000000000000000 - ..." */
+	"user: [mem ", /* after mem=/memmap= */
 	"user: 0",
 	"BIOS-provided physical RAM map",
 	"user-defined physical RAM map",
-	"e820: ",			/* e820__update_table and friends */
-	"Released ",			/* "Released N page(s)" */
-	"Remapped ",			/* "Remapped N page(s)", "... non-RAM page(s)" */
-	"Set ",				/* "Set N page(s) to 1-1 mapping" */
-	"Freeing ",			/* "Freeing  a-b pfn range: N pages freed" */
-	"Populating ",			/* "Populating a-b pfn range: N pages added" */
+	"e820: ",      /* e820__update_table and friends */
+	"Released ",   /* "Released N page(s)" */
+	"Remapped ",   /* "Remapped N page(s)", "... non-RAM page(s)" */
+	"Set ",	       /* "Set N page(s) to 1-1 mapping" */
+	"Freeing ",    /* "Freeing  a-b pfn range: N pages freed" */
+	"Populating ", /* "Populating a-b pfn range: N pages added" */
 	"p2m virtual area at ",
 	"initrd moved from ",
 	"RAMDISK: ",
-	"Xen hypervisor allocated ",	/* "... kernel memory conflicts with E820 map" */
+	"Xen hypervisor allocated ", /* "... kernel memory conflicts with E820 map" */
 	"Failed to update kernel mapping",
 	"kernel BUG at ",
 	"xen:balloon: ",
@@ -74,7 +74,7 @@ static const char *after(const char *c, const char *lit)
 static int parse(struct e820_text *t, struct kernlog *kl, struct p2msim_err *err)
 {
 	struct e820_text_line l;
-	bool kernel_cmdline = false;	/* the cmdline came from "Kernel command line:" */
+	bool kernel_cmdline = false; /* the cmdline came from "Kernel command line:" */
 	int rc;
 
 	while ((rc = e820_text_next(t, &l)) > 0) {

@@ -24,13 +24,13 @@
 #include "util/err.h"
 
 struct kernlog {
-	char *version_line;		/* the last "Linux version ..." (from "Linux"), or NULL */
+	char *version_line; /* the last "Linux version ..." (from "Linux"), or NULL */
 	unsigned int version_lineno;
-	unsigned int nr_version_lines;	/* more than one: several boots */
-	char *cmdline;			/* that boot's "Command line:" (or "Kernel command
+	unsigned int nr_version_lines; /* more than one: several boots */
+	char *cmdline;		       /* that boot's "Command line:" (or "Kernel command
 					 * line:") after the colon, or NULL */
 	unsigned int cmdline_lineno;
-	unsigned int nr_lines;		/* lines that were not Xen's */
+	unsigned int nr_lines; /* lines that were not Xen's */
 	unsigned int nr_outcome_lines;
 };
 

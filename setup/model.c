@@ -29,46 +29,54 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "3cb83e46d032 'x86/xen: compactly store large identity ranges in the p2m'", NULL },
 	{ KB_EXTRA_ABOVE_4G, "extra-above-4g", "2.6.39", "3.0",
 	  "24bdb0b62cc8 'xen: do not create the extra e820 region at an addr lower than 4G'; "
-	  "3.0 starts it at mem_end", NULL },
+	  "3.0 starts it at mem_end",
+	  NULL },
 	{ KB_RELEASE_GAPS, "release-gaps", "2.6.39", "3.2",
-	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages", NULL },
+	  "xen_return_unused_memory + xen_set_identity(map_raw); 3.2 releases all 1-1 pages",
+	  NULL },
 	{ KB_RELEASE_AREAS, "release-1-1-areas", "3.2", "3.18",
 	  "David Vrabel's rework: xen_set_identity_and_release() releases the RAM under "
-	  "every 1-1 area and rounds outward", NULL },
+	  "every 1-1 area and rounds outward",
+	  NULL },
 	{ KB_FREEING_TWO_SPACES, "freeing-two-spaces", "3.2", "3.5",
 	  "'Freeing  %lx-%lx pfn range' with two spaces", NULL },
 	{ KB_POPULATE_BACK, "populate-back", "3.5", "3.18",
 	  "xen_populate_chunk(): released pages come back above nr_pages ('Populating ...'); "
-	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)", NULL },
+	  "corpus 001 (3.8), 021/022 (3.17.0-rc4)",
+	  NULL },
 	{ KB_QUIET_ZERO_COUNTS, "quiet-zero-counts", "3.5", "3.18",
 	  "'Released'/'Set' printed only when non-zero; corpus 038 (3.2) prints zeros", NULL },
 	{ KB_IGNORE_UNUSABLE, "ignore-unusable", "3.13", NULL,
 	  "xen_ignore_unusable: 'Xen won't allow a 1:1 mapping to be created to UNUSABLE'", NULL },
 	{ KB_REMAP, "remap", "3.18", NULL,
 	  "4fbb67e3c87b 'xen/setup: Remap Xen Identity Mapped RAM'; dated from logs: the "
-	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back", NULL },
+	  "3.17.0-rc4 dom0s of corpus 021/022 still populate back",
+	  NULL },
 	{ KB_REMAP_MAPS_ALL, "remap-maps-all", "5.16", NULL,
 	  "344485a21ddb 'xen/x86: there's no highmem anymore in PV mode' (Jan Beulich, "
 	  "merged for 5.16-rc1, a clean-up not sent to stable): xen_update_mem_tables() "
 	  "no longer skips the kernel mapping of pfns at or above max_pfn, so a remap "
 	  "target above a mem= limit BUGs; Debian's 5.10.223 boots the same shape "
-	  "(Xen 4.14 and 4.17 lab boots), 6.1.192 BUGs", NULL },
+	  "(Xen 4.14 and 4.17 lab boots), 6.1.192 BUGs",
+	  NULL },
 	{ KB_DISCARD_EXTRA_RAM, "discard-extra-ram", "4.3", NULL,
 	  "David Vrabel, 'x86/xen: discard RAM regions above the maximum reservation' "
 	  "(v3 30 July 2015, merged for 4.3; in the 4.18 and 5.10 sources); the 3.0 domU "
 	  "of corpus 048 shows UNUSABLE; a 4.19.5-linuxkit log does too, unlike the "
-	  "mainline sources around it (a non-mainline build: not re-dated)", NULL },
+	  "mainline sources around it (a non-mainline build: not re-dated)",
+	  NULL },
 	{ KB_512GB_LIMIT, "512gb-limit", "4.3", NULL,
 	  "c70727a5bc18 'xen: allow more than 512 GB of RAM for 64 bit pv-domains'", NULL },
 	{ KB_KSTRTOBOOL_TF, "kstrtobool-tf", "5.19", NULL,
 	  "Jagdish Gediya, 'lib/kstrtox.c: Add \"false\"/\"true\" support to kstrtobool()' "
-	  "(April 2022)", NULL },
+	  "(April 2022)",
+	  NULL },
 	{ KB_P2M_LIMIT, "p2m-limit", "4.3", NULL,
-	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)", NULL },
+	  "P2M_LIMIT = CONFIG_XEN_MEMORY_HOTPLUG_LIMIT with balloon memory hotplug (same series)",
+	  NULL },
 	{ KB_KERNEL_CONFLICT, "kernel-conflict-bug", "4.3", NULL,
 	  "808fdb71936c 'xen: check for kernel memory conflicting with memory layout'", NULL },
-	{ KB_PT_CONFLICT, "pt-conflict-bug", "4.3", NULL,
-	  "xen_pt_check_e820 (same series)", NULL },
+	{ KB_PT_CONFLICT, "pt-conflict-bug", "4.3", NULL, "xen_pt_check_e820 (same series)", NULL },
 	{ KB_INITRD_MOVE, "initrd-move", "4.3", NULL,
 	  "xen_find_free_area + 'initrd moved from ... to ...' (same series)", NULL },
 	{ KB_MAX_PFN_LAST, "max-pfn-last", "5.12", NULL,
@@ -86,29 +94,35 @@ static const struct kernel_behaviour_row behaviours[KB_NR_BEHAVIOURS] = {
 	  "5.14.6 5.10.67 5.4.148 4.14.247 4.9.283 4.4.284" },
 	{ KB_IBFT_RESERVE, "ibft-reserve", "6.5", NULL,
 	  "Ross Lagerwall, 'iscsi_ibft: Fix finding the iBFT under Xen Dom 0' (May 2023); "
-	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots", NULL },
+	  "absent from the 6.1 lab boots, present in corpus 007 (6.8) and the 6.12 boots",
+	  NULL },
 	{ KB_E820_EARLY_CHECKS, "e820-early-checks", "6.12", NULL,
 	  "'xen: move checks for e820 conflicts further up', xen_chk_is_e820_usable", NULL },
 	{ KB_NVS_SWAP, "nvs-swap", "6.12", NULL,
-	  "be35d91c8880 'xen: tolerate ACPI NVS memory overlapping with Xen allocated memory'", NULL },
+	  "be35d91c8880 'xen: tolerate ACPI NVS memory overlapping with Xen allocated memory'",
+	  NULL },
 	{ KB_NVS_SWAP_ADDR_FIX, "nvs-swap-addr-fix", "7.1", NULL,
 	  "28e03f78e69c (May 2026): the swapped entry keeps its page offset; stable "
-	  "kernels may carry it earlier", NULL },
+	  "kernels may carry it earlier",
+	  NULL },
 	{ KB_NONRAM_REMAP_LOG, "nonram-remap", "6.12", NULL,
 	  "d05208cf7f05 'xen: add capability to remap non-RAM pages to different PFNs'", NULL },
 	{ KB_BALLOON_SUBTRACT_RELEASED, "balloon-released", "3.2", NULL,
 	  "'xen/balloon: account for pages released during memory setup'", NULL },
 	{ KB_BALLOON_XSA300, "balloon-xsa300", "5.5", NULL,
 	  "XSA-300 (Dec 2019): max_retry_count 4 and a si_mem_available() limit; also in "
-	  "stable kernels (version approximate)", NULL },
+	  "stable kernels (version approximate)",
+	  NULL },
 	{ KB_BALLOON_KTHREAD, "balloon-kthread", "5.15", NULL,
 	  "'xen/balloon: use a kernel thread instead a workqueue' (version approximate)", NULL },
 	{ KB_BALLOON_EXTRA_UNPOPULATED, "balloon-unpopulated", "6.10", NULL,
 	  "a6aa4eb994ee 'xen/x86: add extra pages to unpopulated-alloc if available' (also "
-	  "6.9.y stable), with CONFIG_XEN_UNPOPULATED_ALLOC as Debian builds", NULL },
+	  "6.9.y stable), with CONFIG_XEN_UNPOPULATED_ALLOC as Debian builds",
+	  NULL },
 	{ KB_E820_NAMES_2610, "e820-old-format", "2.6.0", "3.4",
 	  "e820_print_map ' Xen: a - b (usable)'; the [mem a-b] format is in corpus 001 "
-	  "(3.8) but not 038 (3.2)", NULL },
+	  "(3.8) but not 038 (3.2)",
+	  NULL },
 	{ KB_E820_RESERVED_KERN_USABLE, "reserved-kern-usable", "2.6.38", "6.10",
 	  "E820_TYPE_RESERVED_KERN printed as usable until its removal", NULL },
 };
@@ -128,7 +142,7 @@ const struct kernel_behaviour_row *kernel_behaviours(size_t *nr)
  * with two numbers, 2.6 ones with three.
  */
 struct kver {
-	unsigned int v[3];	/* mainline: 2.6.39 -> {2, 6, 39}, 5.10 -> {5, 10, 0} */
+	unsigned int v[3]; /* mainline: 2.6.39 -> {2, 6, 39}, 5.10 -> {5, 10, 0} */
 	unsigned int stable;
 };
 
@@ -201,8 +215,8 @@ static int kver_parse_plain(const char *s, struct kver *out)
  * real boots, so that the uname form alone resolves too.
  */
 static const struct kernel_distro_abi {
-	const char *abi;	/* "5.10.0-32" */
-	const char *release;	/* the upstream release it was built from */
+	const char *abi;     /* "5.10.0-32" */
+	const char *release; /* the upstream release it was built from */
 	const char *source;
 } distro_abis[] = {
 	{ "5.10.0-32", "5.10.223",
@@ -220,7 +234,7 @@ static bool distro_abi(const char *s, const struct kver *v, const char *end, uns
 	if (v->v[0] < 3 || v->stable != 0 || end[0] != '-' || !isdigit((unsigned char)end[1]))
 		return false;
 	if (end[-1] != '0' || end[-2] != '.')
-		return false;	/* "5.10-3": no third number */
+		return false; /* "5.10-3": no third number */
 	p = scan_num(end + 1, abi);
 	return p && (*p == '-' || *p == '.' || *p == '\0');
 }
@@ -263,8 +277,9 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
 			const char *e;
 			unsigned int n;
 
-			if (kver_scan(distro_abis[i].abi, &av, &e) < 0 || !kver_same_series(&av, out) ||
-			    e[0] != '-' || !scan_num(e + 1, &n) || n > abi || (best && n < best_abi))
+			if (kver_scan(distro_abis[i].abi, &av, &e) < 0 ||
+			    !kver_same_series(&av, out) || e[0] != '-' || !scan_num(e + 1, &n) ||
+			    n > abi || (best && n < best_abi))
 				continue;
 			if (kver_parse_plain(distro_abis[i].release, &rv) < 0)
 				continue;
@@ -277,14 +292,17 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
 			kver_parse_plain(best->release, &rv);
 			out->stable = rv.stable;
 			if (best_abi != abi)
-				snprintf(note, note_len, "kernel %.*s: a distribution ABI; taken as at least "
-					 "%s (the release of ABI %s)", (int)strcspn(p, " "), p,
-					 best->release, best->abi);
+				snprintf(note, note_len,
+					 "kernel %.*s: a distribution ABI; taken as at least "
+					 "%s (the release of ABI %s)",
+					 (int)strcspn(p, " "), p, best->release, best->abi);
 		} else {
-			snprintf(note, note_len, "kernel %.*s: a distribution ABI whose stable release "
+			snprintf(note, note_len,
+				 "kernel %.*s: a distribution ABI whose stable release "
 				 "is unknown; taken as %u.%u (give the release, e.g. the \"Debian "
-				 "%u.%u.N-M\" of its Linux version line)", (int)strcspn(p, " "), p,
-				 out->v[0], out->v[1], out->v[0], out->v[1]);
+				 "%u.%u.N-M\" of its Linux version line)",
+				 (int)strcspn(p, " "), p, out->v[0], out->v[1], out->v[0],
+				 out->v[1]);
 		}
 	}
 	return 0;
@@ -295,8 +313,7 @@ static int kver_resolve(const char *s, struct kver *out, char *note, size_t note
  * backported to the stable releases @stable ("5.10.67 5.4.148": from
  * 5.10.67 on in 5.10.y, ...), removed in @until?
  */
-static bool kver_in(const struct kver *v, const char *since, const char *until,
-		    const char *stable)
+static bool kver_in(const struct kver *v, const char *since, const char *until, const char *stable)
 {
 	struct kver s, u;
 
@@ -365,7 +382,8 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 	int rc = -EINVAL;
 
 	if (!eq)
-		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': expected NAME=VALUE", assignment);
+		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': expected NAME=VALUE",
+				      assignment);
 	if (starts_with(name, "CONFIG_"))
 		name += 7;
 	len = (size_t)(eq - name);
@@ -390,7 +408,8 @@ int kernel_config_set(struct kernel_config *kc, const char *assignment, struct p
 				      "--kconfig '%s': unknown option (known: ISCSI_IBFT_FIND, "
 				      "XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG, "
 				      "XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, "
-				      "AMD_MEM_ENCRYPT)", assignment);
+				      "AMD_MEM_ENCRYPT)",
+				      assignment);
 	if (rc < 0)
 		return p2msim_err_set(err, -EINVAL, "--kconfig '%s': bad value", assignment);
 	return 0;
@@ -410,10 +429,12 @@ static const struct kernel_build_row {
 	uint64_t pt_pages;
 	const char *source;
 } builds[] = {
-	{ "5.10", 0x4600, 0x27, "Debian 5.10.223-1 under Xen 4.14: paddr 0x1000000 -> 0x4600000, "
+	{ "5.10", 0x4600, 0x27,
+	  "Debian 5.10.223-1 under Xen 4.14: paddr 0x1000000 -> 0x4600000, "
 	  "page tables ffffffff84601000->ffffffff84628000" },
 	{ "6.1", 0x4a00, 0x29, "Debian 6.1.192-2 under Xen 4.17: paddr 0x1000000 -> 0x4a00000" },
-	{ "6.12", 0x4200, 0x25, "Debian 6.12.117-1 under Xen 4.17 and 4.20: paddr 0x1000000 -> "
+	{ "6.12", 0x4200, 0x25,
+	  "Debian 6.12.117-1 under Xen 4.17 and 4.20: paddr 0x1000000 -> "
 	  "0x4200000, page tables ffffffff84201000->ffffffff84226000" },
 };
 
@@ -453,18 +474,19 @@ static void newest_known(struct kver *newest)
 
 /* --- models ---------------------------------------------------------------------- */
 
-int kernel_model_init(struct kernel_model *km, const char *version,
-		      const struct kernel_config *kc, struct p2msim_err *err)
+int kernel_model_init(struct kernel_model *km, const char *version, const struct kernel_config *kc,
+		      struct p2msim_err *err)
 {
 	struct kver v, newest;
 	const struct kernel_build_row *build = &builds[0];
 
 	memset(km, 0, sizeof(*km));
 	if (!version || kver_resolve(version, &v, km->note, sizeof(km->note)) < 0)
-		return p2msim_err_set(err, -EINVAL,
-				      "--kernel '%s': expected a release such as 2.6.39, 4.19, 6.1, "
-				      "5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1'",
-				      version ? version : "");
+		return p2msim_err_set(
+			err, -EINVAL,
+			"--kernel '%s': expected a release such as 2.6.39, 4.19, 6.1, "
+			"5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1'",
+			version ? version : "");
 	snprintf(km->version, sizeof(km->version), "%s", version);
 	km->major = v.v[0];
 	km->minor = v.v[1];
@@ -477,26 +499,31 @@ int kernel_model_init(struct kernel_model *km, const char *version,
 			 v.stable ? "." : "", v.stable);
 	newest_known(&newest);
 	if (kver_cmp(&v, &newest) > 0) {
-		snprintf(km->warning, sizeof(km->warning), "kernel %s is newer than every row of "
-			 "the behaviour table (newest: %u.%u): simulated with the newest behaviours",
-			 km->release, newest.v[0], newest.v[1]);
+		snprintf(
+			km->warning, sizeof(km->warning),
+			"kernel %s is newer than every row of "
+			"the behaviour table (newest: %u.%u): simulated with the newest behaviours",
+			km->release, newest.v[0], newest.v[1]);
 		v = newest;
 	}
 	for (int i = 0; i < KB_NR_BEHAVIOURS; i++)
-		km->has[behaviours[i].id] = kver_in(&v, behaviours[i].since, behaviours[i].until,
-						    behaviours[i].stable);
+		km->has[behaviours[i].id] =
+			kver_in(&v, behaviours[i].since, behaviours[i].until, behaviours[i].stable);
 	/* The families follow from the rows: the P2M's shape and what
 	 * happens to the RAM under 1-1 areas. */
 	if (!km->has[KB_IDENTITY_P2M]) {
 		return p2msim_err_set(err, -ENOTSUP,
-				      "kernel %s predates the 1-1 P2M (2.6.39): not modelled", version);
+				      "kernel %s predates the 1-1 P2M (2.6.39): not modelled",
+				      version);
 	} else if (km->has[KB_LINEAR_P2M]) {
 		km->family = KERNEL_FAMILY_LINEAR;
 	} else if (km->has[KB_REMAP]) {
-		return p2msim_err_set(err, -ENOTSUP,
-				      "kernel %s remaps RAM under holes on the three-level tree (3.18 "
-				      "only), which p2msim does not model (modelled: 2.6.39-3.17, 3.19 "
-				      "and later)", version);
+		return p2msim_err_set(
+			err, -ENOTSUP,
+			"kernel %s remaps RAM under holes on the three-level tree (3.18 "
+			"only), which p2msim does not model (modelled: 2.6.39-3.17, 3.19 "
+			"and later)",
+			version);
 	} else if (km->has[KB_RELEASE_AREAS]) {
 		km->family = KERNEL_FAMILY_TREE_RELEASE;
 	} else {

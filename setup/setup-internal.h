@@ -11,17 +11,14 @@
 #define ISA_END_ADDRESS 0x100000ULL
 #define EXTRA_MEM_RATIO 10
 
-int setup_log(struct setup_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
-		   const char *header, const struct e820_table *t, const char *who);
+int setup_log(struct setup_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int setup_log_e820(struct setup_result *res, const struct kernel_model *km, const char *header,
+		   const struct e820_table *t, const char *who);
 int setup_crash(struct setup_result *res, struct p2msim_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n,
-		    struct p2msim_err *err);
-int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n,
-		    struct p2msim_err *err);
+int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n, struct p2msim_err *err);
+int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n, struct p2msim_err *err);
 bool setup_in_extra(const struct setup_result *res, uint64_t pfn);
 
 /* e820__update_table() as the kernel calls it: "nothing to do" (-1) and
@@ -31,9 +28,8 @@ bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t si
 void setup_stop_at(struct setup_result *res, enum kernel_behaviour check, const char *what,
 		   uint64_t start, uint64_t end, const struct e820_table *map);
 uint64_t setup_end_of_ram_pfn(const struct e820_table *t);
-int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
-			  struct hv *hv, uint64_t mem_end, struct e820_table *map,
-			  struct p2msim_err *err);
+int setup_read_memory_map(struct setup_result *res, const struct setup_input *in, struct hv *hv,
+			  uint64_t mem_end, struct e820_table *map, struct p2msim_err *err);
 int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 			const char *cmdline, struct p2msim_err *err);
 
@@ -59,11 +55,11 @@ int setup_oom(const struct setup_ctx *c);
 struct tree {
 	struct setup_ctx c;
 	struct p2m *p;
-	struct e820_table map;		/* the map Xen gave, trimmed in place */
-	struct e820_table raw;		/* map_raw: as Xen gave it */
-	uint64_t max_domain_pages;	/* MAX_DOMAIN_PAGES */
+	struct e820_table map;	   /* the map Xen gave, trimmed in place */
+	struct e820_table raw;	   /* map_raw: as Xen gave it */
+	uint64_t max_domain_pages; /* MAX_DOMAIN_PAGES */
 	uint64_t max_pfn, mem_end;
-	uint64_t extra_start;		/* xen_extra_mem_start, bytes */
+	uint64_t extra_start; /* xen_extra_mem_start, bytes */
 	uint64_t max_p2m_pfn;
 };
 

@@ -38,7 +38,7 @@
 #define IBFT_END 0x100000ULL
 #define NR_NONRAM_REMAP 4
 #define PMD_SIZE (2ULL << 20)
-#define P2M_VADDR 0xffffc90000000000ULL	/* where Debian's 6.x vmalloc puts the list */
+#define P2M_VADDR 0xffffc90000000000ULL /* where Debian's 6.x vmalloc puts the list */
 
 /* One xen_remap_buf: frames queued for the pfns from @target, as the
  * pieces [first, first + nr) of linear->pieces. */
@@ -55,11 +55,15 @@ struct remap_piece {
 };
 
 /* The early list: runs tiling [0, early_size). */
-enum early_kind { EARLY_MFN, EARLY_IDENTITY, EARLY_MISSING };
+enum early_kind {
+	EARLY_MFN,
+	EARLY_IDENTITY,
+	EARLY_MISSING
+};
 
 struct early_run {
 	uint64_t start, end;
-	uint64_t v0;			/* EARLY_MFN: the MFN of start */
+	uint64_t v0; /* EARLY_MFN: the MFN of start */
 	enum early_kind kind;
 };
 
@@ -75,14 +79,14 @@ struct nonram_remap {
 struct linear {
 	struct setup_ctx c;
 
-	struct e820_table map;		/* xen_e820_table */
-	struct early list;		/* the early P2M: xen_p2m_addr */
-	uint64_t early_size;		/* xen_p2m_size before the move */
-	uint64_t ini;			/* ini_nr_pages */
+	struct e820_table map; /* xen_e820_table */
+	struct early list;     /* the early P2M: xen_p2m_addr */
+	uint64_t early_size;   /* xen_p2m_size before the move */
+	uint64_t ini;	       /* ini_nr_pages */
 	uint64_t mem_end;
-	uint64_t max_p2m_pfn;		/* xen_max_p2m_pfn */
-	uint64_t last_pfn;		/* xen_p2m_last_pfn */
-	uint64_t maxmem_pages;		/* MAXMEM / PAGE_SIZE */
+	uint64_t max_p2m_pfn;  /* xen_max_p2m_pfn */
+	uint64_t last_pfn;     /* xen_p2m_last_pfn */
+	uint64_t maxmem_pages; /* MAXMEM / PAGE_SIZE */
 
 	struct remap_chunk *chunks;
 	size_t nr_chunks, alloc_chunks;
@@ -125,8 +129,7 @@ static int early_reserve(struct early *el, size_t more)
 	return 0;
 }
 
-static int early_append(struct early *el, uint64_t s, uint64_t e, enum early_kind kind,
-			uint64_t v0)
+static int early_append(struct early *el, uint64_t s, uint64_t e, enum early_kind kind, uint64_t v0)
 {
 	struct early_run *last = el->nr ? &el->r[el->nr - 1] : NULL;
 
@@ -166,9 +169,10 @@ static int early_assign(struct early *el, uint64_t s, uint64_t e, enum early_kin
 			repl[n++] = (struct early_run){ head.start, s, head.v0, head.kind };
 		repl[n++] = (struct early_run){ s, e, 0, kind };
 		if (tail.end > e)
-			repl[n++] = (struct early_run){ e, tail.end,
-							tail.kind == EARLY_MFN ?
-							tail.v0 + (e - tail.start) : 0, tail.kind };
+			repl[n++] = (struct early_run){
+				e, tail.end,
+				tail.kind == EARLY_MFN ? tail.v0 + (e - tail.start) : 0, tail.kind
+			};
 		memmove(&el->r[i + n], &el->r[j + 1], (el->nr - j - 1) * sizeof(el->r[0]));
 		memcpy(&el->r[i], repl, n * sizeof(repl[0]));
 		el->nr = el->nr - (j + 1 - i) + n;
@@ -234,15 +238,22 @@ static bool parse_512gb(const char *cmdline, bool dflt, bool tf)
 	v = arg + strlen("xen_512gb_limit=");
 	/* kstrtobool: y/Y/1/t/T true, n/N/0/f/F false, on/off */
 	switch (v[0]) {
-	case 'y': case 'Y': case '1':
+	case 'y':
+	case 'Y':
+	case '1':
 		return true;
-	case 'n': case 'N': case '0':
+	case 'n':
+	case 'N':
+	case '0':
 		return false;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		return tf ? true : dflt;
-	case 'f': case 'F':
+	case 'f':
+	case 'F':
 		return tf ? false : dflt;
-	case 'o': case 'O':
+	case 'o':
+	case 'O':
 		if (v[1] == 'n' || v[1] == 'N')
 			return true;
 		if (v[1] == 'f' || v[1] == 'F')
@@ -258,9 +269,9 @@ static uint64_t pages_limit(const struct linear *l)
 	const struct kernel_model *km = l->c.km;
 
 	if (!kernel_has(km, KB_512GB_LIMIT))
-		return km->config.max_domain_gib << 18;	/* MAX_DOMAIN_PAGES */
-	if (!l->c.in->dom0 && parse_512gb(l->c.in->cmdline, km->config.xen_512gb,
-					 kernel_has(km, KB_KSTRTOBOOL_TF)))
+		return km->config.max_domain_gib << 18; /* MAX_DOMAIN_PAGES */
+	if (!l->c.in->dom0 &&
+	    parse_512gb(l->c.in->cmdline, km->config.xen_512gb, kernel_has(km, KB_KSTRTOBOOL_TF)))
 		return 512ULL << 18;
 	return l->maxmem_pages;
 }
@@ -317,9 +328,10 @@ static int swap_with_ram(struct linear *l, size_t idx)
 		/* The new entry keeps the page offset; kernels before 28e03f78e69c
 		 * subtract it instead (doc/behaviours.md#nvs-swap-address). */
 		new_addr = kernel_has(l->c.km, KB_NVS_SWAP_ADDR_FIX) ?
-			   end - swap_size + (swap->addr - swap_addr) :
-			   end - swap_size + swap_addr - swap->addr;
-		l->nonram[l->nr_nonram++] = (struct nonram_remap){ swap_addr, end - swap_size, swap_size };
+				   end - swap_size + (swap->addr - swap_addr) :
+				   end - swap_size + swap_addr - swap->addr;
+		l->nonram[l->nr_nonram++] =
+			(struct nonram_remap){ swap_addr, end - swap_size, swap_size };
 		swap->type = E820_TYPE_RAM;
 		swap->addr = swap_addr;
 		swap->size = swap_size;
@@ -355,15 +367,15 @@ static int check_usable(struct linear *l, uint64_t start_pfn, uint64_t end_pfn,
 				rc = swap_with_ram(l, i);
 				if (rc < 0)
 					return rc;
-				i = (size_t)-1;		/* the map was re-sorted */
+				i = (size_t)-1; /* the map was re-sorted */
 			}
 		}
 	}
 	if (!setup_e820_reserved(&l->map, start, size))
 		return 0;
 	setup_stop_at(l->c.res, check, component, start_pfn, end_pfn, &l->map);
-	return setup_crash(l->c.res, l->c.err, "Xen hypervisor allocated %s memory conflicts with E820 map",
-			   component);
+	return setup_crash(l->c.res, l->c.err,
+			   "Xen hypervisor allocated %s memory conflicts with E820 map", component);
 }
 
 static int check_layout(struct linear *l)
@@ -436,8 +448,8 @@ static uint64_t get_max_pages(struct linear *l)
 	uint64_t limit = pages_limit(l), max_pages = limit, resv;
 
 	/* dom0 uses its maximum reservation; a domU's map covers static-max. */
-	if (l->c.in->dom0 && hv_reservation(l->c.hv, l->c.in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 &&
-	    resv > 0)
+	if (l->c.in->dom0 &&
+	    hv_reservation(l->c.hv, l->c.in->domid, HV_RESV_MAXIMUM, &resv, NULL) == 0 && resv > 0)
 		max_pages = resv;
 	return max_pages < limit ? max_pages : limit;
 }
@@ -486,7 +498,7 @@ static int walk_chunks(struct linear *l, uint64_t extra_pages, uint64_t *end_add
 			} else if (kernel_has(l->c.km, KB_DISCARD_EXTRA_RAM)) {
 				discard = true;
 			} else {
-				type = E820_TYPE_UNUSABLE;	/* 3.x: kept as UNUSABLE */
+				type = E820_TYPE_UNUSABLE; /* 3.x: kept as UNUSABLE */
 			}
 		}
 		if (!discard && (rc = add_kernel_region(l, addr, chunk, type)) < 0)
@@ -545,7 +557,8 @@ static uint64_t find_free_area(const struct linear *l, uint64_t size)
 static int check_initrd(struct linear *l)
 {
 	const struct setup_layout *lay = &l->c.in->layout;
-	uint64_t start = PFN_PHYS(lay->initrd_start), size = PFN_PHYS(lay->initrd_end - lay->initrd_start);
+	uint64_t start = PFN_PHYS(lay->initrd_start),
+		 size = PFN_PHYS(lay->initrd_end - lay->initrd_start);
 	uint64_t to;
 
 	/* the kernel works with boot_params' ramdisk_size, in bytes, and
@@ -553,16 +566,19 @@ static int check_initrd(struct linear *l)
 	if (lay->initrd_bytes && lay->initrd_bytes <= size)
 		size = lay->initrd_bytes;
 
-	if (!kernel_has(l->c.km, KB_INITRD_MOVE) || !size || !setup_e820_reserved(&l->map, start, size))
+	if (!kernel_has(l->c.km, KB_INITRD_MOVE) || !size ||
+	    !setup_e820_reserved(&l->map, start, size))
 		return 0;
 	to = find_free_area(l, size);
 	if (!to) {
-		setup_stop_at(l->c.res, KB_INITRD_MOVE, "initrd", lay->initrd_start, lay->initrd_end,
-			      &l->map);
-		return setup_crash(l->c.res, l->c.err,
-				   "Can't find new memory area for initrd needed due to E820 map conflict");
+		setup_stop_at(l->c.res, KB_INITRD_MOVE, "initrd", lay->initrd_start,
+			      lay->initrd_end, &l->map);
+		return setup_crash(
+			l->c.res, l->c.err,
+			"Can't find new memory area for initrd needed due to E820 map conflict");
 	}
-	return setup_log(l->c.res, "initrd moved from [mem %#010llx-%#010llx] to [mem %#010llx-%#010llx]",
+	return setup_log(l->c.res,
+			 "initrd moved from [mem %#010llx-%#010llx] to [mem %#010llx-%#010llx]",
 			 (unsigned long long)start, (unsigned long long)(start + size),
 			 (unsigned long long)to, (unsigned long long)(to + size));
 }
@@ -635,7 +651,8 @@ static int queue_chunk(struct linear *l, uint64_t target, uint64_t src, uint64_t
 			return rc;
 		pfn = stop;
 	}
-	l->chunks[l->nr_chunks++] = (struct remap_chunk){ target, size, first, l->nr_pieces - first };
+	l->chunks[l->nr_chunks++] =
+		(struct remap_chunk){ target, size, first, l->nr_pieces - first };
 	return 0;
 }
 
@@ -692,7 +709,9 @@ static int identity_area(struct linear *l, uint64_t start, uint64_t end, uint64_
 			size = l->ini - cur;
 		room = find_pfn_range(l, remap_pfn);
 		if (!room) {
-			setup_log(l->c.res, "Unable to find available pfn range, not remapping identity pages");
+			setup_log(
+				l->c.res,
+				"Unable to find available pfn range, not remapping identity pages");
 			return identity_and_release(l, cur, cur + left);
 		}
 		if (size > room)
@@ -722,7 +741,8 @@ static bool set_p2m(struct linear *l, uint64_t pfn, uint64_t mfn)
 		/* 5.14+: rounded up to a whole leaf; before, the raw pfn. */
 		uint64_t per = 1ULL << l->c.g->leaf_shift;
 
-		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ? (pfn + per) & ~(per - 1) : pfn;
+		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ? (pfn + per) & ~(per - 1) :
+									pfn;
 	}
 	return true;
 }
@@ -741,7 +761,8 @@ static int build_list(struct linear *l)
 	l->last_pfn = l->max_p2m_pfn;
 	want = l->max_p2m_pfn > limit ? l->max_p2m_pfn : limit;
 	vm = (want * entry + align - 1) / align * align;
-	setup_log(l->c.res, "p2m virtual area at (____ptrval____), size is %llx", (unsigned long long)vm);
+	setup_log(l->c.res, "p2m virtual area at (____ptrval____), size is %llx",
+		  (unsigned long long)vm);
 	l->c.res->vm_size = vm;
 	l->max_p2m_pfn = vm / entry;
 
@@ -761,8 +782,8 @@ static int build_list(struct linear *l)
 					   r->v0, NULL, &perr);
 	}
 	if (rc == 0 && l->early_size < l->max_p2m_pfn)
-		rc = p2m_set_range(l->c.res->p2m, l->early_size, l->max_p2m_pfn,
-				   P2M_FILL_IDENTITY, 0, NULL, &perr);
+		rc = p2m_set_range(l->c.res->p2m, l->early_size, l->max_p2m_pfn, P2M_FILL_IDENTITY,
+				   0, NULL, &perr);
 	if (rc < 0)
 		return p2msim_err_set(l->c.err, rc, "%s", perr.msg);
 	p2m_compact(l->c.res->p2m);
@@ -788,7 +809,8 @@ static int m2p_failed(struct linear *l, uint64_t pfn, uint64_t mfn)
 {
 	setup_log(l->c.res, "WARNING: Failed to set m2p mapping for mfn=%llu pfn=%llu",
 		  (unsigned long long)mfn, (unsigned long long)pfn);
-	return setup_crash(l->c.res, l->c.err, "kernel BUG in xen_update_mem_tables "
+	return setup_crash(l->c.res, l->c.err,
+			   "kernel BUG in xen_update_mem_tables "
 			   "(arch/x86/xen/setup.c)");
 }
 
@@ -817,8 +839,9 @@ static bool set_p2m_run(struct linear *l, uint64_t pfn, uint64_t n, uint64_t v)
 	if (p2m_set_range_pfnwise(p, pfn, pfn + n, P2M_FILL_MFN, v, NULL) < 0)
 		return false;
 	if (alloc && trigger >= l->last_pfn)
-		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ? (trigger + per) & ~(per - 1) :
-			      trigger;
+		l->last_pfn = kernel_has(l->c.km, KB_MAX_PFN_ALIGNED) ?
+				      (trigger + per) & ~(per - 1) :
+				      trigger;
 	return true;
 }
 
@@ -829,7 +852,8 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 	if (!set_p2m(l, pfn, mfn)) {
 		setup_log(l->c.res, "WARNING: Failed to set p2m mapping for pfn=%llu mfn=%llu",
 			  (unsigned long long)pfn, (unsigned long long)mfn);
-		return setup_crash(l->c.res, l->c.err, "kernel BUG in xen_update_mem_tables "
+		return setup_crash(l->c.res, l->c.err,
+				   "kernel BUG in xen_update_mem_tables "
 				   "(arch/x86/xen/setup.c)");
 	}
 	if (hv_machphys_update(l->c.hv, l->c.in->domid, mfn, pfn, NULL) < 0)
@@ -844,7 +868,8 @@ static int remap_one(struct linear *l, uint64_t pfn, uint64_t mfn)
 		setup_log(l->c.res, "Failed to update kernel mapping for mfn=%llu pfn=%llu",
 			  (unsigned long long)mfn, (unsigned long long)pfn);
 		if (l->c.km->remap_bug_line)
-			return setup_crash(l->c.res, l->c.err, "kernel BUG at arch/x86/xen/setup.c:%u!",
+			return setup_crash(l->c.res, l->c.err,
+					   "kernel BUG at arch/x86/xen/setup.c:%u!",
 					   l->c.km->remap_bug_line);
 		return setup_crash(l->c.res, l->c.err,
 				   "kernel BUG in xen_remap_memory (arch/x86/xen/setup.c)");
@@ -868,7 +893,7 @@ static int64_t remap_run(struct linear *l, uint64_t pfn, uint64_t mfn, uint64_t 
 	done = hv_machphys_update_range(l->c.hv, l->c.in->domid, mfn, pfn, easy, &rc, NULL);
 	/* the pfn whose M2P update failed had its P2M entry set first */
 	if (!set_p2m_run(l, pfn, done + (done < easy), mfn)) {
-		rc = remap_one(l, pfn, mfn);	/* out of our memory: say where */
+		rc = remap_one(l, pfn, mfn); /* out of our memory: say where */
 		return rc < 0 ? rc : 1;
 	}
 	if (done < easy)
@@ -936,10 +961,11 @@ static int remap_nonram(struct linear *l)
 
 		for (; pfn < end; pfn++, mfn++, remapped++)
 			if (!set_p2m(l, pfn, mfn))
-				return setup_crash(l->c.res, l->c.err,
-						   "Kernel panic - not syncing: Failed to set p2m mapping "
-						   "for pfn=%llx mfn=%llx",
-						   (unsigned long long)pfn, (unsigned long long)mfn);
+				return setup_crash(
+					l->c.res, l->c.err,
+					"Kernel panic - not syncing: Failed to set p2m mapping "
+					"for pfn=%llx mfn=%llx",
+					(unsigned long long)pfn, (unsigned long long)mfn);
 	}
 	l->c.res->remapped_nonram = remapped;
 	return setup_log(l->c.res, "Remapped %llu non-RAM page(s)", (unsigned long long)remapped);
@@ -951,7 +977,7 @@ static int publish(struct linear *l)
 	struct hv_p2m_info info = {
 		.max_pfn = kernel_has(l->c.km, KB_MAX_PFN_LAST) ? l->last_pfn : l->max_p2m_pfn,
 		.pfn_to_mfn_frame_list_list = p2m_mirror_fll(l->c.res->p2m),
-		.p2m_cr3 = 1,			/* non-zero: a linear list exists */
+		.p2m_cr3 = 1, /* non-zero: a linear list exists */
 		.p2m_vaddr = P2M_VADDR,
 		.p2m_generation = 0,
 	};
@@ -1006,7 +1032,8 @@ static int memory_setup(struct linear *l)
 	if ((rc = foreach_remap_area(l, identity_area, &remap_pfn)) < 0)
 		return rc;
 	setup_log(l->c.res, "Released %llu page(s)", (unsigned long long)l->c.res->released);
-	return setup_log_e820(l->c.res, l->c.km, "BIOS-provided physical RAM map:", &l->c.res->e820, "Xen");
+	return setup_log_e820(l->c.res, l->c.km, "BIOS-provided physical RAM map:", &l->c.res->e820,
+			      "Xen");
 }
 
 static int pagetable_init(struct linear *l)
@@ -1029,17 +1056,19 @@ static int early_from_builder(struct linear *l, const struct setup_input *in)
 	if (in->mfn_list) {
 		for (uint64_t pfn = 0; pfn < in->nr_pages && rc == 0; pfn++)
 			rc = early_append(&l->list, pfn, pfn + 1,
-					  in->mfn_list[pfn] == l->c.g->invalid ? EARLY_MISSING : EARLY_MFN,
+					  in->mfn_list[pfn] == l->c.g->invalid ? EARLY_MISSING :
+										 EARLY_MFN,
 					  in->mfn_list[pfn]);
 	} else {
 		uint64_t pfn = 0;
 
 		for (size_t i = 0; i < in->nr_mfn_ext && rc == 0; i++) {
 			const struct hv_extent *x = &in->mfn_ext[i];
-			uint64_t end = x->pfn + x->nr < in->nr_pages ? x->pfn + x->nr : in->nr_pages;
+			uint64_t end = x->pfn + x->nr < in->nr_pages ? x->pfn + x->nr :
+								       in->nr_pages;
 
 			if (x->pfn < pfn || x->pfn >= in->nr_pages)
-				continue;	/* out of order or past nr_pages: not the list */
+				continue; /* out of order or past nr_pages: not the list */
 			rc = early_append(&l->list, pfn, x->pfn, EARLY_MISSING, 0);
 			if (rc == 0)
 				rc = early_append(&l->list, x->pfn, end, EARLY_MFN, x->mfn);

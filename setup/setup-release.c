@@ -31,7 +31,8 @@ static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool rele
 		long done;
 
 		if (release) {
-			if (mfn == t->c.g->invalid || hv_m2p(t->c.hv, mfn, &back, NULL) < 0 || back != pfn)
+			if (mfn == t->c.g->invalid || hv_m2p(t->c.hv, mfn, &back, NULL) < 0 ||
+			    back != pfn)
 				continue;
 			frame = mfn;
 			done = hv_decrease_reservation(t->c.hv, t->c.in->domid, &frame, 1, 0, NULL);
@@ -53,7 +54,8 @@ static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool rele
 		p2m_set_alloc_src(t->p, saved);
 		if (rc < 0) {
 			if (!release)
-				hv_decrease_reservation(t->c.hv, t->c.in->domid, &frame, 1, 0, NULL);
+				hv_decrease_reservation(t->c.hv, t->c.in->domid, &frame, 1, 0,
+							NULL);
 			break;
 		}
 		len++;
@@ -62,8 +64,8 @@ static uint64_t do_chunk(struct tree *t, uint64_t start, uint64_t end, bool rele
 		setup_log(t->c.res, "%s%s%llx-%llx pfn range: %llu pages %s",
 			  release ? "Freeing" : "Populating",
 			  release && kernel_has(t->c.km, KB_FREEING_TWO_SPACES) ? "  " : " ",
-			  (unsigned long long)start, (unsigned long long)end, (unsigned long long)len,
-			  release ? "freed" : "added");
+			  (unsigned long long)start, (unsigned long long)end,
+			  (unsigned long long)len, release ? "freed" : "added");
 	return len;
 }
 
@@ -116,7 +118,8 @@ static int identity_and_release(struct tree *t, uint64_t *released)
 				x = PFN_UP(e->addr);
 			if (s < x) {
 				if (s < t->max_pfn)
-					*released += do_chunk(t, s, x < t->max_pfn ? x : t->max_pfn, true);
+					*released += do_chunk(t, s, x < t->max_pfn ? x : t->max_pfn,
+							      true);
 				rc = tree_identity(t, s, x, &identity);
 				if (rc < 0)
 					return rc;
@@ -127,9 +130,11 @@ static int identity_and_release(struct tree *t, uint64_t *released)
 	t->c.res->identity_set = identity;
 	/* 3.2 prints both counts always, 3.5+ only when non-zero */
 	if (!kernel_has(t->c.km, KB_QUIET_ZERO_COUNTS) || *released)
-		setup_log(t->c.res, "Released %llu pages of unused memory", (unsigned long long)*released);
+		setup_log(t->c.res, "Released %llu pages of unused memory",
+			  (unsigned long long)*released);
 	if (!kernel_has(t->c.km, KB_QUIET_ZERO_COUNTS) || identity)
-		setup_log(t->c.res, "Set %llu page(s) to 1-1 mapping", (unsigned long long)identity);
+		setup_log(t->c.res, "Set %llu page(s) to 1-1 mapping",
+			  (unsigned long long)identity);
 	return 0;
 }
 
@@ -149,19 +154,22 @@ static int walk(struct tree *t, uint64_t extra_pages)
 				if (addr < t->mem_end) {
 					size = left < t->mem_end - addr ? left : t->mem_end - addr;
 				} else if (extra_pages) {
-					size = left < PFN_PHYS(extra_pages) ? left : PFN_PHYS(extra_pages);
+					size = left < PFN_PHYS(extra_pages) ? left :
+									      PFN_PHYS(extra_pages);
 					extra_pages -= PFN_DOWN(size);
-					if (setup_extra_add(t->c.res, PFN_DOWN(addr), PFN_DOWN(size), t->c.err) < 0)
+					if (setup_extra_add(t->c.res, PFN_DOWN(addr),
+							    PFN_DOWN(size), t->c.err) < 0)
 						return -ENOMEM;
 					t->max_p2m_pfn = PFN_DOWN(addr + size);
-					tree_invalidate(t, PFN_DOWN(addr), PFN_DOWN(addr + size) - 1);
+					tree_invalidate(t, PFN_DOWN(addr),
+							PFN_DOWN(addr + size) - 1);
 				} else {
 					ktype = E820_TYPE_UNUSABLE;
 				}
 			}
 			start = addr;
 			end = addr + size;
-			if (ktype == E820_TYPE_RAM) {	/* xen_align_and_add_e820_region */
+			if (ktype == E820_TYPE_RAM) { /* xen_align_and_add_e820_region */
 				start = PAGE_ALIGN_UP(start);
 				end = PAGE_ALIGN_DOWN(end);
 			}
@@ -214,7 +222,8 @@ static int memory_setup(struct tree *t)
 		return setup_oom(&t->c);
 	if (setup_sanitize(&t->c.res->e820) < 0)
 		return setup_oom(&t->c);
-	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820, "Xen");
+	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820,
+			      "Xen");
 }
 
 int setup_run_release(const struct setup_input *in, struct hv *hv, struct setup_result *res,

@@ -24,7 +24,8 @@ int tree_brk_crash(struct tree *t, const struct p2msim_err *perr)
 	if (perr->code == -ENOSPC) {
 		setup_stop_at(t->c.res, KB_TREE_P2M, "brk", 0, 0, NULL);
 		return setup_crash(t->c.res, t->c.err,
-				   "kernel BUG at arch/x86/kernel/setup.c (extend_brk): %s", perr->msg);
+				   "kernel BUG at arch/x86/kernel/setup.c (extend_brk): %s",
+				   perr->msg);
 	}
 	return p2msim_err_set(t->c.err, perr->code, "%s", perr->msg);
 }
@@ -46,13 +47,14 @@ int tree_new(struct tree *t)
 	int rc;
 
 	p2m_config_init(&cfg, t->c.in->arch, 0);
-	p2m_config_rules_2639(&cfg);		/* alloc_p2m fills INVALID */
+	p2m_config_rules_2639(&cfg); /* alloc_p2m fills INVALID */
 	/* 3.14+ shares an identity mid and allocates only the ends */
 	if (kernel_has(t->c.km, KB_MID_IDENTITY)) {
 		cfg.mid_identity = true;
 		cfg.range_mode = P2M_RANGE_MINIMAL;
 	}
-	cfg.brk_pages = brk_pool(t->max_domain_pages) + (kernel_has(t->c.km, KB_POPULATE_BACK) ? 3 : 0);
+	cfg.brk_pages =
+		brk_pool(t->max_domain_pages) + (kernel_has(t->c.km, KB_POPULATE_BACK) ? 3 : 0);
 	cfg.shared_from_brk = true;
 	rc = p2m_new(&t->p, &cfg, &perr);
 	if (rc < 0)
@@ -65,13 +67,14 @@ int tree_new(struct tree *t)
 		rc = p2m_graft_list(t->p, t->c.in->mfn_list, t->max_pfn, &perr);
 	} else {
 		/* struct hv_extent and struct p2m_frame_run say the same */
-		struct p2m_frame_run *runs = malloc((t->c.in->nr_mfn_ext ? t->c.in->nr_mfn_ext : 1) *
-						    sizeof(*runs));
+		struct p2m_frame_run *runs =
+			malloc((t->c.in->nr_mfn_ext ? t->c.in->nr_mfn_ext : 1) * sizeof(*runs));
 
 		if (!runs)
 			return setup_oom(&t->c);
 		for (size_t i = 0; i < t->c.in->nr_mfn_ext; i++)
-			runs[i] = (struct p2m_frame_run){ t->c.in->mfn_ext[i].pfn, t->c.in->mfn_ext[i].mfn,
+			runs[i] = (struct p2m_frame_run){ t->c.in->mfn_ext[i].pfn,
+							  t->c.in->mfn_ext[i].mfn,
 							  t->c.in->mfn_ext[i].nr };
 		rc = p2m_graft_runs(t->p, runs, t->c.in->nr_mfn_ext, t->max_pfn, &perr);
 		free(runs);
@@ -98,7 +101,7 @@ static int trim_map(struct tree *t, uint64_t *extra_pages)
 
 	t->extra_start = t->c.in->arch == P2M_ARCH_X86_32 ? t->mem_end :
 			 kernel_has(t->c.km, KB_EXTRA_ABOVE_4G) && t->mem_end < four_g ? four_g :
-			 t->mem_end;
+											 t->mem_end;
 	for (size_t i = 0; i < t->map.nr; i++) {
 		struct e820_entry *e = &t->map.entries[i];
 		uint64_t end;
@@ -168,14 +171,14 @@ static void release_pfn(struct tree *t, uint64_t pfn, uint64_t start, uint64_t e
 
 /* pfns [s, e) that read as identity, frame = pfn: only a frame whose M2P
  * is its own number can go, so walk the M2P a run at a time. */
-static void release_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t start,
-			     uint64_t end, uint64_t *len)
+static void release_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t start, uint64_t end,
+			     uint64_t *len)
 {
 	for (uint64_t mfn = s; mfn < e;) {
 		uint64_t back, n;
 
 		if (hv_m2p_run(t->c.hv, mfn, &back, &n, NULL) < 0)
-			return;		/* beyond the machine: so is the rest */
+			return; /* beyond the machine: so is the rest */
 		if (n > e - mfn)
 			n = e - mfn;
 		if (back == mfn)
@@ -281,7 +284,8 @@ int tree_identity(struct tree *t, uint64_t s, uint64_t e, uint64_t *total)
 		setup_log(t->c.res, "1-1 mapping on %llx->%llx", (unsigned long long)s,
 			  (unsigned long long)e);
 	else if (s < e && n < e - s)
-		setup_log(t->c.res, "WARNING: Identity mapping failed. We are %lld short of 1-1 mappings!",
+		setup_log(t->c.res,
+			  "WARNING: Identity mapping failed. We are %lld short of 1-1 mappings!",
 			  (long long)(e - s - n));
 	*total += n;
 	return 0;
@@ -314,7 +318,8 @@ static int set_identity(struct tree *t)
 			start_pci = start;
 		last = end;
 	}
-	if (last > start_pci && (rc = tree_identity(t, PFN_UP(start_pci), PFN_DOWN(last), &total)) < 0)
+	if (last > start_pci &&
+	    (rc = tree_identity(t, PFN_UP(start_pci), PFN_DOWN(last), &total)) < 0)
 		return rc;
 	t->c.res->identity_set = total;
 	return setup_log(t->c.res, "Set %llu page(s) to 1-1 mapping.", (unsigned long long)total);
@@ -340,7 +345,8 @@ static int memory_setup(struct tree *t)
 	extra_pages = extra_limit >= t->max_pfn ? extra_limit - t->max_pfn : 0;
 	if ((rc = add_extra_mem(t, extra_pages)) < 0 || (rc = set_identity(t)) < 0)
 		return rc;
-	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820, "Xen");
+	return setup_log_e820(t->c.res, t->c.km, "BIOS-provided physical RAM map:", &t->c.res->e820,
+			      "Xen");
 }
 
 void tree_publish(struct tree *t)
@@ -364,7 +370,7 @@ int tree_run(const struct setup_input *in, struct hv *hv, struct setup_result *r
 	setup_ctx_init(&t.c, in, hv, res, err);
 	t.max_domain_pages = in->model->config.max_domain_gib << 18;
 	if (t.max_domain_pages > 1ULL << 27)
-		t.max_domain_pages = 1ULL << 27;	/* the one top page: 512 GiB */
+		t.max_domain_pages = 1ULL << 27; /* the one top page: 512 GiB */
 	t.max_pfn = in->nr_pages < t.max_domain_pages ? in->nr_pages : t.max_domain_pages;
 	t.mem_end = PFN_PHYS(t.max_pfn);
 	t.max_p2m_pfn = t.max_pfn;

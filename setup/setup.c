@@ -116,11 +116,12 @@ void setup_print_e820(FILE *f, const struct kernel_model *km, const struct e820_
 	else
 		e820_print_linux_style(f, t, who,
 				       kernel_has(km, KB_E820_RESERVED_KERN_USABLE) ?
-				       E820_NAME_LINUX_KERN : E820_NAME_LINUX);
+					       E820_NAME_LINUX_KERN :
+					       E820_NAME_LINUX);
 }
 
-int setup_log_e820(struct setup_result *res, const struct kernel_model *km,
-		   const char *header, const struct e820_table *t, const char *who)
+int setup_log_e820(struct setup_result *res, const struct kernel_model *km, const char *header,
+		   const struct e820_table *t, const char *who)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -144,8 +145,12 @@ void setup_ctx_init(struct setup_ctx *c, const struct setup_input *in, struct hv
 		    struct setup_result *res, struct p2msim_err *err)
 {
 	*c = (struct setup_ctx){
-		.in = in, .km = in->model, .g = p2m_geometry_of(in->arch), .hv = hv,
-		.res = res, .err = err,
+		.in = in,
+		.km = in->model,
+		.g = p2m_geometry_of(in->arch),
+		.hv = hv,
+		.res = res,
+		.err = err,
 	};
 }
 
@@ -165,14 +170,13 @@ int setup_crash(struct setup_result *res, struct p2msim_err *err, const char *fm
 	va_end(ap);
 	res->crashed = true;
 	setup_log(res, "%s", msg);
-	return p2msim_err_set(err, -EFAULT, "kernel %s would stop here: %s",
-			      res->model_version, msg);
+	return p2msim_err_set(err, -EFAULT, "kernel %s would stop here: %s", res->model_version,
+			      msg);
 }
 
 /* --- extra memory regions ------------------------------------------------------------ */
 
-int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n,
-		    struct p2msim_err *err)
+int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n, struct p2msim_err *err)
 {
 	(void)err;
 	/* xen_add_extra_mem(): the first empty slot (emptied ones included)
@@ -196,8 +200,7 @@ int setup_extra_add(struct setup_result *res, uint64_t start, uint64_t n,
 }
 
 /* xen_del_extra_mem(): cut [start, start + n) out of the region holding it. */
-int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n,
-		    struct p2msim_err *err)
+int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n, struct p2msim_err *err)
 {
 	for (unsigned int i = 0; i < res->nr_extra; i++) {
 		struct setup_extra *x = &res->extra[i];
@@ -216,8 +219,7 @@ int setup_extra_del(struct setup_result *res, uint64_t start, uint64_t n,
 		}
 		return 0;
 	}
-	return p2msim_err_set(err, -EINVAL,
-			      "remapped pfns [%#llx, %#llx) are in no extra region",
+	return p2msim_err_set(err, -EINVAL, "remapped pfns [%#llx, %#llx) are in no extra region",
 			      (unsigned long long)start, (unsigned long long)(start + n));
 }
 
@@ -245,7 +247,8 @@ bool setup_e820_reserved(const struct e820_table *t, uint64_t start, uint64_t si
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *e = &t->entries[i];
 
-		if (e->type == E820_TYPE_RAM && e->addr <= start && e->addr + e->size >= start + size)
+		if (e->type == E820_TYPE_RAM && e->addr <= start &&
+		    e->addr + e->size >= start + size)
 			return false;
 	}
 	return true;
@@ -320,8 +323,8 @@ int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 		if (rc < 0)
 			return rc;
 		if (res->user.userdef) {
-			rc = setup_log_e820(res, km, "user-defined physical RAM map:",
-					    &res->user_e820, "user");
+			rc = setup_log_e820(
+				res, km, "user-defined physical RAM map:", &res->user_e820, "user");
 			if (rc < 0)
 				return p2msim_err_set(err, rc, "out of memory");
 		}
@@ -333,9 +336,8 @@ int setup_apply_cmdline(struct setup_result *res, const struct kernel_model *km,
 /* XENMEM_machine_memory_map for dom0, XENMEM_memory_map for a domU.  A domU
  * whose toolstack set no map gets -ENOSYS and uses one RAM entry of its
  * pages plus 8 MiB of slack for backends, in every era; dom0 BUG()s. */
-int setup_read_memory_map(struct setup_result *res, const struct setup_input *in,
-			  struct hv *hv, uint64_t mem_end, struct e820_table *map,
-			  struct p2msim_err *err)
+int setup_read_memory_map(struct setup_result *res, const struct setup_input *in, struct hv *hv,
+			  uint64_t mem_end, struct e820_table *map, struct p2msim_err *err)
 {
 	struct p2msim_err herr = { 0 };
 	int rc;
@@ -346,15 +348,18 @@ int setup_read_memory_map(struct setup_result *res, const struct setup_input *in
 		rc = hv_memory_map(hv, in->domid, map, &herr);
 	if (rc == -ENOSYS) {
 		if (in->dom0)
-			return setup_crash(res, err, "kernel BUG: XENMEM_machine_memory_map returned "
-					   "-ENOSYS in the initial domain (BUG_ON(xen_initial_domain()))");
+			return setup_crash(
+				res, err,
+				"kernel BUG: XENMEM_machine_memory_map returned "
+				"-ENOSYS in the initial domain (BUG_ON(xen_initial_domain()))");
 		e820_table_free(map);
 		e820_table_init(map);
 		rc = e820_add(map, 0, mem_end + (8ULL << 20), E820_TYPE_RAM);
 		return rc < 0 ? p2msim_err_set(err, rc, "out of memory") : 0;
 	}
 	if (rc < 0)
-		return setup_crash(res, err, "kernel BUG: memory map hypercall failed: %s", herr.msg);
+		return setup_crash(res, err, "kernel BUG: memory map hypercall failed: %s",
+				   herr.msg);
 	if (map->nr == 0)
 		return setup_crash(res, err, "kernel BUG: the memory map has no entries");
 	return 0;
@@ -398,9 +403,10 @@ int setup_run(const struct setup_input *in, struct hv *hv, struct setup_result *
 		rc = p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
 	/* say what did not fit, not only where it ran out */
 	if (rc == -ENOMEM && err)
-		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
-				  "this process may use", in->dom0 ? "dom0" : "domU",
-				  (unsigned long long)in->nr_pages,
+		p2msim_err_prefix(err,
+				  "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use",
+				  in->dom0 ? "dom0" : "domU", (unsigned long long)in->nr_pages,
 				  (unsigned long long)((in->nr_pages + (1ULL << 18) - 1) >> 18));
 	return rc;
 }

@@ -18,9 +18,9 @@
 /* One stretch of pfns where neither the E820 type nor the P2M type changes. */
 struct segment {
 	uint64_t start, end;
-	int e820;		/* E820 type, or 0 for a gap */
+	int e820; /* E820 type, or 0 for a gap */
 	enum p2m_type p2m;
-	bool remap;		/* RAM pfns above nr_pages: remapped frames */
+	bool remap; /* RAM pfns above nr_pages: remapped frames */
 };
 
 struct segments {
@@ -140,15 +140,24 @@ static int build_segments(const struct simulation *sim, struct segments *sg)
 static const char *e820_label(int type)
 {
 	switch (type) {
-	case 0: return "gap";
-	case E820_TYPE_RAM: return "RAM";
-	case E820_TYPE_RESERVED: return "res";
-	case E820_TYPE_ACPI: return "ACPI";
-	case E820_TYPE_NVS: return "NVS";
-	case E820_TYPE_UNUSABLE: return "unus";
-	case E820_TYPE_PMEM: return "PMEM";
-	case E820_TYPE_PRAM: return "PRAM";
-	default: return "other";
+	case 0:
+		return "gap";
+	case E820_TYPE_RAM:
+		return "RAM";
+	case E820_TYPE_RESERVED:
+		return "res";
+	case E820_TYPE_ACPI:
+		return "ACPI";
+	case E820_TYPE_NVS:
+		return "NVS";
+	case E820_TYPE_UNUSABLE:
+		return "unus";
+	case E820_TYPE_PMEM:
+		return "PMEM";
+	case E820_TYPE_PRAM:
+		return "PRAM";
+	default:
+		return "other";
 	}
 }
 
@@ -157,11 +166,16 @@ static const char *p2m_label(const struct segment *s)
 	if (s->remap)
 		return "remap";
 	switch (s->p2m) {
-	case P2M_PFN: return "pfn";
-	case P2M_IDENTITY: return "1-1";
-	case P2M_MISSING: return "miss";
-	case P2M_FOREIGN: return "frgn";
-	default: return "?";
+	case P2M_PFN:
+		return "pfn";
+	case P2M_IDENTITY:
+		return "1-1";
+	case P2M_MISSING:
+		return "miss";
+	case P2M_FOREIGN:
+		return "frgn";
+	default:
+		return "?";
 	}
 }
 
@@ -196,11 +210,15 @@ static void print_row(FILE *f, const struct segments *sg, size_t from, size_t to
 	fputs("  E820 ", f);
 	for (size_t i = from; i < to; i++)
 		print_cell(f, e820_label(sg->s[i].e820), seg_width(&sg->s[i]),
-			   sg->s[i].e820 == 0 ? ' ' : sg->s[i].e820 == E820_TYPE_RAM ? '=' : '#');
+			   sg->s[i].e820 == 0		  ? ' ' :
+			   sg->s[i].e820 == E820_TYPE_RAM ? '=' :
+							    '#');
 	fputs("|\n  P2M  ", f);
 	for (size_t i = from; i < to; i++)
 		print_cell(f, p2m_label(&sg->s[i]), seg_width(&sg->s[i]),
-			   sg->s[i].p2m == P2M_PFN ? '=' : sg->s[i].p2m == P2M_IDENTITY ? '/' : '.');
+			   sg->s[i].p2m == P2M_PFN	? '=' :
+			   sg->s[i].p2m == P2M_IDENTITY ? '/' :
+							  '.');
 	fputs("|\n  pfn  ", f);
 	for (size_t i = from; i < to; i++) {
 		char addr[24];
@@ -234,9 +252,11 @@ int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int colum
 		print_row(f, &sg, from, to);
 		from = to;
 	}
-	fprintf(f, "  E820: RAM usable, res reserved, ACPI data, NVS, unus unusable, gap no entry\n"
-		   "  P2M:  pfn own frame, remap frame moved above nr_pages (%#" PRIx64 "), "
-		   "1-1 identity, miss missing\n", sim->nr_pages);
+	fprintf(f,
+		"  E820: RAM usable, res reserved, ACPI data, NVS, unus unusable, gap no entry\n"
+		"  P2M:  pfn own frame, remap frame moved above nr_pages (%#" PRIx64 "), "
+		"1-1 identity, miss missing\n",
+		sim->nr_pages);
 	free(sg.s);
 	return ferror(f) ? p2msim_err_set(err, -EIO, "write error") : 0;
 }
@@ -246,13 +266,20 @@ int simulation_diagram(FILE *f, const struct simulation *sim, unsigned int colum
 static const char *e820_colour(int type)
 {
 	switch (type) {
-	case 0: return "#ffffff";
-	case E820_TYPE_RAM: return "#7fbf7f";
-	case E820_TYPE_RESERVED: return "#bf7f7f";
-	case E820_TYPE_ACPI: return "#7f9fdf";
-	case E820_TYPE_NVS: return "#5f5fbf";
-	case E820_TYPE_UNUSABLE: return "#9f9f9f";
-	default: return "#dfbf5f";
+	case 0:
+		return "#ffffff";
+	case E820_TYPE_RAM:
+		return "#7fbf7f";
+	case E820_TYPE_RESERVED:
+		return "#bf7f7f";
+	case E820_TYPE_ACPI:
+		return "#7f9fdf";
+	case E820_TYPE_NVS:
+		return "#5f5fbf";
+	case E820_TYPE_UNUSABLE:
+		return "#9f9f9f";
+	default:
+		return "#dfbf5f";
 	}
 }
 
@@ -261,10 +288,14 @@ static const char *p2m_colour(const struct segment *s)
 	if (s->remap)
 		return "#3f9f3f";
 	switch (s->p2m) {
-	case P2M_PFN: return "#7fbf7f";
-	case P2M_IDENTITY: return "#dfa03f";
-	case P2M_MISSING: return "#e8e8e8";
-	default: return "#bf3fbf";
+	case P2M_PFN:
+		return "#7fbf7f";
+	case P2M_IDENTITY:
+		return "#dfa03f";
+	case P2M_MISSING:
+		return "#e8e8e8";
+	default:
+		return "#bf3fbf";
 	}
 }
 
@@ -278,7 +309,8 @@ int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err
 		return p2msim_err_set(err, rc, "out of memory drawing the SVG");
 	for (size_t i = 0; i < sg.nr; i++)
 		x += scale * (1 + log2((double)(sg.s[i].end - sg.s[i].start) + 1));
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"205\" "
 		"font-family=\"monospace\" font-size=\"10\">\n"
 		"<title>p2msim: %s under kernel %s</title>\n"
@@ -292,26 +324,34 @@ int simulation_svg(FILE *f, const struct simulation *sim, struct p2msim_err *err
 		const struct segment *s = &sg.s[i];
 		double w = scale * (1 + log2((double)(s->end - s->start) + 1));
 
-		fprintf(f, "<rect x=\"%.1f\" y=\"30\" width=\"%.1f\" height=\"36\" fill=\"%s\" "
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"30\" width=\"%.1f\" height=\"36\" fill=\"%s\" "
 			"stroke=\"#333\"><title>[%#" PRIx64 ", %#" PRIx64 ") %s, %" PRIu64
-			" pages</title></rect>\n", x, w, e820_colour(s->e820), s->start, s->end,
-			e820_label(s->e820), s->end - s->start);
-		fprintf(f, "<rect x=\"%.1f\" y=\"80\" width=\"%.1f\" height=\"36\" fill=\"%s\" "
+			" pages</title></rect>\n",
+			x, w, e820_colour(s->e820), s->start, s->end, e820_label(s->e820),
+			s->end - s->start);
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"80\" width=\"%.1f\" height=\"36\" fill=\"%s\" "
 			"stroke=\"#333\"><title>[%#" PRIx64 ", %#" PRIx64 ") %s, %" PRIu64
-			" pages</title></rect>\n", x, w, p2m_colour(s), s->start, s->end,
-			p2m_label(s), s->end - s->start);
+			" pages</title></rect>\n",
+			x, w, p2m_colour(s), s->start, s->end, p2m_label(s), s->end - s->start);
 		if (w > 24) {
-			fprintf(f, "<text x=\"%.1f\" y=\"52\">%s</text>\n", x + 3, e820_label(s->e820));
+			fprintf(f, "<text x=\"%.1f\" y=\"52\">%s</text>\n", x + 3,
+				e820_label(s->e820));
 			fprintf(f, "<text x=\"%.1f\" y=\"102\">%s</text>\n", x + 3, p2m_label(s));
 		}
-		fprintf(f, "<text x=\"%.1f\" y=\"132\" transform=\"rotate(60 %.1f 132)\">%" PRIx64
-			"</text>\n", x, x, s->start);
+		fprintf(f,
+			"<text x=\"%.1f\" y=\"132\" transform=\"rotate(60 %.1f 132)\">%" PRIx64
+			"</text>\n",
+			x, x, s->start);
 		x += w;
 	}
-	fprintf(f, "<text x=\"4\" y=\"180\">E820: green RAM, red reserved, blue ACPI/NVS, grey "
+	fprintf(f,
+		"<text x=\"4\" y=\"180\">E820: green RAM, red reserved, blue ACPI/NVS, grey "
 		"unusable, white gap.</text>\n<text x=\"4\" y=\"196\">P2M: green own frames, "
 		"dark green remapped above nr_pages (%#" PRIx64 "), orange identity (1-1), light "
-		"grey missing.</text>\n</svg>\n", sim->nr_pages);
+		"grey missing.</text>\n</svg>\n",
+		sim->nr_pages);
 	free(sg.s);
 	return ferror(f) ? p2msim_err_set(err, -EIO, "write error") : 0;
 }

@@ -32,33 +32,33 @@
  * machine frames, the domain it builds, and the kernel model's run.
  */
 struct simulation_options {
-	const char *e820_path;		/* NULL: this machine's /sys/firmware/memmap or
+	const char *e820_path;	  /* NULL: this machine's /sys/firmware/memmap or
 					 * the default example; "none": no memory map
 					 * (a domU gets -ENOSYS) */
-	unsigned int map_index;		/* which map of a file with several (0: the first) */
-	bool map_set;			/* map_index was given (refused with a Xen log
+	unsigned int map_index;	  /* which map of a file with several (0: the first) */
+	bool map_set;		  /* map_index was given (refused with a Xen log
 					 * and no e820_path) */
-	const char *example;		/* a built-in example (simulation_examples()) */
-	const char *xen_log_path;	/* a boot log: Xen's lines give the map, dom0_mem,
+	const char *example;	  /* a built-in example (simulation_examples()) */
+	const char *xen_log_path; /* a boot log: Xen's lines give the map, dom0_mem,
 					 * nr_pages, the layout and Xen's version; the
 					 * dom0's "Linux version" and "Command line"
 					 * lines the kernel and its command line (unless
 					 * given); with several boots, the last complete */
-	const char *kernel;		/* NULL: the log's, the example's, else
+	const char *kernel;	  /* NULL: the log's, the example's, else
 					 * KERNEL_DEFAULT_VERSION */
-	const char *xen;		/* Xen's version: NULL: the log's, else
+	const char *xen;	  /* Xen's version: NULL: the log's, else
 					 * XEN_DEFAULT_VERSION */
 	struct kernel_config kconfig;
 	bool domu;
-	bool domu_set;			/* domu given on the command line */
-	bool e820_host;			/* domU: the map is the host's, made the domain's
+	bool domu_set;	/* domu given on the command line */
+	bool e820_host; /* domU: the map is the host's, made the domain's
 					 * by libxl's e820_host (current libxl rules) */
 	enum p2m_arch arch;
-	const char *dom0_mem;		/* Xen's dom0_mem= value */
-	const char *xen_cmdline;	/* Xen's command line (dom0_mem=, mem=, availmem=) */
-	const char *cmdline;		/* the guest kernel's command line */
-	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem / the map */
-	struct setup_layout layout;	/* used when layout.known */
+	const char *dom0_mem;	      /* Xen's dom0_mem= value */
+	const char *xen_cmdline;      /* Xen's command line (dom0_mem=, mem=, availmem=) */
+	const char *cmdline;	      /* the guest kernel's command line */
+	uint64_t nr_pages, max_pages; /* 0: from dom0_mem / the map */
+	struct setup_layout layout;   /* used when layout.known */
 	/* Where Xen put dom0's kernel and initrd, as its "Dom0 kernel: ...
 	 * paddr A -> B" and "Init. ramdisk: A->B" lines give them (bytes, end
 	 * exclusive; the initrd's size is what counts): unset, the log's
@@ -73,9 +73,9 @@ void simulation_options_init(struct simulation_options *o);
 struct simulation {
 	struct kernel_model model;
 	struct xen_model xen;
-	char *source;			/* where the map came from, for messages */
-	const char *example;		/* the example used, or NULL */
-	struct e820_table machine;	/* machine map (dom0) or the domain's map (domU) */
+	char *source;		   /* where the map came from, for messages */
+	const char *example;	   /* the example used, or NULL */
+	struct e820_table machine; /* machine map (dom0) or the domain's map (domU) */
 	bool dom0;
 	enum p2m_arch arch;
 	struct hv *hv;
@@ -83,7 +83,7 @@ struct simulation {
 	uint64_t nr_pages, max_pages;
 	struct setup_layout layout;
 	struct setup_result res;
-	char notes[8][240];		/* assumptions the simulation made */
+	char notes[8][240]; /* assumptions the simulation made */
 	unsigned int nr_notes;
 	/* the kernel's and the initrd's placement when assumed ("" when
 	 * given or read from the log), as a failure that depends on it

@@ -32,20 +32,22 @@ struct example {
 	const char *kernel;
 	bool domu;
 	const char *dom0_mem;
-	uint64_t nr_pages, max_pages;	/* 0: from dom0_mem */
-	const char *map;		/* plain table: START +SIZE TYPE */
+	uint64_t nr_pages, max_pages; /* 0: from dom0_mem */
+	const char *map;	      /* plain table: START +SIZE TYPE */
 };
 
 static const struct example examples[] = {
-	{ "seed", "the 1-1 series' example (doc/behaviours.md#the-seed-map-s): RAM to 1029 MiB, ACPI, "
-		  "a gap, reserved 1200-1300 MiB, RAM from 2001 MiB; dom0, dom0_mem=max:3G,1G",
+	{ "seed",
+	  "the 1-1 series' example (doc/behaviours.md#the-seed-map-s): RAM to 1029 MiB, ACPI, "
+	  "a gap, reserved 1200-1300 MiB, RAM from 2001 MiB; dom0, dom0_mem=max:3G,1G",
 	  "2.6.39", false, "max:3G,1G", 0x40000, 0xC0000,
 	  "0x0 +1029M usable\n"
 	  "1029M +1M ACPI data\n"
 	  "1200M +100M reserved\n"
 	  "2001M +303M usable\n" },
-	{ "pc-2G", "QEMU pc with 2 GiB under Xen 4.17 (the lab's baseline), "
-		   "dom0_mem=512M,max:512M",
+	{ "pc-2G",
+	  "QEMU pc with 2 GiB under Xen 4.17 (the lab's baseline), "
+	  "dom0_mem=512M,max:512M",
 	  "6.1", false, "512M,max:512M", 0, 0,
 	  "0x0000000000000000-0x000000000009fbff usable\n"
 	  "0x000000000009fc00-0x000000000009ffff reserved\n"
@@ -56,8 +58,8 @@ static const struct example examples[] = {
 	  "0x00000000fee00000-0x00000000feefffff reserved\n"
 	  "0x00000000fffc0000-0x00000000ffffffff reserved\n"
 	  "0x000000fd00000000-0x000000ffffffffff reserved\n" },
-	{ "pc-5G", "QEMU pc with 5 GiB (PCI hole below 4 GiB), dom0_mem=4G,max:4G",
-	  "6.1", false, "4G,max:4G", 0, 0,
+	{ "pc-5G", "QEMU pc with 5 GiB (PCI hole below 4 GiB), dom0_mem=4G,max:4G", "6.1", false,
+	  "4G,max:4G", 0, 0,
 	  "0x0000000000000000-0x000000000009fbff usable\n"
 	  "0x000000000009fc00-0x000000000009ffff reserved\n"
 	  "0x00000000000f0000-0x00000000000fffff reserved\n"
@@ -69,8 +71,7 @@ static const struct example examples[] = {
 	  "0x0000000100000000-0x000000017fffffff usable\n"
 	  "0x000000fd00000000-0x000000ffffffffff reserved\n" },
 	{ "domu-2G", "a PV domU with a 2 GiB map and 1 GiB of pages (doc/behaviours.md#domu-2g)",
-	  "6.1", true, NULL, 0x40000, 0,
-	  "0x0 +2G usable\n" },
+	  "6.1", true, NULL, 0x40000, 0, "0x0 +2G usable\n" },
 };
 
 const struct simulation_example *simulation_examples(size_t *nr)
@@ -122,14 +123,17 @@ static int take_map(struct simulation *sim, struct e820_doc *doc, unsigned int i
 	if (doc->nr_maps == 0)
 		return p2msim_err_set(err, -EINVAL, "%s: no memory map found", sim->source);
 	if (index >= doc->nr_maps)
-		return p2msim_err_set(err, -EINVAL, "%s: --map %u, but the file has %zu map(s) "
-				      "(0 to %zu)", sim->source, index, doc->nr_maps, doc->nr_maps - 1);
+		return p2msim_err_set(err, -EINVAL,
+				      "%s: --map %u, but the file has %zu map(s) "
+				      "(0 to %zu)",
+				      sim->source, index, doc->nr_maps, doc->nr_maps - 1);
 	m = &doc->maps[index];
 	if (m->table.nr == 0)
 		return p2msim_err_set(err, -EINVAL, "%s:%u: the map is empty", sim->source,
 				      m->header_line);
 	return e820_table_copy(&sim->machine, &m->table) < 0 ?
-	       p2msim_err_set(err, -ENOMEM, "out of memory") : 0;
+		       p2msim_err_set(err, -ENOMEM, "out of memory") :
+		       0;
 }
 
 /* x86-64 physical addresses have at most 52 bits (4 PiB); firmware cannot
@@ -148,15 +152,19 @@ static int check_phys_limit(const struct simulation *sim, struct p2msim_err *err
 			continue;
 		e820_type_name_buf(e->type, E820_NAME_LINUX, name, sizeof(name));
 		if (e->line)
-			return p2msim_err_set(err, -EINVAL, "%s:%u: %s at 0x%llx +0x%llx ends beyond "
+			return p2msim_err_set(err, -EINVAL,
+					      "%s:%u: %s at 0x%llx +0x%llx ends beyond "
 					      "the %d-bit physical address space of x86-64 "
 					      "(0x%llx): no machine has memory there",
 					      sim->source, e->line, name,
-					      (unsigned long long)e->addr, (unsigned long long)e->size,
-					      PHYS_ADDR_BITS, (unsigned long long)limit);
-		return p2msim_err_set(err, -EINVAL, "%s: %s at 0x%llx +0x%llx ends beyond the %d-bit "
+					      (unsigned long long)e->addr,
+					      (unsigned long long)e->size, PHYS_ADDR_BITS,
+					      (unsigned long long)limit);
+		return p2msim_err_set(err, -EINVAL,
+				      "%s: %s at 0x%llx +0x%llx ends beyond the %d-bit "
 				      "physical address space of x86-64 (0x%llx): no machine has "
-				      "memory there", sim->source, name, (unsigned long long)e->addr,
+				      "memory there",
+				      sim->source, name, (unsigned long long)e->addr,
 				      (unsigned long long)e->size, PHYS_ADDR_BITS,
 				      (unsigned long long)limit);
 	}
@@ -181,8 +189,10 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		sim->source = strdup(o->e820_path);
 		rc = e820_parse_file(o->e820_path, &doc, err);
 	} else if (xlog && o->map_set) {
-		return p2msim_err_set(err, -EINVAL, "--map selects a map of --e820 FILE; with "
-				      "--xen-log alone the map is Xen's last RAM map of %s", xlog->name);
+		return p2msim_err_set(err, -EINVAL,
+				      "--map selects a map of --e820 FILE; with "
+				      "--xen-log alone the map is Xen's last RAM map of %s",
+				      xlog->name);
 	} else if (xlog && xlog->e820.nr) {
 		unsigned int added = 0;
 
@@ -200,8 +210,8 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 	} else if (ex) {
 		sim->source = strdup(ex->name);
 		rc = e820_parse_buffer(ex->name, ex->map, strlen(ex->map), &doc, err);
-	} else if (stat(SYSFS_MEMMAP, &st) == 0 &&
-		   e820_parse_file(SYSFS_MEMMAP, &doc, NULL) == 0 && doc.nr_maps) {
+	} else if (stat(SYSFS_MEMMAP, &st) == 0 && e820_parse_file(SYSFS_MEMMAP, &doc, NULL) == 0 &&
+		   doc.nr_maps) {
 		sim->source = strdup(SYSFS_MEMMAP);
 		note(sim, "input: this machine's %s", SYSFS_MEMMAP);
 		rc = 0;
@@ -211,7 +221,8 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 		ex = find_example("seed");
 		sim->example = ex->name;
 		sim->source = strdup(ex->name);
-		note(sim, "input: %s is not readable, using the built-in seed example", SYSFS_MEMMAP);
+		note(sim, "input: %s is not readable, using the built-in seed example",
+		     SYSFS_MEMMAP);
 		rc = e820_parse_buffer(ex->name, ex->map, strlen(ex->map), &doc, err);
 	}
 	if (!sim->source)
@@ -226,7 +237,7 @@ static int read_map(const struct simulation_options *o, const struct example *ex
 
 /* --- pages --------------------------------------------------------------------------- */
 
-#define XEN_MAX_DOMAIN_PAGES 0xffffffffULL	/* unsigned int in struct domain */
+#define XEN_MAX_DOMAIN_PAGES 0xffffffffULL /* unsigned int in struct domain */
 
 static int dom0_pages(const struct simulation_options *o, const struct example *ex,
 		      const struct xenlog *xlog, struct simulation *sim, struct p2msim_err *err)
@@ -305,9 +316,10 @@ static int domu_pages(const struct simulation_options *o, const struct example *
 	sim->nr_pages = o->nr_pages ? o->nr_pages : ex && ex->nr_pages ? ex->nr_pages : ram;
 	if (!sim->nr_pages)
 		return p2msim_err_set(err, -EINVAL, "a domU without a memory map needs --nr-pages");
-	sim->max_pages = o->max_pages ? o->max_pages :
+	sim->max_pages = o->max_pages	     ? o->max_pages :
 			 ex && ex->max_pages ? ex->max_pages :
-			 ram > sim->nr_pages ? ram : sim->nr_pages;
+			 ram > sim->nr_pages ? ram :
+					       sim->nr_pages;
 	return 0;
 }
 
@@ -391,10 +403,12 @@ static void choose_layout(const struct simulation_options *o, const struct xenlo
 			  struct simulation *sim)
 {
 	struct setup_layout *lay = &sim->layout;
-	const struct xenlog_range *k = o->dom0_kernel.set ? &o->dom0_kernel :
-				       xlog && xlog->kernel_paddr.set ? &xlog->kernel_paddr : NULL;
-	const struct xenlog_range *i = o->dom0_initrd.set ? &o->dom0_initrd :
-				       xlog && xlog->initrd.set ? &xlog->initrd : NULL;
+	const struct xenlog_range *k = o->dom0_kernel.set	      ? &o->dom0_kernel :
+				       xlog && xlog->kernel_paddr.set ? &xlog->kernel_paddr :
+									NULL;
+	const struct xenlog_range *i = o->dom0_initrd.set	? &o->dom0_initrd :
+				       xlog && xlog->initrd.set ? &xlog->initrd :
+								  NULL;
 	const char *why = xlog ? "Xen's log has no" : "no Xen log";
 
 	if (o->layout.known) {
@@ -402,8 +416,10 @@ static void choose_layout(const struct simulation_options *o, const struct xenlo
 		return;
 	}
 	if (xlog && layout_from_log(xlog, lay)) {
-		note(sim, "boot layout from Xen's log%s", o->dom0_kernel.set || o->dom0_initrd.set ||
-		     o->dom0_no_initrd ? ", but the kernel or initrd as given" : "");
+		note(sim, "boot layout from Xen's log%s",
+		     o->dom0_kernel.set || o->dom0_initrd.set || o->dom0_no_initrd ?
+			     ", but the kernel or initrd as given" :
+			     "");
 		if (o->dom0_kernel.set) {
 			lay->kernel_start = o->dom0_kernel.start >> 12;
 			lay->kernel_end = (o->dom0_kernel.end + 0xfff) >> 12;
@@ -417,11 +433,12 @@ static void choose_layout(const struct simulation_options *o, const struct xenlo
 	if (k)
 		setup_layout_place_kernel(lay, &sim->model, k->start >> 12, (k->end + 0xfff) >> 12);
 	else
-		snprintf(sim->kernel_assumed, sizeof(sim->kernel_assumed),
-			 "Xen placed the kernel at paddr %#llx->%#llx (%s%s; --dom0-kernel sets it)",
-			 (unsigned long long)lay->kernel_start << 12,
-			 (unsigned long long)lay->kernel_end << 12, why,
-			 xlog ? " 'Dom0 kernel:' line" : "");
+		snprintf(
+			sim->kernel_assumed, sizeof(sim->kernel_assumed),
+			"Xen placed the kernel at paddr %#llx->%#llx (%s%s; --dom0-kernel sets it)",
+			(unsigned long long)lay->kernel_start << 12,
+			(unsigned long long)lay->kernel_end << 12, why,
+			xlog ? " 'Dom0 kernel:' line" : "");
 	if (o->dom0_no_initrd || i)
 		place_initrd(lay, o->dom0_no_initrd ? 0 : range_pages(i), sim->nr_pages);
 	else if (lay->initrd_end)
@@ -431,15 +448,19 @@ static void choose_layout(const struct simulation_options *o, const struct xenlo
 			 (unsigned long long)(lay->initrd_end - lay->initrd_start) >> 8,
 			 (unsigned long long)lay->initrd_start, why,
 			 xlog ? " 'Init. ramdisk:' line" : "");
-	note(sim, "boot layout: kernel pfn %#llx-%#llx (%s), page tables %#llx-%#llx, initrd "
-	     "%#llx-%#llx (%s)", (unsigned long long)lay->kernel_start,
-	     (unsigned long long)lay->kernel_end,
-	     o->dom0_kernel.set ? "--dom0-kernel" : k ? "Xen's 'Dom0 kernel:' line" :
-	     xlog ? "assumed: the log has no VIRTUAL MEMORY ARRANGEMENT" : "assumed: no Xen log",
+	note(sim,
+	     "boot layout: kernel pfn %#llx-%#llx (%s), page tables %#llx-%#llx, initrd "
+	     "%#llx-%#llx (%s)",
+	     (unsigned long long)lay->kernel_start, (unsigned long long)lay->kernel_end,
+	     o->dom0_kernel.set ? "--dom0-kernel" :
+	     k			? "Xen's 'Dom0 kernel:' line" :
+	     xlog		? "assumed: the log has no VIRTUAL MEMORY ARRANGEMENT" :
+				  "assumed: no Xen log",
 	     (unsigned long long)lay->pt_start, (unsigned long long)lay->pt_end,
 	     (unsigned long long)lay->initrd_start, (unsigned long long)lay->initrd_end,
 	     o->dom0_no_initrd || o->dom0_initrd.set ? "--dom0-initrd" :
-	     i ? "Xen's 'Init. ramdisk:' line" : "assumed");
+	     i					     ? "Xen's 'Init. ramdisk:' line" :
+						       "assumed");
 	sim->res.layout_assumed = sim->kernel_assumed[0] || sim->initrd_assumed[0];
 }
 
@@ -461,8 +482,10 @@ static void name_layout_assumption(const struct simulation *sim, struct p2msim_e
 static int apply_e820_host(struct simulation *sim, bool no_map, struct p2msim_err *err)
 {
 	struct xen_libxl_e820_opts lo = {
-		.target_kb = sim->nr_pages * 4, .max_kb = sim->max_pages * 4,
-		.slack_kb = 0, .era = XEN_LIBXL_E820_MODERN,
+		.target_kb = sim->nr_pages * 4,
+		.max_kb = sim->max_pages * 4,
+		.slack_kb = 0,
+		.era = XEN_LIBXL_E820_MODERN,
 	};
 	struct e820_table guest;
 	int rc;
@@ -528,12 +551,14 @@ static int build(struct simulation *sim, bool no_map, struct hv_extent **mfn_ext
 		goto out;
 	sim->domid = sim->dom0 ? 0 : 1;
 	rc = hv_sim_build_domain_extents(sim->hv, sim->domid, sim->nr_pages, sim->max_pages,
-					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext, err);
+					 sim->arch == P2M_ARCH_X86_64 ? 8 : 4, mfn_ext, nr_ext,
+					 err);
 	/* say what did not fit, not only where it ran out */
 	if (rc == -ENOMEM && hv_sim_out_of_memory(sim->hv) && err)
-		p2msim_err_prefix(err, "a %s of %llu pages (%llu GiB) does not fit in the memory "
-				  "this process may use", sim->dom0 ? "dom0" : "domU",
-				  (unsigned long long)sim->nr_pages,
+		p2msim_err_prefix(err,
+				  "a %s of %llu pages (%llu GiB) does not fit in the memory "
+				  "this process may use",
+				  sim->dom0 ? "dom0" : "domU", (unsigned long long)sim->nr_pages,
 				  (unsigned long long)((sim->nr_pages + (1ULL << 18) - 1) >> 18));
 	if (rc == 0 && !sim->dom0 && !no_map)
 		rc = hv_set_memory_map(sim->hv, sim->domid, &sim->machine, err);
@@ -546,8 +571,8 @@ out:
 
 /* --- Xen's own stops ------------------------------------------------------------------- */
 
-#define DOM0_CHUNK_ORDER 15		/* a Debian kernel's v_end - v_start: 128 MiB */
-#define ASSUMED_INITRD_PAGES 0x2000	/* as setup_layout_default() assumes */
+#define DOM0_CHUNK_ORDER 15	    /* a Debian kernel's v_end - v_start: 128 MiB */
+#define ASSUMED_INITRD_PAGES 0x2000 /* as setup_layout_default() assumes */
 
 static unsigned int order_of(uint64_t pages)
 {
@@ -586,7 +611,7 @@ static int dom0_too_small(const struct simulation_options *o, const struct simul
 	else if (xlog && xlog->v_total.set && xlog->v_total.end > xlog->v_total.start)
 		chunk = 1ULL << order_of(PFN_UP(xlog->v_total.end - xlog->v_total.start));
 	else if (!sim->model.build_known)
-		return 0;	/* the image's size is not known */
+		return 0; /* the image's size is not known */
 	if (o->dom0_no_initrd)
 		initrd = 0;
 	else if (o->dom0_initrd.set)
@@ -601,8 +626,10 @@ static int dom0_too_small(const struct simulation_options *o, const struct simul
 		return 0;
 	rc = xen_panic(sim, err, "Domain 0 allocation is too small for kernel image");
 	if (assumed && chunk <= sim->nr_pages)
-		name_assumption(err, "Xen handed over a %llu MiB initrd (no Xen log; --dom0-initrd "
-				"sets it)", (unsigned long long)(initrd >> 8));
+		name_assumption(err,
+				"Xen handed over a %llu MiB initrd (no Xen log; --dom0-initrd "
+				"sets it)",
+				(unsigned long long)(initrd >> 8));
 	return rc;
 }
 
@@ -616,8 +643,9 @@ static int dom0_build_failed(const struct simulation *sim, int rc, struct p2msim
 	    !strstr(err->msg, "not enough RAM") || !(p = strstr(err->msg, "(")) ||
 	    sscanf(p, "(%llu allocated)", &allocated) != 1)
 		return rc;
-	return xen_panic(sim, err, allocated ? "Not enough RAM for DOM0 reservation" :
-				   "Not enough RAM for domain 0 allocation");
+	return xen_panic(sim, err,
+			 allocated ? "Not enough RAM for DOM0 reservation" :
+				     "Not enough RAM for domain 0 allocation");
 }
 
 /* --- the boot log -------------------------------------------------------------------- */
@@ -647,8 +675,8 @@ static size_t pick_boot(struct simulation *sim, const char *name, const struct x
 			break;
 	if (pick >= nr)
 		pick = nr - 1;
-	note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used",
-	     name, nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
+	note(sim, "%s holds %zu%s Xen boots; the last complete one, from line %u, is used", name,
+	     nr, nr == MAX_BOOTS ? " or more" : "", boots[pick].first_line);
 	return pick;
 }
 
@@ -715,18 +743,20 @@ static int read_boot_log(const struct simulation_options *o, struct simulation *
 
 /* Xen's version: given, the log's, or XEN_DEFAULT_VERSION; it decides the
  * machine map built from Xen's log (xen/machine-map.c). */
-static int xen_from(const struct simulation_options *o, struct xenlog *xlog,
-		    struct simulation *sim, struct p2msim_err *err)
+static int xen_from(const struct simulation_options *o, struct xenlog *xlog, struct simulation *sim,
+		    struct p2msim_err *err)
 {
-	const char *v = o->xen ? o->xen : xlog && xlog->xen_version ? xlog->xen_version :
-			XEN_DEFAULT_VERSION;
+	const char *v = o->xen			  ? o->xen :
+			xlog && xlog->xen_version ? xlog->xen_version :
+						    XEN_DEFAULT_VERSION;
 	int rc = xen_model_init(&sim->xen, v, o->xen ? err : NULL);
 
 	if (rc < 0 && o->xen)
 		return rc;
 	if (rc < 0) {
-		note(sim, "Xen version '%s' of the log is not one p2msim knows: Xen %s's rules used",
-		     v, XEN_DEFAULT_VERSION);
+		note(sim,
+		     "Xen version '%s' of the log is not one p2msim knows: Xen %s's rules used", v,
+		     XEN_DEFAULT_VERSION);
 		rc = xen_model_init(&sim->xen, XEN_DEFAULT_VERSION, err);
 		if (rc < 0)
 			return rc;
@@ -757,11 +787,12 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	setup_result_init(&sim->res);
 	/* Xen keeps a domain's tot_pages and max_pages in 32 bits */
 	if (o->nr_pages > XEN_MAX_DOMAIN_PAGES || o->max_pages > XEN_MAX_DOMAIN_PAGES)
-		return p2msim_err_set(err, -EINVAL,
-				      "%s %#" PRIx64 " is more than a Xen domain can hold (%#llx pages)",
-				      o->nr_pages > XEN_MAX_DOMAIN_PAGES ? "nr_pages" : "max_pages",
-				      o->nr_pages > XEN_MAX_DOMAIN_PAGES ? o->nr_pages : o->max_pages,
-				      XEN_MAX_DOMAIN_PAGES);
+		return p2msim_err_set(
+			err, -EINVAL,
+			"%s %#" PRIx64 " is more than a Xen domain can hold (%#llx pages)",
+			o->nr_pages > XEN_MAX_DOMAIN_PAGES ? "nr_pages" : "max_pages",
+			o->nr_pages > XEN_MAX_DOMAIN_PAGES ? o->nr_pages : o->max_pages,
+			XEN_MAX_DOMAIN_PAGES);
 	if (o->example && !(ex = find_example(o->example)))
 		return p2msim_err_set(err, -EINVAL, "unknown example '%s' (see --example list)",
 				      o->example);
@@ -807,12 +838,14 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 	sim->dom0 = o->domu_set ? !o->domu : !(ex && ex->domu);
 	sim->arch = o->arch;
 	if (!sim->dom0 && (o->dom0_kernel.set || o->dom0_initrd.set || o->dom0_no_initrd)) {
-		rc = p2msim_err_set(err, -EINVAL, "--dom0-kernel and --dom0-initrd describe a dom0, "
+		rc = p2msim_err_set(err, -EINVAL,
+				    "--dom0-kernel and --dom0-initrd describe a dom0, "
 				    "not a domU");
 		goto out;
 	}
 	if (sim->dom0 && no_map) {
-		rc = p2msim_err_set(err, -EINVAL, "dom0 always has a machine memory map "
+		rc = p2msim_err_set(err, -EINVAL,
+				    "dom0 always has a machine memory map "
 				    "(--e820 none is for a domU)");
 		goto out;
 	}
@@ -846,12 +879,14 @@ int simulation_run(const struct simulation_options *o, struct simulation *sim,
 		/* xen_memory_setup() takes min(limit, nr_pages): the rest of
 		 * what Xen gave stays the domain's, out of its P2M, with the
 		 * M2P names the builder wrote */
-		note(sim, "kernel %s uses %#llx of the domain's %#llx pages (%s): the rest stay "
+		note(sim,
+		     "kernel %s uses %#llx of the domain's %#llx pages (%s): the rest stay "
 		     "its own, out of its P2M, the M2P naming them by pfns %#llx-%#llx",
 		     sim->model.release, (unsigned long long)sim->res.ini_nr_pages,
 		     (unsigned long long)sim->nr_pages,
 		     sim->model.family != KERNEL_FAMILY_LINEAR ? "MAX_DOMAIN_PAGES" :
-		     sim->dom0 ? "MAXMEM" : "the 512 GiB limit",
+		     sim->dom0				       ? "MAXMEM" :
+								 "the 512 GiB limit",
 		     (unsigned long long)sim->res.ini_nr_pages,
 		     (unsigned long long)sim->nr_pages - 1);
 		(void)hv_sim_allow_m2p_alias(sim->hv, sim->domid, sim->res.ini_nr_pages,
@@ -950,8 +985,7 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 	    add_u64(o, "released", res->released) < 0 ||
 	    add_u64(o, "remapped", res->remapped) < 0 ||
 	    add_u64(o, "identity_set", res->identity_set) < 0 ||
-	    add_u64(o, "p2m_size", res->p2m_size) < 0 ||
-	    add_u64(o, "max_pfn", res->max_pfn) < 0 ||
+	    add_u64(o, "p2m_size", res->p2m_size) < 0 || add_u64(o, "max_pfn", res->max_pfn) < 0 ||
 	    json_put(o, "runs", runs_json(sim)) < 0)
 		goto fail;
 	a = json_object_new_array();
@@ -960,7 +994,7 @@ struct json_object *simulation_to_json(const struct simulation *sim)
 	for (unsigned int i = 0; i < res->nr_extra; i++)
 		if (res->extra[i].n &&
 		    json_push(a, range(res->extra[i].start, res->extra[i].start + res->extra[i].n,
-				  NULL)) < 0)
+				       NULL)) < 0)
 			goto fail;
 	if (json_put(o, "tree", tree_json(sim)) < 0)
 		goto fail;
@@ -980,8 +1014,8 @@ int simulation_balloon_new(struct balloon **out, struct simulation *sim,
 			   void (*log)(void *ctx, const char *line), void *log_ctx,
 			   struct p2msim_err *err)
 {
-	return balloon_new_for_boot(out, &sim->model, &sim->res, sim->hv, sim->domid, log,
-				    log_ctx, err);
+	return balloon_new_for_boot(out, &sim->model, &sim->res, sim->hv, sim->domid, log, log_ctx,
+				    err);
 }
 
 void simulation_print_e820(FILE *f, const struct simulation *sim)

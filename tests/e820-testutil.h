@@ -29,16 +29,16 @@ static inline void table_of(struct e820_table *t, const struct ent *e, size_t n)
 }
 
 /* Assert that t holds exactly the n entries. */
-#define ASSERT_TABLE(t, ...)                                                              \
-	do {                                                                              \
-		const struct ent want_[] = { __VA_ARGS__ };                               \
-		size_t n_ = sizeof(want_) / sizeof(want_[0]);                             \
-		CU_ASSERT_EQUAL_FATAL((t)->nr, n_);                                       \
-		for (size_t i_ = 0; i_ < n_; i_++) {                                      \
-			CU_ASSERT_EQUAL((t)->entries[i_].addr, want_[i_].addr);           \
-			CU_ASSERT_EQUAL((t)->entries[i_].size, want_[i_].size);           \
-			CU_ASSERT_EQUAL((t)->entries[i_].type, want_[i_].type);           \
-		}                                                                         \
+#define ASSERT_TABLE(t, ...)                                                    \
+	do {                                                                    \
+		const struct ent want_[] = { __VA_ARGS__ };                     \
+		size_t n_ = sizeof(want_) / sizeof(want_[0]);                   \
+		CU_ASSERT_EQUAL_FATAL((t)->nr, n_);                             \
+		for (size_t i_ = 0; i_ < n_; i_++) {                            \
+			CU_ASSERT_EQUAL((t)->entries[i_].addr, want_[i_].addr); \
+			CU_ASSERT_EQUAL((t)->entries[i_].size, want_[i_].size); \
+			CU_ASSERT_EQUAL((t)->entries[i_].type, want_[i_].type); \
+		}                                                               \
 	} while (0)
 
 /* $top_srcdir/tests/data/SUB/NAME */

@@ -50,8 +50,7 @@ struct json_object *__real_json_object_new_string(const char *s);
 struct json_object *__real_json_object_new_int64(int64_t v);
 struct json_object *__real_json_object_new_uint64(uint64_t v);
 int __real_json_object_array_add(struct json_object *arr, struct json_object *v);
-int __real_json_object_object_add(struct json_object *o, const char *key,
-				  struct json_object *v);
+int __real_json_object_object_add(struct json_object *o, const char *key, struct json_object *v);
 struct json_tokener *__real_json_tokener_new(void);
 const char *__real_json_object_to_json_string_ext(struct json_object *o, int flags);
 
@@ -82,8 +81,8 @@ static struct {
 	bool armed, fired;
 	enum fault_mode mode;
 	unsigned long calls, fail_at;
-	bool trace;		/* this sweep matches P2MSIM_FAULTS_SWEEP */
-	unsigned int paused;	/* fault_pause() depth */
+	bool trace;	     /* this sweep matches P2MSIM_FAULTS_SWEEP */
+	unsigned int paused; /* fault_pause() depth */
 } fs;
 
 static bool should_fail(void)
@@ -91,8 +90,8 @@ static bool should_fail(void)
 	if (!fs.armed || fs.paused)
 		return false;
 	fs.calls++;
-	if (fs.fail_at && (fs.calls == fs.fail_at ||
-			   (fs.mode == FAULT_FROM && fs.calls > fs.fail_at))) {
+	if (fs.fail_at &&
+	    (fs.calls == fs.fail_at || (fs.mode == FAULT_FROM && fs.calls > fs.fail_at))) {
 		/* P2MSIM_FAULTS_BACKTRACE=K (and P2MSIM_FAULTS_SWEEP=part of
 		 * a sweep's name): where call K is, to debug a finding; resolve
 		 * the addresses with addr2line -f -e tests/test-faults */
@@ -185,7 +184,7 @@ static void track_del(void *ptr)
 		return;
 	for (i = track_home(p); track[i] != p; i = (i + 1) & (TRACK_SLOTS - 1))
 		if (!track[i])
-			return;		/* not ours (allocated inside a library) */
+			return; /* not ours (allocated inside a library) */
 	track[i] = 0;
 	track_live--;
 	/* backward-shift deletion keeps every probe chain unbroken */
@@ -426,8 +425,8 @@ unsigned long fault_sweep(const char *name, fault_op op, void *ctx, const int *o
 			if (why) {
 				if (r.bad < 5)
 					printf("\n    %s: %s call %lu fails: rc %d '%s': %s", name,
-					       modes[m] == FAULT_ONE ? "only" : "from", k, rc, err.msg,
-					       why);
+					       modes[m] == FAULT_ONE ? "only" : "from", k, rc,
+					       err.msg, why);
 				r.bad++;
 				/* report a leak once, not for every later k */
 				live0 = fault_live();

@@ -32,8 +32,8 @@
 #include "util/err.h"
 
 enum fault_mode {
-	FAULT_ONE,		/* only call k fails */
-	FAULT_FROM,		/* call k and every later one fail */
+	FAULT_ONE,  /* only call k fails */
+	FAULT_FROM, /* call k and every later one fail */
 };
 
 /* Start counting; call k (1-based) fails.  k == 0 only counts. */
@@ -65,10 +65,10 @@ int fault_leak_check(void);
 typedef int (*fault_op)(void *ctx, struct p2msim_err *err);
 
 struct fault_sweep_result {
-	unsigned long calls;		/* allocation calls of a clean run */
-	unsigned long runs;		/* runs with an injected failure */
-	unsigned long failed_runs;	/* ... that returned an error */
-	unsigned long bad;		/* runs that did not end cleanly */
+	unsigned long calls;	   /* allocation calls of a clean run */
+	unsigned long runs;	   /* runs with an injected failure */
+	unsigned long failed_runs; /* ... that returned an error */
+	unsigned long bad;	   /* runs that did not end cleanly */
 };
 
 /*

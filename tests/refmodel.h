@@ -14,7 +14,7 @@
 enum ref_kind {
 	REF_MISSING,
 	REF_IDENTITY,
-	REF_LINEAR,		/* value = v + (pfn - start) */
+	REF_LINEAR, /* value = v + (pfn - start) */
 };
 
 struct ref_ival {
@@ -93,8 +93,8 @@ static inline void ref_split(struct ref_map *r, uint64_t pfn)
 	r->nr++;
 }
 
-static inline int ref_assign(struct ref_map *r, uint64_t s, uint64_t e,
-			     enum ref_kind kind, uint64_t v)
+static inline int ref_assign(struct ref_map *r, uint64_t s, uint64_t e, enum ref_kind kind,
+			     uint64_t v)
 {
 	size_t i, j;
 

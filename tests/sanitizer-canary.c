@@ -22,7 +22,7 @@ int main(int argc, char *argv[])
 
 	if (!strcmp(mode, "leak")) {
 		sink = malloc(4096);
-		sink = NULL;		/* the only pointer is gone */
+		sink = NULL; /* the only pointer is gone */
 		return 0;
 	}
 	if (!strcmp(mode, "overflow")) {
@@ -37,7 +37,7 @@ int main(int argc, char *argv[])
 	if (!strcmp(mode, "ubsan")) {
 		volatile int x = INT_MAX;
 
-		x = x + argc;		/* INT_MAX + 2 */
+		x = x + argc; /* INT_MAX + 2 */
 		printf("%d\n", x);
 		return 0;
 	}

@@ -36,7 +36,7 @@
 #define HOLE_START 0x9f
 #define HOLE_END 0x100
 #define HOLE (HOLE_END - HOLE_START)
-#define P2M_LIMIT_PFNS 0x8000000ULL	/* CONFIG_XEN_MEMORY_HOTPLUG_LIMIT 512 GiB */
+#define P2M_LIMIT_PFNS 0x8000000ULL /* CONFIG_XEN_MEMORY_HOTPLUG_LIMIT 512 GiB */
 
 struct fx {
 	struct hv *hv;
@@ -109,8 +109,8 @@ static void machine_map(struct e820_table *t, uint64_t ram_top)
  * 0x9f-0xff hole whose 97 frames are remapped to [nr, nr + 97) (M2P
  * updated), extra region [nr + 97, max + 97) missing, identity above.
  */
-static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_t nr,
-		    uint64_t max, struct p2m_config *pcfg_in)
+static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_t nr, uint64_t max,
+		    struct p2m_config *pcfg_in)
 {
 	struct e820_table machine;
 	struct hv_sim_config hcfg = { 0 };
@@ -144,8 +144,9 @@ static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_
 		assert_ok(p2m_set(fx->p2m, nr + i, list[HOLE_START + i], &err), &err);
 		assert_ok(hv_machphys_update(fx->hv, 0, list[HOLE_START + i], nr + i, &err), &err);
 	}
-	assert_ok(p2m_set_range(fx->p2m, fx->max_pfn, p2m_capacity(fx->p2m), P2M_FILL_IDENTITY,
-				0, NULL, &err), &err);
+	assert_ok(p2m_set_range(fx->p2m, fx->max_pfn, p2m_capacity(fx->p2m), P2M_FILL_IDENTITY, 0,
+				NULL, &err),
+		  &err);
 	free(list);
 
 	si.max_pfn = fx->max_pfn;
@@ -351,7 +352,6 @@ static void test_capture_384m_through_the_61_model(void)
 	free(before);
 }
 
-
 /* captures/pc-2G-dom0-512M-balloon-to-384M: dom0_mem=512M,max:512M, then
  * `xl mem-set 0 384m`. */
 static void test_capture_512m_balloon_to_384m_counts_and_max_pages(void)
@@ -377,7 +377,7 @@ static void test_capture_512m_balloon_to_384m_counts_and_max_pages(void)
 	assert_ok(balloon_xl_mem_set(fx.hv, 0, "384m", &xl, &err), &err);
 	CU_ASSERT_EQUAL(xl.target_kib, 393216);
 	CU_ASSERT_EQUAL(xl.static_max_kib, 524288);
-	CU_ASSERT_EQUAL(xl.max_pages, 98560);	/* (384 MiB + 1 MiB) / 4 KiB */
+	CU_ASSERT_EQUAL(xl.max_pages, 98560); /* (384 MiB + 1 MiB) / 4 KiB */
 	assert_ok(hv_xs_read(fx.hv, "/local/domain/0/memory/static-max", &v, &err), &err);
 	CU_ASSERT_STRING_EQUAL(v, "524288");
 	free(v);
@@ -433,7 +433,7 @@ static void test_balloon_down_then_up_returns_to_the_same_counts(void)
 		assert_ok(balloon_mem_set_and_run(fx.b, "512", 0, &xl, &res, &err), &err);
 		CU_ASSERT_EQUAL(xl.max_pages, 131072 + 256);
 		CU_ASSERT_TRUE(res.reached);
-		CU_ASSERT_EQUAL(res.steps, (131072 - 300 * 256) / 512);	/* 106 batches */
+		CU_ASSERT_EQUAL(res.steps, (131072 - 300 * 256) / 512); /* 106 batches */
 		check_all(&fx);
 	}
 	count_types(fx.p2m, fx.max_pfn, after);
@@ -742,7 +742,8 @@ static void test_any_fault_at_any_point_leaves_everything_consistent(void)
 
 			fx_dom0(&fx, "6.1", 2 * GiB, 131072, 131072, NULL);
 			CU_ASSERT_EQUAL(hv_sim_inject(fx.hv, NULL, k, partial ? 0 : ENOMEM,
-						      partial ? 77 : 0), 0);
+						      partial ? 77 : 0),
+					0);
 			balloon_set_target(fx.b, 131072 - 1500);
 			if (balloon_run(fx.b, 0, NULL, &err) == 0) {
 				balloon_set_target(fx.b, 131072);
@@ -871,10 +872,10 @@ static void test_612_hotplugs_a_block_at_4g_instead_of_extra_regions(void)
 	CU_ASSERT_EQUAL(dom0(&fx, false), 393216);
 	count_types(fx.p2m, 0x140000, c);
 	CU_ASSERT_EQUAL(c[P2M_PFN], 393216);
-	CU_ASSERT_EQUAL(c[P2M_MISSING], 393216);	/* the unpopulated extra */
+	CU_ASSERT_EQUAL(c[P2M_MISSING], 393216); /* the unpopulated extra */
 	CU_ASSERT_EQUAL(hv_p2m_info(fx.hv, 0, &si, NULL), 0);
 	CU_ASSERT_EQUAL(si.max_pfn, 0x140000);
-	CU_ASSERT_EQUAL(si.p2m_generation, 1026);	/* 1 mid + 512 leaves */
+	CU_ASSERT_EQUAL(si.p2m_generation, 1026); /* 1 mid + 512 leaves */
 	CU_ASSERT_EQUAL(balloon_get_stats(fx.b)->total_pages, 131072 + 262144);
 	fx_free(&fx);
 }
@@ -908,7 +909,7 @@ static void test_hotplug_beyond_the_p2m_fails_cleanly(void)
 	struct balloon_result res;
 	struct p2msim_err err = { 0 };
 
-	p2m_config_init(&pcfg, P2M_ARCH_X86_64, 0x100000);	/* 4 GiB of pfns */
+	p2m_config_init(&pcfg, P2M_ARCH_X86_64, 0x100000); /* 4 GiB of pfns */
 	fx_dom0(&fx, "6.12", 4 * GiB, 131072, 524288, &pcfg);
 	balloon_set_target(fx.b, 131072 + 300000);
 	assert_ok(balloon_run(fx.b, 0, &res, &err), &err);
@@ -1036,8 +1037,11 @@ static void test_policy_follows_the_kernel_model(void)
 
 static void test_xl_parses_sizes_like_xl(void)
 {
-	struct { const char *s; uint64_t kib; } ok[] = {
-		{ "384m", 393216 }, { "384", 393216 }, { "384M", 393216 }, { "1g", 1048576 },
+	struct {
+		const char *s;
+		uint64_t kib;
+	} ok[] = {
+		{ "384m", 393216 },   { "384", 393216 }, { "384M", 393216 }, { "1g", 1048576 },
 		{ "2t", 2ULL << 30 }, { "1024k", 1024 }, { "4096b", 4 },
 	};
 	const char *bad[] = { "", "m", "12x", "-1", "12mb", "1 g" };
@@ -1063,7 +1067,7 @@ static void test_xl_refuses_what_libxl_refuses(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "static_max"));
 	CU_ASSERT_EQUAL(balloon_xl_mem_set(fx.hv, 0, "100m", &xl, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "minimum"));
-	CU_ASSERT_EQUAL(dom0(&fx, true), 131072);	/* nothing enforced */
+	CU_ASSERT_EQUAL(dom0(&fx, true), 131072); /* nothing enforced */
 	/* A domU without memory/target. */
 	assert_ok(hv_sim_build_domain(fx.hv, 4, 16, 16, 8, &list, &err), &err);
 	free(list);
@@ -1094,7 +1098,7 @@ static void test_unlimited_dom0_gets_xens_unsigned_int_static_max(void)
 	free(list);
 	assert_ok(balloon_xl_mem_set(hv, 0, "384m", NULL, &err), &err);
 	assert_ok(hv_xs_read(hv, "/local/domain/0/memory/static-max", &v, &err), &err);
-	CU_ASSERT_STRING_EQUAL(v, "17179869180");	/* 0xffffffff pages in KiB */
+	CU_ASSERT_STRING_EQUAL(v, "17179869180"); /* 0xffffffff pages in KiB */
 	free(v);
 	hv_close(hv);
 }
@@ -1272,12 +1276,8 @@ static const struct test_case target_cases[] = {
 };
 
 static const struct test_suite suites[] = {
-	{ "capture", capture_cases },
-	{ "ref", ref_cases },
-	{ "faults", fault_cases },
-	{ "regions", region_cases },
-	{ "targets", target_cases },
-	{ NULL, NULL }
+	{ "capture", capture_cases }, { "ref", ref_cases },	   { "faults", fault_cases },
+	{ "regions", region_cases },  { "targets", target_cases }, { NULL, NULL }
 };
 
 int main(int argc, char **argv)

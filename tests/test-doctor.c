@@ -98,7 +98,8 @@ static void test_outcome_xen_panic(void)
 		   "Xen BUG at common/page_alloc.c:286", &o);
 	CU_ASSERT_EQUAL(o.dom0_build_line, 0);
 	doctor_outcome_free(&o);
-	parse_stop("cheese-e820-over-128-entries-k6.1.console", DOCTOR_STAGE_XEN, "FATAL PAGE FAULT", &o);
+	parse_stop("cheese-e820-over-128-entries-k6.1.console", DOCTOR_STAGE_XEN,
+		   "FATAL PAGE FAULT", &o);
 	doctor_outcome_free(&o);
 }
 
@@ -141,8 +142,9 @@ static void test_outcome_last_boot(void)
 /* A broken E820 line is an error naming the file and line. */
 static void test_outcome_broken_e820_line(void)
 {
-	static const char text[] = "[    0.000000] Linux version 6.1.0\n"
-				   "[    0.000000] Xen: [mem 0x0000000000000000-0x000000000009ffff usable\n";
+	static const char text[] =
+		"[    0.000000] Linux version 6.1.0\n"
+		"[    0.000000] Xen: [mem 0x0000000000000000-0x000000000009ffff usable\n";
 	struct doctor_outcome o;
 	struct p2msim_err err = { 0 };
 
@@ -201,9 +203,9 @@ static bool fix_boots(const char *file, const struct doctor_fix *f)
 }
 
 struct failing_boot {
-	const char *file, *kernel;	/* kernel: what the lab ran, when the log does not say */
-	const char *cause[3];		/* words the cause must hold */
-	const char *first_fix;		/* words of the cheapest fix */
+	const char *file, *kernel; /* kernel: what the lab ran, when the log does not say */
+	const char *cause[3];	   /* words the cause must hold */
+	const char *first_fix;	   /* words of the cheapest fix */
 };
 
 /* Every failing dom0 boot of the lab: reproduced line for line, a cause in
@@ -211,28 +213,35 @@ struct failing_boot {
 static void test_failing_boots_get_cause_and_fix(void)
 {
 	static const struct failing_boot boots[] = {
-		{ "lab-pc-2G-dom0-linux-mem384M.console", NULL,
+		{ "lab-pc-2G-dom0-linux-mem384M.console",
+		  NULL,
 		  { "xen_remap_memory", "'mem=384M' on the kernel command line", "pfn 0x20000" },
 		  "drop mem=384M" },
-		{ "cheese-nvs-in-kernel-k6.1.console", "6.1",
+		{ "cheese-nvs-in-kernel-k6.1.console",
+		  "6.1",
 		  { "pfn 0x2000 lies in E820 entry [mem 0x0000000002000000-0x0000000002000fff] ACPI NVS",
 		    "kernel-conflict-bug", "since 6.12" },
 		  "kernel 6.1 -> 6.12" },
-		{ "cheese-reserved-in-kernel-k6.1.console", "6.1",
+		{ "cheese-reserved-in-kernel-k6.1.console",
+		  "6.1",
 		  { "pfn 0x2000 lies in E820 entry [mem 0x0000000002000000-0x0000000002000fff] reserved",
 		    "kernel-conflict-bug", "since 4.3" },
 		  "kernel 6.1 -> 3.19" },
-		{ "cheese-reserved-in-kernel-k6.12.console", "6.12",
+		{ "cheese-reserved-in-kernel-k6.12.console",
+		  "6.12",
 		  { "E820 entry [mem 0x0000000002000000-0x0000000002000fff] reserved",
 		    "Kernel 6.12 checks", NULL },
 		  "kernel 6.12 -> 3.19" },
-		{ "cheese-every-64M-20holes-k6.1.console", "6.1",
+		{ "cheese-every-64M-20holes-k6.1.console",
+		  "6.1",
 		  { "pfn 0x3fff lies in a hole of the E820 map", "kernel memory", NULL },
 		  "kernel 6.1 -> 3.19" },
-		{ "eras-xen4.14-linux5.10-every-64M-20holes.console", "5.10",
+		{ "eras-xen4.14-linux5.10-every-64M-20holes.console",
+		  "5.10",
 		  { "pfn 0x3fff lies in a hole", "Kernel 5.10 checks", NULL },
 		  "kernel 5.10 -> 3.19" },
-		{ "eras-xen4.14-linux5.10-nvs-in-kernel.console", "5.10",
+		{ "eras-xen4.14-linux5.10-nvs-in-kernel.console",
+		  "5.10",
 		  { "ACPI NVS", "Kernels since 6.12 move", NULL },
 		  "kernel 5.10 -> 6.12" },
 	};
@@ -296,15 +305,15 @@ static void test_initrd_moved_byte_end(void)
 	bool seen = false;
 
 	doctor_options_init(&o);
-	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("cheese-every-64M-20holes-k6.12.console"), &o, &r,
-					 &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		doctor_run(path_of("cheese-every-64M-20holes-k6.12.console"), &o, &r, &err), 0);
 	CU_ASSERT_FALSE(r.fails);
 	CU_ASSERT_EQUAL(r.nr_differences, 0);
 	for (size_t i = 0; i < r.nr_rows; i++)
 		if (!strcmp(r.rows[i].what, "initrd moved")) {
 			seen = true;
 			CU_ASSERT_STRING_EQUAL(r.rows[i].model, "[mem 0x08000000-0x08550871] to "
-					       "[mem 0x00100000-0x00650871]");
+								"[mem 0x00100000-0x00650871]");
 		}
 	CU_ASSERT(seen);
 	doctor_report_free(&r);
@@ -338,15 +347,19 @@ static void test_edited_outcome_is_a_difference(void)
 /* Logs doctor cannot read say what they found, in one line. */
 static void test_unreadable_logs_say_what_they_found(void)
 {
-	static const struct { const char *text, *words; } cases[] = {
+	static const struct {
+		const char *text, *words;
+	} cases[] = {
 		{ "hello\nworld\n", "no boot in it" },
 		{ "(XEN) Xen version 4.17.7 (x)\n(XEN) Command line: dom0_mem=1G\n",
 		  "cut before Xen printed its memory map" },
 		{ "[    0.000000] Linux version 6.1.0 (x)\n"
-		  "[    0.000000] Hypervisor detected: Xen HVM\n", "HVM guest" },
+		  "[    0.000000] Hypervisor detected: Xen HVM\n",
+		  "HVM guest" },
 		{ "(XEN) Xen-e820 RAM map:\n(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
 		  "(XEN)  [0000000000100000, 000000007fffffff] (usable)\n"
-		  "(XEN) *** Building a PVH Dom0 ***\n", "a PVH dom0" },
+		  "(XEN) *** Building a PVH Dom0 ***\n",
+		  "a PVH dom0" },
 		{ "[    0.000000] Linux version 6.1.0 (x)\n[    0.000000] Released 0 page(s)\n",
 		  "only the dom0's half" },
 	};
@@ -367,9 +380,9 @@ static void test_unreadable_logs_say_what_they_found(void)
 /* The JSON object has exactly the keys of the contract, with their types. */
 static void test_json_keys_exactly(void)
 {
-	static const char *const top[] = { "boot", "stage", "cause", "reproduced", "differences",
-					   "fixes", NULL };
-	static const char *const fix[] = { "change", "xen", "kernel", "xen_cmdline",
+	static const char *const top[] = { "boot",	  "stage", "cause", "reproduced",
+					   "differences", "fixes", NULL };
+	static const char *const fix[] = { "change",	     "xen",  "kernel", "xen_cmdline",
 					   "kernel_cmdline", "boot", NULL };
 	struct doctor_options o;
 	struct doctor_report r;
@@ -378,8 +391,8 @@ static void test_json_keys_exactly(void)
 	size_t n = 0;
 
 	doctor_options_init(&o);
-	CU_ASSERT_EQUAL_FATAL(doctor_run(path_of("lab-pc-2G-dom0-linux-mem384M.console"), &o, &r,
-					 &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		doctor_run(path_of("lab-pc-2G-dom0-linux-mem384M.console"), &o, &r, &err), 0);
 	j = doctor_to_json(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(json_object_object_length(j), 6);
@@ -399,7 +412,8 @@ static void test_json_keys_exactly(void)
 	CU_ASSERT_EQUAL(json_object_object_length(f), 6);
 	for (n = 0; fix[n]; n++)
 		CU_ASSERT(json_object_object_get_ex(f, fix[n], NULL));
-	CU_ASSERT(json_object_object_get_ex(f, "xen", &v) && !strcmp(json_object_get_string(v), "4.17"));
+	CU_ASSERT(json_object_object_get_ex(f, "xen", &v) &&
+		  !strcmp(json_object_get_string(v), "4.17"));
 	CU_ASSERT(json_object_object_get_ex(f, "kernel_cmdline", &v) &&
 		  !strstr(json_object_get_string(v), "mem=384M"));
 	CU_ASSERT(json_object_object_get_ex(f, "xen_cmdline", &v) &&
@@ -412,7 +426,8 @@ static void test_json_keys_exactly(void)
 	j = doctor_to_json(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT(json_object_object_get_ex(j, "stage", &v) && v == NULL);
-	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) && !strcmp(json_object_get_string(v), "ok"));
+	CU_ASSERT(json_object_object_get_ex(j, "boot", &v) &&
+		  !strcmp(json_object_get_string(v), "ok"));
 	CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
 	json_object_put(j);
 	doctor_report_free(&r);
@@ -422,17 +437,16 @@ static void test_json_keys_exactly(void)
  * simulation too, a Xen-stage stop; no option change helps. */
 static void test_xen_builder_panic_is_xen_stage(void)
 {
-	static const char text[] =
-		"(XEN) Xen version 4.17.7 (Debian) (x) debug=n\n"
-		"(XEN) Command line: console=com1 dom0_mem=1G,max:1G\n"
-		"(XEN) Xen-e820 RAM map:\n"
-		"(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
-		"(XEN)  [00000000000f0000, 00000000000fffff] (reserved)\n"
-		"(XEN)  [0000000000100000, 0000000007ffffff] (usable)\n"
-		"(XEN)  [00000000fffc0000, 00000000ffffffff] (reserved)\n"
-		"(XEN) *** Building a PV Dom0 ***\n"
-		"(XEN) Panic on CPU 0:\n"
-		"(XEN) Domain 0 allocation is too small for kernel image\n";
+	static const char text[] = "(XEN) Xen version 4.17.7 (Debian) (x) debug=n\n"
+				   "(XEN) Command line: console=com1 dom0_mem=1G,max:1G\n"
+				   "(XEN) Xen-e820 RAM map:\n"
+				   "(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+				   "(XEN)  [00000000000f0000, 00000000000fffff] (reserved)\n"
+				   "(XEN)  [0000000000100000, 0000000007ffffff] (usable)\n"
+				   "(XEN)  [00000000fffc0000, 00000000ffffffff] (reserved)\n"
+				   "(XEN) *** Building a PV Dom0 ***\n"
+				   "(XEN) Panic on CPU 0:\n"
+				   "(XEN) Domain 0 allocation is too small for kernel image\n";
 	struct doctor_report r;
 	struct p2msim_err err = { 0 };
 
@@ -523,7 +537,8 @@ static void test_long_map_no_change_helps(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.no_fix_why, "fewer entries"));
 		j = doctor_to_json(&r);
 		CU_ASSERT_FATAL(j != NULL);
-		CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) && json_object_array_length(v) == 0);
+		CU_ASSERT(json_object_object_get_ex(j, "fixes", &v) &&
+			  json_object_array_length(v) == 0);
 		CU_ASSERT(json_object_object_get_ex(j, "stage", &v) &&
 			  !strcmp(json_object_get_string(v), "xen"));
 		json_object_put(j);
@@ -550,14 +565,16 @@ static void test_exactmap_entry_grown(void)
 	CU_ASSERT(r.fails);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.cause, "the memmap= map of the kernel command line"));
 	CU_ASSERT_FATAL(r.nr_fixes >= 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.fixes[0].change,
-				      "memmap=383M@1M -> memmap=523652K@1M"));
-	CU_ASSERT_STRING_EQUAL(r.fixes[0].kernel_cmdline, "console=hvc0 rdinit=/init "
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.fixes[0].change, "memmap=383M@1M -> memmap=523652K@1M"));
+	CU_ASSERT_STRING_EQUAL(r.fixes[0].kernel_cmdline,
+			       "console=hvc0 rdinit=/init "
 			       "memmap=exactmap memmap=636K@0 memmap=523652K@1M");
 	for (unsigned int k = 0; k < r.nr_fixes; k++) {
 		CU_ASSERT(fix_boots(file, &r.fixes[k]));
-		CU_ASSERT_STRING_NOT_EQUAL(r.fixes[k].change, "kernel command line: drop memmap=exactmap");
-		whole |= strstr(r.fixes[k].change, "drop memmap=exactmap and its 2 memmap= entries") != NULL;
+		CU_ASSERT_STRING_NOT_EQUAL(r.fixes[k].change,
+					   "kernel command line: drop memmap=exactmap");
+		whole |= strstr(r.fixes[k].change,
+				"drop memmap=exactmap and its 2 memmap= entries") != NULL;
 	}
 	CU_ASSERT(whole);
 	doctor_report_free(&r);

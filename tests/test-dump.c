@@ -183,10 +183,11 @@ static void runs_of(struct dump_runs *r, enum dump_format fmt, const struct dump
 	r->format = fmt;
 }
 
-#define RUNS(r, fmt, ...) do { \
-	static const struct dump_run t_[] = { __VA_ARGS__ }; \
-	runs_of((r), (fmt), t_, sizeof(t_) / sizeof(t_[0])); \
-} while (0)
+#define RUNS(r, fmt, ...)                                            \
+	do {                                                         \
+		static const struct dump_run t_[] = { __VA_ARGS__ }; \
+		runs_of((r), (fmt), t_, sizeof(t_) / sizeof(t_[0])); \
+	} while (0)
 
 static const char *data_path(char *buf, size_t n, const char *file)
 {
@@ -198,18 +199,17 @@ static const char *data_path(char *buf, size_t n, const char *file)
 
 /* --- old format (2.6.39-3.18) ------------------------------------------------- */
 
-static const char ROW4[] =
-	" [0x0->0x40000] pfn\n"
-	" [0x0->0x40000] level entry\n"
-	" [0x40000->0x40400] level middle\n"
-	" [0x40000->0x40500] missing\n"
-	" [0x40400->0x40600] level entry\n"
-	" [0x40600->0x7d000] level middle\n"
-	" [0x40500->0x7d100] identity\n"
-	" [0x7d000->0x7d200] level entry\n"
-	" [0x7d200->0x80000] level middle\n"
-	" [0x7d100->0x1ffffff] missing\n"
-	" [0x80000->0x1ffffff] level top\n";
+static const char ROW4[] = " [0x0->0x40000] pfn\n"
+			   " [0x0->0x40000] level entry\n"
+			   " [0x40000->0x40400] level middle\n"
+			   " [0x40000->0x40500] missing\n"
+			   " [0x40400->0x40600] level entry\n"
+			   " [0x40600->0x7d000] level middle\n"
+			   " [0x40500->0x7d100] identity\n"
+			   " [0x7d000->0x7d200] level entry\n"
+			   " [0x7d200->0x80000] level middle\n"
+			   " [0x7d100->0x1ffffff] missing\n"
+			   " [0x80000->0x1ffffff] level top\n";
 
 /* doc/behaviours.md#old-dump-of-seed: the seed's old debugfs file is exactly these 11 lines. */
 static void test_old_dump_of_seed_is_11_lines(void)
@@ -308,7 +308,7 @@ static void test_old_dump_exact_identity_and_foreign(void)
 
 	set_range(p, 0, 0x200, P2M_FILL_MFN, 0x1000);
 	set_one(p, 0x10, ID(0x10));
-	set_one(p, 0x11, ID(0x99));		/* wrong pfn: not identity */
+	set_one(p, 0x11, ID(0x99)); /* wrong pfn: not identity */
 	set_one(p, 0x12, FOREIGN(0x5));
 	got = old_text(p, 0x200);
 	assert_text(got, " [0x0->0x10] pfn\n"
@@ -354,13 +354,12 @@ static void test_writers_refuse_beyond_capacity(void)
 
 /* --- modern format (3.19+) ------------------------------------------------------ */
 
-static const char ROW12[] =
-	" [0x0->0x40000] pfn\n"
-	" [0x40000->0x40500] missing\n"
-	" [0x40500->0x40600] identity\n"
-	" [0x40600->0x7d000] missing\n"
-	" [0x7d000->0x7d100] identity\n"
-	" [0x7d100->0xc0000] missing\n";
+static const char ROW12[] = " [0x0->0x40000] pfn\n"
+			    " [0x40000->0x40500] missing\n"
+			    " [0x40500->0x40600] identity\n"
+			    " [0x40600->0x7d000] missing\n"
+			    " [0x7d000->0x7d100] identity\n"
+			    " [0x7d100->0xc0000] missing\n";
 
 /* doc/behaviours.md#modern-dump-of-seed: compact identity prints as missing; only the identity
  * values copied into private leaves print as identity. */
@@ -423,11 +422,11 @@ static void test_modern_dump_remap_low_hole(void)
 	char *got;
 
 	set_range(p, 0, 0x40000, P2M_FILL_MFN, 0x100000);
-	set_range(p, 0x9F, 0x100, P2M_FILL_IDENTITY, 0);	/* 6.1 outward rounding */
-	set_range(p, 0x40000, 0xC0000, P2M_FILL_IDENTITY, 0);	/* rebuild */
-	set_range(p, 0x40000, 0x40500, P2M_FILL_MISSING, 0);	/* xen_inv_extra_mem */
+	set_range(p, 0x9F, 0x100, P2M_FILL_IDENTITY, 0);      /* 6.1 outward rounding */
+	set_range(p, 0x40000, 0xC0000, P2M_FILL_IDENTITY, 0); /* rebuild */
+	set_range(p, 0x40000, 0x40500, P2M_FILL_MISSING, 0);  /* xen_inv_extra_mem */
 	set_range(p, 0x7D100, 0x90000, P2M_FILL_MISSING, 0);
-	set_range(p, 0x40000, 0x40061, P2M_FILL_MFN, 0x10009F);	/* xen_remap_memory */
+	set_range(p, 0x40000, 0x40061, P2M_FILL_MFN, 0x10009F); /* xen_remap_memory */
 	got = modern_text(p, 0xC0000);
 	assert_text(got, " [0x0->0x9f] pfn\n"
 			 " [0x9f->0x100] identity\n"
@@ -592,8 +591,10 @@ static void test_run_list_tolerant_forms(void)
 {
 	struct dump_runs r;
 
-	parse_ok(&r, "\n  0x0-0x10   pfn\n0x10-0x20 pfn 16\n\n0x30-0x40 foreign\n"
-		     "0x40-0x41 abnormal 1\n", DUMP_FMT_RUNS);
+	parse_ok(&r,
+		 "\n  0x0-0x10   pfn\n0x10-0x20 pfn 16\n\n0x30-0x40 foreign\n"
+		 "0x40-0x41 abnormal 1\n",
+		 DUMP_FMT_RUNS);
 	CU_ASSERT_EQUAL(r.nr, 3);
 	CU_ASSERT_EQUAL(r.runs[0].end, 0x20);
 	CU_ASSERT_EQUAL(r.runs[1].type, P2M_FOREIGN);
@@ -643,8 +644,9 @@ static void test_json_unsorted_runs(void)
 {
 	struct dump_runs r;
 
-	parse_ok(&r, "{\"runs\": [{\"start\": 16, \"end\": 32, \"type\": \"missing\"},"
-		     " {\"start\": 0, \"end\": 16, \"type\": \"pfn\"}], \"log\": [\"runs\"]}",
+	parse_ok(&r,
+		 "{\"runs\": [{\"start\": 16, \"end\": 32, \"type\": \"missing\"},"
+		 " {\"start\": 0, \"end\": 16, \"type\": \"pfn\"}], \"log\": [\"runs\"]}",
 		 DUMP_FMT_JSON);
 	CU_ASSERT_EQUAL(r.nr, 2);
 	CU_ASSERT_EQUAL(r.runs[0].type, P2M_PFN);
@@ -771,7 +773,8 @@ static void test_diff_lab_capture_against_modern_dump(void)
 		const struct dump_run *x = &lab.runs[i];
 
 		if (x->type == P2M_IDENTITY && x->start == 0xbffe0) {
-			fprintf(c.f, " [0xbffe0->0xc0000] identity\n [0xc0000->0x100000] missing\n");
+			fprintf(c.f,
+				" [0xbffe0->0xc0000] identity\n [0xc0000->0x100000] missing\n");
 			continue;
 		}
 		fprintf(c.f, " [0x%" PRIx64 "->0x%" PRIx64 "] %s\n", x->start, x->end,
@@ -811,7 +814,8 @@ static void test_detect_each_format(void)
 	CU_ASSERT_EQUAL(dump_detect(SEED_RUNS, strlen(SEED_RUNS), NULL), DUMP_FMT_RUNS);
 	CU_ASSERT_EQUAL(dump_detect("0x0-0x10 pfn\n", 13, NULL), DUMP_FMT_RUNS);
 	CU_ASSERT_EQUAL(dump_detect("# x\n[0000000000-0x0000009e]      159 ram      mfn 0x1-0x2\n",
-				    59, NULL), DUMP_FMT_LAB);
+				    59, NULL),
+			DUMP_FMT_LAB);
 	CU_ASSERT_EQUAL(dump_detect("  \n{\"runs\": []}", 15, NULL), DUMP_FMT_JSON);
 	CU_ASSERT_EQUAL(dump_detect("# a\n\nhello\n", 11, &line), DUMP_FMT_UNKNOWN);
 	CU_ASSERT_EQUAL(line, 3);
@@ -845,7 +849,8 @@ static void test_diff_identical_lists(void)
 	struct dump_diff d;
 
 	RUNS(&a, DUMP_FMT_RUNS, { 0, 100, P2M_PFN }, { 100, 200, P2M_MISSING });
-	RUNS(&b, DUMP_FMT_JSON, { 0, 50, P2M_PFN }, { 50, 100, P2M_PFN }, { 100, 200, P2M_MISSING });
+	RUNS(&b, DUMP_FMT_JSON, { 0, 50, P2M_PFN }, { 50, 100, P2M_PFN },
+	     { 100, 200, P2M_MISSING });
 	d = diff_of(&a, &b, NULL);
 	CU_ASSERT_EQUAL(d.nr, 0);
 	CU_ASSERT_EQUAL(d.pages, 0);
@@ -1069,10 +1074,10 @@ static void test_diff_old_against_run_list(void)
 
 struct bad_case {
 	const char *text;
-	size_t len;		/* 0: strlen */
+	size_t len; /* 0: strlen */
 	enum dump_format fmt;
-	const char *want;	/* expected start of the message */
-	const char *has;	/* and a part of it */
+	const char *want; /* expected start of the message */
+	const char *has;  /* and a part of it */
 };
 
 #define JSON_NUL "{\"runs\": [{\"start\": 0, \"end\": 1, \"type\": \"pfn\"}]}\0"
@@ -1084,21 +1089,21 @@ static const struct bad_case bad_cases[] = {
 	{ " [0x0->0x10] pfn\n [0x20->0x30] missing\n [0x0->0x2f] level entry\n", 0,
 	  DUMP_FMT_UNKNOWN, "t:2: ", "previous one ends at 0x10" },
 	{ " [0x0->0x10] pfn\n [0x10->0x30] missing\n [0x0->0x2f] level entry\n"
-	  " [0x30->0x40] level top\n", 0, DUMP_FMT_UNKNOWN, "t:4: ", "level range" },
+	  " [0x30->0x40] level top\n",
+	  0, DUMP_FMT_UNKNOWN, "t:4: ", "level range" },
 	{ " [0x0->0x10] pfn\n [0x10->0x30] missing\n [0x0->0x10] level entry\n", 0,
 	  DUMP_FMT_UNKNOWN, "t:3: ", "truncated" },
-	{ " [0x0->0x40000] pfn\n [0x0->0x40000] level entry\n [0x40000->0x40400] level middle\n",
-	  0, DUMP_FMT_UNKNOWN, "t:3: ", "truncated" },
+	{ " [0x0->0x40000] pfn\n [0x0->0x40000] level entry\n [0x40000->0x40400] level middle\n", 0,
+	  DUMP_FMT_UNKNOWN, "t:3: ", "truncated" },
 	{ " [0x0->0x10] foo\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "unknown type 'foo'" },
-	{ " [0x0->0x10] pfn\n [0x10->0x20] level sideways\n", 0, DUMP_FMT_UNKNOWN, "t:2: ",
-	  "unknown level" },
+	{ " [0x0->0x10] pfn\n [0x10->0x20] level sideways\n", 0, DUMP_FMT_UNKNOWN,
+	  "t:2: ", "unknown level" },
 	{ " [0x0->0x10] abnormal\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "unknown type" },
-	{ " [0x0->0x10] pfn\n [0x10->0x8] missing\n", 0, DUMP_FMT_UNKNOWN, "t:2: ",
-	  "ends before" },
+	{ " [0x0->0x10] pfn\n [0x10->0x8] missing\n", 0, DUMP_FMT_UNKNOWN, "t:2: ", "ends before" },
 	{ " [0x0->0x10000000000000000] pfn\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "too large" },
 	{ " [0x0->0x10] pfn\n garbage\n", 0, DUMP_FMT_UNKNOWN, "t:2: ", "modern debugfs" },
-	{ " [0x0->0x10] pfn\n [0x0->0x10] level entry\n", 0, DUMP_FMT_MODERN, "t:2: ",
-	  "level line" },
+	{ " [0x0->0x10] pfn\n [0x0->0x10] level entry\n", 0, DUMP_FMT_MODERN,
+	  "t:2: ", "level line" },
 	{ " [0x0->0x10] pfn\0\n", sizeof(" [0x0->0x10] pfn\0\n") - 1, DUMP_FMT_UNKNOWN,
 	  "t:1: ", "" },
 	{ "[0x0-0x9] 11 ram\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "count 11" },
@@ -1106,8 +1111,8 @@ static const struct bad_case bad_cases[] = {
 	{ "[0x0-0x9] 10 ram\n[0x5-0x9] 5 missing\n", 0, DUMP_FMT_UNKNOWN, "t:2: ", "overlaps" },
 	{ "[0x0-0x9] 10 pfn\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "unknown type 'pfn'" },
 	{ "[0x0-0xffffffffffffffff] 1 ram\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "range" },
-	{ "# dom0\nnot available: dom0 did not reach user space\n", 0, DUMP_FMT_UNKNOWN, "t:2: ",
-	  "not a debugfs" },
+	{ "# dom0\nnot available: dom0 did not reach user space\n", 0, DUMP_FMT_UNKNOWN,
+	  "t:2: ", "not a debugfs" },
 	{ "0x0-0x10 pfn\n0x8-0x20 missing\n", 0, DUMP_FMT_UNKNOWN, "t:2: ", "overlaps" },
 	{ "0x10-0x0 pfn\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "reversed" },
 	{ "0x0-0x10 ram 16\n", 0, DUMP_FMT_UNKNOWN, "t:1: ", "unknown type 'ram'" },
@@ -1119,17 +1124,17 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"runs\": 5}", 0, DUMP_FMT_UNKNOWN, "t:1: ", "not an array" },
 	{ "{\"runs\": []}", 0, DUMP_FMT_UNKNOWN, "t:1: ", "empty" },
 	{ "{\"runs\": [\n {\"start\": 0, \"end\": 16, \"type\": \"pfn\"},\n"
-	  " {\"start\": 16, \"end\": 32, \"type\": \"ram\"}\n]}", 0, DUMP_FMT_UNKNOWN,
-	  "t:3: runs[1]: ", "unknown type" },
-	{ "{\"runs\": [\n {\"start\": -1, \"end\": 16, \"type\": \"pfn\"}]}", 0,
-	  DUMP_FMT_UNKNOWN, "t:2: runs[0]: ", "negative" },
-	{ "{\"runs\": [\n {\"start\": 1.5, \"end\": 16, \"type\": \"pfn\"}]}", 0,
-	  DUMP_FMT_UNKNOWN, "t:2: runs[0]: ", "not an integer" },
-	{ "{\"runs\": [\n {\"end\": 16, \"type\": \"pfn\"}]}", 0,
-	  DUMP_FMT_UNKNOWN, "t:2: runs[0]: ", "no \"start\"" },
+	  " {\"start\": 16, \"end\": 32, \"type\": \"ram\"}\n]}",
+	  0, DUMP_FMT_UNKNOWN, "t:3: runs[1]: ", "unknown type" },
+	{ "{\"runs\": [\n {\"start\": -1, \"end\": 16, \"type\": \"pfn\"}]}", 0, DUMP_FMT_UNKNOWN,
+	  "t:2: runs[0]: ", "negative" },
+	{ "{\"runs\": [\n {\"start\": 1.5, \"end\": 16, \"type\": \"pfn\"}]}", 0, DUMP_FMT_UNKNOWN,
+	  "t:2: runs[0]: ", "not an integer" },
+	{ "{\"runs\": [\n {\"end\": 16, \"type\": \"pfn\"}]}", 0, DUMP_FMT_UNKNOWN,
+	  "t:2: runs[0]: ", "no \"start\"" },
 	{ "{\"runs\": [\n {\"start\": 0, \"end\": 16, \"type\": \"pfn\"},\n\n"
-	  " {\"start\": 8, \"end\": 32, \"type\": \"missing\"}]}", 0, DUMP_FMT_UNKNOWN,
-	  "t:4: runs[1]: ", "overlaps" },
+	  " {\"start\": 8, \"end\": 32, \"type\": \"missing\"}]}",
+	  0, DUMP_FMT_UNKNOWN, "t:4: runs[1]: ", "overlaps" },
 	{ "{\"runs\": [\n [1, 2]]}", 0, DUMP_FMT_UNKNOWN, "t:1: runs[0]: ", "not an object" },
 	{ "{\"runs\": [{\"start\": 0, \"end\": 1, \"type\": \"pfn\"}]} x", 0, DUMP_FMT_UNKNOWN,
 	  "t:1: ", "" },
@@ -1171,11 +1176,13 @@ static void test_unreadable_files_are_errors(void)
  * returns 0 with a valid list or an error that names the input. */
 static void test_junk_never_crashes(void)
 {
-	const char *seeds[] = { ROW4, ROW12, SEED_RUNS,
+	const char *seeds[] = {
+		ROW4, ROW12, SEED_RUNS,
 		"# c\n[0000000000-0x0000009e]      159 ram      mfn 0x1-0x9f\n"
 		"[0x0000009f-0x000000ff]       97 identity 1:1 0x9f-0xff\n# entries=256\n",
 		"{\"runs\": [{\"start\": 0, \"end\": 16, \"type\": \"pfn\"},"
-		" {\"start\": 16, \"end\": 32, \"type\": \"missing\"}]}" };
+		" {\"start\": 16, \"end\": 32, \"type\": \"missing\"}]}"
+	};
 	static const char alphabet[] = " \n[]-0x>19afl#{}\":,levelpfnmissing\0\r";
 	unsigned int seed = 12345;
 	char buf[1024];
@@ -1194,18 +1201,18 @@ static void test_junk_never_crashes(void)
 
 			seed = seed * 1103515245 + 12345;
 			switch ((seed >> 16) % 4) {
-			case 0:	/* replace */
+			case 0: /* replace */
 				if (at < len)
 					buf[at] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
 				break;
-			case 1:	/* truncate */
+			case 1: /* truncate */
 				len = at;
 				break;
-			case 2:	/* random byte */
+			case 2: /* random byte */
 				if (at < len)
 					buf[at] = (char)(seed >> 3);
 				break;
-			default:	/* delete */
+			default: /* delete */
 				if (at < len) {
 					memmove(buf + at, buf + at + 1, len - at - 1);
 					len--;
@@ -1231,7 +1238,8 @@ static void test_junk_never_crashes(void)
 static const struct test_case old_cases[] = {
 	{ "old_dump_of_seed_is_11_lines", test_old_dump_of_seed_is_11_lines },
 	{ "old_dump_ends_before_last_pfn", test_old_dump_ends_before_last_pfn },
-	{ "old_dump_zero_entries_and_silent_last_run", test_old_dump_zero_entries_and_silent_last_run },
+	{ "old_dump_zero_entries_and_silent_last_run",
+	  test_old_dump_zero_entries_and_silent_last_run },
 	{ "old_dump_last_pfn_is_never_classified", test_old_dump_last_pfn_is_never_classified },
 	{ "old_dump_degenerate_sizes", test_old_dump_degenerate_sizes },
 	{ "old_dump_exact_identity_and_foreign", test_old_dump_exact_identity_and_foreign },
@@ -1288,12 +1296,9 @@ static const struct test_case bad_input_cases[] = {
 int main(int argc, char **argv)
 {
 	static const struct test_suite suites[] = {
-		{ "old_format", old_cases },
-		{ "modern_format", modern_cases },
-		{ "formats", format_cases },
-		{ "diff", diff_cases },
-		{ "bad_input", bad_input_cases },
-		{ NULL, NULL },
+		{ "old_format", old_cases },	  { "modern_format", modern_cases },
+		{ "formats", format_cases },	  { "diff", diff_cases },
+		{ "bad_input", bad_input_cases }, { NULL, NULL },
 	};
 
 	return test_run_suites(suites, argc, argv);

@@ -26,11 +26,11 @@ static void test_xen_sizes_default_to_kib(void)
 	const char *end;
 
 	CU_ASSERT_EQUAL(xen_parse_size("768M", NULL), 768 * MiB);
-	CU_ASSERT_EQUAL(xen_parse_size("6144", NULL), 6144 * KiB);	/* no unit: KiB */
+	CU_ASSERT_EQUAL(xen_parse_size("6144", NULL), 6144 * KiB); /* no unit: KiB */
 	CU_ASSERT_EQUAL(xen_parse_size("4096b", NULL), 4096);
 	CU_ASSERT_EQUAL(xen_parse_size("0x10M", NULL), 16 * MiB);
 	CU_ASSERT_EQUAL(xen_parse_size("1t", NULL), 1ULL << 40);
-	CU_ASSERT_EQUAL(xen_parse_size("25%", &end), 25);		/* left for the caller */
+	CU_ASSERT_EQUAL(xen_parse_size("25%", &end), 25); /* left for the caller */
 	CU_ASSERT_EQUAL(*end, '%');
 }
 
@@ -38,19 +38,19 @@ static void test_dom0_mem_forms(void)
 {
 	struct dom0_mem dm;
 
-	parse_ok("768M,max:768M", &dm);			/* corpus 009/031 */
+	parse_ok("768M,max:768M", &dm); /* corpus 009/031 */
 	CU_ASSERT_TRUE(dm.amount.set);
 	CU_ASSERT_EQUAL(dm.amount.pages, 196608);
 	CU_ASSERT_TRUE(dm.max.set);
 	CU_ASSERT_EQUAL(dm.max.pages, 196608);
 	CU_ASSERT_FALSE(dm.min.set);
 
-	parse_ok("min:6144,max:65536m", &dm);		/* corpus 007: min is 6 MiB */
+	parse_ok("min:6144,max:65536m", &dm); /* corpus 007: min is 6 MiB */
 	CU_ASSERT_EQUAL(dm.min.pages, 1536);
 	CU_ASSERT_EQUAL(dm.max.pages, PAGES(64 * GiB));
 	CU_ASSERT_FALSE(dm.amount.set);
 
-	parse_ok("min:420M,max:420M,420M", &dm);	/* corpus 028 */
+	parse_ok("min:420M,max:420M,420M", &dm); /* corpus 028 */
 	CU_ASSERT_EQUAL(dm.min.pages, 107520);
 	CU_ASSERT_EQUAL(dm.max.pages, 107520);
 	CU_ASSERT_EQUAL(dm.amount.pages, 107520);
@@ -79,7 +79,8 @@ static void test_dom0_mem_repeated_options_combine(void)
 	CU_ASSERT_FALSE(dm.amount.set);
 
 	CU_ASSERT_EQUAL(dom0_mem_from_xen_cmdline("placeholder console=none dom0_mem=min:1024M "
-						  "dom0_mem=max:4096M ucode=scan mem=8G", &dm, &err),
+						  "dom0_mem=max:4096M ucode=scan mem=8G",
+						  &dm, &err),
 			0);
 	CU_ASSERT_TRUE(dm.seen);
 	CU_ASSERT_EQUAL(dm.min.pages, 262144);
@@ -120,8 +121,8 @@ static void load_map(const char *sub, const char *file, struct e820_doc *doc)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 }
 
-static void compute(const char *spec, const struct e820_table *t, uint64_t avail,
-		    uint64_t *nr, uint64_t *max)
+static void compute(const char *spec, const struct e820_table *t, uint64_t avail, uint64_t *nr,
+		    uint64_t *max)
 {
 	struct dom0_mem dm;
 	struct p2msim_err err;
@@ -146,7 +147,7 @@ static void test_lab_dom0_mem_gives_xl_nr_and_max_pages(void)
 	CU_ASSERT_EQUAL(max, 262144);
 	compute("512M", &doc.maps[0].table, 0, &nr, &max);
 	CU_ASSERT_EQUAL(nr, 131072);
-	CU_ASSERT_EQUAL(max, UINT64_MAX);	/* Xen: UINT_MAX, shown as 4294967295 */
+	CU_ASSERT_EQUAL(max, UINT64_MAX); /* Xen: UINT_MAX, shown as 4294967295 */
 	e820_doc_free(&doc);
 
 	load_map("xen-lab", "pc-5G-dom0-4G--xl-dmesg.txt", &doc);
@@ -324,18 +325,22 @@ static void test_xen_availmem_clips_by_amount(void)
 	struct p2msim_err err;
 	uint64_t mem, avail;
 
-	table_of(&t, (struct ent[]){ { 0, 0x9f000, E820_TYPE_RAM }, { 0x9f000, 0x61000, E820_TYPE_RESERVED },
-				     { 1 * MiB, 2 * GiB - 1 * MiB, E820_TYPE_RAM },
-				     { 4 * GiB, 2 * GiB, E820_TYPE_RAM } }, 4);
+	table_of(&t,
+		 (struct ent[]){ { 0, 0x9f000, E820_TYPE_RAM },
+				 { 0x9f000, 0x61000, E820_TYPE_RESERVED },
+				 { 1 * MiB, 2 * GiB - 1 * MiB, E820_TYPE_RAM },
+				 { 4 * GiB, 2 * GiB, E820_TYPE_RAM } },
+		 4);
 	xen_cmdline_mem_limits("availmem=3145728 mem=16G mem=8G", &mem, &avail);
-	CU_ASSERT_EQUAL(mem, 8 * GiB);		/* the last one wins */
-	CU_ASSERT_EQUAL(avail, 3 * GiB);	/* no unit: KiB */
+	CU_ASSERT_EQUAL(mem, 8 * GiB);	 /* the last one wins */
+	CU_ASSERT_EQUAL(avail, 3 * GiB); /* no unit: KiB */
 	CU_ASSERT_EQUAL(xen_clip_mem(&t, 0, avail, &rep, &err), 0);
 	/* 3 GiB of RAM ends 1 GiB - 0x9f000 + 1 MiB into the 4 GiB entry */
 	ASSERT_TABLE(&t, { 0, 0x9f000, E820_TYPE_RAM }, { 0x9f000, 0x61000, E820_TYPE_RESERVED },
 		     { 1 * MiB, 2 * GiB - 1 * MiB, E820_TYPE_RAM },
 		     { 4 * GiB, 1 * GiB - 0x9f000 + 1 * MiB, E820_TYPE_RAM },
-		     { 5 * GiB - 0x9f000 + 1 * MiB, 1 * GiB + 0x9f000 - 1 * MiB, E820_TYPE_UNUSABLE });
+		     { 5 * GiB - 0x9f000 + 1 * MiB, 1 * GiB + 0x9f000 - 1 * MiB,
+		       E820_TYPE_UNUSABLE });
 	CU_ASSERT_EQUAL(rep.avail_old_limit, 6 * GiB);
 	CU_ASSERT_EQUAL(e820_total(&t, E820_TYPE_RAM), 3 * GiB);
 	e820_table_free(&t);
@@ -345,7 +350,9 @@ static void test_xen_fixup_cuts_ram_out_of_640k_to_1m(void)
 {
 	struct e820_table t;
 
-	table_of(&t, (struct ent[]){ { 0, 16 * MiB, E820_TYPE_RAM }, { 16 * MiB, 1 * MiB, E820_TYPE_NVS } },
+	table_of(&t,
+		 (struct ent[]){ { 0, 16 * MiB, E820_TYPE_RAM },
+				 { 16 * MiB, 1 * MiB, E820_TYPE_NVS } },
 		 2);
 	CU_ASSERT_EQUAL(xen_e820_fixup_low(&t), 0);
 	ASSERT_TABLE(&t, { 0, 0xA0000, E820_TYPE_RAM }, { 1 * MiB, 15 * MiB, E820_TYPE_RAM },

@@ -36,7 +36,8 @@ static void test_lab_log_gives_map_cmdline_and_layout(void)
 
 	load("xen-lab", "pc-2G-dom0-512M--xl-dmesg.txt", &log);
 	CU_ASSERT_STRING_EQUAL(log.xen_version, "4.17.7");
-	CU_ASSERT_STRING_EQUAL(log.cmdline, "console=com1 com1=115200,8n1 conring_size=256k "
+	CU_ASSERT_STRING_EQUAL(log.cmdline,
+			       "console=com1 com1=115200,8n1 conring_size=256k "
 			       "loglvl=all guest_loglvl=all noreboot=false dom0_mem=512M,max:512M "
 			       "dom0_max_vcpus=1");
 	CU_ASSERT_EQUAL(log.cmdline_line, 5);
@@ -45,7 +46,8 @@ static void test_lab_log_gives_map_cmdline_and_layout(void)
 	CU_ASSERT_EQUAL(log.dom0_mem.max.pages, 131072);
 	CU_ASSERT_STRING_EQUAL(log.e820_header, "Xen-e820 RAM map:");
 	ASSERT_TABLE(&log.e820, { 0, 0x9fc00, E820_TYPE_RAM },
-		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		     { 0x9fc00, 0x400, E820_TYPE_RESERVED },
+		     { 0xf0000, 0x10000, E820_TYPE_RESERVED },
 		     { 0x100000, 0x7fee0000, E820_TYPE_RAM },
 		     { 0x7ffe0000, 0x20000, E820_TYPE_RESERVED },
 		     { 0xfffc0000, 0x40000, E820_TYPE_RESERVED },
@@ -105,7 +107,8 @@ static void test_dom0_mem_rules_reproduce_dom0_alloc_lines(void)
 		CU_ASSERT_TRUE(log.dom0_mem.seen);
 		CU_ASSERT_EQUAL(xenlog_dom0_nr_pages(&log, &from_log), 0);
 		CU_ASSERT_EQUAL(from_log, cases[i].nr_pages);
-		CU_ASSERT_EQUAL_FATAL(dom0_mem_compute(&log.dom0_mem, &log.e820, &nr, &max, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(dom0_mem_compute(&log.dom0_mem, &log.e820, &nr, &max, &err),
+				      0);
 		CU_ASSERT_EQUAL(nr, from_log);
 		CU_ASSERT_EQUAL(max, cases[i].max_pages);
 		if (nr != from_log || from_log != cases[i].nr_pages)
@@ -138,7 +141,7 @@ static void test_multiboot_map_with_147_entries_before_a_panic(void)
 	load("xen-lab", "cheese-e820-over-128-no-real-mode--xl-dmesg.txt", &log);
 	CU_ASSERT_STRING_EQUAL(log.e820_header, "Multiboot-e820 RAM map:");
 	CU_ASSERT_EQUAL(log.e820.nr, 147);
-	CU_ASSERT_FALSE(log.alloc.set);		/* Xen died before building dom0 */
+	CU_ASSERT_FALSE(log.alloc.set); /* Xen died before building dom0 */
 	CU_ASSERT_EQUAL(log.dom0_type, XENLOG_DOM0_UNKNOWN);
 	xenlog_free(&log);
 }
@@ -151,22 +154,23 @@ static void test_corpus_mail_logs(void)
 	 * over three lines, a built-in command line, dom0_mem given twice */
 	load("e820", "026-lenovo-cb01-6core-32G-efi-xen4145-qubes-input.txt", &log);
 	CU_ASSERT_STRING_EQUAL(log.builtin_cmdline, "ept=exec-sp spec-ctrl=unpriv-mmio");
-	CU_ASSERT_STRING_EQUAL(log.cmdline, "placeholder console=none dom0_mem=min:1024M "
+	CU_ASSERT_STRING_EQUAL(log.cmdline,
+			       "placeholder console=none dom0_mem=min:1024M "
 			       "dom0_mem=max:4096M ucode=scan smt=off gnttab_max_frames=2048 "
 			       "gnttab_max_maptrack_frames=4096 no-real-mode edd=off");
 	CU_ASSERT_EQUAL(log.dom0_mem.min.pages, 262144);
 	CU_ASSERT_EQUAL(log.dom0_mem.max.pages, 1048576);
 	CU_ASSERT_FALSE(log.dom0_mem.amount.set);
-	CU_ASSERT_EQUAL(log.pages_to_allocate, 1007932);	/* "t=" / "o" / "be allocated)" */
+	CU_ASSERT_EQUAL(log.pages_to_allocate, 1007932); /* "t=" / "o" / "be allocated)" */
 	CU_ASSERT_STRING_EQUAL(log.xen_version, "4.14.5");
 	xenlog_free(&log);
 
 	/* 007: a QP soft break inside "dom0_mem" */
 	load("e820", "007-simply-nuc-amd-phoenix-64g-efi-xen418-dom0-6.8.txt", &log);
-	CU_ASSERT_EQUAL(log.dom0_mem.min.pages, 1536);		/* 6144 KiB */
+	CU_ASSERT_EQUAL(log.dom0_mem.min.pages, 1536); /* 6144 KiB */
 	CU_ASSERT_EQUAL(log.dom0_mem.max.pages, 16777216);
 	CU_ASSERT_STRING_EQUAL(log.e820_header, "EFI RAM map:");
-	CU_ASSERT_EQUAL(log.e820.nr, 21);	/* not the raw "EFI memory map" */
+	CU_ASSERT_EQUAL(log.e820.nr, 21); /* not the raw "EFI memory map" */
 	CU_ASSERT_STRING_EQUAL(log.kernel_desc, "64-bit, lsb");
 	xenlog_free(&log);
 
@@ -174,7 +178,7 @@ static void test_corpus_mail_logs(void)
 	load("e820", "031-gigabyte-amd-fam10h-rd890-xen401-dom0mem768M-xlonly.txt", &log);
 	CU_ASSERT_FALSE(log.initrd.set);
 	ASSERT_RANGE(log.v_initrd, 0xffffffff81706000ULL, 0xffffffff833dc600ULL);
-	CU_ASSERT_EQUAL(log.dom0_type, XENLOG_DOM0_PV);		/* LOADING DOMAIN 0 */
+	CU_ASSERT_EQUAL(log.dom0_type, XENLOG_DOM0_PV); /* LOADING DOMAIN 0 */
 	xenlog_free(&log);
 
 	/* 019: a PVH dom0 */
@@ -228,14 +232,12 @@ static void test_bad_logs(void)
 {
 	struct xenlog log;
 	struct p2msim_err err;
-	static const char cut[] =
-		"(XEN) Xen version 4.17.7 (x)\n"
-		"(XEN) PHYSICAL MEMORY ARRANGEMENT:\n"
-		"(XEN)  Dom0 alloc.:   0000000070000000->000000007800>\n";
-	static const char badmap[] =
-		"(XEN) Xen-e820 RAM map:\n"
-		"(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
-		"(XEN)  [0000000000200000, 00000000000fffff] (usable)\n";
+	static const char cut[] = "(XEN) Xen version 4.17.7 (x)\n"
+				  "(XEN) PHYSICAL MEMORY ARRANGEMENT:\n"
+				  "(XEN)  Dom0 alloc.:   0000000070000000->000000007800>\n";
+	static const char badmap[] = "(XEN) Xen-e820 RAM map:\n"
+				     "(XEN)  [0000000000000000, 000000000009fbff] (usable)\n"
+				     "(XEN)  [0000000000200000, 00000000000fffff] (usable)\n";
 	static const char none[] = "[    0.000000] Linux version 6.1\n";
 
 	CU_ASSERT_EQUAL(xenlog_parse_buffer("x.log", cut, sizeof(cut) - 1, &log, &err), -EINVAL);
@@ -268,7 +270,7 @@ static void test_lab_log_names_the_platform_and_gives_dom0s_machine_map(void)
 	CU_ASSERT_EQUAL(log.platform.family, 15);
 	CU_ASSERT_TRUE(log.platform.lapic_set);
 	CU_ASSERT_EQUAL(log.platform.lapic, 0xfee00000);
-	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 1);	/* ACPI and IOAPIC[0] lines agree */
+	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 1); /* ACPI and IOAPIC[0] lines agree */
 	CU_ASSERT_EQUAL(log.platform.ioapic[0], 0xfec00000);
 	CU_ASSERT_TRUE(log.platform.hpet_set);
 	CU_ASSERT_EQUAL(log.platform.hpet, 0xfed00000);
@@ -276,8 +278,8 @@ static void test_lab_log_names_the_platform_and_gives_dom0s_machine_map(void)
 	e820_table_init(&m);
 	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, &added, &err), 0);
 	CU_ASSERT_EQUAL(added, 2);
-	ASSERT_TABLE(&m, { 0, 0x9fc00, E820_TYPE_RAM },
-		     { 0x9fc00, 0x400, E820_TYPE_RESERVED }, { 0xf0000, 0x10000, E820_TYPE_RESERVED },
+	ASSERT_TABLE(&m, { 0, 0x9fc00, E820_TYPE_RAM }, { 0x9fc00, 0x400, E820_TYPE_RESERVED },
+		     { 0xf0000, 0x10000, E820_TYPE_RESERVED },
 		     { 0x100000, 0x7fee0000, E820_TYPE_RAM },
 		     { 0x7ffe0000, 0x20000, E820_TYPE_RESERVED },
 		     { 0xfec00000, 0x1000, E820_TYPE_RESERVED },
@@ -343,15 +345,18 @@ static void test_xen41_machine_map_is_corpus_001s_dom0_map(void)
 	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&log.platform, 0xfec00000), 0);
 	e820_table_init(&m);
 	CU_ASSERT_EQUAL_FATAL(xenlog_machine_map(&log, &m, NULL, &err), 0);
-	CU_ASSERT_EQUAL_FATAL(e820_parse_file(data_path("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"),
-					      &doc, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		e820_parse_file(data_path("e820", "001-msi-h61m-i3-2100-xen41-dom0-3.8.txt"), &doc,
+				&err),
+		0);
 	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 2);
 	e820_table_init(&a);
 	e820_table_init(&b);
 	for (size_t i = 0; i < m.nr; i++)
 		if (m.entries[i].addr >= 0x100000)
 			CU_ASSERT_EQUAL(e820_add(&a, m.entries[i].addr, m.entries[i].size,
-						 m.entries[i].type), 0);
+						 m.entries[i].type),
+					0);
 	for (size_t i = 0; i < doc.maps[1].table.nr; i++) {
 		const struct e820_entry *e = &doc.maps[1].table.entries[i];
 
@@ -379,7 +384,7 @@ static void test_adjacent_denied_pages_make_one_entry(void)
 	pf.vendor = XEN_CPU_INTEL;
 	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0);
 	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec01000), 0);
-	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0);	/* once */
+	CU_ASSERT_EQUAL(xen_platform_add_ioapic(&pf, 0xfec00000), 0); /* once */
 	CU_ASSERT_EQUAL(xen_platform_add_drhd(&pf, 0xfed91000), 0);
 	CU_ASSERT_EQUAL(xen_platform_add_drhd(&pf, 0xfed90000), 0);
 	CU_ASSERT_EQUAL(pf.nr_ioapics, 2);
@@ -431,11 +436,11 @@ static void test_amd_hypertransport_range(void)
 		     big[3], { 0xfd00000000ULL, 0x300000000ULL, E820_TYPE_RESERVED }, big[4]);
 	e820_table_free(&m);
 
-	pf.family = 0x19;	/* Zen: at 2^48 - 12 GiB, above everything */
+	pf.family = 0x19; /* Zen: at 2^48 - 12 GiB, above everything */
 	build_map(big, 5, &pf, &m);
 	CU_ASSERT_EQUAL(m.nr, 6);
 	e820_table_free(&m);
-	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.15.1"), 0);	/* still below 1 TiB */
+	CU_ASSERT_EQUAL(xen_platform_set_version(&pf, "4.15.1"), 0); /* still below 1 TiB */
 	build_map(big, 5, &pf, &m);
 	CU_ASSERT_EQUAL(m.nr, 7);
 	e820_table_free(&m);
@@ -446,7 +451,7 @@ static void test_amd_hypertransport_range(void)
 	build_map(small_pc, 5, &pf, &m);
 	CU_ASSERT_EQUAL(m.nr, 6);
 	e820_table_free(&m);
-	pf.vendor = XEN_CPU_INTEL;	/* never on Intel */
+	pf.vendor = XEN_CPU_INTEL; /* never on Intel */
 	pf.paddr_bits = 48;
 	build_map(big, 5, &pf, &m);
 	CU_ASSERT_EQUAL(m.nr, 6);
@@ -501,7 +506,7 @@ static void test_platform_lines_of_other_logs(void)
 	CU_ASSERT_EQUAL(log.platform.xen_minor, 14);
 	CU_ASSERT_EQUAL(log.platform.nr_drhd, 2);
 	CU_ASSERT_EQUAL(log.platform.drhd[1], 0xfed91000);
-	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 2);	/* dom0's own line is not Xen's */
+	CU_ASSERT_EQUAL(log.platform.nr_ioapics, 2); /* dom0's own line is not Xen's */
 	CU_ASSERT_EQUAL(log.platform.ioapic[1], 0xfec01000);
 	CU_ASSERT_FALSE(log.platform.lapic_set);
 	xenlog_free(&log);
@@ -517,8 +522,8 @@ static void test_platform_lines_of_other_logs(void)
 		struct e820_table m;
 		bool kept = false;
 
-		CU_ASSERT_EQUAL_FATAL(xenlog_parse_buffer("a.log", amd, sizeof(amd) - 1, &log, &err),
-				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			xenlog_parse_buffer("a.log", amd, sizeof(amd) - 1, &log, &err), 0);
 		CU_ASSERT_EQUAL(log.platform.nr_amd_iommu, 2);
 		CU_ASSERT_EQUAL(log.platform.amd_iommu[0], 0xf6000000);
 		CU_ASSERT_EQUAL(log.platform.amd_iommu[1], 0xfd200000);
@@ -535,7 +540,7 @@ static void test_platform_lines_of_other_logs(void)
 	load("e820", "007-simply-nuc-amd-phoenix-64g-efi-xen418-dom0-6.8.txt", &log);
 	CU_ASSERT_EQUAL(log.platform.vendor, XEN_CPU_AMD);
 	CU_ASSERT_EQUAL(log.platform.family, 25);
-	CU_ASSERT_EQUAL(log.platform.xen_major, 0);	/* no version line in the excerpt */
+	CU_ASSERT_EQUAL(log.platform.xen_major, 0); /* no version line in the excerpt */
 	xenlog_free(&log);
 	load("e820", "015-pcengines-apu2-coreboot-xen4161-dlme-dom0-5.8.txt", &log);
 	CU_ASSERT_EQUAL(log.platform.family, 22);
@@ -601,7 +606,7 @@ static void test_libxl_e820_host_of_corpus_048(void)
 	o.era = XEN_LIBXL_E820_MODERN;
 	CU_ASSERT_EQUAL_FATAL(xen_libxl_e820_host(&m, &o, &g, &err), 0);
 	CU_ASSERT_EQUAL(g.entries[0].size, 0x9cf66000);
-	CU_ASSERT_EQUAL(g.nr, 16);		/* no UNUSABLE fill: RAM reaches the NVS */
+	CU_ASSERT_EQUAL(g.nr, 16); /* no UNUSABLE fill: RAM reaches the NVS */
 	CU_ASSERT_EQUAL(g.entries[15].addr, 0x100000000ULL);
 	CU_ASSERT_EQUAL(g.entries[15].size, 4 * GiB - 0x9cf66000);
 	e820_table_free(&g);
@@ -707,7 +712,8 @@ static const struct test_case xenlog_cases[] = {
 	{ "multiboot_map_with_147_entries_before_a_panic",
 	  test_multiboot_map_with_147_entries_before_a_panic },
 	{ "corpus_mail_logs", test_corpus_mail_logs },
-	{ "default_sized_dom0_nr_pages_from_the_log", test_default_sized_dom0_nr_pages_from_the_log },
+	{ "default_sized_dom0_nr_pages_from_the_log",
+	  test_default_sized_dom0_nr_pages_from_the_log },
 	{ "bad_logs", test_bad_logs },
 	{ "xen_versions_choose_behaviours", test_xen_versions_choose_behaviours },
 	{ NULL, NULL },

@@ -8,9 +8,15 @@
 
 #include "tests/e820-testutil.h"
 
-enum { RAM = E820_TYPE_RAM, RES = E820_TYPE_RESERVED, ACPI = E820_TYPE_ACPI,
-       NVS = E820_TYPE_NVS, UNUS = E820_TYPE_UNUSABLE, PRAM = E820_TYPE_PRAM,
-       SOFT = E820_TYPE_SOFT_RESERVED };
+enum {
+	RAM = E820_TYPE_RAM,
+	RES = E820_TYPE_RESERVED,
+	ACPI = E820_TYPE_ACPI,
+	NVS = E820_TYPE_NVS,
+	UNUS = E820_TYPE_UNUSABLE,
+	PRAM = E820_TYPE_PRAM,
+	SOFT = E820_TYPE_SOFT_RESERVED
+};
 
 /* --- sanitize (doc/behaviours.md#sanitize-splits-ram ...) ----------- */
 
@@ -29,8 +35,12 @@ static void test_sanitize_merges_ram_but_not_pram(void)
 {
 	struct e820_table t;
 
-	table_of(&t, (struct ent[]){ { 1 * MiB, 1 * MiB, RAM }, { 0, 1 * MiB, RAM },
-				     { 4 * GiB, 1 * GiB, PRAM }, { 5 * GiB, 1 * GiB, PRAM } }, 4);
+	table_of(&t,
+		 (struct ent[]){ { 1 * MiB, 1 * MiB, RAM },
+				 { 0, 1 * MiB, RAM },
+				 { 4 * GiB, 1 * GiB, PRAM },
+				 { 5 * GiB, 1 * GiB, PRAM } },
+		 4);
 	CU_ASSERT_EQUAL(e820_sanitize(&t), 0);
 	ASSERT_TABLE(&t, { 0, 2 * MiB, RAM }, { 4 * GiB, 1 * GiB, PRAM },
 		     { 5 * GiB, 1 * GiB, PRAM });
@@ -83,8 +93,11 @@ static void test_sanitize_wrapping_entry_is_refused(void)
 {
 	struct e820_table t;
 
-	table_of(&t, (struct ent[]){ { 8 * MiB, 1 * MiB, RES }, { 0, 16 * MiB, RAM },
-				     { 0xfffffffffffff000ULL, 0x2000, RES } }, 3);
+	table_of(&t,
+		 (struct ent[]){ { 8 * MiB, 1 * MiB, RES },
+				 { 0, 16 * MiB, RAM },
+				 { 0xfffffffffffff000ULL, 0x2000, RES } },
+		 3);
 	CU_ASSERT_EQUAL(e820_sanitize(&t), -1);
 	ASSERT_TABLE(&t, { 8 * MiB, 1 * MiB, RES }, { 0, 16 * MiB, RAM },
 		     { 0xfffffffffffff000ULL, 0x2000, RES });
@@ -97,9 +110,13 @@ static void test_sanitize_highest_type_wins_and_gaps_stay(void)
 	struct e820_table t;
 
 	/* NVS under UNUSABLE: 5 beats 4; zero-size entries vanish; a gap stays */
-	table_of(&t, (struct ent[]){ { 0x1000, 0x3000, NVS }, { 0x2000, 0x1000, UNUS },
-				     { 0x9000, 0, RAM }, { 0x10000, 0x1000, ACPI },
-				     { 0x0, 0x1000, RAM } }, 5);
+	table_of(&t,
+		 (struct ent[]){ { 0x1000, 0x3000, NVS },
+				 { 0x2000, 0x1000, UNUS },
+				 { 0x9000, 0, RAM },
+				 { 0x10000, 0x1000, ACPI },
+				 { 0x0, 0x1000, RAM } },
+		 5);
 	CU_ASSERT_EQUAL(e820_sanitize(&t), 0);
 	ASSERT_TABLE(&t, { 0, 0x1000, RAM }, { 0x1000, 0x1000, NVS }, { 0x2000, 0x1000, UNUS },
 		     { 0x3000, 0x1000, NVS }, { 0x10000, 0x1000, ACPI });
@@ -110,8 +127,11 @@ static void test_sanitize_keeps_stale_slots_like_the_kernel(void)
 {
 	struct e820_table t;
 
-	table_of(&t, (struct ent[]){ { 0, 1 * MiB, RAM }, { 1 * MiB, 1 * MiB, RAM },
-				     { 2 * MiB, 1 * MiB, RAM } }, 3);
+	table_of(&t,
+		 (struct ent[]){ { 0, 1 * MiB, RAM },
+				 { 1 * MiB, 1 * MiB, RAM },
+				 { 2 * MiB, 1 * MiB, RAM } },
+		 3);
 	CU_ASSERT_EQUAL(e820_sanitize(&t), 0);
 	ASSERT_TABLE(&t, { 0, 3 * MiB, RAM });
 	/* the kernel memcpy()s the new entries over the start only */
@@ -172,8 +192,7 @@ static void test_update_range_retypes_and_appends_pieces(void)
 
 	table_of(&t, (struct ent[]){ { 0, 16 * MiB, RAM } }, 1);
 	CU_ASSERT_EQUAL(e820_update_range(&t, 4 * MiB, 4 * MiB, RAM, RES), 0);
-	ASSERT_TABLE(&t, { 0, 4 * MiB, RAM }, { 4 * MiB, 4 * MiB, RES },
-		     { 8 * MiB, 8 * MiB, RAM });
+	ASSERT_TABLE(&t, { 0, 4 * MiB, RAM }, { 4 * MiB, 4 * MiB, RES }, { 8 * MiB, 8 * MiB, RAM });
 	CU_ASSERT_EQUAL(e820_update_range(&t, 0, UINT64_MAX, RAM, UNUS), 0);
 	ASSERT_TABLE(&t, { 0, 4 * MiB, UNUS }, { 4 * MiB, 4 * MiB, RES },
 		     { 8 * MiB, 8 * MiB, UNUS });
@@ -185,8 +204,11 @@ static void test_total_counts_one_type(void)
 {
 	struct e820_table t;
 
-	table_of(&t, (struct ent[]){ { 0, 0x9fc00, RAM }, { 0x9fc00, 0x400, RES },
-				     { 1 * MiB, 255 * MiB, RAM } }, 3);
+	table_of(&t,
+		 (struct ent[]){ { 0, 0x9fc00, RAM },
+				 { 0x9fc00, 0x400, RES },
+				 { 1 * MiB, 255 * MiB, RAM } },
+		 3);
 	CU_ASSERT_EQUAL(e820_total(&t, RAM), 0x9fc00 + 255 * MiB);
 	CU_ASSERT_EQUAL(e820_total(&t, RES), 0x400);
 	CU_ASSERT_EQUAL(e820_total(&t, NVS), 0);
@@ -236,13 +258,24 @@ static void test_type_parse_every_spelling(void)
 		const char *s;
 		uint32_t type;
 	} ok[] = {
-		{ "usable", RAM }, { "(usable)", RAM }, { "System RAM", RAM },
-		{ "reserved RAM failed", RAM }, { "Reserved", RES }, { "device reserved", RES },
-		{ "ACPI  data", ACPI }, { "ACPI Tables", ACPI }, { "(ACPI NVS)", NVS },
-		{ "ACPI Non-volatile Storage", NVS }, { "unusable", UNUS },
-		{ "persistent (type 12)", PRAM }, { "persistent RAM (type 7)", 7 },
-		{ "Persistent Memory (legacy)", PRAM }, { "soft reserved", SOFT },
-		{ "type 9", 9 }, { "type 20", 20 }, { "Soft Reserved", SOFT },
+		{ "usable", RAM },
+		{ "(usable)", RAM },
+		{ "System RAM", RAM },
+		{ "reserved RAM failed", RAM },
+		{ "Reserved", RES },
+		{ "device reserved", RES },
+		{ "ACPI  data", ACPI },
+		{ "ACPI Tables", ACPI },
+		{ "(ACPI NVS)", NVS },
+		{ "ACPI Non-volatile Storage", NVS },
+		{ "unusable", UNUS },
+		{ "persistent (type 12)", PRAM },
+		{ "persistent RAM (type 7)", 7 },
+		{ "Persistent Memory (legacy)", PRAM },
+		{ "soft reserved", SOFT },
+		{ "type 9", 9 },
+		{ "type 20", 20 },
+		{ "Soft Reserved", SOFT },
 	};
 	uint32_t t;
 
@@ -269,7 +302,7 @@ static void test_memparse_like_the_kernel(void)
 	CU_ASSERT_EQUAL(*end, '\0');
 	CU_ASSERT_EQUAL(e820_memparse("0x1000@", &end), 0x1000);
 	CU_ASSERT_EQUAL(*end, '@');
-	CU_ASSERT_EQUAL(e820_memparse("010M", NULL), 8 * MiB);	/* octal */
+	CU_ASSERT_EQUAL(e820_memparse("010M", NULL), 8 * MiB); /* octal */
 	CU_ASSERT_EQUAL(e820_memparse("1e", NULL), 1ULL << 60);
 	CU_ASSERT_EQUAL(e820_memparse("x", &end), 0);
 	CU_ASSERT_EQUAL(*end, 'x');
@@ -295,8 +328,7 @@ static void test_exactmap_with_one_entry_panics(void)
 	struct p2msim_err err;
 
 	table_of(&t, (struct ent[]){ { 0, 2 * GiB, RAM }, { 3 * GiB, 1 * GiB, RES } }, 2);
-	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=exactmap memmap=1G@0", NULL, &err),
-			-EINVAL);
+	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=exactmap memmap=1G@0", NULL, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "Invalid user supplied memory map"));
 	e820_table_free(&t);
 }
@@ -339,8 +371,11 @@ static void test_memmap_operators_add_their_types(void)
 	struct p2msim_err err;
 
 	table_of(&t, (struct ent[]){ { 0, 1 * GiB, RAM }, { 0xfec00000, 0x1000, RES } }, 2);
-	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=1M#2G,1M$3G memmap=1G!4G "
-					       "\"memmap=64M@1G\"", NULL, &err), 0);
+	CU_ASSERT_EQUAL(e820_apply_cmdline(&t,
+					   "memmap=1M#2G,1M$3G memmap=1G!4G "
+					   "\"memmap=64M@1G\"",
+					   NULL, &err),
+			0);
 	ASSERT_TABLE(&t, { 0, 1 * GiB + 64 * MiB, RAM }, { 2 * GiB, 1 * MiB, ACPI },
 		     { 3 * GiB, 1 * MiB, RES }, { 0xfec00000, 0x1000, RES },
 		     { 4 * GiB, 1 * GiB, PRAM });
@@ -366,8 +401,11 @@ static void test_mem_and_memmap_nn_cut_ram_only(void)
 	struct e820_user u;
 	struct p2msim_err err;
 
-	table_of(&t, (struct ent[]){ { 0, 2 * GiB, RAM }, { 2 * GiB, 1 * MiB, ACPI },
-				     { 4 * GiB, 4 * GiB, RAM } }, 3);
+	table_of(&t,
+		 (struct ent[]){ { 0, 2 * GiB, RAM },
+				 { 2 * GiB, 1 * MiB, ACPI },
+				 { 4 * GiB, 4 * GiB, RAM } },
+		 3);
 	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "mem=1G", &u, &err), 0);
 	CU_ASSERT_EQUAL(u.mem_limit, 1 * GiB);
 	ASSERT_TABLE(&t, { 0, 1 * GiB, RAM }, { 2 * GiB, 1 * MiB, ACPI });
@@ -402,11 +440,14 @@ static void test_wildcard_reserves_top_of_last_ram(void)
 	struct e820_user u;
 	struct p2msim_err err;
 
-	table_of(&t, (struct ent[]){ { 0, 0x9fc00, RAM }, { 0x9fc00, 0x400, RES },
-				     { 0xf0000, 0x10000, RES }, { 1 * MiB, 2 * GiB - 1 * MiB, RAM } },
+	table_of(&t,
+		 (struct ent[]){ { 0, 0x9fc00, RAM },
+				 { 0x9fc00, 0x400, RES },
+				 { 0xf0000, 0x10000, RES },
+				 { 1 * MiB, 2 * GiB - 1 * MiB, RAM } },
 		 4);
-	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=12M*4096:oops ramoops.mem_name=oops", &u,
-					   &err), 0);
+	CU_ASSERT_EQUAL(
+		e820_apply_cmdline(&t, "memmap=12M*4096:oops ramoops.mem_name=oops", &u, &err), 0);
 	ASSERT_TABLE(&t, { 0, 0x9fc00, RAM }, { 0x9fc00, 0x400, RES }, { 0xf0000, 0x10000, RES },
 		     { 1 * MiB, 0x7F400000 - 1 * MiB, RAM },
 		     { 0x7F400000, 0x80000000 - 0x7F400000, RES });
@@ -439,8 +480,11 @@ static void test_wildcard_on_seed_map_takes_the_highest_ram(void)
 	struct p2msim_err err;
 
 	/* doc/behaviours.md#the-seed-map-s: the last RAM entry ends at 2304 MiB */
-	table_of(&t, (struct ent[]){ { 0, 1029 * MiB, RAM }, { 1029 * MiB, 1 * MiB, ACPI },
-				     { 1200 * MiB, 100 * MiB, RES }, { 2001 * MiB, 303 * MiB, RAM } },
+	table_of(&t,
+		 (struct ent[]){ { 0, 1029 * MiB, RAM },
+				 { 1029 * MiB, 1 * MiB, ACPI },
+				 { 1200 * MiB, 100 * MiB, RES },
+				 { 2001 * MiB, 303 * MiB, RAM } },
 		 4);
 	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=12M*2M:oops", &u, &err), 0);
 	CU_ASSERT_EQUAL(t.nr, 5);
@@ -458,8 +502,11 @@ static void test_wildcard_reads_the_stale_slot_past_the_end(void)
 
 	/* sanitize merges three entries into one: slot 1 keeps the old
 	 * RAM entry [1G, 3G), which the proposal's loop starts at */
-	table_of(&t, (struct ent[]){ { 0, 1 * GiB, RAM }, { 1 * GiB, 2 * GiB, RAM },
-				     { 3 * GiB, 1 * GiB, RAM } }, 3);
+	table_of(&t,
+		 (struct ent[]){ { 0, 1 * GiB, RAM },
+				 { 1 * GiB, 2 * GiB, RAM },
+				 { 3 * GiB, 1 * GiB, RAM } },
+		 3);
 	CU_ASSERT_EQUAL(e820_sanitize(&t), 0);
 	CU_ASSERT_EQUAL(t.nr, 1);
 	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "memmap=16M*1M:x", &u, &err), 0);
@@ -491,12 +538,14 @@ static void test_xen_lab_memmap_reserve_matches_the_kernel(void)
 	struct p2msim_err err;
 
 	/* Debian 6.1 dom0 booted with memmap=64M$0x10000000 printed both maps */
-	CU_ASSERT_EQUAL_FATAL(e820_parse_file(data_path("xen-lab",
-				"pc-2G-dom0-memmap64M-at-256M--dom0-dmesg.txt"), &doc, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		e820_parse_file(data_path("xen-lab",
+					  "pc-2G-dom0-memmap64M-at-256M--dom0-dmesg.txt"),
+				&doc, &err),
+		0);
 	CU_ASSERT_EQUAL_FATAL(doc.nr_maps, 2);
 	CU_ASSERT_EQUAL(e820_table_copy(&t, &doc.maps[0].table), 0);
-	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "console=hvc0 memmap=64M$0x10000000", &u, &err),
-			0);
+	CU_ASSERT_EQUAL(e820_apply_cmdline(&t, "console=hvc0 memmap=64M$0x10000000", &u, &err), 0);
 	CU_ASSERT_TRUE(u.userdef);
 	CU_ASSERT_TRUE(e820_table_equal(&t, &doc.maps[1].table));
 	CU_ASSERT_STRING_EQUAL(doc.maps[1].kind, "linux:user");
@@ -505,17 +554,16 @@ static void test_xen_lab_memmap_reserve_matches_the_kernel(void)
 }
 
 static const struct test_case sanitize_cases[] = {
-	{ "sanitize_reserved_inside_ram_splits_it",
-	  test_sanitize_reserved_inside_ram_splits_it },
+	{ "sanitize_reserved_inside_ram_splits_it", test_sanitize_reserved_inside_ram_splits_it },
 	{ "sanitize_merges_ram_but_not_pram", test_sanitize_merges_ram_but_not_pram },
 	{ "sanitize_never_merges_soft_reserved", test_sanitize_never_merges_soft_reserved },
 	{ "sanitize_xen_merges_pram", test_sanitize_xen_merges_pram },
 	{ "sanitize_pram_overlap_splits_at_every_change_point",
 	  test_sanitize_pram_overlap_splits_at_every_change_point },
 	{ "sanitize_single_entry_is_refused", test_sanitize_single_entry_is_refused },
-	{ "sanitize_wrapping_entry_is_refused",
-	  test_sanitize_wrapping_entry_is_refused },
-	{ "sanitize_highest_type_wins_and_gaps_stay", test_sanitize_highest_type_wins_and_gaps_stay },
+	{ "sanitize_wrapping_entry_is_refused", test_sanitize_wrapping_entry_is_refused },
+	{ "sanitize_highest_type_wins_and_gaps_stay",
+	  test_sanitize_highest_type_wins_and_gaps_stay },
 	{ "sanitize_keeps_stale_slots_like_the_kernel",
 	  test_sanitize_keeps_stale_slots_like_the_kernel },
 	{ "sanitize_many_overlapping_entries", test_sanitize_many_overlapping_entries },
@@ -536,13 +584,13 @@ static const struct test_case cmdline_cases[] = {
 	{ "memparse_like_the_kernel", test_memparse_like_the_kernel },
 	{ "memmap_exactmap_builds_a_user_map", test_memmap_exactmap_builds_a_user_map },
 	{ "exactmap_with_one_entry_panics", test_exactmap_with_one_entry_panics },
-	{ "memmap_percent_add_loses_to_reserved",
-	  test_memmap_percent_add_loses_to_reserved },
+	{ "memmap_percent_add_loses_to_reserved", test_memmap_percent_add_loses_to_reserved },
 	{ "memmap_percent_forms", test_memmap_percent_forms },
 	{ "memmap_operators_add_their_types", test_memmap_operators_add_their_types },
 	{ "memmap_trailing_junk_still_adds", test_memmap_trailing_junk_still_adds },
 	{ "mem_and_memmap_nn_cut_ram_only", test_mem_and_memmap_nn_cut_ram_only },
-	{ "mem_invalid_sets_userdef_without_cutting", test_mem_invalid_sets_userdef_without_cutting },
+	{ "mem_invalid_sets_userdef_without_cutting",
+	  test_mem_invalid_sets_userdef_without_cutting },
 	{ "wildcard_reserves_top_of_last_ram", test_wildcard_reserves_top_of_last_ram },
 	{ "wildcard_long_name_still_reserves", test_wildcard_long_name_still_reserves },
 	{ "wildcard_on_seed_map_takes_the_highest_ram",

@@ -140,14 +140,13 @@ static unsigned long sweep(const char *name, fault_op op, void *ctx, const int *
 /* --- E820 --------------------------------------------------------------------- */
 
 static const enum e820_format all_formats[] = {
-	E820_FMT_LINUX, E820_FMT_LINUX_OLD, E820_FMT_XEN, E820_FMT_XEN_OLD,
-	E820_FMT_TABLE, E820_FMT_JSON, E820_FMT_IOMEM, E820_FMT_MEMMAP,
+	E820_FMT_LINUX, E820_FMT_LINUX_OLD, E820_FMT_XEN,   E820_FMT_XEN_OLD,
+	E820_FMT_TABLE, E820_FMT_JSON,	    E820_FMT_IOMEM, E820_FMT_MEMMAP,
 };
 
 /* Print into memory; a success must have printed real text (a failed
  * serializer must not turn into "(null)"). */
-static int print_checked(const struct e820_table *t, enum e820_format fmt,
-			 struct p2msim_err *err)
+static int print_checked(const struct e820_table *t, enum e820_format fmt, struct p2msim_err *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -159,7 +158,8 @@ static int print_checked(const struct e820_table *t, enum e820_format fmt,
 	rc = e820_print(f, t, fmt, NULL, err);
 	fclose(f);
 	if (!rc && (!buf || strstr(buf, "(null)")))
-		rc = p2msim_err_set(err, FAULT_BROKEN, "e820_print(%s) succeeded but printed '%.40s'",
+		rc = p2msim_err_set(err, FAULT_BROKEN,
+				    "e820_print(%s) succeeded but printed '%.40s'",
 				    e820_format_name(fmt), buf ? buf : "");
 	free(buf);
 	return rc;
@@ -413,12 +413,13 @@ static int op_xenlog(void *ctx, struct p2msim_err *err)
 		struct e820_table t;
 
 		rc = dom0_mem_compute(&log.dom0_mem, &log.e820, &nr, &max, err);
-		if (rc == -EINVAL)	/* a map without RAM: not this test's business */
+		if (rc == -EINVAL) /* a map without RAM: not this test's business */
 			rc = 0;
 		if (!rc && !(rc = e820_table_copy(&t, &log.e820))) {
 			if (e820_sanitize_xen(&t) == 0)
-				rc = xen_clip_mem(&t, log.xen_mem_limit ? log.xen_mem_limit : 1ULL << 30,
-						  log.xen_availmem, NULL, err);
+				rc = xen_clip_mem(
+					&t, log.xen_mem_limit ? log.xen_mem_limit : 1ULL << 30,
+					log.xen_availmem, NULL, err);
 			e820_table_free(&t);
 		} else if (rc == -ENOMEM) {
 			p2msim_err_set(err, rc, "e820_table_copy failed");
@@ -454,7 +455,7 @@ static void test_xenlog_and_dom0_mem(void)
 struct workload {
 	const char *name;
 	enum p2m_arch arch;
-	bool old;		/* the 2.6.39 rules, with a brk pool */
+	bool old; /* the 2.6.39 rules, with a brk pool */
 	bool compact;
 	uint64_t nr_pfns;
 };
@@ -499,16 +500,16 @@ static int op_p2m(void *ctx, struct p2msim_err *err)
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
 		list[i] = 0x1000 + 3 * i;
 
-#define STEP(call)                                                             \
-	do {                                                                   \
-		p2msim_err_clear(&e);                                          \
-		if (step(p, (call), &first, &e) == FAULT_BROKEN) {             \
-			*err = e;                                              \
-			p2m_free(p);                                           \
-			return FAULT_BROKEN;                                   \
-		}                                                              \
-		if (e.code && !err->code)                                      \
-			*err = e;                                              \
+#define STEP(call)                                                 \
+	do {                                                       \
+		p2msim_err_clear(&e);                              \
+		if (step(p, (call), &first, &e) == FAULT_BROKEN) { \
+			*err = e;                                  \
+			p2m_free(p);                               \
+			return FAULT_BROKEN;                       \
+		}                                                  \
+		if (e.code && !err->code)                          \
+			*err = e;                                  \
 	} while (0)
 
 	STEP(p2m_graft_list(p, list, sizeof(list) / sizeof(list[0]), &e));
@@ -752,22 +753,22 @@ static uint64_t fnv_u64(uint64_t h, uint64_t v)
 
 struct sim_case {
 	const char *name;
-	const char *example;		/* a built-in example, or */
-	const char *e820;		/* a file of tests/data */
-	const char *kernel;		/* NULL: the example's */
-	const char *dom0_mem;		/* NULL: the example's */
+	const char *example;  /* a built-in example, or */
+	const char *e820;     /* a file of tests/data */
+	const char *kernel;   /* NULL: the example's */
+	const char *dom0_mem; /* NULL: the example's */
 	bool domu;
-	uint64_t nr_pages;		/* domU; 0: the example's */
-	const char *balloon;		/* xl mem-set targets after the boot, or NULL */
-	int balloon_ok;			/* what a failed allocation may also give there */
+	uint64_t nr_pages;   /* domU; 0: the example's */
+	const char *balloon; /* xl mem-set targets after the boot, or NULL */
+	int balloon_ok;	     /* what a failed allocation may also give there */
 };
 
 struct sim_sweep {
 	const struct sim_case *c;
 	char path[4096];
 	bool have_ref;
-	uint64_t ref;			/* the clean run's outputs, hashed */
-	unsigned long balloon_steps;	/* of the clean run */
+	uint64_t ref;		     /* the clean run's outputs, hashed */
+	unsigned long balloon_steps; /* of the clean run */
 };
 
 /* The checks above; 0 or FAULT_BROKEN.  Their own allocations are not
@@ -783,15 +784,17 @@ static int sim_consistent(struct simulation *sim, int rc, bool alive, const char
 	int bad;
 
 	if (sim_oom && rc == 0)
-		return p2msim_err_set(err, FAULT_BROKEN, "the sim ran out of memory %s, and the "
-				      "run succeeded", when);
+		return p2msim_err_set(err, FAULT_BROKEN,
+				      "the sim ran out of memory %s, and the "
+				      "run succeeded",
+				      when);
 	fault_pause();
 	p2msim_err_clear(&e);
 	bad = (sim->hv && hv_sim_check(sim->hv, &e)) ||
 	      (sim->res.p2m && p2m_check(sim->res.p2m, &e)) ||
-	      (alive && !sim_oom && (!sim->res.p2m ||
-			 p2m_check_m2p(sim->res.p2m, hv_sim_m2p_lookup, sim->hv, &e) ||
-			 hv_sim_check_p2m(sim->hv, sim->domid, sim->res.p2m, &e)));
+	      (alive && !sim_oom &&
+	       (!sim->res.p2m || p2m_check_m2p(sim->res.p2m, hv_sim_m2p_lookup, sim->hv, &e) ||
+		hv_sim_check_p2m(sim->hv, sim->domid, sim->res.p2m, &e)));
 	fault_resume();
 	if (bad)
 		return p2msim_err_set(err, FAULT_BROKEN, "inconsistent %s: %s", when,
@@ -906,7 +909,8 @@ static int op_simulation(void *ctx, struct p2msim_err *err)
 		sw->ref = h;
 		sw->balloon_steps = steps;
 	} else if (rc == 0 && h != sw->ref) {
-		rc = p2msim_err_set(err, FAULT_BROKEN, "succeeded with outputs that differ from "
+		rc = p2msim_err_set(err, FAULT_BROKEN,
+				    "succeeded with outputs that differ from "
 				    "the clean run's");
 	}
 	simulation_free(&sim);
@@ -937,8 +941,8 @@ static const struct sim_case sim_cases[] = {
 	  "e820/003-fujitsu-su310m1-xeon6242-128g-xen413-dom0-4.12.txt", "4.19", "64M,max:128M",
 	  false, 0, NULL, 0 },
 	{ "domu-2G (6.1 domU)", "domu-2G", NULL, NULL, NULL, true, 0x8000, NULL, 0 },
-	{ "pc-2G (6.1 dom0), balloon", "pc-2G", NULL, "6.1", "160M,max:256M", false, 0,
-	  "159m,161m", -EIO },
+	{ "pc-2G (6.1 dom0), balloon", "pc-2G", NULL, "6.1", "160M,max:256M", false, 0, "159m,161m",
+	  -EIO },
 	{ "pc-5G (6.12 dom0), balloon", "pc-5G", NULL, "6.12", "160M,max:256M", false, 0,
 	  "159m,161m", -EIO },
 };
@@ -962,7 +966,7 @@ static void test_simulations(void)
 				 c->e820);
 		CU_ASSERT_EQUAL(fault_sweep(c->name, op_simulation, &sw, ok, &r), 0);
 		if (r.calls == 0 && r.runs == 0 && getenv("P2MSIM_FAULTS_SWEEP"))
-			continue;	/* not selected */
+			continue; /* not selected */
 		/* the clean run booted, ballooned every step, and each k ran */
 		CU_ASSERT(sw.have_ref);
 		CU_ASSERT(sw.balloon_steps == (c->balloon ? 2u : 0u));
@@ -1003,21 +1007,25 @@ struct boot {
 	struct setup_result res;
 };
 
-enum hc_mode { HC_ENOMEM, HC_EIO, HC_PARTIAL };
+enum hc_mode {
+	HC_ENOMEM,
+	HC_EIO,
+	HC_PARTIAL
+};
 
 struct hc_case {
 	const char *name;
 	const char *kernel;
 	bool dom0;
-	const char *map;		/* plain table (boot cases) */
+	const char *map; /* plain table (boot cases) */
 	uint64_t nr_pages, max_pages;
 	const char *balloon;		/* xl mem-set targets (balloon cases) */
-	const char *example, *dom0_mem;	/* the boot of balloon cases */
+	const char *example, *dom0_mem; /* the boot of balloon cases */
 	uint64_t lost;			/* frames a clean boot leaves outside its P2M */
 	/* the injection: operation k fails; k == 0 injects nothing */
 	unsigned long k;
 	enum hc_mode mode;
-	unsigned long ops;		/* operations of the run */
+	unsigned long ops; /* operations of the run */
 };
 
 static void boot_free(struct boot *b)
@@ -1072,15 +1080,18 @@ static int hc_arm(struct hv *hv, const struct hc_case *c, struct p2msim_err *err
 	int rc = 0;
 
 	if (c->k)
-		rc = hv_sim_inject(hv, NULL, c->k, c->mode == HC_ENOMEM ? ENOMEM :
-				   c->mode == HC_EIO ? EIO : 0, c->mode == HC_PARTIAL ? 1 : 0);
+		rc = hv_sim_inject(hv, NULL, c->k,
+				   c->mode == HC_ENOMEM ? ENOMEM :
+				   c->mode == HC_EIO	? EIO :
+							  0,
+				   c->mode == HC_PARTIAL ? 1 : 0);
 	return rc ? p2msim_err_set(err, FAULT_BROKEN, "hv_sim_inject refused: %d", rc) : 0;
 }
 
 /* Frames the domain owns that no pfn entry of its P2M names: 0 after
  * most boots; 2.6.39 loses the frames under its 1-1 ranges for good. */
-static int frames_outside_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m,
-			      uint64_t *out, struct p2msim_err *err)
+static int frames_outside_p2m(struct hv *hv, hv_domid_t domid, const struct p2m *p2m, uint64_t *out,
+			      struct p2msim_err *err)
 {
 	struct hv_domain_info info;
 	struct p2m_iter it;
@@ -1116,19 +1127,19 @@ static int boot_consistent(struct boot *b, const struct hc_case *c, bool booted,
 
 	fault_pause();
 	p2msim_err_clear(&e);
-	bad = hv_sim_check(b->hv, &e) ||
-	      (b->res.p2m && p2m_check(b->res.p2m, &e)) ||
-	      (booted && (!b->res.p2m ||
-			  p2m_check_m2p(b->res.p2m, hv_sim_m2p_lookup, b->hv, &e))) ||
+	bad = hv_sim_check(b->hv, &e) || (b->res.p2m && p2m_check(b->res.p2m, &e)) ||
+	      (booted &&
+	       (!b->res.p2m || p2m_check_m2p(b->res.p2m, hv_sim_m2p_lookup, b->hv, &e))) ||
 	      (booted && !c->k && frames_outside_p2m(b->hv, b->domid, b->res.p2m, &lost, &e));
 	fault_resume();
 	if (bad)
 		return p2msim_err_set(err, FAULT_BROKEN, "inconsistent: %s",
 				      e.msg[0] ? e.msg : "no P2M");
 	if (lost != (booted && !c->k ? c->lost : 0))
-		return p2msim_err_set(err, FAULT_BROKEN, "%llu owned frames outside the P2M, "
-				      "expected %llu", (unsigned long long)lost,
-				      (unsigned long long)c->lost);
+		return p2msim_err_set(err, FAULT_BROKEN,
+				      "%llu owned frames outside the P2M, "
+				      "expected %llu",
+				      (unsigned long long)lost, (unsigned long long)c->lost);
 	return 0;
 }
 
@@ -1148,7 +1159,8 @@ static int hc_boot(struct hc_case *c, struct p2msim_err *err)
 	if (!rc) {
 		rc = setup_run(&b.in, b.hv, &b.res, err);
 		if (rc == -EFAULT && !b.res.crashed)
-			rc = p2msim_err_set(err, FAULT_BROKEN, "-EFAULT without a crash: %s", err->msg);
+			rc = p2msim_err_set(err, FAULT_BROKEN, "-EFAULT without a crash: %s",
+					    err->msg);
 	}
 	c->ops = hv_sim_op_count(b.hv) - before;
 	hv_sim_inject_clear(b.hv);
@@ -1219,7 +1231,8 @@ static int hc_balloon(struct hc_case *c, struct p2msim_err *err)
 			rc = p2msim_err_set(err, FAULT_BROKEN, "inconsistent after the balloon: %s",
 					    e.msg);
 		else if (lost != lost0)
-			rc = p2msim_err_set(err, FAULT_BROKEN, "the balloon lost frames: %llu owned "
+			rc = p2msim_err_set(err, FAULT_BROKEN,
+					    "the balloon lost frames: %llu owned "
 					    "outside the P2M, %llu after the boot",
 					    (unsigned long long)lost, (unsigned long long)lost0);
 	}
@@ -1284,8 +1297,8 @@ static unsigned long hc_sweep(struct hc_case *c, int (*run)(struct hc_case *, st
 				why = "allocations left behind (a leak)";
 			if (why) {
 				if (bad++ < 5)
-					printf("\n    %s: hypercall %lu %s: rc %d '%s': %s", c->name, k,
-					       mode_name[mode], rc, err.msg, why);
+					printf("\n    %s: hypercall %lu %s: rc %d '%s': %s",
+					       c->name, k, mode_name[mode], rc, err.msg, why);
 				live0 = fault_live();
 			}
 			n->ok += rc == 0;
@@ -1302,35 +1315,71 @@ static unsigned long hc_sweep(struct hc_case *c, int (*run)(struct hc_case *, st
 	return bad;
 }
 
-#define MAP_PC2G "0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n0xf0000-0xfffff reserved\n" \
-		 "0x100000-0x7ffdffff usable\n0x7ffe0000-0x7fffffff reserved\n"                  \
-		 "0xfec00000-0xfec00fff reserved\n0xfffc0000-0xffffffff reserved\n"
-#define MAP_SEED "0x0 +1029M usable\n1029M +1M ACPI data\n1200M +100M reserved\n" \
-		 "2001M +303M usable\n"
+#define MAP_PC2G                                                                   \
+	"0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n0xf0000-0xfffff reserved\n" \
+	"0x100000-0x7ffdffff usable\n0x7ffe0000-0x7fffffff reserved\n"             \
+	"0xfec00000-0xfec00fff reserved\n0xfffc0000-0xffffffff reserved\n"
+#define MAP_SEED                                                         \
+	"0x0 +1029M usable\n1029M +1M ACPI data\n1200M +100M reserved\n" \
+	"2001M +303M usable\n"
 #define MAP_DOMU "0x0 +2G usable\n"
 
 static void test_hypercalls_memory_setup(void)
 {
 	struct hc_case cases[] = {
-		{ .name = "2.6.39 dom0", .kernel = "2.6.39", .dom0 = true, .map = MAP_SEED,
-		  .nr_pages = 0x40000, .max_pages = 0xC0000 },
+		{ .name = "2.6.39 dom0",
+		  .kernel = "2.6.39",
+		  .dom0 = true,
+		  .map = MAP_SEED,
+		  .nr_pages = 0x40000,
+		  .max_pages = 0xC0000 },
 		/* 2.6.39 keeps the frames under its 1-1 ranges (the ISA hole):
 		 * owned, in no pfn entry */
-		{ .name = "2.6.39 dom0 (pc)", .kernel = "2.6.39", .dom0 = true, .map = MAP_PC2G,
-		  .nr_pages = 0x8000, .max_pages = 0x10000, .lost = 96 },
-		{ .name = "2.6.39 domU", .kernel = "2.6.39", .map = MAP_DOMU, .nr_pages = 0x8000,
+		{ .name = "2.6.39 dom0 (pc)",
+		  .kernel = "2.6.39",
+		  .dom0 = true,
+		  .map = MAP_PC2G,
+		  .nr_pages = 0x8000,
+		  .max_pages = 0x10000,
+		  .lost = 96 },
+		{ .name = "2.6.39 domU",
+		  .kernel = "2.6.39",
+		  .map = MAP_DOMU,
+		  .nr_pages = 0x8000,
 		  .max_pages = 0x8000 },
-		{ .name = "3.2 dom0 (no populate back)", .kernel = "3.2", .dom0 = true,
-		  .map = MAP_PC2G, .nr_pages = 0x8000, .max_pages = 0x8000 },
-		{ .name = "3.8 dom0", .kernel = "3.8", .dom0 = true, .map = MAP_PC2G,
-		  .nr_pages = 0x8000, .max_pages = 0x8000 },
-		{ .name = "3.2 domU", .kernel = "3.2", .map = MAP_DOMU, .nr_pages = 0x8000,
+		{ .name = "3.2 dom0 (no populate back)",
+		  .kernel = "3.2",
+		  .dom0 = true,
+		  .map = MAP_PC2G,
+		  .nr_pages = 0x8000,
 		  .max_pages = 0x8000 },
-		{ .name = "6.1 dom0", .kernel = "6.1", .dom0 = true, .map = MAP_PC2G,
-		  .nr_pages = 0x8000, .max_pages = 0x10000 },
-		{ .name = "6.12 dom0", .kernel = "6.12", .dom0 = true, .map = MAP_SEED,
-		  .nr_pages = 0x8000, .max_pages = 0xC0000 },
-		{ .name = "6.1 domU", .kernel = "6.1", .map = MAP_DOMU, .nr_pages = 0x8000,
+		{ .name = "3.8 dom0",
+		  .kernel = "3.8",
+		  .dom0 = true,
+		  .map = MAP_PC2G,
+		  .nr_pages = 0x8000,
+		  .max_pages = 0x8000 },
+		{ .name = "3.2 domU",
+		  .kernel = "3.2",
+		  .map = MAP_DOMU,
+		  .nr_pages = 0x8000,
+		  .max_pages = 0x8000 },
+		{ .name = "6.1 dom0",
+		  .kernel = "6.1",
+		  .dom0 = true,
+		  .map = MAP_PC2G,
+		  .nr_pages = 0x8000,
+		  .max_pages = 0x10000 },
+		{ .name = "6.12 dom0",
+		  .kernel = "6.12",
+		  .dom0 = true,
+		  .map = MAP_SEED,
+		  .nr_pages = 0x8000,
+		  .max_pages = 0xC0000 },
+		{ .name = "6.1 domU",
+		  .kernel = "6.1",
+		  .map = MAP_DOMU,
+		  .nr_pages = 0x8000,
 		  .max_pages = 0x8000 },
 	};
 	unsigned long runs = 0;
@@ -1349,16 +1398,36 @@ static void test_hypercalls_balloon(void)
 	/* (2.6.39 on pc-2G would put its extra memory at 1 TiB, past its
 	 * 512 GiB P2M: the seed machine instead) */
 	struct hc_case cases[] = {
-		{ .name = "2.6.39 balloon down and up", .kernel = "2.6.39", .dom0 = true,
-		  .balloon = "500m,530m", .example = "seed", .dom0_mem = "512M,max:1G" },
-		{ .name = "3.8 balloon down and up", .kernel = "3.8", .dom0 = true,
-		  .balloon = "500m,530m", .example = "pc-2G", .dom0_mem = "512M,max:1G" },
-		{ .name = "4.19 balloon down and up", .kernel = "4.19", .dom0 = true,
-		  .balloon = "508m,516m", .example = "pc-2G", .dom0_mem = "512M,max:1G" },
-		{ .name = "6.1 balloon down and up", .kernel = "6.1", .dom0 = true,
-		  .balloon = "500m,530m", .example = "pc-2G", .dom0_mem = "512M,max:1G" },
-		{ .name = "6.12 balloon down and up", .kernel = "6.12", .dom0 = true,
-		  .balloon = "504m,520m", .example = "pc-2G", .dom0_mem = "512M,max:1G" },
+		{ .name = "2.6.39 balloon down and up",
+		  .kernel = "2.6.39",
+		  .dom0 = true,
+		  .balloon = "500m,530m",
+		  .example = "seed",
+		  .dom0_mem = "512M,max:1G" },
+		{ .name = "3.8 balloon down and up",
+		  .kernel = "3.8",
+		  .dom0 = true,
+		  .balloon = "500m,530m",
+		  .example = "pc-2G",
+		  .dom0_mem = "512M,max:1G" },
+		{ .name = "4.19 balloon down and up",
+		  .kernel = "4.19",
+		  .dom0 = true,
+		  .balloon = "508m,516m",
+		  .example = "pc-2G",
+		  .dom0_mem = "512M,max:1G" },
+		{ .name = "6.1 balloon down and up",
+		  .kernel = "6.1",
+		  .dom0 = true,
+		  .balloon = "500m,530m",
+		  .example = "pc-2G",
+		  .dom0_mem = "512M,max:1G" },
+		{ .name = "6.12 balloon down and up",
+		  .kernel = "6.12",
+		  .dom0 = true,
+		  .balloon = "504m,520m",
+		  .example = "pc-2G",
+		  .dom0_mem = "512M,max:1G" },
 	};
 	unsigned long runs = 0;
 

@@ -66,7 +66,7 @@
 
 struct ccase {
 	char name[256];
-	char path[1400];		/* the .case file */
+	char path[1400]; /* the .case file */
 	char dir[1024];
 	char file[256];
 	char kernel[64];
@@ -76,7 +76,7 @@ struct ccase {
 	char xen[32];
 	enum xen_cpu_vendor vendor;
 	unsigned int family;
-	struct xen_platform extra;	/* ioapic / drhd lists */
+	struct xen_platform extra; /* ioapic / drhd lists */
 	char xen_cmdline[1024];
 	char host_map[256];
 	bool outcome_as_map;
@@ -86,12 +86,9 @@ struct ccase {
 	char assumed[MAX_ASSUMED][512];
 	unsigned int nr_assumed;
 	char why[2048];
-	char compared[256];		/* what the pass rests on */
+	char compared[256]; /* what the pass rests on */
 	bool passed;
 };
-
-
-
 
 /* --- descriptors ------------------------------------------------------------------ */
 
@@ -154,16 +151,19 @@ static int read_descriptor(struct ccase *c)
 			if (sscanf(v, "%llu %llu %llu %15s", &t, &m, &s, era) != 4)
 				rc = -1;
 			c->libxl_opts = (struct xen_libxl_e820_opts){
-				t, m, s, !strcmp(era, "2011-drop") ? XEN_LIBXL_E820_2011_DROP_ISLANDS :
-					 !strcmp(era, "2011") ? XEN_LIBXL_E820_2011 :
-					 XEN_LIBXL_E820_MODERN };
+				t, m, s,
+				!strcmp(era, "2011-drop") ? XEN_LIBXL_E820_2011_DROP_ISLANDS :
+				!strcmp(era, "2011")	  ? XEN_LIBXL_E820_2011 :
+							    XEN_LIBXL_E820_MODERN
+			};
 		} else if (!strcmp(line, "nr-pages"))
 			c->nr_pages = strtoull(v, NULL, 0);
 		else if (!strcmp(line, "max-pages"))
 			c->max_pages = strtoull(v, NULL, 0);
 		else if (!strcmp(line, "assumed")) {
 			if (c->nr_assumed < MAX_ASSUMED)
-				snprintf(c->assumed[c->nr_assumed++], sizeof(c->assumed[0]), "%s", v);
+				snprintf(c->assumed[c->nr_assumed++], sizeof(c->assumed[0]), "%s",
+					 v);
 		} else
 			rc = -1;
 		if (rc)
@@ -177,7 +177,7 @@ static int read_descriptor(struct ccase *c)
 
 struct outcome {
 	char linux_version[64];
-	char cmdline[1024];		/* the guest kernel's "Command line:" */
+	char cmdline[1024]; /* the guest kernel's "Command line:" */
 	struct {
 		const char *fmt;
 		bool seen;
@@ -186,10 +186,8 @@ struct outcome {
 };
 
 static const char *const count_fmts[] = {
-	"Released %llu page(s)",
-	"Released %llu pages of unused memory",
-	"Remapped %llu page(s)",
-	"Remapped %llu non-RAM page(s)",
+	"Released %llu page(s)",	   "Released %llu pages of unused memory",
+	"Remapped %llu page(s)",	   "Remapped %llu non-RAM page(s)",
 	"Set %llu page(s) to 1-1 mapping",
 };
 
@@ -311,7 +309,8 @@ static int build_input(struct ccase *c, const char *file, const struct e820_doc 
 	else if (rc == 0)
 		rc = e820_table_copy(map, &host);
 	if (rc)
-		fidelity_why(c->why, sizeof(c->why), "no input: %s", err.msg[0] ? err.msg : "cannot build the map");
+		fidelity_why(c->why, sizeof(c->why), "no input: %s",
+			     err.msg[0] ? err.msg : "cannot build the map");
 	e820_table_free(&host);
 	return rc;
 }
@@ -338,7 +337,8 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 	if (e820_parse_buffer("model", buf, len, &md, NULL) || !(mm = guest_map(&md, 0))) {
 		fidelity_why(c->why, sizeof(c->why), "the model printed no E820");
 	} else if (strcmp(mm->kind, seen->kind)) {
-		fidelity_why(c->why, sizeof(c->why), "E820 format: model %s, kernel %s", mm->kind, seen->kind);
+		fidelity_why(c->why, sizeof(c->why), "E820 format: model %s, kernel %s", mm->kind,
+			     seen->kind);
 	} else if (!e820_table_equal(&mm->table, &seen->table)) {
 		size_t i = 0, n = mm->table.nr < seen->table.nr ? mm->table.nr : seen->table.nr;
 		const struct e820_entry *a, *b;
@@ -348,13 +348,17 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 		       mm->table.entries[i].type == seen->table.entries[i].type)
 			i++;
 		if (i == n) {
-			fidelity_why(c->why, sizeof(c->why), "%zu E820 entries, the kernel printed %zu", mm->table.nr, seen->table.nr);
+			fidelity_why(c->why, sizeof(c->why),
+				     "%zu E820 entries, the kernel printed %zu", mm->table.nr,
+				     seen->table.nr);
 		} else {
 			a = &mm->table.entries[i];
 			b = &seen->table.entries[i];
-			fidelity_why(c->why, sizeof(c->why), "E820 entry %zu: model %#" PRIx64 "-%#" PRIx64 " type %u, kernel %#" PRIx64
-			    "-%#" PRIx64 " type %u", i + 1, a->addr, a->addr + a->size - 1, a->type,
-			    b->addr, b->addr + b->size - 1, b->type);
+			fidelity_why(c->why, sizeof(c->why),
+				     "E820 entry %zu: model %#" PRIx64 "-%#" PRIx64
+				     " type %u, kernel %#" PRIx64 "-%#" PRIx64 " type %u",
+				     i + 1, a->addr, a->addr + a->size - 1, a->type, b->addr,
+				     b->addr + b->size - 1, b->type);
 		}
 	}
 	free(buf);
@@ -377,11 +381,12 @@ static void compare(struct ccase *c, const struct e820_map *seen, const struct o
 			 (int)strcspn(count_fmts[i], "%"), count_fmts[i], real->counts[i].v,
 			 strstr(count_fmts[i], "%llu") + 4);
 		if (!model.counts[i].seen)
-			fidelity_why(c->why, sizeof(c->why), "the kernel printed '%s' (%llu), the model did not", count_fmts[i],
-			    real->counts[i].v);
+			fidelity_why(c->why, sizeof(c->why),
+				     "the kernel printed '%s' (%llu), the model did not",
+				     count_fmts[i], real->counts[i].v);
 		else if (model.counts[i].v != real->counts[i].v)
-			fidelity_why(c->why, sizeof(c->why), "'%s': model %llu, kernel %llu", count_fmts[i], model.counts[i].v,
-			    real->counts[i].v);
+			fidelity_why(c->why, sizeof(c->why), "'%s': model %llu, kernel %llu",
+				     count_fmts[i], model.counts[i].v, real->counts[i].v);
 	}
 	e820_doc_free(&md);
 	free(buf);
@@ -413,12 +418,14 @@ static void run_case(struct ccase *c)
 		goto out;
 	}
 	if (!(seen = guest_map(&doc, c->outcome))) {
-		fidelity_why(c->why, sizeof(c->why), "%s has no guest E820 print %u", c->file, c->outcome);
+		fidelity_why(c->why, sizeof(c->why), "%s has no guest E820 print %u", c->file,
+			     c->outcome);
 		goto out;
 	}
 	if (!c->kernel_unprinted && strcmp(real.linux_version, c->kernel)) {
-		fidelity_why(c->why, sizeof(c->why), "descriptor kernel '%s', the file's Linux version '%s'", c->kernel,
-		    real.linux_version);
+		fidelity_why(c->why, sizeof(c->why),
+			     "descriptor kernel '%s', the file's Linux version '%s'", c->kernel,
+			     real.linux_version);
 		goto out;
 	}
 	if (build_input(c, file, &doc, seen, &map) || write_table(&map, tmp, sizeof(tmp))) {
@@ -434,7 +441,7 @@ static void run_case(struct ccase *c)
 	o.nr_pages = c->nr_pages;
 	o.max_pages = c->max_pages;
 	if (!c->domu && !c->outcome_as_map)
-		o.xen_log_path = file;		/* dom0_mem, Dom0 alloc., the layout */
+		o.xen_log_path = file; /* dom0_mem, Dom0 alloc., the layout */
 	if (c->xen_cmdline[0])
 		o.xen_cmdline = c->xen_cmdline;
 	if (real.cmdline[0])
@@ -482,7 +489,6 @@ static size_t find_cases(struct ccase *cases, size_t max)
 	return n;
 }
 
-
 static void test_fidelity_corpus_pairs(void)
 {
 	static struct ccase cases[MAX_CASES];
@@ -505,8 +511,11 @@ static void test_fidelity_corpus_pairs(void)
 		run_case(c);
 		listed = fidelity_known(known, c->name);
 		passed += c->passed;
-		printf("    %s %-24s %s\n", c->passed ? "PASS" : listed ? "KNOWN" : "FAIL", c->name,
-		       c->passed ? c->compared : c->why);
+		printf("    %s %-24s %s\n",
+		       c->passed ? "PASS" :
+		       listed	 ? "KNOWN" :
+				   "FAIL",
+		       c->name, c->passed ? c->compared : c->why);
 		for (unsigned int a = 0; a < c->nr_assumed; a++)
 			printf("         assumed: %s\n", c->assumed[a]);
 		if (!c->passed && !listed)

@@ -37,12 +37,10 @@
 struct fcase {
 	char name[720];
 	char dir[1024];
-	char why[1024];		/* what did not match */
+	char why[1024]; /* what did not match */
 	bool skipped;
 	bool passed;
 };
-
-
 
 static char *case_file(const struct fcase *c, const char *file, size_t *len)
 {
@@ -51,7 +49,6 @@ static char *case_file(const struct fcase *c, const char *file, size_t *len)
 	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
 	return fidelity_slurp(path, len);
 }
-
 
 /* The value of "key=" in variant.txt, up to the next blank. */
 static bool variant_value(const char *variant, const char *key, char *out, size_t len)
@@ -168,12 +165,15 @@ static void compare_e820(struct fcase *c, const char *dmesg, const struct simula
 		if (starts_with(sim->res.log[i], "Xen: [mem "))
 			snprintf(have[nh++], sizeof(have[0]), "%s", sim->res.log[i]);
 	if (nw != nh) {
-		fidelity_why(c->why, sizeof(c->why), "%zu Xen: lines, the kernel printed %zu", nh, nw);
+		fidelity_why(c->why, sizeof(c->why), "%zu Xen: lines, the kernel printed %zu", nh,
+			     nw);
 		return;
 	}
 	for (size_t i = 0; i < nw; i++)
 		if (strcmp(want[i], have[i])) {
-			fidelity_why(c->why, sizeof(c->why), "E820 line %zu: model '%s', kernel '%s'", i + 1, have[i], want[i]);
+			fidelity_why(c->why, sizeof(c->why),
+				     "E820 line %zu: model '%s', kernel '%s'", i + 1, have[i],
+				     want[i]);
 			return;
 		}
 }
@@ -181,7 +181,9 @@ static void compare_e820(struct fcase *c, const char *dmesg, const struct simula
 static void compare_counts(struct fcase *c, const char *dmesg, const struct simulation *sim)
 {
 	static const char *const fmts[] = {
-		"Released %llu page(s)", "Remapped %llu page(s)", "Remapped %llu non-RAM page(s)",
+		"Released %llu page(s)",
+		"Remapped %llu page(s)",
+		"Remapped %llu non-RAM page(s)",
 	};
 
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
@@ -190,11 +192,14 @@ static void compare_counts(struct fcase *c, const char *dmesg, const struct simu
 
 		if (!count_in(dmesg, fmts[i], &want)) {
 			if (have != ~0ULL)
-				fidelity_why(c->why, sizeof(c->why), "model prints '%s' (%" PRIu64 "), the kernel did not", fmts[i], have);
+				fidelity_why(c->why, sizeof(c->why),
+					     "model prints '%s' (%" PRIu64 "), the kernel did not",
+					     fmts[i], have);
 			continue;
 		}
 		if (have != want)
-			fidelity_why(c->why, sizeof(c->why), "'%s': model %" PRIu64 ", kernel %llu", fmts[i], have, want);
+			fidelity_why(c->why, sizeof(c->why), "'%s': model %" PRIu64 ", kernel %llu",
+				     fmts[i], have, want);
 	}
 }
 
@@ -218,7 +223,8 @@ static void compare_p2m(struct fcase *c, const struct simulation *sim)
 		goto out;
 	}
 	if (sim->res.max_pfn != max_pfn)
-		fidelity_why(c->why, sizeof(c->why), "max_pfn: model %#" PRIx64 ", kernel %#llx", sim->res.max_pfn, max_pfn);
+		fidelity_why(c->why, sizeof(c->why), "max_pfn: model %#" PRIx64 ", kernel %#llx",
+			     sim->res.max_pfn, max_pfn);
 	if (dump_parse(&real, text, len, c->name, DUMP_FMT_LAB, &err) < 0 ||
 	    dump_runs_from_p2m(&model, sim->res.p2m, 0, max_pfn, &err) < 0) {
 		fidelity_why(c->why, sizeof(c->why), "%s", err.msg);
@@ -234,9 +240,12 @@ static void compare_p2m(struct fcase *c, const struct simulation *sim)
 		goto out;
 	}
 	if (d.pages)
-		fidelity_why(c->why, sizeof(c->why), "P2M: %" PRIu64 " pfn(s) differ in %zu range(s), first [%#" PRIx64 ", %#" PRIx64
-		    ") kernel %s, model %s", d.pages, d.nr, d.ranges[0].start, d.ranges[0].end,
-		    dump_type_name(d.ranges[0].type_a), dump_type_name(d.ranges[0].type_b));
+		fidelity_why(c->why, sizeof(c->why),
+			     "P2M: %" PRIu64 " pfn(s) differ in %zu range(s), first [%#" PRIx64
+			     ", %#" PRIx64 ") kernel %s, model %s",
+			     d.pages, d.nr, d.ranges[0].start, d.ranges[0].end,
+			     dump_type_name(d.ranges[0].type_a),
+			     dump_type_name(d.ranges[0].type_b));
 out:
 	dump_diff_free(&d);
 	dump_runs_free(&real);
@@ -262,7 +271,8 @@ static bool has_entries(const char *path)
  * serial console's Xen lines, else the memory lines alone. */
 static bool xen_log(const struct fcase *c, char *path, size_t len)
 {
-	static const char *const names[] = { "xl-dmesg.txt", "xen-console.txt", "xl-dmesg-mem.txt" };
+	static const char *const names[] = { "xl-dmesg.txt", "xen-console.txt",
+					     "xl-dmesg-mem.txt" };
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -318,7 +328,8 @@ static void run_case(struct fcase *c, bool from_log)
 	struct p2msim_err err = { 0 };
 	int rc;
 
-	if (!variant || (crash && (strstr(crash, "XEN PANIC") || strstr(crash, "(XEN) Panic on CPU"))) ||
+	if (!variant ||
+	    (crash && (strstr(crash, "XEN PANIC") || strstr(crash, "(XEN) Panic on CPU"))) ||
 	    (crash && !strstr(crash, "conflicts") && !dmesg && !strstr(crash, "BUG"))) {
 		c->skipped = true;
 		snprintf(c->why, sizeof(c->why), "Xen itself stops before dom0 runs");
@@ -378,10 +389,13 @@ run:
 
 		said = said ? said + strlen("would stop here: ") : err.msg;
 		if (rc != -EFAULT)
-			fidelity_why(c->why, sizeof(c->why), "the kernel stopped, the model did not (%s)", rc ? err.msg : "ran to the end");
+			fidelity_why(c->why, sizeof(c->why),
+				     "the kernel stopped, the model did not (%s)",
+				     rc ? err.msg : "ran to the end");
 		else if (strncmp(words, said, strcspn(words, "\r\n")))
-			fidelity_why(c->why, sizeof(c->why), "model stopped with '%s', the kernel with '%.*s'", err.msg,
-			    (int)strcspn(words, "\r\n"), words);
+			fidelity_why(c->why, sizeof(c->why),
+				     "model stopped with '%s', the kernel with '%.*s'", err.msg,
+				     (int)strcspn(words, "\r\n"), words);
 	} else if (rc < 0) {
 		fidelity_why(c->why, sizeof(c->why), "model failed: %s", err.msg);
 	} else {
@@ -401,8 +415,7 @@ out:
 	free(kcmd);
 }
 
-static size_t add_case(struct fcase *cases, size_t n, size_t max, const char *dir,
-		       const char *name)
+static size_t add_case(struct fcase *cases, size_t n, size_t max, const char *dir, const char *name)
 {
 	if (n < max) {
 		snprintf(cases[n].dir, sizeof(cases[n].dir), "%s", dir);
@@ -414,8 +427,8 @@ static size_t add_case(struct fcase *cases, size_t n, size_t max, const char *di
 
 /* The directories under @base (sorted), each as @fn(dir, name). */
 static size_t scan_dir(const char *base, const char *prefix, struct fcase *cases, size_t n,
-		       size_t max, size_t (*fn)(struct fcase *, size_t, size_t, const char *,
-						const char *))
+		       size_t max,
+		       size_t (*fn)(struct fcase *, size_t, size_t, const char *, const char *))
 {
 	struct dirent **ents;
 	int k = scandir(base, &ents, NULL, alphasort);
@@ -455,8 +468,7 @@ static size_t add_variant(struct fcase *cases, size_t n, size_t max, const char 
 }
 
 /* eras/XEN-LINUX/VARIANT */
-static size_t add_era(struct fcase *cases, size_t n, size_t max, const char *dir,
-		      const char *name)
+static size_t add_era(struct fcase *cases, size_t n, size_t max, const char *dir, const char *name)
 {
 	return scan_dir(dir, name, cases, n, max, add_case);
 }
@@ -469,7 +481,8 @@ static size_t find_cases(struct fcase *cases, size_t max)
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		char base[512];
 
-		snprintf(base, sizeof(base), "%s/tests/data/fidelity/%s", fidelity_srcdir(), groups[g]);
+		snprintf(base, sizeof(base), "%s/tests/data/fidelity/%s", fidelity_srcdir(),
+			 groups[g]);
 		n = scan_dir(base, groups[g], cases, n, max, g == 2 ? add_era : add_variant);
 	}
 	return n;
@@ -505,14 +518,18 @@ static void run_all(bool from_log)
 			continue;
 		}
 		passed += cases[i].passed;
-		printf("    %s %-44s %s\n", cases[i].passed ? "PASS" : listed ? "KNOWN" : "FAIL",
+		printf("    %s %-44s %s\n",
+		       cases[i].passed ? "PASS" :
+		       listed	       ? "KNOWN" :
+					 "FAIL",
 		       cases[i].name, cases[i].why);
 		if (!cases[i].passed && !listed)
 			CU_FAIL("a capture differs and is not in tests/KNOWN-DIFFERENCES");
 		if (cases[i].passed && listed)
 			CU_FAIL("a capture in tests/KNOWN-DIFFERENCES matches now: remove it");
 	}
-	printf("    %zu of %zu captures match, %zu outside the models\n", passed, n - skipped, skipped);
+	printf("    %zu of %zu captures match, %zu outside the models\n", passed, n - skipped,
+	       skipped);
 	free(known);
 }
 

@@ -215,7 +215,7 @@ static void test_dom0_builder_gives_a_high_aligned_chunk_and_m2p(void)
 			CU_FAIL("first chunk not contiguous");
 			break;
 		}
-	CU_ASSERT_TRUE(list[0] > 0x40000);	/* from high memory */
+	CU_ASSERT_TRUE(list[0] > 0x40000); /* from high memory */
 	for (uint64_t i = 0; i < 131072; i += 997) {
 		uint64_t pfn = ~0ULL;
 
@@ -357,7 +357,7 @@ static void test_decrease_stops_at_a_frame_not_owned(void)
 	assert_ok(hv_sim_build_domain(hv, 7, 4, 4, 8, &list, &err), &err);
 	CU_ASSERT_EQUAL(hv_populate_physmap(hv, d, mine, 3, 0, &err), 3);
 	give[0] = mine[0];
-	give[1] = list[2];		/* d7's */
+	give[1] = list[2]; /* d7's */
 	give[2] = mine[2];
 	CU_ASSERT_EQUAL(hv_decrease_reservation(hv, d, give, 3, 0, &err), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad page free"));
@@ -475,7 +475,7 @@ static void test_map_frames_writes_and_reads_back(void)
 	CU_ASSERT_EQUAL(hv_map_frames(hv, d, &f[1], 1, false, (void **)&p, &err), 0);
 	CU_ASSERT_EQUAL(p[0], 0xa1);
 	CU_ASSERT_EQUAL(p[4095], 0xa1);
-	p[0] = 0;			/* a read-only mapping writes nothing back */
+	p[0] = 0; /* a read-only mapping writes nothing back */
 	hv_unmap_frames(hv, p, 1);
 	CU_ASSERT_EQUAL(hv_map_frames(hv, d, &f[1], 1, false, (void **)&p, &err), 0);
 	CU_ASSERT_EQUAL(p[0], 0xa1);
@@ -514,12 +514,13 @@ static void test_attached_p2m_pages_are_readable_by_mfn(void)
 	assert_ok(hv_set_p2m_info(hv, 0, &si, &err), &err);
 
 	CU_ASSERT_EQUAL(hv_p2m_info(hv, 0, &si, &err), 0);
-	assert_ok(hv_map_frames(hv, 0, &si.pfn_to_mfn_frame_list_list, 1, false,
-				(void **)&top, &err), &err);
+	assert_ok(hv_map_frames(hv, 0, &si.pfn_to_mfn_frame_list_list, 1, false, (void **)&top,
+				&err),
+		  &err);
 	mid_mfn = top[0];
 	hv_unmap_frames(hv, top, 1);
 	assert_ok(hv_map_frames(hv, 0, &mid_mfn, 1, false, (void **)&mid, &err), &err);
-	leaf_mfn = mid[3];			/* pfns 0x600-0x7ff */
+	leaf_mfn = mid[3]; /* pfns 0x600-0x7ff */
 	hv_unmap_frames(hv, mid, 1);
 	assert_ok(hv_map_frames(hv, 0, &leaf_mfn, 1, false, (void **)&leaf, &err), &err);
 	CU_ASSERT_EQUAL(leaf[0], list[0x600]);
@@ -560,7 +561,7 @@ static void test_scratch_domain_holds_nothing_until_setmaxmem_and_destroy_frees_
 	CU_ASSERT_EQUAL(hv_destroy_domain(hv, d2, &err), 0);
 	CU_ASSERT_EQUAL(hv_sim_free_pages(hv), free0);
 	CU_ASSERT_EQUAL(hv_destroy_domain(hv, d, &err), -ESRCH);
-	CU_ASSERT_EQUAL(hv_sim_of(hv)->free.count, 2);	/* coalesced back */
+	CU_ASSERT_EQUAL(hv_sim_of(hv)->free.count, 2); /* coalesced back */
 	CU_ASSERT_EQUAL(hv_sim_of(hv)->owned.count, 0);
 	assert_sim_ok(hv);
 	hv_close(hv);
@@ -753,7 +754,7 @@ static void test_missing_operation_is_eopnotsupp_naming_it(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "populate_physmap"));
 	CU_ASSERT_EQUAL(hv_xs_write(&hv, "/a", "b", &err), -EOPNOTSUPP);
 	CU_ASSERT_STRING_EQUAL(hv_name(&hv), "empty");
-	hv_unmap_frames(&hv, &pages, 1);	/* harmless */
+	hv_unmap_frames(&hv, &pages, 1); /* harmless */
 }
 
 static void test_xen_backend_without_xen_says_so(void)
@@ -787,8 +788,7 @@ static void test_hundreds_of_gib_cost_extents_not_frames(void)
 	e820_add(&map, 4 * GiB, 509 * GiB, E820_TYPE_RAM);
 	cfg.machine = &map;
 	assert_ok(hv_sim_open(&hv, &cfg, &err), &err);
-	assert_ok(hv_sim_build_domain(hv, 0, 256 * GiB / 4096, HV_UNLIMITED, 8, &list, &err),
-		  &err);
+	assert_ok(hv_sim_build_domain(hv, 0, 256 * GiB / 4096, HV_UNLIMITED, 8, &list, &err), &err);
 	/* shared_info, the order-15 chunk, 255 order-18 ones and 3 to fill up */
 	CU_ASSERT_TRUE(hv_sim_of(hv)->owned.count <= 1 + 1 + 255 + 3);
 	for (int i = 0; i < 512; i++)
@@ -813,7 +813,9 @@ static void test_random_operations_match_a_per_frame_reference(void)
 	struct hv_sim_config cfg = { 0 };
 	struct p2msim_err err = { 0 };
 	struct hv *hv = NULL;
-	enum { NF = 4096 };
+	enum {
+		NF = 4096
+	};
 	static uint64_t ref_m2p[NF];
 	static int ref_owner[NF];
 	uint64_t x = 12345;
@@ -970,12 +972,8 @@ static const struct test_case fault_cases[] = {
 };
 
 static const struct test_suite suites[] = {
-	{ "machine", machine_cases },
-	{ "builder", builder_cases },
-	{ "xenmem", xenmem_cases },
-	{ "domain", domain_cases },
-	{ "faults", fault_cases },
-	{ NULL, NULL }
+	{ "machine", machine_cases }, { "builder", builder_cases }, { "xenmem", xenmem_cases },
+	{ "domain", domain_cases },   { "faults", fault_cases },    { NULL, NULL }
 };
 
 int main(int argc, char **argv)

@@ -180,16 +180,18 @@ static void test_kmsg_records_and_dmesg_lines_lose_their_prefixes(void)
 {
 	struct live_kmsg k;
 	struct p2msim_err err = { 0 };
-	const char *path = fixture("kmsg", "6,1,0,-;Linux version 6.1.0-56-amd64 (x)\n"
-				   " SUBSYSTEM=xen\n"
-				   "[    0.000000] Xen: [mem 0x0000000000000000-0x000000000009efff] usable\n"
-				   "4,17,123456,-;Released 0 page(s)\n"
-				   "plain line; with a semicolon\n");
+	const char *path = fixture(
+		"kmsg", "6,1,0,-;Linux version 6.1.0-56-amd64 (x)\n"
+			" SUBSYSTEM=xen\n"
+			"[    0.000000] Xen: [mem 0x0000000000000000-0x000000000009efff] usable\n"
+			"4,17,123456,-;Released 0 page(s)\n"
+			"plain line; with a semicolon\n");
 
 	assert_ok(live_kmsg_read(path, &k, &err), &err);
 	CU_ASSERT_EQUAL(k.nr, 4);
 	CU_ASSERT_STRING_EQUAL(k.lines[0], "Linux version 6.1.0-56-amd64 (x)");
-	CU_ASSERT_STRING_EQUAL(k.lines[1], "Xen: [mem 0x0000000000000000-0x000000000009efff] usable");
+	CU_ASSERT_STRING_EQUAL(k.lines[1],
+			       "Xen: [mem 0x0000000000000000-0x000000000009efff] usable");
 	CU_ASSERT_STRING_EQUAL(k.lines[2], "Released 0 page(s)");
 	CU_ASSERT_STRING_EQUAL(k.lines[3], "plain line; with a semicolon");
 	CU_ASSERT_PTR_EQUAL(live_kmsg_find(&k, "Released"), k.lines[2]);
@@ -203,12 +205,15 @@ static void test_release_comes_from_proc_version(void)
 	char rel[64];
 	struct p2msim_err err = { 0 };
 
-	assert_ok(live_kernel_release(fixture("version", "Linux version 6.12.57+deb12-amd64 "
+	assert_ok(live_kernel_release(fixture("version",
+					      "Linux version 6.12.57+deb12-amd64 "
 					      "(debian-kernel@lists.debian.org) #1 SMP\n"),
-				      rel, sizeof(rel), &err), &err);
+				      rel, sizeof(rel), &err),
+		  &err);
 	CU_ASSERT_STRING_EQUAL(rel, "6.12.57+deb12-amd64");
 	CU_ASSERT_EQUAL(live_kernel_release(fixture("version2", "FreeBSD 14\n"), rel, sizeof(rel),
-					    &err), -EINVAL);
+					    &err),
+			-EINVAL);
 }
 
 static void test_kallsyms_gives_addresses_or_zero(void)
@@ -217,9 +222,9 @@ static void test_kallsyms_gives_addresses_or_zero(void)
 	uint64_t a[3];
 	struct p2msim_err err = { 0 };
 	const char *path = fixture("kallsyms", "ffffffff81000000 T _text\n"
-				   "ffffffff82a3b4c8 b p2m_missing\n"
-				   "ffffffff82a3b4d0 b p2m_identity\n"
-				   "ffffffffc0001000 t foo\t[xen_privcmd]\n");
+					       "ffffffff82a3b4c8 b p2m_missing\n"
+					       "ffffffff82a3b4d0 b p2m_identity\n"
+					       "ffffffffc0001000 t foo\t[xen_privcmd]\n");
 
 	assert_ok(live_kallsyms_lookup(path, names, a, 3, &err), &err);
 	CU_ASSERT_EQUAL(a[0], 0xffffffff82a3b4c8ULL);
@@ -245,9 +250,9 @@ static void test_kallsyms_gives_addresses_or_zero(void)
  * page at frame 0, where the pointers p2m_missing / p2m_identity point.
  * The mirror names p2m_missing for the identity leaves, as Linux does.
  */
-#define G_VADDR		0xffffc90000000000ULL
-#define G_DATA_VA	0xffffffff82000000ULL
-#define G_DIRECT	0xffff888000000000ULL
+#define G_VADDR 0xffffc90000000000ULL
+#define G_DATA_VA 0xffffffff82000000ULL
+#define G_DIRECT 0xffff888000000000ULL
 #define G_L4 0x100001ULL
 #define G_L3_LIST 0x100002ULL
 #define G_L2_LIST 0x100003ULL
@@ -255,7 +260,7 @@ static void test_kallsyms_gives_addresses_or_zero(void)
 #define G_L3_K 0x100005ULL
 #define G_L2_K 0x100006ULL
 #define G_L3_D 0x100007ULL
-#define G_DATA 0x100200ULL		/* 2 MiB aligned: the kernel's data page */
+#define G_DATA 0x100200ULL /* 2 MiB aligned: the kernel's data page */
 #define G_FLL 0x100010ULL
 #define G_MID 0x100011ULL
 #define G_LEAF0 0x100020ULL
@@ -301,8 +306,8 @@ static unsigned int idx(uint64_t va, int level)
 
 static void build_guest(struct guest *g)
 {
-	static const uint64_t leaf_mfn[8] = { G_LEAF0, G_LEAF1, G_IDENTITY, G_IDENTITY,
-					      G_LEAF4, G_MISSING, G_MISSING, G_IDENTITY };
+	static const uint64_t leaf_mfn[8] = { G_LEAF0, G_LEAF1,	  G_IDENTITY, G_IDENTITY,
+					      G_LEAF4, G_MISSING, G_MISSING,  G_IDENTITY };
 	uint64_t *p;
 
 	memset(g, 0, sizeof(*g));
@@ -330,9 +335,9 @@ static void build_guest(struct guest *g)
 	gpage(g, G_L3_K)[idx(G_DATA_VA, 3)] = G_L2_K << 12 | 0x67;
 	gpage(g, G_L2_K)[idx(G_DATA_VA, 2)] = G_DATA << 12 | 0x80 | 0x63;
 	p = gpage(g, G_DATA);
-	p[1] = G_DIRECT + (G_MISSING << 12);	/* p2m_missing */
-	p[2] = G_DIRECT + (G_IDENTITY << 12);	/* p2m_identity */
-	p[3] = 0x1000;				/* xen_p2m_size */
+	p[1] = G_DIRECT + (G_MISSING << 12);  /* p2m_missing */
+	p[2] = G_DIRECT + (G_IDENTITY << 12); /* p2m_identity */
+	p[3] = 0x1000;			      /* xen_p2m_size */
 	/* the direct map: one 1 GiB page from frame 0 covers the leaves' frames */
 	gpage(g, G_L4)[idx(G_DIRECT, 4)] = G_L3_D << 12 | 0x67;
 	gpage(g, G_L3_D)[idx(G_DIRECT + (G_MISSING << 12), 3)] = (0x100000ULL << 12) | 0x80 | 0x63;
@@ -348,8 +353,8 @@ static void build_guest(struct guest *g)
 static const char *kallsyms_fixture(void)
 {
 	return fixture("guest-kallsyms", "ffffffff82000008 b p2m_missing\n"
-		       "ffffffff82000010 b p2m_identity\n"
-		       "ffffffff82000018 D xen_p2m_size\n");
+					 "ffffffff82000010 b p2m_identity\n"
+					 "ffffffff82000018 D xen_p2m_size\n");
 }
 
 struct guest_hv {
@@ -361,8 +366,11 @@ static void open_guest(struct guest_hv *gh, uint64_t generation)
 {
 	struct p2msim_err err = { 0 };
 	struct hv_p2m_info info = {
-		.max_pfn = G_MAX_PFN, .pfn_to_mfn_frame_list_list = G_FLL,
-		.p2m_cr3 = G_L4 << 12, .p2m_vaddr = G_VADDR, .p2m_generation = generation,
+		.max_pfn = G_MAX_PFN,
+		.pfn_to_mfn_frame_list_list = G_FLL,
+		.p2m_cr3 = G_L4 << 12,
+		.p2m_vaddr = G_VADDR,
+		.p2m_generation = generation,
 	};
 	uint64_t *list = NULL;
 
@@ -389,12 +397,14 @@ static void runs_string(const struct dump_runs *r, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < r->nr && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIx64 "-%" PRIx64 " %s", i ? ", " : "",
-				      r->runs[i].start, r->runs[i].end, p2m_type_name(r->runs[i].type));
+		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIx64 "-%" PRIx64 " %s",
+				      i ? ", " : "", r->runs[i].start, r->runs[i].end,
+				      p2m_type_name(r->runs[i].type));
 }
 
-#define GUEST_RUNS "0-9f pfn, 9f-100 identity, 100-400 pfn, 400-800 identity, 800-900 pfn, " \
-		   "900-e00 missing, e00-1000 identity"
+#define GUEST_RUNS                                                                \
+	"0-9f pfn, 9f-100 identity, 100-400 pfn, 400-800 identity, 800-900 pfn, " \
+	"900-e00 missing, e00-1000 identity"
 
 static void test_list_walk_labels_shared_leaves_by_kernel_symbols(void)
 {
@@ -441,7 +451,8 @@ static void test_without_symbols_the_mirror_names_the_shared_leaves(void)
 
 	open_guest(&gh, 0);
 	guest_env(&env, "/nonexistent/kallsyms",
-		  fixture("guest-kmsg", "[    0.5] p2m virtual area at (____ptrval____), size is 8000\n"));
+		  fixture("guest-kmsg",
+			  "[    0.5] p2m virtual area at (____ptrval____), size is 8000\n"));
 	o.env = &env;
 	assert_ok(live_p2m_read(gh.hv, &o, &p, &err), &err);
 	runs_string(&p.runs, s, sizeof(s));
@@ -458,7 +469,7 @@ static void test_a_domU_list_ends_where_the_page_tables_do(void)
 {
 	struct guest_hv gh;
 	struct live_env env;
-	struct live_read_opts o = { .domid = 0 };	/* by domid: not "ourselves" */
+	struct live_read_opts o = { .domid = 0 }; /* by domid: not "ourselves" */
 	struct live_p2m p;
 	struct p2msim_err err = { 0 };
 	char s[512];
@@ -468,8 +479,8 @@ static void test_a_domU_list_ends_where_the_page_tables_do(void)
 	o.env = &env;
 	assert_ok(live_p2m_read(gh.hv, &o, &p, &err), &err);
 	CU_ASSERT_FALSE(p.self);
-	CU_ASSERT_EQUAL(p.label, LIVE_LABEL_MIRROR);	/* no kernel symbols for others */
-	CU_ASSERT_EQUAL(p.p2m_size, 0x1000);		/* assumed 128Mi pfns, cut at leaf 8 */
+	CU_ASSERT_EQUAL(p.label, LIVE_LABEL_MIRROR); /* no kernel symbols for others */
+	CU_ASSERT_EQUAL(p.p2m_size, 0x1000);	     /* assumed 128Mi pfns, cut at leaf 8 */
 	runs_string(&p.runs, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, GUEST_RUNS);
 	CU_ASSERT_TRUE(p.nr_notes > 0);
@@ -499,7 +510,8 @@ static void test_the_mirror_alone_reads_shared_identity_as_missing(void)
 {
 	struct guest_hv gh;
 	struct live_env env;
-	struct live_read_opts o = { .domid = HV_DOMID_SELF, .source = LIVE_SRC_MIRROR,
+	struct live_read_opts o = { .domid = HV_DOMID_SELF,
+				    .source = LIVE_SRC_MIRROR,
 				    .p2m_size = 0x1000 };
 	struct live_p2m p;
 	struct p2msim_err err = { 0 };
@@ -511,7 +523,7 @@ static void test_the_mirror_alone_reads_shared_identity_as_missing(void)
 	assert_ok(live_p2m_read(gh.hv, &o, &p, &err), &err);
 	runs_string(&p.runs, s, sizeof(s));
 	CU_ASSERT_STRING_EQUAL(s, "0-9f pfn, 9f-100 identity, 100-400 pfn, 400-800 missing, "
-			       "800-900 pfn, 900-1000 missing");
+				  "800-900 pfn, 900-1000 missing");
 	CU_ASSERT_FALSE(p.cross_checked);
 	live_p2m_free(&p);
 	hv_close(gh.hv);
@@ -526,7 +538,7 @@ static void test_a_mirror_naming_another_leaf_is_a_cross_check_difference(void)
 	struct p2msim_err err = { 0 };
 
 	open_guest(&gh, 0);
-	gpage(&gh.g, G_MID)[1] = 0x1000ff;	/* leaf 1 in the mirror: some other page */
+	gpage(&gh.g, G_MID)[1] = 0x1000ff; /* leaf 1 in the mirror: some other page */
 	guest_env(&env, kallsyms_fixture(), "/nonexistent/kmsg");
 	o.env = &env;
 	assert_ok(live_p2m_read(gh.hv, &o, &p, &err), &err);
@@ -561,7 +573,7 @@ static void test_an_unmapped_list_page_falls_back_to_the_mirror(void)
 	struct p2msim_err err = { 0 };
 
 	open_guest(&gh, 0);
-	gpage(&gh.g, G_L1_LIST)[idx(G_VADDR, 1) + 5] = 0;	/* leaf 5 not present */
+	gpage(&gh.g, G_L1_LIST)[idx(G_VADDR, 1) + 5] = 0; /* leaf 5 not present */
 	guest_env(&env, kallsyms_fixture(), "/nonexistent/kmsg");
 	o.env = &env;
 	CU_ASSERT_EQUAL(live_p2m_read(gh.hv, &o, &p, &err), -ENOENT);
@@ -597,8 +609,8 @@ static void test_the_debugfs_dump_of_a_live_read_has_the_kernels_quirk(void)
 	/* identity in a private leaf prints as identity; shared identity
 	 * leaves print as missing, as /sys/kernel/debug/xen/mmu/p2m does */
 	CU_ASSERT_STRING_EQUAL(buf, " [0x0->0x9f] pfn\n [0x9f->0x100] identity\n"
-			       " [0x100->0x400] pfn\n [0x400->0x800] missing\n"
-			       " [0x800->0x900] pfn\n [0x900->0x1000] missing\n");
+				    " [0x100->0x400] pfn\n [0x400->0x800] missing\n"
+				    " [0x800->0x900] pfn\n [0x900->0x1000] missing\n");
 	free(buf);
 	p2m_free(m);
 	live_p2m_free(&p);
@@ -661,15 +673,15 @@ static void test_the_mirror_reader_agrees_with_the_engine(void)
 	CU_ASSERT_EQUAL_FATAL(hv_sim_attach_p2m(sim.hv, 0, sim.res.p2m), 0);
 	CU_ASSERT_EQUAL_FATAL(hv_sim_set_current(sim.hv, 0), 0);
 	assert_ok(live_p2m_read(sim.hv, &o, &p, &err), &err);
-	CU_ASSERT_EQUAL(p.source, LIVE_SRC_MIRROR);	/* the sim publishes no page tables */
+	CU_ASSERT_EQUAL(p.source, LIVE_SRC_MIRROR); /* the sim publishes no page tables */
 	CU_ASSERT_EQUAL(p.info.max_pfn, sim.res.max_pfn);
 	dump_runs_init(&want);
 	assert_ok(dump_runs_from_p2m(&want, sim.res.p2m, 0, sim.res.max_pfn, &err), &err);
 	dump_diff_opts_init(&dopt);
-	dopt.quirk = DUMP_QUIRK_ON;	/* the mirror's own quirk: identity leaves as missing */
+	dopt.quirk = DUMP_QUIRK_ON; /* the mirror's own quirk: identity leaves as missing */
 	assert_ok(dump_diff_runs(&d, &want, &p.runs, &dopt, &err), &err);
 	CU_ASSERT_EQUAL(d.pages, 0);
-	CU_ASSERT_TRUE(d.quirk_pages > 0);	/* the PCI hole's whole leaves */
+	CU_ASSERT_TRUE(d.quirk_pages > 0); /* the PCI hole's whole leaves */
 	dump_diff_free(&d);
 	dump_runs_free(&want);
 	live_p2m_free(&p);
@@ -772,7 +784,8 @@ static void test_live_check_reports_a_kernel_line_the_model_did_not_print(void)
 	CU_ASSERT_EQUAL_FATAL(hv_sim_attach_p2m(sim.hv, 0, sim.res.p2m), 0);
 	CU_ASSERT_EQUAL_FATAL(hv_sim_set_current(sim.hv, 0), 0);
 	check_env(&env, &sim);
-	env.kmsg = fixture("check-kmsg-other", "6,1,1,-;Xen: [mem 0x0000000000000000-0x0000000000000fff] usable\n"
+	env.kmsg = fixture("check-kmsg-other",
+			   "6,1,1,-;Xen: [mem 0x0000000000000000-0x0000000000000fff] usable\n"
 			   "6,2,2,-;Remapped 96 page(s)\n");
 	live_check_opts_init(&o);
 	o.env = &env;
@@ -974,8 +987,8 @@ static void guest_balloons(void *ctx, unsigned int ms)
 
 	(void)ms;
 	g->naps++;
-	if (n && hv_decrease_reservation(g->hv, 0, g->frames + g->nr - n, (size_t)n, 0, NULL) ==
-		 (long)n)
+	if (n &&
+	    hv_decrease_reservation(g->hv, 0, g->frames + g->nr - n, (size_t)n, 0, NULL) == (long)n)
 		g->nr -= n;
 }
 
@@ -1045,7 +1058,7 @@ static void test_live_balloon_gives_up_when_the_guest_does_nothing(void)
 	o.sleep_ctx = &naps;
 	CU_ASSERT_EQUAL(live_balloon_run(hv, &o, &res, &err), -EAGAIN);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "stalled at 65536 pages"));
-	CU_ASSERT_EQUAL(naps, 8);	/* 2 s in 250 ms polls */
+	CU_ASSERT_EQUAL(naps, 8); /* 2 s in 250 ms polls */
 	CU_ASSERT_FALSE(res.reached);
 	free(list);
 	hv_close(hv);
@@ -1063,7 +1076,7 @@ static void test_live_balloon_refuses_a_target_xl_refuses(void)
 	o.domid = 0;
 	o.target = "lots";
 	CU_ASSERT_EQUAL(live_balloon_run(hv, &o, &res, &err), -EINVAL);
-	o.target = "512m";	/* above static-max (256 MiB) */
+	o.target = "512m"; /* above static-max (256 MiB) */
 	CU_ASSERT_EQUAL(live_balloon_run(hv, &o, &res, &err), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "static_max"));
 	free(list);
@@ -1095,7 +1108,8 @@ static const struct test_case walk_cases[] = {
 	  test_list_walk_labels_shared_leaves_by_kernel_symbols },
 	{ "without_symbols_the_mirror_names_the_shared_leaves",
 	  test_without_symbols_the_mirror_names_the_shared_leaves },
-	{ "a_domU_list_ends_where_the_page_tables_do", test_a_domU_list_ends_where_the_page_tables_do },
+	{ "a_domU_list_ends_where_the_page_tables_do",
+	  test_a_domU_list_ends_where_the_page_tables_do },
 	{ "to_max_pfn_stops_at_max_pfn", test_to_max_pfn_stops_at_max_pfn },
 	{ "the_mirror_alone_reads_shared_identity_as_missing",
 	  test_the_mirror_alone_reads_shared_identity_as_missing },
@@ -1111,7 +1125,8 @@ static const struct test_case walk_cases[] = {
 };
 
 static const struct test_case mirror_cases[] = {
-	{ "the_mirror_reader_agrees_with_the_engine", test_the_mirror_reader_agrees_with_the_engine },
+	{ "the_mirror_reader_agrees_with_the_engine",
+	  test_the_mirror_reader_agrees_with_the_engine },
 	{ NULL, NULL },
 };
 
@@ -1131,7 +1146,8 @@ static const struct test_case scratch_cases[] = {
 	  test_scratch_replays_boot_and_balloon_and_xen_agrees },
 	{ "scratch_stops_on_a_signal_and_destroys_its_domain",
 	  test_scratch_stops_on_a_signal_and_destroys_its_domain },
-	{ "scratch_destroys_its_domain_when_xen_fails", test_scratch_destroys_its_domain_when_xen_fails },
+	{ "scratch_destroys_its_domain_when_xen_fails",
+	  test_scratch_destroys_its_domain_when_xen_fails },
 	{ "scratch_reports_xen_doing_less_than_the_model",
 	  test_scratch_reports_xen_doing_less_than_the_model },
 	{ "replay_pairs_frames_and_keeps_the_model_first",
@@ -1144,19 +1160,16 @@ static const struct test_case balloon_cases[] = {
 	  test_live_balloon_writes_the_target_and_waits_until_reached },
 	{ "live_balloon_gives_up_when_the_guest_does_nothing",
 	  test_live_balloon_gives_up_when_the_guest_does_nothing },
-	{ "live_balloon_refuses_a_target_xl_refuses", test_live_balloon_refuses_a_target_xl_refuses },
+	{ "live_balloon_refuses_a_target_xl_refuses",
+	  test_live_balloon_refuses_a_target_xl_refuses },
 	{ NULL, NULL },
 };
 
 static const struct test_suite suites[] = {
-	{ "env", env_cases },
-	{ "system", system_cases },
-	{ "walk", walk_cases },
-	{ "mirror", mirror_cases },
-	{ "check", check_cases },
-	{ "scratch", scratch_cases },
-	{ "balloon", balloon_cases },
-	{ NULL, NULL },
+	{ "env", env_cases },	      { "system", system_cases },
+	{ "walk", walk_cases },	      { "mirror", mirror_cases },
+	{ "check", check_cases },     { "scratch", scratch_cases },
+	{ "balloon", balloon_cases }, { NULL, NULL },
 };
 
 static void remove_tmpdir(void)

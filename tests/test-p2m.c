@@ -78,8 +78,8 @@ static struct p2m *seed_2639(uint64_t *nr_set, struct p2m_stats *before)
 	CU_ASSERT_EQUAL_FATAL(p2m_graft_list(p, list, 0x40000, &err), 0);
 	free(list);
 	p2m_get_stats(p, before);
-	CU_ASSERT_EQUAL_FATAL(p2m_set_range(p, 0x40500, 0x7D100, P2M_FILL_IDENTITY, 0,
-					    nr_set, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		p2m_set_range(p, 0x40500, 0x7D100, P2M_FILL_IDENTITY, 0, nr_set, &err), 0);
 	return p;
 }
 
@@ -106,9 +106,9 @@ static void test_seed_brk_pages(void)
 
 	p2m_get_stats(p, &after);
 	CU_ASSERT_EQUAL(after.brk_used - before.brk_used, 4);
-	CU_ASSERT_EQUAL(after.mid - before.mid, 1);		/* mid for top[1] */
-	CU_ASSERT_EQUAL(after.mirror - before.mirror, 1);	/* its mid_mfn */
-	CU_ASSERT_EQUAL(after.leaf - before.leaf, 2);		/* [1][2], [1][488] */
+	CU_ASSERT_EQUAL(after.mid - before.mid, 1);	  /* mid for top[1] */
+	CU_ASSERT_EQUAL(after.mirror - before.mirror, 1); /* its mid_mfn */
+	CU_ASSERT_EQUAL(after.leaf - before.leaf, 2);	  /* [1][2], [1][488] */
 	mid = p2m_top_mid(p, 1);
 	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 2)->shared);
 	CU_ASSERT_FALSE(p2m_slot_leaf(mid, 488)->shared);
@@ -276,8 +276,8 @@ static void test_range_touches_only_boundaries(void)
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40100, 0x140700, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
 	CU_ASSERT_EQUAL(n, 0x140700 - 0x40100);
 	p2m_get_stats(p, &st);
-	CU_ASSERT_EQUAL(st.mid, 2);	/* top[1] and top[5] */
-	CU_ASSERT_EQUAL(st.leaf, 2);	/* the two unaligned ends */
+	CU_ASSERT_EQUAL(st.mid, 2);  /* top[1] and top[5] */
+	CU_ASSERT_EQUAL(st.leaf, 2); /* the two unaligned ends */
 	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 2), p->mid_identity);
 	CU_ASSERT_PTR_EQUAL(p2m_top_mid(p, 4), p->mid_identity);
 	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 5), 2), p->identity);
@@ -300,7 +300,8 @@ static void test_range_terabyte_identity_is_cheap(void)
 	uint64_t n;
 
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x100000 + 3, (1ULL << 28) + 0x100000 + 3,
-				      P2M_FILL_IDENTITY, 0, &n, NULL), 0);
+				      P2M_FILL_IDENTITY, 0, &n, NULL),
+			0);
 	CU_ASSERT_EQUAL(n, 1ULL << 28);
 	p2m_get_stats(p, &st);
 	CU_ASSERT_EQUAL(st.mid, 2);
@@ -321,7 +322,8 @@ static void test_range_mfn_run(void)
 	CU_ASSERT_EQUAL(p2m_get(p, 0x1FF), 0x7000);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x600), 0x7401);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x601), INVALID);
-	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 4, P2M_FILL_MFN, (1ULL << 62) - 2, NULL, NULL), -ERANGE);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 4, P2M_FILL_MFN, (1ULL << 62) - 2, NULL, NULL),
+			-ERANGE);
 	assert_check(p);
 	p2m_free(p);
 }
@@ -349,7 +351,7 @@ static void test_linear_run_whole_leaves_are_implicit(void)
 
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x1FF, 0x1601, P2M_FILL_MFN, 0x7000, NULL, NULL), 0);
 	p2m_get_stats(p, &st);
-	CU_ASSERT_EQUAL(st.leaf, 12);		/* 10 whole + 2 boundary leaves */
+	CU_ASSERT_EQUAL(st.leaf, 12); /* 10 whole + 2 boundary leaves */
 	CU_ASSERT_EQUAL(st.implicit, 10);
 	mid = p2m_top_mid(p, 0);
 	CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 1));
@@ -377,7 +379,8 @@ static void test_write_breaks_and_reforms_implicit_leaf(void)
 		struct p2m_stats before, st;
 		uint64_t mfn;
 
-		CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x600, P2M_FILL_MFN, 0x9000, NULL, NULL), 0);
+		CU_ASSERT_EQUAL(p2m_set_range(p, 0x400, 0x600, P2M_FILL_MFN, 0x9000, NULL, NULL),
+				0);
 		mid = p2m_top_mid(p, 0);
 		/* whole leaves of a shared mid: the mid is kept as segments */
 		CU_ASSERT_EQUAL(mid->nr_segs, 3);
@@ -385,12 +388,12 @@ static void test_write_breaks_and_reforms_implicit_leaf(void)
 		p2m_get_stats(p, &before);
 		CU_ASSERT_EQUAL(before.implicit, 1);
 		assert_check(p);
-		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x9050));	/* keeps the run */
+		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x9050)); /* keeps the run */
 		CU_ASSERT_TRUE(p2m_slot_is_linear(p, p2m_top_mid(p, 0), 2));
 		CU_ASSERT_EQUAL(p2m_top_mid(p, 0)->nr_segs, 3);
-		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x12345));	/* breaks it */
+		CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x450, 0x12345)); /* breaks it */
 		mid = p2m_top_mid(p, 0);
-		CU_ASSERT_EQUAL(mid->nr_segs, 0);			/* slots again */
+		CU_ASSERT_EQUAL(mid->nr_segs, 0); /* slots again */
 		CU_ASSERT_FALSE(p2m_slot_is_linear(p, mid, 2));
 		CU_ASSERT_EQUAL(p2m_get(p, 0x450), 0x12345);
 		CU_ASSERT_EQUAL(p2m_get(p, 0x451), 0x9051);
@@ -403,7 +406,7 @@ static void test_write_breaks_and_reforms_implicit_leaf(void)
 		assert_check(p);
 		CU_ASSERT_EQUAL(p2m_set(p, 0x450, 0x9050, NULL), 0);
 		if (!compact)
-			CU_ASSERT_EQUAL(p2m_compact(p), 0);	/* no page is freed */
+			CU_ASSERT_EQUAL(p2m_compact(p), 0); /* no page is freed */
 		CU_ASSERT_TRUE(p2m_slot_is_linear(p, mid, 2));
 		CU_ASSERT_EQUAL(mid->mirror[2], mfn);
 		p2m_get_stats(p, &st);
@@ -446,8 +449,10 @@ static void test_materialise_and_unfit_runs(void)
 	for (uint64_t pfn = 0x400; pfn < 0x600; pfn++)
 		CU_ASSERT_EQUAL(p2m_set(p, pfn, (1ULL << 63) | (5 + pfn), NULL), 0);
 	for (uint64_t pfn = 0x600; pfn < 0x800; pfn++)
-		CU_ASSERT_EQUAL(p2m_set(p, pfn, (1ULL << 63) | ((1ULL << 62) - 0x100 + (pfn - 0x600)),
-					NULL), 0);
+		CU_ASSERT_EQUAL(p2m_set(p, pfn,
+					(1ULL << 63) | ((1ULL << 62) - 0x100 + (pfn - 0x600)),
+					NULL),
+				0);
 	p2m_get_stats(p, &st);
 	CU_ASSERT_EQUAL(st.implicit, 1);
 	CU_ASSERT_EQUAL(st.leaf, 2);
@@ -467,7 +472,7 @@ static void test_2639_range_at_max_p2m_pfn(void)
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x7FFF000, 1ULL << 27, P2M_FILL_IDENTITY, 0, &n, NULL), 0);
 	CU_ASSERT_EQUAL(n, 0);
 	CU_ASSERT_EQUAL(p2m_get(p, 0x7FFF000), INVALID);
-	CU_ASSERT_EQUAL(p2m_get(p, 1ULL << 27), INVALID);	/* beyond: INVALID */
+	CU_ASSERT_EQUAL(p2m_get(p, 1ULL << 27), INVALID); /* beyond: INVALID */
 	assert_check(p);
 	p2m_free(p);
 }
@@ -495,7 +500,7 @@ static void test_2639_set_noalloc_quirks(void)
 
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40000, 0x40200, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
 	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40010, INVALID));
-	CU_ASSERT_EQUAL(p2m_get(p, 0x40010), ID(0x40010));	/* unchanged */
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40010), ID(0x40010)); /* unchanged */
 	CU_ASSERT_TRUE(p2m_set_noalloc(p, 0x40400, ID(0x40400)));
 	CU_ASSERT_PTR_EQUAL(p2m_slot_leaf(p2m_top_mid(p, 1), 2), p->identity);
 	/* the mirror keeps mfn(p2m_missing) for that slot */
@@ -621,7 +626,7 @@ static void test_capacity_2_36(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL(p2m_capacity(p), 1ULL << 36);
 	CU_ASSERT_EQUAL(p->top_pages, 512);
-	CU_ASSERT_EQUAL(p2m_mirror_span(p), 1ULL << 27);	/* the toolstack's 512 GiB */
+	CU_ASSERT_EQUAL(p2m_mirror_span(p), 1ULL << 27); /* the toolstack's 512 GiB */
 	CU_ASSERT_EQUAL(p2m_set(p, (1ULL << 36) - 1, 42, NULL), 0);
 	CU_ASSERT_EQUAL(p2m_get(p, (1ULL << 36) - 1), 42);
 	CU_ASSERT_EQUAL(p2m_set(p, 1ULL << 36, 42, NULL), -ERANGE);
@@ -643,7 +648,7 @@ static void test_compaction_reaches_lower_bound(void)
 	CU_ASSERT_EQUAL(p2m_set(p, 0x50000, INVALID, NULL), 0);
 	p2m_get_stats(p, &st);
 	CU_ASSERT_EQUAL(st.leaf, 2);
-	CU_ASSERT_EQUAL(st.lower_bound, st.top + 1);	/* top[0] mixes identity and missing */
+	CU_ASSERT_EQUAL(st.lower_bound, st.top + 1); /* top[0] mixes identity and missing */
 	/* 2 leaves, top[1]'s mid and that mid's mid_mfn mirror page */
 	CU_ASSERT_EQUAL(p2m_compact(p), 4);
 	p2m_get_stats(p, &st);
@@ -703,11 +708,15 @@ static uint64_t rnd_pfn(struct rng *r, const uint64_t hot[8])
 static uint64_t rnd_len(struct rng *r)
 {
 	switch (rnd_below(r, 8)) {
-	case 0: case 1: case 2:
+	case 0:
+	case 1:
+	case 2:
 		return 1 + rnd_below(r, 16);
-	case 3: case 4:
+	case 3:
+	case 4:
 		return 1 + rnd_below(r, 2048);
-	case 5: case 6:
+	case 5:
+	case 6:
 		return 1 + rnd_below(r, 1ULL << 19);
 	default:
 		return 1 + rnd_below(r, 1ULL << 24);
@@ -731,9 +740,10 @@ static uint64_t ref_value(const struct ref_map *m, uint64_t pfn)
 
 static enum p2m_type ref_type(const struct ref_ival *iv)
 {
-	return iv->kind == REF_MISSING ? P2M_MISSING :
+	return iv->kind == REF_MISSING	? P2M_MISSING :
 	       iv->kind == REF_IDENTITY ? P2M_IDENTITY :
-	       (iv->v & (1ULL << 63)) ? P2M_FOREIGN : P2M_PFN;
+	       (iv->v & (1ULL << 63))	? P2M_FOREIGN :
+					  P2M_PFN;
 }
 
 /* Compare the engine's type runs with the model's, and every value of the
@@ -818,8 +828,10 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			/* a single entry: RAM, foreign, INVALID or identity; half
 			 * the RAM writes continue the entry before (re-forming a
 			 * run that an earlier write broke) */
-			uint64_t v = kind == 0 ? mfn : kind == 1 ? (mfn | (1ULL << 63)) :
-				     kind == 2 ? INVALID : ID(s);
+			uint64_t v = kind == 0 ? mfn :
+				     kind == 1 ? (mfn | (1ULL << 63)) :
+				     kind == 2 ? INVALID :
+						 ID(s);
 
 			if (kind == 0 && s && (mfn & 1) && ref_value(&m, s - 1) != INVALID &&
 			    ref_type(&m.iv[ref_find(&m, s - 1)]) == P2M_PFN &&
@@ -827,8 +839,11 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 				v = ref_value(&m, s - 1) + 1;
 
 			rc = p2m_set(p, s, v, &err);
-			ref_assign(&m, s, s + 1, kind == 2 ? REF_MISSING :
-				   kind == 3 ? REF_IDENTITY : REF_LINEAR, v);
+			ref_assign(&m, s, s + 1,
+				   kind == 2 ? REF_MISSING :
+				   kind == 3 ? REF_IDENTITY :
+					       REF_LINEAR,
+				   v);
 		} else if (kind < 6) {
 			rc = p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err);
 			ref_assign(&m, s, e, REF_IDENTITY, 0);
@@ -838,14 +853,15 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 		} else {
 			if (e - s > (whole ? 1ULL << 19 : 8192))
 				e = whole ? s + 512 * (1 + rnd_below(&r, 1024)) :
-				    s + 1 + rnd_below(&r, 8192);
+					    s + 1 + rnd_below(&r, 8192);
 			if (e > SPACE)
 				e = SPACE;
 			rc = p2m_set_range(p, s, e, P2M_FILL_MFN, mfn, NULL, &err);
 			ref_assign(&m, s, e, REF_LINEAR, mfn);
 		}
 		if (rc < 0) {
-			fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64 ": %s\n", seed, op, err.msg);
+			fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64 ": %s\n", seed, op,
+				err.msg);
 			failed = 1;
 			break;
 		}
@@ -854,8 +870,10 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			uint64_t bad = compare(p, &m, &r);
 
 			if (bad) {
-				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
-					": %" PRIu64 " mismatches with the interval map\n", seed, op, bad);
+				fprintf(stderr,
+					"\n    seed %#" PRIx64 " op %" PRIu64 ": %" PRIu64
+					" mismatches with the interval map\n",
+					seed, op, bad);
 				failed = 1;
 			}
 			if (p2m_check(p, &err) < 0) {
@@ -869,19 +887,22 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			if (count_seg_mids(p) > most_seg)
 				most_seg = count_seg_mids(p);
 			if (compact && st.private_pages != st.lower_bound) {
-				fprintf(stderr, "\n    seed %#" PRIx64 " op %" PRIu64
-					": %" PRIu64 " private pages, lower bound %" PRIu64 "\n",
+				fprintf(stderr,
+					"\n    seed %#" PRIx64 " op %" PRIu64 ": %" PRIu64
+					" private pages, lower bound %" PRIu64 "\n",
 					seed, op, st.private_pages, st.lower_bound);
 				failed = 1;
 			}
 		}
 	}
 	if (!failed && most_implicit == 0) {
-		fprintf(stderr, "\n    seed %#" PRIx64 ": no implicit leaf was ever formed\n", seed);
+		fprintf(stderr, "\n    seed %#" PRIx64 ": no implicit leaf was ever formed\n",
+			seed);
 		failed = 1;
 	}
 	if (!failed && most_seg == 0) {
-		fprintf(stderr, "\n    seed %#" PRIx64 ": no mid was ever kept as segments\n", seed);
+		fprintf(stderr, "\n    seed %#" PRIx64 ": no mid was ever kept as segments\n",
+			seed);
 		failed = 1;
 	}
 	if (!failed) {
@@ -892,8 +913,10 @@ static int differential(uint64_t seed, uint64_t nr_ops, bool compact)
 			p2m_compact(p);
 			p2m_get_stats(p, &st);
 			if (st.private_pages != st.lower_bound || compare(p, &m, &r)) {
-				fprintf(stderr, "\n    seed %#" PRIx64 ": compaction changed content "
-					"or missed the bound\n", seed);
+				fprintf(stderr,
+					"\n    seed %#" PRIx64 ": compaction changed content "
+					"or missed the bound\n",
+					seed);
 				failed = 1;
 			}
 		}

@@ -27,8 +27,8 @@ struct run {
 };
 
 /* Run a simulation on @map (plain table text; NULL: --e820 none). */
-static void run(struct run *r, const char *map, const char *kernel, bool domu,
-		uint64_t nr_pages, uint64_t max_pages, const char *kconfig, const char *cmdline)
+static void run(struct run *r, const char *map, const char *kernel, bool domu, uint64_t nr_pages,
+		uint64_t max_pages, const char *kconfig, const char *cmdline)
 {
 	struct simulation_options o;
 
@@ -137,7 +137,7 @@ static void test_seed_2639_boot(void)
 	CU_ASSERT_TRUE(logged(&r, "1-1 mapping on 40500->7d100"));
 	CU_ASSERT_EQUAL(r.sim.res.identity_set, 248832);
 	p2m_get_stats(r.sim.res.p2m, &st);
-	CU_ASSERT_EQUAL(st.brk_used, 7 + 2 + 4);	/* init, graft of top[0], identity */
+	CU_ASSERT_EQUAL(st.brk_used, 7 + 2 + 4); /* init, graft of top[0], identity */
 	text = dump_text(&r);
 	CU_ASSERT_STRING_EQUAL(text, dump);
 	free(text);
@@ -201,10 +201,9 @@ static void test_domu_no_low_identity_2639(void)
  * modern kernel, P2M_LIMIT 0. */
 static void test_modern_seed(void)
 {
-	static const char dump[] =
-		" [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n"
-		" [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n"
-		" [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n";
+	static const char dump[] = " [0x0->0x40000] pfn\n [0x40000->0x40500] missing\n"
+				   " [0x40500->0x40600] identity\n [0x40600->0x7d000] missing\n"
+				   " [0x7d000->0x7d100] identity\n [0x7d100->0xc0000] missing\n";
 	struct run r;
 	char *text;
 
@@ -224,7 +223,8 @@ static void test_modern_seed(void)
 	/* the semantic runs call the shared identity page identity: the
 	 * hole, and [0x90000, 0xC0000) past the last extra region, which the
 	 * rebuilt list maps to the identity page */
-	CU_ASSERT_EQUAL(count(&r, P2M_IDENTITY, 0xC0000), (0x7D100 - 0x40500) + (0xC0000 - 0x90000));
+	CU_ASSERT_EQUAL(count(&r, P2M_IDENTITY, 0xC0000),
+			(0x7D100 - 0x40500) + (0xC0000 - 0x90000));
 	assert_sound(&r);
 	done(&r);
 }
@@ -317,10 +317,10 @@ static void test_512gb_limit_forms(void)
 		{ "4.19", "xen_512gb_limit", "XEN_512GB=n", true },
 		{ "4.19", "xen_512gb_limit=0", NULL, false },
 		{ "4.19", "xen_512gb_limit=off", NULL, false },
-		{ "4.19", "xen_512gb_limit=foo", NULL, true },	/* unparsable: default */
+		{ "4.19", "xen_512gb_limit=foo", NULL, true }, /* unparsable: default */
 		{ "4.19", "xen_512gb_limit=foo", "XEN_512GB=n", false },
 		{ "4.19", NULL, "XEN_512GB=n", false },
-		{ "6.1", "xen_512gb_limit=foo", NULL, false },	/* 5.19+: "f" is false */
+		{ "6.1", "xen_512gb_limit=foo", NULL, false }, /* 5.19+: "f" is false */
 		{ "6.1", "xen_512gb_limit=true", "XEN_512GB=n", true },
 	};
 
@@ -331,7 +331,8 @@ static void test_512gb_limit_forms(void)
 		    cases[i].cmdline);
 		CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 		if (r.sim.res.max_pages != (cases[i].limited ? 512ULL << 18 : 1ULL << 34))
-			fprintf(stderr, "\n    case %zu: max_pages %#" PRIx64 "\n", i, r.sim.res.max_pages);
+			fprintf(stderr, "\n    case %zu: max_pages %#" PRIx64 "\n", i,
+				r.sim.res.max_pages);
 		CU_ASSERT_EQUAL(r.sim.res.max_pages, cases[i].limited ? 512ULL << 18 : 1ULL << 34);
 		done(&r);
 	}
@@ -435,7 +436,7 @@ static void test_nvs_swap(void)
 	run(&r, map, "6.1", false, 0x20000, 0x20000, NULL, NULL);
 	CU_ASSERT_EQUAL(r.rc, -EFAULT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "Xen hypervisor allocated kernel memory "
-					       "conflicts with E820 map"));
+						 "conflicts with E820 map"));
 	done(&r);
 }
 
@@ -529,7 +530,8 @@ static void test_x86_32_domu(void)
 	o.domu = o.domu_set = true;
 	o.arch = P2M_ARCH_X86_32;
 	o.nr_pages = 0x20000;
-	CU_ASSERT_EQUAL_FATAL(kernel_config_set(&o.kconfig, "XEN_BALLOON_MEMORY_HOTPLUG=n", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(kernel_config_set(&o.kconfig, "XEN_BALLOON_MEMORY_HOTPLUG=n", NULL),
+			      0);
 	CU_ASSERT_EQUAL_FATAL(simulation_run(&o, &sim, NULL), 0);
 	CU_ASSERT_EQUAL(p2m_geometry(sim.res.p2m)->value_bits, 32);
 	/* 4 bytes an entry, aligned to 4 MiB */
@@ -586,8 +588,8 @@ static void test_pictures_mark_identity_and_remap(void)
 	f = open_memstream(&text, &len);
 	CU_ASSERT_EQUAL(simulation_diagram(f, &r.sim, 100, NULL), 0);
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|1-1"));		/* the low hole */
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|remap"));		/* its frames at 0x20000 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|1-1"));	/* the low hole */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "|remap")); /* its frames at 0x20000 */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 9f "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 20000 "));
 	free(text);
@@ -597,7 +599,7 @@ static void test_pictures_mark_identity_and_remap(void)
 	fclose(f);
 	for (const char *p = text; (p = strstr(p, "<rect ")); p++)
 		rects++;
-	CU_ASSERT_TRUE(rects >= 8 && rects % 2 == 0);	/* two tracks */
+	CU_ASSERT_TRUE(rects >= 8 && rects % 2 == 0); /* two tracks */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "</svg>"));
 	free(text);
 	done(&r);
@@ -649,7 +651,8 @@ static void test_kernel_releases_and_backports(void)
 		{ "5.10.0-32-amd64", "5.10.223", true },
 		{ "Linux version 5.10.0-32-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian "
 		  "10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP "
-		  "Debian 5.10.223-1 (2024-08-10)", "5.10.223", true },
+		  "Debian 5.10.223-1 (2024-08-10)",
+		  "5.10.223", true },
 		{ "6.1.158", "6.1.158", true },
 		{ "6.12.117+deb13-amd64", "6.12.117", true },
 		{ "5.4.147", "5.4.147", false },
@@ -719,7 +722,8 @@ static void test_kernlog_reads_the_dom0_inputs(void)
 	CU_ASSERT_EQUAL(kernel_model_init(&km, kl.version_line, NULL, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(km.release, "5.10.223");
 	kernlog_free(&kl);
-	CU_ASSERT_TRUE(kernlog_is_outcome("Xen: [mem 0x0000000000000000-0x000000000009efff] usable"));
+	CU_ASSERT_TRUE(
+		kernlog_is_outcome("Xen: [mem 0x0000000000000000-0x000000000009efff] usable"));
 	CU_ASSERT_TRUE(kernlog_is_outcome("Remapped 0 non-RAM page(s)"));
 	CU_ASSERT_TRUE(kernlog_is_outcome("kernel BUG at arch/x86/xen/setup.c:314!"));
 	CU_ASSERT_FALSE(kernlog_is_outcome("Command line: mem=384M"));

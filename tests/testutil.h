@@ -21,7 +21,7 @@ struct test_case {
 
 struct test_suite {
 	const char *name;
-	const struct test_case *cases;	/* terminated by { NULL, NULL } */
+	const struct test_case *cases; /* terminated by { NULL, NULL } */
 };
 
 /* Run the suites; return 0 when every assertion passed, 1 otherwise, 99 on

@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Output: one line per differing range, 'START-END TYPE_A TYPE_B PAGES' (hex,\n"
 	      "half-open), then a summary line.\n"
-	      "Exit status: 0 no difference, 1 differences or bad input, 2 usage.\n", f);
+	      "Exit status: 0 no difference, 1 differences or bad input, 2 usage.\n",
+	      f);
 }
 
 static bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
@@ -61,7 +62,13 @@ static bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 
 int cmd_diff(int argc, char *argv[])
 {
-	enum { OPT_RANGE = 256, OPT_MAX_PFN, OPT_UNION, OPT_QUIRK, OPT_ARCH };
+	enum {
+		OPT_RANGE = 256,
+		OPT_MAX_PFN,
+		OPT_UNION,
+		OPT_QUIRK,
+		OPT_ARCH
+	};
 	static const struct option longopts[] = {
 		{ "range", required_argument, NULL, OPT_RANGE },
 		{ "max-pfn", required_argument, NULL, OPT_MAX_PFN },
@@ -87,13 +94,16 @@ int cmd_diff(int argc, char *argv[])
 		switch (c) {
 		case OPT_RANGE:
 			if (!parse_range(optarg, &o.range_start, &o.range_end))
-				return tool_usage("diff", "--range wants START-END with START <= END, "
-						  "not '%s'", optarg);
+				return tool_usage("diff",
+						  "--range wants START-END with START <= END, "
+						  "not '%s'",
+						  optarg);
 			o.have_range = true;
 			break;
 		case OPT_MAX_PFN:
 			if (!tool_parse_u64(optarg, &o.max_pfn))
-				return tool_usage("diff", "--max-pfn wants a number, not '%s'", optarg);
+				return tool_usage("diff", "--max-pfn wants a number, not '%s'",
+						  optarg);
 			o.have_max_pfn = true;
 			break;
 		case OPT_UNION:
@@ -101,13 +111,13 @@ int cmd_diff(int argc, char *argv[])
 			break;
 		case OPT_QUIRK: {
 			static const char *const names[] = { "auto", "on", "off", NULL };
-			static const enum dump_quirk quirks[] = {
-				DUMP_QUIRK_AUTO, DUMP_QUIRK_ON, DUMP_QUIRK_OFF
-			};
+			static const enum dump_quirk quirks[] = { DUMP_QUIRK_AUTO, DUMP_QUIRK_ON,
+								  DUMP_QUIRK_OFF };
 			int i = tool_choice(optarg, names);
 
 			if (i < 0)
-				return tool_usage("diff", "--modern-quirk takes auto, on or off, not '%s'",
+				return tool_usage("diff",
+						  "--modern-quirk takes auto, on or off, not '%s'",
 						  optarg);
 			o.quirk = quirks[i];
 			break;
@@ -125,8 +135,10 @@ int cmd_diff(int argc, char *argv[])
 			return EXIT_OK;
 		default:
 			if (optopt && optopt < 256)
-				return tool_usage("diff", "unknown or incomplete option '-%c'", optopt);
-			return tool_usage("diff", "unknown or incomplete option '%s'", argv[optind - 1]);
+				return tool_usage("diff", "unknown or incomplete option '-%c'",
+						  optopt);
+			return tool_usage("diff", "unknown or incomplete option '%s'",
+					  argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)

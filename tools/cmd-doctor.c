@@ -44,7 +44,8 @@ static void usage(FILE *f)
 	      "                       boots?, Remapped, max_pfn, p2m area, failure\n"
 	      "  -h, --help\n"
 	      "\n"
-	      "Exit status: 0 the boot is fine, 1 it fails or the log cannot be read, 2 usage.\n", f);
+	      "Exit status: 0 the boot is fine, 1 it fails or the log cannot be read, 2 usage.\n",
+	      f);
 }
 
 static size_t split(char *list, const char **out, size_t max)
@@ -85,8 +86,19 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 
 int cmd_doctor(int argc, char *argv[])
 {
-	enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_XENCMD, OPT_E820, OPT_KCONFIG, OPT_JSON,
-	       OPT_WHY, OPT_MATRIX, OPT_XEN, OPT_DOM0KERNEL, OPT_DOM0INITRD };
+	enum {
+		OPT_KERNEL = 256,
+		OPT_CMDLINE,
+		OPT_XENCMD,
+		OPT_E820,
+		OPT_KCONFIG,
+		OPT_JSON,
+		OPT_WHY,
+		OPT_MATRIX,
+		OPT_XEN,
+		OPT_DOM0KERNEL,
+		OPT_DOM0INITRD
+	};
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "xen", required_argument, NULL, OPT_XEN },
@@ -176,8 +188,9 @@ int cmd_doctor(int argc, char *argv[])
 			tool_error("out of memory");
 			return EXIT_FAIL;
 		}
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		doctor_print(stdout, &r);

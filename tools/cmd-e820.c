@@ -40,7 +40,15 @@ static void usage(FILE *f)
 		"nothing merged.  Exit status: 0 success, 1 bad input, 2 usage.\n");
 }
 
-enum { OPT_MAP = 256, OPT_LIST, OPT_SANITIZE, OPT_CMDLINE, OPT_FORMAT, OPT_WHO, OPT_NOHDR };
+enum {
+	OPT_MAP = 256,
+	OPT_LIST,
+	OPT_SANITIZE,
+	OPT_CMDLINE,
+	OPT_FORMAT,
+	OPT_WHO,
+	OPT_NOHDR
+};
 
 static const struct option options[] = {
 	{ "e820", required_argument, NULL, 'e' },
@@ -135,7 +143,8 @@ int cmd_e820(int argc, char *argv[])
 			errno = 0;
 			mapno = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || optarg[0] == '-')
-				return tool_usage("e820", "--map needs a map number, not '%s'", optarg);
+				return tool_usage("e820", "--map needs a map number, not '%s'",
+						  optarg);
 			break;
 		case OPT_LIST:
 			list = true;
@@ -148,8 +157,10 @@ int cmd_e820(int argc, char *argv[])
 			break;
 		case OPT_FORMAT:
 			if (e820_format_parse(optarg, &fmt))
-				return tool_usage("e820", "unknown format '%s' (linux, linux-old, xen, "
-						  "xen-old, table, json, iomem, memmap)", optarg);
+				return tool_usage("e820",
+						  "unknown format '%s' (linux, linux-old, xen, "
+						  "xen-old, table, json, iomem, memmap)",
+						  optarg);
 			break;
 		case OPT_WHO:
 			who = optarg;

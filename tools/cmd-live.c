@@ -39,7 +39,7 @@ static void catch_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;	/* a hypercall in flight finishes; the loops look */
+	sa.sa_flags = SA_RESTART; /* a hypercall in flight finishes; the loops look */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -50,44 +50,44 @@ static void catch_signals(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: p2msim live COMMAND [OPTIONS]\n"
-"Read, check and exercise a live Xen hypervisor from its dom0 (needs root).\n"
-"\n"
-"Commands:\n"
-"  e820 [--format F]        the machine memory map (XENMEM_machine_memory_map);\n"
-"                           F as for 'p2msim e820' (default xen)\n"
-"  info [--domid N] [--json]\n"
-"                           nr_pages, max_pages, guest width, shared_info's P2M\n"
-"                           fields, and the hypervisor's version and memory\n"
-"  dump [--domid N] [--show runs|dump] [--json] [--source auto|list|mirror]\n"
-"       [--to-max-pfn] [--p2m-size N]\n"
-"                           a PV domain's P2M (default: dom0's own) over\n"
-"                           [0, xen_p2m_size): runs (default), the debugfs p2m\n"
-"                           file the kernel would print, or JSON; any of them\n"
-"                           is input for 'p2msim diff'\n"
-"  check [--kernel VER] [--kconfig K=V] [--balloon T[,T...]] [--keep DIR] [-q]\n"
-"                           simulate dom0's boot from the live inputs and compare\n"
-"                           with the running dom0; exit 1 on any difference.\n"
-"                           --balloon: dom0 was taken through these xl mem-set\n"
-"                           targets (default: the current memory/target, if set);\n"
-"                           --keep: keep the inputs, both P2Ms and simulate.sh\n"
-"  scratch [--e820 FILE] [--pages N] [--max-pages N] [--kernel VER]\n"
-"          [--balloon T[,T...]] [--hold SECS]\n"
-"                           create a scratch PV domain, replay a domU boot of the\n"
-"                           kernel model (default %s) and the balloon targets on it\n"
-"                           with real XENMEM operations, check Xen against the\n"
-"                           model after every step, destroy it\n"
-"  balloon --domid N --target SIZE [--timeout SECS]\n"
-"                           write memory/target as 'xl mem-set' does and wait for\n"
-"                           the domain to get there (changes the domain: needs\n"
-"                           --allow-modify N)\n"
-"\n"
-"Common options:\n"
-"  --allow-modify N         allow changes to domain N (scratch domains the command\n"
-"                           creates are always allowed; nothing else is)\n"
-"  -h, --help\n"
-"\n"
-"Exit status: 0 done (check: no difference), 1 failure or difference, 2 usage.\n",
+		"Usage: p2msim live COMMAND [OPTIONS]\n"
+		"Read, check and exercise a live Xen hypervisor from its dom0 (needs root).\n"
+		"\n"
+		"Commands:\n"
+		"  e820 [--format F]        the machine memory map (XENMEM_machine_memory_map);\n"
+		"                           F as for 'p2msim e820' (default xen)\n"
+		"  info [--domid N] [--json]\n"
+		"                           nr_pages, max_pages, guest width, shared_info's P2M\n"
+		"                           fields, and the hypervisor's version and memory\n"
+		"  dump [--domid N] [--show runs|dump] [--json] [--source auto|list|mirror]\n"
+		"       [--to-max-pfn] [--p2m-size N]\n"
+		"                           a PV domain's P2M (default: dom0's own) over\n"
+		"                           [0, xen_p2m_size): runs (default), the debugfs p2m\n"
+		"                           file the kernel would print, or JSON; any of them\n"
+		"                           is input for 'p2msim diff'\n"
+		"  check [--kernel VER] [--kconfig K=V] [--balloon T[,T...]] [--keep DIR] [-q]\n"
+		"                           simulate dom0's boot from the live inputs and compare\n"
+		"                           with the running dom0; exit 1 on any difference.\n"
+		"                           --balloon: dom0 was taken through these xl mem-set\n"
+		"                           targets (default: the current memory/target, if set);\n"
+		"                           --keep: keep the inputs, both P2Ms and simulate.sh\n"
+		"  scratch [--e820 FILE] [--pages N] [--max-pages N] [--kernel VER]\n"
+		"          [--balloon T[,T...]] [--hold SECS]\n"
+		"                           create a scratch PV domain, replay a domU boot of the\n"
+		"                           kernel model (default %s) and the balloon targets on it\n"
+		"                           with real XENMEM operations, check Xen against the\n"
+		"                           model after every step, destroy it\n"
+		"  balloon --domid N --target SIZE [--timeout SECS]\n"
+		"                           write memory/target as 'xl mem-set' does and wait for\n"
+		"                           the domain to get there (changes the domain: needs\n"
+		"                           --allow-modify N)\n"
+		"\n"
+		"Common options:\n"
+		"  --allow-modify N         allow changes to domain N (scratch domains the command\n"
+		"                           creates are always allowed; nothing else is)\n"
+		"  -h, --help\n"
+		"\n"
+		"Exit status: 0 done (check: no difference), 1 failure or difference, 2 usage.\n",
 		KERNEL_DEFAULT_VERSION);
 }
 
@@ -186,34 +186,43 @@ static int live_info(struct hv *hv, hv_domid_t domid, bool json)
 				       json_object_new_uint64(pi.pfn_to_mfn_frame_list_list));
 		json_object_object_add(s, "p2m_cr3", json_object_new_uint64(pi.p2m_cr3));
 		json_object_object_add(s, "p2m_vaddr", json_object_new_uint64(pi.p2m_vaddr));
-		json_object_object_add(s, "p2m_generation", json_object_new_uint64(pi.p2m_generation));
+		json_object_object_add(s, "p2m_generation",
+				       json_object_new_uint64(pi.p2m_generation));
 		json_object_object_add(o, "shared_info", s);
 		if (have_xi) {
 			char v[64];
 
 			snprintf(v, sizeof(v), "%u.%u%s", xi.major, xi.minor, xi.extra);
 			json_object_object_add(o, "xen_version", json_object_new_string(v));
-			json_object_object_add(o, "xen_cmdline", json_object_new_string(xi.cmdline));
-			json_object_object_add(o, "total_pages", json_object_new_uint64(xi.total_pages));
-			json_object_object_add(o, "free_pages", json_object_new_uint64(xi.free_pages));
+			json_object_object_add(o, "xen_cmdline",
+					       json_object_new_string(xi.cmdline));
+			json_object_object_add(o, "total_pages",
+					       json_object_new_uint64(xi.total_pages));
+			json_object_object_add(o, "free_pages",
+					       json_object_new_uint64(xi.free_pages));
 			json_object_object_add(o, "max_mfn", json_object_new_uint64(xi.max_mfn));
 		}
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return EXIT_OK;
 	}
 	printf("domain %u: %s, guest width %u (%s)%s\n", di.domid, di.pv ? "PV" : "HVM",
-	       di.guest_width, di.guest_width == 4 ? "x86_32" : "x86_64", di.dying ? ", dying" : "");
+	       di.guest_width, di.guest_width == 4 ? "x86_32" : "x86_64",
+	       di.dying ? ", dying" : "");
 	printf("nr_pages %" PRIu64 " (tot_pages), max_pages %" PRIu64 ", shared_info mfn %#" PRIx64
-	       "\n", di.tot_pages, di.max_pages, di.shared_info_frame);
+	       "\n",
+	       di.tot_pages, di.max_pages, di.shared_info_frame);
 	printf("shared_info.arch: max_pfn %#" PRIx64 ", p2m_cr3 %#" PRIx64 ", p2m_vaddr %#" PRIx64
-	       ", p2m_generation %" PRIu64 ", pfn_to_mfn_frame_list_list %#" PRIx64 "\n", pi.max_pfn,
-	       pi.p2m_cr3, pi.p2m_vaddr, pi.p2m_generation, pi.pfn_to_mfn_frame_list_list);
+	       ", p2m_generation %" PRIu64 ", pfn_to_mfn_frame_list_list %#" PRIx64 "\n",
+	       pi.max_pfn, pi.p2m_cr3, pi.p2m_vaddr, pi.p2m_generation,
+	       pi.pfn_to_mfn_frame_list_list);
 	if (have_xi)
-		printf("xen %u.%u%s: total_pages %" PRIu64 ", free_pages %" PRIu64 ", max_mfn %#" PRIx64
-		       ", %u cpu(s)\nxen command line: %s\n", xi.major, xi.minor, xi.extra,
-		       xi.total_pages, xi.free_pages, xi.max_mfn, xi.nr_cpus, xi.cmdline);
+		printf("xen %u.%u%s: total_pages %" PRIu64 ", free_pages %" PRIu64
+		       ", max_mfn %#" PRIx64 ", %u cpu(s)\nxen command line: %s\n",
+		       xi.major, xi.minor, xi.extra, xi.total_pages, xi.free_pages, xi.max_mfn,
+		       xi.nr_cpus, xi.cmdline);
 	return EXIT_OK;
 }
 
@@ -234,8 +243,9 @@ static int live_dump(struct hv *hv, const struct live_read_opts *ro, const char 
 			tool_error("out of memory writing JSON");
 			rc = -ENOMEM;
 		} else {
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+			printf("%s\n", json_object_to_json_string_ext(
+					       o, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 		}
 	} else if (!strcmp(show, "dump")) {
@@ -303,7 +313,8 @@ static int live_scratch(struct hv *hv, struct live_scratch_opts *o)
 			tool_fail(&err);
 		return EXIT_FAIL;
 	}
-	printf("scratch: %u step(s), Xen agreed with the model after each (%" PRIu64 " frame checks)\n",
+	printf("scratch: %u step(s), Xen agreed with the model after each (%" PRIu64
+	       " frame checks)\n",
 	       res.steps_ok, res.frames_checked);
 	return EXIT_OK;
 }
@@ -324,9 +335,26 @@ static int live_balloon(struct hv *hv, struct live_balloon_opts *o)
 
 int cmd_live(int argc, char *argv[])
 {
-	enum { OPT_DOMID = 256, OPT_FORMAT, OPT_SHOW, OPT_JSON, OPT_SOURCE, OPT_TO_MAX_PFN,
-	       OPT_P2M_SIZE, OPT_KERNEL, OPT_KCONFIG, OPT_BALLOON, OPT_KEEP, OPT_E820, OPT_PAGES,
-	       OPT_MAX_PAGES, OPT_HOLD, OPT_TARGET, OPT_TIMEOUT, OPT_ALLOW };
+	enum {
+		OPT_DOMID = 256,
+		OPT_FORMAT,
+		OPT_SHOW,
+		OPT_JSON,
+		OPT_SOURCE,
+		OPT_TO_MAX_PFN,
+		OPT_P2M_SIZE,
+		OPT_KERNEL,
+		OPT_KCONFIG,
+		OPT_BALLOON,
+		OPT_KEEP,
+		OPT_E820,
+		OPT_PAGES,
+		OPT_MAX_PAGES,
+		OPT_HOLD,
+		OPT_TARGET,
+		OPT_TIMEOUT,
+		OPT_ALLOW
+	};
 	static const struct option longopts[] = {
 		{ "domid", required_argument, NULL, OPT_DOMID },
 		{ "format", required_argument, NULL, OPT_FORMAT },
@@ -353,13 +381,15 @@ int cmd_live(int argc, char *argv[])
 	/* which options each command takes (-h and --allow-modify: all) */
 	static const struct {
 		const char *name;
-		int opts[8];		/* zero-terminated */
+		int opts[8]; /* zero-terminated */
 	} cmds[] = {
 		{ "e820", { OPT_FORMAT } },
 		{ "info", { OPT_DOMID, OPT_JSON } },
-		{ "dump", { OPT_DOMID, OPT_SHOW, OPT_JSON, OPT_SOURCE, OPT_TO_MAX_PFN, OPT_P2M_SIZE } },
+		{ "dump",
+		  { OPT_DOMID, OPT_SHOW, OPT_JSON, OPT_SOURCE, OPT_TO_MAX_PFN, OPT_P2M_SIZE } },
 		{ "check", { OPT_DOMID, OPT_KERNEL, OPT_KCONFIG, OPT_BALLOON, OPT_KEEP, 'q' } },
-		{ "scratch", { OPT_E820, OPT_PAGES, OPT_MAX_PAGES, OPT_KERNEL, OPT_BALLOON, OPT_HOLD } },
+		{ "scratch",
+		  { OPT_E820, OPT_PAGES, OPT_MAX_PAGES, OPT_KERNEL, OPT_BALLOON, OPT_HOLD } },
 		{ "balloon", { OPT_DOMID, OPT_TARGET, OPT_TIMEOUT } },
 	};
 	struct common common = { .nr_allow = 0 };
@@ -390,8 +420,10 @@ int cmd_live(int argc, char *argv[])
 		if (!strcmp(sub, cmds[ci].name))
 			break;
 	if (ci == sizeof(cmds) / sizeof(cmds[0]))
-		return tool_usage("live", "unknown command '%s' (e820, info, dump, check, scratch, "
-				  "balloon)", sub);
+		return tool_usage("live",
+				  "unknown command '%s' (e820, info, dump, check, scratch, "
+				  "balloon)",
+				  sub);
 	live_check_opts_init(&co);
 	live_scratch_opts_init(&so);
 	live_balloon_opts_init(&bo);
@@ -406,24 +438,29 @@ int cmd_live(int argc, char *argv[])
 			for (size_t k = 0; k < 8 && cmds[ci].opts[k]; k++)
 				ok |= cmds[ci].opts[k] == c;
 			if (!ok && li >= 0)
-				return tool_usage("live", "live %s takes no --%s", sub, longopts[li].name);
+				return tool_usage("live", "live %s takes no --%s", sub,
+						  longopts[li].name);
 			if (!ok)
 				return tool_usage("live", "live %s takes no -%c", sub, c);
 		}
 		switch (c) {
 		case OPT_DOMID:
 			if (!parse_domid(optarg, &domid))
-				return tool_usage("live", "--domid takes a domain id, not '%s'", optarg);
+				return tool_usage("live", "--domid takes a domain id, not '%s'",
+						  optarg);
 			have_domid = true;
 			break;
 		case OPT_FORMAT:
 			if (e820_format_parse(optarg, &fmt) < 0)
-				return tool_usage("live", "unknown format '%s' (linux, linux-old, xen, "
-						  "xen-old, table, json, iomem, memmap)", optarg);
+				return tool_usage("live",
+						  "unknown format '%s' (linux, linux-old, xen, "
+						  "xen-old, table, json, iomem, memmap)",
+						  optarg);
 			break;
 		case OPT_SHOW:
 			if (strcmp(optarg, "runs") && strcmp(optarg, "dump"))
-				return tool_usage("live", "--show takes runs or dump, not '%s'", optarg);
+				return tool_usage("live", "--show takes runs or dump, not '%s'",
+						  optarg);
 			show = optarg;
 			break;
 		case OPT_JSON:
@@ -431,13 +468,13 @@ int cmd_live(int argc, char *argv[])
 			break;
 		case OPT_SOURCE: {
 			static const char *const names[] = { "auto", "list", "mirror", NULL };
-			static const enum live_source sources[] = {
-				LIVE_SRC_AUTO, LIVE_SRC_LIST, LIVE_SRC_MIRROR
-			};
+			static const enum live_source sources[] = { LIVE_SRC_AUTO, LIVE_SRC_LIST,
+								    LIVE_SRC_MIRROR };
 			int i = tool_choice(optarg, names);
 
 			if (i < 0)
-				return tool_usage("live", "--source takes auto, list or mirror, not '%s'",
+				return tool_usage("live",
+						  "--source takes auto, list or mirror, not '%s'",
 						  optarg);
 			ro.source = sources[i];
 			break;
@@ -447,7 +484,8 @@ int cmd_live(int argc, char *argv[])
 			break;
 		case OPT_P2M_SIZE:
 			if (!tool_parse_u64(optarg, &ro.p2m_size) || !ro.p2m_size)
-				return tool_usage("live", "--p2m-size takes a number of pfns, not '%s'",
+				return tool_usage("live",
+						  "--p2m-size takes a number of pfns, not '%s'",
 						  optarg);
 			break;
 		case OPT_KERNEL:
@@ -469,17 +507,20 @@ int cmd_live(int argc, char *argv[])
 			break;
 		case OPT_PAGES:
 			if (!tool_parse_u64(optarg, &so.pages) || !so.pages)
-				return tool_usage("live", "--pages takes a number of pages, not '%s'",
+				return tool_usage("live",
+						  "--pages takes a number of pages, not '%s'",
 						  optarg);
 			break;
 		case OPT_MAX_PAGES:
 			if (!tool_parse_u64(optarg, &so.max_pages) || !so.max_pages)
-				return tool_usage("live", "--max-pages takes a number of pages, not '%s'",
+				return tool_usage("live",
+						  "--max-pages takes a number of pages, not '%s'",
 						  optarg);
 			break;
 		case OPT_HOLD:
 			if (!tool_parse_u64(optarg, &v) || v > 86400)
-				return tool_usage("live", "--hold takes seconds (at most 86400), not '%s'",
+				return tool_usage("live",
+						  "--hold takes seconds (at most 86400), not '%s'",
 						  optarg);
 			so.hold = (unsigned int)v;
 			break;
@@ -488,14 +529,16 @@ int cmd_live(int argc, char *argv[])
 			break;
 		case OPT_TIMEOUT:
 			if (!tool_parse_u64(optarg, &v) || !v || v > 86400)
-				return tool_usage("live", "--timeout takes seconds, not '%s'", optarg);
+				return tool_usage("live", "--timeout takes seconds, not '%s'",
+						  optarg);
 			bo.timeout = (unsigned int)v;
 			break;
 		case OPT_ALLOW:
 			if (common.nr_allow == sizeof(common.allow) / sizeof(common.allow[0]))
 				return tool_usage("live", "too many --allow-modify");
 			if (!parse_domid(optarg, &common.allow[common.nr_allow]))
-				return tool_usage("live", "--allow-modify takes a domain id, not '%s'",
+				return tool_usage("live",
+						  "--allow-modify takes a domain id, not '%s'",
 						  optarg);
 			common.nr_allow++;
 			break;
@@ -514,8 +557,10 @@ int cmd_live(int argc, char *argv[])
 	if (!strcmp(sub, "balloon") && (!have_domid || !bo.target))
 		return tool_usage("live", "live balloon needs --domid N and --target SIZE");
 	if (!strcmp(sub, "check") && have_domid && domid != 0 && domid != HV_DOMID_SELF)
-		return tool_usage("live", "live check compares dom0 only (a domU's boot inputs cannot "
-				  "be read from dom0); use live dump --domid %u and p2msim diff", domid);
+		return tool_usage("live",
+				  "live check compares dom0 only (a domU's boot inputs cannot "
+				  "be read from dom0); use live dump --domid %u and p2msim diff",
+				  domid);
 
 	if (!strcmp(sub, "scratch") || !strcmp(sub, "balloon"))
 		catch_signals();

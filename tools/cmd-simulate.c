@@ -35,71 +35,72 @@ static const struct {
 	const char *name;
 	unsigned int bit;
 } show_names[] = {
-	{ "log", SHOW_LOG }, { "e820", SHOW_E820 }, { "dump", SHOW_DUMP },
-	{ "runs", SHOW_RUNS }, { "tree", SHOW_TREE }, { "summary", SHOW_SUMMARY },
+	{ "log", SHOW_LOG },	     { "e820", SHOW_E820 },	  { "dump", SHOW_DUMP },
+	{ "runs", SHOW_RUNS },	     { "tree", SHOW_TREE },	  { "summary", SHOW_SUMMARY },
 	{ "diagram", SHOW_DIAGRAM }, { "machine", SHOW_MACHINE }, { "why", SHOW_WHY },
 };
 
 static void usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
-"Usage: p2msim %s [OPTIONS]\n"
-"Run a kernel's Xen memory setup on a machine map and show the guest's P2M.\n"
-"\n"
-"Input:\n"
-"  --e820 FILE|-        machine map (dom0) or the domain's map (--domu), any format\n"
-"                       'p2msim e820' reads; 'none' for a domU without one.\n"
-"                       Default: this machine's /sys/firmware/memmap, else --example seed\n"
-"  --map N              map N of a file holding several (0 = the first; see\n"
-"                       'p2msim e820 --list-maps')\n"
-"  --example NAME       a built-in example ('--example list' lists them); it carries\n"
-"                       its own options, which the command line overrides\n"
-"  --xen-log FILE       a boot log (serial console, xl dmesg + dmesg, a mail): Xen's\n"
-"                       map when no --e820, dom0_mem, dom0's pages, where Xen put\n"
-"                       the kernel, Xen's version; the dom0's Linux version and\n"
-"                       Command line lines when --kernel/--cmdline are not given;\n"
-"                       the last complete boot of several\n"
-"Guest:\n"
-"  --kernel VER         kernel release (default %s): 2.6.39-3.17, 3.19 and later,\n"
-"                       as 6.1, 5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1';\n"
-"                       '--kernel list' shows each behaviour and its versions\n"
-"  --xen VER            Xen's version (default: the log's, else %s);\n"
-"                       '--xen list' shows Xen's behaviours\n"
-"  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
-"                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
-"                       (Debian's defaults)\n"
-"  --domu               a PV domU instead of dom0\n"
-"  --e820-host          (domU) the --e820 map is the host's; libxl's e820_host makes\n"
-"                       it the guest's, with --nr-pages as memory, --max-pages as maxmem\n"
-"  --arch x86_64|x86_32\n"
-"  --dom0-mem SPEC      Xen's dom0_mem= value\n"
-"  --nr-pages N         the domain's initial pages (overrides dom0_mem)\n"
-"  --max-pages N        its maximum reservation\n"
-"  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
-"  --dom0-kernel RANGE  where Xen loaded the dom0 kernel, as its 'Dom0 kernel: ...\n"
-"                       paddr A -> B' line gives it (default: the log's, else the\n"
-"                       version's usual place); RANGE is A->B as Xen prints it\n"
-"                       (B exclusive), START-END (END inclusive) or START+SIZE\n"
-"  --dom0-initrd RANGE  the initrd Xen handed over, as its 'Init. ramdisk: A->B'\n"
-"                       line gives it (its size counts), or 'none'\n"
-"  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
-"Output:\n"
-"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine,why\n"
-"                       (default: %s); machine: the map the guest received\n"
-"  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
-"  --json               one JSON object (see doc/cli-json.md) instead\n"
-"  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
-"  --matrix             instead, one line per kernel of --kernel A,B,... (default: every\n"
-"                       release the behaviour table names) and Xen of --xen X,Y,...:\n"
-"                       boots?, Remapped, max_pfn, p2m area, failure\n"
-"  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
-"                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
-"                       the balloon driver until it is reached or gives up, and show\n"
-"                       the P2M after each step\n"
-"  -h, --help\n"
-"\n"
-"Exit status: 0 done, 1 bad input or the kernel would stop, 2 usage.\n",
-		cmd, KERNEL_DEFAULT_VERSION, XEN_DEFAULT_VERSION, strcmp(cmd, "dump") ? "log,summary" : "dump");
+		"Usage: p2msim %s [OPTIONS]\n"
+		"Run a kernel's Xen memory setup on a machine map and show the guest's P2M.\n"
+		"\n"
+		"Input:\n"
+		"  --e820 FILE|-        machine map (dom0) or the domain's map (--domu), any format\n"
+		"                       'p2msim e820' reads; 'none' for a domU without one.\n"
+		"                       Default: this machine's /sys/firmware/memmap, else --example seed\n"
+		"  --map N              map N of a file holding several (0 = the first; see\n"
+		"                       'p2msim e820 --list-maps')\n"
+		"  --example NAME       a built-in example ('--example list' lists them); it carries\n"
+		"                       its own options, which the command line overrides\n"
+		"  --xen-log FILE       a boot log (serial console, xl dmesg + dmesg, a mail): Xen's\n"
+		"                       map when no --e820, dom0_mem, dom0's pages, where Xen put\n"
+		"                       the kernel, Xen's version; the dom0's Linux version and\n"
+		"                       Command line lines when --kernel/--cmdline are not given;\n"
+		"                       the last complete boot of several\n"
+		"Guest:\n"
+		"  --kernel VER         kernel release (default %s): 2.6.39-3.17, 3.19 and later,\n"
+		"                       as 6.1, 5.10.223, 5.10.0-32-amd64 or 'Debian 5.10.223-1';\n"
+		"                       '--kernel list' shows each behaviour and its versions\n"
+		"  --xen VER            Xen's version (default: the log's, else %s);\n"
+		"                       '--xen list' shows Xen's behaviours\n"
+		"  --kconfig NAME=y|n|N ISCSI_IBFT_FIND, XEN_512GB, XEN_BALLOON_MEMORY_HOTPLUG,\n"
+		"                       XEN_MEMORY_HOTPLUG_LIMIT, XEN_MAX_DOMAIN_MEMORY, AMD_MEM_ENCRYPT\n"
+		"                       (Debian's defaults)\n"
+		"  --domu               a PV domU instead of dom0\n"
+		"  --e820-host          (domU) the --e820 map is the host's; libxl's e820_host makes\n"
+		"                       it the guest's, with --nr-pages as memory, --max-pages as maxmem\n"
+		"  --arch x86_64|x86_32\n"
+		"  --dom0-mem SPEC      Xen's dom0_mem= value\n"
+		"  --nr-pages N         the domain's initial pages (overrides dom0_mem)\n"
+		"  --max-pages N        its maximum reservation\n"
+		"  --xen-cmdline STR    Xen's command line (dom0_mem=, mem=, availmem=)\n"
+		"  --dom0-kernel RANGE  where Xen loaded the dom0 kernel, as its 'Dom0 kernel: ...\n"
+		"                       paddr A -> B' line gives it (default: the log's, else the\n"
+		"                       version's usual place); RANGE is A->B as Xen prints it\n"
+		"                       (B exclusive), START-END (END inclusive) or START+SIZE\n"
+		"  --dom0-initrd RANGE  the initrd Xen handed over, as its 'Init. ramdisk: A->B'\n"
+		"                       line gives it (its size counts), or 'none'\n"
+		"  --cmdline STR        the kernel's command line (mem=, memmap=, xen_512gb_limit)\n"
+		"Output:\n"
+		"  --show LIST          log,e820,dump,runs,tree,summary,diagram,machine,why\n"
+		"                       (default: %s); machine: the map the guest received\n"
+		"  --svg FILE           also write an SVG picture of the pfn space to FILE\n"
+		"  --json               one JSON object (see doc/cli-json.md) instead\n"
+		"  --check              also run the invariant checkers (P2M, M2P, hypervisor)\n"
+		"  --matrix             instead, one line per kernel of --kernel A,B,... (default: every\n"
+		"                       release the behaviour table names) and Xen of --xen X,Y,...:\n"
+		"                       boots?, Remapped, max_pfn, p2m area, failure\n"
+		"  --balloon T[,T...]   after the boot, set each target in turn as 'xl mem-set' does\n"
+		"                       (T in xl's units: 384m, 1g, 524288k; no suffix is MiB), run\n"
+		"                       the balloon driver until it is reached or gives up, and show\n"
+		"                       the P2M after each step\n"
+		"  -h, --help\n"
+		"\n"
+		"Exit status: 0 done, 1 bad input or the kernel would stop, 2 usage.\n",
+		cmd, KERNEL_DEFAULT_VERSION, XEN_DEFAULT_VERSION,
+		strcmp(cmd, "dump") ? "log,summary" : "dump");
 }
 
 static int parse_show(const char *list, unsigned int *show)
@@ -174,7 +175,8 @@ static void print_xen_behaviours(void)
 
 	printf("Xen behaviours and the releases that have them (default Xen %s); since/until are\n"
 	       "releases of the master branch, stable the first release of each stable branch that\n"
-	       "got it:\n", XEN_DEFAULT_VERSION);
+	       "got it:\n",
+	       XEN_DEFAULT_VERSION);
 	printf("  %-24s %-6s %-6s %s\n", "behaviour", "since", "until", "stable / source");
 	for (size_t i = 0; i < nr; i++) {
 		printf("  %-24s %-6s %-6s %s\n", rows[i].name, rows[i].since,
@@ -221,7 +223,8 @@ static void print_tree(const struct simulation *sim)
 	printf("tree: pages by source: heap %" PRIu64 ", brk %" PRIu64 ", builder %" PRIu64 "\n",
 	       st.by_src[P2M_SRC_HEAP], st.by_src[P2M_SRC_BRK], st.by_src[P2M_SRC_BUILDER]);
 	if (st.brk_pages)
-		printf("tree: brk %" PRIu64 " of %" PRIu64 " page(s) used\n", st.brk_used, st.brk_pages);
+		printf("tree: brk %" PRIu64 " of %" PRIu64 " page(s) used\n", st.brk_used,
+		       st.brk_pages);
 }
 
 static void print_summary(const struct simulation *sim)
@@ -236,9 +239,8 @@ static void print_summary(const struct simulation *sim)
 	       strcmp(sim->model.release, sim->model.version) ? " [" : "",
 	       strcmp(sim->model.release, sim->model.version) ? sim->model.version : "",
 	       strcmp(sim->model.release, sim->model.version) ? "]" : "",
-	       kernel_family_name(sim->model.family),
-	       sim->dom0 ? "dom0" : "domU", sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32",
-	       sim->source);
+	       kernel_family_name(sim->model.family), sim->dom0 ? "dom0" : "domU",
+	       sim->arch == P2M_ARCH_X86_64 ? "x86_64" : "x86_32", sim->source);
 	printf("pages: nr_pages %#" PRIx64 ", max_pages %#" PRIx64 ", extra regions:",
 	       sim->nr_pages, sim->max_pages);
 	for (unsigned int i = 0; i < res->nr_extra; i++)
@@ -247,15 +249,15 @@ static void print_summary(const struct simulation *sim)
 					res->extra[i].start + res->extra[i].n) > 0;
 	printf("%s\n", shown ? "" : " none");
 	printf("released %" PRIu64 ", remapped %" PRIu64 ", identity set %" PRIu64
-	       ", p2m size %#" PRIx64 ", max_pfn %#" PRIx64 "\n", res->released, res->remapped,
-	       res->identity_set, res->p2m_size, res->max_pfn);
+	       ", p2m size %#" PRIx64 ", max_pfn %#" PRIx64 "\n",
+	       res->released, res->remapped, res->identity_set, res->p2m_size, res->max_pfn);
 	if (res->p2m) {
 		p2m_iter_init(&it, res->p2m, 0, res->max_pfn, 0);
 		while (p2m_iter_next(&it, &run))
 			count[run.type] += run.end - run.start;
 		printf("over [0, max_pfn): pfn %" PRIu64 ", identity %" PRIu64 ", missing %" PRIu64
-		       ", foreign %" PRIu64 "\n", count[P2M_PFN], count[P2M_IDENTITY],
-		       count[P2M_MISSING], count[P2M_FOREIGN]);
+		       ", foreign %" PRIu64 "\n",
+		       count[P2M_PFN], count[P2M_IDENTITY], count[P2M_MISSING], count[P2M_FOREIGN]);
 	}
 	for (unsigned int i = 0; i < sim->nr_notes; i++)
 		printf("note: %s\n", sim->notes[i]);
@@ -287,7 +289,7 @@ static int run_checks(const struct simulation *sim, struct p2msim_err *err)
 /* The balloon's lines go where the output goes: printed, or into the
  * JSON log. */
 struct balloon_out {
-	struct json_object *log;	/* NULL: print */
+	struct json_object *log; /* NULL: print */
 };
 
 static void balloon_line(void *ctx, const char *line)
@@ -352,7 +354,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 
 		steps = json_object_new_array();
 		rc = list && steps ? simulation_balloon_new(&b, sim, balloon_line, &out, err) :
-		     p2msim_err_set(err, -ENOMEM, "out of memory");
+				     p2msim_err_set(err, -ENOMEM, "out of memory");
 		for (tok = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			struct balloon_step_info info;
@@ -362,9 +364,12 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 			if (rc < 0)
 				break;
 			s = json_object_new_object();
-			json_object_object_add(s, "target_pages", json_object_new_uint64(info.target_pages));
-			json_object_object_add(s, "current_pages", json_object_new_uint64(info.current_pages));
-			json_object_object_add(s, "max_pages", json_object_new_uint64(info.max_pages));
+			json_object_object_add(s, "target_pages",
+					       json_object_new_uint64(info.target_pages));
+			json_object_object_add(s, "current_pages",
+					       json_object_new_uint64(info.current_pages));
+			json_object_object_add(s, "max_pages",
+					       json_object_new_uint64(info.max_pages));
 			json_object_object_add(s, "state", json_object_new_string(info.state));
 			json_object_array_add(steps, s);
 		}
@@ -383,7 +388,7 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		balloon_free(b);
 	}
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	if (rc < 0)
 		return tool_fail(err);
@@ -435,7 +440,8 @@ static int print_balloon_steps(struct simulation *sim, const char *balloon, unsi
 		if (rc < 0)
 			break;
 		printf("balloon: target %" PRIu64 " pages, current %" PRIu64 ", max_pages %" PRIu64
-		       ", state %s\n", info.target_pages, info.current_pages, info.max_pages, info.state);
+		       ", state %s\n",
+		       info.target_pages, info.current_pages, info.max_pages, info.state);
 		if ((show & SHOW_DUMP) && (rc = simulation_print_dump(stdout, sim, err)) < 0)
 			break;
 		if ((show & SHOW_RUNS) && (rc = print_runs(sim, err)) < 0)
@@ -462,7 +468,7 @@ static int print_matrix(const char *cmd, struct simulation_options *o, bool othe
 
 	if (other_output)
 		return tool_usage(cmd, "--matrix prints its own table (no --json, --svg, "
-				  "--check or --balloon)");
+				       "--check or --balloon)");
 	if ((o->kernel && !(kernels = strdup(o->kernel))) || (o->xen && !(xens = strdup(o->xen)))) {
 		free(kernels);
 		tool_error("out of memory");
@@ -486,10 +492,31 @@ static int print_matrix(const char *cmd, struct simulation_options *o, bool othe
 
 static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int show)
 {
-	enum { OPT_E820 = 256, OPT_MAP, OPT_EXAMPLE, OPT_XENLOG, OPT_KERNEL, OPT_XEN, OPT_KCONFIG,
-	       OPT_DOMU, OPT_ARCH, OPT_DOM0MEM, OPT_NRPAGES, OPT_MAXPAGES, OPT_XENCMD,
-	       OPT_CMDLINE, OPT_SHOW, OPT_JSON, OPT_CHECK, OPT_SVG, OPT_BALLOON, OPT_E820HOST,
-	       OPT_MATRIX, OPT_DOM0KERNEL, OPT_DOM0INITRD };
+	enum {
+		OPT_E820 = 256,
+		OPT_MAP,
+		OPT_EXAMPLE,
+		OPT_XENLOG,
+		OPT_KERNEL,
+		OPT_XEN,
+		OPT_KCONFIG,
+		OPT_DOMU,
+		OPT_ARCH,
+		OPT_DOM0MEM,
+		OPT_NRPAGES,
+		OPT_MAXPAGES,
+		OPT_XENCMD,
+		OPT_CMDLINE,
+		OPT_SHOW,
+		OPT_JSON,
+		OPT_CHECK,
+		OPT_SVG,
+		OPT_BALLOON,
+		OPT_E820HOST,
+		OPT_MATRIX,
+		OPT_DOM0KERNEL,
+		OPT_DOM0INITRD
+	};
 	static const struct option longopts[] = {
 		{ "e820", required_argument, NULL, OPT_E820 },
 		{ "map", required_argument, NULL, OPT_MAP },
@@ -538,8 +565,9 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			errno = 0;
 			map = strtoul(optarg, &end, 10);
 			if (errno || *end || map >= 65536)
-				return tool_usage(cmd, "--map takes a map index (0 = the first), not '%s'",
-						  optarg);
+				return tool_usage(
+					cmd, "--map takes a map index (0 = the first), not '%s'",
+					optarg);
 			o.map_index = (unsigned int)map;
 			o.map_set = true;
 			break;
@@ -576,20 +604,23 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			break;
 		case OPT_ARCH:
 			if (p2m_arch_parse(optarg, &o.arch) < 0)
-				return tool_usage(cmd, "--arch takes x86_64 or x86_32, not '%s'", optarg);
+				return tool_usage(cmd, "--arch takes x86_64 or x86_32, not '%s'",
+						  optarg);
 			break;
 		case OPT_DOM0MEM:
 			o.dom0_mem = optarg;
 			break;
 		case OPT_NRPAGES:
 			if (parse_count(optarg, &o.nr_pages) < 0) {
-				tool_error("--nr-pages '%s': expected a number of pages above 0", optarg);
+				tool_error("--nr-pages '%s': expected a number of pages above 0",
+					   optarg);
 				return EXIT_FAIL;
 			}
 			break;
 		case OPT_MAXPAGES:
 			if (parse_count(optarg, &o.max_pages) < 0) {
-				tool_error("--max-pages '%s': expected a number of pages above 0", optarg);
+				tool_error("--max-pages '%s': expected a number of pages above 0",
+					   optarg);
 				return EXIT_FAIL;
 			}
 			break;
@@ -607,8 +638,10 @@ static int simulate_main(int argc, char *argv[], const char *cmd, unsigned int s
 			break;
 		case OPT_SHOW:
 			if (parse_show(optarg, &show) < 0)
-				return tool_usage(cmd, "--show takes a list of log,e820,dump,runs,tree,"
-						  "summary,diagram,machine,why, not '%s'", optarg);
+				return tool_usage(cmd,
+						  "--show takes a list of log,e820,dump,runs,tree,"
+						  "summary,diagram,machine,why, not '%s'",
+						  optarg);
 			break;
 		case OPT_JSON:
 			json = true;

@@ -14,12 +14,14 @@
 #include "xen/xenlog.h"
 
 static const struct p2msim_cmd commands[] = {
-	{ "simulate", cmd_simulate, "run a kernel's memory setup on a machine map and show the P2M" },
-	{ "dump",     cmd_dump,     "print the debugfs p2m file the simulated kernel would show" },
-	{ "e820",     cmd_e820,     "read, sanitize, edit and print an E820 memory map" },
-	{ "diff",     cmd_diff,     "compare two dumps, run lists or JSON results" },
-	{ "doctor",   cmd_doctor,   "from a dom0 boot log: what happened, why, and the smallest change that boots" },
-	{ "live",     cmd_live,     "read or check the P2M of a live Xen domain (dom0 only)" },
+	{ "simulate", cmd_simulate,
+	  "run a kernel's memory setup on a machine map and show the P2M" },
+	{ "dump", cmd_dump, "print the debugfs p2m file the simulated kernel would show" },
+	{ "e820", cmd_e820, "read, sanitize, edit and print an E820 memory map" },
+	{ "diff", cmd_diff, "compare two dumps, run lists or JSON results" },
+	{ "doctor", cmd_doctor,
+	  "from a dom0 boot log: what happened, why, and the smallest change that boots" },
+	{ "live", cmd_live, "read or check the P2M of a live Xen domain (dom0 only)" },
 };
 
 void tool_error(const char *fmt, ...)

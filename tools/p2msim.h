@@ -12,14 +12,14 @@
 /* Exit statuses (doc/cli-json.md#exit-status). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,		/* bad input, simulation failure, difference found */
+	EXIT_FAIL = 1, /* bad input, simulation failure, difference found */
 	EXIT_USAGE = 2,
 };
 
 struct p2msim_cmd {
 	const char *name;
 	int (*run)(int argc, char *argv[]);
-	const char *help;	/* one line for "p2msim --help" */
+	const char *help; /* one line for "p2msim --help" */
 };
 
 /* Print "p2msim: MESSAGE" on stderr. */

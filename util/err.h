@@ -16,7 +16,7 @@
 #define P2MSIM_ERR_MSG_MAX 512
 
 struct p2msim_err {
-	int code;			/* negative errno, 0 when clear */
+	int code; /* negative errno, 0 when clear */
 	char msg[P2MSIM_ERR_MSG_MAX];
 };
 

@@ -25,7 +25,7 @@ uint64_t parse_kstrtoull(const char *s, const char **end)
 
 		if (d < 0 || (unsigned int)d >= base)
 			break;
-		v = v * base + (unsigned int)d;	/* wraps like the kernel's */
+		v = v * base + (unsigned int)d; /* wraps like the kernel's */
 	}
 	if (end)
 		*end = p;

@@ -14,7 +14,7 @@
 #include "util/err.h"
 
 /* The tool's limit on an input read whole. */
-#define PARSE_INPUT_MAX	((size_t)64 << 20)
+#define PARSE_INPUT_MAX ((size_t)64 << 20)
 
 /* Linux simple_strtoull(s, end, 0): "0x" hex (only when a hex digit
  * follows), leading "0" octal, else decimal; wraps silently on overflow

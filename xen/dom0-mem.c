@@ -64,19 +64,24 @@ uint64_t xen_parse_size(const char *s, const char **end)
 	uint64_t v = parse_kstrtoull(s, &p);
 
 	switch (*p) {
-	case 'T': case 't':
+	case 'T':
+	case 't':
 		v <<= 10;
 		/* fall through */
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		v <<= 10;
 		/* fall through */
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		v <<= 10;
 		/* fall through */
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		v <<= 10;
 		/* fall through */
-	case 'B': case 'b':
+	case 'B':
+	case 'b':
 		p++;
 		break;
 	case '%':
@@ -84,7 +89,7 @@ uint64_t xen_parse_size(const char *s, const char **end)
 			break;
 		/* fall through */
 	default:
-		v <<= 10;	/* no unit: KiB */
+		v <<= 10; /* no unit: KiB */
 		break;
 	}
 	if (end)
@@ -95,7 +100,7 @@ uint64_t xen_parse_size(const char *s, const char **end)
 void dom0_mem_init(struct dom0_mem *dm)
 {
 	memset(dm, 0, sizeof(*dm));
-	dm->max.pages = XEN_LONG_MAX;	/* dom0_max_size = { .nr_pages = LONG_MAX } */
+	dm->max.pages = XEN_LONG_MAX; /* dom0_max_size = { .nr_pages = LONG_MAX } */
 }
 
 /* [-][<size>+][<frac>%] up to the next ',' or the end. */
@@ -118,10 +123,10 @@ static int parse_amt(const char *s, const char **ps, struct dom0_mem_size *sz)
 				return -EINVAL;
 			tmp.percent = (unsigned int)val;
 			s++;
-			items = 2;	/* nothing may follow a fraction */
+			items = 2; /* nothing may follow a fraction */
 		} else {
 			if (items)
-				return -EINVAL;	/* the size comes first */
+				return -EINVAL; /* the size comes first */
 			tmp.pages = val >> PAGE_SHIFT;
 			items++;
 		}
@@ -151,9 +156,11 @@ int dom0_mem_apply(struct dom0_mem *dm, const char *value, struct p2msim_err *er
 			rc = parse_amt(s, &s, &dm->amount);
 	} while (!rc && *s++ == ',');
 	if (rc)
-		return p2msim_err_set(err, -EINVAL,
-				      "dom0_mem=%s: expected a list of [min:|max:][-]<size>[+<frac>%%]"
-				      " (sizes like 512M, 4G; no unit means KiB)", value);
+		return p2msim_err_set(
+			err, -EINVAL,
+			"dom0_mem=%s: expected a list of [min:|max:][-]<size>[+<frac>%%]"
+			" (sizes like 512M, 4G; no unit means KiB)",
+			value);
 	return 0;
 }
 
@@ -200,8 +207,7 @@ int dom0_mem_parse(const char *spec, struct dom0_mem *out, struct p2msim_err *er
 	return each_option(spec, true, out, err);
 }
 
-int dom0_mem_from_xen_cmdline(const char *cmdline, struct dom0_mem *out,
-			      struct p2msim_err *err)
+int dom0_mem_from_xen_cmdline(const char *cmdline, struct dom0_mem *out, struct p2msim_err *err)
 {
 	dom0_mem_init(out);
 	return each_option(cmdline, false, out, err);
@@ -257,7 +263,8 @@ int dom0_mem_compute(const struct dom0_mem *dm, const struct e820_table *machine
 		for (unsigned int s = 9; s < 64; s += 9)
 			iommu += max_pdx >> s;
 		if (iommu >= avail)
-			return p2msim_err_set(err, -EINVAL, "no memory left after the IOMMU tables");
+			return p2msim_err_set(err, -EINVAL,
+					      "no memory left after the IOMMU tables");
 		avail -= iommu;
 	}
 
@@ -419,7 +426,7 @@ static const char *find_opt(const char *cmdline, const char *name)
 		while (text_is_space(*s) || *s == '\n')
 			s++;
 		if (!strncmp(s, name, n) && s[n] == '=')
-			found = s + n + 1;	/* the last one wins */
+			found = s + n + 1; /* the last one wins */
 		s += strcspn(s, " \t\r\n");
 	}
 	return found;

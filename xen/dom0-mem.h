@@ -15,17 +15,17 @@
 
 /* One dom0_mem amount (Xen's struct memsize): [-][<size>+][<frac>%]. */
 struct dom0_mem_size {
-	bool set;		/* given on the command line */
-	bool minus;		/* "all but": avail - amount */
-	uint64_t pages;		/* absolute part, in 4 KiB pages */
-	unsigned int percent;	/* fraction of the available memory, < 100 */
+	bool set;	      /* given on the command line */
+	bool minus;	      /* "all but": avail - amount */
+	uint64_t pages;	      /* absolute part, in 4 KiB pages */
+	unsigned int percent; /* fraction of the available memory, < 100 */
 };
 
 struct dom0_mem {
-	struct dom0_mem_size amount;	/* <sz>: the exact amount */
-	struct dom0_mem_size min;	/* min:<sz> */
-	struct dom0_mem_size max;	/* max:<sz>; also the maximum reservation */
-	bool seen;			/* any dom0_mem= option */
+	struct dom0_mem_size amount; /* <sz>: the exact amount */
+	struct dom0_mem_size min;    /* min:<sz> */
+	struct dom0_mem_size max;    /* max:<sz>; also the maximum reservation */
+	bool seen;		     /* any dom0_mem= option */
 	/*
 	 * What the simulation cannot read from a map; set before computing.
 	 * avail_pages: pages Xen has free for dom0 (avail_domheap_pages() plus
@@ -50,8 +50,7 @@ int dom0_mem_parse(const char *spec, struct dom0_mem *out, struct p2msim_err *er
 /* Apply one more dom0_mem value on top of dm. */
 int dom0_mem_apply(struct dom0_mem *dm, const char *value, struct p2msim_err *err);
 /* Every dom0_mem= of a Xen command line, in order; other options ignored. */
-int dom0_mem_from_xen_cmdline(const char *cmdline, struct dom0_mem *out,
-			      struct p2msim_err *err);
+int dom0_mem_from_xen_cmdline(const char *cmdline, struct dom0_mem *out, struct p2msim_err *err);
 
 /* Every whole 4 KiB page of RAM in a machine map (PFN_UP(start) to
  * PFN_DOWN(end) per entry). */
@@ -74,8 +73,8 @@ uint64_t xen_parse_size(const char *s, const char **end);
 /* What Xen's clip_to_limit() did, for its "Truncating RAM from %lukB to
  * %lukB" line (old_limit 0: nothing was clipped). */
 struct xen_clip_report {
-	uint64_t mem_old_limit, mem_limit;		/* mem= */
-	uint64_t avail_old_limit, avail_limit;		/* availmem= */
+	uint64_t mem_old_limit, mem_limit;     /* mem= */
+	uint64_t avail_old_limit, avail_limit; /* availmem= */
 };
 
 /*

@@ -19,10 +19,10 @@
 
 #define APIC_DEFAULT_BASE 0xfee00000ULL
 #define MSI_WINDOW_START 0xfee00000ULL
-#define MSI_WINDOW_END 0xfeefffffULL		/* MSI_ADDR_BASE_LO + DEST_ID_MASK */
-#define HT_SIZE (3ULL << 32)			/* 12 GiB below the HT limit */
-#define AMD_IOMMU_MMIO_LEN 0x4000ULL		/* IOMMU_MMIO_REGION_LENGTH */
-#define DEFAULT_PADDR_BITS 40			/* QEMU TCG, AMD family 16h; see below */
+#define MSI_WINDOW_END 0xfeefffffULL /* MSI_ADDR_BASE_LO + DEST_ID_MASK */
+#define HT_SIZE (3ULL << 32)	     /* 12 GiB below the HT limit */
+#define AMD_IOMMU_MMIO_LEN 0x4000ULL /* IOMMU_MMIO_REGION_LENGTH */
+#define DEFAULT_PADDR_BITS 40	     /* QEMU TCG, AMD family 16h; see below */
 
 /* --- the platform ------------------------------------------------------------------- */
 
@@ -96,7 +96,7 @@ static void platform_model(const struct xen_platform *pf, struct xen_model *xm)
 /* --- dom0's iomem permissions ------------------------------------------------------------ */
 
 struct pfn_range {
-	uint64_t s, e;		/* inclusive frame numbers */
+	uint64_t s, e; /* inclusive frame numbers */
 };
 
 struct ranges {
@@ -192,9 +192,9 @@ static int permitted_ranges(struct ranges *d, uint64_t top, struct ranges *p)
 
 /* The walk of XENMEM_machine_memory_map (mm.c): cursor s, entries out. */
 struct walk {
-	uint64_t s;			/* first frame not yet described */
+	uint64_t s; /* first frame not yet described */
 	unsigned int paddr_bits;
-	bool check_bits;		/* newer Xen skips frames beyond paddr_bits */
+	bool check_bits; /* newer Xen skips frames beyond paddr_bits */
 	struct e820_table *out;
 	unsigned int added;
 	int rc;
@@ -211,7 +211,7 @@ static void handle(struct walk *w, uint64_t s, uint64_t e)
 				 E820_TYPE_RESERVED);
 		w->added++;
 	}
-	w->s = e + 1;	/* wraps to 0 after the last frame, as in Xen */
+	w->s = e + 1; /* wraps to 0 after the last frame, as in Xen */
 }
 
 /* rangeset_report_ranges(): the permitted runs meeting [s, e], clipped. */
@@ -267,8 +267,10 @@ out:
 	free(denied.r);
 	free(permitted.r);
 	if (rc < 0)
-		return p2msim_err_set(err, rc, rc == -ENOMEM ? "out of memory" :
-				      "the machine memory map has too many entries");
+		return p2msim_err_set(err, rc,
+				      rc == -ENOMEM ?
+					      "out of memory" :
+					      "the machine memory map has too many entries");
 	if (added)
 		*added = w.added;
 	return 0;
@@ -299,13 +301,16 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 	if (!o->target_kb || !nr)
 		return p2msim_err_set(err, -EINVAL, "libxl e820_host: no memory or no host map");
 	if (nr > LIBXL_E820MAX)
-		return p2msim_err_set(err, -E2BIG, "libxl e820_host: the host map has %zu entries, "
-				      "libxl takes %d", nr, LIBXL_E820MAX);
+		return p2msim_err_set(err, -E2BIG,
+				      "libxl e820_host: the host map has %zu entries, "
+				      "libxl takes %d",
+				      nr, LIBXL_E820MAX);
 	if (o->max_kb < o->target_kb)
 		return p2msim_err_set(err, -EINVAL, "libxl e820_host: maxmem below memory");
 	balloon_kb = o->max_kb - o->target_kb + o->slack_kb;
 	if (o->era != XEN_LIBXL_E820_MODERN && !balloon_kb)
-		return p2msim_err_set(err, -EINVAL, "libxl e820_host: this libxl refuses "
+		return p2msim_err_set(err, -EINVAL,
+				      "libxl e820_host: this libxl refuses "
 				      "maxmem == memory without slack (ERROR_INVAL)");
 	memcpy(src, machine->entries, nr * sizeof(src[0]));
 
@@ -356,7 +361,7 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 				src[i].addr = ram_end;
 			}
 			if (src[i].addr + src[i].size != end)
-				src[i].type = 0;	/* "Computed E820 wrongly" */
+				src[i].type = 0; /* "Computed E820 wrongly" */
 		}
 		if (end > ram_end)
 			src[i].type = E820_TYPE_UNUSABLE;
@@ -384,8 +389,10 @@ int xen_libxl_e820_host(const struct e820_table *machine, const struct xen_libxl
 						  (delta_kb << 10) + (balloon_kb << 10),
 						  E820_TYPE_RAM, 0, 0 };
 	if (idx > LIBXL_E820MAX)
-		return p2msim_err_set(err, -E2BIG, "libxl e820_host: the guest map would have %zu "
-				      "entries", idx);
+		return p2msim_err_set(err, -E2BIG,
+				      "libxl e820_host: the guest map would have %zu "
+				      "entries",
+				      idx);
 	for (size_t i = 0; i < idx && !rc; i++)
 		rc = e820_add(out, dst[i].addr, dst[i].size, dst[i].type);
 	return rc < 0 ? p2msim_err_set(err, rc, "out of memory") : 0;

@@ -27,12 +27,12 @@ enum xen_cpu_vendor {
 
 /* ACPI HPET table page-protection flags, which Xen does not print. */
 enum xen_hpet_protect {
-	XEN_HPET_PROTECT_NONE,		/* or unknown: Xen leaves the HPET to dom0 */
-	XEN_HPET_PROTECT_4K,		/* one page denied */
-	XEN_HPET_PROTECT_64K,		/* sixteen pages denied */
+	XEN_HPET_PROTECT_NONE, /* or unknown: Xen leaves the HPET to dom0 */
+	XEN_HPET_PROTECT_4K,   /* one page denied */
+	XEN_HPET_PROTECT_64K,  /* sixteen pages denied */
 };
 
-#define XEN_PLATFORM_MAX_IOAPICS 128	/* Xen's MAX_IO_APICS */
+#define XEN_PLATFORM_MAX_IOAPICS 128 /* Xen's MAX_IO_APICS */
 #define XEN_PLATFORM_MAX_IOMMUS 64
 
 /*
@@ -43,18 +43,18 @@ enum xen_hpet_protect {
  * xen_machine_map() for what is assumed then.
  */
 struct xen_platform {
-	unsigned int xen_major, xen_minor;	/* 0.0: unknown (4.17's rules) */
-	unsigned int xen_patch;			/* 4.20.5 -> 5 (stable backports) */
+	unsigned int xen_major, xen_minor; /* 0.0: unknown (4.17's rules) */
+	unsigned int xen_patch;		   /* 4.20.5 -> 5 (stable backports) */
 	enum xen_cpu_vendor vendor;
-	unsigned int family;			/* CPU family; 0: unknown */
-	unsigned int paddr_bits;		/* 0: unknown (40 assumed) */
+	unsigned int family;	 /* CPU family; 0: unknown */
+	unsigned int paddr_bits; /* 0: unknown (40 assumed) */
 	bool lapic_set;
-	uint64_t lapic;				/* mp_lapic_addr */
+	uint64_t lapic; /* mp_lapic_addr */
 	unsigned int nr_ioapics;
 	uint64_t ioapic[XEN_PLATFORM_MAX_IOAPICS];
-	unsigned int nr_drhd;			/* VT-d units: one register page each */
+	unsigned int nr_drhd; /* VT-d units: one register page each */
 	uint64_t drhd[XEN_PLATFORM_MAX_IOMMUS];
-	unsigned int nr_amd_iommu;		/* AMD-Vi: 16 KiB of registers each */
+	unsigned int nr_amd_iommu; /* AMD-Vi: 16 KiB of registers each */
 	uint64_t amd_iommu[XEN_PLATFORM_MAX_IOMMUS];
 	bool hpet_set;
 	uint64_t hpet;
@@ -109,9 +109,9 @@ int xen_machine_map(const struct e820_table *xen_e820, const struct xen_platform
  * highest non-RAM end into a boolean, so it is never placed higher).
  */
 enum xen_libxl_e820_era {
-	XEN_LIBXL_E820_2011_DROP_ISLANDS,	/* before 364fab04: RAM islands dropped */
-	XEN_LIBXL_E820_2011,			/* 364fab04: islands UNUSABLE; balloon > 0 needed */
-	XEN_LIBXL_E820_MODERN,			/* balloon may be 0; the tail holds the cut part */
+	XEN_LIBXL_E820_2011_DROP_ISLANDS, /* before 364fab04: RAM islands dropped */
+	XEN_LIBXL_E820_2011,		  /* 364fab04: islands UNUSABLE; balloon > 0 needed */
+	XEN_LIBXL_E820_MODERN,		  /* balloon may be 0; the tail holds the cut part */
 };
 
 struct xen_libxl_e820_opts {

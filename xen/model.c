@@ -141,8 +141,10 @@ int xen_model_init(struct xen_model *xm, const char *version, struct p2msim_err 
 	xver_parse(known[0], &oldest);
 	xver_parse(known[sizeof(known) / sizeof(known[0]) - 1], &newest);
 	if (xver_cmp(&v, &oldest) < 0)
-		return p2msim_err_set(err, -ENOTSUP, "Xen %s is older than every Xen p2msim models "
-				      "(known: %s)", version, list);
+		return p2msim_err_set(err, -ENOTSUP,
+				      "Xen %s is older than every Xen p2msim models "
+				      "(known: %s)",
+				      version, list);
 	snprintf(xm->version, sizeof(xm->version), "%.*s", (int)strcspn(version, " ("), version);
 	xm->major = v.major;
 	xm->minor = v.minor;
@@ -157,7 +159,8 @@ int xen_model_init(struct xen_model *xm, const char *version, struct p2msim_err 
 			newest = r;
 	}
 	if (xver_cmp(&v, &newest) > 0) {
-		snprintf(xm->warning, sizeof(xm->warning), "Xen %s is newer than every row of the Xen "
+		snprintf(xm->warning, sizeof(xm->warning),
+			 "Xen %s is newer than every row of the Xen "
 			 "behaviour table (newest: %u.%u): simulated with the newest behaviours",
 			 xm->version, newest.major, newest.minor);
 		v = newest;

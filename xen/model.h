@@ -18,25 +18,25 @@
 #include "util/err.h"
 
 enum xen_behaviour {
-	XB_IOMEM_BELOW_PADDR_BITS,	/* dom0 may access frames below 2^paddr_bits only */
-	XB_DENY_MSI_WINDOW,		/* the whole MSI window 0xfee00000-0xfeefffff denied */
-	XB_DENY_LAPIC_PAGE_ONLY,	/* ... only the local APIC page (less restrictive) */
-	XB_DENY_HT_HOLE,		/* AMD: the 12 GiB HyperTransport range below 1 TiB */
-	XB_HT_HOLE_DYNAMIC,		/* AMD family 0x17+: below 2^paddr_bits instead */
-	XB_PANIC_WORDS,			/* dom0 builder panics: "Not enough RAM for domain 0
+	XB_IOMEM_BELOW_PADDR_BITS,  /* dom0 may access frames below 2^paddr_bits only */
+	XB_DENY_MSI_WINDOW,	    /* the whole MSI window 0xfee00000-0xfeefffff denied */
+	XB_DENY_LAPIC_PAGE_ONLY,    /* ... only the local APIC page (less restrictive) */
+	XB_DENY_HT_HOLE,	    /* AMD: the 12 GiB HyperTransport range below 1 TiB */
+	XB_HT_HOLE_DYNAMIC,	    /* AMD family 0x17+: below 2^paddr_bits instead */
+	XB_PANIC_WORDS,		    /* dom0 builder panics: "Not enough RAM for domain 0
 					 * allocation", "... too small for kernel image" */
-	XB_LOG_XEN_KERNEL_COMPAT32,	/* " Xen  kernel: 64-bit, lsb, compat32" */
-	XB_LOG_DOM0_KERNEL_NO_PAE,	/* " Dom0 kernel: 64-bit, lsb, paddr ..." (no PAE) */
+	XB_LOG_XEN_KERNEL_COMPAT32, /* " Xen  kernel: 64-bit, lsb, compat32" */
+	XB_LOG_DOM0_KERNEL_NO_PAE,  /* " Dom0 kernel: 64-bit, lsb, paddr ..." (no PAE) */
 	XB_NR_BEHAVIOURS
 };
 
 struct xen_behaviour_row {
 	enum xen_behaviour id;
 	const char *name;
-	const char *since;	/* first mainline release with it */
-	const char *until;	/* first mainline release without it, or NULL */
-	const char *stable;	/* first stable releases with it: "4.20.1 4.19.2", or NULL */
-	const char *source;	/* the commit or log that dates it */
+	const char *since;  /* first mainline release with it */
+	const char *until;  /* first mainline release without it, or NULL */
+	const char *stable; /* first stable releases with it: "4.20.1 4.19.2", or NULL */
+	const char *source; /* the commit or log that dates it */
 };
 
 const struct xen_behaviour_row *xen_behaviours(size_t *nr);
@@ -48,10 +48,10 @@ const char *const *xen_known_versions(size_t *nr);
 #define XEN_DEFAULT_VERSION "4.17"
 
 struct xen_model {
-	char version[32];		/* as given or read ("4.20.5-pre") */
+	char version[32]; /* as given or read ("4.20.5-pre") */
 	unsigned int major, minor, patch;
 	bool has[XB_NR_BEHAVIOURS];
-	char warning[160];		/* newer than every row: the newest rows are used */
+	char warning[160]; /* newer than every row: the newest rows are used */
 };
 
 /*

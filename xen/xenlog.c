@@ -22,7 +22,7 @@
 #include "xen/xenlog.h"
 #include "util/page.h"
 
-#define MAX_CMDLINE_CONT 4	/* wrapped command-line lines joined */
+#define MAX_CMDLINE_CONT 4 /* wrapped command-line lines joined */
 
 static const char *skip_blanks(const char *p)
 {
@@ -203,14 +203,18 @@ static bool platform_line(const char *c, struct xen_platform *pf, int *rc)
 	return false;
 }
 
-enum section { SEC_NONE, SEC_PHYS, SEC_VIRT };
+enum section {
+	SEC_NONE,
+	SEC_PHYS,
+	SEC_VIRT
+};
 
-static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log,
-		       bool *any_xen, struct p2msim_err *err)
+static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log, bool *any_xen,
+		       struct p2msim_err *err)
 {
 	struct e820_text_line l;
 	enum section sec = SEC_NONE;
-	int cont = -1;		/* command-line continuations still allowed */
+	int cont = -1; /* command-line continuations still allowed */
 	int rc;
 
 	while ((rc = e820_text_next(t, &l)) > 0) {
@@ -231,7 +235,7 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 				cont = -1;
 			}
 			if (l.log)
-				sec = SEC_NONE;	/* dom0 output ends the arrangement */
+				sec = SEC_NONE; /* dom0 output ends the arrangement */
 			continue;
 		}
 		cont = -1;
@@ -242,7 +246,8 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 
 			rc = set_str(&log->xen_version, v, strcspn(v, " \t("));
 		} else if (starts_with(c, "Built-in command line:")) {
-			rc = set_str(&log->builtin_cmdline, skip_blanks(c + 22), strlen(skip_blanks(c + 22)));
+			rc = set_str(&log->builtin_cmdline, skip_blanks(c + 22),
+				     strlen(skip_blanks(c + 22)));
 		} else if (starts_with(c, "Command line:")) {
 			if (!log->cmdline) {
 				rc = set_str(&log->cmdline, skip_blanks(c + 13),
@@ -307,7 +312,9 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 					uint64_t pages;
 
 					if (parse_scan_u64(p + 1, 10, &pages) <= 0 ||
-					    !starts_with(skip_blanks(p + 1 + strspn(p + 1, "0123456789")), "pages"))
+					    !starts_with(skip_blanks(p + 1 +
+								     strspn(p + 1, "0123456789")),
+							 "pages"))
 						rc = lerr(name, l.line, err, "Dom0 alloc.", c);
 					else {
 						log->pages_to_allocate = pages;
@@ -343,7 +350,8 @@ static int parse_lines(const char *name, struct e820_text *t, struct xenlog *log
 		} else if (starts_with(c, "Dom0 has maximum ") && strstr(c, "VCPUs")) {
 			uint64_t v;
 
-			if (parse_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus && v < 1u << 30)
+			if (parse_scan_u64(c + 17, 10, &v) > 0 && !log->dom0_max_vcpus &&
+			    v < 1u << 30)
 				log->dom0_max_vcpus = (unsigned int)v;
 		} else if (platform_line(c, &log->platform, &rc)) {
 			if (rc == -E2BIG)
@@ -632,7 +640,7 @@ void xenlog_free(struct xenlog *log)
 	xen_platform_init(&log->platform);
 }
 
-#define PLACEMENT_LIMIT (1ULL << 52)	/* x86-64's physical address space */
+#define PLACEMENT_LIMIT (1ULL << 52) /* x86-64's physical address space */
 
 /* A number of a placement option: C syntax, then an optional K/M/G/T. */
 static bool option_number(const char *s, uint64_t *v, const char **end)
@@ -649,10 +657,18 @@ static bool option_number(const char *s, uint64_t *v, const char **end)
 	if (errno)
 		return false;
 	switch (*p) {
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10;
+	case 'T':
+	case 't':
+		shift += 10; /* fall through */
+	case 'G':
+	case 'g':
+		shift += 10; /* fall through */
+	case 'M':
+	case 'm':
+		shift += 10; /* fall through */
+	case 'K':
+	case 'k':
+		shift += 10;
 		p++;
 		break;
 	default:
@@ -665,8 +681,7 @@ static bool option_number(const char *s, uint64_t *v, const char **end)
 	return true;
 }
 
-int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
-		       struct p2msim_err *err)
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r, struct p2msim_err *err)
 {
 	const char *p = skip_blanks(s), *q;
 	uint64_t a, b;
@@ -692,21 +707,26 @@ int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
 			ok = b <= UINT64_MAX - a;
 			b += ok ? a : 0;
 		} else if (ok) {
-			ok = b < UINT64_MAX;	/* END is the last byte */
+			ok = b < UINT64_MAX; /* END is the last byte */
 			b += ok;
 		}
 	}
 	memset(r, 0, sizeof(*r));
 	if (!ok)
-		return p2msim_err_set(err, -EINVAL, "'%s': expected START->END as Xen prints it "
+		return p2msim_err_set(err, -EINVAL,
+				      "'%s': expected START->END as Xen prints it "
 				      "(END exclusive), START-END (END inclusive) or START+SIZE%s",
 				      s, none_ok ? ", or none" : "");
 	if (b <= a)
-		return p2msim_err_set(err, -EINVAL, "'%s': the range is empty or ends before it "
-				      "starts", s);
+		return p2msim_err_set(err, -EINVAL,
+				      "'%s': the range is empty or ends before it "
+				      "starts",
+				      s);
 	if (b > PLACEMENT_LIMIT)
-		return p2msim_err_set(err, -EINVAL, "'%s': beyond the 52-bit physical address "
-				      "space (%#llx)", s, PLACEMENT_LIMIT);
+		return p2msim_err_set(err, -EINVAL,
+				      "'%s': beyond the 52-bit physical address "
+				      "space (%#llx)",
+				      s, PLACEMENT_LIMIT);
 	r->set = true;
 	r->start = a;
 	r->end = b;

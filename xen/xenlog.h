@@ -45,7 +45,7 @@
 
 struct xenlog_range {
 	bool set;
-	uint64_t start, end;	/* end exclusive, as printed "A->B" */
+	uint64_t start, end; /* end exclusive, as printed "A->B" */
 	unsigned int line;
 };
 
@@ -56,10 +56,10 @@ enum xenlog_dom0_type {
 };
 
 struct xenlog {
-	char *name;			/* input name used in messages */
-	char *xen_version;		/* "4.17.7", or NULL */
-	char *builtin_cmdline;		/* "Built-in command line:", or NULL */
-	char *cmdline;			/* "Command line:", or NULL */
+	char *name;	       /* input name used in messages */
+	char *xen_version;     /* "4.17.7", or NULL */
+	char *builtin_cmdline; /* "Built-in command line:", or NULL */
+	char *cmdline;	       /* "Command line:", or NULL */
 	unsigned int cmdline_line;
 
 	/* dom0_mem= of the built-in then the given command line
@@ -74,24 +74,24 @@ struct xenlog {
 	struct e820_table e820;
 	char *e820_header;
 	unsigned int e820_line;
-	uint64_t system_ram_kb;		/* 0 when not printed */
+	uint64_t system_ram_kb; /* 0 when not printed */
 	uint64_t truncated_from_kb, truncated_to_kb;
 
 	enum xenlog_dom0_type dom0_type;
-	char *kernel_desc;			/* "64-bit, PAE, lsb" */
-	struct xenlog_range kernel_paddr;	/* Dom0 kernel: ... paddr A -> B */
-	struct xenlog_range alloc;		/* Dom0 alloc.: the first chunk */
+	char *kernel_desc;		  /* "64-bit, PAE, lsb" */
+	struct xenlog_range kernel_paddr; /* Dom0 kernel: ... paddr A -> B */
+	struct xenlog_range alloc;	  /* Dom0 alloc.: the first chunk */
 	bool pages_to_allocate_set;
-	uint64_t pages_to_allocate;		/* N of "(N pages to be allocated)" */
-	struct xenlog_range initrd;		/* physical "Init. ramdisk:" */
+	uint64_t pages_to_allocate; /* N of "(N pages to be allocated)" */
+	struct xenlog_range initrd; /* physical "Init. ramdisk:" */
 	struct xenlog_range v_kernel, v_initrd, v_p2m, v_start_info, v_xenstore, v_console,
 		v_page_tables, v_boot_stack, v_total;
 	bool v_entry_set;
-	uint64_t v_entry;			/* ENTRY ADDRESS */
-	unsigned int dom0_max_vcpus;		/* 0 when not printed */
-	uint64_t clipped_pages;			/* "Dom0 memory clipped to N pages", or 0 */
+	uint64_t v_entry;	     /* ENTRY ADDRESS */
+	unsigned int dom0_max_vcpus; /* 0 when not printed */
+	uint64_t clipped_pages;	     /* "Dom0 memory clipped to N pages", or 0 */
 
-	struct xen_platform platform;		/* version, CPU, IO-APICs, IOMMUs, HPET */
+	struct xen_platform platform; /* version, CPU, IO-APICs, IOMMUs, HPET */
 };
 
 /* Errors: "FILE:LINE: what" for a known line that cannot be read (a cut
@@ -112,7 +112,7 @@ int xenlog_read_file(const char *path, char **buf, size_t *len, struct p2msim_er
  * @max are kept (the last ones); *nr says how many.
  */
 struct xenlog_boot {
-	unsigned int first_line;	/* physical line of its first Xen line */
+	unsigned int first_line; /* physical line of its first Xen line */
 	bool has_map;
 	bool has_dom0_or_panic;
 };
@@ -147,8 +147,7 @@ int xenlog_dom0_nr_pages(const struct xenlog *log, uint64_t *nr_pages);
  * text; ranges must be non-empty and below the 52-bit physical address
  * space.
  */
-int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r,
-		       struct p2msim_err *err);
+int xenlog_range_parse(const char *s, bool none_ok, struct xenlog_range *r, struct p2msim_err *err);
 
 /* XENMEM_machine_memory_map from a parsed log (xen/machine-map.h
  * xen_machine_map() on log->e820 and log->platform); -ENOENT when the log

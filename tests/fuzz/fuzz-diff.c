@@ -17,7 +17,7 @@
  * both lists.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 #include "debugfs-dump/dump.h"
 #include "tests/fuzz/fuzz.h"

@@ -15,8 +15,7 @@
 #include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
-static void compute(struct dom0_mem *dm, const struct e820_table *map, uint64_t avail,
-		    bool iommu)
+static void compute(struct dom0_mem *dm, const struct e820_table *map, uint64_t avail, bool iommu)
 {
 	struct p2msim_err err;
 	uint64_t nr, max;

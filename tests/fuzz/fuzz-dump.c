@@ -27,7 +27,8 @@ static void check_runs(const struct dump_runs *r)
 		const struct dump_run *x = &r->runs[i];
 
 		FUZZ_CHECK(x->start < x->end, "run %zu empty", i);
-		FUZZ_CHECK((unsigned int)x->type < P2M_NR_TYPES, "run %zu type %d", i, (int)x->type);
+		FUZZ_CHECK((unsigned int)x->type < P2M_NR_TYPES, "run %zu type %d", i,
+			   (int)x->type);
 		if (i) {
 			FUZZ_CHECK(r->runs[i - 1].end <= x->start, "run %zu overlaps", i);
 			FUZZ_CHECK(r->runs[i - 1].end < x->start || r->runs[i - 1].type != x->type,

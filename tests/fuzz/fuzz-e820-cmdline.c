@@ -58,12 +58,12 @@ static void xen_options(const struct e820_table *map, const char *cmdline)
 
 	xen_cmdline_mem_limits(cmdline, &mem, &avail);
 	FUZZ_CHECK(e820_table_copy(&t, map) == 0, "copy");
-	if (e820_sanitize_xen(&t) == 0 &&
-	    xen_clip_mem(&t, mem, avail, &rep, NULL) == 0 && mem) {
+	if (e820_sanitize_xen(&t) == 0 && xen_clip_mem(&t, mem, avail, &rep, NULL) == 0 && mem) {
 		for (size_t i = 0; i < t.nr; i++)
 			if (t.entries[i].type == E820_TYPE_RAM)
 				FUZZ_CHECK(t.entries[i].addr + t.entries[i].size <= mem ||
-					   t.entries[i].addr + t.entries[i].size < t.entries[i].addr,
+						   t.entries[i].addr + t.entries[i].size <
+							   t.entries[i].addr,
 					   "RAM above mem=%#llx", (unsigned long long)mem);
 	}
 	e820_table_free(&t);

@@ -19,8 +19,8 @@
 #include "tests/fuzz/fuzz.h"
 
 static const enum e820_format formats[] = {
-	E820_FMT_LINUX, E820_FMT_LINUX_OLD, E820_FMT_XEN, E820_FMT_XEN_OLD,
-	E820_FMT_TABLE, E820_FMT_JSON, E820_FMT_IOMEM, E820_FMT_MEMMAP,
+	E820_FMT_LINUX, E820_FMT_LINUX_OLD, E820_FMT_XEN,   E820_FMT_XEN_OLD,
+	E820_FMT_TABLE, E820_FMT_JSON,	    E820_FMT_IOMEM, E820_FMT_MEMMAP,
 };
 
 static void print_all(const struct e820_table *t, const char *who)
@@ -132,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < doc.nr_maps; i++) {
 		const struct e820_map *m = &doc.maps[i];
 
-		FUZZ_CHECK(m->kind && m->table.nr <= E820_MAX_ENTRIES && m->table.nr <= m->table.alloc,
+		FUZZ_CHECK(m->kind && m->table.nr <= E820_MAX_ENTRIES &&
+				   m->table.nr <= m->table.alloc,
 			   "map %zu: kind %p nr %zu", i, (void *)m->kind, m->table.nr);
 		print_all(&m->table, m->header ? m->header : "BIOS-e820");
 		sanitize_one(&m->table, false);

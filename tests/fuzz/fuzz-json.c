@@ -44,7 +44,8 @@ static void e820_json(const uint8_t *data, size_t size)
 		/* an empty entry has no inclusive end to print */
 		if (t->nr && !has_empty) {
 			rc = e820_parse_buffer("back.json", text, strlen(text), &back, &err);
-			FUZZ_CHECK(rc == 0, "printed JSON does not read back: %s\n%s", err.msg, text);
+			FUZZ_CHECK(rc == 0, "printed JSON does not read back: %s\n%s", err.msg,
+				   text);
 			FUZZ_CHECK(e820_table_equal(&back.maps[0].table, t),
 				   "JSON round trip changed map %zu", i);
 			e820_doc_free(&back);

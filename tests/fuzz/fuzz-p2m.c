@@ -29,7 +29,7 @@
 
 struct model {
 	struct ref_map ref;
-	bool valid;		/* the engine must equal ref */
+	bool valid; /* the engine must equal ref */
 	const struct p2m_geometry *g;
 };
 
@@ -68,17 +68,20 @@ static void compare(const struct p2m *p, const struct model *m)
 		return;
 	for (size_t i = 0; i < m->ref.nr; i++) {
 		const struct ref_ival *iv = &m->ref.iv[i];
-		uint64_t probes[3] = { iv->start, iv->end - 1, iv->start + (iv->end - iv->start) / 2 };
+		uint64_t probes[3] = { iv->start, iv->end - 1,
+				       iv->start + (iv->end - iv->start) / 2 };
 
 		for (int k = 0; k < 3; k++) {
 			uint64_t want = ref_value_at(m, probes[k]);
 
-			FUZZ_CHECK(p2m_get(p, probes[k]) == want && p2m_lookup(p, probes[k]) == want,
+			FUZZ_CHECK(p2m_get(p, probes[k]) == want &&
+					   p2m_lookup(p, probes[k]) == want,
 				   "pfn %#llx: engine %#llx, model %#llx",
 				   (unsigned long long)probes[k],
 				   (unsigned long long)p2m_get(p, probes[k]),
 				   (unsigned long long)want);
-			FUZZ_CHECK(p2m_type_at(p, probes[k]) == p2m_value_type(m->g, probes[k], want),
+			FUZZ_CHECK(p2m_type_at(p, probes[k]) ==
+					   p2m_value_type(m->g, probes[k], want),
 				   "type at %#llx", (unsigned long long)probes[k]);
 		}
 	}
@@ -94,7 +97,8 @@ static void check(const struct p2m *p, bool compact)
 	if (compact) {
 		p2m_get_stats(p, &st);
 		FUZZ_CHECK(st.private_pages == st.lower_bound, "%llu private pages, bound %llu",
-			   (unsigned long long)st.private_pages, (unsigned long long)st.lower_bound);
+			   (unsigned long long)st.private_pages,
+			   (unsigned long long)st.lower_bound);
 	}
 }
 
@@ -208,9 +212,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				op[0] % 13, (unsigned long long)s, (unsigned long long)e,
 				(unsigned long long)mfn);
 		switch (op[0] % 13) {
-		case 0: case 1: case 2: case 3: {
-			uint64_t v = op[0] % 13 == 0 ? mfn : op[0] % 13 == 1 ? p2m_foreign_frame(g, mfn) :
-				     op[0] % 13 == 2 ? g->invalid : p2m_identity_frame(g, s);
+		case 0:
+		case 1:
+		case 2:
+		case 3: {
+			uint64_t v = op[0] % 13 == 0 ? mfn :
+				     op[0] % 13 == 1 ? p2m_foreign_frame(g, mfn) :
+				     op[0] % 13 == 2 ? g->invalid :
+						       p2m_identity_frame(g, s);
 
 			if (op[0] % 13 == 0 && (op[4] & 2) && s > 0 && s <= cap &&
 			    p2m_type_at(p, s - 1) == P2M_PFN && p2m_get(p, s - 1) < g->max_mfn)
@@ -218,18 +227,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			rc = p2m_set(p, s, v, &err);
 			if (s >= cap)
-				FUZZ_CHECK(v == g->invalid ? rc == 0 : rc == -ERANGE, "set past the end");
+				FUZZ_CHECK(v == g->invalid ? rc == 0 : rc == -ERANGE,
+					   "set past the end");
 			else if (!rc)
-				ref_assign(&m.ref, s, s + 1, op[0] % 13 == 2 ? REF_MISSING :
-					   op[0] % 13 == 3 ? REF_IDENTITY : REF_LINEAR, v);
+				ref_assign(&m.ref, s, s + 1,
+					   op[0] % 13 == 2 ? REF_MISSING :
+					   op[0] % 13 == 3 ? REF_IDENTITY :
+							     REF_LINEAR,
+					   v);
 			break;
 		}
-		case 4: case 5:
+		case 4:
+		case 5:
 			rc = p2m_set_range(p, s, e, P2M_FILL_IDENTITY, 0, NULL, &err);
 			if (!rc && e <= cap)
 				ref_assign(&m.ref, s, e, REF_IDENTITY, 0);
 			break;
-		case 6: case 7:
+		case 6:
+		case 7:
 			rc = p2m_set_range(p, s, e, P2M_FILL_MISSING, 0, NULL, &err);
 			if (!rc)
 				ref_assign(&m.ref, s, e < cap ? e : cap, REF_MISSING, 0);
@@ -251,7 +266,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t v = (op[4] & 1) ? g->invalid : mfn;
 
 			if (p2m_set_noalloc(p, s, v) && s < cap)
-				ref_assign(&m.ref, s, s + 1, v == g->invalid ? REF_MISSING : REF_LINEAR, v);
+				ref_assign(&m.ref, s, s + 1,
+					   v == g->invalid ? REF_MISSING : REF_LINEAR, v);
 			break;
 		}
 		case 12: {
@@ -281,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		expect_rc(rc, &err, use_brk);
 		if (rc && rc != -ERANGE)
-			m.valid = false;	/* a partial operation: the model cannot follow */
+			m.valid = false; /* a partial operation: the model cannot follow */
 		check(p, exact);
 	}
 	compare(p, &m);

@@ -22,7 +22,7 @@
  * the hypervisor's own check, and so does the guest after the balloon.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* memfd_create */
+#define _GNU_SOURCE /* memfd_create */
 #endif
 #include <errno.h>
 #include <inttypes.h>
@@ -38,10 +38,10 @@
 #include "xen/dom0-mem.h"
 #include "tests/fuzz/fuzz.h"
 
-#define MAX_PAGES_FUZZED (1ULL << 18)	/* 1 GiB */
+#define MAX_PAGES_FUZZED (1ULL << 18) /* 1 GiB */
 
-static const char *const kernels[] = { "2.6.39", "3.8", "3.16", "4.19", "5.10", "6.1", "6.12",
-				       "3.18" };
+static const char *const kernels[] = { "2.6.39", "3.8", "3.16", "4.19",
+				       "5.10",	 "6.1", "6.12", "3.18" };
 
 static uint64_t m2p_of(void *hv, uint64_t mfn)
 {

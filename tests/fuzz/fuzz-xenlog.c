@@ -39,8 +39,7 @@ static uint64_t not_reserved_bytes(const struct e820_table *t)
 
 static void machine_map(const struct xenlog *log, uint64_t nr_pages)
 {
-	static const enum xen_libxl_e820_era eras[] = { XEN_LIBXL_E820_MODERN,
-							XEN_LIBXL_E820_2011,
+	static const enum xen_libxl_e820_era eras[] = { XEN_LIBXL_E820_MODERN, XEN_LIBXL_E820_2011,
 							XEN_LIBXL_E820_2011_DROP_ISLANDS };
 	struct e820_table mm, guest;
 	struct p2msim_err err;
@@ -55,8 +54,8 @@ static void machine_map(const struct xenlog *log, uint64_t nr_pages)
 		e820_table_free(&mm);
 		return;
 	}
-	FUZZ_CHECK(mm.nr == log->e820.nr + added, "machine map: %zu entries, Xen's %zu + %u",
-		   mm.nr, log->e820.nr, added);
+	FUZZ_CHECK(mm.nr == log->e820.nr + added, "machine map: %zu entries, Xen's %zu + %u", mm.nr,
+		   log->e820.nr, added);
 	FUZZ_CHECK(not_reserved_bytes(&mm) == not_reserved_bytes(&log->e820),
 		   "machine map changed more than RESERVED entries");
 	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
@@ -87,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK_ERR(rc, err);
 		FUZZ_CHECK(!log.name && !log.cmdline && !log.e820.nr && !log.e820.entries,
 			   "failed parse left data behind");
-		xenlog_free(&log);	/* must be harmless */
+		xenlog_free(&log); /* must be harmless */
 		return 0;
 	}
 	FUZZ_CHECK(log.name, "no name");
@@ -122,6 +121,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		machine_map(&log, rc ? 0x40000 : nr);
 	}
 	xenlog_free(&log);
-	xenlog_free(&log);	/* a freed log is empty and may be freed again */
+	xenlog_free(&log); /* a freed log is empty and may be freed again */
 	return 0;
 }

@@ -28,21 +28,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond, ...)                                                          \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: property failed: %s: ", __FILE__,      \
-				__LINE__, #cond);                                      \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			abort();                                                       \
-		}                                                                      \
+#define FUZZ_CHECK(cond, ...)                                                               \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
+			fprintf(stderr, "%s:%d: property failed: %s: ", __FILE__, __LINE__, \
+				#cond);                                                     \
+			fprintf(stderr, __VA_ARGS__);                                       \
+			fputc('\n', stderr);                                                \
+			abort();                                                            \
+		}                                                                           \
 	} while (0)
 
 /* A library error: negative code, recorded in err with a message. */
-#define FUZZ_CHECK_ERR(rc, err)                                                        \
-	FUZZ_CHECK((rc) < 0 && (err).code == (rc) && (err).msg[0],                     \
-		   "rc %d, err.code %d, msg '%s'", (rc), (err).code, (err).msg)
+#define FUZZ_CHECK_ERR(rc, err)                                                                    \
+	FUZZ_CHECK((rc) < 0 && (err).code == (rc) && (err).msg[0], "rc %d, err.code %d, msg '%s'", \
+		   (rc), (err).code, (err).msg)
 
 /* Where printers write: /dev/null, opened once per process. */
 static inline FILE *fuzz_null(void)

@@ -47,29 +47,42 @@
 #include <unistd.h>
 #include <xenctrl.h>
 
-#define PAGE		4096UL
-#define PER_PAGE	512UL			/* 8-byte entries per page */
-#define FRAME(e)	(((e) >> 12) & 0xffffffffffUL)	/* bits 12..51 */
-#define PTE_PRESENT	0x1UL
-#define PTE_PSE		0x80UL
-#define P2M_INVALID	(~0UL)
-#define P2M_IDENTITY	(1UL << 62)
-#define P2M_FOREIGN	(1UL << 63)
-#define NO_MFN		(~0UL)
+#define PAGE 4096UL
+#define PER_PAGE 512UL				/* 8-byte entries per page */
+#define FRAME(e) (((e) >> 12) & 0xffffffffffUL) /* bits 12..51 */
+#define PTE_PRESENT 0x1UL
+#define PTE_PSE 0x80UL
+#define P2M_INVALID (~0UL)
+#define P2M_IDENTITY (1UL << 62)
+#define P2M_FOREIGN (1UL << 63)
+#define NO_MFN (~0UL)
 
-enum type { T_MISSING, T_PFN, T_IDENTITY, T_FOREIGN, T_NTYPES };
+enum type {
+	T_MISSING,
+	T_PFN,
+	T_IDENTITY,
+	T_FOREIGN,
+	T_NTYPES
+};
 static const char *const type_name[T_NTYPES] = { "missing", "pfn", "identity", "foreign" };
 
 /* how a 2 MiB leaf of the list is backed */
-enum leaf_kind { L_PRIVATE, L_SHARED_MISSING, L_SHARED_IDENTITY, L_UNMAPPED, L_NKINDS };
-static const char *const leaf_name[L_NKINDS] = { "private", "shared-missing", "shared-identity", "unmapped" };
+enum leaf_kind {
+	L_PRIVATE,
+	L_SHARED_MISSING,
+	L_SHARED_IDENTITY,
+	L_UNMAPPED,
+	L_NKINDS
+};
+static const char *const leaf_name[L_NKINDS] = { "private", "shared-missing", "shared-identity",
+						 "unmapped" };
 
 struct probe {
 	xc_interface *xch;
 	uint64_t nr_pages, max_pages, si_frame;
 	uint64_t max_pfn, cr3, vaddr, gen, fll;
-	uint64_t miss_leaf, ident_leaf;		/* MFNs of the shared leaves */
-	uint64_t miss_pte, ident_pte;		/* MFNs of the shared PTE pages */
+	uint64_t miss_leaf, ident_leaf; /* MFNs of the shared leaves */
+	uint64_t miss_pte, ident_pte;	/* MFNs of the shared PTE pages */
 	bool kallsyms;
 	/* one mapped page per page-table level, reused while the MFN is the same */
 	uint64_t pt_mfn[4];
@@ -114,7 +127,7 @@ static int va_to_mfn(struct probe *p, uint64_t va, uint64_t *mfn, uint64_t *pte_
 		if (!(e & PTE_PRESENT))
 			return level;
 		if ((level == 3 || level == 2) && (e & PTE_PSE)) {
-			uint64_t span = 1UL << (9 * k);	/* pages under the entry */
+			uint64_t span = 1UL << (9 * k); /* pages under the entry */
 
 			*mfn = (FRAME(e) & ~(span - 1)) + ((va >> 12) & (span - 1));
 			if (pte_page)
@@ -148,7 +161,8 @@ static uint64_t pointer_target_mfn(struct probe *p, uint64_t sym_va)
 
 static void find_shared_pages(struct probe *p)
 {
-	static const char *const names[4] = { "p2m_missing", "p2m_identity", "p2m_missing_pte", "p2m_identity_pte" };
+	static const char *const names[4] = { "p2m_missing", "p2m_identity", "p2m_missing_pte",
+					      "p2m_identity_pte" };
 	uint64_t addr[4] = { 0, 0, 0, 0 };
 	char line[512];
 	FILE *f = fopen("/proc/kallsyms", "r");
@@ -216,15 +230,15 @@ static uint64_t p2m_generation(struct probe *p)
 
 /* ------------------------------------------------------------------ runs */
 struct run {
-	uint64_t start, end;	/* [start, end) */
+	uint64_t start, end; /* [start, end) */
 	enum type type;
-	uint64_t mfn;		/* first MFN (pfn runs, --mfn) */
+	uint64_t mfn; /* first MFN (pfn runs, --mfn) */
 };
 
 struct runs {
 	struct run *v;
 	size_t n, cap;
-	bool by_mfn;		/* pfn runs also break where the MFN is not +1 */
+	bool by_mfn; /* pfn runs also break where the MFN is not +1 */
 	uint64_t count[T_NTYPES];
 };
 
@@ -260,18 +274,18 @@ static enum type classify(uint64_t e, uint64_t pfn)
 }
 
 struct leafrun {
-	uint64_t first, last;	/* leaf indexes, inclusive */
+	uint64_t first, last; /* leaf indexes, inclusive */
 	enum leaf_kind kind;
 };
 
 struct walk {
-	uint64_t end;			/* pfns walked: [0, end) */
+	uint64_t end; /* pfns walked: [0, end) */
 	uint64_t leaves_by_kind[L_NKINDS];
-	uint64_t shared_pte_missing, shared_pte_identity;	/* PMD slots */
-	uint64_t *leaf_mfn;		/* per leaf, NO_MFN when unmapped */
+	uint64_t shared_pte_missing, shared_pte_identity; /* PMD slots */
+	uint64_t *leaf_mfn;				  /* per leaf, NO_MFN when unmapped */
 	struct leafrun *lr;
 	size_t nlr, caplr;
-	uint64_t ident_mismatch;	/* identity entries whose frame != pfn */
+	uint64_t ident_mismatch; /* identity entries whose frame != pfn */
 };
 
 static void add_leafrun(struct walk *w, uint64_t leaf, enum leaf_kind k)
@@ -303,7 +317,9 @@ static void walk_list(struct probe *p, uint64_t limit, struct runs *r, struct wa
 		if (base + n > limit)
 			n = limit - base;
 		if (rc) {
-			fprintf(stderr, "p2m-probe: P2M list page for pfn %#" PRIx64 " is not mapped (level %d)\n",
+			fprintf(stderr,
+				"p2m-probe: P2M list page for pfn %#" PRIx64
+				" is not mapped (level %d)\n",
 				base, rc);
 			exit(1);
 		}
@@ -336,7 +352,8 @@ static void walk_list(struct probe *p, uint64_t limit, struct runs *r, struct wa
 				uint64_t e = pg[i];
 				enum type t = classify(e, base + i);
 
-				if (t == T_IDENTITY && (e & ~(P2M_IDENTITY | P2M_FOREIGN)) != base + i)
+				if (t == T_IDENTITY &&
+				    (e & ~(P2M_IDENTITY | P2M_FOREIGN)) != base + i)
 					w->ident_mismatch++;
 				add_entry(r, base + i, 1, t, t == T_PFN ? e : 0);
 			}
@@ -365,8 +382,10 @@ static uint64_t p2m_area_entries(void)
 		die("klogctl(READ_ALL)");
 	buf[len] = 0;
 	at = strstr(buf, key);
-	if (!at || !(at = strstr(at, "size is ")) || sscanf(at, "size is %llx", &size) != 1 || !size) {
-		fprintf(stderr, "p2m-probe: no \"p2m virtual area ... size is\" line in the kernel log; use --to PFN\n");
+	if (!at || !(at = strstr(at, "size is ")) || sscanf(at, "size is %llx", &size) != 1 ||
+	    !size) {
+		fprintf(stderr,
+			"p2m-probe: no \"p2m virtual area ... size is\" line in the kernel log; use --to PFN\n");
 		exit(1);
 	}
 	free(buf);
@@ -380,11 +399,14 @@ static uint64_t p2m_area_entries(void)
  * one; those are counted apart. */
 static void check_mirror(struct probe *p, const struct walk *w, FILE *out)
 {
-	uint64_t nleaves = (w->end + PER_PAGE - 1) / PER_PAGE, compared = 0, differ = 0, shared_id = 0;
+	uint64_t nleaves = (w->end + PER_PAGE - 1) / PER_PAGE, compared = 0, differ = 0,
+		 shared_id = 0;
 	uint64_t *top;
 
 	if (!p->fll || p->fll == P2M_INVALID) {
-		fprintf(out, "# frame-list-list: none (pfn_to_mfn_frame_list_list = %#" PRIx64 ")\n", p->fll);
+		fprintf(out,
+			"# frame-list-list: none (pfn_to_mfn_frame_list_list = %#" PRIx64 ")\n",
+			p->fll);
 		return;
 	}
 	top = map_ro(p, p->fll);
@@ -412,10 +434,14 @@ static void check_mirror(struct probe *p, const struct walk *w, FILE *out)
 		munmap(mid, PAGE);
 	}
 	munmap(top, PAGE);
-	fprintf(out, "# frame-list-list cross-check: %" PRIu64 " leaves compared, %" PRIu64 " differ"
-		" (and %" PRIu64 " shared identity leaves mirrored as missing)\n", compared, differ, shared_id);
+	fprintf(out,
+		"# frame-list-list cross-check: %" PRIu64 " leaves compared, %" PRIu64 " differ"
+		" (and %" PRIu64 " shared identity leaves mirrored as missing)\n",
+		compared, differ, shared_id);
 	if (differ)
-		fprintf(stderr, "p2m-probe: the MFN mirror disagrees with the page tables for %" PRIu64 " leaves\n",
+		fprintf(stderr,
+			"p2m-probe: the MFN mirror disagrees with the page tables for %" PRIu64
+			" leaves\n",
 			differ);
 }
 
@@ -446,7 +472,8 @@ static int cmd_runs(int argc, char **argv)
 	}
 	open_self(&p);
 	if (!p.cr3 || !p.vaddr) {
-		fprintf(stderr, "p2m-probe: shared_info has no p2m_cr3/p2m_vaddr (kernel without the linear list)\n");
+		fprintf(stderr,
+			"p2m-probe: shared_info has no p2m_cr3/p2m_vaddr (kernel without the linear list)\n");
 		return 1;
 	}
 	find_shared_pages(&p);
@@ -456,50 +483,68 @@ static int cmd_runs(int argc, char **argv)
 	gen_after = p2m_generation(&p);
 
 	if (json) {
-		printf("{\"source\": \"p2m-probe\", \"domain\": 0, \"nr_pages\": %" PRIu64 ", \"max_pages\": %" PRIu64
-		       ", \"max_pfn\": %" PRIu64 ", \"walked\": %" PRIu64 ", \"runs\": [",
+		printf("{\"source\": \"p2m-probe\", \"domain\": 0, \"nr_pages\": %" PRIu64
+		       ", \"max_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64
+		       ", \"walked\": %" PRIu64 ", \"runs\": [",
 		       p.nr_pages, p.max_pages, p.max_pfn, w.end);
 		for (size_t i = 0; i < r.n; i++)
-			printf("%s\n  {\"start\": %" PRIu64 ", \"end\": %" PRIu64 ", \"type\": \"%s\"}", i ? "," : "",
-			       r.v[i].start, r.v[i].end, type_name[r.v[i].type]);
+			printf("%s\n  {\"start\": %" PRIu64 ", \"end\": %" PRIu64
+			       ", \"type\": \"%s\"}",
+			       i ? "," : "", r.v[i].start, r.v[i].end, type_name[r.v[i].type]);
 		printf("\n]}\n");
 	} else {
 		printf("# p2m-probe runs%s%s: dom0's own P2M read through p2m_cr3/p2m_vaddr (DOMID_SELF)\n",
-		       all ? " --all" : to ? " --to" : "", r.by_mfn ? " --mfn" : "");
-		printf("# nr_pages=%" PRIu64 " max_pages=%" PRIu64 " max_pfn=%#" PRIx64 " walked=[0, %#" PRIx64 ")\n",
+		       all ? " --all" :
+		       to  ? " --to" :
+			     "",
+		       r.by_mfn ? " --mfn" : "");
+		printf("# nr_pages=%" PRIu64 " max_pages=%" PRIu64 " max_pfn=%#" PRIx64
+		       " walked=[0, %#" PRIx64 ")\n",
 		       p.nr_pages, p.max_pages, p.max_pfn, w.end);
-		printf("# shared_info.arch: p2m_cr3=%#" PRIx64 " p2m_vaddr=%#" PRIx64 " p2m_generation=%" PRIu64
-		       " frame_list_list=%#" PRIx64 "\n", p.cr3, p.vaddr, p.gen, p.fll);
+		printf("# shared_info.arch: p2m_cr3=%#" PRIx64 " p2m_vaddr=%#" PRIx64
+		       " p2m_generation=%" PRIu64 " frame_list_list=%#" PRIx64 "\n",
+		       p.cr3, p.vaddr, p.gen, p.fll);
 		if (p.kallsyms)
-			printf("# shared leaves (kallsyms): missing mfn %#" PRIx64 ", identity mfn %#" PRIx64 "\n",
+			printf("# shared leaves (kallsyms): missing mfn %#" PRIx64
+			       ", identity mfn %#" PRIx64 "\n",
 			       p.miss_leaf, p.ident_leaf);
 		else
 			printf("# shared leaves: unknown (/proc/kallsyms unreadable): shared identity leaves read as missing\n");
-		printf("# leaves: private=%" PRIu64 " shared-missing=%" PRIu64 " shared-identity=%" PRIu64
-		       "; 1 GiB slots on shared PTE pages: missing=%" PRIu64 " identity=%" PRIu64 "\n",
+		printf("# leaves: private=%" PRIu64 " shared-missing=%" PRIu64
+		       " shared-identity=%" PRIu64
+		       "; 1 GiB slots on shared PTE pages: missing=%" PRIu64 " identity=%" PRIu64
+		       "\n",
 		       w.leaves_by_kind[L_PRIVATE], w.leaves_by_kind[L_SHARED_MISSING],
-		       w.leaves_by_kind[L_SHARED_IDENTITY], w.shared_pte_missing, w.shared_pte_identity);
+		       w.leaves_by_kind[L_SHARED_IDENTITY], w.shared_pte_missing,
+		       w.shared_pte_identity);
 		check_mirror(&p, &w, stdout);
 		if (w.ident_mismatch)
-			printf("# WARNING: %" PRIu64 " identity entries name another frame than their pfn\n",
+			printf("# WARNING: %" PRIu64
+			       " identity entries name another frame than their pfn\n",
 			       w.ident_mismatch);
 		if (gen_after != p.gen || (gen_after & 1))
-			printf("# WARNING: p2m_generation moved (%" PRIu64 " -> %" PRIu64 "): the list changed while read\n",
+			printf("# WARNING: p2m_generation moved (%" PRIu64 " -> %" PRIu64
+			       "): the list changed while read\n",
 			       p.gen, gen_after);
-		printf("# totals: pfn=%" PRIu64 " identity=%" PRIu64 " missing=%" PRIu64 " foreign=%" PRIu64
-		       " runs=%zu\n", r.count[T_PFN], r.count[T_IDENTITY], r.count[T_MISSING], r.count[T_FOREIGN], r.n);
+		printf("# totals: pfn=%" PRIu64 " identity=%" PRIu64 " missing=%" PRIu64
+		       " foreign=%" PRIu64 " runs=%zu\n",
+		       r.count[T_PFN], r.count[T_IDENTITY], r.count[T_MISSING], r.count[T_FOREIGN],
+		       r.n);
 		for (size_t i = 0; i < r.n; i++) {
 			const struct run *x = &r.v[i];
 
 			if (r.by_mfn && x->type == T_PFN)
-				printf("[%#" PRIx64 ", %#" PRIx64 ") pfn mfn %#" PRIx64 "\n", x->start, x->end, x->mfn);
+				printf("[%#" PRIx64 ", %#" PRIx64 ") pfn mfn %#" PRIx64 "\n",
+				       x->start, x->end, x->mfn);
 			else
-				printf("[%#" PRIx64 ", %#" PRIx64 ") %s\n", x->start, x->end, type_name[x->type]);
+				printf("[%#" PRIx64 ", %#" PRIx64 ") %s\n", x->start, x->end,
+				       type_name[x->type]);
 		}
 		if (leaves) {
 			printf("# leaves (2 MiB of pfns each), [first, last] leaf index: backing\n");
 			for (size_t i = 0; i < w.nlr; i++)
-				printf("leaves [%#" PRIx64 ", %#" PRIx64 "] pfn [%#" PRIx64 ", %#" PRIx64 ") %s\n",
+				printf("leaves [%#" PRIx64 ", %#" PRIx64 "] pfn [%#" PRIx64
+				       ", %#" PRIx64 ") %s\n",
 				       w.lr[i].first, w.lr[i].last, w.lr[i].first * PER_PAGE,
 				       (w.lr[i].last + 1) * PER_PAGE, leaf_name[w.lr[i].kind]);
 		}
@@ -532,16 +577,19 @@ static int cmd_info(void)
 	printf("xen_version=%d.%d%s\n", major, minor, extra);
 	printf("total_pages=%" PRIu64 " free_pages=%" PRIu64 " max_mfn=%#" PRIx64 "\n",
 	       (uint64_t)pi.total_pages, (uint64_t)pi.free_pages, (uint64_t)pi.max_mfn);
-	printf("dom0 nr_pages=%" PRIu64 " max_pages=%" PRIu64 " guest_width=%u shared_info_mfn=%#" PRIx64 "\n",
+	printf("dom0 nr_pages=%" PRIu64 " max_pages=%" PRIu64
+	       " guest_width=%u shared_info_mfn=%#" PRIx64 "\n",
 	       p.nr_pages, p.max_pages, width * 8, p.si_frame);
 	printf("shared_info.arch max_pfn=%#" PRIx64 " p2m_cr3=%#" PRIx64 " p2m_vaddr=%#" PRIx64
-	       " p2m_generation=%" PRIu64 " frame_list_list=%#" PRIx64 "\n", p.max_pfn, p.cr3, p.vaddr, p.gen, p.fll);
+	       " p2m_generation=%" PRIu64 " frame_list_list=%#" PRIx64 "\n",
+	       p.max_pfn, p.cr3, p.vaddr, p.gen, p.fll);
 	return 0;
 }
 
 static int cmd_e820(void)
 {
-	static const char *const names[] = { "?", "usable", "reserved", "ACPI data", "ACPI NVS", "unusable" };
+	static const char *const names[] = { "?",	  "usable",   "reserved",
+					     "ACPI data", "ACPI NVS", "unusable" };
 	struct e820entry map[1024];
 	struct probe p;
 	int n;
@@ -569,12 +617,12 @@ static void on_signal(int sig)
 static int cmd_scratch(int argc, char **argv)
 {
 	struct xen_domctl_createdomain cfg = {
-		.flags = 0,			/* PV */
+		.flags = 0, /* PV */
 		.max_vcpus = 1,
 		.max_evtchn_port = 1023,
 		.max_grant_frames = -1,
 		.max_maptrack_frames = -1,
-#ifdef XEN_DOMCTL_GRANT_version		/* Xen 4.17 and later; 4.14 has no grant_opts */
+#ifdef XEN_DOMCTL_GRANT_version /* Xen 4.17 and later; 4.14 has no grant_opts */
 		.grant_opts = XEN_DOMCTL_GRANT_version(1),
 #endif
 	};
@@ -622,8 +670,8 @@ static int cmd_scratch(int argc, char **argv)
 	for (unsigned long i = 0; i < pages; i++)
 		pfns[i] = i;
 	if (xc_domain_populate_physmap_exact(xch, domid, pages, 0, 0, pfns)) {
-		fprintf(stderr, "p2m-probe: xc_domain_populate_physmap_exact(%u, %lu): %s\n", domid, pages,
-			strerror(errno));
+		fprintf(stderr, "p2m-probe: xc_domain_populate_physmap_exact(%u, %lu): %s\n", domid,
+			pages, strerror(errno));
 		free(pfns);
 		rc = 1;
 		goto out;
@@ -648,9 +696,10 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: p2m-probe info | e820 | runs [--all | --to PFN] [--mfn] [--leaves] [--json]\n"
-		   "                 | scratch [--hold SECS] [--pages N]\n"
-		   "Reads the live P2M of the PV dom0 it runs in (see the head of p2m-probe.c).\n");
+	fprintf(f,
+		"Usage: p2m-probe info | e820 | runs [--all | --to PFN] [--mfn] [--leaves] [--json]\n"
+		"                 | scratch [--hold SECS] [--pages N]\n"
+		"Reads the live P2M of the PV dom0 it runs in (see the head of p2m-probe.c).\n");
 }
 
 int main(int argc, char **argv)
