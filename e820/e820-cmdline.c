@@ -41,32 +41,9 @@ uint64_t e820_memparse(const char *s, const char **end)
 {
 	const char *p;
 	uint64_t v = parse_kstrtoull(s, &p);
-	unsigned int shift = 0;
+	/* memparse(): K, M, G, T, P, E in either case */
+	unsigned int shift = parse_unit_shift(&p, "KMGTPE");
 
-	switch (*p) {
-	case 'E':
-	case 'e':
-		shift += 10; /* fall through */
-	case 'P':
-	case 'p':
-		shift += 10; /* fall through */
-	case 'T':
-	case 't':
-		shift += 10; /* fall through */
-	case 'G':
-	case 'g':
-		shift += 10; /* fall through */
-	case 'M':
-	case 'm':
-		shift += 10; /* fall through */
-	case 'K':
-	case 'k':
-		shift += 10;
-		p++;
-		break;
-	default:
-		break;
-	}
 	if (end)
 		*end = p;
 	return shift >= 64 ? 0 : v << shift;

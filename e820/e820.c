@@ -447,21 +447,10 @@ const char *e820_type_name(uint32_t type, enum e820_name_style style)
 			return NULL;
 		}
 	case E820_NAME_LINUX_OLD:
-		switch (type) {
-		case E820_TYPE_RAM:
-		case E820_TYPE_RESERVED_KERN:
+		/* Xen's names, and the kernel-reserved type printed as RAM */
+		if (type == E820_TYPE_RESERVED_KERN)
 			return "(usable)";
-		case E820_TYPE_RESERVED:
-			return "(reserved)";
-		case E820_TYPE_ACPI:
-			return "(ACPI data)";
-		case E820_TYPE_NVS:
-			return "(ACPI NVS)";
-		case E820_TYPE_UNUSABLE:
-			return "(unusable)";
-		default:
-			return NULL;
-		}
+		/* fall through */
 	case E820_NAME_XEN:
 		switch (type) {
 		case E820_TYPE_RAM:

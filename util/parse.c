@@ -32,6 +32,20 @@ uint64_t parse_kstrtoull(const char *s, const char **end)
 	return v;
 }
 
+unsigned int parse_unit_shift(const char **p, const char *units)
+{
+	const char *u;
+	char c = **p;
+
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	u = c ? strchr(units, c) : NULL;
+	if (!u)
+		return 0;
+	(*p)++;
+	return 10 * (unsigned int)(u - units + 1);
+}
+
 int parse_scan_u64(const char *s, unsigned int base, uint64_t *v)
 {
 	uint64_t x = 0;

@@ -21,6 +21,12 @@
  * as the kernel does.  *end == s when no digit was read. */
 uint64_t parse_kstrtoull(const char *s, const char **end);
 
+/* A size suffix at *p: its letter's place in units (upper case, each
+ * 1024 times the one before, e.g. "KMGTPE") gives a shift of 10 per
+ * place; either case is read and *p moves past it.  0 and *p unchanged
+ * when *p is no such letter. */
+unsigned int parse_unit_shift(const char **p, const char *units);
+
 /* Strict hex/decimal for parsers: digits of base in [s, ...), at most
  * 64 bits.  Returns the number of characters read, 0 when none, -1 on
  * overflow. */

@@ -645,8 +645,9 @@ void xenlog_free(struct xenlog *log)
 /* A number of a placement option: C syntax, then an optional K/M/G/T. */
 static bool option_number(const char *s, uint64_t *v, const char **end)
 {
-	unsigned int shift = 0;
+	unsigned int shift;
 	unsigned long long n;
+	const char *q;
 	char *p;
 
 	s = skip_blanks(s);
@@ -656,28 +657,12 @@ static bool option_number(const char *s, uint64_t *v, const char **end)
 	n = strtoull(s, &p, 0);
 	if (errno)
 		return false;
-	switch (*p) {
-	case 'T':
-	case 't':
-		shift += 10; /* fall through */
-	case 'G':
-	case 'g':
-		shift += 10; /* fall through */
-	case 'M':
-	case 'm':
-		shift += 10; /* fall through */
-	case 'K':
-	case 'k':
-		shift += 10;
-		p++;
-		break;
-	default:
-		break;
-	}
+	q = p;
+	shift = parse_unit_shift(&q, "KMGT");
 	if (shift && n > (UINT64_MAX >> shift))
 		return false;
 	*v = (uint64_t)n << shift;
-	*end = skip_blanks(p);
+	*end = skip_blanks(q);
 	return true;
 }
 
