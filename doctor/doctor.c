@@ -419,7 +419,6 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	so.dom0_no_initrd = o->dom0_no_initrd;
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
-	xen_map(r, log_path);
 	snprintf(r->kernel, sizeof(r->kernel), "%s",
 		 r->sim.model.release[0] ? r->sim.model.release :
 		 o->kernel		 ? o->kernel :
@@ -456,9 +455,12 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = oom(err);
 	if (rc == 0)
 		rc = verdict(r);
-	/* the command lines matter to the cause and the fixes only */
-	if (rc == 0 && r->fails)
+	/* the command lines and Xen's map size matter to the cause and the
+	 * fixes only: a boot that came up is not read again */
+	if (rc == 0 && r->fails) {
+		xen_map(r, log_path);
 		rc = command_lines(r, o, log_path, err);
+	}
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)
