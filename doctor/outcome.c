@@ -170,6 +170,7 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 	struct doctor_outcome *o = r->o;
 	uint64_t v, a, b, c, d;
 	const char *p;
+	bool pages;
 
 	if (starts(s, len, "Linux version ")) {
 		if (r->outcome_seen || o->first_kernel_line)
@@ -191,13 +192,15 @@ static int kernel_line(struct reader *r, const char *s, size_t len, unsigned int
 		return e820_line(s[0] == 'X' ? &o->e820 : &o->user_e820, r->name, s, len, line,
 				 err);
 	}
-	if (count_after(s, len, "Released ", " page(s)", &v)) {
+	/* every count line says " page(s)": one search for most lines */
+	pages = find(s, len, " page(s)") != NULL;
+	if (pages && count_after(s, len, "Released ", " page(s)", &v)) {
 		set_count(&o->released, v, line);
-	} else if (count_after(s, len, "Remapped ", " non-RAM page(s)", &v)) {
+	} else if (pages && count_after(s, len, "Remapped ", " non-RAM page(s)", &v)) {
 		set_count(&o->nonram, v, line);
-	} else if (count_after(s, len, "Remapped ", " page(s)", &v)) {
+	} else if (pages && count_after(s, len, "Remapped ", " page(s)", &v)) {
 		set_count(&o->remapped, v, line);
-	} else if (count_after(s, len, "Set ", " page(s) to 1-1 mapping", &v)) {
+	} else if (pages && count_after(s, len, "Set ", " page(s) to 1-1 mapping", &v)) {
 		set_count(&o->identity, v, line);
 	} else if ((p = find(s, len, "p2m virtual area at ")) &&
 		   (p = find(p, len - (size_t)(p - s), ", size is "))) {
