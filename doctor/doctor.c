@@ -260,20 +260,31 @@ static int compare(struct doctor_report *r)
 
 /* --- the run ----------------------------------------------------------------------------- */
 
-void doctor_sim_options(const struct doctor_report *r, const struct doctor_options *o,
-			const char *log_path, struct simulation_options *so)
+void doctor_simulation_options(const struct doctor_options *o, const char *log_path,
+			       struct simulation_options *so)
 {
 	simulation_options_init(so);
 	so->xen_log_path = log_path;
 	so->e820_path = o->e820_path;
-	so->kernel = r->kernel;
-	so->cmdline = r->kernel_cmdline;
-	so->xen_cmdline = NULL;
-	so->xen = r->xen[0] ? r->xen : NULL;
+	so->kernel = o->kernel;
+	so->xen = o->xen;
+	so->cmdline = o->cmdline;
+	so->xen_cmdline = o->xen_cmdline;
 	so->kconfig = o->kconfig;
 	so->dom0_kernel = o->dom0_kernel;
 	so->dom0_initrd = o->dom0_initrd;
 	so->dom0_no_initrd = o->dom0_no_initrd;
+}
+
+void doctor_sim_options(const struct doctor_report *r, const struct doctor_options *o,
+			const char *log_path, struct simulation_options *so)
+{
+	/* the boot as reproduced: its kernel, Xen and kernel command line */
+	doctor_simulation_options(o, log_path, so);
+	so->kernel = r->kernel;
+	so->cmdline = r->kernel_cmdline;
+	so->xen_cmdline = NULL;
+	so->xen = r->xen[0] ? r->xen : NULL;
 }
 
 static int verdict(struct doctor_report *r)
@@ -406,17 +417,7 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 	}
 
 	/* reproduce: the log's inputs as `simulate --xen-log` reads them */
-	simulation_options_init(&so);
-	so.xen_log_path = log_path;
-	so.e820_path = o->e820_path;
-	so.kernel = o->kernel;
-	so.xen = o->xen;
-	so.cmdline = o->cmdline;
-	so.xen_cmdline = o->xen_cmdline;
-	so.kconfig = o->kconfig;
-	so.dom0_kernel = o->dom0_kernel;
-	so.dom0_initrd = o->dom0_initrd;
-	so.dom0_no_initrd = o->dom0_no_initrd;
+	doctor_simulation_options(o, log_path, &so);
 	r->sim_rc = simulation_run(&so, &r->sim, &e);
 	r->sim_ran = true;
 	snprintf(r->kernel, sizeof(r->kernel), "%s",

@@ -113,6 +113,12 @@ struct doctor_options {
 
 void doctor_options_init(struct doctor_options *o);
 
+/* The simulation of the boot in LOG_PATH with the user's options: what
+ * `simulate --xen-log LOG_PATH` with the same options runs.  so's strings
+ * point into o. */
+void doctor_simulation_options(const struct doctor_options *o, const char *log_path,
+			       struct simulation_options *so);
+
 /* One row of the agreement table. */
 struct doctor_row {
 	char what[48];

@@ -66,15 +66,7 @@ static int run_matrix(const char *log, const struct doctor_options *d, char *ker
 	const char *kl[64], *xl[64];
 	size_t nk = split(kernels, kl, 64), nx = split(xens, xl, 64);
 
-	simulation_options_init(&so);
-	so.xen_log_path = log;
-	so.e820_path = d->e820_path;
-	so.cmdline = d->cmdline;
-	so.xen_cmdline = d->xen_cmdline;
-	so.kconfig = d->kconfig;
-	so.dom0_kernel = d->dom0_kernel;
-	so.dom0_initrd = d->dom0_initrd;
-	so.dom0_no_initrd = d->dom0_no_initrd;
+	doctor_simulation_options(d, log, &so);
 	if (nx == 1) {
 		so.xen = xl[0];
 		nx = 0;
