@@ -326,11 +326,10 @@ static int outcome_of_file(const char *path, struct doctor_outcome *o, unsigned 
 /* The command lines of the boot, for the cause and the fixes: the kernel's
  * from its half of the log (setup/kernlog.h), Xen's from Xen's. */
 static int command_lines(struct doctor_report *r, const struct doctor_options *o,
-			 const char *log_path, struct p2msim_err *err)
+			 const char *log_path, const struct xenlog *xl, struct p2msim_err *err)
 {
 	unsigned int first = r->sim.log_first_line, end = r->sim.log_end_line;
 	struct kernlog kl;
-	struct xenlog xl;
 	int rc = 0;
 
 	if (o->cmdline) {
@@ -343,11 +342,9 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 		return rc;
 	if (o->xen_cmdline) {
 		r->xen_cmdline = strdup(o->xen_cmdline);
-	} else if (r->log.nr_xen_lines &&
-		   xenlog_parse_file_window(log_path, first, end, &xl, NULL) == 0) {
-		if (xl.cmdline)
-			r->xen_cmdline = strdup(xl.cmdline);
-		xenlog_free(&xl);
+	} else if (r->log.nr_xen_lines && xl) {
+		if (xl->cmdline)
+			r->xen_cmdline = strdup(xl->cmdline);
 		if (!r->xen_cmdline)
 			r->xen_cmdline = strdup("");
 	}
@@ -358,20 +355,31 @@ static int command_lines(struct doctor_report *r, const struct doctor_options *o
 
 /* Xen's RAM map as printed: its header and size (a map Xen cut or could
  * not take explains a stop the simulation does not model). */
-static void xen_map(struct doctor_report *r, const char *log_path)
+static void xen_map(struct doctor_report *r, const struct xenlog *xl)
+{
+	const char *h = xl->e820_header ? xl->e820_header : "RAM map";
+
+	r->xen_map_entries = (unsigned int)xl->e820.nr;
+	snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s", (int)strcspn(h, ":"), h);
+}
+
+/* What a failed boot's cause and fixes need of the log: Xen's half read
+ * once (its map's size, its command line) and the kernel's command line. */
+static int failed_boot_inputs(struct doctor_report *r, const struct doctor_options *o,
+			      const char *log_path, struct p2msim_err *err)
 {
 	struct xenlog xl;
+	bool have_xl;
+	int rc;
 
 	memset(&xl, 0, sizeof(xl));
-	if (xenlog_parse_file_window(log_path, r->sim.log_first_line, r->sim.log_end_line, &xl,
-				     NULL) == 0) {
-		r->xen_map_entries = (unsigned int)xl.e820.nr;
-		const char *h = xl.e820_header ? xl.e820_header : "RAM map";
-
-		snprintf(r->xen_map_header, sizeof(r->xen_map_header), "%.*s", (int)strcspn(h, ":"),
-			 h);
-	}
+	have_xl = xenlog_parse_file_window(log_path, r->sim.log_first_line, r->sim.log_end_line,
+					   &xl, NULL) == 0;
+	if (have_xl)
+		xen_map(r, &xl);
+	rc = command_lines(r, o, log_path, have_xl ? &xl : NULL, err);
 	xenlog_free(&xl);
+	return rc;
 }
 
 int doctor_run(const char *path, const struct doctor_options *o, struct doctor_report *r,
@@ -458,10 +466,8 @@ int doctor_run(const char *path, const struct doctor_options *o, struct doctor_r
 		rc = verdict(r);
 	/* the command lines and Xen's map size matter to the cause and the
 	 * fixes only: a boot that came up is not read again */
-	if (rc == 0 && r->fails) {
-		xen_map(r, log_path);
-		rc = command_lines(r, o, log_path, err);
-	}
+	if (rc == 0 && r->fails)
+		rc = failed_boot_inputs(r, o, log_path, err);
 	if (rc == 0)
 		rc = doctor_explain(r, err);
 	if (rc == 0 && r->fails && !o->no_fixes)
