@@ -800,7 +800,6 @@ static void test_decrease_is_limited_to_available_memory(void)
 		bcfg.max_pfn = fx.max_pfn;
 		bcfg.unavailable_pages = 131072 - 300;
 		bcfg.totalreserve_pages = 1000;
-		bcfg.unavailable_pages = twin_unavailable;
 		assert_ok(balloon_new(&fx.b, &bcfg, &err), &err);
 	}
 	balloon_set_target(fx.b, 131072 - 5000);
