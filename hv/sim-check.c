@@ -20,11 +20,74 @@ struct m2p_span {
 	uint64_t pfn, len, mfn;
 };
 
-static int cmp_span(const void *a, const void *b)
+/* The end of the ascending run of @v that begins at @i. */
+static size_t span_run_end(const struct m2p_span *v, size_t i, size_t n)
 {
-	const struct m2p_span *x = a, *y = b;
+	while (++i < n && v[i - 1].pfn <= v[i].pfn)
+		;
+	return i;
+}
 
-	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+/* Merge the sorted [a, m) and [m, b) of @src into @dst. */
+static void span_merge(struct m2p_span *dst, const struct m2p_span *src, size_t a, size_t m,
+		       size_t b)
+{
+	size_t i = a, j = m, k = a;
+
+	while (i < m && j < b)
+		dst[k++] = src[j].pfn < src[i].pfn ? src[j++] : src[i++];
+	memcpy(dst + k, src + i, (m - i) * sizeof(*dst));
+	k += m - i;
+	memcpy(dst + k, src + j, (b - j) * sizeof(*dst));
+}
+
+/*
+ * Sort *@v (@n spans) by pfn: a natural merge sort, so its cost follows
+ * the number of runs, not the number of spans.  Descending runs are turned
+ * round first.  Each pass merges
+ * neighbouring runs from one buffer into the other; *@v may come back as
+ * the other buffer.
+ */
+static int span_sort(struct m2p_span **v, size_t n)
+{
+	struct m2p_span *a = *v, *b;
+
+	for (size_t i = 0; i < n;) {
+		size_t e = i + 1;
+
+		while (e < n && a[e - 1].pfn > a[e].pfn)
+			e++;
+		for (size_t l = i, r = e - 1; l < r; l++, r--) {
+			struct m2p_span t = a[l];
+
+			a[l] = a[r];
+			a[r] = t;
+		}
+		i = e > i + 1 ? e : span_run_end(a, i, n);
+	}
+	if (n < 2 || span_run_end(a, 0, n) == n)
+		return 0;
+	b = malloc(n * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		size_t i = 0, runs = 0;
+
+		while (i < n) {
+			size_t m = span_run_end(a, i, n), e = m < n ? span_run_end(a, m, n) : n;
+
+			span_merge(b, a, i, m, e);
+			runs++;
+			i = e;
+		}
+		*v = b;
+		b = a;
+		a = *v;
+		if (runs == 1)
+			break;
+	}
+	free(b);
+	return 0;
 }
 
 /* No pfn of @d is named by two of its frames, but for those
@@ -48,31 +111,12 @@ static int check_m2p_unique(const struct hv_sim *s, const struct sim_domain *d,
 		if (x->owner == d->domid && x->m2p != SIM_NO_M2P)
 			v[k++] = (struct m2p_span){ x->m2p, x->end - x->start, x->start };
 	/* Xen hands chunks out top-down, so the extents in frame order are
-	 * nearly in reverse pfn order: turn them round, then an insertion
-	 * sort puts the few left out of place; a real shuffle is sorted. */
-	if (n > 1 && v[0].pfn > v[n - 1].pfn)
-		for (size_t i = 0; i < n / 2; i++) {
-			struct m2p_span t = v[i];
-
-			v[i] = v[n - 1 - i];
-			v[n - 1 - i] = t;
-		}
-	{
-		size_t moves = 0, i;
-
-		for (i = 1; i < n && moves <= 4 * n; i++) {
-			struct m2p_span t = v[i];
-			size_t j = i;
-
-			while (j > 0 && v[j - 1].pfn > t.pfn) {
-				v[j] = v[j - 1];
-				j--;
-				moves++;
-			}
-			v[j] = t;
-		}
-		if (i < n)
-			qsort(v, n, sizeof(*v), cmp_span);
+	 * long runs of descending and ascending pfns (the remapped and
+	 * ballooned extents): a natural merge sort puts them together in a
+	 * few passes. */
+	if (span_sort(&v, n) < 0) {
+		free(v);
+		return p2msim_err_set(err, -ENOMEM, "sim check: out of memory");
 	}
 	for (size_t i = 1; i < n; i++) {
 		uint64_t end = v[i - 1].pfn + v[i - 1].len, e = v[i].pfn + v[i].len;

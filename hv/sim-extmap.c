@@ -4,9 +4,9 @@
  *
  * Keys are extent starts.  The tree is a binary search tree on the key and
  * a heap on a pseudo-random priority, which keeps it balanced in
- * expectation without rotations bookkeeping: insertion splits the tree at
- * the new key and merges the three parts back; removal merges the node's
- * children.  The priorities come from a per-map xorshift generator with a
+ * expectation without rotations bookkeeping: insertion goes down to where
+ * the new node's priority belongs and splits that subtree at its key;
+ * removal merges the node's children.  The priorities come from a per-map xorshift generator with a
  * fixed seed, so runs are reproducible.  Recursion depth is the tree
  * height, O(log n) in expectation.
  */
@@ -122,11 +122,21 @@ static struct xm_node *merge(struct xm_node *a, struct xm_node *b)
 	return b;
 }
 
+/* The node before key @start, for a node about to be inserted there:
+ * extents mostly arrive at either end of the map. */
+static struct xm_node *insert_prev(const struct xm *m, uint64_t start)
+{
+	if (!m->head || start < m->head->start)
+		return NULL;
+	if (start > m->tail->start)
+		return m->tail;
+	return xm_find_lt(m, start);
+}
+
 void xm_insert(struct xm *m, struct xm_node *n)
 {
-	struct xm_node *a, *b, *prev = xm_find_lt(m, n->start);
+	struct xm_node **link = &m->root, *prev = insert_prev(m, n->start);
 
-	n->l = n->r = NULL;
 	n->prev = prev;
 	n->next = prev ? prev->next : m->head;
 	if (n->prev)
@@ -137,8 +147,12 @@ void xm_insert(struct xm *m, struct xm_node *n)
 		n->next->prev = n;
 	else
 		m->tail = n;
-	split(m->root, n->start, &a, &b);
-	m->root = merge(merge(a, n), b);
+	/* down to where n's priority belongs, then split what hangs there
+	 * around n's key */
+	while (*link && (*link)->prio > n->prio)
+		link = n->start < (*link)->start ? &(*link)->l : &(*link)->r;
+	split(*link, n->start, &n->l, &n->r);
+	*link = n;
 	m->count++;
 }
 

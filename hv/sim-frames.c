@@ -104,7 +104,7 @@ static bool own_mergeable(const struct xm_node *a, const struct xm_node *b)
 /* Merge @n with the neighbours it continues; returns the surviving node. */
 struct xm_node *sim_own_coalesce(struct hv_sim *s, struct xm_node *n)
 {
-	struct xm_node *prev = xm_find_lt(&s->owned, n->start);
+	struct xm_node *prev = xm_prev(&s->owned, n);
 	struct xm_node *next;
 
 	if (prev && own_mergeable(prev, n)) {
@@ -112,7 +112,7 @@ struct xm_node *sim_own_coalesce(struct hv_sim *s, struct xm_node *n)
 		xm_node_free(&s->owned, xm_remove(&s->owned, n->start));
 		n = prev;
 	}
-	next = xm_find_ge(&s->owned, n->end);
+	next = xm_next(&s->owned, n);
 	if (next && own_mergeable(n, next)) {
 		n->end = next->end;
 		xm_node_free(&s->owned, xm_remove(&s->owned, next->start));

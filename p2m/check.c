@@ -178,6 +178,13 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 			leaves[sg->src] += n;
 			*implicit += n;
 			break;
+		case P2M_SEG_EMPTY:
+			if (sg->src >= P2M_NR_SRCS || sg->mirror_missing)
+				return BAD("mid at pfn %#llx: empty segment %u has a bad source or "
+					   "mirror",
+					   (unsigned long long)base, i);
+			leaves[sg->src] += n;
+			break;
 		case P2M_SEG_MISSING:
 			if (!sg->mirror_missing)
 				return BAD("mid at pfn %#llx: missing segment %u has a mirror of "

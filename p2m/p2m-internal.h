@@ -77,6 +77,11 @@ enum p2m_seg_kind {
 	P2M_SEG_LINEAR,
 	P2M_SEG_MISSING,
 	P2M_SEG_IDENTITY,
+	/* private leaves whose every entry is INVALID (a range the balloon
+	 * took out): charged to @src, at their places' frames, kept private
+	 * as the kernel keeps them; they become pages of values when the mid
+	 * gets its page of slots */
+	P2M_SEG_EMPTY,
 };
 
 struct p2m_seg {
@@ -311,7 +316,8 @@ static inline const struct p2m_leaf *p2m_mid_slot(const struct p2m *p, const str
 	if (p2m_mid_is_seg(mid)) {
 		const struct p2m_seg *sg = &mid->segs[p2m_seg_of(mid, m)];
 
-		if (sg->kind == P2M_SEG_MISSING)
+		/* (an empty leaf's values are the missing leaf's) */
+		if (sg->kind == P2M_SEG_MISSING || sg->kind == P2M_SEG_EMPTY)
 			return p->missing;
 		if (sg->kind == P2M_SEG_IDENTITY)
 			return p->identity;
@@ -367,7 +373,7 @@ static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *m
 static inline uint64_t p2m_seg_mirror_value(const struct p2m *p, const struct p2m_seg *sg,
 					    uint64_t leaf_base)
 {
-	if (sg->kind == P2M_SEG_LINEAR)
+	if (sg->kind == P2M_SEG_LINEAR || sg->kind == P2M_SEG_EMPTY)
 		return p2m_leaf_pos_mfn(p, leaf_base);
 	return sg->mirror_missing ? p->missing->mfn : p->identity->mfn;
 }

@@ -135,7 +135,11 @@
  * implicit leaf has no page here for the frame map to index, so without
  * frame ops (the synthetic numbering) private leaf pages get frames by
  * their place, leaf_frame_base + pfn / 512, and p2m_read_frame() finds
- * them by arithmetic.  cfg.materialise turns implicit leaves off, to
+ * them by arithmetic.  A mid kept as segments may also hold empty leaves:
+ * private pages whose entries are all INVALID, what p2m_set_range_pfnwise()
+ * leaves where INVALID covers whole implicit leaves (a balloon taking a
+ * range out); they stay charged and at their frames, and become pages of
+ * values only when the mid needs its page of slots.  cfg.materialise turns implicit leaves off, to
  * measure and test the other form (doc/design-p2m.md#implicit-leaves).
  *
  * THE LEAF DIRECTORY
@@ -440,10 +444,11 @@ static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 		const struct p2m_seg *sg = &mid->segs[i];
 		uint64_t n = p2m_seg_end(p, mid, i) - sg->start;
 
-		if (sg->kind != P2M_SEG_LINEAR)
+		if (sg->kind != P2M_SEG_LINEAR && sg->kind != P2M_SEG_EMPTY)
 			continue;
 		p->nr_leaf[sg->src] -= n;
-		p->nr_implicit -= n;
+		if (sg->kind == P2M_SEG_LINEAR)
+			p->nr_implicit -= n;
 		p->frees += n; /* no frame ops: positional frames */
 	}
 	if (p2m_mid_is_seg(mid)) {
@@ -926,10 +931,13 @@ void p2m_mid_segs_merge(const struct p2m *p, struct p2m_mid *mid)
 		struct p2m_seg *last = n ? &mid->segs[n - 1] : NULL, *sg = &mid->segs[i];
 
 		if (last && last->kind == sg->kind && last->mirror_missing == sg->mirror_missing &&
-		    (sg->kind != P2M_SEG_LINEAR ||
-		     (last->src == sg->src &&
-		      last->v0 + ((uint64_t)(sg->start - last->start) << p->g->leaf_shift) ==
-			      sg->v0)))
+		    (sg->kind == P2M_SEG_EMPTY ?
+			     last->src == sg->src :
+			     sg->kind != P2M_SEG_LINEAR ||
+				     (last->src == sg->src &&
+				      last->v0 + ((uint64_t)(sg->start - last->start)
+						  << p->g->leaf_shift) ==
+					      sg->v0)))
 			continue;
 		mid->segs[n++] = *sg;
 	}
@@ -942,8 +950,24 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 {
 	struct p2m_mid *seg = p2m_top_mid(p, t), *mid = malloc(mid_bytes(p));
 	uint64_t *mirror = seg->seg_mirror ? malloc((size_t)p->per_mid * sizeof(*mirror)) : NULL;
+	struct p2m_leaf *empty[1u << 10];
+	unsigned int nr_empty = 0, used = 0;
 
+	/* empty leaves become pages of values: take them all first */
+	for (unsigned int i = 0; mid && i < seg->nr_segs; i++) {
+		if (seg->segs[i].kind != P2M_SEG_EMPTY)
+			continue;
+		for (unsigned int m = seg->segs[i].start; m < p2m_seg_end(p, seg, i); m++) {
+			empty[nr_empty] = p2m_arena_get(p);
+			if (!empty[nr_empty])
+				goto nomem;
+			nr_empty++;
+		}
+	}
 	if (!mid || (seg->seg_mirror && !mirror)) {
+	nomem:
+		while (nr_empty > 0)
+			p2m_arena_put(p, empty[--nr_empty]);
 		free(mid);
 		free(mirror);
 		p2msim_err_set(err, -ENOMEM,
@@ -966,6 +990,20 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 				p2m_mid_lin(p, mid)[m] =
 					sg->v0 + ((uint64_t)(m - sg->start) << p->g->leaf_shift);
 				p2m_mid_lsrc(p, mid)[m] = sg->src;
+			} else if (sg->kind == P2M_SEG_EMPTY) {
+				struct p2m_leaf *leaf = empty[used++];
+
+				leaf->magic = P2M_MAGIC_LEAF;
+				leaf->shared = 0;
+				leaf->src = sg->src;
+				leaf->base = lbase;
+				leaf->mfn = p2m_leaf_pos_mfn(p, lbase);
+				for (unsigned int j = 0; j < p->per_leaf; j++)
+					leaf->e[j] = p->g->invalid;
+				leaf->nr_missing = p->per_leaf;
+				leaf->nr_identity = 0;
+				leaf->nr_breaks = p->per_leaf - 1;
+				mid->slots[m] = leaf->e;
 			} else {
 				mid->slots[m] = sg->kind == P2M_SEG_MISSING ? p->missing->e :
 									      p->identity->e;
@@ -999,14 +1037,18 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	struct p2m_mid *mid = p2m_top_mid(p, t);
 	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
 	uint64_t base = p2m_mid_base(p, t), charge = 0, freed[P2M_NR_SRCS] = { 0 };
+	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 };
 	unsigned int ls = p->g->leaf_shift, nc, no = 0, ms, me;
 	enum p2m_src src = p->cur_src;
 	bool fresh = p2m_mid_is_shared(mid);
 	uint32_t missing = 0, identity = 0;
 
-	if (!p->implicit || ((s | e) & p->v.leaf_mask) || (fill != P2M_FILL_MFN && !share))
+	/* without sharing, INVALID over private leaves keeps them (empty) */
+	bool keep = fill == P2M_FILL_MISSING && !share;
+
+	if (!p->implicit || ((s | e) & p->v.leaf_mask) || (fill == P2M_FILL_IDENTITY && !share))
 		return 0;
-	if (!fresh && !p2m_mid_is_seg(mid))
+	if ((!fresh && !p2m_mid_is_seg(mid)) || (keep && fresh))
 		return 0;
 	if (fill == P2M_FILL_MFN) {
 		uint64_t v = mfn + (s - rs), w = mfn + (e - p->per_leaf - rs);
@@ -1053,11 +1095,23 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 				sg.kind = P2M_SEG_LINEAR;
 				sg.v0 = mfn + (base + ((uint64_t)cut[k] << ls) - rs);
 				sg.mirror_missing = 0;
+			} else if (k == 1 && keep) {
+				/* the shared missing leaf stays; a copy of identity
+				 * would be new pages: the page-by-page way */
+				if (sg.kind == P2M_SEG_IDENTITY)
+					return 0;
+				if (sg.kind == P2M_SEG_LINEAR) {
+					unlinked[sg.src] += n;
+					sg.kind = P2M_SEG_EMPTY;
+					sg.v0 = 0;
+				}
 			} else if (k == 1 &&
 				   sg.kind != (fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
 									  P2M_SEG_IDENTITY)) {
 				if (sg.kind == P2M_SEG_LINEAR)
 					freed[sg.src] += n;
+				else if (sg.kind == P2M_SEG_EMPTY)
+					freed_empty[sg.src] += n;
 				sg.kind = fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
 								     P2M_SEG_IDENTITY;
 				sg.mirror_missing = fill == P2M_FILL_MISSING;
@@ -1066,10 +1120,14 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 			}
 			if (no && out[no - 1].kind == sg.kind &&
 			    out[no - 1].mirror_missing == sg.mirror_missing &&
-			    (sg.kind != P2M_SEG_LINEAR ||
-			     (out[no - 1].src == sg.src &&
-			      out[no - 1].v0 + ((uint64_t)(sg.start - out[no - 1].start) << ls) ==
-				      sg.v0)))
+			    (sg.kind == P2M_SEG_EMPTY ?
+				     out[no - 1].src == sg.src :
+				     sg.kind != P2M_SEG_LINEAR ||
+					     (out[no - 1].src == sg.src &&
+					      out[no - 1].v0 + ((uint64_t)(sg.start -
+									   out[no - 1].start)
+								<< ls) ==
+						      sg.v0)))
 				continue;
 			if (no == P2M_MAX_SEGS)
 				return 0;
@@ -1098,9 +1156,9 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	p->nr_leaf[src] += charge;
 	p->nr_implicit += charge;
 	for (int k = 0; k < P2M_NR_SRCS; k++) {
-		p->nr_leaf[k] -= freed[k];
-		p->nr_implicit -= freed[k];
-		p->frees += freed[k];
+		p->nr_leaf[k] -= freed[k] + freed_empty[k];
+		p->nr_implicit -= freed[k] + unlinked[k];
+		p->frees += freed[k] + freed_empty[k];
 	}
 	memcpy(mid->segs, out, no * sizeof(out[0]));
 	mid->nr_segs = (uint8_t)no;
@@ -1313,6 +1371,23 @@ static void fold_mid(struct p2m *p, uint64_t t)
 
 	if (p2m_mid_is_shared(mid))
 		return;
+	if (p2m_mid_is_seg(mid)) {
+		/* empty leaves are uniform: they fold to the missing leaf */
+		for (unsigned int i = 0; i < mid->nr_segs; i++) {
+			struct p2m_seg *sg = &mid->segs[i];
+			uint32_t n = p2m_seg_end(p, mid, i) - sg->start;
+
+			if (sg->kind != P2M_SEG_EMPTY)
+				continue;
+			p->nr_leaf[sg->src] -= n;
+			p->frees += n; /* no frame ops: positional frames */
+			mid->nr_missing += n;
+			sg->kind = P2M_SEG_MISSING;
+			sg->mirror_missing = 1;
+			sg->src = 0;
+		}
+		p2m_mid_segs_merge(p, mid);
+	}
 	shared = p2m_mid_uniform(p, mid);
 	if (shared)
 		mid_share(p, t, shared);
@@ -1352,11 +1427,12 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 
 		/* What keeps the value costs nothing; anything else needs the
 		 * mid's page of slots. */
-		if (kind == P2M_SEG_LINEAR  ? v == p2m_get(p, pfn) :
-		    kind == P2M_SEG_MISSING ? v == p->g->invalid :
-					      p2m_is_identity_value(p, pfn, v) ||
-						      (p->cfg.invalid_into_identity &&
-						       v == p->g->invalid))
+		if (kind == P2M_SEG_LINEAR ?
+			    v == p2m_get(p, pfn) :
+		    kind == P2M_SEG_MISSING || kind == P2M_SEG_EMPTY ?
+			    v == p->g->invalid :
+			    p2m_is_identity_value(p, pfn, v) ||
+				    (p->cfg.invalid_into_identity && v == p->g->invalid))
 			return true;
 		mid = mid_unseg(p, p2m_top_index(p, pfn), NULL);
 		if (!mid)
@@ -1836,8 +1912,14 @@ static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid, uint6
 	unsigned int missing = 0, identity = 0;
 
 	if (p2m_mid_is_seg(mid)) {
-		*leaves += p->per_mid - mid->nr_missing - mid->nr_identity;
-		return !(mid->nr_missing == p->per_mid ||
+		uint32_t empty = 0;
+
+		/* empty leaves are uniform: each could be the missing leaf */
+		for (unsigned int i = 0; i < mid->nr_segs; i++)
+			if (mid->segs[i].kind == P2M_SEG_EMPTY)
+				empty += p2m_seg_end(p, mid, i) - mid->segs[i].start;
+		*leaves += p->per_mid - mid->nr_missing - mid->nr_identity - empty;
+		return !(mid->nr_missing + empty == p->per_mid ||
 			 (mid->nr_identity == p->per_mid && p->mid_identity));
 	}
 	for (unsigned int m = 0; m < p->per_mid; m++) {

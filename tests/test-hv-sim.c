@@ -676,6 +676,42 @@ static void test_limit_free_runs_out_of_machine_memory(void)
 
 /* --- checkers ------------------------------------------------------------------------------ */
 
+/* The M2P uniqueness check sorts the domain's extents by pfn: shuffled
+ * pfns, in many runs, pass; one pfn named twice, far apart, is caught. */
+static void test_check_sorts_a_shuffled_m2p(void)
+{
+	enum {
+		N = 300
+	};
+	hv_domid_t d;
+	struct hv *hv = open_with_domu(0, HV_UNLIMITED, &d);
+	struct p2msim_err err = { 0 };
+	uint64_t f[N], pfn[N], x = 0x9e3779b97f4a7c15ULL;
+
+	for (unsigned int i = 0; i < N; i++)
+		f[i] = pfn[i] = i;
+	for (unsigned int i = N - 1; i > 0; i--) {
+		unsigned int j;
+		uint64_t t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (unsigned int)(x % (i + 1));
+		t = pfn[i];
+		pfn[i] = pfn[j];
+		pfn[j] = t;
+	}
+	CU_ASSERT_EQUAL(hv_populate_physmap(hv, d, f, N, 0, &err), N);
+	for (unsigned int i = 0; i < N; i++)
+		CU_ASSERT_EQUAL(hv_machphys_update(hv, d, f[i], 1000 + pfn[i], &err), 0);
+	assert_sim_ok(hv);
+	CU_ASSERT_EQUAL(hv_machphys_update(hv, d, f[N - 7], 1000 + pfn[3], &err), 0);
+	CU_ASSERT_EQUAL(hv_sim_check(hv, &err), -EUCLEAN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is named by"));
+	hv_close(hv);
+}
+
 static void test_check_catches_a_wrong_tot_pages_and_a_double_m2p(void)
 {
 	hv_domid_t d;
@@ -963,6 +999,7 @@ static const struct test_case fault_cases[] = {
 	{ "limit_free_runs_out_of_machine_memory", test_limit_free_runs_out_of_machine_memory },
 	{ "check_catches_a_wrong_tot_pages_and_a_double_m2p",
 	  test_check_catches_a_wrong_tot_pages_and_a_double_m2p },
+	{ "check_sorts_a_shuffled_m2p", test_check_sorts_a_shuffled_m2p },
 	{ "check_p2m_catches_a_frame_missing_from_the_p2m",
 	  test_check_p2m_catches_a_frame_missing_from_the_p2m },
 	{ "missing_operation_is_eopnotsupp_naming_it",
