@@ -174,13 +174,15 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
  * the common case is inline too.  A struct p2m begins with this view of
  * the tree.  top[t][m][i] is the value of pfn (t, m, i), exactly as the
  * kernel indexes p2m_top; but the inline path reads the leaf directory
- * instead, one word per leaf, as the 3.19+ kernel's virtually mapped list
- * reaches a leaf through one page-table entry: dir[pfn >> leaf_shift] is
+ * instead, one word per leaf (per half leaf on x86-32, whose leaves hold
+ * 1024 entries: the step is 512 pfns on both), as the 3.19+ kernel's
+ * virtually mapped list reaches a leaf through one page-table entry;
+ * dir[pfn >> P2M_DIR_SHIFT] is
  *
  *   0                       ask p2m_get() (under a shared mid);
- *   below P2M_DIR_RUN       the address of the leaf's page of values
+ *   below P2M_DIR_RUN       the address of the values of those pfns
  *                           (a private leaf, or the shared missing leaf);
- *   P2M_DIR_RUN and above   a run: the leaf's first value + P2M_DIR_RUN
+ *   P2M_DIR_RUN and above   a run: the first pfn's value + P2M_DIR_RUN
  *                           (an implicit linear leaf, or the shared
  *                           identity leaf, whose values are pfn | bit).
  *
@@ -189,6 +191,7 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
  * read-only outside the engine, and only p2m_lookup() should read it.
  */
 #define P2M_DIR_RUN (1ULL << 62)
+#define P2M_DIR_SHIFT 9
 
 struct p2m_view {
 	uint64_t *dir;		  /* the leaf directory */
@@ -218,7 +221,8 @@ static inline uint64_t p2m_lookup(const struct p2m *p2m, uint64_t pfn)
 {
 	const struct p2m_view *v = (const struct p2m_view *)(const void *)p2m;
 	const uint64_t *dir = v->dir;
-	uint64_t dir_n = v->dir_n, k = pfn >> v->leaf_shift, i = pfn & v->leaf_mask, w;
+	uint64_t dir_n = v->dir_n, k = pfn >> P2M_DIR_SHIFT, i = pfn & ((1u << P2M_DIR_SHIFT) - 1);
+	uint64_t w;
 
 	if (__builtin_expect(k >= dir_n, 0))
 		return p2m_get(p2m, pfn);
