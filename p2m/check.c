@@ -345,7 +345,7 @@ static int check_dir(const struct p2m *p, struct p2msim_err *err)
 		uint64_t leaf = k >> ds;
 		uint64_t want = p2m_dir_part(p2m_dir_want(p, leaf >> p->g->mid_shift,
 							  (unsigned int)(leaf & p->v.mid_mask)),
-					     (unsigned int)(k & ((1u << ds) - 1)));
+					     (unsigned int)(k & ((1u << ds) - 1)), k);
 
 		if (p->v.dir[k] != want)
 			return BAD("leaf directory entry of pfn %#llx holds %#llx, the tree "

@@ -420,14 +420,21 @@ static inline uint64_t p2m_dir_want(const struct p2m *p, uint64_t t, unsigned in
 	return (uint64_t)(uintptr_t)leaf->e;
 }
 
-/* Entry @h of a leaf whose p2m_dir_want() is @want. */
-static inline uint64_t p2m_dir_part(uint64_t want, unsigned int h)
+/* What dir[@k], entry @h of a leaf whose p2m_dir_want() is @want, holds:
+ * biased by k so that the lookup adds the pfn without masking it (p2m.h).
+ * A page whose biased address would leave the page range (it cannot on
+ * x86-64 Linux, where the heap lies far above 4 GiB) is left to
+ * p2m_get(). */
+static inline uint64_t p2m_dir_part(uint64_t want, unsigned int h, uint64_t k)
 {
-	uint64_t off = (uint64_t)h << P2M_DIR_SHIFT;
+	uint64_t off = ((uint64_t)h - k) << P2M_DIR_SHIFT, w;
 
 	if (!want)
 		return 0;
-	return want >= P2M_DIR_RUN ? want + off : want + off * sizeof(uint64_t);
+	if (want >= P2M_DIR_RUN)
+		return want + off;
+	w = want + off * sizeof(uint64_t);
+	return w - 1 < P2M_DIR_PAGES - 1 ? w : 0;
 }
 
 /* --- page life cycle (p2m.c) --------------------------------------------- */

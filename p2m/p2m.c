@@ -154,6 +154,9 @@
  *                 =   v0 + P2M_DIR_RUN          implicit leaf, identity
  *                 =   0                         shared mid: ask p2m_get()
  *
+ * (the first two biased by the entry's first pfn, so that the lookup adds
+ * the pfn unmasked: addr + 8 * pfn, or value + pfn)
+ *
  * so that a lookup is one load from a dense array (256 KiB for 64 GiB of
  * pfns) and, for a page, the value's load: with few instructions between
  * two lookups, a loop keeps as many misses in flight as a flat array.
@@ -839,7 +842,7 @@ static void dir_fill(struct p2m *p, uint64_t t, unsigned int m0, unsigned int m1
 		uint64_t want = p2m_dir_want(p, t, m);
 
 		for (unsigned int h = 0; h < 1u << ds; h++)
-			p->v.dir[k++] = p2m_dir_part(want, h);
+			p->v.dir[k] = p2m_dir_part(want, h, k), k++;
 	}
 }
 
