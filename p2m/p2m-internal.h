@@ -378,6 +378,40 @@ static inline uint64_t p2m_seg_mirror_value(const struct p2m *p, const struct p2
 	return sg->mirror_missing ? p->missing->mfn : p->identity->mfn;
 }
 
+/* --- the leaf directory ------------------------------------------------- */
+/* The directory holds at most this many entries (8 MiB): past them, 2 TiB
+ * of pfns on x86-64, lookups walk the tree in p2m_get().  A guest of up
+ * to P2M_DIR_MIN leaves (128 GiB) is covered whole from its first private
+ * mid on. */
+#define P2M_DIR_MAX (1ULL << 20)
+#define P2M_DIR_MIN (1ULL << 16)
+
+static inline uint64_t p2m_dir_limit(const struct p2m *p)
+{
+	uint64_t n = p->v.nr_top << p->g->mid_shift;
+
+	return n < P2M_DIR_MAX ? n : P2M_DIR_MAX;
+}
+
+/* What dir[] holds for leaf @m of top slot @t (p2m.h): 0 under a shared
+ * mid; the page of a private or the missing leaf; a run for an implicit
+ * leaf and for identity, whose values are pfn | IDENTITY_FRAME_BIT. */
+static inline uint64_t p2m_dir_want(const struct p2m *p, uint64_t t, unsigned int m)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t v0 = 0, lbase = p2m_leaf_base(p, t, m);
+	const struct p2m_leaf *leaf;
+
+	if (p2m_mid_is_shared(mid))
+		return 0;
+	leaf = p2m_mid_slot(p, mid, m, &v0);
+	if (leaf == p->linear)
+		return v0 + P2M_DIR_RUN;
+	if (leaf == p->identity)
+		return p2m_identity_frame(p->g, lbase) + P2M_DIR_RUN;
+	return (uint64_t)(uintptr_t)leaf->e;
+}
+
 /* --- page life cycle (p2m.c) --------------------------------------------- */
 int p2m_page_frame(struct p2m *p, uint64_t *mfn, struct p2msim_err *err);
 int p2m_charge(struct p2m *p, enum p2m_src src, struct p2msim_err *err);

@@ -76,8 +76,8 @@
  *
  * struct p2m is one guest's tree; nothing is global.  As in the kernel,
  * top[t][m][i] is the value of a pfn: top[t] points at a mid's array of leaf
- * pointers and each of those at a leaf's array of values, so the common
- * lookup, p2m_lookup(), is inline and chases three pointers.  The page
+ * pointers and each of those at a leaf's array of values (p2m_get() walks
+ * them; the inline p2m_lookup() reads the leaf directory below).  The page
  * headers (counters, owner, machine frame) sit beside those arrays: a mid's
  * in front of its slot array, a leaf's in the table at the start of the 2
  * MiB arena chunk its page lives in (arena.c), found from the page's
@@ -141,10 +141,33 @@
  * range out); they stay charged and at their frames, and become pages of
  * values only when the mid needs its page of slots.  cfg.materialise turns implicit leaves off, to
  * measure and test the other form (doc/design-p2m.md#implicit-leaves).
+ *
+ * THE LEAF DIRECTORY
+ *
+ * The 3.19+ kernel reaches a leaf through one page-table entry of its
+ * virtually mapped list.  The inline lookup does the same with dir[], one
+ * word per leaf, kept in step wherever a mid slot, a top slot or a mid's
+ * segments change:
+ *
+ *   dir[pfn >> 9] --> leaf page e[0..511]       private or missing leaf
+ *                 =   v0 + P2M_DIR_RUN          implicit leaf, identity
+ *                 =   0                         shared mid: ask p2m_get()
+ *
+ * so that a lookup is one load from a dense array (256 KiB for 64 GiB of
+ * pfns) and, for a page, the value's load: with few instructions between
+ * two lookups, a loop keeps as many misses in flight as a flat array.
+ * It costs a word per leaf, so it is bounded: it appears with the first
+ * private mid that has a page of slots, covers a guest of up to 128 GiB
+ * whole and a larger one as far as such mids reach (doubling, at most
+ * P2M_DIR_MAX entries, 2 TiB of pfns); it is mapped memory that stays
+ * untouched under shared mids, and a mid kept as segments gets entries
+ * only where the directory already reaches, so a 16 TiB dom0 of whole
+ * runs pays nothing for it.  Past it, p2m_get() walks the tree.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "p2m/p2m-internal.h"
 
@@ -522,6 +545,15 @@ static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
 	free(mid);
 }
 
+/* The leaf directory (p2m.h) is mapped memory: zero until written. */
+static void dir_unmap(struct p2m *p)
+{
+	if (p->v.dir)
+		munmap(p->v.dir, p->v.dir_n * sizeof(p->v.dir[0]));
+	p->v.dir = NULL;
+	p->v.dir_n = 0;
+}
+
 /* --- construction ----------------------------------------------------------- */
 
 static int size_top(struct p2m *p, struct p2msim_err *err)
@@ -669,6 +701,7 @@ void p2m_free(struct p2m *p)
 				p->cfg.frames->free(p->cfg.frames_ctx, p->top_mfns[i]);
 	free(p->top_mfns);
 	free(p->v.top);
+	dir_unmap(p);
 	free(p->frames.slots);
 	p2m_arena_fini(p);
 	free(p);
@@ -790,6 +823,73 @@ static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
 	leaf->nr_breaks = breaks;
 }
 
+/* --- the leaf directory ------------------------------------------------------ */
+
+/* Entries [m0, m1) of top slot @t from the tree, where the directory
+ * covers them. */
+static void dir_fill(struct p2m *p, uint64_t t, unsigned int m0, unsigned int m1)
+{
+	uint64_t k = t << p->g->mid_shift;
+
+	if (k >= p->v.dir_n)
+		return;
+	for (unsigned int m = m0; m < m1; m++)
+		p->v.dir[k + m] = p2m_dir_want(p, t, m);
+}
+
+/* Cover the leaves [0, need) if the bound allows: a guest of up to
+ * P2M_DIR_MIN leaves whole, a larger one doubling as far as @need asks.
+ * Filled from the tree, not copied, so that only the entries of private
+ * mids are ever touched (mapped memory reads as zero until written).
+ * Best effort: a leaf left out is found by p2m_get(). */
+static void dir_grow(struct p2m *p, uint64_t need)
+{
+	uint64_t limit = p2m_dir_limit(p), n = 2 * p->v.dir_n;
+	void *dir;
+
+	if (need > limit)
+		return;
+	if (n < need)
+		n = need;
+	if (n > limit || limit <= P2M_DIR_MIN)
+		n = limit;
+	dir = mmap(NULL, n * sizeof(p->v.dir[0]), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dir == MAP_FAILED)
+		return;
+	dir_unmap(p);
+	p->v.dir = dir;
+	p->v.dir_n = n;
+	for (uint64_t t = 0; t < n >> p->g->mid_shift; t++)
+		if (!p2m_mid_is_shared(p2m_top_mid(p, t)))
+			dir_fill(p, t, 0, p->per_mid);
+}
+
+/* Slot @m of @mid changed: its entry follows, if @mid is the installed
+ * private mid of its top slot. */
+static void dir_set_slot(struct p2m *p, const struct p2m_mid *mid, unsigned int m)
+{
+	uint64_t t = p2m_top_index(p, mid->base);
+
+	if (!p2m_mid_is_shared(mid) && p->v.top[t] == mid->slots)
+		dir_fill(p, t, m, m + 1);
+}
+
+/* Top slot @t changed from @old: a private mid with its page of slots
+ * makes the directory grow to cover it (mids kept as segments, whole
+ * runs, get entries where it reaches anyway). */
+static void dir_set_top(struct p2m *p, uint64_t t, const struct p2m_mid *old)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t end = (t + 1) << p->g->mid_shift;
+
+	if (p2m_mid_is_shared(mid) && p2m_mid_is_shared(old))
+		return; /* 0 before and after */
+	if (!p2m_mid_is_shared(mid) && !p2m_mid_is_seg(mid) && end > p->v.dir_n)
+		dir_grow(p, end);
+	dir_fill(p, t, 0, p->per_mid);
+}
+
 /* Point mid slot @m at @leaf, keeping the counters and the mirror. */
 static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m, struct p2m_leaf *leaf,
 			 bool update_mirror)
@@ -805,13 +905,17 @@ static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m, str
 		mid->nr_missing++;
 	else if (leaf == p->identity)
 		mid->nr_identity++;
+	dir_set_slot(p, mid, m);
 	if (update_mirror)
 		p2m_mirror_set_slot(p, mid, m);
 }
 
 static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
 {
+	const struct p2m_mid *old = p2m_top_mid(p, t);
+
 	p->v.top[t] = p2m_mid_is_seg(mid) ? (uint64_t **)(void *)((uintptr_t)mid | 1) : mid->slots;
+	dir_set_top(p, t, old);
 	if (t < p->mirror_entries)
 		p2m_mirror_set_top(p, t);
 }
@@ -1058,6 +1162,8 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	}
 	memcpy(mid->segs, out, no * sizeof(out[0]));
 	mid->nr_segs = (uint8_t)no;
+	if (!fresh)
+		dir_fill(p, t, ms, me);
 	for (unsigned int i = 0; i < no; i++) {
 		uint32_t n = p2m_seg_end(p, mid, i) - out[i].start;
 
@@ -1141,6 +1247,7 @@ static int leaf_set_linear(struct p2m *p, struct p2m_mid *mid, unsigned int m, u
 
 	if (p2m_slot_is_linear(p, mid, m)) {
 		p2m_mid_lin(p, mid)[m] = v0;
+		dir_set_slot(p, mid, m);
 		return 0;
 	}
 	if (p2m_leaf_is_shared(old)) {
