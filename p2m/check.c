@@ -335,17 +335,22 @@ static int check_accounting(const struct p2m *p, const uint64_t leaves[P2M_NR_SR
 /* Every entry of the leaf directory says what the tree says (p2m.h). */
 static int check_dir(const struct p2m *p, struct p2msim_err *err)
 {
-	if (p->v.dir_n > p2m_dir_limit(p) || p->v.dir_n % p->per_mid || (p->v.dir_n && !p->v.dir))
+	unsigned int ds = p2m_dir_leaf_shift(p);
+
+	if (p->v.dir_n > p2m_dir_limit(p) || p->v.dir_n % ((uint64_t)p->per_mid << ds) ||
+	    (p->v.dir_n && !p->v.dir))
 		return BAD("leaf directory of %llu entries (at most %llu, in whole mids)",
 			   (unsigned long long)p->v.dir_n, (unsigned long long)p2m_dir_limit(p));
 	for (uint64_t k = 0; k < p->v.dir_n; k++) {
-		uint64_t want =
-			p2m_dir_want(p, k >> p->g->mid_shift, (unsigned int)(k & p->v.mid_mask));
+		uint64_t leaf = k >> ds;
+		uint64_t want = p2m_dir_part(p2m_dir_want(p, leaf >> p->g->mid_shift,
+							  (unsigned int)(leaf & p->v.mid_mask)),
+					     (unsigned int)(k & ((1u << ds) - 1)), k);
 
 		if (p->v.dir[k] != want)
 			return BAD("leaf directory entry of pfn %#llx holds %#llx, the tree "
 				   "says %#llx",
-				   (unsigned long long)(k << p->v.leaf_shift),
+				   (unsigned long long)(k << P2M_DIR_SHIFT),
 				   (unsigned long long)p->v.dir[k], (unsigned long long)want);
 	}
 	return 0;

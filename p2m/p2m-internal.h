@@ -386,9 +386,17 @@ static inline uint64_t p2m_seg_mirror_value(const struct p2m *p, const struct p2
 #define P2M_DIR_MAX (1ULL << 20)
 #define P2M_DIR_MIN (1ULL << 16)
 
+/* The directory steps by 1 << P2M_DIR_SHIFT pfns on both geometries (a
+ * PAE leaf of 1024 entries has two), so that the inline lookup shifts by
+ * a constant: log2 entries per leaf. */
+static inline unsigned int p2m_dir_leaf_shift(const struct p2m *p)
+{
+	return p->g->leaf_shift - P2M_DIR_SHIFT;
+}
+
 static inline uint64_t p2m_dir_limit(const struct p2m *p)
 {
-	uint64_t n = p->v.nr_top << p->g->mid_shift;
+	uint64_t n = (p->v.nr_top << p->g->mid_shift) << p2m_dir_leaf_shift(p);
 
 	return n < P2M_DIR_MAX ? n : P2M_DIR_MAX;
 }
@@ -410,6 +418,23 @@ static inline uint64_t p2m_dir_want(const struct p2m *p, uint64_t t, unsigned in
 	if (leaf == p->identity)
 		return p2m_identity_frame(p->g, lbase) + P2M_DIR_RUN;
 	return (uint64_t)(uintptr_t)leaf->e;
+}
+
+/* What dir[@k], entry @h of a leaf whose p2m_dir_want() is @want, holds:
+ * biased by k so that the lookup adds the pfn without masking it (p2m.h).
+ * A page whose biased address would leave the page range (it cannot on
+ * x86-64 Linux, where the heap lies far above 4 GiB) is left to
+ * p2m_get(). */
+static inline uint64_t p2m_dir_part(uint64_t want, unsigned int h, uint64_t k)
+{
+	uint64_t off = ((uint64_t)h - k) << P2M_DIR_SHIFT, w;
+
+	if (!want)
+		return 0;
+	if (want >= P2M_DIR_RUN)
+		return want + off;
+	w = want + off * sizeof(uint64_t);
+	return w - 1 < P2M_DIR_PAGES - 1 ? w : 0;
 }
 
 /* --- page life cycle (p2m.c) --------------------------------------------- */

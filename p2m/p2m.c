@@ -146,12 +146,16 @@
  *
  * The 3.19+ kernel reaches a leaf through one page-table entry of its
  * virtually mapped list.  The inline lookup does the same with dir[], one
- * word per leaf, kept in step wherever a mid slot, a top slot or a mid's
+ * word per 512 pfns (a leaf; half a PAE leaf, so that the shift is a
+ * constant), kept in step wherever a mid slot, a top slot or a mid's
  * segments change:
  *
  *   dir[pfn >> 9] --> leaf page e[0..511]       private or missing leaf
  *                 =   v0 + P2M_DIR_RUN          implicit leaf, identity
  *                 =   0                         shared mid: ask p2m_get()
+ *
+ * (the first two biased by the entry's first pfn, so that the lookup adds
+ * the pfn unmasked: addr + 8 * pfn, or value + pfn)
  *
  * so that a lookup is one load from a dense array (256 KiB for 64 GiB of
  * pfns) and, for a page, the value's load: with few instructions between
@@ -829,12 +833,17 @@ static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
  * covers them. */
 static void dir_fill(struct p2m *p, uint64_t t, unsigned int m0, unsigned int m1)
 {
-	uint64_t k = t << p->g->mid_shift;
+	unsigned int ds = p2m_dir_leaf_shift(p);
+	uint64_t k = ((t << p->g->mid_shift) + m0) << ds;
 
 	if (k >= p->v.dir_n)
 		return;
-	for (unsigned int m = m0; m < m1; m++)
-		p->v.dir[k + m] = p2m_dir_want(p, t, m);
+	for (unsigned int m = m0; m < m1; m++) {
+		uint64_t want = p2m_dir_want(p, t, m);
+
+		for (unsigned int h = 0; h < 1u << ds; h++)
+			p->v.dir[k] = p2m_dir_part(want, h, k), k++;
+	}
 }
 
 /* Cover the leaves [0, need) if the bound allows: a guest of up to
@@ -860,7 +869,7 @@ static void dir_grow(struct p2m *p, uint64_t need)
 	dir_unmap(p);
 	p->v.dir = dir;
 	p->v.dir_n = n;
-	for (uint64_t t = 0; t < n >> p->g->mid_shift; t++)
+	for (uint64_t t = 0; t < n >> (p->g->mid_shift + p2m_dir_leaf_shift(p)); t++)
 		if (!p2m_mid_is_shared(p2m_top_mid(p, t)))
 			dir_fill(p, t, 0, p->per_mid);
 }
@@ -881,7 +890,7 @@ static void dir_set_slot(struct p2m *p, const struct p2m_mid *mid, unsigned int 
 static void dir_set_top(struct p2m *p, uint64_t t, const struct p2m_mid *old)
 {
 	const struct p2m_mid *mid = p2m_top_mid(p, t);
-	uint64_t end = (t + 1) << p->g->mid_shift;
+	uint64_t end = ((t + 1) << p->g->mid_shift) << p2m_dir_leaf_shift(p);
 
 	if (p2m_mid_is_shared(mid) && p2m_mid_is_shared(old))
 		return; /* 0 before and after */

@@ -174,21 +174,27 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
  * the common case is inline too.  A struct p2m begins with this view of
  * the tree.  top[t][m][i] is the value of pfn (t, m, i), exactly as the
  * kernel indexes p2m_top; but the inline path reads the leaf directory
- * instead, one word per leaf, as the 3.19+ kernel's virtually mapped list
- * reaches a leaf through one page-table entry: dir[pfn >> leaf_shift] is
+ * instead, one word per leaf (per half leaf on x86-32, whose leaves hold
+ * 1024 entries: the step is 512 pfns on both), as the 3.19+ kernel's
+ * virtually mapped list reaches a leaf through one page-table entry;
+ * dir[pfn >> P2M_DIR_SHIFT] is
  *
  *   0                       ask p2m_get() (under a shared mid);
- *   below P2M_DIR_RUN       the address of the leaf's page of values
+ *   below P2M_DIR_PAGES     the address of the values of those pfns
  *                           (a private leaf, or the shared missing leaf);
- *   P2M_DIR_RUN and above   a run: the leaf's first value + P2M_DIR_RUN
+ *   any other value         a run: the first pfn's value + P2M_DIR_RUN
  *                           (an implicit linear leaf, or the shared
  *                           identity leaf, whose values are pfn | bit).
  *
- * The directory covers the leaves [0, dir_n) and grows, up to a bound,
+ * Both are biased by the entry's first pfn, k << P2M_DIR_SHIFT (an address
+ * by 8 bytes a pfn), so that the lookup adds the pfn as it is: no mask.
+ * The directory covers the pfns [0, dir_n << P2M_DIR_SHIFT) and grows, up to a bound,
  * as private mids appear (the design comment in p2m/p2m.c).  The view is
  * read-only outside the engine, and only p2m_lookup() should read it.
  */
 #define P2M_DIR_RUN (1ULL << 62)
+#define P2M_DIR_SHIFT 9
+#define P2M_DIR_PAGES (1ULL << 48)
 
 struct p2m_view {
 	uint64_t *dir;		  /* the leaf directory */
@@ -218,15 +224,15 @@ static inline uint64_t p2m_lookup(const struct p2m *p2m, uint64_t pfn)
 {
 	const struct p2m_view *v = (const struct p2m_view *)(const void *)p2m;
 	const uint64_t *dir = v->dir;
-	uint64_t dir_n = v->dir_n, k = pfn >> v->leaf_shift, i = pfn & v->leaf_mask, w;
+	uint64_t dir_n = v->dir_n, w;
 
-	if (__builtin_expect(k >= dir_n, 0))
+	if (__builtin_expect(pfn >> P2M_DIR_SHIFT >= dir_n, 0))
 		return p2m_get(p2m, pfn);
-	w = dir[k];
-	if (w - 1 < P2M_DIR_RUN - 1) /* a page */
-		return ((const uint64_t *)(uintptr_t)w)[i];
+	w = dir[pfn >> P2M_DIR_SHIFT];
+	if (w - 1 < P2M_DIR_PAGES - 1) /* a page */
+		return *(const uint64_t *)(uintptr_t)(w + pfn * sizeof(uint64_t));
 	if (__builtin_expect(w != 0, 1))
-		return w - P2M_DIR_RUN + i;
+		return w - P2M_DIR_RUN + pfn;
 	return p2m_get(p2m, pfn);
 }
 

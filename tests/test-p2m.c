@@ -613,6 +613,21 @@ static void test_x86_32_geometry(void)
 	CU_ASSERT_EQUAL(p2m_mid_index(p, 0x100400), 1);
 	CU_ASSERT_EQUAL(p2m_set(p, 7, 0x12345, NULL), 0);
 	CU_ASSERT_EQUAL(p2m_set_range(p, 0, 4, P2M_FILL_MFN, 0x3fffffff, NULL, NULL), -ERANGE);
+	/* the leaf directory steps by 512 pfns, half a PAE leaf: both halves
+	 * of private, implicit and identity leaves read what the tree holds */
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x2000, 0x3000, P2M_FILL_MFN, 0x5000, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x3000, 0x3400, P2M_FILL_IDENTITY, 0, NULL, NULL), 0);
+	CU_ASSERT_TRUE(p->v.dir_n > 0);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 7), 0x12345);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x205), 0xffffffffULL);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x2a01), 0x5a01);
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x3201), 0x40000000ULL | 0x3201);
+	n = 0;
+	for (uint64_t pfn = 0; pfn < 0x4000; pfn++)
+		n += p2m_lookup(p, pfn) != p2m_get(p, pfn);
+	for (uint64_t pfn = 0xff000; pfn < 0x301000; pfn += 0x1ff)
+		n += p2m_lookup(p, pfn) != p2m_get(p, pfn);
+	CU_ASSERT_EQUAL(n, 0);
 	assert_mirror_matches(p);
 	assert_check(p);
 	p2m_free(p);
