@@ -35,9 +35,21 @@
  * THE BALLOON LIST
  *
  * Ballooned pages are a LIFO stack (list_add at the head; x86-64 has no
- * highmem, so the tail is never used).  It is kept as runs of consecutive
- * pfns pushed in one direction, so a 100 GiB extra region or hotplug
- * block is one run, not 26 million entries.
+ * highmem, so the tail is never used).  It is kept as runs (struct
+ * bl_run): pfns ascending one apart, or blocks of ascending pfns each
+ * below the one before, so that a 100 GiB extra region, a hotplug block
+ * or the half of a dom0 ballooned out batch by batch is one run, not
+ * millions of entries.
+ *
+ * ITERATIONS THAT FOLLOW EACH OTHER
+ *
+ * While the credit is large the kthread runs decrease iterations back to
+ * back: 512 pages each, no wait, BP_DONE.  balloon_run() runs as many of
+ * them as nothing can interrupt (no failure due, no test limit, enough
+ * available memory) as one step, a run of the P2M at a time, when the
+ * hypervisor can take their calls at once; everything it leaves is what
+ * the iterations one by one leave, step count included (the twin tests
+ * of tests/test-balloon.c compare the two).
  *
  * WHICH PAGES alloc_page() GIVES
  *
@@ -120,10 +132,18 @@ const char *balloon_state_name(enum bp_state state)
 	return "?";
 }
 
-/* A run of the balloon list: pfns pushed first .. last, one apart, in one
- * direction; last is nearest the head. */
+/*
+ * A run of the balloon list: n pfns, pushed in the order pfn(0), pfn(1),
+ * ..., pfn(n - 1), the last nearest the head.  With bsize 0 they ascend
+ * from base: pfn(i) = base + i.  Otherwise they are blocks of bsize
+ * ascending pfns, each block just below the one pushed before it, the
+ * first ending at base: pfn(i) = base - (i / bsize + 1) * bsize + i %
+ * bsize.  bsize 1 is a descending run; bsize 512 is what the 4.x+ driver
+ * leaves when it balloons out a long stretch of pfns (each batch of 512
+ * is taken top down and pushed reversed).
+ */
 struct bl_run {
-	uint64_t first, last;
+	uint64_t base, bsize, n;
 };
 
 struct balloon {
@@ -151,6 +171,17 @@ struct balloon {
 
 	struct p2m_run *scan; /* scratch for find_pages() */
 	size_t alloc_scan;
+	/* No PFN entry at or above this pfn (UINT64_MAX: not known): where
+	 * find_pages() starts.  Only the balloon's own writes keep it. */
+	uint64_t scan_top;
+	bool batchwise; /* balloon_set_batchwise() */
+
+	/* scratch for decrease_merged() */
+	struct p2m_frame_run *fr;
+	size_t nr_fr, alloc_fr;
+	struct hv_frame_run *hfr;
+	size_t alloc_hfr;
+	struct balloon_region piece[BALLOON_BATCH];
 	uint64_t frames[BALLOON_BATCH];
 	uint64_t pfns[BALLOON_BATCH];
 };
@@ -172,66 +203,131 @@ static void blog(struct balloon *b, const char *fmt, ...)
 
 /* --- the balloon list ---------------------------------------------------------- */
 
-static int bl_push(struct balloon *b, uint64_t pfn)
+static uint64_t bl_at(const struct bl_run *r, uint64_t i)
 {
-	struct bl_run *t = b->nr_runs ? &b->runs[b->nr_runs - 1] : NULL;
+	if (!r->bsize)
+		return r->base + i;
+	return r->base - (i / r->bsize + 1) * r->bsize + i % r->bsize;
+}
 
-	if (t && t->last != UINT64_MAX && pfn == t->last + 1 && t->first <= t->last) {
-		t->last = pfn;
-		return 0;
-	}
-	if (t && t->last != 0 && pfn == t->last - 1 && t->first >= t->last) {
-		t->last = pfn;
-		return 0;
-	}
+/* Would @pfn be the next pfn of @r? */
+static bool bl_continues(const struct bl_run *r, uint64_t pfn)
+{
+	uint64_t blk;
+
+	if (!r->bsize)
+		return r->base <= UINT64_MAX - r->n && pfn == r->base + r->n;
+	blk = (r->n / r->bsize + 1) * r->bsize;
+	return blk <= r->base && pfn == r->base - blk + r->n % r->bsize;
+}
+
+static struct bl_run *bl_head(struct balloon *b)
+{
+	return b->nr_runs ? &b->runs[b->nr_runs - 1] : NULL;
+}
+
+static int bl_new_run(struct balloon *b, uint64_t base, uint64_t bsize, uint64_t n)
+{
 	if (b->nr_runs == b->alloc_runs) {
-		size_t n = b->alloc_runs ? 2 * b->alloc_runs : 64;
-		struct bl_run *nr = realloc(b->runs, n * sizeof(*nr));
+		size_t a = b->alloc_runs ? 2 * b->alloc_runs : 64;
+		struct bl_run *nr = realloc(b->runs, a * sizeof(*nr));
 
 		if (!nr)
 			return -ENOMEM;
 		b->runs = nr;
-		b->alloc_runs = n;
+		b->alloc_runs = a;
 	}
-	b->runs[b->nr_runs++] = (struct bl_run){ pfn, pfn };
+	b->runs[b->nr_runs++] = (struct bl_run){ base, bsize, n };
+	return 0;
+}
+
+/* Push the ascending pfns [start, start + len). */
+static int bl_push_asc(struct balloon *b, uint64_t start, uint64_t len)
+{
+	while (len) {
+		struct bl_run *t = bl_head(b);
+		uint64_t m;
+
+		if (t && bl_continues(t, start)) {
+			m = t->bsize ? t->bsize - t->n % t->bsize : len;
+		} else if (t && !t->bsize && t->base >= t->n && start == t->base - t->n) {
+			/* a block just below an ascending run: blocks of its size */
+			t->bsize = t->n;
+			t->base += t->n;
+			m = t->bsize;
+		} else {
+			return bl_new_run(b, start, 0, len);
+		}
+		if (m > len)
+			m = len;
+		t->n += m;
+		start += m;
+		len -= m;
+	}
+	return 0;
+}
+
+static int bl_push(struct balloon *b, uint64_t pfn)
+{
+	return bl_push_asc(b, pfn, 1);
+}
+
+/* Push @count blocks of @bsize ascending pfns, each below the one before,
+ * the first ending at @top. */
+static int bl_push_blocks(struct balloon *b, uint64_t top, uint64_t bsize, uint64_t count)
+{
+	struct bl_run *t = bl_head(b);
+
+	if (!count)
+		return 0;
+	if (t && t->bsize == bsize && t->n % bsize == 0 && bl_continues(t, top - bsize)) {
+		t->n += count * bsize;
+		return 0;
+	}
+	if (t && !t->bsize && t->n == bsize && top == t->base) {
+		/* one block pushed as an ascending run: the next continues it */
+		t->bsize = bsize;
+		t->base += bsize;
+		t->n += count * bsize;
+		return 0;
+	}
+	return bl_new_run(b, top, bsize, count * bsize);
+}
+
+/* Push the descending pfns hi - 1, hi - 2, ..., hi - len. */
+static int bl_push_desc(struct balloon *b, uint64_t hi, uint64_t len)
+{
+	while (len) {
+		struct bl_run *t = bl_head(b);
+		int rc;
+
+		if (t && t->bsize == 1 && bl_continues(t, hi - 1)) {
+			t->n += len;
+			return 0;
+		}
+		rc = bl_push(b, hi - 1);
+		if (rc < 0)
+			return rc;
+		hi--;
+		len--;
+	}
 	return 0;
 }
 
 static uint64_t bl_pop(struct balloon *b)
 {
-	struct bl_run *t = &b->runs[b->nr_runs - 1];
-	uint64_t pfn = t->last;
+	struct bl_run *t = bl_head(b);
+	uint64_t pfn = bl_at(t, t->n - 1);
 
-	if (t->first == t->last)
+	if (--t->n == 0)
 		b->nr_runs--;
-	else if (t->first < t->last)
-		t->last--;
-	else
-		t->last++;
 	return pfn;
 }
 
 /* Append [start, end), lowest first (extra regions, onlined memory). */
 static int bl_push_range(struct balloon *b, uint64_t start, uint64_t end)
 {
-	struct bl_run *t;
-	int rc;
-
-	if (end <= start)
-		return 0;
-	rc = bl_push(b, start);
-	if (rc < 0 || end - start == 1)
-		return rc;
-	t = &b->runs[b->nr_runs - 1];
-	if (t->first > t->last) {
-		/* start continued a descending run: the rest starts anew. */
-		rc = bl_push(b, start + 1);
-		if (rc < 0)
-			return rc;
-		t = &b->runs[b->nr_runs - 1];
-	}
-	t->last = end - 1;
-	return 0;
+	return end > start ? bl_push_asc(b, start, end - start) : 0;
 }
 
 /* The first @max pfns from the head, without taking them. */
@@ -241,14 +337,9 @@ static size_t bl_peek(const struct balloon *b, uint64_t *out, size_t max)
 
 	for (size_t r = b->nr_runs; r-- > 0 && n < max;) {
 		const struct bl_run *t = &b->runs[r];
-		uint64_t pfn = t->last;
 
-		for (;;) {
-			out[n++] = pfn;
-			if (pfn == t->first || n == max)
-				break;
-			pfn = t->first < t->last ? pfn - 1 : pfn + 1;
-		}
+		for (uint64_t i = t->n; i-- > 0 && n < max;)
+			out[n++] = bl_at(t, i);
 	}
 	return n;
 }
@@ -322,6 +413,11 @@ void balloon_fail_alloc_after(struct balloon *b, uint64_t pages)
 	b->fail_alloc_after = pages;
 }
 
+void balloon_set_batchwise(struct balloon *b, bool on)
+{
+	b->batchwise = on;
+}
+
 /* --- init --------------------------------------------------------------------------- */
 
 void balloon_free(struct balloon *b)
@@ -331,6 +427,8 @@ void balloon_free(struct balloon *b)
 	free(b->runs);
 	free(b->hot);
 	free(b->scan);
+	free(b->fr);
+	free(b->hfr);
 	free(b);
 }
 
@@ -357,6 +455,7 @@ int balloon_new(struct balloon **out, const struct balloon_config *cfg, struct p
 	}
 	b->invalid = p2m_geometry(cfg->p2m)->invalid;
 	b->fail_alloc_after = UINT64_MAX;
+	b->scan_top = UINT64_MAX;
 	b->state = BP_DONE;
 	blog(b, "%s", b->pol.init_line);
 
@@ -692,6 +791,8 @@ static enum bp_state increase_reservation(struct balloon *b, uint64_t credit,
 	}
 	b->st.current_pages += (uint64_t)rc;
 	step->increased += (uint64_t)rc;
+	if (b->scan_top != UINT64_MAX && hi >= b->scan_top)
+		b->scan_top = hi + 1;
 	note_p2m_growth(b, &before, hi, true);
 	return BP_DONE;
 }
@@ -713,6 +814,9 @@ static size_t find_pages(struct balloon *b, size_t n, uint64_t *out, struct p2ms
 {
 	uint64_t hi = p2m_capacity(b->cfg.p2m), win = 4096;
 	size_t got = 0;
+
+	if (b->scan_top < hi)
+		hi = b->scan_top;
 
 	*rc = 0;
 	while (got < n && hi > 0) {
@@ -823,7 +927,193 @@ static enum bp_state decrease_reservation(struct balloon *b, uint64_t n, struct 
 	}
 	b->st.current_pages -= nr;
 	step->decreased += nr;
+	/* every PFN entry from the lowest page taken up is gone */
+	if (got)
+		b->scan_top = b->pfns[b->pol.legacy_worker ? got - 1 : 0];
+	else if (want)
+		b->scan_top = 0;
 	return state;
+}
+
+/* --- iterations that follow each other with no wait, as one step ------------------------- */
+
+static void update_schedule(struct balloon *b);
+static uint64_t next_wait(const struct balloon *b);
+
+static int collect_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct balloon *b = ctx;
+
+	if (b->nr_fr == b->alloc_fr) {
+		size_t a = b->alloc_fr ? 2 * b->alloc_fr : 64;
+		struct p2m_frame_run *nf = realloc(b->fr, a * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		b->fr = nf;
+		b->alloc_fr = a;
+	}
+	b->fr[b->nr_fr++] = (struct p2m_frame_run){ pfn, mfn, n };
+	return 0;
+}
+
+/* How many of the decrease iterations from now on would each take a whole
+ * batch and end in BP_DONE with no wait before the next: credit, free
+ * memory (si_mem_available() under XSA-300, where falling short of
+ * totalreserve_pages means a retry) and a test's allocation limit all
+ * last for that many batches. */
+static uint64_t clean_decrease_batches(const struct balloon *b)
+{
+	int64_t credit = credit_of(b);
+	uint64_t c, a = mem_available(b), k;
+
+	if (credit >= 0 || next_wait(b) != 0)
+		return 0;
+	c = (uint64_t)-credit;
+	k = c / BALLOON_BATCH;
+	if (a / BALLOON_BATCH < k)
+		k = a / BALLOON_BATCH;
+	if (b->fail_alloc_after != UINT64_MAX && b->fail_alloc_after / BALLOON_BATCH < k)
+		k = b->fail_alloc_after / BALLOON_BATCH;
+	/* a and c fall by a batch together: n = min(c, a) is a short of the
+	 * credit in every one of them, or in none */
+	if (b->pol.limit_to_available && a < c) {
+		uint64_t tr = b->cfg.totalreserve_pages;
+		uint64_t ok = a < tr ? 0 : (a - tr) / BALLOON_BATCH + 1;
+
+		if (ok < k)
+			k = ok;
+	}
+	return k;
+}
+
+/* Push the pages of @k batches onto the balloon list in the kernel's
+ * order: the pieces (pfn ranges, highest first, as alloc_page gave them)
+ * of each batch of 512 are pushed lowest first by the 4.x+ driver, highest
+ * first by the old worker. */
+static int push_batches(struct balloon *b, size_t nr_sel)
+{
+	uint64_t pos = 0;
+	size_t nb = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < nr_sel && rc == 0; i++) {
+		uint64_t lo = b->fr[b->nr_fr - 1 - i].pfn, hi = lo + b->fr[b->nr_fr - 1 - i].n;
+
+		if (b->pol.legacy_worker) {
+			rc = bl_push_desc(b, hi, hi - lo);
+			continue;
+		}
+		while (hi > lo && rc == 0) {
+			uint64_t off = pos % BALLOON_BATCH, m;
+
+			if (off == 0 && hi - lo >= BALLOON_BATCH) {
+				uint64_t f = (hi - lo) / BALLOON_BATCH;
+
+				rc = bl_push_blocks(b, hi, BALLOON_BATCH, f);
+				hi -= f * BALLOON_BATCH;
+				pos += f * BALLOON_BATCH;
+				continue;
+			}
+			m = hi - lo < BALLOON_BATCH - off ? hi - lo : BALLOON_BATCH - off;
+			b->piece[nb++] = (struct balloon_region){ hi - m, m };
+			hi -= m;
+			pos += m;
+			if (pos % BALLOON_BATCH == 0) {
+				while (nb > 0 && rc == 0) {
+					nb--;
+					rc = bl_push_asc(b, b->piece[nb].start_pfn,
+							 b->piece[nb].n_pfns);
+				}
+			}
+		}
+	}
+	return rc;
+}
+
+/*
+ * Run as one step the decrease iterations that would follow each other
+ * with no wait and no failure (clean_decrease_batches()), when the
+ * hypervisor can take their calls at once: the same P2M, balloon list,
+ * stats, time, hypervisor state and operation count as the iterations one
+ * by one, in time that follows the P2M's runs.  *@steps says how many
+ * iterations it ran (0: none; the caller steps on its own).
+ */
+static int decrease_merged(struct balloon *b, uint64_t *steps, struct p2msim_err *err)
+{
+	uint64_t k = clean_decrease_batches(b), want, got = 0, lowest = 0;
+	size_t nr_sel = 0;
+	int rc;
+
+	*steps = 0;
+	if (!k || b->dead)
+		return 0;
+	b->nr_fr = 0;
+	if (p2m_frame_runs(b->cfg.p2m, collect_frame_run, b) < 0)
+		return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+	for (size_t i = b->nr_fr; i-- > 0;)
+		got += b->fr[i].n;
+	if (got / BALLOON_BATCH < k)
+		k = got / BALLOON_BATCH;
+	if (!k)
+		return 0;
+	want = k * BALLOON_BATCH;
+	/* the top @want PFN entries: the last runs, the lowest one in part */
+	if (b->alloc_hfr < b->nr_fr) {
+		struct hv_frame_run *nh = realloc(b->hfr, b->nr_fr * sizeof(*nh));
+
+		if (!nh)
+			return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+		b->hfr = nh;
+		b->alloc_hfr = b->nr_fr;
+	}
+	for (got = 0; got < want; nr_sel++) {
+		struct p2m_frame_run *f = &b->fr[b->nr_fr - 1 - nr_sel];
+
+		if (f->n > want - got) {
+			uint64_t cut = f->n - (want - got);
+
+			f->pfn += cut;
+			f->mfn += cut;
+			f->n -= cut;
+		}
+		b->hfr[nr_sel] = (struct hv_frame_run){ f->mfn, f->n };
+		got += f->n;
+		lowest = f->pfn;
+	}
+	rc = hv_decrease_reservation_runs(b->cfg.hv, b->cfg.domid, b->hfr, nr_sel, (unsigned long)k,
+					  err);
+	if (rc == -EAGAIN || rc == -EOPNOTSUPP)
+		return 0;
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < nr_sel; i++) {
+		const struct p2m_frame_run *f = &b->fr[b->nr_fr - 1 - i];
+		struct p2msim_err perr = { 0 };
+
+		rc = p2m_set_range_pfnwise(b->cfg.p2m, f->pfn, f->pfn + f->n, P2M_FILL_MISSING, 0,
+					   &perr);
+		if (rc < 0)
+			return p2msim_err_set(err, -ENOMEM,
+					      "balloon: cannot take pfns %#" PRIx64 "-%#" PRIx64
+					      " out of the P2M: %s",
+					      f->pfn, f->pfn + f->n - 1, perr.msg);
+	}
+	if (push_batches(b, nr_sel) < 0)
+		return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+	b->st.balloon_low += want;
+	b->st.current_pages -= want;
+	if (b->fail_alloc_after != UINT64_MAX)
+		b->fail_alloc_after -= want;
+	b->scan_top = lowest;
+	/* every iteration waited 0 s: the time stays */
+	b->kicked = false;
+	b->state = BP_DONE;
+	update_schedule(b);
+	if (hv_sim_out_of_memory(b->cfg.hv))
+		return p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	*steps = k;
+	return 0;
 }
 
 /* --- hotplug ---------------------------------------------------------------------------- */
@@ -1026,7 +1316,7 @@ static uint64_t next_wait(const struct balloon *b)
 	}
 }
 
-int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err *err)
+static int step_once(struct balloon *b, struct balloon_step *step, struct p2msim_err *err)
 {
 	struct balloon_step dummy;
 	int64_t credit;
@@ -1071,6 +1361,13 @@ int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err
 	return 0;
 }
 
+int balloon_step(struct balloon *b, struct balloon_step *step, struct p2msim_err *err)
+{
+	/* someone else may have written the P2M since */
+	b->scan_top = UINT64_MAX;
+	return step_once(b, step, err);
+}
+
 bool balloon_settled(const struct balloon *b)
 {
 	return !b->kicked && (credit_of(b) == 0 || b->state == BP_ECANCELED);
@@ -1090,8 +1387,10 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
 		max_seconds = 86400;
 	if (b->dead)
 		return p2msim_err_set(err, -EIO, "%s", b->dead_msg);
+	b->scan_top = UINT64_MAX;
 	for (;;) {
 		struct balloon_step step;
+		uint64_t merged = 0;
 		int rc;
 
 		res->credit = credit_of(b);
@@ -1101,7 +1400,14 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
 			res->timed_out = true;
 			break;
 		}
-		rc = balloon_step(b, &step, err);
+		rc = b->batchwise ? 0 : decrease_merged(b, &merged, err);
+		if (rc == 0 && merged) {
+			res->steps += (unsigned int)merged;
+			stalled = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = step_once(b, &step, err);
 		if (rc < 0) {
 			res->state = b->state;
 			res->seconds = b->now - start;

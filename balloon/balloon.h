@@ -255,6 +255,11 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
  * (UINT64_MAX: never). */
 void balloon_fail_alloc_after(struct balloon *b, uint64_t pages);
 
+/* Tests: balloon_run() makes every iteration on its own, as the kernel
+ * does.  By default the decrease iterations that would follow each other
+ * with no wait and no failure run as one step, with the same result. */
+void balloon_set_batchwise(struct balloon *b, bool on);
+
 /* --- the toolstack: xl mem-set ----------------------------------------------------- */
 
 #define BALLOON_LIBXL_MAXMEM_CONSTANT_KIB 1024 /* x86 arch extra */

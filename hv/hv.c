@@ -86,6 +86,14 @@ long hv_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *fr
 	return hv->ops->decrease_reservation(hv, domid, frames, nr, order, err);
 }
 
+int hv_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
+				 size_t nr_runs, unsigned long calls, struct p2msim_err *err)
+{
+	if (!HAS(hv, decrease_reservation_runs))
+		return -EOPNOTSUPP;
+	return hv->ops->decrease_reservation_runs(hv, domid, runs, nr_runs, calls, err);
+}
+
 int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 		       struct p2msim_err *err)
 {

@@ -84,6 +84,11 @@ enum hv_reservation {
 	HV_RESV_MAXIMUM, /* XENMEM_maximum_reservation */
 };
 
+/* Machine frames [mfn, mfn + n). */
+struct hv_frame_run {
+	uint64_t mfn, n;
+};
+
 struct hv_ops {
 	const char *name; /* "sim" or "xen" */
 	void (*close)(struct hv *hv);
@@ -122,6 +127,16 @@ struct hv_ops {
 	 * are MFNs.  Returns extents done. */
 	long (*decrease_reservation)(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
 				     size_t nr, unsigned int order, struct p2msim_err *err);
+
+	/* Optional: what @calls decrease_reservation calls of order 0 do whose
+	 * frame lists, one after another, hold the frames of @runs (each
+	 * [mfn, mfn + n)), all at once.  Only when every one of those calls
+	 * would succeed whole: otherwise (a fault rule armed, a frame not the
+	 * domain's) it does nothing and returns -EAGAIN, and the caller makes
+	 * the calls one by one.  Returns 0 or -errno. */
+	int (*decrease_reservation_runs)(struct hv *hv, hv_domid_t domid,
+					 const struct hv_frame_run *runs, size_t nr_runs,
+					 unsigned long calls, struct p2msim_err *err);
 
 	/* --- M2P ----------------------------------------------------------------- */
 	/* MMU_MACHPHYS_UPDATE: M2P[@mfn] = @pfn; the frame must be @domid's. */
@@ -205,6 +220,10 @@ long hv_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames, 
 			     unsigned int order, struct p2msim_err *err);
 long hv_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames, size_t nr,
 			     unsigned int order, struct p2msim_err *err);
+/* The backend's decrease_reservation_runs, or -EOPNOTSUPP (no message)
+ * when it has none: then make the calls one by one. */
+int hv_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
+				 size_t nr_runs, unsigned long calls, struct p2msim_err *err);
 int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 		       struct p2msim_err *err);
 int hv_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);

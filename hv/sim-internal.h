@@ -242,6 +242,8 @@ long sim_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *frames,
 			      unsigned int order, struct p2msim_err *err);
 long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames, size_t nr,
 			      unsigned int order, struct p2msim_err *err);
+int sim_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
+				  size_t nr_runs, unsigned long calls, struct p2msim_err *err);
 int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 			struct p2msim_err *err);
 int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);

@@ -196,6 +196,50 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 	return batch_result(i, why);
 }
 
+/*
+ * Many whole decrease_reservation calls at once (hv.h): the frames go back
+ * a run at a time, each call still counts as one operation.  With a fault
+ * rule armed the calls must be made one by one so that it fires on the one
+ * it names; a frame that is not the domain's makes one of the calls fail,
+ * which only the calls themselves can say.
+ */
+int sim_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
+				  size_t nr_runs, unsigned long calls, struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d = sim_find_domain(s, domid);
+	uint64_t total = 0;
+
+	if (s->nr_rules || !d || !calls)
+		return -EAGAIN;
+	for (size_t i = 0; i < nr_runs; i++) {
+		uint64_t mfn = runs[i].mfn, end = runs[i].mfn + runs[i].n;
+
+		if (end < mfn)
+			return -EAGAIN;
+		while (mfn < end) {
+			const struct xm_node *n = xm_lookup(&s->owned, mfn);
+
+			if (!n || n->owner != d->domid || !sim_is_ram(s, mfn))
+				return -EAGAIN;
+			mfn = n->end < end ? n->end : end;
+		}
+		total += runs[i].n;
+	}
+	if (total > d->tot_pages)
+		return -EAGAIN;
+	s->op_count += calls;
+	for (size_t i = 0; i < nr_runs; i++) {
+		int rc = sim_frames_release(s, runs[i].mfn, runs[i].mfn + runs[i].n);
+
+		if (rc < 0)
+			return p2msim_err_set(err, rc, "decrease_reservation(d%u): out of memory",
+					      d->domid);
+		d->tot_pages -= runs[i].n;
+	}
+	return 0;
+}
+
 /* --- M2P ------------------------------------------------------------------------------------ */
 
 int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,

@@ -756,6 +756,7 @@ const struct hv_ops sim_ops = {
 	.populate_physmap = sim_populate_physmap,
 	.increase_reservation = sim_increase_reservation,
 	.decrease_reservation = sim_decrease_reservation,
+	.decrease_reservation_runs = sim_decrease_reservation_runs,
 	.machphys_update = sim_machphys_update,
 	.m2p = sim_m2p,
 	.machphys_update_range = sim_machphys_update_range,

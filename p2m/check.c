@@ -178,6 +178,13 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 			leaves[sg->src] += n;
 			*implicit += n;
 			break;
+		case P2M_SEG_EMPTY:
+			if (sg->src >= P2M_NR_SRCS || sg->mirror_missing)
+				return BAD("mid at pfn %#llx: empty segment %u has a bad source or "
+					   "mirror",
+					   (unsigned long long)base, i);
+			leaves[sg->src] += n;
+			break;
 		case P2M_SEG_MISSING:
 			if (!sg->mirror_missing)
 				return BAD("mid at pfn %#llx: missing segment %u has a mirror of "
@@ -325,6 +332,25 @@ static int check_accounting(const struct p2m *p, const uint64_t leaves[P2M_NR_SR
 	return 0;
 }
 
+/* Every entry of the leaf directory says what the tree says (p2m.h). */
+static int check_dir(const struct p2m *p, struct p2msim_err *err)
+{
+	if (p->v.dir_n > p2m_dir_limit(p) || p->v.dir_n % p->per_mid || (p->v.dir_n && !p->v.dir))
+		return BAD("leaf directory of %llu entries (at most %llu, in whole mids)",
+			   (unsigned long long)p->v.dir_n, (unsigned long long)p2m_dir_limit(p));
+	for (uint64_t k = 0; k < p->v.dir_n; k++) {
+		uint64_t want =
+			p2m_dir_want(p, k >> p->g->mid_shift, (unsigned int)(k & p->v.mid_mask));
+
+		if (p->v.dir[k] != want)
+			return BAD("leaf directory entry of pfn %#llx holds %#llx, the tree "
+				   "says %#llx",
+				   (unsigned long long)(k << p->v.leaf_shift),
+				   (unsigned long long)p->v.dir[k], (unsigned long long)want);
+	}
+	return 0;
+}
+
 int p2m_check(const struct p2m *p, struct p2msim_err *err)
 {
 	uint64_t leaves[P2M_NR_SRCS] = { 0 }, mids[P2M_NR_SRCS] = { 0 };
@@ -349,6 +375,9 @@ int p2m_check(const struct p2m *p, struct p2msim_err *err)
 		if (rc < 0)
 			return rc;
 	}
+	rc = check_dir(p, err);
+	if (rc < 0)
+		return rc;
 	if (implicit != p->nr_implicit)
 		return BAD("%llu implicit leaves found, %llu counted", (unsigned long long)implicit,
 			   (unsigned long long)p->nr_implicit);

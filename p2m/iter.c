@@ -52,6 +52,12 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn, uint
 		const struct p2m_seg *sg = &mid->segs[k];
 
 		b->end = p2m_leaf_base(p, t, p2m_seg_end(p, mid, k) - 1) + p->per_leaf;
+		if (sg->kind == P2M_SEG_EMPTY) {
+			/* private leaves of INVALID entries */
+			b->type = P2M_MISSING;
+			b->level = P2M_LEVEL_LEAF;
+			return;
+		}
 		if (sg->kind != P2M_SEG_LINEAR) {
 			b->type = sg->kind == P2M_SEG_MISSING ? P2M_MISSING : P2M_IDENTITY;
 			b->level = P2M_LEVEL_MID;

@@ -354,6 +354,11 @@ static int read_leaf_frame(const struct p2m *p, uint64_t idx, uint64_t *buf)
 
 	if (p2m_mid_is_shared(mid))
 		return -ENOENT;
+	if (p2m_mid_is_seg(mid) && mid->segs[p2m_seg_of(mid, m)].kind == P2M_SEG_EMPTY) {
+		for (unsigned int i = 0; i < p->per_leaf; i++)
+			buf[i] = p->g->invalid;
+		return 0;
+	}
 	if (leaf == p->linear) {
 		for (unsigned int i = 0; i < p->per_leaf; i++)
 			buf[i] = v0 + i;

@@ -77,6 +77,11 @@ enum p2m_seg_kind {
 	P2M_SEG_LINEAR,
 	P2M_SEG_MISSING,
 	P2M_SEG_IDENTITY,
+	/* private leaves whose every entry is INVALID (a range the balloon
+	 * took out): charged to @src, at their places' frames, kept private
+	 * as the kernel keeps them; they become pages of values when the mid
+	 * gets its page of slots */
+	P2M_SEG_EMPTY,
 };
 
 struct p2m_seg {
@@ -311,7 +316,8 @@ static inline const struct p2m_leaf *p2m_mid_slot(const struct p2m *p, const str
 	if (p2m_mid_is_seg(mid)) {
 		const struct p2m_seg *sg = &mid->segs[p2m_seg_of(mid, m)];
 
-		if (sg->kind == P2M_SEG_MISSING)
+		/* (an empty leaf's values are the missing leaf's) */
+		if (sg->kind == P2M_SEG_MISSING || sg->kind == P2M_SEG_EMPTY)
 			return p->missing;
 		if (sg->kind == P2M_SEG_IDENTITY)
 			return p->identity;
@@ -367,9 +373,43 @@ static inline uint64_t p2m_slot_mfn(const struct p2m *p, const struct p2m_mid *m
 static inline uint64_t p2m_seg_mirror_value(const struct p2m *p, const struct p2m_seg *sg,
 					    uint64_t leaf_base)
 {
-	if (sg->kind == P2M_SEG_LINEAR)
+	if (sg->kind == P2M_SEG_LINEAR || sg->kind == P2M_SEG_EMPTY)
 		return p2m_leaf_pos_mfn(p, leaf_base);
 	return sg->mirror_missing ? p->missing->mfn : p->identity->mfn;
+}
+
+/* --- the leaf directory ------------------------------------------------- */
+/* The directory holds at most this many entries (8 MiB): past them, 2 TiB
+ * of pfns on x86-64, lookups walk the tree in p2m_get().  A guest of up
+ * to P2M_DIR_MIN leaves (128 GiB) is covered whole from its first private
+ * mid on. */
+#define P2M_DIR_MAX (1ULL << 20)
+#define P2M_DIR_MIN (1ULL << 16)
+
+static inline uint64_t p2m_dir_limit(const struct p2m *p)
+{
+	uint64_t n = p->v.nr_top << p->g->mid_shift;
+
+	return n < P2M_DIR_MAX ? n : P2M_DIR_MAX;
+}
+
+/* What dir[] holds for leaf @m of top slot @t (p2m.h): 0 under a shared
+ * mid; the page of a private or the missing leaf; a run for an implicit
+ * leaf and for identity, whose values are pfn | IDENTITY_FRAME_BIT. */
+static inline uint64_t p2m_dir_want(const struct p2m *p, uint64_t t, unsigned int m)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t v0 = 0, lbase = p2m_leaf_base(p, t, m);
+	const struct p2m_leaf *leaf;
+
+	if (p2m_mid_is_shared(mid))
+		return 0;
+	leaf = p2m_mid_slot(p, mid, m, &v0);
+	if (leaf == p->linear)
+		return v0 + P2M_DIR_RUN;
+	if (leaf == p->identity)
+		return p2m_identity_frame(p->g, lbase) + P2M_DIR_RUN;
+	return (uint64_t)(uintptr_t)leaf->e;
 }
 
 /* --- page life cycle (p2m.c) --------------------------------------------- */

@@ -76,8 +76,8 @@
  *
  * struct p2m is one guest's tree; nothing is global.  As in the kernel,
  * top[t][m][i] is the value of a pfn: top[t] points at a mid's array of leaf
- * pointers and each of those at a leaf's array of values, so the common
- * lookup, p2m_lookup(), is inline and chases three pointers.  The page
+ * pointers and each of those at a leaf's array of values (p2m_get() walks
+ * them; the inline p2m_lookup() reads the leaf directory below).  The page
  * headers (counters, owner, machine frame) sit beside those arrays: a mid's
  * in front of its slot array, a leaf's in the table at the start of the 2
  * MiB arena chunk its page lives in (arena.c), found from the page's
@@ -135,12 +135,39 @@
  * implicit leaf has no page here for the frame map to index, so without
  * frame ops (the synthetic numbering) private leaf pages get frames by
  * their place, leaf_frame_base + pfn / 512, and p2m_read_frame() finds
- * them by arithmetic.  cfg.materialise turns implicit leaves off, to
+ * them by arithmetic.  A mid kept as segments may also hold empty leaves:
+ * private pages whose entries are all INVALID, what p2m_set_range_pfnwise()
+ * leaves where INVALID covers whole implicit leaves (a balloon taking a
+ * range out); they stay charged and at their frames, and become pages of
+ * values only when the mid needs its page of slots.  cfg.materialise turns implicit leaves off, to
  * measure and test the other form (doc/design-p2m.md#implicit-leaves).
+ *
+ * THE LEAF DIRECTORY
+ *
+ * The 3.19+ kernel reaches a leaf through one page-table entry of its
+ * virtually mapped list.  The inline lookup does the same with dir[], one
+ * word per leaf, kept in step wherever a mid slot, a top slot or a mid's
+ * segments change:
+ *
+ *   dir[pfn >> 9] --> leaf page e[0..511]       private or missing leaf
+ *                 =   v0 + P2M_DIR_RUN          implicit leaf, identity
+ *                 =   0                         shared mid: ask p2m_get()
+ *
+ * so that a lookup is one load from a dense array (256 KiB for 64 GiB of
+ * pfns) and, for a page, the value's load: with few instructions between
+ * two lookups, a loop keeps as many misses in flight as a flat array.
+ * It costs a word per leaf, so it is bounded: it appears with the first
+ * private mid that has a page of slots, covers a guest of up to 128 GiB
+ * whole and a larger one as far as such mids reach (doubling, at most
+ * P2M_DIR_MAX entries, 2 TiB of pfns); it is mapped memory that stays
+ * untouched under shared mids, and a mid kept as segments gets entries
+ * only where the directory already reaches, so a 16 TiB dom0 of whole
+ * runs pays nothing for it.  Past it, p2m_get() walks the tree.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "p2m/p2m-internal.h"
 
@@ -417,10 +444,11 @@ static void mid_release_tree(struct p2m *p, struct p2m_mid *mid)
 		const struct p2m_seg *sg = &mid->segs[i];
 		uint64_t n = p2m_seg_end(p, mid, i) - sg->start;
 
-		if (sg->kind != P2M_SEG_LINEAR)
+		if (sg->kind != P2M_SEG_LINEAR && sg->kind != P2M_SEG_EMPTY)
 			continue;
 		p->nr_leaf[sg->src] -= n;
-		p->nr_implicit -= n;
+		if (sg->kind == P2M_SEG_LINEAR)
+			p->nr_implicit -= n;
 		p->frees += n; /* no frame ops: positional frames */
 	}
 	if (p2m_mid_is_seg(mid)) {
@@ -515,6 +543,15 @@ static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
 	if (p->cfg.frames)
 		p->cfg.frames->free(p->cfg.frames_ctx, mid->mfn);
 	free(mid);
+}
+
+/* The leaf directory (p2m.h) is mapped memory: zero until written. */
+static void dir_unmap(struct p2m *p)
+{
+	if (p->v.dir)
+		munmap(p->v.dir, p->v.dir_n * sizeof(p->v.dir[0]));
+	p->v.dir = NULL;
+	p->v.dir_n = 0;
 }
 
 /* --- construction ----------------------------------------------------------- */
@@ -664,6 +701,7 @@ void p2m_free(struct p2m *p)
 				p->cfg.frames->free(p->cfg.frames_ctx, p->top_mfns[i]);
 	free(p->top_mfns);
 	free(p->v.top);
+	dir_unmap(p);
 	free(p->frames.slots);
 	p2m_arena_fini(p);
 	free(p);
@@ -785,6 +823,73 @@ static void leaf_recount(const struct p2m *p, struct p2m_leaf *leaf)
 	leaf->nr_breaks = breaks;
 }
 
+/* --- the leaf directory ------------------------------------------------------ */
+
+/* Entries [m0, m1) of top slot @t from the tree, where the directory
+ * covers them. */
+static void dir_fill(struct p2m *p, uint64_t t, unsigned int m0, unsigned int m1)
+{
+	uint64_t k = t << p->g->mid_shift;
+
+	if (k >= p->v.dir_n)
+		return;
+	for (unsigned int m = m0; m < m1; m++)
+		p->v.dir[k + m] = p2m_dir_want(p, t, m);
+}
+
+/* Cover the leaves [0, need) if the bound allows: a guest of up to
+ * P2M_DIR_MIN leaves whole, a larger one doubling as far as @need asks.
+ * Filled from the tree, not copied, so that only the entries of private
+ * mids are ever touched (mapped memory reads as zero until written).
+ * Best effort: a leaf left out is found by p2m_get(). */
+static void dir_grow(struct p2m *p, uint64_t need)
+{
+	uint64_t limit = p2m_dir_limit(p), n = 2 * p->v.dir_n;
+	void *dir;
+
+	if (need > limit)
+		return;
+	if (n < need)
+		n = need;
+	if (n > limit || limit <= P2M_DIR_MIN)
+		n = limit;
+	dir = mmap(NULL, n * sizeof(p->v.dir[0]), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dir == MAP_FAILED)
+		return;
+	dir_unmap(p);
+	p->v.dir = dir;
+	p->v.dir_n = n;
+	for (uint64_t t = 0; t < n >> p->g->mid_shift; t++)
+		if (!p2m_mid_is_shared(p2m_top_mid(p, t)))
+			dir_fill(p, t, 0, p->per_mid);
+}
+
+/* Slot @m of @mid changed: its entry follows, if @mid is the installed
+ * private mid of its top slot. */
+static void dir_set_slot(struct p2m *p, const struct p2m_mid *mid, unsigned int m)
+{
+	uint64_t t = p2m_top_index(p, mid->base);
+
+	if (!p2m_mid_is_shared(mid) && p->v.top[t] == mid->slots)
+		dir_fill(p, t, m, m + 1);
+}
+
+/* Top slot @t changed from @old: a private mid with its page of slots
+ * makes the directory grow to cover it (mids kept as segments, whole
+ * runs, get entries where it reaches anyway). */
+static void dir_set_top(struct p2m *p, uint64_t t, const struct p2m_mid *old)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t end = (t + 1) << p->g->mid_shift;
+
+	if (p2m_mid_is_shared(mid) && p2m_mid_is_shared(old))
+		return; /* 0 before and after */
+	if (!p2m_mid_is_shared(mid) && !p2m_mid_is_seg(mid) && end > p->v.dir_n)
+		dir_grow(p, end);
+	dir_fill(p, t, 0, p->per_mid);
+}
+
 /* Point mid slot @m at @leaf, keeping the counters and the mirror. */
 static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m, struct p2m_leaf *leaf,
 			 bool update_mirror)
@@ -800,13 +905,17 @@ static void mid_set_slot(struct p2m *p, struct p2m_mid *mid, unsigned int m, str
 		mid->nr_missing++;
 	else if (leaf == p->identity)
 		mid->nr_identity++;
+	dir_set_slot(p, mid, m);
 	if (update_mirror)
 		p2m_mirror_set_slot(p, mid, m);
 }
 
 static void top_set(struct p2m *p, uint64_t t, struct p2m_mid *mid)
 {
+	const struct p2m_mid *old = p2m_top_mid(p, t);
+
 	p->v.top[t] = p2m_mid_is_seg(mid) ? (uint64_t **)(void *)((uintptr_t)mid | 1) : mid->slots;
+	dir_set_top(p, t, old);
 	if (t < p->mirror_entries)
 		p2m_mirror_set_top(p, t);
 }
@@ -822,10 +931,13 @@ void p2m_mid_segs_merge(const struct p2m *p, struct p2m_mid *mid)
 		struct p2m_seg *last = n ? &mid->segs[n - 1] : NULL, *sg = &mid->segs[i];
 
 		if (last && last->kind == sg->kind && last->mirror_missing == sg->mirror_missing &&
-		    (sg->kind != P2M_SEG_LINEAR ||
-		     (last->src == sg->src &&
-		      last->v0 + ((uint64_t)(sg->start - last->start) << p->g->leaf_shift) ==
-			      sg->v0)))
+		    (sg->kind == P2M_SEG_EMPTY ?
+			     last->src == sg->src :
+			     sg->kind != P2M_SEG_LINEAR ||
+				     (last->src == sg->src &&
+				      last->v0 + ((uint64_t)(sg->start - last->start)
+						  << p->g->leaf_shift) ==
+					      sg->v0)))
 			continue;
 		mid->segs[n++] = *sg;
 	}
@@ -838,8 +950,24 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 {
 	struct p2m_mid *seg = p2m_top_mid(p, t), *mid = malloc(mid_bytes(p));
 	uint64_t *mirror = seg->seg_mirror ? malloc((size_t)p->per_mid * sizeof(*mirror)) : NULL;
+	struct p2m_leaf *empty[1u << 10];
+	unsigned int nr_empty = 0, used = 0;
 
+	/* empty leaves become pages of values: take them all first */
+	for (unsigned int i = 0; mid && i < seg->nr_segs; i++) {
+		if (seg->segs[i].kind != P2M_SEG_EMPTY)
+			continue;
+		for (unsigned int m = seg->segs[i].start; m < p2m_seg_end(p, seg, i); m++) {
+			empty[nr_empty] = p2m_arena_get(p);
+			if (!empty[nr_empty])
+				goto nomem;
+			nr_empty++;
+		}
+	}
 	if (!mid || (seg->seg_mirror && !mirror)) {
+	nomem:
+		while (nr_empty > 0)
+			p2m_arena_put(p, empty[--nr_empty]);
 		free(mid);
 		free(mirror);
 		p2msim_err_set(err, -ENOMEM,
@@ -862,6 +990,20 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 				p2m_mid_lin(p, mid)[m] =
 					sg->v0 + ((uint64_t)(m - sg->start) << p->g->leaf_shift);
 				p2m_mid_lsrc(p, mid)[m] = sg->src;
+			} else if (sg->kind == P2M_SEG_EMPTY) {
+				struct p2m_leaf *leaf = empty[used++];
+
+				leaf->magic = P2M_MAGIC_LEAF;
+				leaf->shared = 0;
+				leaf->src = sg->src;
+				leaf->base = lbase;
+				leaf->mfn = p2m_leaf_pos_mfn(p, lbase);
+				for (unsigned int j = 0; j < p->per_leaf; j++)
+					leaf->e[j] = p->g->invalid;
+				leaf->nr_missing = p->per_leaf;
+				leaf->nr_identity = 0;
+				leaf->nr_breaks = p->per_leaf - 1;
+				mid->slots[m] = leaf->e;
 			} else {
 				mid->slots[m] = sg->kind == P2M_SEG_MISSING ? p->missing->e :
 									      p->identity->e;
@@ -895,14 +1037,18 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	struct p2m_mid *mid = p2m_top_mid(p, t);
 	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
 	uint64_t base = p2m_mid_base(p, t), charge = 0, freed[P2M_NR_SRCS] = { 0 };
+	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 };
 	unsigned int ls = p->g->leaf_shift, nc, no = 0, ms, me;
 	enum p2m_src src = p->cur_src;
 	bool fresh = p2m_mid_is_shared(mid);
 	uint32_t missing = 0, identity = 0;
 
-	if (!p->implicit || ((s | e) & p->v.leaf_mask) || (fill != P2M_FILL_MFN && !share))
+	/* without sharing, INVALID over private leaves keeps them (empty) */
+	bool keep = fill == P2M_FILL_MISSING && !share;
+
+	if (!p->implicit || ((s | e) & p->v.leaf_mask) || (fill == P2M_FILL_IDENTITY && !share))
 		return 0;
-	if (!fresh && !p2m_mid_is_seg(mid))
+	if ((!fresh && !p2m_mid_is_seg(mid)) || (keep && fresh))
 		return 0;
 	if (fill == P2M_FILL_MFN) {
 		uint64_t v = mfn + (s - rs), w = mfn + (e - p->per_leaf - rs);
@@ -949,11 +1095,23 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 				sg.kind = P2M_SEG_LINEAR;
 				sg.v0 = mfn + (base + ((uint64_t)cut[k] << ls) - rs);
 				sg.mirror_missing = 0;
+			} else if (k == 1 && keep) {
+				/* the shared missing leaf stays; a copy of identity
+				 * would be new pages: the page-by-page way */
+				if (sg.kind == P2M_SEG_IDENTITY)
+					return 0;
+				if (sg.kind == P2M_SEG_LINEAR) {
+					unlinked[sg.src] += n;
+					sg.kind = P2M_SEG_EMPTY;
+					sg.v0 = 0;
+				}
 			} else if (k == 1 &&
 				   sg.kind != (fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
 									  P2M_SEG_IDENTITY)) {
 				if (sg.kind == P2M_SEG_LINEAR)
 					freed[sg.src] += n;
+				else if (sg.kind == P2M_SEG_EMPTY)
+					freed_empty[sg.src] += n;
 				sg.kind = fill == P2M_FILL_MISSING ? P2M_SEG_MISSING :
 								     P2M_SEG_IDENTITY;
 				sg.mirror_missing = fill == P2M_FILL_MISSING;
@@ -962,10 +1120,14 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 			}
 			if (no && out[no - 1].kind == sg.kind &&
 			    out[no - 1].mirror_missing == sg.mirror_missing &&
-			    (sg.kind != P2M_SEG_LINEAR ||
-			     (out[no - 1].src == sg.src &&
-			      out[no - 1].v0 + ((uint64_t)(sg.start - out[no - 1].start) << ls) ==
-				      sg.v0)))
+			    (sg.kind == P2M_SEG_EMPTY ?
+				     out[no - 1].src == sg.src :
+				     sg.kind != P2M_SEG_LINEAR ||
+					     (out[no - 1].src == sg.src &&
+					      out[no - 1].v0 + ((uint64_t)(sg.start -
+									   out[no - 1].start)
+								<< ls) ==
+						      sg.v0)))
 				continue;
 			if (no == P2M_MAX_SEGS)
 				return 0;
@@ -994,12 +1156,14 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	p->nr_leaf[src] += charge;
 	p->nr_implicit += charge;
 	for (int k = 0; k < P2M_NR_SRCS; k++) {
-		p->nr_leaf[k] -= freed[k];
-		p->nr_implicit -= freed[k];
-		p->frees += freed[k];
+		p->nr_leaf[k] -= freed[k] + freed_empty[k];
+		p->nr_implicit -= freed[k] + unlinked[k];
+		p->frees += freed[k] + freed_empty[k];
 	}
 	memcpy(mid->segs, out, no * sizeof(out[0]));
 	mid->nr_segs = (uint8_t)no;
+	if (!fresh)
+		dir_fill(p, t, ms, me);
 	for (unsigned int i = 0; i < no; i++) {
 		uint32_t n = p2m_seg_end(p, mid, i) - out[i].start;
 
@@ -1083,6 +1247,7 @@ static int leaf_set_linear(struct p2m *p, struct p2m_mid *mid, unsigned int m, u
 
 	if (p2m_slot_is_linear(p, mid, m)) {
 		p2m_mid_lin(p, mid)[m] = v0;
+		dir_set_slot(p, mid, m);
 		return 0;
 	}
 	if (p2m_leaf_is_shared(old)) {
@@ -1206,6 +1371,23 @@ static void fold_mid(struct p2m *p, uint64_t t)
 
 	if (p2m_mid_is_shared(mid))
 		return;
+	if (p2m_mid_is_seg(mid)) {
+		/* empty leaves are uniform: they fold to the missing leaf */
+		for (unsigned int i = 0; i < mid->nr_segs; i++) {
+			struct p2m_seg *sg = &mid->segs[i];
+			uint32_t n = p2m_seg_end(p, mid, i) - sg->start;
+
+			if (sg->kind != P2M_SEG_EMPTY)
+				continue;
+			p->nr_leaf[sg->src] -= n;
+			p->frees += n; /* no frame ops: positional frames */
+			mid->nr_missing += n;
+			sg->kind = P2M_SEG_MISSING;
+			sg->mirror_missing = 1;
+			sg->src = 0;
+		}
+		p2m_mid_segs_merge(p, mid);
+	}
 	shared = p2m_mid_uniform(p, mid);
 	if (shared)
 		mid_share(p, t, shared);
@@ -1245,11 +1427,12 @@ bool p2m_set_noalloc(struct p2m *p, uint64_t pfn, uint64_t v)
 
 		/* What keeps the value costs nothing; anything else needs the
 		 * mid's page of slots. */
-		if (kind == P2M_SEG_LINEAR  ? v == p2m_get(p, pfn) :
-		    kind == P2M_SEG_MISSING ? v == p->g->invalid :
-					      p2m_is_identity_value(p, pfn, v) ||
-						      (p->cfg.invalid_into_identity &&
-						       v == p->g->invalid))
+		if (kind == P2M_SEG_LINEAR ?
+			    v == p2m_get(p, pfn) :
+		    kind == P2M_SEG_MISSING || kind == P2M_SEG_EMPTY ?
+			    v == p->g->invalid :
+			    p2m_is_identity_value(p, pfn, v) ||
+				    (p->cfg.invalid_into_identity && v == p->g->invalid))
 			return true;
 		mid = mid_unseg(p, p2m_top_index(p, pfn), NULL);
 		if (!mid)
@@ -1729,8 +1912,14 @@ static bool mid_needs_page(const struct p2m *p, const struct p2m_mid *mid, uint6
 	unsigned int missing = 0, identity = 0;
 
 	if (p2m_mid_is_seg(mid)) {
-		*leaves += p->per_mid - mid->nr_missing - mid->nr_identity;
-		return !(mid->nr_missing == p->per_mid ||
+		uint32_t empty = 0;
+
+		/* empty leaves are uniform: each could be the missing leaf */
+		for (unsigned int i = 0; i < mid->nr_segs; i++)
+			if (mid->segs[i].kind == P2M_SEG_EMPTY)
+				empty += p2m_seg_end(p, mid, i) - mid->segs[i].start;
+		*leaves += p->per_mid - mid->nr_missing - mid->nr_identity - empty;
+		return !(mid->nr_missing + empty == p->per_mid ||
 			 (mid->nr_identity == p->per_mid && p->mid_identity));
 	}
 	for (unsigned int m = 0; m < p->per_mid; m++) {

@@ -172,11 +172,27 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
 /*
  * Lookups sit in every hot loop, so, as the kernel inlines __pfn_to_mfn(),
  * the common case is inline too.  A struct p2m begins with this view of
- * the tree: top[t][m][i] is the value of pfn (t, m, i), exactly as the
- * kernel indexes p2m_top.  It is read-only outside the engine, and only
- * p2m_lookup() should read it.
+ * the tree.  top[t][m][i] is the value of pfn (t, m, i), exactly as the
+ * kernel indexes p2m_top; but the inline path reads the leaf directory
+ * instead, one word per leaf, as the 3.19+ kernel's virtually mapped list
+ * reaches a leaf through one page-table entry: dir[pfn >> leaf_shift] is
+ *
+ *   0                       ask p2m_get() (under a shared mid);
+ *   below P2M_DIR_RUN       the address of the leaf's page of values
+ *                           (a private leaf, or the shared missing leaf);
+ *   P2M_DIR_RUN and above   a run: the leaf's first value + P2M_DIR_RUN
+ *                           (an implicit linear leaf, or the shared
+ *                           identity leaf, whose values are pfn | bit).
+ *
+ * The directory covers the leaves [0, dir_n) and grows, up to a bound,
+ * as private mids appear (the design comment in p2m/p2m.c).  The view is
+ * read-only outside the engine, and only p2m_lookup() should read it.
  */
+#define P2M_DIR_RUN (1ULL << 62)
+
 struct p2m_view {
+	uint64_t *dir;		  /* the leaf directory */
+	uint64_t dir_n;		  /* its entries */
 	uint64_t ***top;	  /* top[t] -> mid slots, [m] -> leaf entries;
 					 * a mid kept as segments has no slots
 					 * and sets the lowest bit of top[t] */
@@ -191,45 +207,27 @@ struct p2m_view {
 };
 
 /*
- * The inline part is the kernel's walk and nothing else: a pfn inside the
- * tree, a mid with slots, a leaf that is a page of values (private, or the
- * shared missing leaf, which holds INVALID).  Three loads, one of them the
- * value.  Everything else - past the end, a mid kept as segments, the
- * identity leaf (its address is the information), an implicit leaf - is
+ * The inline part is one directory load and, for a page of values, the
+ * value's load: the fewest instructions between two lookups, so that a
+ * loop of them keeps as many cache misses in flight as a flat array does.
+ * Everything else - past the directory, under a shared mid - is
  * p2m_get()'s.  The view's fields are read before any branch so that a
- * loop can keep them in registers.
+ * loop can keep them in registers.  This is p2m_get(), inlined.
  */
-static inline uint64_t p2m_lookup_geometry(const struct p2m_view *v, const struct p2m *p2m,
-					   uint64_t pfn, unsigned int leaf_shift,
-					   unsigned int mid_shift)
-{
-	uint64_t ***top = v->top, nr_top = v->nr_top;
-	const uint64_t *identity = v->identity, *linear = v->linear;
-	uint64_t t = pfn >> (leaf_shift + mid_shift);
-	uint64_t *const *slots;
-	const uint64_t *leaf;
-
-	if (__builtin_expect(t >= nr_top, 0))
-		return p2m_get(p2m, pfn);
-	slots = top[t];
-	/* A mid kept as segments sets the top slot's low bit. */
-	if (__builtin_expect((uintptr_t)slots & 1, 0))
-		return p2m_get(p2m, pfn);
-	leaf = slots[(pfn >> leaf_shift) & ((1u << mid_shift) - 1)];
-	if (__builtin_expect(leaf == identity || leaf == linear, 0))
-		return p2m_get(p2m, pfn);
-	return leaf[pfn & ((1u << leaf_shift) - 1)];
-}
-
-/* p2m_get(), inlined for pfns inside the tree; the x86-64 geometry gets
- * constant shifts behind a branch that always goes the same way. */
 static inline uint64_t p2m_lookup(const struct p2m *p2m, uint64_t pfn)
 {
 	const struct p2m_view *v = (const struct p2m_view *)(const void *)p2m;
+	const uint64_t *dir = v->dir;
+	uint64_t dir_n = v->dir_n, k = pfn >> v->leaf_shift, i = pfn & v->leaf_mask, w;
 
-	if (v->leaf_shift == 9)
-		return p2m_lookup_geometry(v, p2m, pfn, 9, 9);
-	return p2m_lookup_geometry(v, p2m, pfn, 10, 10);
+	if (__builtin_expect(k >= dir_n, 0))
+		return p2m_get(p2m, pfn);
+	w = dir[k];
+	if (w - 1 < P2M_DIR_RUN - 1) /* a page */
+		return ((const uint64_t *)(uintptr_t)w)[i];
+	if (__builtin_expect(w != 0, 1))
+		return w - P2M_DIR_RUN + i;
+	return p2m_get(p2m, pfn);
 }
 
 /* pfn_to_mfn: like p2m_get with both flag bits cleared, unless INVALID. */

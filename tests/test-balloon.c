@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "balloon/balloon.h"
 #include "hv/hv.h"
@@ -37,6 +38,8 @@
 #define HOLE_END 0x100
 #define HOLE (HOLE_END - HOLE_START)
 #define P2M_LIMIT_PFNS 0x8000000ULL /* CONFIG_XEN_MEMORY_HOTPLUG_LIMIT 512 GiB */
+
+static uint64_t twin_unavailable; /* the twin tests' si_mem_available() */
 
 struct fx {
 	struct hv *hv;
@@ -180,6 +183,7 @@ static void fx_dom0(struct fx *fx, const char *kernel, uint64_t ram_top, uint64_
 	bcfg.nr_extra = 1;
 	bcfg.e820 = &fx->kernel_e820;
 	bcfg.totalreserve_pages = 1000;
+	bcfg.unavailable_pages = twin_unavailable;
 	bcfg.log = collect_log;
 	bcfg.log_ctx = fx;
 	assert_ok(balloon_new(&fx->b, &bcfg, &err), &err);
@@ -1206,6 +1210,275 @@ static void test_simulated_domu_can_be_ballooned(void)
 	}
 }
 
+/* --- iterations run together against one by one -------------------------------------- */
+
+/*
+ * balloon_run() runs the decrease iterations that follow each other with
+ * no wait as one step.  Two identical guests, one ballooned that way and
+ * one with balloon_set_batchwise(), take the same random targets, faults
+ * and allocation limits; after every run everything anyone can see must be
+ * the same: the run's result, the stats, the time, the balloon list in
+ * order, the P2M (runs, frames, pages), the hypervisor (operations made,
+ * pages, free memory, M2P).
+ */
+struct twin {
+	struct fx fx;	       /* hand-built guests */
+	struct simulation sim; /* booted ones */
+	bool booted;
+	struct hv *hv;
+	struct p2m *p2m;
+	struct balloon *b;
+	hv_domid_t domid;
+};
+
+static uint64_t twin_seed;
+
+static uint64_t twin_rnd(void)
+{
+	twin_seed ^= twin_seed << 13;
+	twin_seed ^= twin_seed >> 7;
+	twin_seed ^= twin_seed << 17;
+	return twin_seed;
+}
+
+struct run_list {
+	struct p2m_frame_run *r;
+	size_t n, alloc;
+};
+
+static int list_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct run_list *l = ctx;
+
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 256;
+		l->r = realloc(l->r, l->alloc * sizeof(*l->r));
+		if (!l->r)
+			return -ENOMEM;
+	}
+	l->r[l->n++] = (struct p2m_frame_run){ pfn, mfn, n };
+	return 0;
+}
+
+static void twin_compare(struct twin *a, struct twin *b)
+{
+	const struct balloon_stats *sa = balloon_get_stats(a->b), *sb = balloon_get_stats(b->b);
+	struct p2m_stats pa, pb;
+	const struct sim_domain *da, *db;
+	struct run_list la = { 0 }, lb = { 0 };
+	struct p2m_iter ita, itb;
+	struct p2m_run ra, rb;
+	struct p2msim_err err = { 0 };
+	uint64_t n = sa->balloon_low + 1, *va, *vb;
+	size_t na, nb;
+	bool more, same;
+
+	CU_ASSERT_EQUAL(memcmp(sa, sb, sizeof(*sa)), 0);
+	CU_ASSERT_EQUAL(balloon_time(a->b), balloon_time(b->b));
+	CU_ASSERT_EQUAL(balloon_state(a->b), balloon_state(b->b));
+	va = malloc(n * sizeof(*va));
+	vb = malloc(n * sizeof(*vb));
+	CU_ASSERT_FATAL(va && vb);
+	na = balloon_list(a->b, va, n);
+	nb = balloon_list(b->b, vb, n);
+	CU_ASSERT_EQUAL(na, nb);
+	CU_ASSERT_EQUAL(na, sa->balloon_low);
+	CU_ASSERT(na == nb && memcmp(va, vb, na * sizeof(*va)) == 0);
+	free(va);
+	free(vb);
+
+	p2m_get_stats(a->p2m, &pa);
+	p2m_get_stats(b->p2m, &pb);
+	pa.implicit = pb.implicit = 0; /* how the engine stores leaves, not what they are */
+	CU_ASSERT_EQUAL(memcmp(&pa, &pb, sizeof(pa)), 0);
+	CU_ASSERT_EQUAL(p2m_frame_runs(a->p2m, list_frame_run, &la), 0);
+	CU_ASSERT_EQUAL(p2m_frame_runs(b->p2m, list_frame_run, &lb), 0);
+	CU_ASSERT(la.n == lb.n && memcmp(la.r, lb.r, la.n * sizeof(*la.r)) == 0);
+	free(la.r);
+	free(lb.r);
+	p2m_iter_init(&ita, a->p2m, 0, p2m_capacity(a->p2m), 0);
+	p2m_iter_init(&itb, b->p2m, 0, p2m_capacity(b->p2m), 0);
+	do {
+		more = p2m_iter_next(&ita, &ra);
+		same = more == p2m_iter_next(&itb, &rb) &&
+		       (!more || (ra.start == rb.start && ra.end == rb.end && ra.type == rb.type));
+	} while (more && same);
+	CU_ASSERT(same);
+
+	CU_ASSERT_EQUAL(hv_sim_op_count(a->hv), hv_sim_op_count(b->hv));
+	CU_ASSERT_EQUAL(hv_sim_free_pages(a->hv), hv_sim_free_pages(b->hv));
+	/* (not hv_domain_info(): a fault rule may be waiting for it) */
+	da = sim_find_domain(hv_sim_of(a->hv), a->domid);
+	db = sim_find_domain(hv_sim_of(b->hv), b->domid);
+	CU_ASSERT_FATAL(da && db);
+	CU_ASSERT_EQUAL(da->tot_pages, db->tot_pages);
+	CU_ASSERT_EQUAL(da->max_pages, db->max_pages);
+	assert_ok(p2m_check(a->p2m, &err), &err);
+	assert_ok(hv_sim_check(a->hv, &err), &err);
+	assert_ok(hv_sim_check_p2m(a->hv, a->domid, a->p2m, &err), &err);
+	assert_ok(hv_sim_check_p2m(b->hv, b->domid, b->p2m, &err), &err);
+}
+
+static void twin_hand_built(struct twin *t, const char *kernel, uint64_t nr, uint64_t max)
+{
+	memset(t, 0, sizeof(*t));
+	fx_dom0(&t->fx, kernel, 8 * GiB, nr, max, NULL);
+	t->hv = t->fx.hv;
+	t->p2m = t->fx.p2m;
+	t->b = t->fx.b;
+}
+
+/* @example, or with @e820 a machine map (dom0 gets all its RAM) */
+static void twin_booted(struct twin *t, const char *example, const char *kernel, const char *e820)
+{
+	struct simulation_options o;
+	struct p2msim_err err = { 0 };
+
+	memset(t, 0, sizeof(*t));
+	simulation_options_init(&o);
+	o.example = e820 ? NULL : example;
+	o.e820_path = e820;
+	o.kernel = kernel;
+	assert_ok(simulation_run(&o, &t->sim, &err), &err);
+	assert_ok(simulation_balloon_new(&t->b, &t->sim, NULL, NULL, &err), &err);
+	t->booted = true;
+	t->hv = t->sim.hv;
+	t->p2m = t->sim.res.p2m;
+	t->domid = t->sim.domid;
+}
+
+static void twin_free(struct twin *t)
+{
+	if (t->booted) {
+		balloon_free(t->b);
+		simulation_free(&t->sim);
+	} else {
+		fx_free(&t->fx);
+	}
+}
+
+/* The same @rounds random operations on both; false once a run failed. */
+static void twin_rounds(struct twin *a, struct twin *b, unsigned int rounds, bool faults)
+{
+	uint64_t cur = balloon_get_stats(a->b)->current_pages;
+
+	for (unsigned int i = 0; i < rounds; i++) {
+		struct balloon_result ra, rb;
+		struct p2msim_err ea = { 0 }, eb = { 0 };
+		uint64_t target = cur / 8 + twin_rnd() % (cur + cur / 4);
+		uint64_t max_s = (const uint64_t[]){ 0, 3, 40 }[twin_rnd() % 3];
+		int rca, rcb;
+
+		if (faults && twin_rnd() % 2) {
+			static const char *const ops[] = { "decrease_reservation",
+							   "populate_physmap", NULL };
+			const char *op = ops[twin_rnd() % 3];
+			unsigned long nth = 1 + twin_rnd() % 40;
+			size_t partial = twin_rnd() % 3 ? 0 : 1 + twin_rnd() % 600;
+			int error = partial ? 0 : EIO;
+
+			CU_ASSERT_EQUAL(hv_sim_inject(a->hv, op, nth, error, partial), 0);
+			CU_ASSERT_EQUAL(hv_sim_inject(b->hv, op, nth, error, partial), 0);
+		}
+		if (faults && twin_rnd() % 3 == 0) {
+			uint64_t pages = twin_rnd() % (cur / 2 + 1);
+
+			balloon_fail_alloc_after(a->b, pages);
+			balloon_fail_alloc_after(b->b, pages);
+		}
+		balloon_set_target(a->b, target);
+		balloon_set_target(b->b, target);
+		rca = balloon_run(a->b, max_s, &ra, &ea);
+		rcb = balloon_run(b->b, max_s, &rb, &eb);
+		CU_ASSERT_EQUAL(rca, rcb);
+		CU_ASSERT_STRING_EQUAL(ea.msg, eb.msg);
+		CU_ASSERT(ra.state == rb.state && ra.seconds == rb.seconds &&
+			  ra.steps == rb.steps && ra.credit == rb.credit &&
+			  ra.reached == rb.reached && ra.timed_out == rb.timed_out);
+		twin_compare(a, b);
+		if (rca < 0)
+			return;
+	}
+}
+
+static void twin_pair_hand_built(const char *kernel, uint64_t nr, uint64_t max, bool faults)
+{
+	struct twin a, b;
+
+	twin_hand_built(&a, kernel, nr, max);
+	twin_hand_built(&b, kernel, nr, max);
+	balloon_set_batchwise(b.b, true);
+	twin_rounds(&a, &b, 12, faults);
+	twin_free(&a);
+	twin_free(&b);
+}
+
+static void test_iterations_run_together_as_one_by_one(void)
+{
+	static const char *const kernels[] = { "6.12", "6.1", "5.4", "3.2", "2.6.39" };
+
+	for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]); k++) {
+		twin_seed = 0x9e3779b97f4a7c15ULL * (k + 1);
+		twin_pair_hand_built(kernels[k], 0x20000 + 0x1234 * k, 0x30000 + 0x777 * k, false);
+		twin_pair_hand_built(kernels[k], 0x24000 + 0x99 * k, 0x24000 + 0x99 * k, true);
+	}
+}
+
+/* XSA-300's limit: si_mem_available() short of the credit, and short of
+ * totalreserve_pages, ends the iterations that run together. */
+static void test_iterations_run_together_under_xsa300_limits(void)
+{
+	static const uint64_t unavailable[] = { 0x100, 0x4000, 0x10000, 0x1ff00 };
+
+	for (size_t i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]); i++) {
+		twin_seed = 0x1234567 + i;
+		twin_unavailable = unavailable[i];
+		twin_pair_hand_built("6.12", 0x20000, 0x20000, i % 2);
+	}
+	twin_unavailable = 0;
+}
+
+static void test_iterations_run_together_in_booted_guests(void)
+{
+	static const char *const kernels[] = { "6.12", "6.1", "3.2", "2.6.39" };
+	/* a host with 4 GiB of RAM whose dom0 has it all: Xen's chunks, mids
+	 * of whole runs that the balloon empties */
+	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n"
+				  "0xf0000-0xfffff reserved\n0x100000-0x7fffffff usable\n"
+				  "0xfec00000-0xfec00fff reserved\n"
+				  "0x100000000-0x17fffffff usable\n";
+	char path[] = "/tmp/p2msim-test-balloon-XXXXXX";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, map, strlen(map)) == (ssize_t)strlen(map));
+	close(fd);
+	/* (not 2.6.39 on the map: its boot leaves frames outside its P2M
+	 * that hv_sim_check_p2m() reports before any ballooning) */
+	for (size_t k = 0; k < 2 * sizeof(kernels) / sizeof(kernels[0]) - 1; k++) {
+		size_t kk = k % (sizeof(kernels) / sizeof(kernels[0]));
+		const char *e820 = k >= sizeof(kernels) / sizeof(kernels[0]) ? path : NULL;
+		struct twin a, b;
+
+		twin_seed = 0xabcdef + k;
+		twin_booted(&a, "domu-2G", kernels[kk], e820);
+		twin_booted(&b, "domu-2G", kernels[kk], e820);
+		balloon_set_batchwise(b.b, true);
+		twin_rounds(&a, &b, e820 ? 5 : 8, k % 2);
+		twin_free(&a);
+		twin_free(&b);
+	}
+	unlink(path);
+}
+
+static const struct test_case twin_cases[] = { { "iterations_run_together_as_one_by_one",
+						 test_iterations_run_together_as_one_by_one },
+					       { "iterations_run_together_under_xsa300_limits",
+						 test_iterations_run_together_under_xsa300_limits },
+					       { "iterations_run_together_in_booted_guests",
+						 test_iterations_run_together_in_booted_guests },
+					       { NULL, NULL } };
+
 static const struct test_case capture_cases[] = {
 	{ "cheese_61_balloons_up_into_the_extra_regions",
 	  test_cheese_61_balloons_up_into_the_extra_regions },
@@ -1275,10 +1548,13 @@ static const struct test_case target_cases[] = {
 	{ NULL, NULL }
 };
 
-static const struct test_suite suites[] = {
-	{ "capture", capture_cases }, { "ref", ref_cases },	   { "faults", fault_cases },
-	{ "regions", region_cases },  { "targets", target_cases }, { NULL, NULL }
-};
+static const struct test_suite suites[] = { { "capture", capture_cases },
+					    { "ref", ref_cases },
+					    { "faults", fault_cases },
+					    { "regions", region_cases },
+					    { "targets", target_cases },
+					    { "twin", twin_cases },
+					    { NULL, NULL } };
 
 int main(int argc, char **argv)
 {
