@@ -74,13 +74,10 @@ int sim_oom(struct hv_sim *s)
 	return -ENOMEM;
 }
 
+/* floor(log2(x)) for x > 0; 0 for 0. */
 static unsigned int floor_log2(uint64_t x)
 {
-	unsigned int r = 0;
-
-	while (x >>= 1)
-		r++;
-	return r;
+	return x ? 63u - (unsigned int)__builtin_clzll(x) : 0;
 }
 
 struct sim_domain *sim_find_domain(const struct hv_sim *s, hv_domid_t domid)
