@@ -186,11 +186,12 @@ uint64_t p2m_get(const struct p2m *p2m, uint64_t pfn) __attribute__((pure));
  *                           (an implicit linear leaf, or the shared
  *                           identity leaf, whose values are pfn | bit).
  *
- * Both are biased by the entry's first pfn, k << P2M_DIR_SHIFT (an address
- * by 8 bytes a pfn), so that the lookup adds the pfn as it is: no mask.
- * The directory covers the pfns [0, dir_n << P2M_DIR_SHIFT) and grows, up to a bound,
- * as private mids appear (the design comment in p2m/p2m.c).  The view is
- * read-only outside the engine, and only p2m_lookup() should read it.
+ * Pages and runs are biased by the entry's first pfn, k << P2M_DIR_SHIFT
+ * (an address by 8 bytes per pfn), so that the lookup adds the pfn as it
+ * is, unmasked.  The directory covers the pfns [0, dir_n << P2M_DIR_SHIFT)
+ * and grows, up to a bound, as private mids appear (the design comment in
+ * p2m/p2m.c).  The view is read-only outside the engine, and only
+ * p2m_lookup() should read it.
  */
 #define P2M_DIR_RUN (1ULL << 62)
 #define P2M_DIR_SHIFT 9
