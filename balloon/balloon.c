@@ -70,6 +70,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "setup/setup.h"
+#include "util/array.h"
 #include "util/page.h"
 
 #define WAIT_IDLE 3600	 /* BP_DONE / BP_ECANCELED: 3600 * HZ */
@@ -228,15 +229,11 @@ static struct bl_run *bl_head(struct balloon *b)
 
 static int bl_new_run(struct balloon *b, uint64_t base, uint64_t bsize, uint64_t n)
 {
-	if (b->nr_runs == b->alloc_runs) {
-		size_t a = b->alloc_runs ? 2 * b->alloc_runs : 64;
-		struct bl_run *nr = realloc(b->runs, a * sizeof(*nr));
+	struct bl_run *nr = array_room(b->runs, &b->alloc_runs, b->nr_runs + 1, sizeof(*nr));
 
-		if (!nr)
-			return -ENOMEM;
-		b->runs = nr;
-		b->alloc_runs = a;
-	}
+	if (!nr)
+		return -ENOMEM;
+	b->runs = nr;
 	b->runs[b->nr_runs++] = (struct bl_run){ base, bsize, n };
 	return 0;
 }
@@ -829,18 +826,14 @@ static size_t find_pages(struct balloon *b, size_t n, uint64_t *out, struct p2ms
 		while (p2m_iter_next(&it, &run)) {
 			if (run.type != P2M_PFN)
 				continue;
-			if (nr == b->alloc_scan) {
-				size_t a = b->alloc_scan ? 2 * b->alloc_scan : 64;
-				struct p2m_run *ns = realloc(b->scan, a * sizeof(*ns));
+			struct p2m_run *ns =
+				array_room(b->scan, &b->alloc_scan, nr + 1, sizeof(*ns));
 
-				if (!ns) {
-					*rc = p2msim_err_set(err, -ENOMEM,
-							     "balloon: out of memory");
-					return got;
-				}
-				b->scan = ns;
-				b->alloc_scan = a;
+			if (!ns) {
+				*rc = p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+				return got;
 			}
+			b->scan = ns;
 			b->scan[nr++] = run;
 		}
 		for (size_t k = nr; k-- > 0 && got < n;)
@@ -944,15 +937,11 @@ static int collect_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 {
 	struct balloon *b = ctx;
 
-	if (b->nr_fr == b->alloc_fr) {
-		size_t a = b->alloc_fr ? 2 * b->alloc_fr : 64;
-		struct p2m_frame_run *nf = realloc(b->fr, a * sizeof(*nf));
+	struct p2m_frame_run *nf = array_room(b->fr, &b->alloc_fr, b->nr_fr + 1, sizeof(*nf));
 
-		if (!nf)
-			return -ENOMEM;
-		b->fr = nf;
-		b->alloc_fr = a;
-	}
+	if (!nf)
+		return -ENOMEM;
+	b->fr = nf;
 	b->fr[b->nr_fr++] = (struct p2m_frame_run){ pfn, mfn, n };
 	return 0;
 }
@@ -1247,16 +1236,15 @@ static enum bp_state reserve_additional_memory(struct balloon *b, struct balloon
 		}
 	}
 	note_p2m_growth(b, &before, 0, false);
-	if (b->nr_hot == b->alloc_hot) {
-		size_t a = b->alloc_hot ? 2 * b->alloc_hot : 4;
-		struct balloon_region *nh = realloc(b->hot, a * sizeof(*nh));
+	{
+		struct balloon_region *nh =
+			array_room(b->hot, &b->alloc_hot, b->nr_hot + 1, sizeof(*nh));
 
 		if (!nh) {
 			*fatal = p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
 			return BP_ECANCELED;
 		}
 		b->hot = nh;
-		b->alloc_hot = a;
 	}
 	/* add_memory_resource() and onlining: xen_online_page() appends
 	 * every page, lowest first. */

@@ -49,6 +49,13 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
+/* Best of several rounds. */
+static void keep_min(double *best, double t)
+{
+	if (t < *best)
+		*best = t;
+}
+
 static void die(const char *what, const struct p2msim_err *err)
 {
 	fprintf(stderr, "p2msim-bench: %s: %s\n", what, err ? err->msg : strerror(errno));
@@ -168,20 +175,16 @@ static void bench_lookup(void)
 		for (uint64_t i = 0; i < nr_q; i++)
 			sum_e += p2m_lookup(p, q[i]);
 		t = now() - t0;
-		if (t < best_e)
-			best_e = t;
+		keep_min(&best_e, t);
 		t = time_flat(flat, n, q, nr_q, &sum_f);
-		if (t < best_f)
-			best_f = t;
+		keep_min(&best_f, t);
 		t = time_flat(flat_huge, n, q, nr_q, &sum_h);
-		if (t < best_h)
-			best_h = t;
+		keep_min(&best_h, t);
 		t0 = now();
 		for (uint64_t i = 0; i < nr_q; i++)
 			sum_m += p2m_lookup(pm, q[i]);
 		t = now() - t0;
-		if (t < best_m)
-			best_m = t;
+		keep_min(&best_m, t);
 	}
 	if (sum_e != sum_f || sum_e != sum_h || sum_e != sum_m)
 		die("engine and flat array disagree", NULL);
@@ -489,10 +492,8 @@ static void bench_simulate_16t(void)
 	for (int round = 0; round < 3; round++) {
 		double s = simulate_once(small), b = simulate_once(big);
 
-		if (s < best_s)
-			best_s = s;
-		if (b < best_b)
-			best_b = b;
+		keep_min(&best_s, s);
+		keep_min(&best_b, b);
 	}
 	printf("simulate_16T_vs_16G: %.2f\n", best_b / best_s);
 	fprintf(stderr,
@@ -572,10 +573,8 @@ static void bench_full_dom0_16t(void)
 	for (int round = 0; round < 3; round++) {
 		double s = full_dom0_once(small, &n_s), b = full_dom0_once(big, &n_b);
 
-		if (s < best_s)
-			best_s = s;
-		if (b < best_b)
-			best_b = b;
+		keep_min(&best_s, s);
+		keep_min(&best_b, b);
 	}
 	printf("simulate_full_dom0_16T_vs_16G: %.2f\n", best_b / best_s);
 	fprintf(stderr,
@@ -637,14 +636,10 @@ static void bench_balloon_half(void)
 		double ws, wb, s = balloon_half_once(small, &n_s, &ws),
 			       b = balloon_half_once(big, &n_b, &wb);
 
-		if (s < best_s)
-			best_s = s;
-		if (b < best_b)
-			best_b = b;
-		if (ws < whole_s)
-			whole_s = ws;
-		if (wb < whole_b)
-			whole_b = wb;
+		keep_min(&best_s, s);
+		keep_min(&best_b, b);
+		keep_min(&whole_s, ws);
+		keep_min(&whole_b, wb);
 	}
 	printf("balloon_half_16T_vs_16G: %.2f\n", best_b / best_s);
 	fprintf(stderr,
@@ -744,8 +739,7 @@ static void bench_doctor_log(void)
 			die("doctor", &err);
 		t = now() - t0;
 		doctor_report_free(&r);
-		if (t < best_d)
-			best_d = t;
+		keep_min(&best_d, t);
 		simulation_options_init(&o);
 		o.xen_log_path = path;
 		t0 = now();
@@ -753,8 +747,7 @@ static void bench_doctor_log(void)
 			die("simulate", &err);
 		t = now() - t0;
 		simulation_free(&sim);
-		if (t < best_s)
-			best_s = t;
+		keep_min(&best_s, t);
 	}
 	printf("doctor_4M_log_vs_simulate: %.2f\n", best_d / best_s);
 	fprintf(stderr,
