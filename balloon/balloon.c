@@ -936,7 +936,6 @@ static uint64_t next_wait(const struct balloon *b);
 static int collect_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 {
 	struct balloon *b = ctx;
-
 	struct p2m_frame_run *nf = array_room(b->fr, &b->alloc_fr, b->nr_fr + 1, sizeof(*nf));
 
 	if (!nf)
