@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "e820/e820.h"
+#include "e820/e820-lib.h"
 #include "util/parse.h"
 #include "util/text.h"
 
@@ -95,13 +96,22 @@ static bool wildcard_search(const struct e820_table *t, uint64_t size, uint64_t 
 	return false;
 }
 
-/* One element of a memmap= list.  Returns 0 or -ENOMEM/-E2BIG; the
- * kernel's -EINVAL for malformed forms is not an error here (ignored by
- * parse_memmap_opt). */
 /* memmap=nn@ss, nn#ss, nn$ss, nn!ss: the type each form adds. */
 static const char add_forms[] = "@#$!";
 static const uint32_t add_types[] = { E820_TYPE_RAM, E820_TYPE_ACPI, E820_TYPE_RESERVED,
 				      E820_TYPE_PRAM };
+
+char e820_memmap_form(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(add_types) / sizeof(add_types[0]); i++)
+		if (add_types[i] == type)
+			return add_forms[i];
+	return 0;
+}
+
+/* One element of a memmap= list.  Returns 0 or -ENOMEM/-E2BIG; the
+ * kernel's -EINVAL for malformed forms is not an error here (ignored by
+ * parse_memmap_opt). */
 
 static int memmap_one(struct e820_table *t, struct e820_user *user, const char *p, const char *end)
 {

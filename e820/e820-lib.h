@@ -14,6 +14,10 @@
 #include "e820/e820.h"
 #include "util/err.h"
 
+/* The character of the memmap=nn?ss form that adds an entry of @type
+ * (@ # $ !), or 0 when the kernel has none for it (nn%ss+type then). */
+char e820_memmap_form(uint32_t type);
+
 /* Grow the slot array to at least want slots (new slots zeroed). */
 int e820_table_reserve(struct e820_table *t, size_t want);
 

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "e820/e820.h"
+#include "e820/e820-lib.h"
 
 static uint64_t last_byte(const struct e820_entry *e)
 {
@@ -134,29 +135,13 @@ static void print_memmap(FILE *f, const struct e820_table *t)
 	fputs("memmap=exactmap", f);
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct e820_entry *e = &t->entries[i];
+		char form = e820_memmap_form(e->type);
 
 		fputs(" memmap=", f);
 		put_size(f, e->size);
-		switch (e->type) {
-		case E820_TYPE_RAM:
-			fputc('@', f);
-			break;
-		case E820_TYPE_ACPI:
-			fputc('#', f);
-			break;
-		case E820_TYPE_RESERVED:
-			fputc('$', f);
-			break;
-		case E820_TYPE_PRAM:
-			fputc('!', f);
-			break;
-		default:
-			fputc('%', f);
-			break;
-		}
+		fputc(form ? form : '%', f);
 		put_size(f, e->addr);
-		if (e->type != E820_TYPE_RAM && e->type != E820_TYPE_ACPI &&
-		    e->type != E820_TYPE_RESERVED && e->type != E820_TYPE_PRAM)
+		if (!form)
 			fprintf(f, "+%" PRIu32, e->type);
 	}
 	fputc('\n', f);

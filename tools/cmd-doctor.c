@@ -180,10 +180,7 @@ int cmd_doctor(int argc, char *argv[])
 			tool_error("out of memory");
 			return EXIT_FAIL;
 		}
-		printf("%s\n",
-		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		tool_print_json(o);
 	} else {
 		doctor_print(stdout, &r);
 		if (why) {

@@ -20,6 +20,7 @@
 #include "p2m/p2m.h"
 #include "e820/e820.h"
 #include "tools/p2msim.h"
+#include "util/json.h"
 
 /*
  * The one piece of process-wide state: SIGINT, SIGTERM and SIGHUP only set
@@ -167,46 +168,34 @@ static int live_info(struct hv *hv, hv_domid_t domid, bool json)
 	have_xi = hv_xen_info(hv, &xi, &err) == 0;
 	if (json) {
 		struct json_object *o = json_object_new_object(), *s = json_object_new_object();
+		char v[64];
 
-		if (!o || !s) {
+		snprintf(v, sizeof(v), "%u.%u%s", xi.major, xi.minor, xi.extra);
+		if (!o || !s || json_put(o, "domain", json_object_new_uint64(di.domid)) ||
+		    json_put(o, "pv", json_object_new_boolean(di.pv)) ||
+		    json_put(o, "guest_width", json_object_new_uint64(di.guest_width)) ||
+		    json_put(o, "nr_pages", json_object_new_uint64(di.tot_pages)) ||
+		    json_put(o, "max_pages", json_object_new_uint64(di.max_pages)) ||
+		    json_put(o, "shared_info_frame",
+			     json_object_new_uint64(di.shared_info_frame)) ||
+		    json_put(s, "max_pfn", json_object_new_uint64(pi.max_pfn)) ||
+		    json_put(s, "pfn_to_mfn_frame_list_list",
+			     json_object_new_uint64(pi.pfn_to_mfn_frame_list_list)) ||
+		    json_put(s, "p2m_cr3", json_object_new_uint64(pi.p2m_cr3)) ||
+		    json_put(s, "p2m_vaddr", json_object_new_uint64(pi.p2m_vaddr)) ||
+		    json_put(s, "p2m_generation", json_object_new_uint64(pi.p2m_generation)) ||
+		    json_put(o, "shared_info", json_object_get(s)) ||
+		    (have_xi &&
+		     (json_put(o, "xen_version", json_object_new_string(v)) ||
+		      json_put(o, "xen_cmdline", json_object_new_string(xi.cmdline)) ||
+		      json_put(o, "total_pages", json_object_new_uint64(xi.total_pages)) ||
+		      json_put(o, "free_pages", json_object_new_uint64(xi.free_pages)) ||
+		      json_put(o, "max_mfn", json_object_new_uint64(xi.max_mfn))))) {
 			json_object_put(o);
-			json_object_put(s);
-			tool_error("out of memory");
-			return EXIT_FAIL;
+			o = NULL;
 		}
-		json_object_object_add(o, "domain", json_object_new_uint64(di.domid));
-		json_object_object_add(o, "pv", json_object_new_boolean(di.pv));
-		json_object_object_add(o, "guest_width", json_object_new_uint64(di.guest_width));
-		json_object_object_add(o, "nr_pages", json_object_new_uint64(di.tot_pages));
-		json_object_object_add(o, "max_pages", json_object_new_uint64(di.max_pages));
-		json_object_object_add(o, "shared_info_frame",
-				       json_object_new_uint64(di.shared_info_frame));
-		json_object_object_add(s, "max_pfn", json_object_new_uint64(pi.max_pfn));
-		json_object_object_add(s, "pfn_to_mfn_frame_list_list",
-				       json_object_new_uint64(pi.pfn_to_mfn_frame_list_list));
-		json_object_object_add(s, "p2m_cr3", json_object_new_uint64(pi.p2m_cr3));
-		json_object_object_add(s, "p2m_vaddr", json_object_new_uint64(pi.p2m_vaddr));
-		json_object_object_add(s, "p2m_generation",
-				       json_object_new_uint64(pi.p2m_generation));
-		json_object_object_add(o, "shared_info", s);
-		if (have_xi) {
-			char v[64];
-
-			snprintf(v, sizeof(v), "%u.%u%s", xi.major, xi.minor, xi.extra);
-			json_object_object_add(o, "xen_version", json_object_new_string(v));
-			json_object_object_add(o, "xen_cmdline",
-					       json_object_new_string(xi.cmdline));
-			json_object_object_add(o, "total_pages",
-					       json_object_new_uint64(xi.total_pages));
-			json_object_object_add(o, "free_pages",
-					       json_object_new_uint64(xi.free_pages));
-			json_object_object_add(o, "max_mfn", json_object_new_uint64(xi.max_mfn));
-		}
-		printf("%s\n",
-		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		return EXIT_OK;
+		json_object_put(s);
+		return tool_print_json(o);
 	}
 	printf("domain %u: %s, guest width %u (%s)%s\n", di.domid, di.pv ? "PV" : "HVM",
 	       di.guest_width, di.guest_width == 4 ? "x86_32" : "x86_64",
@@ -237,17 +226,8 @@ static int live_dump(struct hv *hv, const struct live_read_opts *ro, const char 
 	if (rc < 0)
 		return tool_fail(&err);
 	if (json) {
-		struct json_object *o = live_p2m_to_json(&p);
-
-		if (!o) {
-			tool_error("out of memory writing JSON");
+		if (tool_print_json(live_p2m_to_json(&p)) != EXIT_OK)
 			rc = -ENOMEM;
-		} else {
-			printf("%s\n", json_object_to_json_string_ext(
-					       o, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
-		}
 	} else if (!strcmp(show, "dump")) {
 		struct p2m *m;
 

@@ -18,6 +18,7 @@
 #include "doctor/doctor.h"
 #include "sim/sim.h"
 #include "tools/p2msim.h"
+#include "util/json.h"
 
 enum show {
 	SHOW_LOG = 1u << 0,
@@ -364,14 +365,16 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 			if (rc < 0)
 				break;
 			s = json_object_new_object();
-			json_object_object_add(s, "target_pages",
-					       json_object_new_uint64(info.target_pages));
-			json_object_object_add(s, "current_pages",
-					       json_object_new_uint64(info.current_pages));
-			json_object_object_add(s, "max_pages",
-					       json_object_new_uint64(info.max_pages));
-			json_object_object_add(s, "state", json_object_new_string(info.state));
-			json_object_array_add(steps, s);
+			if (!s ||
+			    json_put(s, "target_pages",
+				     json_object_new_uint64(info.target_pages)) ||
+			    json_put(s, "current_pages",
+				     json_object_new_uint64(info.current_pages)) ||
+			    json_put(s, "max_pages", json_object_new_uint64(info.max_pages)) ||
+			    json_put(s, "state", json_object_new_string(info.state)) ||
+			    json_push(steps, json_object_get(s)))
+				rc = p2msim_err_set(err, -ENOMEM, "out of memory writing JSON");
+			json_object_put(s);
 		}
 		free(list);
 		/* the top level describes the state after the last step */
@@ -387,12 +390,9 @@ static int print_json(struct simulation *sim, const char *balloon, struct p2msim
 		json_object_object_add(o, "balloon", steps);
 		balloon_free(b);
 	}
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	if (rc < 0)
-		return tool_fail(err);
-	return EXIT_OK;
+	/* the steps that were made are printed before the error */
+	tool_print_json(o);
+	return rc < 0 ? tool_fail(err) : EXIT_OK;
 }
 
 /* Every target of a --balloon list reads as xl mem-set reads it: refused

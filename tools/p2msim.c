@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "tools/p2msim.h"
 #include "xen/xenlog.h"
@@ -39,6 +41,18 @@ int tool_fail(const struct p2msim_err *err)
 {
 	tool_error("%s", err->msg[0] ? err->msg : "unknown error");
 	return EXIT_FAIL;
+}
+
+int tool_print_json(struct json_object *o)
+{
+	if (!o) {
+		tool_error("out of memory writing JSON");
+		return EXIT_FAIL;
+	}
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return EXIT_OK;
 }
 
 int tool_placement(bool kernel, const char *arg, struct xenlog_range *k, struct xenlog_range *i,

@@ -26,6 +26,10 @@ struct p2msim_cmd {
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the recorded error and return EXIT_FAIL. */
 int tool_fail(const struct p2msim_err *err);
+/* Print @o on stdout as the JSON outputs are printed (pretty, slashes
+ * as they are) and drop it; EXIT_FAIL with "out of memory" if @o is NULL. */
+struct json_object;
+int tool_print_json(struct json_object *o);
 /* Print a usage complaint and return EXIT_USAGE. */
 int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
