@@ -49,7 +49,10 @@
  * available memory) as one step, a run of the P2M at a time, when the
  * hypervisor can take their calls at once; everything it leaves is what
  * the iterations one by one leave, step count included (the twin tests
- * of tests/test-balloon.c compare the two).
+ * of tests/test-balloon.c compare the two).  Increase iterations do the
+ * same (increase_merged()): the pfns they would pop, as runs of the
+ * balloon list, go to Xen at once, which backs them a stretch of its free
+ * memory at a time, and the P2M is set a stretch at a time.
  *
  * WHICH PAGES alloc_page() GIVES
  *
