@@ -1239,7 +1239,11 @@ static int place_frames(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 		pl->hi = pfn + n - 1;
 	if (n == 1 && p2m_set_noalloc(pl->b->cfg.p2m, pfn, mfn))
 		return 0;
-	if (p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr) < 0)
+	/* The first pfn as the driver sets it: a mid kept as segments gets
+	 * its page of slots as it would.  (p2m_set_range_pfnwise() straight
+	 * into the empty leaves of such a mid charges them a second time.) */
+	if (p2m_set(pl->b->cfg.p2m, pfn, mfn, &perr) < 0 ||
+	    p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr) < 0)
 		return p2msim_err_set(pl->err, -ENOMEM,
 				      "balloon: cannot put pfns %#" PRIx64 "-%#" PRIx64
 				      " into the P2M: %s",
