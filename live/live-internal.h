@@ -95,8 +95,7 @@ const struct live_run *live_replay_released(struct hv *replay, size_t *n, bool r
 bool live_replay_stamped(const struct hv *replay, uint64_t model_mfn);
 /* Model frames [@model_mfn, @model_mfn + @n) hold it. */
 int live_replay_set_stamped(struct hv *replay, uint64_t model_mfn, uint64_t n);
-/* Runs the replay keeps: pairs, stamped frames, released frames (what its
- * memory follows). */
+/* Runs of pairs the replay keeps (what its memory and time follow). */
 size_t live_replay_runs(const struct hv *replay);
 /* Operations made on the real side so far. */
 unsigned long live_replay_real_ops(const struct hv *replay);

@@ -423,7 +423,7 @@ size_t live_replay_runs(const struct hv *replay)
 {
 	const struct replay *r = creplay_of(replay);
 
-	return r->to_real.n + r->stamped.n + r->released.n;
+	return r->to_real.n;
 }
 
 unsigned long live_replay_real_ops(const struct hv *replay)

@@ -701,9 +701,10 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 		return rc;
 	say(x->o,
 	    "setup (kernel %s, domU): released %" PRIu64 ", remapped %" PRIu64 ", identity %" PRIu64
-	    ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far",
+	    ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far, frames paired in "
+	    "%zu runs",
 	    km->version, x->res.released, x->res.remapped, x->res.identity_set, x->res.max_pfn,
-	    live_replay_real_ops(x->replay), x->domid);
+	    live_replay_real_ops(x->replay), x->domid, live_replay_runs(x->replay));
 	snprintf(name, sizeof(name), "setup");
 	rc = check_step(x, name, err);
 	if (rc < 0)
@@ -740,9 +741,11 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 			break;
 		/* the balloon may have grown the P2M: the result is sim.res */
 		x->res = sim.res;
-		say(x->o, "balloon to %s: current %" PRIu64 " pages, target %" PRIu64 ", %s", tok,
-		    balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
-		    balloon_state_name(br.state));
+		say(x->o,
+		    "balloon to %s: current %" PRIu64 " pages, target %" PRIu64
+		    ", %s; frames paired in %zu runs",
+		    tok, balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
+		    balloon_state_name(br.state), live_replay_runs(x->replay));
 		snprintf(name, sizeof(name), "balloon %s", tok);
 		rc = check_step(x, name, err);
 	}
