@@ -261,7 +261,10 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 	struct frame_cursor c = { 0, 0 };
 	size_t n;
 
+	struct live_run fresh_runs[CHECK_BATCH];
+
 	for (;;) {
+		size_t nr_fresh = 0;
 		bool fresh = false;
 		void *addr;
 		int rc;
@@ -284,10 +287,8 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 			if (!live_replay_stamped(x->replay, model[k])) {
 				for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 					w[j] = pattern(mfn, j);
-				if (live_replay_set_stamped(x->replay, model[k], 1) < 0) {
-					hv_unmap_frames(x->real, addr, n);
-					return p2msim_err_set(err, -ENOMEM, "out of memory");
-				}
+				fresh_runs[nr_fresh++] =
+					(struct live_run){ model[k], model[k] + 1, 0, 0 };
 				(*written)++;
 				continue;
 			}
@@ -304,6 +305,12 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 			(*verified)++;
 		}
 		hv_unmap_frames(x->real, addr, n);
+		/* the frames written, as the runs they make */
+		nr_fresh = live_runs_coalesce(fresh_runs, nr_fresh);
+		for (size_t k = 0; k < nr_fresh; k++)
+			if (live_replay_set_stamped(x->replay, fresh_runs[k].start,
+						    fresh_runs[k].end - fresh_runs[k].start) < 0)
+				return p2msim_err_set(err, -ENOMEM, "out of memory");
 	}
 }
 

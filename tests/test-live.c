@@ -1031,6 +1031,71 @@ static void test_runmap_splits_and_joins_runs(void)
 	live_runmap_free(&m);
 }
 
+/* The map against a plain array, through random changes: runs set up,
+ * down and as sets, cleared, in any order, over a few thousand keys. */
+static void test_runmap_agrees_with_an_array_through_random_changes(void)
+{
+	enum {
+		KEYS = 2048
+	};
+	static uint64_t want[KEYS];
+	struct live_runmap m;
+	uint64_t seed = 12345;
+	unsigned int bad = 0;
+
+	live_runmap_init(&m);
+	for (size_t k = 0; k < KEYS; k++)
+		want[k] = LIVE_NO_MFN;
+	for (unsigned int op = 0; op < 20000 && !bad; op++) {
+		uint64_t start, n, val;
+		int step;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		start = (seed >> 20) % KEYS;
+		n = 1 + (seed >> 40) % 64;
+		if (start + n > KEYS)
+			n = KEYS - start;
+		step = (int)((seed >> 8) % 3) - 1;
+		/* often the values next to what is there, so that runs join */
+		val = (seed >> 50) % 4 ? 100000 + start * (step ? (uint64_t)step : 0) :
+					 (seed >> 12) % 1000000;
+		if (step < 0)
+			val = 1000000 - start;
+		if ((seed >> 4) % 5 == 0) {
+			CU_ASSERT_EQUAL_FATAL(live_runmap_clear(&m, start, start + n), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = LIVE_NO_MFN;
+		} else {
+			struct live_run r = { start, start + n, val, step };
+
+			CU_ASSERT_EQUAL_FATAL(live_runmap_set(&m, &r), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = live_run_at(&r, k);
+		}
+		if (op % 97)
+			continue;
+		for (uint64_t k = 0; k < KEYS; k++) {
+			struct live_run r;
+			bool found = live_runmap_find(&m, k, &r);
+			uint64_t got = found ? live_run_at(&r, k) : LIVE_NO_MFN;
+
+			if (got != want[k] || (found && (r.start > k || r.end <= k)) ||
+			    (!found && (r.start > k || r.end <= k))) {
+				fprintf(stderr,
+					"\n    op %u key %" PRIu64 ": %#" PRIx64 ", want %#" PRIx64
+					"\n",
+					op, k, got, want[k]);
+				bad++;
+				break;
+			}
+		}
+		CU_ASSERT_TRUE(m.n <= KEYS);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	live_runmap_free(&m);
+	CU_ASSERT_EQUAL(m.n, 0);
+}
+
 /*
  * The pairing against Xen's own answer: after populating, giving back and
  * populating again parts of runs, every model frame the domain holds has
@@ -1380,6 +1445,8 @@ static const struct test_case scratch_cases[] = {
 	{ "replay_pairs_frames_and_keeps_the_model_first",
 	  test_replay_pairs_frames_and_keeps_the_model_first },
 	{ "runmap_splits_and_joins_runs", test_runmap_splits_and_joins_runs },
+	{ "runmap_agrees_with_an_array_through_random_changes",
+	  test_runmap_agrees_with_an_array_through_random_changes },
 	{ "replay_keeps_pairs_through_release_and_repopulate",
 	  test_replay_keeps_pairs_through_release_and_repopulate },
 	{ "scratch_balloon_splits_and_repairs_runs", test_scratch_balloon_splits_and_repairs_runs },
