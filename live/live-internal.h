@@ -46,9 +46,11 @@ bool live_run_continues(const struct live_run *a, const struct live_run *b, int 
 size_t live_runs_coalesce(struct live_run *runs, size_t n);
 
 /* Disjoint runs in key order: memory and time follow the runs. */
+struct live_rnode;
 struct live_runmap {
-	struct live_run *r;
-	size_t n, alloc;
+	struct live_rnode *root;
+	size_t n; /* runs */
+	uint64_t seed;
 };
 
 void live_runmap_init(struct live_runmap *m);

@@ -26,10 +26,11 @@ struct replay {
 	struct hv hv; /* must stay first */
 	struct hv *model, *real;
 	hv_domid_t model_domid, real_domid;
-	struct live_runmap to_real;  /* model mfn -> real mfn */
-	struct live_runmap stamped;  /* model mfns whose real frame holds the pattern */
-	struct live_runmap released; /* real frames given back (a set) */
-	uint64_t nr_frames;	     /* model mfns lie below */
+	struct live_runmap to_real; /* model mfn -> real mfn */
+	struct live_runmap stamped; /* model mfns whose real frame holds the pattern */
+	struct live_run *released;  /* real frames given back, as they were */
+	size_t nr_released, alloc_released;
+	uint64_t nr_frames; /* model mfns lie below */
 	unsigned long real_ops;
 };
 
@@ -241,6 +242,33 @@ static long rp_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *f
 	return grow(hv, "increase_reservation", false, domid, frames, nr, order, err);
 }
 
+/* Real frames [@mfn, @mfn + @n) were given back: joined to the run
+ * before when they continue it upwards or downwards. */
+static int note_released(struct replay *r, uint64_t mfn, uint64_t n)
+{
+	struct live_run *last = r->nr_released ? &r->released[r->nr_released - 1] : NULL;
+
+	if (last && mfn == last->end) {
+		last->end += n;
+		return 0;
+	}
+	if (last && mfn + n == last->start) {
+		last->start = mfn;
+		return 0;
+	}
+	if (r->nr_released == r->alloc_released) {
+		size_t a = r->alloc_released ? 2 * r->alloc_released : 64;
+		struct live_run *nr = realloc(r->released, a * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		r->released = nr;
+		r->alloc_released = a;
+	}
+	r->released[r->nr_released++] = (struct live_run){ mfn, mfn + n, 0, 0 };
+	return 0;
+}
+
 /* The model frames of @nr extents given back are paired no more, and
  * their real frames are released: both as runs. */
 static int forget(struct replay *r, const uint64_t *frames, const uint64_t *real, size_t nr,
@@ -260,12 +288,9 @@ static int forget(struct replay *r, const uint64_t *frames, const uint64_t *real
 		if (rc == 0)
 			rc = live_runmap_clear(&r->stamped, runs[i].start, runs[i].end);
 	}
-	for (size_t i = 0; i < nr; i++)
-		runs[i] = (struct live_run){ real[i], real[i] + (1ULL << order), 0, 0 };
-	n = live_runs_coalesce(runs, nr);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = live_runmap_set(&r->released, &runs[i]);
 	free(runs);
+	for (size_t i = 0; rc == 0 && i < nr; i++)
+		rc = note_released(r, real[i], 1ULL << order);
 	return rc;
 }
 
@@ -338,7 +363,7 @@ static void rp_close(struct hv *hv)
 
 	live_runmap_free(&r->to_real);
 	live_runmap_free(&r->stamped);
-	live_runmap_free(&r->released);
+	free(r->released);
 	free(r);
 }
 
@@ -358,7 +383,6 @@ int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid, 
 	r->nr_frames = model_frames;
 	live_runmap_init(&r->to_real);
 	live_runmap_init(&r->stamped);
-	live_runmap_init(&r->released);
 	*out = &r->hv;
 	return 0;
 }
@@ -399,10 +423,13 @@ const struct live_run *live_replay_released(struct hv *replay, size_t *n, bool r
 {
 	struct replay *r = replay_of(replay);
 
-	*n = r->released.n;
+	/* in ascending order, those that continue one another joined (a
+	 * frame given back twice, handed out again in between, twice) */
+	r->nr_released = live_runs_coalesce(r->released, r->nr_released);
+	*n = r->nr_released;
 	if (reset)
-		r->released.n = 0;
-	return r->released.r;
+		r->nr_released = 0;
+	return r->released;
 }
 
 bool live_replay_stamped(const struct hv *replay, uint64_t model_mfn)

@@ -8,13 +8,12 @@
  * key k of a run [start, end) maps to val + step * (k - start), with step
  * +1 (both ascending), -1 (one side hands out frames from the top down,
  * as Xen's heap does for single pages) or 0 (a set: every key has the
- * same value).  The map keeps the runs in key order in one array; a
- * lookup is a binary search, a change splits at most two runs and merges
- * the new one with its neighbours when it continues them, so memory and
- * time follow the runs, not the frames.  Changes come in the order the
- * runs were handed out, mostly next to an existing run: an insertion
- * that does not merge shifts the array after it, which stays cheap as
- * long as the runs are few.
+ * same value).  The map keeps the runs in a treap ordered by start (a
+ * search tree on the start, a heap on a pseudo-random priority, balanced
+ * in expectation): a lookup, a change and the merge of a new run with
+ * its neighbours cost O(log runs) whatever order the runs come in -- Xen
+ * hands single pages out from the top down, so a domain's runs are
+ * mostly paired downwards -- and the memory is one node per run.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,14 +21,33 @@
 
 #include "live/live-internal.h"
 
+struct live_rnode {
+	struct live_run run;
+	struct live_rnode *l, *r;
+	uint32_t prio;
+};
+
 void live_runmap_init(struct live_runmap *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->seed = 0x9e3779b97f4a7c15ULL;
+}
+
+static void free_tree(struct live_runmap *m, struct live_rnode *t)
+{
+	while (t) {
+		struct live_rnode *r = t->r;
+
+		free_tree(m, t->l);
+		free(t);
+		m->n--;
+		t = r;
+	}
 }
 
 void live_runmap_free(struct live_runmap *m)
 {
-	free(m->r);
+	free_tree(m, m->root);
 	live_runmap_init(m);
 }
 
@@ -40,32 +58,104 @@ uint64_t live_run_at(const struct live_run *r, uint64_t key)
 	return r->step > 0 ? r->val + d : r->step < 0 ? r->val - d : r->val;
 }
 
-/* The first run ending after @key (m->n if none). */
-static size_t first_after(const struct live_runmap *m, uint64_t key)
+/* Nodes with start < @key to *@a, the others to *@b. */
+static void split(struct live_rnode *t, uint64_t key, struct live_rnode **a, struct live_rnode **b)
 {
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->r[mid].end > key)
-			hi = mid;
-		else
-			lo = mid + 1;
+	if (!t) {
+		*a = *b = NULL;
+	} else if (t->run.start < key) {
+		split(t->r, key, &t->r, b);
+		*a = t;
+	} else {
+		split(t->l, key, a, &t->l);
+		*b = t;
 	}
-	return lo;
+}
+
+/* Every start of @a below every start of @b. */
+static struct live_rnode *merge(struct live_rnode *a, struct live_rnode *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (a->prio > b->prio) {
+		a->r = merge(a->r, b);
+		return a;
+	}
+	b->l = merge(a, b->l);
+	return b;
+}
+
+static struct live_rnode *max_node(struct live_rnode *t)
+{
+	while (t && t->r)
+		t = t->r;
+	return t;
+}
+
+static struct live_rnode *min_node(struct live_rnode *t)
+{
+	while (t && t->l)
+		t = t->l;
+	return t;
+}
+
+/* @t without its last node (which the caller keeps). */
+static struct live_rnode *drop_max(struct live_rnode *t)
+{
+	if (!t->r)
+		return t->l;
+	t->r = drop_max(t->r);
+	return t;
+}
+
+/* @t without its first node (which the caller frees). */
+static struct live_rnode *drop_min(struct live_rnode *t)
+{
+	if (!t->l)
+		return t->r;
+	t->l = drop_min(t->l);
+	return t;
+}
+
+static struct live_rnode *node_new(struct live_runmap *m, const struct live_run *run)
+{
+	struct live_rnode *n = malloc(sizeof(*n));
+	uint64_t x = m->seed;
+
+	if (!n)
+		return NULL;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	m->seed = x;
+	n->run = *run;
+	n->l = n->r = NULL;
+	n->prio = (uint32_t)(x >> 32);
+	m->n++;
+	return n;
 }
 
 bool live_runmap_find(const struct live_runmap *m, uint64_t key, struct live_run *out)
 {
-	size_t i = first_after(m, key);
+	const struct live_rnode *pred = NULL, *succ = NULL;
 
-	if (i < m->n && m->r[i].start <= key) {
-		*out = m->r[i];
+	for (const struct live_rnode *t = m->root; t;) {
+		if (t->run.start <= key) {
+			pred = t;
+			t = t->r;
+		} else {
+			succ = t;
+			t = t->l;
+		}
+	}
+	if (pred && pred->run.end > key) {
+		*out = pred->run;
 		return true;
 	}
-	out->start = i ? m->r[i - 1].end : 0;
-	out->end = i < m->n ? m->r[i].start : UINT64_MAX;
+	out->start = pred ? pred->run.end : 0;
+	out->end = succ ? succ->run.start : UINT64_MAX;
 	out->val = LIVE_NO_MFN;
 	out->step = 0;
 	return false;
@@ -93,67 +183,54 @@ bool live_run_continues(const struct live_run *a, const struct live_run *b, int 
 	return true;
 }
 
-static int insert_at(struct live_runmap *m, size_t i, const struct live_run *r)
-{
-	if (m->n == m->alloc) {
-		size_t a = m->alloc ? 2 * m->alloc : 64;
-		struct live_run *nr = realloc(m->r, a * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		m->r = nr;
-		m->alloc = a;
-	}
-	memmove(m->r + i + 1, m->r + i, (m->n - i) * sizeof(*m->r));
-	m->r[i] = *r;
-	m->n++;
-	return 0;
-}
-
-static void remove_at(struct live_runmap *m, size_t i, size_t n)
-{
-	memmove(m->r + i, m->r + i + n, (m->n - i - n) * sizeof(*m->r));
-	m->n -= n;
-}
-
 int live_runmap_clear(struct live_runmap *m, uint64_t start, uint64_t end)
 {
-	size_t i, j;
+	struct live_rnode *a, *b, *mid, *c, *p, *q;
 
 	if (start >= end)
 		return 0;
-	i = first_after(m, start);
-	if (i < m->n && m->r[i].start < start) {
-		struct live_run *r = &m->r[i];
+	split(m->root, start, &a, &b);
+	p = max_node(a);
+	if (p && p->run.end > end) {
+		/* [start, end) inside one run: its tail after end goes back
+		 * as a run of its own, before everything in b */
+		struct live_run tail = p->run;
+		struct live_rnode *n;
 
-		if (r->end > end) {
-			/* [start, end) inside one run: it splits in two */
-			struct live_run right = *r;
-
-			right.start = end;
-			right.val = live_run_at(r, end);
-			r->end = start;
-			return insert_at(m, i + 1, &right);
+		tail.start = end;
+		tail.val = live_run_at(&p->run, end);
+		n = node_new(m, &tail);
+		if (!n) {
+			m->root = merge(a, b);
+			return -ENOMEM;
 		}
-		r->end = start;
-		i++;
+		p->run.end = start;
+		m->root = merge(a, merge(n, b));
+		return 0;
 	}
-	for (j = i; j < m->n && m->r[j].end <= end; j++)
-		;
-	if (j < m->n && m->r[j].start < end) {
-		m->r[j].val = live_run_at(&m->r[j], end);
-		m->r[j].start = end;
+	if (p && p->run.end > start)
+		p->run.end = start;
+	split(b, end, &mid, &c);
+	q = max_node(mid);
+	if (q && q->run.end > end) {
+		/* the last run cut keeps its part from end on */
+		q->run.val = live_run_at(&q->run, end);
+		q->run.start = end;
+		mid = drop_max(mid);
+		q->l = NULL;
+		c = merge(q, c);
 	}
-	remove_at(m, i, j - i);
+	free_tree(m, mid);
+	m->root = merge(a, c);
 	return 0;
 }
 
 int live_runmap_set(struct live_runmap *m, const struct live_run *run)
 {
 	struct live_run r = *run;
+	struct live_rnode *a, *b, *p, *q, *n;
 	bool left, right;
 	int ls = 0, rs = 0, rc;
-	size_t i;
 
 	if (r.start >= r.end)
 		return 0;
@@ -162,34 +239,44 @@ int live_runmap_set(struct live_runmap *m, const struct live_run *run)
 	rc = live_runmap_clear(m, r.start, r.end);
 	if (rc < 0)
 		return rc;
-	i = first_after(m, r.start);
-	left = i > 0 && live_run_continues(&m->r[i - 1], &r, &ls);
-	right = i < m->n && live_run_continues(&r, &m->r[i], &rs);
+	split(m->root, r.start, &a, &b);
+	p = max_node(a);
+	q = min_node(b);
+	left = p && live_run_continues(&p->run, &r, &ls);
+	right = q && live_run_continues(&r, &q->run, &rs);
 	if (left && right) {
 		/* both neighbours and the new run must agree on one step */
-		struct live_run joined = m->r[i - 1];
+		struct live_run joined = p->run;
 
 		joined.end = r.end;
 		joined.step = ls;
-		right = live_run_continues(&joined, &m->r[i], &rs);
+		right = live_run_continues(&joined, &q->run, &rs);
 	}
 	if (left) {
-		m->r[i - 1].end = r.end;
-		m->r[i - 1].step = ls;
+		p->run.end = r.end;
+		p->run.step = ls;
 		if (right) {
-			m->r[i - 1].end = m->r[i].end;
-			m->r[i - 1].step = rs;
-			remove_at(m, i, 1);
+			p->run.end = q->run.end;
+			p->run.step = rs;
+			b = drop_min(b);
+			free(q);
+			m->n--;
 		}
-		return 0;
+	} else if (right) {
+		/* still the first of b: nothing in a starts after r.start */
+		q->run.start = r.start;
+		q->run.val = r.val;
+		q->run.step = rs;
+	} else {
+		n = node_new(m, &r);
+		if (!n) {
+			m->root = merge(a, b);
+			return -ENOMEM;
+		}
+		b = merge(n, b);
 	}
-	if (right) {
-		m->r[i].start = r.start;
-		m->r[i].val = r.val;
-		m->r[i].step = rs;
-		return 0;
-	}
-	return insert_at(m, i, &r);
+	m->root = merge(a, b);
+	return 0;
 }
 
 static int by_start(const void *a, const void *b)

@@ -14,7 +14,13 @@
  *   setup     the model's xen_memory_setup for a domU on that map
  *   balloon   each target, as xl mem-set and the guest's driver would
  *
- * and after each, Xen's view must be the model's (check_step).  Last, the
+ * and after each, Xen's view must be the model's (check_step): tot_pages
+ * and max_pages, every frame the model maps a plain page of the domain
+ * whose M2P names its pfn, frames given back no longer the domain's, and
+ * each frame's contents what was written into it.  The model's frames are
+ * taken as runs (pfn, model and real frames each going up or down one by
+ * one) and handed to the hypervisor in bounded batches, so that only the
+ * hypercalls, not the memory, follow the frames.  Last, the
  * model's P2M is laid out in the domain as a guest would publish it and
  * read back by domid (publish): the domU side of live dump, on a real
  * hypervisor.
@@ -261,7 +267,10 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 	struct frame_cursor c = { 0, 0 };
 	size_t n;
 
+	struct live_run fresh_runs[CHECK_BATCH];
+
 	for (;;) {
+		size_t nr_fresh = 0;
 		bool fresh = false;
 		void *addr;
 		int rc;
@@ -284,10 +293,8 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 			if (!live_replay_stamped(x->replay, model[k])) {
 				for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 					w[j] = pattern(mfn, j);
-				if (live_replay_set_stamped(x->replay, model[k], 1) < 0) {
-					hv_unmap_frames(x->real, addr, n);
-					return p2msim_err_set(err, -ENOMEM, "out of memory");
-				}
+				fresh_runs[nr_fresh++] =
+					(struct live_run){ model[k], model[k] + 1, 0, 0 };
 				(*written)++;
 				continue;
 			}
@@ -304,6 +311,12 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 			(*verified)++;
 		}
 		hv_unmap_frames(x->real, addr, n);
+		/* the frames written, as the runs they make */
+		nr_fresh = live_runs_coalesce(fresh_runs, nr_fresh);
+		for (size_t k = 0; k < nr_fresh; k++)
+			if (live_replay_set_stamped(x->replay, fresh_runs[k].start,
+						    fresh_runs[k].end - fresh_runs[k].start) < 0)
+				return p2msim_err_set(err, -ENOMEM, "out of memory");
 	}
 }
 

@@ -1031,6 +1031,71 @@ static void test_runmap_splits_and_joins_runs(void)
 	live_runmap_free(&m);
 }
 
+/* The map against a plain array, through random changes: runs set up,
+ * down and as sets, cleared, in any order, over a few thousand keys. */
+static void test_runmap_agrees_with_an_array_through_random_changes(void)
+{
+	enum {
+		KEYS = 2048
+	};
+	static uint64_t want[KEYS];
+	struct live_runmap m;
+	uint64_t seed = 12345;
+	unsigned int bad = 0;
+
+	live_runmap_init(&m);
+	for (size_t k = 0; k < KEYS; k++)
+		want[k] = LIVE_NO_MFN;
+	for (unsigned int op = 0; op < 20000 && !bad; op++) {
+		uint64_t start, n, val;
+		int step;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		start = (seed >> 20) % KEYS;
+		n = 1 + (seed >> 40) % 64;
+		if (start + n > KEYS)
+			n = KEYS - start;
+		step = (int)((seed >> 8) % 3) - 1;
+		/* often the values next to what is there, so that runs join */
+		val = (seed >> 50) % 4 ? 100000 + start * (step ? (uint64_t)step : 0) :
+					 (seed >> 12) % 1000000;
+		if (step < 0)
+			val = 1000000 - start;
+		if ((seed >> 4) % 5 == 0) {
+			CU_ASSERT_EQUAL_FATAL(live_runmap_clear(&m, start, start + n), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = LIVE_NO_MFN;
+		} else {
+			struct live_run r = { start, start + n, val, step };
+
+			CU_ASSERT_EQUAL_FATAL(live_runmap_set(&m, &r), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = live_run_at(&r, k);
+		}
+		if (op % 97)
+			continue;
+		for (uint64_t k = 0; k < KEYS; k++) {
+			struct live_run r;
+			bool found = live_runmap_find(&m, k, &r);
+			uint64_t got = found ? live_run_at(&r, k) : LIVE_NO_MFN;
+
+			if (got != want[k] || (found && (r.start > k || r.end <= k)) ||
+			    (!found && (r.start > k || r.end <= k))) {
+				fprintf(stderr,
+					"\n    op %u key %" PRIu64 ": %#" PRIx64 ", want %#" PRIx64
+					"\n",
+					op, k, got, want[k]);
+				bad++;
+				break;
+			}
+		}
+		CU_ASSERT_TRUE(m.n <= KEYS);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	live_runmap_free(&m);
+	CU_ASSERT_EQUAL(m.n, 0);
+}
+
 /*
  * The pairing against Xen's own answer: after populating, giving back and
  * populating again parts of runs, every model frame the domain holds has
@@ -1149,10 +1214,21 @@ static void test_scratch_balloon_splits_and_repairs_runs(void)
 /*
  * A 16 GiB scratch domain on the in-memory pair, boot and a balloon step,
  * in a child whose address space is limited to 1 GiB: the replay and the
- * checks keep runs, not frames.  The pairing tables by model frame alone
+ * checks keep runs, not frames, and the pairs are as many runs as the
+ * builder's extents.  The pairing tables by model frame alone
  * would have needed 9 bytes for each of the model machine's 80 M frames
  * (max_pages of 256 GiB).
  */
+/* The most runs a progress line says the pairs take. */
+static void most_runs(void *ctx, const char *line)
+{
+	const char *p = strstr(line, "frames paired in ");
+	unsigned long *most = ctx, n;
+
+	if (p && sscanf(p, "frames paired in %lu runs", &n) == 1 && n > *most)
+		*most = n;
+}
+
 static void test_scratch_of_16_gib_runs_in_memory_that_follows_runs(void)
 {
 	pid_t pid;
@@ -1169,6 +1245,7 @@ static void test_scratch_of_16_gib_runs_in_memory_that_follows_runs(void)
 		struct live_scratch_result res;
 		struct p2msim_err err = { 0 };
 		struct hv *hv;
+		unsigned long runs = 0;
 		int rc;
 
 		if (setrlimit(RLIMIT_AS, &rl) < 0)
@@ -1182,12 +1259,19 @@ static void test_scratch_of_16_gib_runs_in_memory_that_follows_runs(void)
 		o.max_pages = 64ULL << 20;
 		o.balloon = "12g";
 		o.contents_run_ends = true;
+		o.progress = most_runs;
+		o.progress_ctx = &runs;
 		if (rc == 0)
 			rc = live_scratch_run(hv, &o, &res, &err);
 		/* build, setup, 12g: 4 + 4 + 3 Mi frames checked, and publish */
 		if (rc == 0 && (res.steps_ok != 4 || res.frames_checked != 11ULL << 20))
 			rc = p2msim_err_set(&err, -EINVAL, "%u steps of 4, %" PRIu64 " frames",
 					    res.steps_ok, res.frames_checked);
+		/* a run per extent the builder handed out (2 MiB superpages,
+		 * from the top down, each paired with 512 single pages of
+		 * Xen's, from the top down too): 8192 for 4 Mi frames */
+		if (rc == 0 && (runs == 0 || runs > 8192 + 64))
+			rc = p2msim_err_set(&err, -EINVAL, "the pairs took %lu runs", runs);
 		if (rc < 0)
 			fprintf(stderr, "\n    %s\n", err.msg);
 		_exit(rc < 0 ? 1 : 0);
@@ -1380,6 +1464,8 @@ static const struct test_case scratch_cases[] = {
 	{ "replay_pairs_frames_and_keeps_the_model_first",
 	  test_replay_pairs_frames_and_keeps_the_model_first },
 	{ "runmap_splits_and_joins_runs", test_runmap_splits_and_joins_runs },
+	{ "runmap_agrees_with_an_array_through_random_changes",
+	  test_runmap_agrees_with_an_array_through_random_changes },
 	{ "replay_keeps_pairs_through_release_and_repopulate",
 	  test_replay_keeps_pairs_through_release_and_repopulate },
 	{ "scratch_balloon_splits_and_repairs_runs", test_scratch_balloon_splits_and_repairs_runs },
