@@ -187,6 +187,7 @@ struct balloon {
 	size_t alloc_hfr;
 	struct hv_gpfn_run *gr; /* scratch for increase_merged() */
 	size_t alloc_gr;
+	uint32_t *installed;
 	struct balloon_region piece[BALLOON_BATCH];
 	uint64_t frames[BALLOON_BATCH];
 	uint64_t pfns[BALLOON_BATCH];
@@ -446,6 +447,7 @@ void balloon_free(struct balloon *b)
 	free(b->fr);
 	free(b->hfr);
 	free(b->gr);
+	free(b->installed);
 	free(b);
 }
 
@@ -1200,13 +1202,15 @@ static uint64_t bl_gpfn_runs(struct balloon *b, uint64_t max, size_t *nr)
 	return got;
 }
 
-/* Does every pfn of the runs sit in a private leaf, so that setting it
- * allocates nothing (and the P2M's pages, p2m_generation and the mirror
- * stay as they are)? */
-static bool gpfns_in_private_leaves(const struct balloon *b, size_t nr)
+/* Can the runs' pfns be set as p2m_set() would, a stretch at a time?  They
+ * must lie inside the P2M, and where a page would be installed (a pfn
+ * outside a private leaf) it must come from the heap, which cannot run
+ * out as the brk pool can.  *@installs says whether any page would be. */
+static bool gpfns_settable(const struct balloon *b, size_t nr, bool *installs)
 {
 	uint64_t cap = p2m_capacity(b->cfg.p2m);
 
+	*installs = false;
 	for (size_t i = 0; i < nr; i++) {
 		const struct hv_gpfn_run *g = &b->gr[i];
 		uint64_t lo = g->down ? g->first - (g->n - 1) : g->first, hi = lo + g->n;
@@ -1216,34 +1220,94 @@ static bool gpfns_in_private_leaves(const struct balloon *b, size_t nr)
 		if (hi > cap)
 			return false;
 		p2m_iter_init(&it, b->cfg.p2m, lo, hi, P2M_ITER_SPLIT_LEVELS);
-		while (p2m_iter_next(&it, &run))
+		while (!*installs && p2m_iter_next(&it, &run))
 			if (run.level != P2M_LEVEL_LEAF)
-				return false;
+				*installs = true;
 	}
-	return true;
+	return !*installs || p2m_alloc_src(b->cfg.p2m) != P2M_SRC_BRK;
 }
+
+#define MERGE_BATCHES 65536 /* batches populated at once */
 
 struct placing {
 	struct balloon *b;
 	struct p2msim_err *err;
-	uint64_t hi; /* highest pfn set */
+	uint64_t hi;	     /* highest pfn set */
+	size_t run;	     /* the gpfn run the next stretch belongs to */
+	uint64_t off, pos;   /* its offset there, its place in the batches */
+	bool installs;	     /* some pfn lies outside a private leaf */
+	uint32_t *installed; /* pages each batch installs */
 };
 
-/* The P2M entries of gpfns Xen has just backed. */
+/* The batch whose driver first sets a pfn of [s, e), part of the stretch
+ * [lo, lo + n) at @pos, set highest first (@down) or lowest first. */
+static uint64_t first_batch(uint64_t s, uint64_t e, uint64_t lo, uint64_t n, uint64_t pos,
+			    bool down)
+{
+	return (down ? pos + (lo + n - e) : pos + (s - lo)) / BALLOON_BATCH;
+}
+
+/* What p2m_set() of each pfn of the stretch installs, and in which batch:
+ * a leaf for every leaf not yet private, a mid for every shared mid, at
+ * the first pfn of it the driver sets. */
+static void count_installs(struct placing *pl, uint64_t lo, uint64_t n, bool down)
+{
+	const struct p2m_geometry *g = p2m_geometry(pl->b->cfg.p2m);
+	uint64_t leaf = 1ULL << g->leaf_shift, mid = leaf << g->mid_shift;
+	struct p2m_iter it;
+	struct p2m_run run;
+
+	p2m_iter_init(&it, pl->b->cfg.p2m, lo, lo + n, P2M_ITER_SPLIT_LEVELS);
+	while (p2m_iter_next(&it, &run)) {
+		if (run.level == P2M_LEVEL_LEAF)
+			continue;
+		for (uint64_t s = run.start; s < run.end;) {
+			uint64_t e = (s | (leaf - 1)) + 1 < run.end ? (s | (leaf - 1)) + 1 :
+								      run.end;
+
+			pl->installed[first_batch(s, e, lo, n, pl->pos, down)]++;
+			s = e;
+		}
+		if (run.level != P2M_LEVEL_TOP)
+			continue;
+		for (uint64_t s = run.start; s < run.end;) {
+			uint64_t e = (s | (mid - 1)) + 1 < run.end ? (s | (mid - 1)) + 1 : run.end;
+
+			pl->installed[first_batch(s, e, lo, n, pl->pos, down)]++;
+			s = e;
+		}
+	}
+}
+
+/* The P2M entries of gpfns Xen has just backed (hv_placed_fn: the
+ * stretches come in the order of the runs). */
 static int place_frames(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 {
 	struct placing *pl = ctx;
 	struct p2msim_err perr = { 0 };
+	bool down = pl->b->gr[pl->run].down;
+	int rc = 0;
 
 	if (pfn + n - 1 > pl->hi)
 		pl->hi = pfn + n - 1;
+	/* (p2m_pages() sees none before the linear P2M) */
+	if (pl->installs && pl->b->pol.p2m_generation)
+		count_installs(pl, pfn, n, down);
+	pl->pos += n;
+	pl->off += n;
+	if (pl->off == pl->b->gr[pl->run].n) {
+		pl->run++;
+		pl->off = 0;
+	}
 	if (n == 1 && p2m_set_noalloc(pl->b->cfg.p2m, pfn, mfn))
 		return 0;
 	/* The first pfn as the driver sets it: a mid kept as segments gets
 	 * its page of slots as it would.  (p2m_set_range_pfnwise() straight
 	 * into the empty leaves of such a mid charges them a second time.) */
-	if (p2m_set(pl->b->cfg.p2m, pfn, mfn, &perr) < 0 ||
-	    p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr) < 0)
+	rc = p2m_set(pl->b->cfg.p2m, pfn, mfn, &perr);
+	if (rc == 0)
+		rc = p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr);
+	if (rc < 0)
 		return p2msim_err_set(pl->err, -ENOMEM,
 				      "balloon: cannot put pfns %#" PRIx64 "-%#" PRIx64
 				      " into the P2M: %s",
@@ -1252,14 +1316,12 @@ static int place_frames(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 }
 
 /* What each batch's xen_alloc_p2m_entry() bookkeeping (note_p2m_growth())
- * does when it installed no page: shared_info's max_pfn follows the
- * highest pfn of the batch. */
-static void note_batches(struct balloon *b, size_t nr)
+ * does: p2m_generation follows the pages it installed, shared_info's
+ * max_pfn the highest pfn of the batch. */
+static void note_batches(struct balloon *b, size_t nr, const uint32_t *installed)
 {
 	uint64_t pos = 0, hi = 0;
 
-	if (b->pol.max_pfn_hint == BALLOON_MAX_PFN_KEEP)
-		return;
 	for (size_t i = 0; i < nr; i++) {
 		const struct hv_gpfn_run *g = &b->gr[i];
 
@@ -1274,7 +1336,7 @@ static void note_batches(struct balloon *b, size_t nr)
 			done += m;
 			pos += m;
 			if (pos % BALLOON_BATCH == 0) {
-				note_p2m_installed(b, 0, hi, true);
+				note_p2m_installed(b, installed[pos / BALLOON_BATCH - 1], hi, true);
 				hi = 0;
 			}
 		}
@@ -1283,9 +1345,9 @@ static void note_batches(struct balloon *b, size_t nr)
 
 /*
  * Run as one step the increase iterations that would follow each other
- * with no wait and no failure (clean_increase_batches()), when the pfns
- * they take lie in private leaves of the P2M and the hypervisor can take
- * their calls at once: the same P2M, M2P, balloon list, stats, time and
+ * with no wait and no failure (clean_increase_batches()), when the P2M
+ * can take the pfns (gpfns_settable()) and the hypervisor their calls at
+ * once: the same P2M, M2P, balloon list, stats, time and
  * operation count as the iterations one by one, in time that follows the
  * runs of the balloon list and of Xen's free memory.  *@steps says how
  * many iterations it ran (0: none; the caller steps on its own).
@@ -1295,18 +1357,24 @@ static int increase_merged(struct balloon *b, uint64_t *steps, struct p2msim_err
 	uint64_t k = clean_increase_batches(b);
 
 	*steps = 0;
+	if (k && !b->installed) {
+		b->installed = malloc(MERGE_BATCHES * sizeof(*b->installed));
+		if (!b->installed)
+			return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+	}
 	while (k && !b->dead) {
-		struct placing pl = { b, err, 0 };
+		struct placing pl = { .b = b, .err = err, .installed = b->installed };
 		uint64_t got, batches;
 		size_t nr;
 		int rc;
 
-		got = bl_gpfn_runs(b, k * BALLOON_BATCH, &nr);
+		got = bl_gpfn_runs(b, (k < MERGE_BATCHES ? k : MERGE_BATCHES) * BALLOON_BATCH, &nr);
 		if (!b->gr)
 			return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
-		if (!got || !gpfns_in_private_leaves(b, nr))
+		if (!got || !gpfns_settable(b, nr, &pl.installs))
 			break;
 		batches = got / BALLOON_BATCH;
+		memset(b->installed, 0, batches * sizeof(*b->installed));
 		rc = hv_populate_physmap_runs(b->cfg.hv, b->cfg.domid, b->gr, nr,
 					      (unsigned long)batches, place_frames, &pl, err);
 		if (rc == -EAGAIN || rc == -EOPNOTSUPP)
@@ -1316,7 +1384,7 @@ static int increase_merged(struct balloon *b, uint64_t *steps, struct p2msim_err
 		bl_drop(b, got);
 		b->st.balloon_low -= got;
 		b->st.current_pages += got;
-		note_batches(b, nr);
+		note_batches(b, nr, b->installed);
 		if (b->scan_top != UINT64_MAX && pl.hi >= b->scan_top)
 			b->scan_top = pl.hi + 1;
 		/* every iteration waited 0 s: the time stays */
