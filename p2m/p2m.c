@@ -363,6 +363,17 @@ static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
 	p2m_arena_put(p, leaf);
 }
 
+/* Give a mid's memory back: the pool's header or its own allocation. */
+static void mid_free(struct p2m *p, struct p2m_mid *mid)
+{
+	if (mid->pooled) {
+		p2m_seg_mid_put(p, mid);
+		return;
+	}
+	mid->magic = P2M_MAGIC_DEAD;
+	free(mid);
+}
+
 /* A mid with its page of slots: slots[], then lin[] and lsrc[] for
  * implicit leaves. */
 static size_t mid_bytes(const struct p2m *p)
@@ -382,9 +393,11 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uin
 		return NULL;
 	/* every caller fills the slots, and lin[m] and lsrc[m] are read only
 	 * once slot m is implicit, so only the header is cleared */
-	mid = malloc(segs ? sizeof(*mid) : mid_bytes(p));
-	if (mid)
+	mid = segs ? p2m_seg_mid_get(p) : malloc(mid_bytes(p));
+	if (mid) {
 		memset(mid, 0, sizeof(*mid));
+		mid->pooled = segs;
+	}
 	if (!mid) {
 		p2msim_err_set(err, -ENOMEM,
 			       "no memory left for another P2M mid page (%llu held, "
@@ -412,7 +425,7 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uin
 	return mid;
 
 undo_free:
-	free(mid);
+	mid_free(p, mid);
 undo:
 	if (src == P2M_SRC_BRK)
 		p->brk_used--;
@@ -427,8 +440,7 @@ static void mid_release(struct p2m *p, struct p2m_mid *mid)
 		p2m_frames_del(p, mid->mfn);
 	p->nr_mid[mid->src]--;
 	p2m_uncharge(p, mid->src, mid->mfn);
-	mid->magic = P2M_MAGIC_DEAD;
-	free(mid);
+	mid_free(p, mid);
 }
 
 /* The kernel frees the private page of implicit leaf @m. */
@@ -546,7 +558,7 @@ static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
 	p->frees++;
 	if (p->cfg.frames)
 		p->cfg.frames->free(p->cfg.frames_ctx, mid->mfn);
-	free(mid);
+	mid_free(p, mid);
 }
 
 /* The leaf directory (p2m.h) is mapped memory: zero until written. */
@@ -986,6 +998,7 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 		return NULL;
 	}
 	*mid = *seg;
+	mid->pooled = 0;
 	mid->nr_segs = 0;
 	mid->seg_mirror = 0;
 	for (unsigned int i = 0; i < seg->nr_segs; i++) {
@@ -1027,8 +1040,7 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 	if (!p->leaf_frames_positional)
 		p2m_frames_repoint(p, mid->mfn, P2M_FRAME_OTHER, mid);
 	top_set(p, t, mid);
-	seg->magic = P2M_MAGIC_DEAD;
-	free(seg);
+	mid_free(p, seg);
 	return mid;
 }
 
