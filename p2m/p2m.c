@@ -1665,6 +1665,182 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
 	return 0;
 }
 
+/* --- runs of frames, a mid at a time ---------------------------------------- */
+
+/* Add @sg after out[0, *no), merging it into a linear segment it
+ * continues; false when that would be one segment too many. */
+static bool segs_push(const struct p2m *p, struct p2m_seg *out, unsigned int *no, struct p2m_seg sg)
+{
+	struct p2m_seg *last = *no ? &out[*no - 1] : NULL;
+
+	if (last && last->kind == P2M_SEG_LINEAR && sg.kind == P2M_SEG_LINEAR &&
+	    last->src == sg.src &&
+	    last->v0 + ((uint64_t)(sg.start - last->start) << p->g->leaf_shift) == sg.v0)
+		return true;
+	if (*no == P2M_MAX_SEGS)
+		return false;
+	out[(*no)++] = sg;
+	return true;
+}
+
+/*
+ * Top slot @t, still a shared mid, filled by the pieces of runs[i] (from
+ * pfn @at on) and of the runs after it that fall inside it: built at once
+ * as a mid kept as segments, what range_mid() piece after piece would
+ * leave (the same charges, the same mid frame).  1 when built; 0 when a
+ * piece is not whole implicit leaves, the pieces need more segments than
+ * a mid keeps, or the brk pool is bounded: the caller then goes piece by
+ * piece; < 0 on error.
+ */
+static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *runs, size_t nr,
+			 size_t i, uint64_t at, struct p2msim_err *err)
+{
+	struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t base = p2m_mid_base(p, t), mend = base + p2m_mid_span(p), charge = 0;
+	uint64_t flags = p->g->foreign_bit | p->g->identity_bit;
+	unsigned int ls = p->g->leaf_shift, no = 0, m = 0;
+	enum p2m_src src = p->cur_src;
+	struct p2m_seg out[P2M_MAX_SEGS], gap;
+	uint32_t missing = 0, identity = 0;
+
+	if (!p->implicit || !p2m_mid_is_shared(mid) || (src == P2M_SRC_BRK && p->cfg.brk_pages))
+		return 0;
+	gap = (struct p2m_seg){ .mirror_missing = 1,
+				.kind = mid->nr_identity == p->per_mid ? P2M_SEG_IDENTITY :
+									 P2M_SEG_MISSING };
+	for (size_t j = i; j < nr; j++) {
+		uint64_t s = j == i ? at : runs[j].pfn, e = runs[j].pfn + runs[j].n, v, w;
+
+		if (s >= mend)
+			break;
+		if (e > mend)
+			e = mend;
+		if (s == e)
+			continue;
+		if ((s | e) & p->v.leaf_mask)
+			return 0;
+		v = runs[j].mfn + (s - runs[j].pfn);
+		w = v + (e - s - p->per_leaf);
+		if (!p2m_linear_base_ok(p, v) || !p2m_linear_base_ok(p, w) || ((v ^ w) & flags))
+			return 0;
+		gap.start = (uint16_t)m;
+		if ((unsigned int)((s - base) >> ls) > m && !segs_push(p, out, &no, gap))
+			return 0;
+		m = (unsigned int)((s - base) >> ls);
+		if (!segs_push(p, out, &no,
+			       (struct p2m_seg){ .start = (uint16_t)m,
+						 .kind = P2M_SEG_LINEAR,
+						 .src = (uint8_t)src,
+						 .v0 = v }))
+			return 0;
+		charge += (e - s) >> ls;
+		m = (unsigned int)((e - base) >> ls);
+	}
+	gap.start = (uint16_t)m;
+	if (m < p->per_mid && !segs_push(p, out, &no, gap))
+		return 0;
+
+	mid = mid_alloc(p, src, true, t, err);
+	if (!mid)
+		return err ? err->code : -ENOMEM;
+	mid->base = base;
+	mid->nr_segs = 1;
+	gap.start = 0;
+	mid->segs[0] = gap;
+	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
+		mid_release(p, mid);
+		return err ? err->code : -ENOMEM;
+	}
+	p->allocs += charge;
+	if (src == P2M_SRC_BRK)
+		p->brk_used += charge;
+	p->nr_leaf[src] += charge;
+	p->nr_implicit += charge;
+	memcpy(mid->segs, out, no * sizeof(out[0]));
+	mid->nr_segs = (uint8_t)no;
+	for (unsigned int k = 0; k < no; k++) {
+		uint32_t n = p2m_seg_end(p, mid, k) - out[k].start;
+
+		if (out[k].kind == P2M_SEG_MISSING)
+			missing += n;
+		else if (out[k].kind == P2M_SEG_IDENTITY)
+			identity += n;
+	}
+	mid->nr_missing = missing;
+	mid->nr_identity = identity;
+	top_set(p, t, mid);
+	/* (nothing to fold: a mid with frames in it is not uniform) */
+	return 1;
+}
+
+/* Are the runs what p2m_set_range() takes, one after the other in pfn
+ * order and apart? */
+static bool runs_in_order(const struct p2m *p, const struct p2m_frame_run *runs, size_t nr)
+{
+	uint64_t cap = p2m_capacity(p), end = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		const struct p2m_frame_run *r = &runs[i];
+
+		if (!r->n)
+			continue;
+		if (r->pfn < end || r->pfn >= cap || r->n > cap - r->pfn ||
+		    r->mfn > p->g->max_mfn || r->n - 1 > p->g->max_mfn - r->mfn)
+			return false;
+		end = r->pfn + r->n;
+	}
+	return true;
+}
+
+int p2m_set_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr, struct p2msim_err *err)
+{
+	uint64_t at = nr ? runs[0].pfn : 0;
+	size_t i = 0;
+
+	if (!runs_in_order(p, runs, nr)) {
+		/* the general way, where the errors come from */
+		for (size_t k = 0; k < nr; k++) {
+			int rc = p2m_set_range(p, runs[k].pfn, runs[k].pfn + runs[k].n,
+					       P2M_FILL_MFN, runs[k].mfn, NULL, err);
+
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	/* a mid at a time: the pieces come in the order the runs give them
+	 * either way, so frames and charges follow the same order */
+	while (i < nr) {
+		uint64_t t = p2m_top_index(p, at);
+		uint64_t mend = p2m_mid_base(p, t) + p2m_mid_span(p);
+		int built = 0;
+
+		if (at < runs[i].pfn + runs[i].n) {
+			built = mid_from_runs(p, t, runs, nr, i, at, err);
+			if (built < 0)
+				return built;
+		}
+		while (i < nr && at < mend) {
+			uint64_t e = runs[i].pfn + runs[i].n, pe = e < mend ? e : mend;
+
+			if (!built && at < pe) {
+				int rc = range_mid(p, t, at, pe, P2M_FILL_MFN, runs[i].pfn,
+						   runs[i].mfn, true, err);
+
+				if (rc < 0)
+					return rc;
+			}
+			if (e > mend) {
+				at = mend;
+				break;
+			}
+			if (++i < nr)
+				at = runs[i].pfn;
+		}
+	}
+	return 0;
+}
+
 /*
  * 2.6.39-3.13 set_phys_range_identity(), step by step (doc/design-p2m.md#identity-range).  The
  * boundary passes allocate from brk; the walk is what __set_phys_to_machine
