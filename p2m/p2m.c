@@ -1688,9 +1688,9 @@ static bool segs_push(const struct p2m *p, struct p2m_seg *out, unsigned int *no
  * pfn @at on) and of the runs after it that fall inside it: built at once
  * as a mid kept as segments, what range_mid() piece after piece would
  * leave (the same charges, the same mid frame).  1 when built; 0 when a
- * piece is not whole implicit leaves, the pieces need more segments than
- * a mid keeps, or the brk pool is bounded: the caller then goes piece by
- * piece; < 0 on error.
+ * piece is not whole implicit leaves, the pieces (or the pieces so far and
+ * the gap after them) need more segments than a mid keeps, or the brk pool
+ * is bounded: the caller then goes piece by piece; < 0 on error.
  */
 static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *runs, size_t nr,
 			 size_t i, uint64_t at, struct p2msim_err *err)
@@ -1711,12 +1711,12 @@ static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *
 	for (size_t j = i; j < nr; j++) {
 		uint64_t s = j == i ? at : runs[j].pfn, e = runs[j].pfn + runs[j].n, v, w;
 
+		if (!runs[j].n)
+			continue;
 		if (s >= mend)
 			break;
 		if (e > mend)
 			e = mend;
-		if (s == e)
-			continue;
 		if ((s | e) & p->v.leaf_mask)
 			return 0;
 		v = runs[j].mfn + (s - runs[j].pfn);
@@ -1735,6 +1735,10 @@ static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *
 			return 0;
 		charge += (e - s) >> ls;
 		m = (unsigned int)((e - base) >> ls);
+		/* piece by piece, the mid so far (with the gap after it) must
+		 * have fitted too, or it would have got its page of slots */
+		if (m < p->per_mid && no == P2M_MAX_SEGS)
+			return 0;
 	}
 	gap.start = (uint16_t)m;
 	if (m < p->per_mid && !segs_push(p, out, &no, gap))
@@ -1792,10 +1796,18 @@ static bool runs_in_order(const struct p2m *p, const struct p2m_frame_run *runs,
 	return true;
 }
 
+/* The first run from @i on with pfns in it, or @nr. */
+static size_t next_run(const struct p2m_frame_run *runs, size_t nr, size_t i)
+{
+	while (i < nr && !runs[i].n)
+		i++;
+	return i;
+}
+
 int p2m_set_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr, struct p2msim_err *err)
 {
-	uint64_t at = nr ? runs[0].pfn : 0;
-	size_t i = 0;
+	size_t i = next_run(runs, nr, 0);
+	uint64_t at = i < nr ? runs[i].pfn : 0;
 
 	if (!runs_in_order(p, runs, nr)) {
 		/* the general way, where the errors come from */
@@ -1813,17 +1825,14 @@ int p2m_set_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr, str
 	while (i < nr) {
 		uint64_t t = p2m_top_index(p, at);
 		uint64_t mend = p2m_mid_base(p, t) + p2m_mid_span(p);
-		int built = 0;
+		int built = mid_from_runs(p, t, runs, nr, i, at, err);
 
-		if (at < runs[i].pfn + runs[i].n) {
-			built = mid_from_runs(p, t, runs, nr, i, at, err);
-			if (built < 0)
-				return built;
-		}
+		if (built < 0)
+			return built;
 		while (i < nr && at < mend) {
 			uint64_t e = runs[i].pfn + runs[i].n, pe = e < mend ? e : mend;
 
-			if (!built && at < pe) {
+			if (!built) {
 				int rc = range_mid(p, t, at, pe, P2M_FILL_MFN, runs[i].pfn,
 						   runs[i].mfn, true, err);
 
@@ -1834,7 +1843,8 @@ int p2m_set_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr, str
 				at = mend;
 				break;
 			}
-			if (++i < nr)
+			i = next_run(runs, nr, i + 1);
+			if (i < nr)
 				at = runs[i].pfn;
 		}
 	}
