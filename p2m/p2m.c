@@ -1393,6 +1393,8 @@ static void fold_mid(struct p2m *p, uint64_t t)
 	if (p2m_mid_is_shared(mid))
 		return;
 	if (p2m_mid_is_seg(mid)) {
+		bool folded = false;
+
 		/* empty leaves are uniform: they fold to the missing leaf */
 		for (unsigned int i = 0; i < mid->nr_segs; i++) {
 			struct p2m_seg *sg = &mid->segs[i];
@@ -1406,8 +1408,11 @@ static void fold_mid(struct p2m *p, uint64_t t)
 			sg->kind = P2M_SEG_MISSING;
 			sg->mirror_missing = 1;
 			sg->src = 0;
+			folded = true;
 		}
-		p2m_mid_segs_merge(p, mid);
+		/* (segments are kept merged: only a fold makes neighbours alike) */
+		if (folded)
+			p2m_mid_segs_merge(p, mid);
 	}
 	shared = p2m_mid_uniform(p, mid);
 	if (shared)
