@@ -1674,7 +1674,8 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
 
 /* Add @sg after out[0, *no), merging it into a linear segment it
  * continues; false when that would be one segment too many. */
-static bool segs_push(const struct p2m *p, struct p2m_seg *out, unsigned int *no, struct p2m_seg sg)
+static inline bool segs_push(const struct p2m *p, struct p2m_seg *out, unsigned int *no,
+			     struct p2m_seg sg)
 {
 	struct p2m_seg *last = *no ? &out[*no - 1] : NULL;
 
@@ -1705,8 +1706,7 @@ static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *
 	uint64_t flags = p->g->foreign_bit | p->g->identity_bit;
 	unsigned int ls = p->g->leaf_shift, no = 0, m = 0;
 	enum p2m_src src = p->cur_src;
-	struct p2m_seg out[P2M_MAX_SEGS], gap;
-	uint32_t missing = 0, identity = 0;
+	struct p2m_seg out[P2M_MAX_SEGS] = { 0 }, gap;
 
 	if (!p->implicit || !p2m_mid_is_shared(mid) || (src == P2M_SRC_BRK && p->cfg.brk_pages))
 		return 0;
@@ -1765,18 +1765,13 @@ static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *
 		p->brk_used += charge;
 	p->nr_leaf[src] += charge;
 	p->nr_implicit += charge;
-	memcpy(mid->segs, out, no * sizeof(out[0]));
+	memcpy(mid->segs, out, sizeof(out));
 	mid->nr_segs = (uint8_t)no;
-	for (unsigned int k = 0; k < no; k++) {
-		uint32_t n = p2m_seg_end(p, mid, k) - out[k].start;
-
-		if (out[k].kind == P2M_SEG_MISSING)
-			missing += n;
-		else if (out[k].kind == P2M_SEG_IDENTITY)
-			identity += n;
-	}
-	mid->nr_missing = missing;
-	mid->nr_identity = identity;
+	/* every slot not charged is in a gap */
+	if (gap.kind == P2M_SEG_MISSING)
+		mid->nr_missing = (uint32_t)(p->per_mid - charge);
+	else
+		mid->nr_identity = (uint32_t)(p->per_mid - charge);
 	top_set(p, t, mid);
 	/* (nothing to fold: a mid with frames in it is not uniform) */
 	return 1;
