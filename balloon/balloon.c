@@ -49,7 +49,10 @@
  * available memory) as one step, a run of the P2M at a time, when the
  * hypervisor can take their calls at once; everything it leaves is what
  * the iterations one by one leave, step count included (the twin tests
- * of tests/test-balloon.c compare the two).
+ * of tests/test-balloon.c compare the two).  Increase iterations do the
+ * same (increase_merged()): the pfns they would pop, as runs of the
+ * balloon list, go to Xen at once, which backs them a stretch of its free
+ * memory at a time, and the P2M is set a stretch at a time.
  *
  * WHICH PAGES alloc_page() GIVES
  *
@@ -182,6 +185,8 @@ struct balloon {
 	size_t nr_fr, alloc_fr;
 	struct hv_frame_run *hfr;
 	size_t alloc_hfr;
+	struct hv_gpfn_run *gr; /* scratch for increase_merged() */
+	size_t alloc_gr;
 	struct balloon_region piece[BALLOON_BATCH];
 	uint64_t frames[BALLOON_BATCH];
 	uint64_t pfns[BALLOON_BATCH];
@@ -321,6 +326,20 @@ static uint64_t bl_pop(struct balloon *b)
 	return pfn;
 }
 
+/* Pop @n pfns at once. */
+static void bl_drop(struct balloon *b, uint64_t n)
+{
+	while (n) {
+		struct bl_run *t = bl_head(b);
+		uint64_t m = t->n < n ? t->n : n;
+
+		t->n -= m;
+		n -= m;
+		if (!t->n)
+			b->nr_runs--;
+	}
+}
+
 /* Append [start, end), lowest first (extra regions, onlined memory). */
 static int bl_push_range(struct balloon *b, uint64_t start, uint64_t end)
 {
@@ -426,6 +445,7 @@ void balloon_free(struct balloon *b)
 	free(b->scan);
 	free(b->fr);
 	free(b->hfr);
+	free(b->gr);
 	free(b);
 }
 
@@ -705,16 +725,11 @@ static void p2m_pages(const struct balloon *b, struct p2m_pages *pp)
  * hypervisor interface cannot read it (or nobody set it up), nothing is
  * written.
  */
-static void note_p2m_growth(struct balloon *b, const struct p2m_pages *before, uint64_t hi_pfn,
-			    bool any)
+static void note_p2m_installed(struct balloon *b, uint64_t installed, uint64_t hi_pfn, bool any)
 {
-	struct p2m_pages after;
 	struct hv_p2m_info info;
-	uint64_t installed;
 	bool change = false;
 
-	p2m_pages(b, &after);
-	installed = (after.mid - before->mid) + (after.leaf - before->leaf);
 	if (!installed && (!any || b->pol.max_pfn_hint == BALLOON_MAX_PFN_KEEP))
 		return;
 	if (hv_p2m_info(b->cfg.hv, b->cfg.domid, &info, NULL) < 0 || !info.max_pfn)
@@ -735,6 +750,15 @@ static void note_p2m_growth(struct balloon *b, const struct p2m_pages *before, u
 	}
 	if (change)
 		hv_set_p2m_info(b->cfg.hv, b->cfg.domid, &info, NULL);
+}
+
+static void note_p2m_growth(struct balloon *b, const struct p2m_pages *before, uint64_t hi_pfn,
+			    bool any)
+{
+	struct p2m_pages after;
+
+	p2m_pages(b, &after);
+	note_p2m_installed(b, (after.mid - before->mid) + (after.leaf - before->leaf), hi_pfn, any);
 }
 
 /* --- increase ------------------------------------------------------------------------- */
@@ -1104,6 +1128,209 @@ static int decrease_merged(struct balloon *b, uint64_t *steps, struct p2msim_err
 	return 0;
 }
 
+/* --- increase iterations that follow each other, as one step ---------------------------- */
+
+#define MERGE_RUNS 8192 /* gpfn runs populated at once */
+
+/* How many of the increase iterations from now on would each populate a
+ * whole batch and end in BP_DONE with no wait before the next: the credit
+ * and the balloon last for that many batches (whether Xen has the frames
+ * only Xen can say). */
+static uint64_t clean_increase_batches(const struct balloon *b)
+{
+	int64_t credit = credit_of(b);
+	uint64_t k;
+
+	if (credit <= 0 || next_wait(b) != 0 || !(b->pol.legacy_worker || balloon_is_inflated(b)))
+		return 0;
+	k = (uint64_t)credit / BALLOON_BATCH;
+	if (b->st.balloon_low / BALLOON_BATCH < k)
+		k = b->st.balloon_low / BALLOON_BATCH;
+	return k;
+}
+
+/* The first pfns of the balloon list, in the order increase takes them, as
+ * gpfn runs in b->gr: at most @max pfns in whole batches, and MERGE_RUNS
+ * runs.  Returns the pfns. */
+static uint64_t bl_gpfn_runs(struct balloon *b, uint64_t max, size_t *nr)
+{
+	uint64_t got = 0, cut;
+	size_t k = 0;
+
+	*nr = 0;
+	if (!b->gr) {
+		b->gr = malloc(MERGE_RUNS * sizeof(*b->gr));
+		if (!b->gr)
+			return 0;
+		b->alloc_gr = MERGE_RUNS;
+	}
+	for (size_t r = b->nr_runs; r-- > 0 && got < max && k < MERGE_RUNS;) {
+		const struct bl_run *t = &b->runs[r];
+		uint64_t i = t->n; /* pfn(i - 1) .. pfn(0) are still to come */
+
+		while (i > 0 && got < max && k < MERGE_RUNS) {
+			struct hv_gpfn_run g;
+
+			if (!t->bsize) /* pushed ascending: popped descending */
+				g = (struct hv_gpfn_run){ t->base + i - 1, i, true };
+			else if (t->bsize == 1) /* pushed descending: popped ascending */
+				g = (struct hv_gpfn_run){ t->base - i, i, false };
+			else /* the rest of a block, descending */
+				g = (struct hv_gpfn_run){ bl_at(t, i - 1), (i - 1) % t->bsize + 1,
+							  true };
+			if (g.n > max - got)
+				g.n = max - got;
+			b->gr[k++] = g;
+			got += g.n;
+			i -= g.n;
+		}
+	}
+	/* whole batches only */
+	for (cut = got % BALLOON_BATCH; cut;) {
+		struct hv_gpfn_run *g = &b->gr[k - 1];
+		uint64_t m = g->n < cut ? g->n : cut;
+
+		g->n -= m;
+		cut -= m;
+		got -= m;
+		if (!g->n)
+			k--;
+	}
+	*nr = k;
+	return got;
+}
+
+/* Does every pfn of the runs sit in a private leaf, so that setting it
+ * allocates nothing (and the P2M's pages, p2m_generation and the mirror
+ * stay as they are)? */
+static bool gpfns_in_private_leaves(const struct balloon *b, size_t nr)
+{
+	uint64_t cap = p2m_capacity(b->cfg.p2m);
+
+	for (size_t i = 0; i < nr; i++) {
+		const struct hv_gpfn_run *g = &b->gr[i];
+		uint64_t lo = g->down ? g->first - (g->n - 1) : g->first, hi = lo + g->n;
+		struct p2m_iter it;
+		struct p2m_run run;
+
+		if (hi > cap)
+			return false;
+		p2m_iter_init(&it, b->cfg.p2m, lo, hi, P2M_ITER_SPLIT_LEVELS);
+		while (p2m_iter_next(&it, &run))
+			if (run.level != P2M_LEVEL_LEAF)
+				return false;
+	}
+	return true;
+}
+
+struct placing {
+	struct balloon *b;
+	struct p2msim_err *err;
+	uint64_t hi; /* highest pfn set */
+};
+
+/* The P2M entries of gpfns Xen has just backed. */
+static int place_frames(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	struct placing *pl = ctx;
+	struct p2msim_err perr = { 0 };
+
+	if (pfn + n - 1 > pl->hi)
+		pl->hi = pfn + n - 1;
+	if (n == 1 && p2m_set_noalloc(pl->b->cfg.p2m, pfn, mfn))
+		return 0;
+	/* The first pfn as the driver sets it: a mid kept as segments gets
+	 * its page of slots as it would.  (p2m_set_range_pfnwise() straight
+	 * into the empty leaves of such a mid charges them a second time.) */
+	if (p2m_set(pl->b->cfg.p2m, pfn, mfn, &perr) < 0 ||
+	    p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr) < 0)
+		return p2msim_err_set(pl->err, -ENOMEM,
+				      "balloon: cannot put pfns %#" PRIx64 "-%#" PRIx64
+				      " into the P2M: %s",
+				      pfn, pfn + n - 1, perr.msg);
+	return 0;
+}
+
+/* What each batch's xen_alloc_p2m_entry() bookkeeping (note_p2m_growth())
+ * does when it installed no page: shared_info's max_pfn follows the
+ * highest pfn of the batch. */
+static void note_batches(struct balloon *b, size_t nr)
+{
+	uint64_t pos = 0, hi = 0;
+
+	if (b->pol.max_pfn_hint == BALLOON_MAX_PFN_KEEP)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		const struct hv_gpfn_run *g = &b->gr[i];
+
+		for (uint64_t done = 0; done < g->n;) {
+			uint64_t m = BALLOON_BATCH - pos % BALLOON_BATCH, top;
+
+			if (m > g->n - done)
+				m = g->n - done;
+			top = g->down ? g->first - done : g->first + done + m - 1;
+			if (top > hi)
+				hi = top;
+			done += m;
+			pos += m;
+			if (pos % BALLOON_BATCH == 0) {
+				note_p2m_installed(b, 0, hi, true);
+				hi = 0;
+			}
+		}
+	}
+}
+
+/*
+ * Run as one step the increase iterations that would follow each other
+ * with no wait and no failure (clean_increase_batches()), when the pfns
+ * they take lie in private leaves of the P2M and the hypervisor can take
+ * their calls at once: the same P2M, M2P, balloon list, stats, time and
+ * operation count as the iterations one by one, in time that follows the
+ * runs of the balloon list and of Xen's free memory.  *@steps says how
+ * many iterations it ran (0: none; the caller steps on its own).
+ */
+static int increase_merged(struct balloon *b, uint64_t *steps, struct p2msim_err *err)
+{
+	uint64_t k = clean_increase_batches(b);
+
+	*steps = 0;
+	while (k && !b->dead) {
+		struct placing pl = { b, err, 0 };
+		uint64_t got, batches;
+		size_t nr;
+		int rc;
+
+		got = bl_gpfn_runs(b, k * BALLOON_BATCH, &nr);
+		if (!b->gr)
+			return p2msim_err_set(err, -ENOMEM, "balloon: out of memory");
+		if (!got || !gpfns_in_private_leaves(b, nr))
+			break;
+		batches = got / BALLOON_BATCH;
+		rc = hv_populate_physmap_runs(b->cfg.hv, b->cfg.domid, b->gr, nr,
+					      (unsigned long)batches, place_frames, &pl, err);
+		if (rc == -EAGAIN || rc == -EOPNOTSUPP)
+			break;
+		if (rc < 0)
+			return rc;
+		bl_drop(b, got);
+		b->st.balloon_low -= got;
+		b->st.current_pages += got;
+		note_batches(b, nr);
+		if (b->scan_top != UINT64_MAX && pl.hi >= b->scan_top)
+			b->scan_top = pl.hi + 1;
+		/* every iteration waited 0 s: the time stays */
+		b->kicked = false;
+		b->state = BP_DONE;
+		update_schedule(b);
+		*steps += batches;
+		k -= batches;
+	}
+	if (hv_sim_out_of_memory(b->cfg.hv))
+		return p2msim_err_set(err, -ENOMEM, "out of memory in the simulated hypervisor");
+	return 0;
+}
+
 /* --- hotplug ---------------------------------------------------------------------------- */
 
 struct byte_range {
@@ -1388,6 +1615,8 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
 			break;
 		}
 		rc = b->batchwise ? 0 : decrease_merged(b, &merged, err);
+		if (rc == 0 && !merged && !b->batchwise)
+			rc = increase_merged(b, &merged, err);
 		if (rc == 0 && merged) {
 			res->steps += (unsigned int)merged;
 			stalled = 0;

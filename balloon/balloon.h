@@ -256,8 +256,9 @@ int balloon_run(struct balloon *b, uint64_t max_seconds, struct balloon_result *
 void balloon_fail_alloc_after(struct balloon *b, uint64_t pages);
 
 /* Tests: balloon_run() makes every iteration on its own, as the kernel
- * does.  By default the decrease iterations that would follow each other
- * with no wait and no failure run as one step, with the same result. */
+ * does.  By default the decrease (and increase) iterations that would
+ * follow each other with no wait and no failure run as one step, with the
+ * same result. */
 void balloon_set_batchwise(struct balloon *b, bool on);
 
 /* --- the toolstack: xl mem-set ----------------------------------------------------- */

@@ -94,6 +94,15 @@ int hv_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct h
 	return hv->ops->decrease_reservation_runs(hv, domid, runs, nr_runs, calls, err);
 }
 
+int hv_populate_physmap_runs(struct hv *hv, hv_domid_t domid, const struct hv_gpfn_run *runs,
+			     size_t nr_runs, unsigned long calls, hv_placed_fn placed, void *ctx,
+			     struct p2msim_err *err)
+{
+	if (!HAS(hv, populate_physmap_runs))
+		return -EOPNOTSUPP;
+	return hv->ops->populate_physmap_runs(hv, domid, runs, nr_runs, calls, placed, ctx, err);
+}
+
 int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 		       struct p2msim_err *err)
 {

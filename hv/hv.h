@@ -89,6 +89,16 @@ struct hv_frame_run {
 	uint64_t mfn, n;
 };
 
+/* Guest frames as a frame list holds them: n gpfns from first on, each
+ * one below the one before (@down) or above it. */
+struct hv_gpfn_run {
+	uint64_t first, n;
+	bool down;
+};
+
+/* Guest frames [pfn, pfn + n) now backed by machine frames [mfn, mfn + n). */
+typedef int (*hv_placed_fn)(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n);
+
 struct hv_ops {
 	const char *name; /* "sim" or "xen" */
 	void (*close)(struct hv *hv);
@@ -137,6 +147,20 @@ struct hv_ops {
 	int (*decrease_reservation_runs)(struct hv *hv, hv_domid_t domid,
 					 const struct hv_frame_run *runs, size_t nr_runs,
 					 unsigned long calls, struct p2msim_err *err);
+	/* Optional: what @calls populate_physmap calls of order 0 do whose
+	 * frame lists, one after another, hold the gpfns of @runs, all at
+	 * once: the same frames, in the same order, as those calls would get,
+	 * the M2P set for each.  @placed hears of every stretch of gpfns
+	 * mapped linearly, in the order the frames were handed out.  Only
+	 * when every one of those calls would succeed whole: otherwise (a
+	 * fault rule armed, max_pages or free memory short) it does nothing
+	 * and returns -EAGAIN, and the caller makes the calls one by one.
+	 * Returns 0, -errno, or what @placed returned (then the calls are
+	 * half done). */
+	int (*populate_physmap_runs)(struct hv *hv, hv_domid_t domid,
+				     const struct hv_gpfn_run *runs, size_t nr_runs,
+				     unsigned long calls, hv_placed_fn placed, void *ctx,
+				     struct p2msim_err *err);
 
 	/* --- M2P ----------------------------------------------------------------- */
 	/* MMU_MACHPHYS_UPDATE: M2P[@mfn] = @pfn; the frame must be @domid's. */
@@ -224,6 +248,11 @@ long hv_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *fr
  * when it has none: then make the calls one by one. */
 int hv_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
 				 size_t nr_runs, unsigned long calls, struct p2msim_err *err);
+/* The backend's populate_physmap_runs, or -EOPNOTSUPP (no message) when
+ * it has none: then make the calls one by one. */
+int hv_populate_physmap_runs(struct hv *hv, hv_domid_t domid, const struct hv_gpfn_run *runs,
+			     size_t nr_runs, unsigned long calls, hv_placed_fn placed, void *ctx,
+			     struct p2msim_err *err);
 int hv_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 		       struct p2msim_err *err);
 int hv_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);

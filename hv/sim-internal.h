@@ -244,6 +244,9 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 			      unsigned int order, struct p2msim_err *err);
 int sim_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct hv_frame_run *runs,
 				  size_t nr_runs, unsigned long calls, struct p2msim_err *err);
+int sim_populate_physmap_runs(struct hv *hv, hv_domid_t domid, const struct hv_gpfn_run *runs,
+			      size_t nr_runs, unsigned long calls, hv_placed_fn placed, void *ctx,
+			      struct p2msim_err *err);
 int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,
 			struct p2msim_err *err);
 int sim_m2p(struct hv *hv, uint64_t mfn, uint64_t *pfn, struct p2msim_err *err);

@@ -240,6 +240,78 @@ int sim_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct 
 	return 0;
 }
 
+/*
+ * Many whole populate_physmap calls of order 0 at once (hv.h).  Each page
+ * alloc_extents() gives is the highest free frame, so the calls one after
+ * another hand out free memory from its top down, an extent at a time:
+ * here a stretch of it goes to a stretch of gpfns in one step, and the
+ * owned extents it makes coalesce as the single frames would.  Each call
+ * still counts as one operation.  With a fault rule armed the calls must
+ * be made one by one so that it fires on the one it names; when max_pages
+ * or free memory would stop one of the calls, so that only the calls can
+ * say where.
+ */
+int sim_populate_physmap_runs(struct hv *hv, hv_domid_t domid, const struct hv_gpfn_run *runs,
+			      size_t nr_runs, unsigned long calls, hv_placed_fn placed, void *ctx,
+			      struct p2msim_err *err)
+{
+	struct hv_sim *s = hv_sim_of(hv);
+	struct sim_domain *d = sim_find_domain(s, domid);
+	uint64_t total = 0;
+
+	if (s->nr_rules || !d || !calls)
+		return -EAGAIN;
+	for (size_t i = 0; i < nr_runs; i++) {
+		const struct hv_gpfn_run *r = &runs[i];
+
+		if (!r->n)
+			continue;
+		/* (alloc_extents() refuses the gpfn UINT64_MAX) */
+		if ((r->down ? r->first < r->n - 1 || r->first == UINT64_MAX :
+			       r->n > UINT64_MAX - r->first) ||
+		    r->n > UINT64_MAX - total)
+			return -EAGAIN;
+		total += r->n;
+	}
+	if (total > s->nr_free || (s->free_limit != UINT64_MAX && total > s->free_limit) ||
+	    !under_max(d, total))
+		return -EAGAIN;
+	s->op_count += calls;
+	for (size_t i = 0; i < nr_runs; i++) {
+		uint64_t left = runs[i].n, cur = runs[i].first;
+
+		while (left) {
+			const struct xm_node *f = xm_last(&s->free);
+			uint64_t m = f->end - f->start < left ? f->end - f->start : left;
+			uint64_t hi = f->end, lo = hi - m;
+			int rc = sim_free_take(s, lo, hi);
+
+			if (s->free_limit != UINT64_MAX)
+				s->free_limit -= m;
+			d->tot_pages += m;
+			left -= m;
+			if (rc == 0 && runs[i].down) {
+				/* frame hi - 1 - j backs gpfn cur - j: one linear stretch */
+				rc = sim_own_insert(s, lo, hi, d->domid, cur - (m - 1));
+				if (rc == 0 && placed &&
+				    (rc = placed(ctx, cur - (m - 1), lo, m)) < 0)
+					return rc;
+				cur -= m;
+			}
+			/* gpfns that climb while the frames fall: a stretch a frame */
+			for (uint64_t j = 0; rc == 0 && !runs[i].down && j < m; j++, cur++) {
+				rc = sim_own_insert(s, hi - 1 - j, hi - j, d->domid, cur);
+				if (rc == 0 && placed && (rc = placed(ctx, cur, hi - 1 - j, 1)) < 0)
+					return rc;
+			}
+			if (rc < 0)
+				return p2msim_err_set(
+					err, rc, "populate_physmap(d%u): out of memory", d->domid);
+		}
+	}
+	return 0;
+}
+
 /* --- M2P ------------------------------------------------------------------------------------ */
 
 int sim_machphys_update(struct hv *hv, hv_domid_t domid, uint64_t mfn, uint64_t pfn,

@@ -757,6 +757,7 @@ const struct hv_ops sim_ops = {
 	.increase_reservation = sim_increase_reservation,
 	.decrease_reservation = sim_decrease_reservation,
 	.decrease_reservation_runs = sim_decrease_reservation_runs,
+	.populate_physmap_runs = sim_populate_physmap_runs,
 	.machphys_update = sim_machphys_update,
 	.m2p = sim_m2p,
 	.machphys_update_range = sim_machphys_update_range,

@@ -256,6 +256,13 @@ struct live_scratch_opts {
 	/* Progress lines ("step ...: ok"), or NULL. */
 	void (*progress)(void *ctx, const char *line);
 	void *progress_ctx;
+	/* Each step writes a pattern into the frames it has not seen and reads
+	 * it back from the others: into every frame (false, the default), or
+	 * only the first and last frame of each run of frames the model maps
+	 * (a domain too large to touch every page of in the time or memory
+	 * there is, such as a large one on the in-memory Xen, which keeps
+	 * every page written). */
+	bool contents_run_ends;
 };
 
 void live_scratch_opts_init(struct live_scratch_opts *o);

@@ -8,8 +8,12 @@
  * XENMEM operations and M2P updates they make on the model, in the same
  * order and with the same pfns.  Only frame numbers differ: Xen hands out
  * its own MFNs, so each model MFN is paired with the real MFN handed out
- * by the same extent, in a table indexed by model MFN (the sim's machine
- * is small and dense).
+ * by the same extent.  The pairs are kept as runs (live/runmap.c): a
+ * model run [m, m + n) paired with real frames from r up or down, split
+ * when a part is given back or paired anew, so that the replay's memory
+ * and time follow the extents Xen hands out, not the frames.  Where
+ * Xen's answer is frame by frame (extents of order 0), the frames of one
+ * call are joined into runs as they arrive.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,11 +26,11 @@ struct replay {
 	struct hv hv; /* must stay first */
 	struct hv *model, *real;
 	hv_domid_t model_domid, real_domid;
-	uint64_t *to_real;	/* [model mfn] -> real mfn, LIVE_NO_MFN */
-	unsigned char *stamped; /* [model mfn] */
-	uint64_t nr_frames;
-	uint64_t *released; /* real frames given back */
+	struct live_runmap to_real; /* model mfn -> real mfn */
+	struct live_runmap stamped; /* model mfns whose real frame holds the pattern */
+	struct live_run *released;  /* real frames given back, as they were */
 	size_t nr_released, alloc_released;
+	uint64_t nr_frames; /* model mfns lie below */
 	unsigned long real_ops;
 };
 
@@ -37,35 +41,42 @@ static struct replay *replay_of(struct hv *hv)
 	return (struct replay *)(void *)hv;
 }
 
+static const struct replay *creplay_of(const struct hv *hv)
+{
+	return (const struct replay *)(const void *)hv;
+}
+
 static bool ours(const struct replay *r, hv_domid_t domid)
 {
 	return domid == r->model_domid;
 }
 
-static int pair(struct replay *r, uint64_t model, uint64_t real, struct p2msim_err *err)
+static int oom(struct p2msim_err *err)
 {
-	if (model >= r->nr_frames)
-		return p2msim_err_set(err, -ERANGE,
-				      "replay: model mfn %#" PRIx64 " beyond the %#" PRIx64
-				      " frames paired",
-				      model, r->nr_frames);
-	r->to_real[model] = real;
-	r->stamped[model] = 0;
-	return 0;
+	return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
 }
 
-static int note_released(struct replay *r, uint64_t real)
+/*
+ * Pair the model runs of @runs (model start and end, the real frame of
+ * the start as val, step +1: an extent's frames are consecutive on both
+ * sides) after joining the ones that continue one another.  @runs is
+ * reordered.
+ */
+static int pair_runs(struct replay *r, struct live_run *runs, size_t n, struct p2msim_err *err)
 {
-	if (r->nr_released == r->alloc_released) {
-		size_t n = r->alloc_released ? 2 * r->alloc_released : 512;
-		uint64_t *nr = realloc(r->released, n * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		r->released = nr;
-		r->alloc_released = n;
-	}
-	r->released[r->nr_released++] = real;
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].end > r->nr_frames)
+			return p2msim_err_set(err, -ERANGE,
+					      "replay: model mfn %#" PRIx64 " beyond the %#" PRIx64
+					      " frames paired",
+					      runs[i].start > r->nr_frames ? runs[i].start :
+									     r->nr_frames,
+					      r->nr_frames);
+	n = live_runs_coalesce(runs, n);
+	for (size_t i = 0; i < n; i++)
+		if (live_runmap_set(&r->to_real, &runs[i]) < 0 ||
+		    live_runmap_clear(&r->stamped, runs[i].start, runs[i].end) < 0)
+			return oom(err);
 	return 0;
 }
 
@@ -180,7 +191,7 @@ static long grow(struct hv *hv, const char *op, bool gpfns, hv_domid_t domid, ui
 	if (ours(r, domid) && nr) {
 		real = malloc(nr * sizeof(*real));
 		if (!real)
-			return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
+			return oom(err);
 		memcpy(real, frames, nr * sizeof(*real)); /* the gpfns, for populate */
 	}
 	done = gpfns ? hv_populate_physmap(r->model, domid, frames, nr, order, err) :
@@ -194,15 +205,25 @@ static long grow(struct hv *hv, const char *op, bool gpfns, hv_domid_t domid, ui
 					    &rerr) :
 			hv_increase_reservation(r->real, r->real_domid, real, (size_t)done, order,
 						&rerr);
-	for (long i = 0; i < (rdone > 0 ? rdone : 0); i++)
-		for (uint64_t j = 0; j < (1ULL << order); j++) {
-			int rc = pair(r, frames[i] + j, real[i] + j, err);
+	if (rdone > 0) {
+		/* the extents each side did, as runs: one per extent, joined */
+		struct live_run *runs = malloc((size_t)rdone * sizeof(*runs));
+		int rc;
 
-			if (rc < 0) {
-				free(real);
-				return rc;
-			}
+		if (!runs) {
+			free(real);
+			return oom(err);
 		}
+		for (long i = 0; i < rdone; i++)
+			runs[i] = (struct live_run){ frames[i], frames[i] + (1ULL << order),
+						     real[i], 1 };
+		rc = pair_runs(r, runs, (size_t)rdone, err);
+		free(runs);
+		if (rc < 0) {
+			free(real);
+			return rc;
+		}
+	}
 	free(real);
 	if (rdone != done)
 		return diverged(err, op, domid, done, rdone, nr, rerr.msg);
@@ -221,6 +242,58 @@ static long rp_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *f
 	return grow(hv, "increase_reservation", false, domid, frames, nr, order, err);
 }
 
+/* Real frames [@mfn, @mfn + @n) were given back: joined to the run
+ * before when they continue it upwards or downwards. */
+static int note_released(struct replay *r, uint64_t mfn, uint64_t n)
+{
+	struct live_run *last = r->nr_released ? &r->released[r->nr_released - 1] : NULL;
+
+	if (last && mfn == last->end) {
+		last->end += n;
+		return 0;
+	}
+	if (last && mfn + n == last->start) {
+		last->start = mfn;
+		return 0;
+	}
+	if (r->nr_released == r->alloc_released) {
+		size_t a = r->alloc_released ? 2 * r->alloc_released : 64;
+		struct live_run *nr = realloc(r->released, a * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		r->released = nr;
+		r->alloc_released = a;
+	}
+	r->released[r->nr_released++] = (struct live_run){ mfn, mfn + n, 0, 0 };
+	return 0;
+}
+
+/* The model frames of @nr extents given back are paired no more, and
+ * their real frames are released: both as runs. */
+static int forget(struct replay *r, const uint64_t *frames, const uint64_t *real, size_t nr,
+		  unsigned int order)
+{
+	struct live_run *runs = malloc(nr * sizeof(*runs));
+	size_t n;
+	int rc = 0;
+
+	if (!runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++)
+		runs[i] = (struct live_run){ frames[i], frames[i] + (1ULL << order), 0, 0 };
+	n = live_runs_coalesce(runs, nr);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = live_runmap_clear(&r->to_real, runs[i].start, runs[i].end);
+		if (rc == 0)
+			rc = live_runmap_clear(&r->stamped, runs[i].start, runs[i].end);
+	}
+	free(runs);
+	for (size_t i = 0; rc == 0 && i < nr; i++)
+		rc = note_released(r, real[i], 1ULL << order);
+	return rc;
+}
+
 static long rp_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *frames,
 				    size_t nr, unsigned int order, struct p2msim_err *err)
 {
@@ -233,7 +306,7 @@ static long rp_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint6
 		return hv_decrease_reservation(r->model, domid, frames, nr, order, err);
 	real = malloc(nr * sizeof(*real));
 	if (!real)
-		return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
+		return oom(err);
 	/* Frames the model does not hold fail on both sides alike; a frame
 	 * the model holds must have a real partner. */
 	for (size_t i = 0; i < nr; i++)
@@ -253,17 +326,10 @@ static long rp_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint6
 		}
 	r->real_ops++;
 	rdone = hv_decrease_reservation(r->real, r->real_domid, real, (size_t)done, order, &rerr);
-	for (long i = 0; i < (rdone > 0 ? rdone : 0); i++)
-		for (uint64_t j = 0; j < (1ULL << order); j++) {
-			if (frames[i] + j < r->nr_frames) {
-				r->to_real[frames[i] + j] = LIVE_NO_MFN;
-				r->stamped[frames[i] + j] = 0;
-			}
-			if (note_released(r, real[i] + j) < 0) {
-				free(real);
-				return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
-			}
-		}
+	if (rdone > 0 && forget(r, frames, real, (size_t)rdone, order) < 0) {
+		free(real);
+		return oom(err);
+	}
 	free(real);
 	if (rdone != done)
 		return diverged(err, "decrease_reservation", domid, done, rdone, nr, rerr.msg);
@@ -295,8 +361,8 @@ static void rp_close(struct hv *hv)
 {
 	struct replay *r = replay_of(hv);
 
-	free(r->to_real);
-	free(r->stamped);
+	live_runmap_free(&r->to_real);
+	live_runmap_free(&r->stamped);
 	free(r->released);
 	free(r);
 }
@@ -308,22 +374,15 @@ int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid, 
 
 	*out = NULL;
 	if (!r)
-		return p2msim_err_set(err, -ENOMEM, "replay: out of memory");
+		return oom(err);
 	r->hv.ops = &replay_ops;
 	r->model = model;
 	r->real = real;
 	r->model_domid = model_domid;
 	r->real_domid = real_domid;
 	r->nr_frames = model_frames;
-	r->to_real = malloc((size_t)model_frames * sizeof(*r->to_real));
-	r->stamped = calloc((size_t)model_frames, 1);
-	if (!r->to_real || !r->stamped) {
-		rp_close(&r->hv);
-		return p2msim_err_set(err, -ENOMEM, "replay: out of memory for %" PRIu64 " frames",
-				      model_frames);
-	}
-	for (uint64_t i = 0; i < model_frames; i++)
-		r->to_real[i] = LIVE_NO_MFN;
+	live_runmap_init(&r->to_real);
+	live_runmap_init(&r->stamped);
 	*out = &r->hv;
 	return 0;
 }
@@ -331,26 +390,42 @@ int live_replay_open(struct hv **out, struct hv *model, hv_domid_t model_domid, 
 int live_replay_pair(struct hv *replay, const uint64_t *model_mfns, const uint64_t *real_mfns,
 		     size_t n, struct p2msim_err *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		int rc = pair(replay_of(replay), model_mfns[i], real_mfns[i], err);
+	struct live_run *runs;
+	int rc;
 
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	if (!n)
+		return 0;
+	runs = malloc(n * sizeof(*runs));
+	if (!runs)
+		return oom(err);
+	for (size_t i = 0; i < n; i++)
+		runs[i] = (struct live_run){ model_mfns[i], model_mfns[i] + 1, real_mfns[i], 1 };
+	rc = pair_runs(replay_of(replay), runs, n, err);
+	free(runs);
+	return rc;
+}
+
+bool live_replay_real_run(const struct hv *replay, uint64_t model_mfn, struct live_run *out)
+{
+	return live_runmap_find(&creplay_of(replay)->to_real, model_mfn, out);
 }
 
 uint64_t live_replay_real(const struct hv *replay, uint64_t model_mfn)
 {
-	const struct replay *r = (const struct replay *)(const void *)replay;
+	struct live_run run;
 
-	return model_mfn < r->nr_frames ? r->to_real[model_mfn] : LIVE_NO_MFN;
+	if (!live_replay_real_run(replay, model_mfn, &run))
+		return LIVE_NO_MFN;
+	return live_run_at(&run, model_mfn);
 }
 
-const uint64_t *live_replay_released(struct hv *replay, size_t *n, bool reset)
+const struct live_run *live_replay_released(struct hv *replay, size_t *n, bool reset)
 {
 	struct replay *r = replay_of(replay);
 
+	/* in ascending order, those that continue one another joined (a
+	 * frame given back twice, handed out again in between, twice) */
+	r->nr_released = live_runs_coalesce(r->released, r->nr_released);
 	*n = r->nr_released;
 	if (reset)
 		r->nr_released = 0;
@@ -359,22 +434,28 @@ const uint64_t *live_replay_released(struct hv *replay, size_t *n, bool reset)
 
 bool live_replay_stamped(const struct hv *replay, uint64_t model_mfn)
 {
-	const struct replay *r = (const struct replay *)(const void *)replay;
+	struct live_run run;
 
-	return model_mfn < r->nr_frames && r->stamped[model_mfn];
+	return live_runmap_find(&creplay_of(replay)->stamped, model_mfn, &run);
 }
 
-void live_replay_set_stamped(struct hv *replay, uint64_t model_mfn)
+int live_replay_set_stamped(struct hv *replay, uint64_t model_mfn, uint64_t n)
 {
-	struct replay *r = replay_of(replay);
+	struct live_run run = { model_mfn, model_mfn + n, 0, 0 };
 
-	if (model_mfn < r->nr_frames)
-		r->stamped[model_mfn] = 1;
+	return live_runmap_set(&replay_of(replay)->stamped, &run);
+}
+
+size_t live_replay_runs(const struct hv *replay)
+{
+	const struct replay *r = creplay_of(replay);
+
+	return r->to_real.n;
 }
 
 unsigned long live_replay_real_ops(const struct hv *replay)
 {
-	return ((const struct replay *)(const void *)replay)->real_ops;
+	return creplay_of(replay)->real_ops;
 }
 
 static const struct hv_ops replay_ops = {

@@ -36,6 +36,7 @@
 #define say(o, ...) live_say((o)->progress, (o)->progress_ctx, __VA_ARGS__)
 #define BUILD_BATCH 512u
 #define CHECK_BATCH 256u
+#define TYPE_BATCH 1024u
 #define DEFAULT_MAP_PAGES 0x8000u /* 128 MiB */
 
 void live_scratch_opts_init(struct live_scratch_opts *o)
@@ -62,54 +63,103 @@ struct scratch {
 	hv_domid_t model_domid;
 	struct setup_result res;
 	bool have_res;
-	struct p2m *builder_p2m; /* before setup: pfn i -> builder's frame */
-	uint64_t *builder_list;
+	struct hv_extent *builder_ext; /* the builder's frames, in pfn order */
+	size_t nr_builder_ext;
 	uint64_t nr_pages, max_pages;
 	struct live_scratch_result *out;
 };
 
 /* --- checking a step --------------------------------------------------------------------- */
 
-struct frame_set {
-	uint64_t *pfn, *model, *real;
-	size_t n, alloc;
+/*
+ * What the model says the domain holds, as runs in pfn order: pfn + k is
+ * backed by model frame model + mstep * k, paired with real frame real +
+ * rstep * k (real LIVE_NO_MFN: not paired).  Steps are -1, 0 (a run of
+ * one frame) or +1: the kernel model populates single pages, which Xen
+ * hands out from the top down.
+ */
+struct frame_run {
+	uint64_t pfn, n, model, real;
+	int mstep, rstep;
 };
 
-static int frames_add(struct frame_set *s, uint64_t pfn, uint64_t model, uint64_t real)
-{
-	if (s->n == s->alloc) {
-		size_t a = s->alloc ? 2 * s->alloc : 4096;
-		uint64_t *p = realloc(s->pfn, a * sizeof(*p)), *m, *r;
+struct frame_set {
+	struct frame_run *r;
+	size_t n, alloc;
+	uint64_t frames; /* in all the runs */
+};
 
-		if (!p)
-			return -ENOMEM;
-		s->pfn = p;
-		m = realloc(s->model, a * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		s->model = m;
-		r = realloc(s->real, a * sizeof(*r));
+static uint64_t step_by(uint64_t v, int step, uint64_t k)
+{
+	return step > 0 ? v + k : step < 0 ? v - k : v;
+}
+
+static int frames_add(struct frame_set *s, const struct frame_run *fr)
+{
+	struct frame_run *last = s->n ? &s->r[s->n - 1] : NULL;
+
+	s->frames += fr->n;
+	if (last && last->pfn + last->n == fr->pfn &&
+	    (last->real == LIVE_NO_MFN) == (fr->real == LIVE_NO_MFN)) {
+		/* join when both sides continue with one step */
+		int64_t dm = (int64_t)(fr->model - step_by(last->model, last->mstep, last->n - 1));
+		int64_t dr = (int64_t)(fr->real - step_by(last->real, last->rstep, last->n - 1));
+
+		if (fr->real == LIVE_NO_MFN)
+			dr = 0;
+		if ((dm == 1 || dm == -1) && (last->n == 1 || last->mstep == dm) &&
+		    (fr->n == 1 || fr->mstep == dm) && dr >= -1 && dr <= 1 &&
+		    (last->n == 1 || last->rstep == dr) && (fr->n == 1 || fr->rstep == dr)) {
+			last->n += fr->n;
+			last->mstep = (int)dm;
+			last->rstep = (int)dr;
+			return 0;
+		}
+	}
+	if (s->n == s->alloc) {
+		size_t a = s->alloc ? 2 * s->alloc : 256;
+		struct frame_run *r = realloc(s->r, a * sizeof(*r));
+
 		if (!r)
 			return -ENOMEM;
-		s->real = r;
+		s->r = r;
 		s->alloc = a;
 	}
-	s->pfn[s->n] = pfn;
-	s->model[s->n] = model;
-	s->real[s->n] = real;
-	s->n++;
+	s->r[s->n++] = *fr;
 	return 0;
 }
 
 static void frames_free(struct frame_set *s)
 {
-	free(s->pfn);
-	free(s->model);
-	free(s->real);
+	free(s->r);
+}
+
+/* Model frames model + mstep * k of pfns pfn + k, k < n, with the real
+ * frames paired with them: split where the replay's runs end. */
+static int add_model_run(struct scratch *x, struct frame_set *s, uint64_t pfn, uint64_t model,
+			 int mstep, uint64_t n)
+{
+	while (n) {
+		struct live_run pr;
+		struct frame_run fr = { .pfn = pfn, .model = model, .mstep = mstep };
+		bool paired = live_replay_real_run(x->replay, model, &pr);
+		/* how far the model frames stay in that run (or gap) */
+		uint64_t room = mstep > 0 ? pr.end - model : mstep < 0 ? model - pr.start + 1 : 1;
+
+		fr.n = n < room ? n : room;
+		fr.real = paired ? live_run_at(&pr, model) : LIVE_NO_MFN;
+		fr.rstep = paired ? pr.step * mstep : 0;
+		if (frames_add(s, &fr) < 0)
+			return -ENOMEM;
+		pfn += fr.n;
+		model = step_by(model, mstep, fr.n);
+		n -= fr.n;
+	}
+	return 0;
 }
 
 /* The model's pfn -> frame pairs: from its P2M after setup, from the
- * builder's list before. */
+ * builder's extents before. */
 static int model_frames(struct scratch *x, struct frame_set *s, struct p2msim_err *err)
 {
 	const struct p2m *p2m = x->have_res ? x->res.p2m : NULL;
@@ -117,26 +167,73 @@ static int model_frames(struct scratch *x, struct frame_set *s, struct p2msim_er
 	struct p2m_run run;
 
 	if (!p2m) {
-		for (uint64_t pfn = 0; pfn < x->nr_pages; pfn++) {
-			uint64_t real = live_replay_real(x->replay, x->builder_list[pfn]);
-
-			if (frames_add(s, pfn, x->builder_list[pfn], real) < 0)
+		for (size_t i = 0; i < x->nr_builder_ext; i++)
+			if (add_model_run(x, s, x->builder_ext[i].pfn, x->builder_ext[i].mfn, 1,
+					  x->builder_ext[i].nr) < 0)
 				return p2msim_err_set(err, -ENOMEM, "out of memory");
-		}
 		return 0;
 	}
 	p2m_iter_init(&it, p2m, 0, p2m_capacity(p2m), 0);
 	while (p2m_iter_next(&it, &run)) {
 		if (run.type != P2M_PFN)
 			continue;
-		for (uint64_t pfn = run.start; pfn < run.end; pfn++) {
-			uint64_t mfn = p2m_pfn_to_mfn(p2m, pfn);
+		for (uint64_t pfn = run.start; pfn < run.end;) {
+			uint64_t mfn = p2m_pfn_to_mfn(p2m, pfn), n = 1;
+			int mstep = 0;
 
-			if (frames_add(s, pfn, mfn, live_replay_real(x->replay, mfn)) < 0)
+			/* the stretch of frames that go up (or down) one by one */
+			if (pfn + 1 < run.end) {
+				uint64_t next = p2m_pfn_to_mfn(p2m, pfn + 1);
+
+				mstep = next == mfn + 1 ? 1 : next == mfn - 1 ? -1 : 0;
+			}
+			if (mstep)
+				while (pfn + n < run.end &&
+				       p2m_pfn_to_mfn(p2m, pfn + n) == step_by(mfn, mstep, n))
+					n++;
+			if (add_model_run(x, s, pfn, mfn, mstep, n) < 0)
 				return p2msim_err_set(err, -ENOMEM, "out of memory");
+			pfn += n;
 		}
 	}
 	return 0;
+}
+
+/*
+ * Frames of a set taken a batch at a time, as the hypercalls that check
+ * them take arrays: *@at walks the set (run @at->i, frame @at->k of it).
+ */
+struct frame_cursor {
+	size_t i;
+	uint64_t k;
+};
+
+/* Up to @max frames from @c on into @pfn, @model, @real (any may be
+ * NULL); returns how many. */
+static size_t frames_next(const struct frame_set *s, struct frame_cursor *c, size_t max,
+			  uint64_t *pfn, uint64_t *model, uint64_t *real)
+{
+	size_t n = 0;
+
+	while (n < max && c->i < s->n) {
+		const struct frame_run *fr = &s->r[c->i];
+
+		for (; n < max && c->k < fr->n; n++, c->k++) {
+			if (pfn)
+				pfn[n] = fr->pfn + c->k;
+			if (model)
+				model[n] = step_by(fr->model, fr->mstep, c->k);
+			if (real)
+				real[n] = fr->real == LIVE_NO_MFN ?
+						  LIVE_NO_MFN :
+						  step_by(fr->real, fr->rstep, c->k);
+		}
+		if (c->k == fr->n) {
+			c->i++;
+			c->k = 0;
+		}
+	}
+	return n;
 }
 
 static int differs(struct p2msim_err *err, const char *step, const char *fmt, ...)
@@ -155,28 +252,43 @@ static int differs(struct p2msim_err *err, const char *step, const char *fmt, ..
 }
 
 /* Write the pattern into frames seen for the first time, check it in
- * the others, @CHECK_BATCH frames per mapping. */
+ * the others, @CHECK_BATCH frames per mapping (with @o->contents_run_ends
+ * only the first and last frame of each run). */
 static int check_contents(struct scratch *x, const struct frame_set *s, const char *step,
 			  uint64_t *written, uint64_t *verified, struct p2msim_err *err)
 {
-	for (size_t i = 0; i < s->n; i += CHECK_BATCH) {
-		size_t n = s->n - i < CHECK_BATCH ? s->n - i : CHECK_BATCH;
+	uint64_t pfn[CHECK_BATCH], model[CHECK_BATCH], real[CHECK_BATCH];
+	struct frame_cursor c = { 0, 0 };
+	size_t n;
+
+	struct live_run fresh_runs[CHECK_BATCH];
+
+	for (;;) {
+		size_t nr_fresh = 0;
 		bool fresh = false;
 		void *addr;
 		int rc;
 
+		for (n = 0; n < CHECK_BATCH && c.i < s->n; n++) {
+			if (x->o->contents_run_ends && c.k == 1 && s->r[c.i].n > 2)
+				c.k = s->r[c.i].n - 1;
+			frames_next(s, &c, 1, pfn + n, model + n, real + n);
+		}
+		if (!n)
+			return 0;
 		for (size_t k = 0; k < n; k++)
-			fresh |= !live_replay_stamped(x->replay, s->model[i + k]);
-		rc = hv_map_frames(x->real, x->domid, s->real + i, n, fresh, &addr, err);
+			fresh |= !live_replay_stamped(x->replay, model[k]);
+		rc = hv_map_frames(x->real, x->domid, real, n, fresh, &addr, err);
 		if (rc < 0)
 			return rc;
 		for (size_t k = 0; k < n; k++) {
-			uint64_t *w = (uint64_t *)addr + k * (PAGE_SIZE / 8), mfn = s->real[i + k];
+			uint64_t *w = (uint64_t *)addr + k * (PAGE_SIZE / 8), mfn = real[k];
 
-			if (!live_replay_stamped(x->replay, s->model[i + k])) {
+			if (!live_replay_stamped(x->replay, model[k])) {
 				for (unsigned int j = 0; j < PAGE_SIZE / 8; j++)
 					w[j] = pattern(mfn, j);
-				live_replay_set_stamped(x->replay, s->model[i + k]);
+				fresh_runs[nr_fresh++] =
+					(struct live_run){ model[k], model[k] + 1, 0, 0 };
 				(*written)++;
 				continue;
 			}
@@ -188,23 +300,110 @@ static int check_contents(struct scratch *x, const struct frame_set *s, const ch
 						"pfn %#" PRIx64 " (mfn %#" PRIx64 ") "
 						"does not hold what was written into it (word %u: %#" PRIx64
 						")",
-						s->pfn[i + k], mfn, j, w[j]);
+						pfn[k], mfn, j, w[j]);
 				}
 			(*verified)++;
 		}
 		hv_unmap_frames(x->real, addr, n);
+		/* the frames written, as the runs they make */
+		nr_fresh = live_runs_coalesce(fresh_runs, nr_fresh);
+		for (size_t k = 0; k < nr_fresh; k++)
+			if (live_replay_set_stamped(x->replay, fresh_runs[k].start,
+						    fresh_runs[k].end - fresh_runs[k].start) < 0)
+				return p2msim_err_set(err, -ENOMEM, "out of memory");
 	}
+}
+
+/* The real frames of a set, as intervals in ascending order. */
+static int real_intervals(const struct frame_set *s, struct live_run **out, size_t *nr)
+{
+	struct live_run *iv = malloc((s->n ? s->n : 1) * sizeof(*iv));
+	size_t n = 0;
+
+	if (!iv)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct frame_run *fr = &s->r[i];
+		uint64_t lo;
+
+		if (fr->real == LIVE_NO_MFN)
+			continue;
+		lo = fr->rstep < 0 ? fr->real - (fr->n - 1) : fr->real;
+		/* a step of 0 over several frames names one frame */
+		iv[n++] = (struct live_run){ lo, lo + (fr->rstep ? fr->n : 1), 0, 0 };
+	}
+	*nr = live_runs_coalesce(iv, n);
+	*out = iv;
 	return 0;
+}
+
+static bool in_intervals(const struct live_run *iv, size_t n, uint64_t mfn)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (iv[mid].end <= mfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && iv[lo].start <= mfn;
+}
+
+/* Frames given back are no longer the domain's, unless Xen handed them
+ * straight back to us. */
+static int check_released(struct scratch *x, const struct frame_set *s, const char *step,
+			  uint64_t *nr_released, struct p2msim_err *err)
+{
+	const struct live_run *released;
+	struct live_run *held = NULL;
+	uint64_t mfns[TYPE_BATCH];
+	uint32_t types[TYPE_BATCH];
+	size_t nr_runs, nr_held = 0;
+	int rc = 0;
+
+	released = live_replay_released(x->replay, &nr_runs, true);
+	*nr_released = 0;
+	for (size_t i = 0; i < nr_runs; i++)
+		*nr_released += released[i].end - released[i].start;
+	if (!nr_runs)
+		return 0;
+	if (real_intervals(s, &held, &nr_held) < 0)
+		return p2msim_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < nr_runs; i++)
+		for (uint64_t m = released[i].start; rc == 0 && m < released[i].end;) {
+			size_t n = released[i].end - m < TYPE_BATCH ?
+					   (size_t)(released[i].end - m) :
+					   TYPE_BATCH;
+
+			for (size_t k = 0; k < n; k++)
+				mfns[k] = m + k;
+			rc = hv_frame_types(x->real, x->domid, mfns, n, types, err);
+			for (size_t k = 0; rc == 0 && k < n; k++)
+				if (types[k] != HV_FRAME_INVALID &&
+				    !in_intervals(held, nr_held, mfns[k]))
+					rc = differs(err, step,
+						     "mfn %#" PRIx64
+						     " was given back but Xen still "
+						     "counts it as d%u's (type %#x)",
+						     mfns[k], x->domid, types[k]);
+			m += n;
+		}
+	free(held);
+	return rc;
 }
 
 static int check_step(struct scratch *x, const char *step, struct p2msim_err *err)
 {
 	struct frame_set s = { 0 };
+	struct frame_cursor c = { 0, 0 };
 	struct hv_domain_info ri, mi;
-	uint32_t *types = NULL;
-	const uint64_t *released;
-	size_t nr_released;
-	uint64_t written = 0, verified = 0;
+	uint64_t pfns[TYPE_BATCH], mfns[TYPE_BATCH];
+	uint32_t types[TYPE_BATCH];
+	uint64_t nr_released = 0, written = 0, verified = 0;
+	size_t n;
 	int rc;
 
 	rc = model_frames(x, &s, err);
@@ -215,11 +414,11 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 		rc = hv_domain_info(x->model, x->model_domid, &mi, err);
 	if (rc < 0)
 		goto out;
-	if (ri.tot_pages != mi.tot_pages || ri.tot_pages != s.n) {
+	if (ri.tot_pages != mi.tot_pages || ri.tot_pages != s.frames) {
 		rc = differs(err, step,
 			     "tot_pages: Xen %" PRIu64 ", the model's hypervisor %" PRIu64
-			     ", pfns the model's P2M maps %zu",
-			     ri.tot_pages, mi.tot_pages, s.n);
+			     ", pfns the model's P2M maps %" PRIu64,
+			     ri.tot_pages, mi.tot_pages, s.frames);
 		goto out;
 	}
 	if (ri.max_pages != mi.max_pages) {
@@ -228,74 +427,53 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 		goto out;
 	}
 	for (size_t i = 0; i < s.n; i++)
-		if (s.real[i] == LIVE_NO_MFN) {
+		if (s.r[i].real == LIVE_NO_MFN) {
 			rc = differs(err, step,
 				     "the model's frame %#" PRIx64 " of pfn %#" PRIx64 " was "
 				     "never handed out by Xen",
-				     s.model[i], s.pfn[i]);
+				     s.r[i].model, s.r[i].pfn);
 			goto out;
 		}
 	/* types: every frame the model maps is a plain page of the domain */
-	types = malloc((s.n ? s.n : 1) * sizeof(*types));
-	if (!types) {
-		rc = p2msim_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = hv_frame_types(x->real, x->domid, s.real, s.n, types, err);
-	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < s.n; i++)
-		if (types[i] != HV_FRAME_PLAIN) {
-			rc = differs(err, step,
-				     "pfn %#" PRIx64 ": Xen says mfn %#" PRIx64 " is of type %#x, "
-				     "not a plain page of d%u",
-				     s.pfn[i], s.real[i], types[i], x->domid);
-			goto out;
-		}
-	/* M2P through the machphys table */
-	for (size_t i = 0; i < s.n; i++) {
-		uint64_t pfn;
-
-		rc = hv_m2p(x->real, s.real[i], &pfn, err);
+	while ((n = frames_next(&s, &c, TYPE_BATCH, pfns, NULL, mfns)) != 0) {
+		rc = hv_frame_types(x->real, x->domid, mfns, n, types, err);
 		if (rc < 0)
 			goto out;
-		if (pfn != s.pfn[i]) {
-			rc = differs(err, step,
-				     "M2P[%#" PRIx64 "] is %#" PRIx64 ", the model's P2M has "
-				     "the frame at pfn %#" PRIx64,
-				     s.real[i], pfn, s.pfn[i]);
-			goto out;
-		}
-	}
-	/* frames given back are no longer the domain's */
-	released = live_replay_released(x->replay, &nr_released, true);
-	if (nr_released) {
-		uint32_t *rt = malloc(nr_released * sizeof(*rt));
-
-		if (!rt) {
-			rc = p2msim_err_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = hv_frame_types(x->real, x->domid, released, nr_released, rt, err);
-		for (size_t i = 0; rc == 0 && i < nr_released; i++) {
-			bool held = false;
-
-			if (rt[i] == HV_FRAME_INVALID)
-				continue;
-			/* Xen may hand a frame given back straight back to us. */
-			for (size_t k = 0; k < s.n && !held; k++)
-				held = s.real[k] == released[i];
-			if (!held)
+		for (size_t i = 0; i < n; i++)
+			if (types[i] != HV_FRAME_PLAIN) {
 				rc = differs(err, step,
-					     "mfn %#" PRIx64 " was given back but Xen still "
-					     "counts it as d%u's (type %#x)",
-					     released[i], x->domid, rt[i]);
-		}
-		free(rt);
-		if (rc < 0)
-			goto out;
+					     "pfn %#" PRIx64 ": Xen says mfn %#" PRIx64
+					     " is of type %#x, "
+					     "not a plain page of d%u",
+					     pfns[i], mfns[i], types[i], x->domid);
+				goto out;
+			}
 	}
-	rc = check_contents(x, &s, step, &written, &verified, err);
+	/* M2P through the machphys table, a run of it at a time where the
+	 * hypervisor tells runs */
+	for (size_t i = 0; i < s.n; i++) {
+		const struct frame_run *fr = &s.r[i];
+
+		for (uint64_t k = 0; k < fr->n;) {
+			uint64_t pfn, len, mfn = step_by(fr->real, fr->rstep, k);
+
+			rc = hv_m2p_run(x->real, mfn, &pfn, &len, err);
+			if (rc < 0)
+				goto out;
+			if (pfn != fr->pfn + k) {
+				rc = differs(err, step,
+					     "M2P[%#" PRIx64 "] is %#" PRIx64
+					     ", the model's P2M has "
+					     "the frame at pfn %#" PRIx64,
+					     mfn, pfn, fr->pfn + k);
+				goto out;
+			}
+			k += fr->rstep > 0 && len > 1 ? (len < fr->n - k ? len : fr->n - k) : 1;
+		}
+	}
+	rc = check_released(x, &s, step, &nr_released, err);
+	if (rc == 0)
+		rc = check_contents(x, &s, step, &written, &verified, err);
 	if (rc < 0)
 		goto out;
 	/* and the model itself is sound */
@@ -306,15 +484,14 @@ static int check_step(struct scratch *x, const char *step, struct p2msim_err *er
 		p2msim_err_prefix(err, "scratch step %s: the model", step);
 		goto out;
 	}
-	x->out->frames_checked += s.n;
+	x->out->frames_checked += s.frames;
 	x->out->steps_ok++;
 	say(x->o,
-	    "step %s: ok: tot_pages %" PRIu64 ", max_pages %" PRIu64 ", %zu frames plain "
-	    "pages of d%u with M2P = the model's pfn, %zu given back, contents %" PRIu64
+	    "step %s: ok: tot_pages %" PRIu64 ", max_pages %" PRIu64 ", %" PRIu64 " frames plain "
+	    "pages of d%u with M2P = the model's pfn, %" PRIu64 " given back, contents %" PRIu64
 	    " written, %" PRIu64 " read back",
-	    step, ri.tot_pages, ri.max_pages, s.n, x->domid, nr_released, written, verified);
+	    step, ri.tot_pages, ri.max_pages, s.frames, x->domid, nr_released, written, verified);
 out:
-	free(types);
 	frames_free(&s);
 	return rc;
 }
@@ -346,15 +523,34 @@ static int read_map(const struct live_scratch_opts *o, struct e820_table *map,
 	return rc;
 }
 
+/* The model frames of pfns [@pfn, @pfn + @n) from the builder's extents,
+ * from extent *@e on (advanced). */
+static void builder_frames(const struct scratch *x, size_t *e, uint64_t pfn, size_t n,
+			   uint64_t *mfns)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct hv_extent *ext;
+
+		while (*e < x->nr_builder_ext &&
+		       x->builder_ext[*e].pfn + x->builder_ext[*e].nr <= pfn + i)
+			(*e)++;
+		ext = &x->builder_ext[*e];
+		mfns[i] = *e < x->nr_builder_ext && ext->pfn <= pfn + i ?
+				  ext->mfn + (pfn + i - ext->pfn) :
+				  LIVE_NO_MFN;
+	}
+}
+
 /* The builder: max_pages, the map, and [0, pages) on both sides. */
 static int build(struct scratch *x, const struct e820_table *map, struct p2msim_err *err)
 {
-	uint64_t *real = NULL;
+	uint64_t real[BUILD_BATCH], model[BUILD_BATCH];
+	size_t e = 0;
 	char kib[32];
 	int rc;
 
-	rc = hv_sim_build_domain(x->model, x->model_domid, x->nr_pages, x->max_pages, 8,
-				 &x->builder_list, err);
+	rc = hv_sim_build_domain_extents(x->model, x->model_domid, x->nr_pages, x->max_pages, 8,
+					 &x->builder_ext, &x->nr_builder_ext, err);
 	if (rc < 0)
 		return rc;
 	rc = hv_set_max_pages(x->real, x->domid, x->max_pages, err);
@@ -362,9 +558,6 @@ static int build(struct scratch *x, const struct e820_table *map, struct p2msim_
 		rc = hv_set_memory_map(x->replay, x->model_domid, map, err);
 	if (rc < 0)
 		return rc;
-	real = malloc(BUILD_BATCH * sizeof(*real));
-	if (!real)
-		return p2msim_err_set(err, -ENOMEM, "out of memory");
 	for (uint64_t pfn = 0; pfn < x->nr_pages && rc == 0; pfn += BUILD_BATCH) {
 		size_t n = x->nr_pages - pfn < BUILD_BATCH ? (size_t)(x->nr_pages - pfn) :
 							     BUILD_BATCH;
@@ -380,10 +573,11 @@ static int build(struct scratch *x, const struct e820_table *map, struct p2msim_
 				     "Xen populated %ld of %zu pfns from %#" PRIx64 " (the "
 				     "model's builder all of them)",
 				     done, n, pfn);
-		else
-			rc = live_replay_pair(x->replay, x->builder_list + pfn, real, n, err);
+		if (rc < 0)
+			break;
+		builder_frames(x, &e, pfn, n, model);
+		rc = live_replay_pair(x->replay, model, real, n, err);
 	}
-	free(real);
 	if (rc < 0)
 		return rc;
 	/* what libxl writes for a new domU, which the balloon reads */
@@ -404,7 +598,8 @@ static int setup(struct scratch *x, const struct kernel_model *km, struct p2msim
 	in.arch = P2M_ARCH_X86_64;
 	in.domid = x->model_domid;
 	in.nr_pages = x->nr_pages;
-	in.mfn_list = x->builder_list;
+	in.mfn_ext = x->builder_ext;
+	in.nr_mfn_ext = x->nr_builder_ext;
 	setup_layout_default(&in.layout, km, x->nr_pages);
 	setup_result_init(&x->res);
 	x->have_res = true;
@@ -513,9 +708,10 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 		return rc;
 	say(x->o,
 	    "setup (kernel %s, domU): released %" PRIu64 ", remapped %" PRIu64 ", identity %" PRIu64
-	    ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far",
+	    ", max_pfn %#" PRIx64 "; %lu operations replayed on d%u so far, frames paired in "
+	    "%zu runs",
 	    km->version, x->res.released, x->res.remapped, x->res.identity_set, x->res.max_pfn,
-	    live_replay_real_ops(x->replay), x->domid);
+	    live_replay_real_ops(x->replay), x->domid, live_replay_runs(x->replay));
 	snprintf(name, sizeof(name), "setup");
 	rc = check_step(x, name, err);
 	if (rc < 0)
@@ -552,9 +748,11 @@ static int run_steps(struct scratch *x, const struct e820_table *map, const stru
 			break;
 		/* the balloon may have grown the P2M: the result is sim.res */
 		x->res = sim.res;
-		say(x->o, "balloon to %s: current %" PRIu64 " pages, target %" PRIu64 ", %s", tok,
-		    balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
-		    balloon_state_name(br.state));
+		say(x->o,
+		    "balloon to %s: current %" PRIu64 " pages, target %" PRIu64
+		    ", %s; frames paired in %zu runs",
+		    tok, balloon_get_stats(b)->current_pages, balloon_get_stats(b)->target_pages,
+		    balloon_state_name(br.state), live_replay_runs(x->replay));
 		snprintf(name, sizeof(name), "balloon %s", tok);
 		rc = check_step(x, name, err);
 	}
@@ -654,7 +852,7 @@ int live_scratch_run(struct hv *real, const struct live_scratch_opts *o,
 out_model:
 	if (x.have_res)
 		setup_result_free(&x.res);
-	free(x.builder_list);
+	free(x.builder_ext);
 	hv_close(x.model);
 out_map:
 	e820_table_free(&map);

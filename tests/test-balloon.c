@@ -1371,8 +1371,9 @@ static void twin_rounds(struct twin *a, struct twin *b, unsigned int rounds, boo
 
 		if (faults && twin_rnd() % 2) {
 			static const char *const ops[] = { "decrease_reservation",
-							   "populate_physmap", NULL };
-			const char *op = ops[twin_rnd() % 3];
+							   "populate_physmap", "p2m_info",
+							   "set_p2m_info", NULL };
+			const char *op = ops[twin_rnd() % 5];
 			unsigned long nth = 1 + twin_rnd() % 40;
 			size_t partial = twin_rnd() % 3 ? 0 : 1 + twin_rnd() % 600;
 			int error = partial ? 0 : EIO;
@@ -1385,6 +1386,23 @@ static void twin_rounds(struct twin *a, struct twin *b, unsigned int rounds, boo
 
 			balloon_fail_alloc_after(a->b, pages);
 			balloon_fail_alloc_after(b->b, pages);
+		}
+		/* Xen short of free memory, or the domain of max_pages, part of
+		 * the way up (UINT64_MAX / HV_UNLIMITED: no more) */
+		if (faults && twin_rnd() % 3 == 0) {
+			uint64_t pages = twin_rnd() % 2 ? twin_rnd() % (cur / 2 + 1) : UINT64_MAX;
+
+			CU_ASSERT_EQUAL(hv_sim_limit_free(a->hv, pages), 0);
+			CU_ASSERT_EQUAL(hv_sim_limit_free(b->hv, pages), 0);
+		}
+		if (faults && twin_rnd() % 3 == 0) {
+			const struct sim_domain *d = sim_find_domain(hv_sim_of(a->hv), a->domid);
+			uint64_t pages = twin_rnd() % 2 ?
+						 d->tot_pages + twin_rnd() % (cur / 2 + 1) :
+						 HV_UNLIMITED;
+
+			CU_ASSERT_EQUAL(hv_set_max_pages(a->hv, a->domid, pages, NULL), 0);
+			CU_ASSERT_EQUAL(hv_set_max_pages(b->hv, b->domid, pages, NULL), 0);
 		}
 		balloon_set_target(a->b, target);
 		balloon_set_target(b->b, target);
@@ -1471,13 +1489,61 @@ static void test_iterations_run_together_in_booted_guests(void)
 	unlink(path);
 }
 
-static const struct test_case twin_cases[] = { { "iterations_run_together_as_one_by_one",
-						 test_iterations_run_together_as_one_by_one },
-					       { "iterations_run_together_under_xsa300_limits",
-						 test_iterations_run_together_under_xsa300_limits },
-					       { "iterations_run_together_in_booted_guests",
-						 test_iterations_run_together_in_booted_guests },
-					       { NULL, NULL } };
+/* The bench's case on a small host: the dom0 that has all the RAM
+ * ballooned down to half and back up to where it started, then further
+ * down and up, with no fault: every increase of whole batches runs
+ * together. */
+static void test_iterations_run_together_down_then_up(void)
+{
+	static const char *const kernels[] = { "6.12", "6.1", "5.4", "3.2" };
+	static const char map[] = "0x0-0x9fbff usable\n0x9fc00-0x9ffff reserved\n"
+				  "0x100000-0xbfffffff usable\n0xfec00000-0xfec00fff reserved\n"
+				  "0x100000000-0x1bfffffff usable\n";
+	char path[] = "/tmp/p2msim-test-balloon-XXXXXX";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, map, strlen(map)) == (ssize_t)strlen(map));
+	close(fd);
+	for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]); k++) {
+		struct twin a, b;
+		uint64_t cur;
+		const uint64_t *t;
+
+		twin_booted(&a, NULL, kernels[k], path);
+		twin_booted(&b, NULL, kernels[k], path);
+		balloon_set_batchwise(b.b, true);
+		cur = balloon_get_stats(a.b)->current_pages;
+		for (t = (const uint64_t[]){ cur / 2, cur, cur / 3, cur - 1000, cur / 5 + 7, cur,
+					     0 };
+		     *t; t++) {
+			struct balloon_result ra, rb;
+			struct p2msim_err ea = { 0 }, eb = { 0 };
+
+			balloon_set_target(a.b, *t);
+			balloon_set_target(b.b, *t);
+			assert_ok(balloon_run(a.b, 0, &ra, &ea), &ea);
+			assert_ok(balloon_run(b.b, 0, &rb, &eb), &eb);
+			CU_ASSERT(ra.reached && rb.reached);
+			CU_ASSERT(ra.state == rb.state && ra.seconds == rb.seconds &&
+				  ra.steps == rb.steps && ra.credit == rb.credit);
+			twin_compare(&a, &b);
+		}
+		twin_free(&a);
+		twin_free(&b);
+	}
+	unlink(path);
+}
+
+static const struct test_case twin_cases[] = {
+	{ "iterations_run_together_as_one_by_one", test_iterations_run_together_as_one_by_one },
+	{ "iterations_run_together_under_xsa300_limits",
+	  test_iterations_run_together_under_xsa300_limits },
+	{ "iterations_run_together_in_booted_guests",
+	  test_iterations_run_together_in_booted_guests },
+	{ "iterations_run_together_down_then_up", test_iterations_run_together_down_then_up },
+	{ NULL, NULL }
+};
 
 static const struct test_case capture_cases[] = {
 	{ "cheese_61_balloons_up_into_the_extra_regions",

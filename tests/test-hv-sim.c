@@ -674,6 +674,101 @@ static void test_limit_free_runs_out_of_machine_memory(void)
 	hv_close(hv);
 }
 
+static int note_placed(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	uint64_t *seen = ctx; /* seen[0]: count, then (pfn, mfn) pairs */
+
+	for (uint64_t i = 0; i < n; i++) {
+		seen[1 + 2 * seen[0]] = pfn + i;
+		seen[2 + 2 * seen[0]] = mfn + i;
+		seen[0]++;
+	}
+	return 0;
+}
+
+/* Many populate calls at once hand out the frames the calls one by one
+ * would, from the top of a fragmented free memory, with the same M2P and
+ * counts; anything that could stop a call makes it decline untouched. */
+static void test_populate_runs_is_the_calls_one_by_one(void)
+{
+	static const struct hv_gpfn_run runs[] = {
+		{ 0x400, 5, true }, { 0x500, 7, false }, { 0x6ff, 20, true }, { 0x800, 1, false }
+	};
+	hv_domid_t da, db;
+	struct hv *a = open_with_domu(16, 1000, &da), *b = open_with_domu(16, 1000, &db);
+	struct p2msim_err err = { 0 };
+	uint64_t f[64], back[22], seen[1 + 2 * 33] = { 0 }, frames[33], k = 0;
+	size_t nb = 0;
+	unsigned long ops;
+
+	/* holes in the top of free memory */
+	for (int i = 0; i < 64; i++)
+		f[i] = 0x200 + (uint64_t)i;
+	CU_ASSERT_EQUAL(hv_populate_physmap(a, da, f, 64, 0, &err), 64);
+	for (int i = 0; i < 64; i += 3)
+		back[nb++] = f[i];
+	CU_ASSERT_EQUAL(hv_decrease_reservation(a, da, back, nb, 0, &err), (long)nb);
+	for (int i = 0; i < 64; i++)
+		f[i] = 0x200 + (uint64_t)i;
+	CU_ASSERT_EQUAL(hv_populate_physmap(b, db, f, 64, 0, &err), 64);
+	CU_ASSERT_EQUAL(hv_decrease_reservation(b, db, back, nb, 0, &err), (long)nb);
+
+	/* declines, untouched: a rule armed, free memory or max_pages short */
+	ops = hv_sim_op_count(a);
+	CU_ASSERT_EQUAL(hv_sim_inject(a, "xs_read", 5, EIO, 0), 0);
+	CU_ASSERT_EQUAL(hv_populate_physmap_runs(a, da, runs, 4, 4, note_placed, seen, &err),
+			-EAGAIN);
+	hv_sim_inject_clear(a);
+	CU_ASSERT_EQUAL(hv_sim_limit_free(a, 32), 0);
+	CU_ASSERT_EQUAL(hv_populate_physmap_runs(a, da, runs, 4, 4, note_placed, seen, &err),
+			-EAGAIN);
+	CU_ASSERT_EQUAL(hv_sim_limit_free(a, UINT64_MAX), 0);
+	CU_ASSERT_EQUAL(hv_set_max_pages(a, da, tot(a, da) + 32, &err), 0);
+	CU_ASSERT_EQUAL(hv_populate_physmap_runs(a, da, runs, 4, 4, note_placed, seen, &err),
+			-EAGAIN);
+	CU_ASSERT_EQUAL(hv_set_max_pages(a, da, 1000, &err), 0);
+	CU_ASSERT_EQUAL(hv_sim_op_count(a), ops + 3); /* the three set-ups' own */
+	CU_ASSERT_EQUAL(seen[0], 0);
+
+	/* the same gpfns, four calls at once and one by one */
+	CU_ASSERT_EQUAL(hv_set_max_pages(b, db, 1000, &err), 0);
+	ops = hv_sim_op_count(a) - hv_sim_op_count(b);
+	CU_ASSERT_EQUAL(hv_populate_physmap_runs(a, da, runs, 4, 4, note_placed, seen, &err), 0);
+	for (size_t r = 0; r < 4; r++) {
+		uint64_t *call = frames + k;
+
+		for (uint64_t i = 0; i < runs[r].n; i++)
+			frames[k++] = runs[r].down ? runs[r].first - i : runs[r].first + i;
+		CU_ASSERT_EQUAL(hv_populate_physmap(b, db, call, runs[r].n, 0, &err),
+				(long)runs[r].n);
+	}
+	CU_ASSERT_EQUAL(seen[0], 33);
+	k = 0;
+	for (size_t r = 0; r < 4; r++)
+		for (uint64_t i = 0; i < runs[r].n; i++, k++) {
+			uint64_t pfn = runs[r].down ? runs[r].first - i : runs[r].first + i, m2p;
+			bool found = false;
+
+			for (uint64_t j = 0; j < seen[0]; j++)
+				if (seen[1 + 2 * j] == pfn) {
+					CU_ASSERT_EQUAL(seen[2 + 2 * j], frames[k]);
+					found = true;
+				}
+			CU_ASSERT(found);
+			CU_ASSERT_EQUAL(hv_m2p(a, frames[k], &m2p, NULL), 0);
+			CU_ASSERT_EQUAL(m2p, pfn);
+		}
+	CU_ASSERT_EQUAL(hv_sim_op_count(a) - hv_sim_op_count(b), ops);
+	CU_ASSERT_EQUAL(hv_sim_free_pages(a), hv_sim_free_pages(b));
+	CU_ASSERT_EQUAL(tot(a, da), tot(b, db));
+	CU_ASSERT_EQUAL(hv_sim_of(a)->owned.count, hv_sim_of(b)->owned.count);
+	CU_ASSERT_EQUAL(hv_sim_of(a)->free.count, hv_sim_of(b)->free.count);
+	assert_sim_ok(a);
+	assert_sim_ok(b);
+	hv_close(a);
+	hv_close(b);
+}
+
 /* --- checkers ------------------------------------------------------------------------------ */
 
 /* The M2P uniqueness check sorts the domain's extents by pfn: shuffled
@@ -977,6 +1072,7 @@ static const struct test_case xenmem_cases[] = {
 	  test_increase_gives_frames_without_m2p_and_machphys_sets_it },
 	{ "max_pages_below_tot_pages_blocks_growth_only",
 	  test_max_pages_below_tot_pages_blocks_growth_only },
+	{ "populate_runs_is_the_calls_one_by_one", test_populate_runs_is_the_calls_one_by_one },
 	{ NULL, NULL }
 };
 

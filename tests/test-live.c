@@ -13,7 +13,8 @@
  *   mirror     the engine's own mirror read back through map_frames
  *   check      live check of a simulated dom0 against the model
  *   scratch    the replay onto a second in-memory Xen, step checks,
- *              signals, failures, divergence
+ *              signals, failures, divergence; its pairs as runs split and
+ *              joined, a 16 GiB scratch domain in a limited address space
  *   balloon    live balloon waits, reaches, stalls
  */
 #include <errno.h>
@@ -21,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -970,6 +973,295 @@ static void test_replay_pairs_frames_and_keeps_the_model_first(void)
 	hv_close(real);
 }
 
+/* Runs of the map: a part given back splits its run, a part paired anew
+ * replaces that part, runs that continue one another (up, down, or a
+ * set) join, whatever the order they come in. */
+static void test_runmap_splits_and_joins_runs(void)
+{
+	struct live_runmap m;
+	struct live_run r;
+
+	live_runmap_init(&m);
+	/* frames 100..199 -> 1000..1099 given a frame at a time, downwards */
+	for (uint64_t k = 200; k-- > 100;) {
+		struct live_run one = { k, k + 1, 900 + k, 0 };
+
+		CU_ASSERT_EQUAL(live_runmap_set(&m, &one), 0);
+	}
+	CU_ASSERT_EQUAL(m.n, 1);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 150, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 150), 1050);
+	/* a hole in the middle: two runs, the gap reported as such */
+	CU_ASSERT_EQUAL(live_runmap_clear(&m, 120, 130), 0);
+	CU_ASSERT_EQUAL(m.n, 2);
+	CU_ASSERT_FALSE(live_runmap_find(&m, 125, &r));
+	CU_ASSERT_EQUAL(r.start, 120);
+	CU_ASSERT_EQUAL(r.end, 130);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 130, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 199), 1099);
+	/* paired anew from the top down: a run of step -1 in between */
+	CU_ASSERT_EQUAL(live_runmap_set(&m, &(struct live_run){ 120, 130, 5009, -1 }), 0);
+	CU_ASSERT_EQUAL(m.n, 3);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 129, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 129), 5000);
+	CU_ASSERT_EQUAL(live_run_at(&r, 120), 5009);
+	/* a part of that run replaced: it splits around it */
+	CU_ASSERT_EQUAL(live_runmap_set(&m, &(struct live_run){ 124, 126, 7, 1 }), 0);
+	CU_ASSERT_EQUAL(m.n, 5);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 126, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 126), 5003);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 123, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 123), 5006);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 125, &r));
+	CU_ASSERT_EQUAL(live_run_at(&r, 125), 8);
+	/* put back as it was: one run again */
+	CU_ASSERT_EQUAL(live_runmap_set(&m, &(struct live_run){ 120, 130, 1020, 1 }), 0);
+	CU_ASSERT_EQUAL(m.n, 1);
+	/* clearing across runs and past the end */
+	CU_ASSERT_EQUAL(live_runmap_set(&m, &(struct live_run){ 300, 310, 0, 0 }), 0);
+	CU_ASSERT_EQUAL(m.n, 2);
+	CU_ASSERT_EQUAL(live_runmap_clear(&m, 150, 305), 0);
+	CU_ASSERT_EQUAL(m.n, 2);
+	CU_ASSERT_FALSE(live_runmap_find(&m, 150, &r));
+	CU_ASSERT_EQUAL(r.end, 305);
+	CU_ASSERT_TRUE(live_runmap_find(&m, 305, &r));
+	CU_ASSERT_EQUAL(r.end, 310);
+	CU_ASSERT_EQUAL(live_runmap_clear(&m, 0, UINT64_MAX), 0);
+	CU_ASSERT_EQUAL(m.n, 0);
+	live_runmap_free(&m);
+}
+
+/* The map against a plain array, through random changes: runs set up,
+ * down and as sets, cleared, in any order, over a few thousand keys. */
+static void test_runmap_agrees_with_an_array_through_random_changes(void)
+{
+	enum {
+		KEYS = 2048
+	};
+	static uint64_t want[KEYS];
+	struct live_runmap m;
+	uint64_t seed = 12345;
+	unsigned int bad = 0;
+
+	live_runmap_init(&m);
+	for (size_t k = 0; k < KEYS; k++)
+		want[k] = LIVE_NO_MFN;
+	for (unsigned int op = 0; op < 20000 && !bad; op++) {
+		uint64_t start, n, val;
+		int step;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		start = (seed >> 20) % KEYS;
+		n = 1 + (seed >> 40) % 64;
+		if (start + n > KEYS)
+			n = KEYS - start;
+		step = (int)((seed >> 8) % 3) - 1;
+		/* often the values next to what is there, so that runs join */
+		val = (seed >> 50) % 4 ? 100000 + start * (step ? (uint64_t)step : 0) :
+					 (seed >> 12) % 1000000;
+		if (step < 0)
+			val = 1000000 - start;
+		if ((seed >> 4) % 5 == 0) {
+			CU_ASSERT_EQUAL_FATAL(live_runmap_clear(&m, start, start + n), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = LIVE_NO_MFN;
+		} else {
+			struct live_run r = { start, start + n, val, step };
+
+			CU_ASSERT_EQUAL_FATAL(live_runmap_set(&m, &r), 0);
+			for (uint64_t k = start; k < start + n; k++)
+				want[k] = live_run_at(&r, k);
+		}
+		if (op % 97)
+			continue;
+		for (uint64_t k = 0; k < KEYS; k++) {
+			struct live_run r;
+			bool found = live_runmap_find(&m, k, &r);
+			uint64_t got = found ? live_run_at(&r, k) : LIVE_NO_MFN;
+
+			if (got != want[k] || (found && (r.start > k || r.end <= k)) ||
+			    (!found && (r.start > k || r.end <= k))) {
+				fprintf(stderr,
+					"\n    op %u key %" PRIu64 ": %#" PRIx64 ", want %#" PRIx64
+					"\n",
+					op, k, got, want[k]);
+				bad++;
+				break;
+			}
+		}
+		CU_ASSERT_TRUE(m.n <= KEYS);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	live_runmap_free(&m);
+	CU_ASSERT_EQUAL(m.n, 0);
+}
+
+/*
+ * The pairing against Xen's own answer: after populating, giving back and
+ * populating again parts of runs, every model frame the domain holds has
+ * a real partner whose M2P names the model frame's pfn, no real frame is
+ * paired twice, and the pairs are a few runs.
+ */
+static void test_replay_keeps_pairs_through_release_and_repopulate(void)
+{
+	struct hv *model = open_real(), *real = open_real(), *rp;
+	struct p2msim_err err = { 0 };
+	hv_domid_t md, rd, other;
+	uint64_t frames[1024], mfns[1024], pfn, rpfn, rmfn;
+	size_t nr_released;
+	const struct live_run *released;
+
+	assert_ok(hv_create_domain(model, &md, &err), &err);
+	assert_ok(hv_create_domain(real, &rd, &err), &err);
+	assert_ok(live_replay_open(&rp, model, md, real, rd, (1ULL << 18) + 256, &err), &err);
+	assert_ok(hv_set_max_pages(rp, md, 4096, &err), &err);
+	for (int i = 0; i < 1024; i++)
+		frames[i] = (uint64_t)i;
+	CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(rp, md, frames, 1024, 0, &err), 1024);
+	memcpy(mfns, frames, sizeof(mfns));
+	CU_ASSERT_TRUE(live_replay_runs(rp) <= 2);
+	/* give back pfns 100..299 and 600..609, then every 7th of 700..999 */
+	CU_ASSERT_EQUAL(hv_decrease_reservation(rp, md, mfns + 100, 200, 0, &err), 200);
+	CU_ASSERT_EQUAL(hv_decrease_reservation(rp, md, mfns + 600, 10, 0, &err), 10);
+	for (int i = 700; i < 1000; i += 7)
+		CU_ASSERT_EQUAL(hv_decrease_reservation(rp, md, mfns + i, 1, 0, &err), 1);
+	released = live_replay_released(rp, &nr_released, true);
+	CU_ASSERT_TRUE(nr_released >= 3);
+	CU_ASSERT_EQUAL(released[0].start < released[0].end, 1);
+	/* another domain of the real Xen takes some of the frames given back,
+	 * so that Xen hands out other frames than the model's */
+	assert_ok(hv_create_domain(real, &other, &err), &err);
+	assert_ok(hv_set_max_pages(real, other, 64, &err), &err);
+	for (int i = 0; i < 50; i++)
+		frames[i] = (uint64_t)i;
+	CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(real, other, frames, 50, 0, &err), 50);
+	/* and populate them again */
+	for (int i = 100; i < 300; i++)
+		frames[i - 100] = (uint64_t)i;
+	CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(rp, md, frames, 200, 0, &err), 200);
+	memcpy(mfns + 100, frames, 200 * sizeof(*frames));
+	for (int i = 600; i < 610; i++)
+		frames[i - 600] = (uint64_t)i;
+	CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(rp, md, frames, 10, 0, &err), 10);
+	memcpy(mfns + 600, frames, 10 * sizeof(*frames));
+	for (int i = 700; i < 1000; i += 7) {
+		frames[0] = (uint64_t)i;
+		CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(rp, md, frames, 1, 0, &err), 1);
+		mfns[i] = frames[0];
+	}
+	for (int i = 0; i < 1024; i++) {
+		CU_ASSERT_EQUAL(hv_m2p(model, mfns[i], &pfn, NULL), 0);
+		CU_ASSERT_EQUAL(pfn, (uint64_t)i);
+		rmfn = live_replay_real(rp, mfns[i]);
+		CU_ASSERT_NOT_EQUAL_FATAL(rmfn, LIVE_NO_MFN);
+		CU_ASSERT_EQUAL(hv_m2p(real, rmfn, &rpfn, NULL), 0);
+		if (rpfn != (uint64_t)i) {
+			CU_FAIL("a model frame is paired with the wrong real frame");
+			fprintf(stderr,
+				"\n    pfn %d: model mfn %#" PRIx64 ", real %#" PRIx64
+				" whose M2P is %#" PRIx64 "\n",
+				i, mfns[i], rmfn, rpfn);
+			break;
+		}
+	}
+	/* what was given back and not handed out again has no partner */
+	CU_ASSERT_EQUAL(hv_decrease_reservation(rp, md, mfns + 500, 1, 0, &err), 1);
+	CU_ASSERT_EQUAL(live_replay_real(rp, mfns[500]), LIVE_NO_MFN);
+	CU_ASSERT_NOT_EQUAL(live_replay_real(rp, mfns[501]), LIVE_NO_MFN);
+	/* split where Xen's frames differ, not a run per frame */
+	CU_ASSERT_TRUE(live_replay_runs(rp) > 2);
+	CU_ASSERT_TRUE(live_replay_runs(rp) < 256);
+	assert_ok(hv_sim_check(real, &err), &err);
+	hv_close(rp);
+	hv_close(model);
+	hv_close(real);
+}
+
+/* A scratch run whose balloon steps give back and populate again parts of
+ * the runs the boot paired, down below the boot's size and up past it,
+ * each step checked against Xen; Xen's free memory is holed, so that its
+ * frames and the model's make runs that do not line up. */
+static void test_scratch_balloon_splits_and_repairs_runs(void)
+{
+	struct hv *real = open_real();
+	struct live_scratch_opts o;
+	struct live_scratch_result res;
+	struct p2msim_err err = { 0 };
+	uint64_t *frames = malloc(6144 * sizeof(*frames));
+	hv_domid_t other;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(frames);
+	assert_ok(hv_create_domain(real, &other, &err), &err);
+	assert_ok(hv_set_max_pages(real, other, 6144, &err), &err);
+	for (uint64_t i = 0; i < 6144; i++)
+		frames[i] = i;
+	CU_ASSERT_EQUAL_FATAL(hv_populate_physmap(real, other, frames, 6144, 0, &err), 6144);
+	for (size_t i = 0; i < 6144; i += 3)
+		CU_ASSERT_EQUAL(hv_decrease_reservation(real, other, frames + i, 1, 0, &err), 1);
+	free(frames);
+	live_scratch_opts_init(&o);
+	o.pages = 24576;
+	o.max_pages = 40960;
+	o.balloon = "40m,88m,24m,150m,60m,96m";
+	assert_ok(live_scratch_run(real, &o, &res, &err), &err);
+	CU_ASSERT_EQUAL(res.steps, 9);
+	CU_ASSERT_EQUAL(res.steps_ok, 9);
+	CU_ASSERT_TRUE(res.frames_checked > 24576 * 4);
+	assert_ok(hv_sim_check(real, &err), &err);
+	hv_close(real);
+}
+
+/*
+ * A 16 GiB scratch domain on the in-memory pair, boot and a balloon step,
+ * in a child whose address space is limited to 1 GiB: the replay and the
+ * checks keep runs, not frames.  The pairing tables by model frame alone
+ * would have needed 9 bytes for each of the model machine's 80 M frames
+ * (max_pages of 256 GiB).
+ */
+static void test_scratch_of_16_gib_runs_in_memory_that_follows_runs(void)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_TRUE_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 1ULL << 30, 1ULL << 30 };
+		struct e820_table map;
+		struct hv_sim_config cfg = { 0 };
+		struct live_scratch_opts o;
+		struct live_scratch_result res;
+		struct p2msim_err err = { 0 };
+		struct hv *hv;
+		int rc;
+
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(3);
+		e820_table_init(&map);
+		e820_add(&map, 1ULL << 20, 20ULL << 30, E820_TYPE_RAM);
+		cfg.machine = &map;
+		rc = hv_sim_open(&hv, &cfg, &err);
+		live_scratch_opts_init(&o);
+		o.pages = 4ULL << 20;
+		o.max_pages = 64ULL << 20;
+		o.balloon = "12g";
+		o.contents_run_ends = true;
+		if (rc == 0)
+			rc = live_scratch_run(hv, &o, &res, &err);
+		/* build, setup, 12g: 4 + 4 + 3 Mi frames checked, and publish */
+		if (rc == 0 && (res.steps_ok != 4 || res.frames_checked != 11ULL << 20))
+			rc = p2msim_err_set(&err, -EINVAL, "%u steps of 4, %" PRIu64 " frames",
+					    res.steps_ok, res.frames_checked);
+		if (rc < 0)
+			fprintf(stderr, "\n    %s\n", err.msg);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+}
+
 /* --- balloon ------------------------------------------------------------------------------------ */
 
 struct fake_guest {
@@ -1152,6 +1444,14 @@ static const struct test_case scratch_cases[] = {
 	  test_scratch_reports_xen_doing_less_than_the_model },
 	{ "replay_pairs_frames_and_keeps_the_model_first",
 	  test_replay_pairs_frames_and_keeps_the_model_first },
+	{ "runmap_splits_and_joins_runs", test_runmap_splits_and_joins_runs },
+	{ "runmap_agrees_with_an_array_through_random_changes",
+	  test_runmap_agrees_with_an_array_through_random_changes },
+	{ "replay_keeps_pairs_through_release_and_repopulate",
+	  test_replay_keeps_pairs_through_release_and_repopulate },
+	{ "scratch_balloon_splits_and_repairs_runs", test_scratch_balloon_splits_and_repairs_runs },
+	{ "scratch_of_16_gib_runs_in_memory_that_follows_runs",
+	  test_scratch_of_16_gib_runs_in_memory_that_follows_runs },
 	{ NULL, NULL },
 };
 
