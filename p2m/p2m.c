@@ -702,9 +702,17 @@ void p2m_free(struct p2m *p)
 	if (!p)
 		return;
 	if (p->v.top) {
-		for (uint64_t i = 0; i < p->v.nr_top; i++)
-			if (p->v.top[i] && !p2m_mid_is_shared(p2m_top_mid(p, i)))
-				mid_release_tree(p, p2m_top_mid(p, i));
+		for (uint64_t i = 0; i < p->v.nr_top; i++) {
+			struct p2m_mid *mid = p->v.top[i] ? p2m_top_mid(p, i) : NULL;
+
+			/* a mid kept as segments with no mirror page owns
+			 * nothing but its header, which goes with the pool;
+			 * its frames go back only where someone takes them */
+			if (!mid || p2m_mid_is_shared(mid) ||
+			    (p2m_mid_is_seg(mid) && !p2m_mid_has_mirror(mid) && !p->cfg.frames))
+				continue;
+			mid_release_tree(p, mid);
+		}
 	}
 	p2m_mirror_fini(p);
 	shared_mid_free(p, p->mid_identity);
