@@ -14,7 +14,13 @@
  *   setup     the model's xen_memory_setup for a domU on that map
  *   balloon   each target, as xl mem-set and the guest's driver would
  *
- * and after each, Xen's view must be the model's (check_step).  Last, the
+ * and after each, Xen's view must be the model's (check_step): tot_pages
+ * and max_pages, every frame the model maps a plain page of the domain
+ * whose M2P names its pfn, frames given back no longer the domain's, and
+ * each frame's contents what was written into it.  The model's frames are
+ * taken as runs (pfn, model and real frames each going up or down one by
+ * one) and handed to the hypervisor in bounded batches, so that only the
+ * hypercalls, not the memory, follow the frames.  Last, the
  * model's P2M is laid out in the domain as a guest would publish it and
  * read back by domid (publish): the domU side of live dump, on a real
  * hypervisor.
