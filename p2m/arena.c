@@ -15,6 +15,10 @@
  *
  * Freed leaves go on a free list and are reused; chunks go back to the
  * system when the P2M is freed.
+ *
+ * The headers of mids kept as segments (a page of slots they have not)
+ * come the same way from blocks of P2M_MID_BLOCK: a full dom0 of a large
+ * host has one for each GiB, made and freed together.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -87,10 +91,59 @@ void p2m_arena_put(struct p2m *p, struct p2m_leaf *leaf)
 	p->arena.free = leaf;
 }
 
+#define P2M_MID_BLOCK 256u
+
+static int mid_block_grow(struct p2m_arena *a)
+{
+	struct p2m_mid *block;
+
+	if (a->nr_mid_blocks == a->alloc_mid_blocks) {
+		size_t n = a->alloc_mid_blocks ? a->alloc_mid_blocks * 2 : 16;
+		struct p2m_mid **blocks = realloc(a->mid_blocks, n * sizeof(*blocks));
+
+		if (!blocks)
+			return -ENOMEM;
+		a->mid_blocks = blocks;
+		a->alloc_mid_blocks = n;
+	}
+	block = malloc(P2M_MID_BLOCK * sizeof(*block));
+	if (!block)
+		return -ENOMEM;
+	a->mid_blocks[a->nr_mid_blocks++] = block;
+	a->mid_next = 0;
+	return 0;
+}
+
+struct p2m_mid *p2m_seg_mid_get(struct p2m *p)
+{
+	struct p2m_arena *a = &p->arena;
+	struct p2m_mid *mid;
+
+	if (a->mid_free) {
+		mid = a->mid_free;
+		a->mid_free = (struct p2m_mid *)(void *)mid->mirror;
+		return mid;
+	}
+	if (!a->nr_mid_blocks || a->mid_next == P2M_MID_BLOCK)
+		if (mid_block_grow(a) < 0)
+			return NULL;
+	return &a->mid_blocks[a->nr_mid_blocks - 1][a->mid_next++];
+}
+
+void p2m_seg_mid_put(struct p2m *p, struct p2m_mid *mid)
+{
+	mid->magic = P2M_MAGIC_DEAD;
+	mid->mirror = (uint64_t *)(void *)p->arena.mid_free;
+	p->arena.mid_free = mid;
+}
+
 void p2m_arena_fini(struct p2m *p)
 {
 	for (size_t i = 0; i < p->arena.nr_chunks; i++)
 		free(p->arena.chunks[i]);
 	free(p->arena.chunks);
+	for (size_t i = 0; i < p->arena.nr_mid_blocks; i++)
+		free(p->arena.mid_blocks[i]);
+	free(p->arena.mid_blocks);
 	memset(&p->arena, 0, sizeof(p->arena));
 }

@@ -138,6 +138,19 @@ static int check_mirror_slot(const struct p2m *p, const struct p2m_mid *mid, uns
 		   (unsigned long long)have, (unsigned long long)p2m_slot_mfn(p, mid, m));
 }
 
+/* Would p2m_mid_segs_merge() make @b part of @a? */
+static bool segs_alike(const struct p2m *p, const struct p2m_seg *a, const struct p2m_seg *b)
+{
+	if (a->kind != b->kind || a->mirror_missing != b->mirror_missing)
+		return false;
+	if (a->kind == P2M_SEG_EMPTY)
+		return a->src == b->src;
+	if (a->kind != P2M_SEG_LINEAR)
+		return true;
+	return a->src == b->src &&
+	       a->v0 + ((uint64_t)(b->start - a->start) << p->g->leaf_shift) == b->v0;
+}
+
 /* A mid kept as segments: well formed, its leaves counted, its mid_mfn
  * page charged and reachable. */
 static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_t t,
@@ -160,6 +173,9 @@ static int check_seg_mid(const struct p2m *p, const struct p2m_mid *mid, uint64_
 		if (end <= sg->start || end > p->per_mid)
 			return BAD("mid at pfn %#llx: segment %u is empty or out of order",
 				   (unsigned long long)base, i);
+		if (i && segs_alike(p, &mid->segs[i - 1], sg))
+			return BAD("mid at pfn %#llx: segments %u and %u say the same: not merged",
+				   (unsigned long long)base, i - 1, i);
 		switch (sg->kind) {
 		case P2M_SEG_LINEAR:
 			last = sg->v0 + ((n - 1) << p->g->leaf_shift);

@@ -30,6 +30,31 @@ static enum p2m_type entry_type(const struct p2m *p, unsigned int flags, uint64_
 	return t;
 }
 
+/* The linear segments after segment @k of top slot @t, in its mid and in
+ * the mids kept as segments after it, join block @b while their frames
+ * are of its type (a linear segment's frames are all of one type). */
+static void linear_on(const struct p2m *p, unsigned int flags, uint64_t t, unsigned int k,
+		      uint64_t limit, struct block *b)
+{
+	const struct p2m_mid *mid = p2m_top_mid(p, t);
+
+	while (b->end < limit) {
+		const struct p2m_seg *sg;
+
+		if (++k == mid->nr_segs) {
+			if (++t == p->v.nr_top || !p2m_mid_is_seg(mid = p2m_top_mid(p, t)))
+				return;
+			k = 0;
+		}
+		sg = &mid->segs[k];
+		if (sg->kind != P2M_SEG_LINEAR || entry_type(p, flags, b->end, sg->v0) != b->type ||
+		    ((flags & P2M_ITER_ZERO_ABNORMAL) && sg->v0 == 0))
+			return;
+		b->end =
+			p2m_mid_base(p, t) + ((uint64_t)p2m_seg_end(p, mid, k) << p->g->leaf_shift);
+	}
+}
+
 static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn, uint64_t limit,
 		     struct block *b)
 {
@@ -68,6 +93,8 @@ static void block_at(const struct p2m *p, unsigned int flags, uint64_t pfn, uint
 		b->level = P2M_LEVEL_LEAF;
 		if ((flags & P2M_ITER_ZERO_ABNORMAL) && v == 0)
 			b->end = pfn + 1;
+		else
+			linear_on(p, flags, t, k, limit, b);
 		return;
 	}
 	leaf = p2m_slot_leaf(mid, m);

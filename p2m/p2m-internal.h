@@ -50,6 +50,12 @@ struct p2m_arena {
 	struct p2m_chunk *cur;
 	unsigned int next_slot, nr_slots;
 	struct p2m_leaf *free; /* freed leaves, linked through e[0] */
+
+	/* headers of mids kept as segments (they have no slots[]) */
+	struct p2m_mid **mid_blocks;
+	size_t nr_mid_blocks, alloc_mid_blocks;
+	unsigned int mid_next;	  /* next unused header of the last block */
+	struct p2m_mid *mid_free; /* freed headers, linked through mirror */
 };
 
 /*
@@ -100,6 +106,7 @@ struct p2m_mid {
 	uint8_t nr_segs;    /* > 0: kept as segs[], no slots[] */
 	uint8_t seg_mirror; /* segments: a mid_mfn page stands behind
 					 * mirror_mfn (its values are computed) */
+	uint8_t pooled;	    /* a header from the pool (arena.c) */
 	struct p2m_seg segs[P2M_MAX_SEGS];
 	uint32_t nr_missing;
 	uint32_t nr_identity;
@@ -446,6 +453,8 @@ void p2m_uncharge(struct p2m *p, enum p2m_src src, uint64_t mfn);
 struct p2m_leaf *p2m_arena_get(struct p2m *p);
 void p2m_arena_put(struct p2m *p, struct p2m_leaf *leaf);
 void p2m_arena_fini(struct p2m *p);
+struct p2m_mid *p2m_seg_mid_get(struct p2m *p);
+void p2m_seg_mid_put(struct p2m *p, struct p2m_mid *mid);
 
 /* --- mirror (mirror.c) -------------------------------------------------- */
 int p2m_mirror_init(struct p2m *p, struct p2msim_err *err);

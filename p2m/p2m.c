@@ -363,6 +363,17 @@ static void leaf_release(struct p2m *p, struct p2m_leaf *leaf)
 	p2m_arena_put(p, leaf);
 }
 
+/* Give a mid's memory back: the pool's header or its own allocation. */
+static void mid_free(struct p2m *p, struct p2m_mid *mid)
+{
+	if (mid->pooled) {
+		p2m_seg_mid_put(p, mid);
+		return;
+	}
+	mid->magic = P2M_MAGIC_DEAD;
+	free(mid);
+}
+
 /* A mid with its page of slots: slots[], then lin[] and lsrc[] for
  * implicit leaves. */
 static size_t mid_bytes(const struct p2m *p)
@@ -382,9 +393,11 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uin
 		return NULL;
 	/* every caller fills the slots, and lin[m] and lsrc[m] are read only
 	 * once slot m is implicit, so only the header is cleared */
-	mid = malloc(segs ? sizeof(*mid) : mid_bytes(p));
-	if (mid)
+	mid = segs ? p2m_seg_mid_get(p) : malloc(mid_bytes(p));
+	if (mid) {
 		memset(mid, 0, sizeof(*mid));
+		mid->pooled = segs;
+	}
 	if (!mid) {
 		p2msim_err_set(err, -ENOMEM,
 			       "no memory left for another P2M mid page (%llu held, "
@@ -412,7 +425,7 @@ static struct p2m_mid *mid_alloc(struct p2m *p, enum p2m_src src, bool segs, uin
 	return mid;
 
 undo_free:
-	free(mid);
+	mid_free(p, mid);
 undo:
 	if (src == P2M_SRC_BRK)
 		p->brk_used--;
@@ -427,8 +440,7 @@ static void mid_release(struct p2m *p, struct p2m_mid *mid)
 		p2m_frames_del(p, mid->mfn);
 	p->nr_mid[mid->src]--;
 	p2m_uncharge(p, mid->src, mid->mfn);
-	mid->magic = P2M_MAGIC_DEAD;
-	free(mid);
+	mid_free(p, mid);
 }
 
 /* The kernel frees the private page of implicit leaf @m. */
@@ -546,7 +558,7 @@ static void shared_mid_free(struct p2m *p, struct p2m_mid *mid)
 	p->frees++;
 	if (p->cfg.frames)
 		p->cfg.frames->free(p->cfg.frames_ctx, mid->mfn);
-	free(mid);
+	mid_free(p, mid);
 }
 
 /* The leaf directory (p2m.h) is mapped memory: zero until written. */
@@ -690,9 +702,17 @@ void p2m_free(struct p2m *p)
 	if (!p)
 		return;
 	if (p->v.top) {
-		for (uint64_t i = 0; i < p->v.nr_top; i++)
-			if (p->v.top[i] && !p2m_mid_is_shared(p2m_top_mid(p, i)))
-				mid_release_tree(p, p2m_top_mid(p, i));
+		for (uint64_t i = 0; i < p->v.nr_top; i++) {
+			struct p2m_mid *mid = p->v.top[i] ? p2m_top_mid(p, i) : NULL;
+
+			/* a mid kept as segments with no mirror page owns
+			 * nothing but its header, which goes with the pool;
+			 * its frames go back only where someone takes them */
+			if (!mid || p2m_mid_is_shared(mid) ||
+			    (p2m_mid_is_seg(mid) && !p2m_mid_has_mirror(mid) && !p->cfg.frames))
+				continue;
+			mid_release_tree(p, mid);
+		}
 	}
 	p2m_mirror_fini(p);
 	shared_mid_free(p, p->mid_identity);
@@ -986,6 +1006,7 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 		return NULL;
 	}
 	*mid = *seg;
+	mid->pooled = 0;
 	mid->nr_segs = 0;
 	mid->seg_mirror = 0;
 	for (unsigned int i = 0; i < seg->nr_segs; i++) {
@@ -1027,8 +1048,7 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 	if (!p->leaf_frames_positional)
 		p2m_frames_repoint(p, mid->mfn, P2M_FRAME_OTHER, mid);
 	top_set(p, t, mid);
-	seg->magic = P2M_MAGIC_DEAD;
-	free(seg);
+	mid_free(p, seg);
 	return mid;
 }
 
@@ -1381,6 +1401,8 @@ static void fold_mid(struct p2m *p, uint64_t t)
 	if (p2m_mid_is_shared(mid))
 		return;
 	if (p2m_mid_is_seg(mid)) {
+		bool folded = false;
+
 		/* empty leaves are uniform: they fold to the missing leaf */
 		for (unsigned int i = 0; i < mid->nr_segs; i++) {
 			struct p2m_seg *sg = &mid->segs[i];
@@ -1394,8 +1416,11 @@ static void fold_mid(struct p2m *p, uint64_t t)
 			sg->kind = P2M_SEG_MISSING;
 			sg->mirror_missing = 1;
 			sg->src = 0;
+			folded = true;
 		}
-		p2m_mid_segs_merge(p, mid);
+		/* (segments are kept merged: only a fold makes neighbours alike) */
+		if (folded)
+			p2m_mid_segs_merge(p, mid);
 	}
 	shared = p2m_mid_uniform(p, mid);
 	if (shared)
@@ -1649,6 +1674,187 @@ static int range_minimal(struct p2m *p, uint64_t s, uint64_t e, enum p2m_fill fi
 			return rc;
 		*nr_set += mend - pfn;
 		pfn = mend;
+	}
+	return 0;
+}
+
+/* --- runs of frames, a mid at a time ---------------------------------------- */
+
+/* Add @sg after out[0, *no), merging it into a linear segment it
+ * continues; false when that would be one segment too many. */
+static inline bool segs_push(const struct p2m *p, struct p2m_seg *out, unsigned int *no,
+			     struct p2m_seg sg)
+{
+	struct p2m_seg *last = *no ? &out[*no - 1] : NULL;
+
+	if (last && last->kind == P2M_SEG_LINEAR && sg.kind == P2M_SEG_LINEAR &&
+	    last->src == sg.src &&
+	    last->v0 + ((uint64_t)(sg.start - last->start) << p->g->leaf_shift) == sg.v0)
+		return true;
+	if (*no == P2M_MAX_SEGS)
+		return false;
+	out[(*no)++] = sg;
+	return true;
+}
+
+/*
+ * Top slot @t, still a shared mid, filled by the pieces of runs[i] (from
+ * pfn @at on) and of the runs after it that fall inside it: built at once
+ * as a mid kept as segments, what range_mid() piece after piece would
+ * leave (the same charges, the same mid frame).  1 when built; 0 when a
+ * piece is not whole implicit leaves, the pieces (or the pieces so far and
+ * the gap after them) need more segments than a mid keeps, or the brk pool
+ * is bounded: the caller then goes piece by piece; < 0 on error.
+ */
+static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *runs, size_t nr,
+			 size_t i, uint64_t at, struct p2msim_err *err)
+{
+	struct p2m_mid *mid = p2m_top_mid(p, t);
+	uint64_t base = p2m_mid_base(p, t), mend = base + p2m_mid_span(p), charge = 0;
+	uint64_t flags = p->g->foreign_bit | p->g->identity_bit;
+	unsigned int ls = p->g->leaf_shift, no = 0, m = 0;
+	enum p2m_src src = p->cur_src;
+	struct p2m_seg out[P2M_MAX_SEGS] = { 0 }, gap;
+
+	if (!p->implicit || !p2m_mid_is_shared(mid) || (src == P2M_SRC_BRK && p->cfg.brk_pages))
+		return 0;
+	gap = (struct p2m_seg){ .mirror_missing = 1,
+				.kind = mid->nr_identity == p->per_mid ? P2M_SEG_IDENTITY :
+									 P2M_SEG_MISSING };
+	for (size_t j = i; j < nr; j++) {
+		uint64_t s = j == i ? at : runs[j].pfn, e = runs[j].pfn + runs[j].n, v, w;
+
+		if (!runs[j].n)
+			continue;
+		if (s >= mend)
+			break;
+		if (e > mend)
+			e = mend;
+		if ((s | e) & p->v.leaf_mask)
+			return 0;
+		v = runs[j].mfn + (s - runs[j].pfn);
+		w = v + (e - s - p->per_leaf);
+		if (!p2m_linear_base_ok(p, v) || !p2m_linear_base_ok(p, w) || ((v ^ w) & flags))
+			return 0;
+		gap.start = (uint16_t)m;
+		if ((unsigned int)((s - base) >> ls) > m && !segs_push(p, out, &no, gap))
+			return 0;
+		m = (unsigned int)((s - base) >> ls);
+		if (!segs_push(p, out, &no,
+			       (struct p2m_seg){ .start = (uint16_t)m,
+						 .kind = P2M_SEG_LINEAR,
+						 .src = (uint8_t)src,
+						 .v0 = v }))
+			return 0;
+		charge += (e - s) >> ls;
+		m = (unsigned int)((e - base) >> ls);
+		/* piece by piece, the mid so far (with the gap after it) must
+		 * have fitted too, or it would have got its page of slots */
+		if (m < p->per_mid && no == P2M_MAX_SEGS)
+			return 0;
+	}
+	gap.start = (uint16_t)m;
+	if (m < p->per_mid && !segs_push(p, out, &no, gap))
+		return 0;
+
+	mid = mid_alloc(p, src, true, t, err);
+	if (!mid)
+		return err ? err->code : -ENOMEM;
+	mid->base = base;
+	mid->nr_segs = 1;
+	gap.start = 0;
+	mid->segs[0] = gap;
+	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
+		mid_release(p, mid);
+		return err ? err->code : -ENOMEM;
+	}
+	p->allocs += charge;
+	if (src == P2M_SRC_BRK)
+		p->brk_used += charge;
+	p->nr_leaf[src] += charge;
+	p->nr_implicit += charge;
+	memcpy(mid->segs, out, sizeof(out));
+	mid->nr_segs = (uint8_t)no;
+	/* every slot not charged is in a gap */
+	if (gap.kind == P2M_SEG_MISSING)
+		mid->nr_missing = (uint32_t)(p->per_mid - charge);
+	else
+		mid->nr_identity = (uint32_t)(p->per_mid - charge);
+	top_set(p, t, mid);
+	/* (nothing to fold: a mid with frames in it is not uniform) */
+	return 1;
+}
+
+/* Are the runs what p2m_set_range() takes, one after the other in pfn
+ * order and apart? */
+static bool runs_in_order(const struct p2m *p, const struct p2m_frame_run *runs, size_t nr)
+{
+	uint64_t cap = p2m_capacity(p), end = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		const struct p2m_frame_run *r = &runs[i];
+
+		if (!r->n)
+			continue;
+		if (r->pfn < end || r->pfn >= cap || r->n > cap - r->pfn ||
+		    r->mfn > p->g->max_mfn || r->n - 1 > p->g->max_mfn - r->mfn)
+			return false;
+		end = r->pfn + r->n;
+	}
+	return true;
+}
+
+/* The first run from @i on with pfns in it, or @nr. */
+static size_t next_run(const struct p2m_frame_run *runs, size_t nr, size_t i)
+{
+	while (i < nr && !runs[i].n)
+		i++;
+	return i;
+}
+
+int p2m_set_runs(struct p2m *p, const struct p2m_frame_run *runs, size_t nr, struct p2msim_err *err)
+{
+	size_t i = next_run(runs, nr, 0);
+	uint64_t at = i < nr ? runs[i].pfn : 0;
+
+	if (!runs_in_order(p, runs, nr)) {
+		/* the general way, where the errors come from */
+		for (size_t k = 0; k < nr; k++) {
+			int rc = p2m_set_range(p, runs[k].pfn, runs[k].pfn + runs[k].n,
+					       P2M_FILL_MFN, runs[k].mfn, NULL, err);
+
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	/* a mid at a time: the pieces come in the order the runs give them
+	 * either way, so frames and charges follow the same order */
+	while (i < nr) {
+		uint64_t t = p2m_top_index(p, at);
+		uint64_t mend = p2m_mid_base(p, t) + p2m_mid_span(p);
+		int built = mid_from_runs(p, t, runs, nr, i, at, err);
+
+		if (built < 0)
+			return built;
+		while (i < nr && at < mend) {
+			uint64_t e = runs[i].pfn + runs[i].n, pe = e < mend ? e : mend;
+
+			if (!built) {
+				int rc = range_mid(p, t, at, pe, P2M_FILL_MFN, runs[i].pfn,
+						   runs[i].mfn, true, err);
+
+				if (rc < 0)
+					return rc;
+			}
+			if (e > mend) {
+				at = mend;
+				break;
+			}
+			i = next_run(runs, nr, i + 1);
+			if (i < nr)
+				at = runs[i].pfn;
+		}
 	}
 	return 0;
 }

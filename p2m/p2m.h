@@ -277,6 +277,13 @@ struct p2m_frame_run {
 int p2m_graft_runs(struct p2m *p2m, const struct p2m_frame_run *runs, size_t nr_runs, uint64_t n,
 		   struct p2msim_err *err);
 
+/* Set each run's pfns to its frames: what p2m_set_range(P2M_FILL_MFN)
+ * does run after run, in that order, with the same result, charges and
+ * errors.  Runs in pfn order and apart (as a builder's chunks are) cost a
+ * mid each, not a call each, where they fill a mid that held nothing. */
+int p2m_set_runs(struct p2m *p2m, const struct p2m_frame_run *runs, size_t nr_runs,
+		 struct p2msim_err *err);
+
 /* Copy list[0, n) into private leaves charged to the current source (the
  * modern kernel's copy_page() of the early list into the new one).  Use
  * p2m_compact() afterwards to share the uniform ones. */

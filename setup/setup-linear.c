@@ -747,6 +747,38 @@ static bool set_p2m(struct linear *l, uint64_t pfn, uint64_t mfn)
 	return true;
 }
 
+/* The early list into the new P2M, run by run: its stretches of frame
+ * runs go in together (a mid each, not a run each), identity runs one by
+ * one, missing ones stay as the new P2M starts. */
+static int rebuild_copy(struct linear *l, struct p2msim_err *perr)
+{
+	struct p2m_frame_run *runs;
+	size_t nr = 0, most = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < l->list.nr; i++)
+		most += l->list.r[i].kind == EARLY_MFN;
+	runs = malloc((most ? most : 1) * sizeof(*runs));
+	if (!runs)
+		return p2msim_err_set(perr, -ENOMEM,
+				      "out of memory listing the early P2M's %zu frame runs", most);
+	for (size_t i = 0; i <= l->list.nr && rc == 0; i++) {
+		const struct early_run *r = i < l->list.nr ? &l->list.r[i] : NULL;
+
+		if (r && r->kind == EARLY_MFN) {
+			runs[nr++] = (struct p2m_frame_run){ r->start, r->v0, r->end - r->start };
+			continue;
+		}
+		rc = p2m_set_runs(l->c.res->p2m, runs, nr, perr);
+		nr = 0;
+		if (rc == 0 && r && r->kind == EARLY_IDENTITY)
+			rc = p2m_set_range(l->c.res->p2m, r->start, r->end, P2M_FILL_IDENTITY, 0,
+					   NULL, perr);
+	}
+	free(runs);
+	return rc;
+}
+
 static int build_list(struct linear *l)
 {
 	uint64_t entry = l->c.g->value_bits / 8;
@@ -773,14 +805,7 @@ static int build_list(struct linear *l)
 		return p2msim_err_set(l->c.err, rc, "%s", perr.msg);
 	/* xen_rebuild_p2m_list(): copy the early list, everything past it is
 	 * identity, uniform leaves and mids become the shared pages. */
-	for (size_t i = 0; i < l->list.nr && rc == 0; i++) {
-		const struct early_run *r = &l->list.r[i];
-
-		if (r->kind != EARLY_MISSING)
-			rc = p2m_set_range(l->c.res->p2m, r->start, r->end,
-					   r->kind == EARLY_MFN ? P2M_FILL_MFN : P2M_FILL_IDENTITY,
-					   r->v0, NULL, &perr);
-	}
+	rc = rebuild_copy(l, &perr);
 	if (rc == 0 && l->early_size < l->max_p2m_pfn)
 		rc = p2m_set_range(l->c.res->p2m, l->early_size, l->max_p2m_pfn, P2M_FILL_IDENTITY,
 				   0, NULL, &perr);

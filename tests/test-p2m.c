@@ -957,6 +957,293 @@ static void test_differential_million_ops(void)
 	CU_ASSERT_EQUAL(differential(seed + 1, 500000, true), 0);
 }
 
+/* --- p2m_set_runs() against p2m_set_range() run after run ------------------ */
+
+#define TWIN_SPACE (1ULL << 25)
+
+static int collect_frame_run(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
+{
+	uint64_t *h = ctx;
+
+	/* an order-dependent digest of every run */
+	h[0] = (h[0] ^ pfn) * 0x100000001b3ULL;
+	h[0] = (h[0] ^ mfn) * 0x100000001b3ULL;
+	h[0] = (h[0] ^ n) * 0x100000001b3ULL;
+	h[1]++;
+	return 0;
+}
+
+/* Where the two P2Ms differ, or NULL: everything the engine keeps, page
+ * by page, counter by counter. */
+static const char *twin_differs(const struct p2m *a, const struct p2m *b)
+{
+	struct p2m_stats sa, sb;
+	uint64_t ha[2] = { 0 }, hb[2] = { 0 };
+	struct p2m_iter ia, ib;
+	struct p2m_run ra, rb;
+	bool more_a, more_b;
+
+	p2m_get_stats(a, &sa);
+	p2m_get_stats(b, &sb);
+	if (memcmp(&sa, &sb, sizeof(sa)))
+		return "stats";
+	if (a->nr_implicit != b->nr_implicit || a->brk_used != b->brk_used ||
+	    a->next_synthetic_mfn != b->next_synthetic_mfn || a->frames.nr != b->frames.nr ||
+	    memcmp(a->nr_leaf, b->nr_leaf, sizeof(a->nr_leaf)) ||
+	    memcmp(a->nr_mid, b->nr_mid, sizeof(a->nr_mid)) ||
+	    memcmp(a->nr_mirror, b->nr_mirror, sizeof(a->nr_mirror)))
+		return "counters";
+	p2m_frame_runs(a, collect_frame_run, ha);
+	p2m_frame_runs(b, collect_frame_run, hb);
+	if (memcmp(ha, hb, sizeof(ha)))
+		return "frame runs";
+	p2m_iter_init(&ia, a, 0, TWIN_SPACE, P2M_ITER_SPLIT_LEVELS);
+	p2m_iter_init(&ib, b, 0, TWIN_SPACE, P2M_ITER_SPLIT_LEVELS);
+	do {
+		more_a = p2m_iter_next(&ia, &ra);
+		more_b = p2m_iter_next(&ib, &rb);
+		if (more_a != more_b || (more_a && memcmp(&ra, &rb, sizeof(ra))))
+			return "type runs";
+	} while (more_a);
+	for (uint64_t t = 0; t < a->v.nr_top; t++) {
+		const struct p2m_mid *ma = p2m_top_mid(a, t), *mb = p2m_top_mid(b, t);
+
+		if ((ma == a->mid_missing) != (mb == b->mid_missing) ||
+		    (ma == a->mid_identity) != (mb == b->mid_identity))
+			return "shared mids";
+		if (p2m_mid_is_shared(ma))
+			continue;
+		if (ma->nr_segs != mb->nr_segs || ma->nr_missing != mb->nr_missing ||
+		    ma->nr_identity != mb->nr_identity || ma->mfn != mb->mfn ||
+		    ma->src != mb->src || ma->seg_mirror != mb->seg_mirror ||
+		    ma->mirror_mfn != mb->mirror_mfn || ma->base != mb->base)
+			return "mid headers";
+		for (unsigned int k = 0; k < ma->nr_segs; k++) {
+			const struct p2m_seg *x = &ma->segs[k], *y = &mb->segs[k];
+
+			if (x->start != y->start || x->kind != y->kind || x->src != y->src ||
+			    x->v0 != y->v0 || x->mirror_missing != y->mirror_missing)
+				return "segments";
+		}
+		for (unsigned int m = 0; !ma->nr_segs && m < a->per_mid; m++) {
+			uint64_t va = 0, vb = 0;
+			const struct p2m_leaf *la = p2m_mid_slot(a, ma, m, &va);
+			const struct p2m_leaf *lb = p2m_mid_slot(b, mb, m, &vb);
+
+			if ((la == a->missing) != (lb == b->missing) ||
+			    (la == a->identity) != (lb == b->identity) ||
+			    (la == a->linear) != (lb == b->linear) || va != vb)
+				return "slots";
+			if (la == a->linear && p2m_mid_lsrc(a, ma)[m] != p2m_mid_lsrc(b, mb)[m])
+				return "implicit leaf sources";
+			if (!p2m_leaf_is_shared(la) &&
+			    (la->mfn != lb->mfn || la->src != lb->src ||
+			     memcmp(la->e, lb->e, a->per_leaf * sizeof(la->e[0]))))
+				return "leaf pages";
+		}
+		if ((ma->mirror != NULL) != (mb->mirror != NULL) ||
+		    (ma->mirror && memcmp(ma->mirror, mb->mirror, a->per_mid * sizeof(uint64_t))))
+			return "mirror pages";
+	}
+	/* (its entries hold page addresses: p2m_check() compares them with
+	 * the tree) */
+	if (a->v.dir_n != b->v.dir_n)
+		return "leaf directory";
+	return NULL;
+}
+
+/* Random runs as builders and balloons give them: Xen's descending 1 GiB
+ * chunks, whole leaves, odd pfns, frames near the flag bits, zero-length
+ * runs, runs that continue each other; one list in eight out of order
+ * or overlapping. */
+static size_t twin_runs_gen(struct rng *r, struct p2m_frame_run *runs, size_t most)
+{
+	size_t nr = 1 + rnd_below(r, most);
+	uint64_t pfn = rnd_below(r, 4) ? rnd_below(r, TWIN_SPACE / 2) & ~511ULL :
+					 rnd_below(r, TWIN_SPACE / 2);
+	uint64_t mfn = 1 + rnd_below(r, 1ULL << 40);
+
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t n;
+
+		switch (rnd_below(r, 6)) {
+		case 0:
+			n = 1ULL << 18; /* a whole GiB */
+			break;
+		case 1:
+			n = 512 * (1 + rnd_below(r, 1024));
+			break;
+		case 2:
+			n = 1 + rnd_below(r, 4096);
+			break;
+		case 3:
+			n = 0;
+			break;
+		default:
+			n = 512 * (1 + rnd_below(r, 64));
+			break;
+		}
+		switch (rnd_below(r, 6)) {
+		case 0: /* continues the run before, frames and all */
+			if (i) {
+				pfn = runs[i - 1].pfn + runs[i - 1].n;
+				mfn = runs[i - 1].mfn + runs[i - 1].n;
+				break;
+			}
+			/* fall through */
+		case 1: /* Xen's next chunk: just below the last */
+			pfn += i ? runs[i - 1].n : 0;
+			mfn = mfn > n + (1ULL << 18) ? mfn - n - (1ULL << 18) :
+						       1 + rnd_below(r, 1 << 20);
+			break;
+		case 2: /* a gap of whole leaves */
+			pfn += (i ? runs[i - 1].n : 0) + 512 * rnd_below(r, 600);
+			mfn = 1 + rnd_below(r, 1ULL << 40);
+			break;
+		case 3: /* frames that end at a flag bit or INVALID */
+			pfn += (i ? runs[i - 1].n : 0) + rnd_below(r, 3);
+			mfn = (rnd_below(r, 2) ? (1ULL << 62) : (1ULL << 63)) - rnd_below(r, 2048) -
+			      1;
+			break;
+		default:
+			pfn += (i ? runs[i - 1].n : 0) + rnd_below(r, 2) * rnd_below(r, 100000);
+			mfn = 1 + rnd_below(r, 1ULL << 40);
+			break;
+		}
+		if (pfn >= TWIN_SPACE)
+			return i;
+		if (n > TWIN_SPACE - pfn)
+			n = TWIN_SPACE - pfn;
+		runs[i] = (struct p2m_frame_run){ pfn, mfn, n };
+	}
+	if (nr > 1 && rnd_below(r, 8) == 0) {
+		size_t x = rnd_below(r, nr), y = rnd_below(r, nr);
+		struct p2m_frame_run tmp = runs[x];
+
+		runs[x] = runs[y];
+		runs[y] = tmp;
+		if (rnd_below(r, 2))
+			runs[y].pfn -= runs[y].pfn > 700 ? 700 : 0;
+	}
+	return nr;
+}
+
+/* Random state first (ranges and single entries, the same on both). */
+static int twin_prelude(struct rng *r, struct p2m *a, struct p2m *b)
+{
+	unsigned int nr = (unsigned int)rnd_below(r, 12);
+
+	for (unsigned int i = 0; i < nr; i++) {
+		uint64_t s = rnd_below(r, TWIN_SPACE), e = s + rnd_below(r, 1ULL << 20);
+		uint64_t kind = rnd_below(r, 4), mfn = 1 + rnd_below(r, 1ULL << 40);
+		enum p2m_fill fill = kind == 0 ? P2M_FILL_IDENTITY :
+				     kind == 1 ? P2M_FILL_MISSING :
+						 P2M_FILL_MFN;
+
+		if (rnd_below(r, 2))
+			s &= ~511ULL, e &= ~511ULL;
+		if (e > TWIN_SPACE)
+			e = TWIN_SPACE;
+		if (kind == 3) {
+			if (p2m_set(a, s, mfn, NULL) < 0 || p2m_set(b, s, mfn, NULL) < 0)
+				return -1;
+			continue;
+		}
+		if (p2m_set_range(a, s, e, fill, mfn, NULL, NULL) < 0 ||
+		    p2m_set_range(b, s, e, fill, mfn, NULL, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* @rounds of random run lists on twins, one given p2m_set_runs(), the
+ * other p2m_set_range() for each run; returns the failures and counts
+ * the mids kept as segments the lists made in *@built. */
+static int twin_set_runs(uint64_t seed, unsigned int rounds, bool compact, uint64_t *built)
+{
+	struct p2m_frame_run runs[64];
+	struct rng r = { seed };
+	int failed = 0;
+
+	for (unsigned int round = 0; round < rounds && !failed; round++) {
+		struct p2m *a = new_modern(TWIN_SPACE, compact),
+			   *b = new_modern(TWIN_SPACE, compact);
+
+		if (!a || !b || twin_prelude(&r, a, b) < 0) {
+			failed = 1;
+		} else {
+			for (int batch = 0; batch < 3 && !failed; batch++) {
+				size_t nr = twin_runs_gen(&r, runs, 64);
+				struct p2msim_err ea = { 0 }, eb = { 0 };
+				int rca = p2m_set_runs(a, runs, nr, &ea), rcb = 0;
+				const char *what;
+
+				for (size_t i = 0; i < nr && rcb == 0; i++)
+					rcb = p2m_set_range(b, runs[i].pfn, runs[i].pfn + runs[i].n,
+							    P2M_FILL_MFN, runs[i].mfn, NULL, &eb);
+				what = rca != rcb || strcmp(ea.msg, eb.msg) ? "result" :
+									      twin_differs(a, b);
+				if (!what && (p2m_check(a, &ea) < 0 || p2m_check(b, &ea) < 0))
+					what = ea.msg;
+				if (what) {
+					fprintf(stderr,
+						"\n    seed %#" PRIx64
+						" round %u batch %d: %s differ "
+						"(%d/%d: %s / %s)\n",
+						seed, round, batch, what, rca, rcb, ea.msg, eb.msg);
+					failed = 1;
+				}
+			}
+			*built += count_seg_mids(a);
+		}
+		p2m_free(a);
+		p2m_free(b);
+	}
+	return failed;
+}
+
+static void test_set_runs_as_run_after_run(void)
+{
+	uint64_t seed = test_seed(), built = 0;
+
+	printf("[seed %#" PRIx64 "] ", seed);
+	CU_ASSERT_EQUAL(twin_set_runs(seed, 300, false, &built), 0);
+	CU_ASSERT_EQUAL(twin_set_runs(seed + 1, 300, true, &built), 0);
+	CU_ASSERT(built > 300);
+}
+
+/* Xen's dom0 chunks: 1 GiB each, frames descending chunk by chunk, not
+ * aligned to a GiB of pfns: every mid is made once, as two segments. */
+static void test_set_runs_builder_chunks(void)
+{
+	struct p2m *p = new_modern(1ULL << 26, false), *q = new_modern(1ULL << 26, false);
+	struct p2m_frame_run runs[200];
+	struct p2m_stats st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	for (size_t i = 0; i < 200; i++)
+		runs[i] = (struct p2m_frame_run){ 0x800 + (i << 18), (1ULL << 40) - ((i + 1) << 18),
+						  1ULL << 18 };
+	CU_ASSERT_EQUAL(p2m_set_runs(p, runs, 200, NULL), 0);
+	for (size_t i = 0; i < 200; i++)
+		CU_ASSERT_EQUAL(p2m_set_range(q, runs[i].pfn, runs[i].pfn + runs[i].n, P2M_FILL_MFN,
+					      runs[i].mfn, NULL, NULL),
+				0);
+	CU_ASSERT_PTR_NULL(twin_differs(p, q));
+	CU_ASSERT_EQUAL(count_seg_mids(p), 201);
+	for (uint64_t t = 1; t < 200; t++)
+		CU_ASSERT_EQUAL(p2m_top_mid(p, t)->nr_segs, 2);
+	p2m_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.implicit, 200ULL << 9);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x800), (1ULL << 40) - (1ULL << 18));
+	CU_ASSERT_EQUAL(p2m_get(p, 0x800 + (1ULL << 18)), (1ULL << 40) - (2ULL << 18));
+	CU_ASSERT_EQUAL(p2m_lookup(p, 0x7ff), INVALID);
+	assert_check(p);
+	p2m_free(p);
+	p2m_free(q);
+}
+
 static const struct test_case tree_2639_behaviours[] = {
 	{ "seed_identity_count", test_seed_identity_count },
 	{ "seed_brk_pages", test_seed_brk_pages },
@@ -990,6 +1277,8 @@ static const struct test_case modern_cases[] = {
 
 static const struct test_case differential_cases[] = {
 	{ "differential_million_ops", test_differential_million_ops },
+	{ "set_runs_as_run_after_run", test_set_runs_as_run_after_run },
+	{ "set_runs_builder_chunks", test_set_runs_builder_chunks },
 	{ NULL, NULL },
 };
 

@@ -11,7 +11,8 @@
  * range mode), bit 3 a brk pool, bit 4 shared pages from brk, bit 5 no
  * identity mid, bit 6 every leaf materialised (no implicit linear leaves).
  * A RAM write with bit 1 of its fifth byte continues the entry before it,
- * so that runs broken by other writes form again.
+ * so that runs broken by other writes form again; a frame range with bit 3
+ * goes in as up to four runs through p2m_set_runs().
  *
  * Properties: p2m_check passes after every operation, failed ones
  * included; errors are the documented ones (-ERANGE past the capacity,
@@ -138,6 +139,37 @@ static void writers(const struct p2m *p, bool old)
 	}
 }
 
+/* [s, e) as up to four frame runs through p2m_set_runs(): pieces of it,
+ * with a gap after each or not, frames descending from piece to piece as
+ * Xen's chunks are or continuing each other (bits 4-7 of @how). */
+static int set_runs_op(struct p2m *p, struct model *m, uint64_t s, uint64_t e, uint64_t mfn,
+		       uint8_t how, struct p2msim_err *err)
+{
+	struct p2m_frame_run runs[4];
+	uint64_t cap = p2m_capacity(p), pieces = 1 + (how >> 6), step;
+	size_t nr = 0;
+	int rc;
+
+	if (e > cap)
+		e = cap;
+	if (s >= e)
+		return 0;
+	step = (e - s + pieces - 1) / pieces;
+	for (uint64_t at = s; at < e && nr < 4; at += step, nr++) {
+		uint64_t len = e - at < step ? e - at : step;
+
+		runs[nr].pfn = at;
+		runs[nr].n = (how & 16) ? len - len / 4 : len;
+		runs[nr].mfn = (how & 32) ? mfn + (at - s) : mfn + (4 - nr) * step;
+	}
+	rc = p2m_set_runs(p, runs, nr, err);
+	for (size_t i = 0; i < nr && !rc; i++)
+		if (runs[i].n)
+			ref_assign(&m->ref, runs[i].pfn, runs[i].pfn + runs[i].n, REF_LINEAR,
+				   runs[i].mfn);
+	return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct p2m_config cfg;
@@ -252,6 +284,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			if (e - s > 8192)
 				e = s + 8192;
+			if (op[4] & 8) {
+				rc = set_runs_op(p, &m, s, e, mfn, op[4], &err);
+				break;
+			}
 			rc = p2m_set_range(p, s, e, P2M_FILL_MFN, mfn, NULL, &err);
 			if (!rc && e <= cap)
 				ref_assign(&m.ref, s, e, REF_LINEAR, mfn);
