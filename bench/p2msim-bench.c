@@ -581,7 +581,7 @@ static void bench_full_dom0_16t(void)
 	printf("simulate_full_dom0_16T_vs_16G: %.2f\n", best_b / best_s);
 	fprintf(stderr,
 		"  (no dom0_mem, kernel 6.12, --check --json: 16 GiB host %" PRIu64
-		" pages %.0f ms, 16 TiB host %" PRIu64 " pages %.0f ms)\n",
+		" pages %.1f ms, 16 TiB host %" PRIu64 " pages %.1f ms)\n",
 		n_s, best_s * 1e3, n_b, best_b * 1e3);
 	printf("simulate_full_dom0_16T_peak_rss_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 	unlink(small);
