@@ -1441,6 +1441,10 @@ static void test_iterations_run_together_as_one_by_one(void)
 		twin_pair_hand_built(kernels[k], 0x20000 + 0x1234 * k, 0x30000 + 0x777 * k, false);
 		twin_pair_hand_built(kernels[k], 0x24000 + 0x99 * k, 0x24000 + 0x99 * k, true);
 	}
+	/* 5.12-5.14 write the raw pfn into shared_info's max_pfn */
+	twin_seed = 0x512;
+	twin_pair_hand_built("5.12", 0x20000, 0x30000, false);
+	twin_pair_hand_built("5.12", 0x24000, 0x24000, true);
 	/* extra regions over GiBs whose mids are shared: the way up installs
 	 * mids and leaves, which p2m_generation counts batch by batch */
 	for (size_t k = 0; k < 3; k++) {
