@@ -1096,7 +1096,7 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	struct p2m_mid *mid = p2m_top_mid(p, t);
 	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
 	uint64_t base = p2m_mid_base(p, t), charge = 0, freed[P2M_NR_SRCS] = { 0 };
-	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 };
+	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 }, relinked = 0;
 	unsigned int ls = p->g->leaf_shift, nc, no = 0, ms, me;
 	enum p2m_src src = p->cur_src;
 	bool fresh = p2m_mid_is_shared(mid);
@@ -1147,7 +1147,11 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 			if (sg.kind == P2M_SEG_LINEAR)
 				sg.v0 += (uint64_t)(cut[k] - a) << ls;
 			if (k == 1 && fill == P2M_FILL_MFN) {
-				if (sg.kind != P2M_SEG_LINEAR) {
+				if (sg.kind == P2M_SEG_EMPTY) {
+					/* the kernel's pages already: they
+					 * hold frames again, charged as before */
+					relinked += n;
+				} else if (sg.kind != P2M_SEG_LINEAR) {
 					charge += n;
 					sg.src = (uint8_t)src;
 				}
@@ -1200,6 +1204,7 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	if (fresh && !(mid = seg_mid_new(p, t, src, cur[0], err)))
 		return err ? err->code : -ENOMEM;
 	charge_implicit(p, src, charge);
+	p->nr_implicit += relinked;
 	for (int k = 0; k < P2M_NR_SRCS; k++) {
 		p->nr_leaf[k] -= freed[k] + freed_empty[k];
 		p->nr_implicit -= freed[k] + unlinked[k];
