@@ -1054,8 +1054,8 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 
 /* A mid kept as segments for top slot @t, all of one segment like @whole
  * as it starts (its mirror page is attached so), not yet in the top. */
-static struct p2m_mid *seg_mid_new(struct p2m *p, uint64_t t, enum p2m_src src,
-				   struct p2m_seg whole, struct p2msim_err *err)
+static inline struct p2m_mid *seg_mid_new(struct p2m *p, uint64_t t, enum p2m_src src,
+					  struct p2m_seg whole, struct p2msim_err *err)
 {
 	struct p2m_mid *mid = mid_alloc(p, src, true, t, err);
 
