@@ -1301,12 +1301,7 @@ static int place_frames(void *ctx, uint64_t pfn, uint64_t mfn, uint64_t n)
 	}
 	if (n == 1 && p2m_set_noalloc(pl->b->cfg.p2m, pfn, mfn))
 		return 0;
-	/* The first pfn as the driver sets it: a mid kept as segments gets
-	 * its page of slots as it would.  (p2m_set_range_pfnwise() straight
-	 * into the empty leaves of such a mid charges them a second time.) */
-	rc = p2m_set(pl->b->cfg.p2m, pfn, mfn, &perr);
-	if (rc == 0)
-		rc = p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr);
+	rc = p2m_set_range_pfnwise(pl->b->cfg.p2m, pfn, pfn + n, P2M_FILL_MFN, mfn, &perr);
 	if (rc < 0)
 		return p2msim_err_set(pl->err, -ENOMEM,
 				      "balloon: cannot put pfns %#" PRIx64 "-%#" PRIx64

@@ -581,7 +581,7 @@ static void bench_full_dom0_16t(void)
 	printf("simulate_full_dom0_16T_vs_16G: %.2f\n", best_b / best_s);
 	fprintf(stderr,
 		"  (no dom0_mem, kernel 6.12, --check --json: 16 GiB host %" PRIu64
-		" pages %.0f ms, 16 TiB host %" PRIu64 " pages %.0f ms)\n",
+		" pages %.1f ms, 16 TiB host %" PRIu64 " pages %.1f ms)\n",
 		n_s, best_s * 1e3, n_b, best_b * 1e3);
 	printf("simulate_full_dom0_16T_peak_rss_mib: %.1f\n", (double)ru.ru_maxrss / 1024.0);
 	unlink(small);
@@ -590,35 +590,60 @@ static void bench_full_dom0_16t(void)
 
 /* --- balloon_half_16T_vs_16G (balloon/) ----------------------------------------------------- */
 
+/* The full dom0 of @path under 6.12 (no dom0_mem), booted into *@sim. */
+static void full_dom0_boot(const char *path, struct simulation *sim)
+{
+	struct simulation_options o;
+	struct p2msim_err err;
+
+	simulation_options_init(&o);
+	o.e820_path = path;
+	o.kernel = "6.12";
+	if (simulation_run(&o, sim, &err) < 0)
+		die("simulate", &err);
+}
+
+/* xl mem-set to @pages and the driver run until it gets there, as
+ * "simulate --balloon" does. */
+static void balloon_to(struct balloon *b, uint64_t pages, const char *what)
+{
+	struct balloon_result res;
+	struct p2msim_err err;
+	char target[32];
+
+	snprintf(target, sizeof(target), "%" PRIu64 "k", pages * 4);
+	must(balloon_mem_set_and_run(b, target, 0, NULL, &res, &err), what, &err);
+	if (!res.reached)
+		die(what, NULL);
+}
+
+/* The P2M, M2P and hypervisor checkers. */
+static void check_all(struct simulation *sim)
+{
+	struct p2msim_err err;
+
+	must(p2m_check(sim->res.p2m, &err), "p2m_check", &err);
+	must(p2m_check_m2p_runs(sim->res.p2m, m2p_run_of, sim->hv, &err), "p2m_check_m2p", &err);
+	must(hv_sim_check(sim->hv, &err), "hv_sim_check", &err);
+}
+
 /* The full dom0 of full_dom0_once() ballooned down to half its pages as
  * "simulate --balloon" does (xl mem-set, the xenstore watch, the driver
  * until it gets there), then the three checkers.  Returns the seconds of
  * the balloon and the checks; *@whole gets them with the boot. */
 static double balloon_half_once(const char *path, uint64_t *nr_pages, double *whole)
 {
-	struct simulation_options o;
 	struct simulation sim;
 	struct p2msim_err err;
 	struct balloon *b = NULL;
-	struct balloon_result res;
-	char target[32];
 	double t0 = now(), t1, t;
 
-	simulation_options_init(&o);
-	o.e820_path = path;
-	o.kernel = "6.12";
-	if (simulation_run(&o, &sim, &err) < 0)
-		die("simulate", &err);
+	full_dom0_boot(path, &sim);
 	t1 = now();
 	must(simulation_balloon_new(&b, &sim, NULL, NULL, &err), "balloon", &err);
 	*nr_pages = balloon_get_stats(b)->current_pages;
-	snprintf(target, sizeof(target), "%" PRIu64 "k", *nr_pages / 2 * 4);
-	must(balloon_mem_set_and_run(b, target, 0, NULL, &res, &err), "balloon run", &err);
-	if (!res.reached)
-		die("balloon did not reach half", NULL);
-	must(p2m_check(sim.res.p2m, &err), "p2m_check", &err);
-	must(p2m_check_m2p_runs(sim.res.p2m, m2p_run_of, sim.hv, &err), "p2m_check_m2p", &err);
-	must(hv_sim_check(sim.hv, &err), "hv_sim_check", &err);
+	balloon_to(b, *nr_pages / 2, "balloon to half");
+	check_all(&sim);
 	t = now();
 	*whole = t - t0;
 	balloon_free(b);
@@ -634,7 +659,8 @@ static void bench_balloon_half(void)
 
 	write_map(small, map_16g);
 	write_map(big, map_16t_full);
-	for (int round = 0; round < 3; round++) {
+	/* (the best of 11, as simulate_full_dom0: runs of a few ms) */
+	for (int round = 0; round < 11; round++) {
 		double ws, wb, s = balloon_half_once(small, &n_s, &ws),
 			       b = balloon_half_once(big, &n_b, &wb);
 
@@ -661,36 +687,21 @@ static void bench_balloon_half(void)
  * way up and the checks. */
 static double balloon_up_once(const char *path, uint64_t up, uint64_t *nr_pages, uint64_t *moved)
 {
-	struct simulation_options o;
 	struct simulation sim;
 	struct p2msim_err err;
 	struct balloon *b = NULL;
-	struct balloon_result res;
-	char target[32];
 	uint64_t half;
 	double t1, t;
 
-	simulation_options_init(&o);
-	o.e820_path = path;
-	o.kernel = "6.12";
-	if (simulation_run(&o, &sim, &err) < 0)
-		die("simulate", &err);
+	full_dom0_boot(path, &sim);
 	must(simulation_balloon_new(&b, &sim, NULL, NULL, &err), "balloon", &err);
 	*nr_pages = balloon_get_stats(b)->current_pages;
 	half = *nr_pages / 2;
-	snprintf(target, sizeof(target), "%" PRIu64 "k", half * 4);
-	must(balloon_mem_set_and_run(b, target, 0, NULL, &res, &err), "balloon down", &err);
-	if (!res.reached)
-		die("balloon did not reach half", NULL);
+	balloon_to(b, half, "balloon down to half");
 	*moved = up ? up : *nr_pages - half;
 	t1 = now();
-	snprintf(target, sizeof(target), "%" PRIu64 "k", (half + *moved) * 4);
-	must(balloon_mem_set_and_run(b, target, 0, NULL, &res, &err), "balloon up", &err);
-	if (!res.reached)
-		die("balloon did not get back up", NULL);
-	must(p2m_check(sim.res.p2m, &err), "p2m_check", &err);
-	must(p2m_check_m2p_runs(sim.res.p2m, m2p_run_of, sim.hv, &err), "p2m_check_m2p", &err);
-	must(hv_sim_check(sim.hv, &err), "hv_sim_check", &err);
+	balloon_to(b, half + *moved, "balloon back up");
+	check_all(&sim);
 	t = now();
 	balloon_free(b);
 	simulation_free(&sim);

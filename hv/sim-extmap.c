@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "hv/sim-internal.h"
+#include "util/treap.h"
 
 static uint32_t xm_rand(struct xm *m)
 {
@@ -93,34 +94,8 @@ void xm_node_free(struct xm *m, struct xm_node *n)
 	m->spare = n;
 }
 
-/* Split t into keys < key (*a) and keys >= key (*b). */
-static void split(struct xm_node *t, uint64_t key, struct xm_node **a, struct xm_node **b)
-{
-	if (!t) {
-		*a = *b = NULL;
-	} else if (t->start < key) {
-		split(t->r, key, &t->r, b);
-		*a = t;
-	} else {
-		split(t->l, key, a, &t->l);
-		*b = t;
-	}
-}
-
-/* Every key of a is below every key of b. */
-static struct xm_node *merge(struct xm_node *a, struct xm_node *b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	if (a->prio > b->prio) {
-		a->r = merge(a->r, b);
-		return a;
-	}
-	b->l = merge(a, b->l);
-	return b;
-}
+/* split() and merge(), which everything below is built from */
+TREAP_SPLIT_MERGE(xm, struct xm_node, start)
 
 /* The node before key @start, for a node about to be inserted there:
  * extents mostly arrive at either end of the map. */
@@ -151,7 +126,7 @@ void xm_insert(struct xm *m, struct xm_node *n)
 	 * around n's key */
 	while (*link && (*link)->prio > n->prio)
 		link = n->start < (*link)->start ? &(*link)->l : &(*link)->r;
-	split(*link, n->start, &n->l, &n->r);
+	xm_split(*link, n->start, &n->l, &n->r);
 	*link = n;
 	m->count++;
 }
@@ -168,7 +143,7 @@ struct xm_node *xm_remove(struct xm *m, uint64_t start)
 		} else if (start > n->start) {
 			link = &n->r;
 		} else {
-			*link = merge(n->l, n->r);
+			*link = xm_merge(n->l, n->r);
 			n->l = n->r = NULL;
 			if (n->prev)
 				n->prev->next = n->next;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "live/live-internal.h"
+#include "util/treap.h"
 
 struct live_rnode {
 	struct live_run run;
@@ -58,34 +59,8 @@ uint64_t live_run_at(const struct live_run *r, uint64_t key)
 	return r->step > 0 ? r->val + d : r->step < 0 ? r->val - d : r->val;
 }
 
-/* Nodes with start < @key to *@a, the others to *@b. */
-static void split(struct live_rnode *t, uint64_t key, struct live_rnode **a, struct live_rnode **b)
-{
-	if (!t) {
-		*a = *b = NULL;
-	} else if (t->run.start < key) {
-		split(t->r, key, &t->r, b);
-		*a = t;
-	} else {
-		split(t->l, key, a, &t->l);
-		*b = t;
-	}
-}
-
-/* Every start of @a below every start of @b. */
-static struct live_rnode *merge(struct live_rnode *a, struct live_rnode *b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	if (a->prio > b->prio) {
-		a->r = merge(a->r, b);
-		return a;
-	}
-	b->l = merge(a, b->l);
-	return b;
-}
+/* split() and merge(), which everything below is built from */
+TREAP_SPLIT_MERGE(rn, struct live_rnode, run.start)
 
 static struct live_rnode *max_node(struct live_rnode *t)
 {
@@ -189,7 +164,7 @@ int live_runmap_clear(struct live_runmap *m, uint64_t start, uint64_t end)
 
 	if (start >= end)
 		return 0;
-	split(m->root, start, &a, &b);
+	rn_split(m->root, start, &a, &b);
 	p = max_node(a);
 	if (p && p->run.end > end) {
 		/* [start, end) inside one run: its tail after end goes back
@@ -201,16 +176,16 @@ int live_runmap_clear(struct live_runmap *m, uint64_t start, uint64_t end)
 		tail.val = live_run_at(&p->run, end);
 		n = node_new(m, &tail);
 		if (!n) {
-			m->root = merge(a, b);
+			m->root = rn_merge(a, b);
 			return -ENOMEM;
 		}
 		p->run.end = start;
-		m->root = merge(a, merge(n, b));
+		m->root = rn_merge(a, rn_merge(n, b));
 		return 0;
 	}
 	if (p && p->run.end > start)
 		p->run.end = start;
-	split(b, end, &mid, &c);
+	rn_split(b, end, &mid, &c);
 	q = max_node(mid);
 	if (q && q->run.end > end) {
 		/* the last run cut keeps its part from end on */
@@ -218,10 +193,10 @@ int live_runmap_clear(struct live_runmap *m, uint64_t start, uint64_t end)
 		q->run.start = end;
 		mid = drop_max(mid);
 		q->l = NULL;
-		c = merge(q, c);
+		c = rn_merge(q, c);
 	}
 	free_tree(m, mid);
-	m->root = merge(a, c);
+	m->root = rn_merge(a, c);
 	return 0;
 }
 
@@ -239,7 +214,7 @@ int live_runmap_set(struct live_runmap *m, const struct live_run *run)
 	rc = live_runmap_clear(m, r.start, r.end);
 	if (rc < 0)
 		return rc;
-	split(m->root, r.start, &a, &b);
+	rn_split(m->root, r.start, &a, &b);
 	p = max_node(a);
 	q = min_node(b);
 	left = p && live_run_continues(&p->run, &r, &ls);
@@ -270,12 +245,12 @@ int live_runmap_set(struct live_runmap *m, const struct live_run *run)
 	} else {
 		n = node_new(m, &r);
 		if (!n) {
-			m->root = merge(a, b);
+			m->root = rn_merge(a, b);
 			return -ENOMEM;
 		}
-		b = merge(n, b);
+		b = rn_merge(n, b);
 	}
-	m->root = merge(a, b);
+	m->root = rn_merge(a, b);
 	return 0;
 }
 

@@ -1052,6 +1052,36 @@ static struct p2m_mid *mid_unseg(struct p2m *p, uint64_t t, struct p2msim_err *e
 	return mid;
 }
 
+/* A mid kept as segments for top slot @t, all of one segment like @whole
+ * as it starts (its mirror page is attached so), not yet in the top. */
+static inline struct p2m_mid *seg_mid_new(struct p2m *p, uint64_t t, enum p2m_src src,
+					  struct p2m_seg whole, struct p2msim_err *err)
+{
+	struct p2m_mid *mid = mid_alloc(p, src, true, t, err);
+
+	if (!mid)
+		return NULL;
+	mid->base = p2m_mid_base(p, t);
+	mid->nr_segs = 1;
+	whole.start = 0;
+	mid->segs[0] = whole;
+	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
+		mid_release(p, mid);
+		return NULL;
+	}
+	return mid;
+}
+
+/* @n implicit leaves charged to @src: pages of the kernel's, kept as runs. */
+static void charge_implicit(struct p2m *p, enum p2m_src src, uint64_t n)
+{
+	p->allocs += n;
+	if (src == P2M_SRC_BRK)
+		p->brk_used += n;
+	p->nr_leaf[src] += n;
+	p->nr_implicit += n;
+}
+
 /*
  * Fill [s, e) of top slot @t, whole leaves, keeping the mid as segments (a
  * shared mid becomes a private one kept so): the pages charged and freed
@@ -1066,7 +1096,7 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	struct p2m_mid *mid = p2m_top_mid(p, t);
 	struct p2m_seg cur[P2M_MAX_SEGS], out[P2M_MAX_SEGS];
 	uint64_t base = p2m_mid_base(p, t), charge = 0, freed[P2M_NR_SRCS] = { 0 };
-	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 };
+	uint64_t freed_empty[P2M_NR_SRCS] = { 0 }, unlinked[P2M_NR_SRCS] = { 0 }, relinked = 0;
 	unsigned int ls = p->g->leaf_shift, nc, no = 0, ms, me;
 	enum p2m_src src = p->cur_src;
 	bool fresh = p2m_mid_is_shared(mid);
@@ -1117,7 +1147,11 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 			if (sg.kind == P2M_SEG_LINEAR)
 				sg.v0 += (uint64_t)(cut[k] - a) << ls;
 			if (k == 1 && fill == P2M_FILL_MFN) {
-				if (sg.kind != P2M_SEG_LINEAR) {
+				if (sg.kind == P2M_SEG_EMPTY) {
+					/* the kernel's pages already: they
+					 * hold frames again, charged as before */
+					relinked += n;
+				} else if (sg.kind != P2M_SEG_LINEAR) {
 					charge += n;
 					sg.src = (uint8_t)src;
 				}
@@ -1167,23 +1201,10 @@ static int range_mid_segs(struct p2m *p, uint64_t t, uint64_t s, uint64_t e, enu
 	if (src == P2M_SRC_BRK && p->cfg.brk_pages &&
 	    p->brk_used + charge + (fresh ? 2 : 0) > p->cfg.brk_pages)
 		return 0;
-	if (fresh) {
-		mid = mid_alloc(p, src, true, t, err);
-		if (!mid)
-			return err ? err->code : -ENOMEM;
-		mid->base = base;
-		mid->nr_segs = 1;
-		mid->segs[0] = cur[0];
-		if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
-			mid_release(p, mid);
-			return err ? err->code : -ENOMEM;
-		}
-	}
-	p->allocs += charge;
-	if (src == P2M_SRC_BRK)
-		p->brk_used += charge;
-	p->nr_leaf[src] += charge;
-	p->nr_implicit += charge;
+	if (fresh && !(mid = seg_mid_new(p, t, src, cur[0], err)))
+		return err ? err->code : -ENOMEM;
+	charge_implicit(p, src, charge);
+	p->nr_implicit += relinked;
 	for (int k = 0; k < P2M_NR_SRCS; k++) {
 		p->nr_leaf[k] -= freed[k] + freed_empty[k];
 		p->nr_implicit -= freed[k] + unlinked[k];
@@ -1757,22 +1778,10 @@ static int mid_from_runs(struct p2m *p, uint64_t t, const struct p2m_frame_run *
 	if (m < p->per_mid && !segs_push(p, out, &no, gap))
 		return 0;
 
-	mid = mid_alloc(p, src, true, t, err);
+	mid = seg_mid_new(p, t, src, gap, err);
 	if (!mid)
 		return err ? err->code : -ENOMEM;
-	mid->base = base;
-	mid->nr_segs = 1;
-	gap.start = 0;
-	mid->segs[0] = gap;
-	if (t < p->mirror_entries && p2m_mirror_attach(p, mid, err) < 0) {
-		mid_release(p, mid);
-		return err ? err->code : -ENOMEM;
-	}
-	p->allocs += charge;
-	if (src == P2M_SRC_BRK)
-		p->brk_used += charge;
-	p->nr_leaf[src] += charge;
-	p->nr_implicit += charge;
+	charge_implicit(p, src, charge);
 	memcpy(mid->segs, out, sizeof(out));
 	mid->nr_segs = (uint8_t)no;
 	/* every slot not charged is in a gap */

@@ -1212,6 +1212,32 @@ static void test_set_runs_as_run_after_run(void)
 	CU_ASSERT(built > 300);
 }
 
+/* Frames written back over empty leaves (what the balloon took out and
+ * gives back): those leaves are the kernel's pages already, nothing more
+ * is charged, and the piece-by-piece way agrees. */
+static void test_frames_over_empty_leaves(void)
+{
+	struct p2m *p = new_modern(1ULL << 20, false);
+	struct p2m_stats before, after;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40000, 0x80000, P2M_FILL_MFN, 0x100000, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(p2m_set_range_pfnwise(p, 0x40800, 0x41000, P2M_FILL_MISSING, 0, NULL), 0);
+	CU_ASSERT_EQUAL(count_seg_mids(p), 1);
+	assert_check(p);
+	p2m_get_stats(p, &before);
+	CU_ASSERT_EQUAL(p2m_set_range(p, 0x40800, 0x41000, P2M_FILL_MFN, 0x900000, NULL, NULL), 0);
+	assert_check(p);
+	p2m_get_stats(p, &after);
+	CU_ASSERT_EQUAL(count_seg_mids(p), 1);
+	CU_ASSERT_EQUAL(after.leaf, before.leaf);
+	CU_ASSERT_EQUAL(after.allocs, before.allocs);
+	CU_ASSERT_EQUAL(after.implicit, before.implicit + 4);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40800), 0x900000);
+	CU_ASSERT_EQUAL(p2m_get(p, 0x40fff), 0x9007ff);
+	p2m_free(p);
+}
+
 /* Xen's dom0 chunks: 1 GiB each, frames descending chunk by chunk, not
  * aligned to a GiB of pfns: every mid is made once, as two segments. */
 static void test_set_runs_builder_chunks(void)
@@ -1279,6 +1305,7 @@ static const struct test_case differential_cases[] = {
 	{ "differential_million_ops", test_differential_million_ops },
 	{ "set_runs_as_run_after_run", test_set_runs_as_run_after_run },
 	{ "set_runs_builder_chunks", test_set_runs_builder_chunks },
+	{ "frames_over_empty_leaves", test_frames_over_empty_leaves },
 	{ NULL, NULL },
 };
 
