@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "live/live-internal.h"
+#include "util/array.h"
 
 struct replay {
 	struct hv hv; /* must stay first */
@@ -246,7 +247,7 @@ static long rp_increase_reservation(struct hv *hv, hv_domid_t domid, uint64_t *f
  * before when they continue it upwards or downwards. */
 static int note_released(struct replay *r, uint64_t mfn, uint64_t n)
 {
-	struct live_run *last = r->nr_released ? &r->released[r->nr_released - 1] : NULL;
+	struct live_run *last = r->nr_released ? &r->released[r->nr_released - 1] : NULL, *more;
 
 	if (last && mfn == last->end) {
 		last->end += n;
@@ -256,15 +257,11 @@ static int note_released(struct replay *r, uint64_t mfn, uint64_t n)
 		last->start = mfn;
 		return 0;
 	}
-	if (r->nr_released == r->alloc_released) {
-		size_t a = r->alloc_released ? 2 * r->alloc_released : 64;
-		struct live_run *nr = realloc(r->released, a * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		r->released = nr;
-		r->alloc_released = a;
-	}
+	more = array_room(r->released, &r->alloc_released, r->nr_released + 1,
+			  sizeof(*r->released));
+	if (!more)
+		return -ENOMEM;
+	r->released = more;
 	r->released[r->nr_released++] = (struct live_run){ mfn, mfn + n, 0, 0 };
 	return 0;
 }
