@@ -196,6 +196,14 @@ long sim_decrease_reservation(struct hv *hv, hv_domid_t domid, const uint64_t *f
 	return batch_result(i, why);
 }
 
+/* The domain many calls at once go to, or NULL when they must be made one
+ * by one: a fault rule is armed (it fires on the call it names), no such
+ * domain, or no call. */
+static struct sim_domain *runs_domain(struct hv_sim *s, hv_domid_t domid, unsigned long calls)
+{
+	return s->nr_rules || !calls ? NULL : sim_find_domain(s, domid);
+}
+
 /*
  * Many whole decrease_reservation calls at once (hv.h): the frames go back
  * a run at a time, each call still counts as one operation.  With a fault
@@ -207,10 +215,10 @@ int sim_decrease_reservation_runs(struct hv *hv, hv_domid_t domid, const struct 
 				  size_t nr_runs, unsigned long calls, struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
-	struct sim_domain *d = sim_find_domain(s, domid);
+	struct sim_domain *d = runs_domain(s, domid, calls);
 	uint64_t total = 0;
 
-	if (s->nr_rules || !d || !calls)
+	if (!d)
 		return -EAGAIN;
 	for (size_t i = 0; i < nr_runs; i++) {
 		uint64_t mfn = runs[i].mfn, end = runs[i].mfn + runs[i].n;
@@ -256,10 +264,10 @@ int sim_populate_physmap_runs(struct hv *hv, hv_domid_t domid, const struct hv_g
 			      struct p2msim_err *err)
 {
 	struct hv_sim *s = hv_sim_of(hv);
-	struct sim_domain *d = sim_find_domain(s, domid);
+	struct sim_domain *d = runs_domain(s, domid, calls);
 	uint64_t total = 0;
 
-	if (s->nr_rules || !d || !calls)
+	if (!d)
 		return -EAGAIN;
 	for (size_t i = 0; i < nr_runs; i++) {
 		const struct hv_gpfn_run *r = &runs[i];
